@@ -1,0 +1,71 @@
+// Executes every notebook in notebooks/ headless (Jupyter nbconvert + nbclient, tslab kernel) and
+// fails on any error output. Notebooks read IPT_PROFILE=ci and run small configurations of the
+// same code paths.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, delimiter } from 'node:path';
+import { tmpdir } from 'node:os';
+import { projectRoot } from '../lib/repro/project.js';
+
+const root = projectRoot();
+const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const env = {
+  ...process.env,
+  PATH: [join(root, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter),
+  IPT_PROFILE: 'ci',
+  IPT_PROGRESS: 'lines',
+  PYDEVD_DISABLE_FILE_VALIDATION: '1',
+};
+
+type Output = { output_type: string; name?: string; text?: string | string[]; ename?: string; evalue?: string };
+type Cell = { cell_type: string; source: string | string[]; outputs?: Output[] };
+
+function ensureKernel(): void {
+  const check = spawnSync(python, ['-m', 'nbconvert', '--version'], { env, encoding: 'utf8' });
+  assert.equal(check.status, 0, `Jupyter's nbconvert is missing for ${python}: run env/setup.sh\n${check.stderr}`);
+  const reg = spawnSync('bash', [join(root, 'env', 'register-kernel.sh')], { env, encoding: 'utf8' });
+  assert.equal(reg.status, 0, `registering the tslab kernel failed:\n${reg.stdout}\n${reg.stderr}`);
+}
+
+const notebooks = readdirSync(join(root, 'notebooks'))
+  .filter((f) => f.endsWith('.ipynb'))
+  .sort();
+
+test('there are notebooks to run', () => {
+  assert.ok(notebooks.length > 0);
+});
+
+for (const nb of notebooks) {
+  test(`notebook ${nb} runs without errors`, { timeout: 20 * 60_000 }, () => {
+    ensureKernel();
+    const out = mkdtempSync(join(tmpdir(), 'ipt-nb-'));
+    try {
+      const run = spawnSync(
+        python,
+        [
+          '-m', 'nbconvert', '--to', 'notebook', '--execute',
+          '--ExecutePreprocessor.kernel_name=tslab',
+          '--ExecutePreprocessor.timeout=1200',
+          '--output-dir', out,
+          join(root, 'notebooks', nb),
+        ],
+        { env, encoding: 'utf8', cwd: join(root, 'notebooks'), maxBuffer: 64 * 2 ** 20 },
+      );
+      assert.equal(run.status, 0, `nbconvert failed on ${nb}:\n${run.stderr.slice(-6000)}`);
+      const executed = JSON.parse(readFileSync(join(out, nb), 'utf8')) as { cells: Cell[] };
+      const code = executed.cells.filter((c) => c.cell_type === 'code');
+      assert.ok(code.length > 0, `${nb} has no code cells`);
+      for (const [i, cell] of code.entries()) {
+        for (const o of cell.outputs ?? []) {
+          const text = Array.isArray(o.text) ? o.text.join('') : (o.text ?? '');
+          assert.notEqual(o.output_type, 'error', `${nb} code cell ${i}: ${o.ename}: ${o.evalue}`);
+          assert.ok(!(o.output_type === 'stream' && o.name === 'stderr' && /\b(Error|Exception)\b/.test(text)), `${nb} code cell ${i} wrote an error: ${text}`);
+        }
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+}
