@@ -63,7 +63,7 @@ export function readStage<T>(cacheDir: string, spec: Pick<StageSpec<T>, 'name' |
 
 export async function runStage<T>(cacheDir: string, spec: StageSpec<T>): Promise<StageOutcome<T>> {
   const dir = stageDir(cacheDir, spec);
-  const done = readStage(cacheDir, spec);
+  const done = readStage<T>(cacheDir, spec);
   if (done) return { dir, result: done.result, cached: true, record: done };
   const resuming = existsSync(dir) && readdirSync(dir).length > 0;
   mkdirSync(dir, { recursive: true });
