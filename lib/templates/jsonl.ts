@@ -116,7 +116,10 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
         summary.families[r.family] = (summary.families[r.family] ?? 0) + 1;
       }
       if (buffer.length > 1 << 20) flush();
-      if ((index & 255) === 0) bar.update(Math.min(readBytes, total || readBytes), { chains: summary.chains });
+      if ((index & 255) === 0) {
+        if (fromStdin) bar.setTotal(readBytes); // size unknown up front
+        bar.update(fromStdin ? readBytes : Math.min(readBytes, total), { chains: summary.chains });
+      }
     }
     flush();
     if (fd !== undefined) {
@@ -125,7 +128,8 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
       fd = undefined;
       renameSync(tmp!, options.out!);
     }
-    bar.update(total || readBytes, { chains: summary.chains });
+    if (fromStdin) bar.setTotal(readBytes);
+    bar.update(fromStdin ? readBytes : total, { chains: summary.chains });
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     if (tmp !== undefined) rmSync(tmp, { force: true });

@@ -120,3 +120,14 @@ test('ipt walkthrough runs as a process (what npm start runs)', () => {
   const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   assert.match(pkg.scripts.start, /cli\.js walkthrough$/);
 });
+
+test('ipt render -i - reads chains from stdin (as a process)', () => {
+  const chains = makeChains(TEXTS, 5, 9);
+  const r = spawnSync(process.execPath, [join(projectRoot(), 'dist', 'lib', 'cli.js'), 'render', '-i', '-', '--seed', '4'], {
+    input: chains.map((c) => JSON.stringify(c)).join('\n'),
+    encoding: 'utf8',
+    env: { ...process.env, IPT_PROGRESS: 'silent' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { text: string }).text), renderChains(chains, 4));
+});
