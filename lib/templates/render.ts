@@ -321,7 +321,7 @@ function prepare(pair: Pair, st: () => OptionStyle, rng: Rng, vals: string[]): P
 /** The question-answer patterns of one text (one per kind of pair). */
 type QaStyle = readonly [QaPattern, QaPattern, QaPattern, QaPattern];
 
-type Ctx = { rng: Rng; vals: string[]; qa: QaStyle };
+type Ctx = { vals: string[]; qa: QaStyle };
 
 function setPair(p: Prepared, vals: string[]): void {
   vals[S.question] = p.question;
@@ -451,7 +451,7 @@ function renderGroup(entries: readonly ChainEntry[], options: RenderOptions, rng
   let minPairs = Infinity;
   for (const e of entries) minPairs = Math.min(minPairs, e.pairs.length);
   const family = drawFamily(minPairs, options, rng);
-  const c: Ctx = { rng, vals, qa: [pick(QA, rng), pick(QA_OPTIONS, rng), pick(QA_COT, rng), pick(QA_OPTIONS_COT, rng)] };
+  const c: Ctx = { vals, qa: [pick(QA, rng), pick(QA_OPTIONS, rng), pick(QA_COT, rng), pick(QA_OPTIONS_COT, rng)] };
   const renderEntry = FAMILY_RENDERERS[family](rng);
   const delimiter = entries.length > 1 ? pick(ENTRY_DELIMITERS, rng) : '';
   let optionStyle: OptionStyle | undefined;

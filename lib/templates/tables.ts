@@ -162,9 +162,9 @@ export const QA_OPTIONS_COT: readonly QaRow[] = [
 
 /** Written before the option items ("" leaves the items alone). */
 export const OPTION_STARTS: readonly string[] = [
-  '', 'Options:', 'Choices:', 'Choose from:', 'Pick one:', 'Pick one of:', 'Select one:', 'Possible answers:',
-  'Candidates:', 'Answer choices:', 'The choices are:', 'Available answers:', 'Options are:', 'Select from these:',
-  'Choose one of the following:', 'Your options:', 'Alternatives:', 'Pick the right one:', 'OPTIONS:', 'CHOICES:',
+  '', 'Options:', 'Choices:', 'Choose among:', 'Pick one:', 'Pick one of:', 'Select one:', 'Possible replies:',
+  'Candidates:', 'Answer choices:', 'The choices are:', 'Available answers:', 'The options:', 'Select from these:',
+  'Choose one of the following:', 'Your options:', 'Alternatives:', 'Pick the right one:', 'ANSWER OPTIONS:', 'CHOICES:',
   'Which one?', 'Candidates are:', 'Possible responses:',
 ];
 
@@ -222,7 +222,7 @@ export const CLASSIC_READ_STARTS: readonly string[] = [
   'Input text: {context}', 'Notes to read:\n{context}', 'Please read the following.\n{context}',
   'Read the text and then answer.\n\n{context}', 'Given text:\n{context}', 'Material:\n{context}',
   "Here's something to read first: {context}", 'Take a look at this passage: {context}', 'Reference text:\n{context}',
-  'Read, then respond.\n{context}', 'The passage:\n\n{context}', 'Context:\n{context}', 'Context: {context}',
+  'Read, then respond.\n{context}', 'The passage:\n\n{context}', 'Context:\n{context}', 'Background reading: {context}',
   'Snippet: {context}', 'Text for study:\n{context}', 'First read this text:\n{context}', 'From a document:\n{context}',
   'A short reading:\n{context}', 'Lesson text:\n{context}',
 ];
@@ -249,11 +249,11 @@ export const CLASSIC_COMPRE_STARTS: readonly string[] = [
 
 /** Who asks and who answers; each starts its turn (leading whitespace included). */
 export const DIALOG_SPEAKERS: readonly (readonly [asker: string, answerer: string])[] = [
-  ['\nSpeaker 1: ', '\nSpeaker 2: '], ['\nSpeaker A: ', '\nSpeaker B: '], ['\nPerson 1: ', '\nPerson 2: '],
-  ['\nPerson A: ', '\nPerson B: '], ['\nStudent: ', '\nTeacher: '], ['\nLearner: ', '\nTutor: '],
+  ['\nSpeaker 1: ', '\nSpeaker 2: '], ['\nParticipant A: ', '\nParticipant B: '], ['\nPerson 1: ', '\nPerson 2: '],
+  ['\nFriend 1: ', '\nFriend 2: '], ['\nStudent: ', '\nTeacher: '], ['\nLearner: ', '\nTutor: '],
   ['\nReader: ', '\nAuthor: '], ['\nVisitor: ', '\nGuide: '], ['\nInterviewer: ', '\nExpert: '],
   ['\nCaller: ', '\nHost: '], ['\nUser: ', '\nAssistant: '], ['\nAlex: ', '\nSam: '], ['\nMaya: ', '\nJonas: '],
-  ['\nPriya: ', '\nTomás: '], ['\nLee: ', '\nRiver: '], ['\nX: ', '\nY: '], ['\nP1: ', '\nP2: '],
+  ['\nPriya: ', '\nTomás: '], ['\nLee: ', '\nRiver: '], ['\nX: ', '\nY: '], ['\nAsker: ', '\nAnswerer: '],
   ['\n- ', '\n- '], ['\n-- ', '\n-- '], ['\n* ', '\n* '], ['\n> ', '\n< '], ['\n[1] ', '\n[2] '],
   ['\n(A) ', '\n(B) '], ['\nQ> ', '\nA> '], [' - ', ' - '], [' | ', ' | '], ['\n  A) ', '\n  B) '],
   ['\nFirst speaker: ', '\nSecond speaker: '], ['\nCurious reader: ', '\nKnowledgeable friend: '],
@@ -297,8 +297,8 @@ export const NUMBERED_LAYOUTS: readonly string[] = [
   'Questions:{questions}\n\nRead the passage and answer the questions above.\n{context}\n\nAnswers:{answers}',
   '{context}\n\nQuestions{questions}\n\nAnswer key{answers}',
   'Passage: {context}\nQuestions:{questions}\nAnswers:{answers}',
-  '{context}\n\nWork through these questions:{questions}\n\nNumbered answers:{answers}',
-  '{context}{questions}\nGive a numbered list of answers.{answers}',
+  '{context}\n\nWork through these questions:{questions}\n\nAnswers, by number:{answers}',
+  '{context}{questions}\nAnswer each one by its number.{answers}',
   'Text:\n{context}\n\nQuestions about the text:{questions}\n\nSolutions:{answers}',
   '{context}\n\nAfter reading, answer:{questions}\n\nHere are the answers:{answers}',
   'Here are some questions to keep in mind while reading:{questions}\n\nText: {context}\n\nAnswers:{answers}',
@@ -327,7 +327,7 @@ export const INLINE_LAYOUTS: readonly InlineRow[] = [
   ['Background: {context}\n\nLearn from the examples, then solve the last item.\n\n', 'Example: {input}', '\nSolution: {output}', 'Your turn: {input}', '\nSolution: {output}', '\n\n'],
   ['{context}\n\n', 'Example question: {input}', '\nExample answer: {output}', 'New question: {input}', '\nAnswer: {output}', '\n\n'],
   ['Context:\n{context}\n\nSolved examples:\n', 'Problem: {input}', '\nAnswer: {output}', 'Unsolved problem: {input}', '\nAnswer: {output}', '\n\n'],
-  ['Part 1 - reading\n{context}\n\nPart 2 - worked examples\n', '{input}', '\n=> {output}', 'Part 3 - exercise\n{input}', '\n=> {output}', '\n'],
+  ['Step one, read:\n{context}\n\nStep two, study how these were answered:\n', '{input}', '\n=> {output}', 'Step three, your turn:\n{input}', '\n=> {output}', '\n'],
   ['{context}\nHere is how questions about this text are answered.\n', 'In: {input}', '\nOut: {output}', 'In: {input}', '\nOut: {output}', '\n'],
   ['Read this, study the examples and answer the final question.\n{context}\n\n', 'Sample: {input}', '\nSample answer: {output}', 'Final question: {input}', '\nFinal answer: {output}', '\n\n'],
   ['{context}\n\nDemonstrations:\n', 'Input: {input}', '\nOutput: {output}', 'Test input: {input}', '\nTest output: {output}', '\n\n'],
@@ -357,7 +357,7 @@ export const NEXT_TURN_LAYOUTS: readonly string[] = [
   '{context}\n\nRead the dialogue and write the next exchange.{dialog}{turn}',
   '{context}\nConversation so far:{dialog}\nWhat comes next?{turn}',
   '{context}\n\nHere is part of a chat about the text.{dialog}\n\nPredict the next exchange.{turn}',
-  '{context}\n\nComplete this dialogue:{dialog}{turn}',
+  '{context}\n\nFinish this dialogue:{dialog}{turn}',
   '{context}\n\nDialogue history:{dialog}\n\nNext:{turn}',
   '{context}\n\nAdd one more exchange to this conversation.{dialog}\nAdded exchange:{turn}',
   '{context}\n\nA discussion of the text.{dialog}\n(continued){turn}',
@@ -401,7 +401,7 @@ export const INVERTED_QA_ENDS: readonly string[] = [' ', '\n', '\n\n', '\n\n', '
 /** Introduces the text that comes after the questions. */
 export const INVERTED_TEXT_STARTS: readonly string[] = [
   '{context}', 'Text: {context}', 'Passage:\n{context}', 'Now the passage itself:\n{context}',
-  'A passage that answers them:\n{context}', 'Write the text.\nText: {context}',
+  'A passage that answers them:\n{context}', 'Now the text they were asked about.\nText: {context}',
   'The text these questions come from:\n\n{context}', 'Here is the matching article.\n{context}',
   'Compose a passage consistent with the Q&A above.\nPassage: {context}', 'Reconstructed passage:\n{context}',
   'Source document:\n{context}', 'The answers come from this text:\n{context}',

@@ -363,3 +363,30 @@ describe('inventory', () => {
     }
   });
 });
+
+describe('golden output', () => {
+  // Pins the exact rendering of one chain: a change here means every rendered corpus changes. Update the
+  // expected strings only when tables or draw order change on purpose.
+  const chain: Chain = [
+    {
+      context: 'The kettle boiled at 100 degrees.',
+      inheritFromPrev: false,
+      pairs: [
+        { question: 'At what temperature did the kettle boil?', answer: '100 degrees' },
+        { question: 'What boiled?\nOptions:\n- The kettle\n- The pan', answer: 'The kettle' },
+        { question: "How much hotter than 80 degrees?\nLet's think step by step.", answer: 'It boiled at 100. 100 minus 80 is 20.\nTherefore, the answer is 20 degrees' },
+      ],
+    },
+    { context: 'No pairs here.', inheritFromPrev: false, pairs: [] },
+  ];
+  test('seed 42 and seed 43, exactly', () => {
+    assert.deepEqual(toPretrainTexts(chain, 42), [
+      'The kettle boiled at 100 degrees. A few questions about it:\n\nQ: At what temperature did the kettle boil?\n---\nA: 100 degrees\n\nWhich option answers this? What boiled?\nCandidates are:\n> The kettle\n> The pan\nThe option: The kettle\n\n[Q] How much hotter than 80 degrees?\n[A] It boiled at 100. 100 minus 80 is 20.\nAnswer: 20 degrees',
+      'No pairs here.',
+    ]);
+    assert.deepEqual(toPretrainTexts(chain, 43), [
+      'The kettle boiled at 100 degrees.\nQ: At what temperature did the kettle boil? A: 100 degrees\nStudent: What boiled?\nSelect from these:\n~ The pan\n~ The kettle\nTeacher: The right one is The kettle\nWork out the answer. How much hotter than 80 degrees?\nIt boiled at 100. 100 minus 80 is 20. Answer: 20 degrees',
+      'No pairs here.',
+    ]);
+  });
+});
