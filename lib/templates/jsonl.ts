@@ -69,7 +69,7 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
       throw new Error(`cannot read ${options.input}: no such file (give --input a JSON-lines file of chains, or - for stdin)`);
     }
   }
-  const stream = fromStdin ? (options.stdin ?? process.stdin) : createReadStream(options.input, { encoding: 'utf8' });
+  const stream = fromStdin ? (options.stdin ?? process.stdin) : createReadStream(options.input, { encoding: 'utf8', highWaterMark: 1 << 20 });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   const renderOptions: RenderOptions = options.family ? { family: options.family } : {};
 
@@ -85,10 +85,19 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
   let outputBytes = 0;
   const flush = () => {
     if (buffer.length === 0) return;
-    const bytes = Buffer.from(buffer, 'utf8');
-    outputBytes += bytes.length;
-    if (fd !== undefined) writeSync(fd, bytes);
-    else write(buffer);
+    if (fd !== undefined) {
+      const size = Buffer.byteLength(buffer);
+      let done = writeSync(fd, buffer, null, 'utf8');
+      if (done < size) {
+        // a short write (rare on files): finish from a byte buffer
+        const bytes = Buffer.from(buffer, 'utf8');
+        while (done < size) done += writeSync(fd, bytes, done, size - done);
+      }
+      outputBytes += size;
+    } else {
+      outputBytes += Buffer.byteLength(buffer);
+      write(buffer);
+    }
     buffer = '';
   };
 
