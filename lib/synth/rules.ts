@@ -148,6 +148,8 @@ type Analysis = {
   counts: Map<string, number>;
   /** Content words in order of first occurrence. */
   contentOrder: string[];
+  /** How to write a content word: lower case unless it is capitalised everywhere (a name). */
+  display: Map<string, string>;
 };
 
 const WORD_RE = /[A-Za-z]+(?:['’-][A-Za-z]+)*/g;
@@ -226,15 +228,20 @@ export function analyze(text: string): Analysis {
   });
   const counts = new Map<string, number>();
   const contentOrder: string[] = [];
+  const display = new Map<string, string>();
   for (const s of sentences) {
-    for (const t of s.tokens) {
-      if (!isContent(t.lower)) continue;
+    s.tokens.forEach((t, k) => {
+      if (!isContent(t.lower)) return;
       const c = counts.get(t.lower);
       if (c === undefined) contentOrder.push(t.lower);
       counts.set(t.lower, (c ?? 0) + 1);
-    }
+      // a capital at the start of a sentence says nothing about the word
+      if (!t.capital) display.set(t.lower, t.lower);
+      else if (k > 0 && !display.has(t.lower)) display.set(t.lower, t.text);
+    });
   }
-  return { text, sentences, good: sentences.filter((s) => s.good), counts, contentOrder };
+  for (const w of contentOrder) if (!display.has(w)) display.set(w, w);
+  return { text, sentences, good: sentences.filter((s) => s.good), counts, contentOrder, display };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -286,17 +293,18 @@ function candidate(kind: RuleKind, question: string, answer: string, evidence: s
   return { kind, question, answer, evidence, focus, multipleChoice: flags.mc === true, chainOfThought: flags.cot === true };
 }
 
-/** The final answer of a pair: after the chain-of-thought marker when there is one. */
-export function finalAnswer(answer: string): string {
-  const at = answer.lastIndexOf(COT_ANSWER_MARKER);
-  return at < 0 ? answer : answer.slice(at + COT_ANSWER_MARKER.length);
-}
-
 /** The options of a multiple-choice question, or undefined. */
 export function optionsOf(question: string): string[] | undefined {
   const at = question.indexOf(OPTIONS_MARKER);
   if (at < 0) return undefined;
-  return question.slice(at + OPTIONS_MARKER.length).split('\n- ');
+  // A multiple-choice question may also ask for chain of thought: the suffix follows the options.
+  const end = question.endsWith(COT_QUESTION_SUFFIX) ? question.length - COT_QUESTION_SUFFIX.length : question.length;
+  return question.slice(at + OPTIONS_MARKER.length, end).split('\n- ');
+}
+
+/** "a", "a and b", "a, b and c". */
+function listing(items: string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 function shortStart(s: string, words = 5): string {
@@ -631,13 +639,13 @@ const counting: Rule = ({ a, rng, limit }) => {
     if (occurrences.length !== a.counts.get(w)) continue; // only words whose count is unambiguous
     const snippets = occurrences.map((o) => snippet(a.text, o));
     if (snippets.some((x) => x.includes('"'))) continue;
-    const list = snippets.length === 2 ? `${q(snippets[0])} and ${q(snippets[1])}` : `${snippets.slice(0, -1).map(q).join(', ')} and ${q(snippets[snippets.length - 1])}`;
+    const word = a.display.get(w)!;
     const count = String(occurrences.length);
     if (rng.next() < 0.7) {
-      const reasoning = `The word ${q(w)} appears in ${list}: that is ${occurrences.length} times.`;
-      out.push(candidate('counting', `How many times does the word ${q(w)} appear in the text?${COT_QUESTION_SUFFIX}`, cot(reasoning, count), snippets, [], { cot: true }));
+      const reasoning = `The word ${q(word)} appears in ${listing(snippets.map(q))}: that is ${occurrences.length} times.`;
+      out.push(candidate('counting', `How many times does the word ${q(word)} appear in the text?${COT_QUESTION_SUFFIX}`, cot(reasoning, count), snippets, [], { cot: true }));
     } else {
-      out.push(candidate('counting', `How many times is the word ${q(w)} used in the text?`, count, snippets, []));
+      out.push(candidate('counting', `How many times is the word ${q(word)} used in the text?`, count, snippets, []));
     }
   }
   return out;
@@ -650,16 +658,17 @@ const topic: Rule = ({ a, rng, limit }) => {
   const topCount = a.counts.get(top)!;
   if (topCount < 3 || (ranked[1] && a.counts.get(ranked[1]) === topCount)) return [];
   const rare = a.contentOrder.filter((w) => a.counts.get(w) === 1 && w.length >= 5);
-  const others = distractors(rare, [top], 3, rng);
+  const others = distractors(rare, [top], 3, rng).map((w) => a.display.get(w)!);
   if (others.length < 3) return [];
-  const firstUse = wordOccurrences(a.text, top).map((o) => a.text.slice(o[0], o[1]));
+  const answer = a.display.get(top)!;
+  const uses = wordOccurrences(a.text, top).map((o) => snippet(a.text, o));
   const stem = 'Which of these words does the text use most often?';
-  const question = mc(stem, top, others, rng);
+  const question = mc(stem, answer, others, rng);
   if (rng.next() < 0.3) {
-    const reasoning = `${q(top)} appears ${topCount} times, while ${others.map(q).join(', ')} appear once each.`;
-    return [candidate('topic', question + COT_QUESTION_SUFFIX, cot(reasoning, top), [firstUse[0]], [], { mc: true, cot: true })];
+    const reasoning = `${q(answer)} appears ${topCount} times, while ${listing(others.map(q))} appear once each.`;
+    return [candidate('topic', question + COT_QUESTION_SUFFIX, cot(reasoning, answer), uses, [], { mc: true, cot: true })];
   }
-  return [candidate('topic', question, top, [firstUse[0]], [], { mc: true })];
+  return [candidate('topic', question, answer, uses, [], { mc: true })];
 };
 
 const genreRule: Rule = ({ rng, limit, genre, genreLabels }) => {
@@ -703,6 +712,29 @@ const KIND_WEIGHTS: Record<RuleKind, number> = {
   genre: 0.5,
 };
 
+/** How each kind's questions begin; a question written by any synthesizer can be sorted by these. */
+const QUESTION_PATTERNS: Array<[RuleKind, RegExp]> = [
+  ['fill_blank', /^(Fill in the blank in this sentence from the text|Which word or name is missing from the sentence)\b/],
+  ['next_sentence', /^(Which sentence comes (right after|just before)|What does the text say (next|right before))\b/],
+  ['completion', /^(Complete this sentence from the text|How does this sentence from the text go on)\b/],
+  ['word_to_text', /^(Write a sentence|Compose a sentence)\b/],
+  ['ordering', /^Which of these two sentences comes (first|later) in the text\?/],
+  ['yes_no', /^(Is this statement true according to the text|Does the text support the following statement)\?/],
+  ['nli', /^Sentence 1: .*\nSentence 2: .*\n(In the text, how is sentence 2 related|Which word or phrase links sentence 2)/s],
+  ['cause_effect', /^(What reason does the text give|According to the text, what (is the cause|follows from)|What result of the following)\b/],
+  ['paraphrase', /^(How does the text say this in other words|Rephrase the following as the text itself does)\b/],
+  ['number', /^(What number is missing from this sentence|Which number goes in the blank)\b/],
+  ['counting', /^How many times (does|is) the word "/],
+  ['topic', /^Which of these words does the text use most often\?/],
+  ['genre', /^(What kind of text is this|Which genre does this text belong to)\?/],
+];
+
+/** The rule kind whose wording a question uses, or undefined for any other question. */
+export function ruleKindOfQuestion(question: string): RuleKind | undefined {
+  for (const [kind, re] of QUESTION_PATTERNS) if (re.test(question)) return kind;
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Mining: candidates per kind, then a seeded round-robin over kinds
 
@@ -723,7 +755,8 @@ export function mineTasks(text: string, options: MineOptions): MinedPair[] {
   const a = analyze(text);
   const byKind = new Map<RuleKind, Candidate[]>();
   for (const kind of kinds) {
-    const found = RULES[kind]({ a, rng: createRng(deriveSeed(base, kind)), limit: maxPairs, genre: options.genre, genreLabels: options.genreLabels ?? Object.keys(BROWN_GENRE_NAMES) });
+    // twice the pairs needed, so that candidates dropped for reusing a sentence can be replaced
+    const found = RULES[kind]({ a, rng: createRng(deriveSeed(base, kind)), limit: 2 * maxPairs, genre: options.genre, genreLabels: options.genreLabels ?? Object.keys(BROWN_GENRE_NAMES) });
     byKind.set(kind, found.filter(wellFormed));
   }
   const mix = createRng(deriveSeed(base, 'mix'));
