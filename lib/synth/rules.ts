@@ -9,8 +9,9 @@
 // Every answer is supported by the text: it is an exact span of it, a label derived from an
 // explicit cue in it (a connective, a count, the stated genre), or Yes/No about a sentence of it or
 // a copy of one with a single word swapped. Each mined pair carries its `evidence` (exact spans).
-// Mining is deterministic per (text, seed): each kind draws from its own stream derived from both,
-// so batching, resuming, or switching other kinds on or off never changes a kind's pairs.
+// Mining is deterministic per (text, seed): nothing depends on batch position or on other texts, and
+// each kind draws its candidates from its own stream derived from both, so switching other kinds on
+// or off never changes the candidates a kind offers (only which of them the mix keeps).
 
 import { splitSentences } from '../corpus/sentences.js';
 import { createRng, deriveSeed, pick, shuffleInPlace, type Rng } from '../repro/rng.js';
@@ -554,7 +555,9 @@ function causes(a: Analysis): Cause[] {
   for (const s of a.sentences) {
     if (!s.plain) continue;
     const body = stripEndPunctuation(s.text);
-    let m = /^Because (?!of\b)(.+?), ([a-z].+)$/.exec(body);
+    if ((body.match(/\bbecause\b/gi) ?? []).length > 1) continue; // which cause goes with which effect is unclear
+    // "Because A, B": B starts after the last comma that opens a clause with its subject.
+    let m = /^Because (?!of\b)(.+), ((?:he|she|it|they|we|I|you|the|a|an|this|that|there|his|her|their|our|its)\b.+)$/.exec(body);
     if (m && words(m[1]) >= 3 && words(m[2]) >= 3) {
       out.push({ cause: m[1], effect: clause(m[2]), connective: 'Because', evidence: [s.text], focus: [s.index] });
       continue;
@@ -565,7 +568,7 @@ function causes(a: Analysis): Cause[] {
       continue;
     }
     m = /^(.+?), so (.+)$/.exec(body);
-    if (m && SUBJECT_START.test(m[2]) && words(m[1]) >= 4 && words(m[2]) >= 3 && !/^(that|much|many|far|long|as|well|to)\b/.test(m[2])) {
+    if (m && SUBJECT_START.test(m[2]) && words(m[1]) >= 4 && words(m[2]) >= 3 && !/^(that|much|many|far|long|as|well|to|called)\b/.test(m[2])) {
       out.push({ cause: clause(m[1]), effect: clause(m[2]), connective: 'so', evidence: [s.text], focus: [s.index] });
       continue;
     }
