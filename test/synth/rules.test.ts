@@ -3,23 +3,8 @@
 // CompletionEngine on prompts with demonstrations.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  RULE_KINDS,
-  analyze,
-  genreName,
-  mineTasks,
-  minePairs,
-  optionsOf,
-  parsePrompt,
-  ruleKindOfQuestion,
-  ruleSynthesizer,
-  synthesizerOutput,
-  type MinedPair,
-  type RuleKind,
-} from '../../lib/synth/rules.js';
-import { COT_ANSWER_MARKER, COT_QUESTION_SUFFIX, collectRound, cookCompre, cookDemonstration, cookRead, parseComprehension, planRound, type Chain, type Pair } from '../../lib/synth/format.js';
-import { splitSentences } from '../../lib/corpus/sentences.js';
-import { chunkParagraphs } from '../../lib/corpus/chunk.js';
+import { RULE_KINDS, analyze, mineTasks, minePairs, parsePrompt, ruleKindOfQuestion, ruleSynthesizer, synthesizerOutput, type RuleKind } from '../../lib/synth/rules.js';
+import { collectRound, cookCompre, cookDemonstration, cookRead, parseComprehension, planRound, type Chain, type Pair } from '../../lib/synth/format.js';
 import { final, unsupported } from './support.js';
 
 const TEXT = [
