@@ -34,6 +34,8 @@ export type CollectionOptions = {
   maxTextsPerSource?: number;
   /** Ask genre questions when a document has a genre (default true). */
   useGenre?: boolean;
+  /** Longest sentence a pair may quote (default 320 characters; see MineOptions). */
+  maxSentenceChars?: number;
 };
 
 /** Examples for every text cut from the documents, in document order; texts with no pairs are left out. */
@@ -52,6 +54,7 @@ export function buildSynthesizerCollection(docs: SourceDocument[], options: Coll
         maxPairs: options.pairsPerText,
         minPairs: options.minPairs,
         kinds: options.kinds,
+        maxSentenceChars: options.maxSentenceChars,
       });
       if (mined.length === 0) continue;
       out.push({

@@ -73,6 +73,11 @@ export type MineOptions = {
   kinds?: readonly RuleKind[];
   /** Genre names to draw multiple-choice distractors from (default the 15 Brown genres). */
   genreLabels?: readonly string[];
+  /**
+   * Longest sentence (in characters) a question may quote or an answer may be (default 320). Lower it
+   * for a tiny synthesizer with a short context: quoted sentences and options dominate output length.
+   */
+  maxSentenceChars?: number;
 };
 
 /** Readable names of the Brown genres, used in genre questions. */
@@ -204,18 +209,19 @@ function findNumbers(s: string): Span[] {
   return [...s.matchAll(NUMBER_RE)].map((m) => ({ text: m[0], start: m.index!, end: m.index! + m[0].length }));
 }
 
-function isGood(text: string, tokens: Token[]): boolean {
-  if (tokens.length < 6 || tokens.length > 45 || text.length < 30 || text.length > 320) return false;
+function isGood(text: string, tokens: Token[], maxChars: number): boolean {
+  if (tokens.length < 6 || tokens.length > 45 || text.length < 30 || text.length > maxChars) return false;
   if (!/^["'(]?[A-Z0-9]/.test(text) || !/[.!?]["')]?$/.test(text)) return false;
   if (hasMarker(text) || /\s\s|\n/.test(text) || HEADLINE_JOIN.test(text)) return false;
   const lower = tokens.filter((t) => !t.capital).length;
   return lower >= tokens.length * 0.5;
 }
 
-export function analyze(text: string): Analysis {
+export function analyze(text: string, options: { maxSentenceChars?: number } = {}): Analysis {
+  const maxChars = options.maxSentenceChars ?? 320;
   const sentences: Sentence[] = splitSentences(text).map((s, index) => {
     const tokens = tokenize(s.text);
-    const good = isGood(s.text, tokens);
+    const good = isGood(s.text, tokens, maxChars);
     return {
       index,
       text: s.text,
@@ -755,7 +761,7 @@ export function mineTasks(text: string, options: MineOptions): MinedPair[] {
   for (const k of kinds) if (!(k in RULES)) throw new RangeError(`unknown rule kind "${k}"; known kinds: ${RULE_KINDS.join(', ')}`);
   if (maxPairs === 0 || text.trim().length === 0) return [];
   const base = deriveSeed(options.seed, `rules-v${RULES_VERSION}`, text);
-  const a = analyze(text);
+  const a = analyze(text, { maxSentenceChars: options.maxSentenceChars });
   const byKind = new Map<RuleKind, Candidate[]>();
   for (const kind of kinds) {
     // twice the pairs needed, so that candidates dropped for reusing a sentence can be replaced

@@ -197,6 +197,19 @@ describe('mining', () => {
     for (const p of minePairs(nasty, { seed: 2, maxPairs: 8 })) for (const m of ['<QUE>', '<ANS>', '</END>']) assert.ok(!p.question.includes(m) && !p.answer.includes(m));
   });
 
+  test('maxSentenceChars keeps long sentences out of questions and answers', () => {
+    let seen = 0;
+    for (let seed = 0; seed < 10; seed++) {
+      for (const p of mineTasks(TEXT, { seed, genre: 'news', maxPairs: 8, maxSentenceChars: 80 })) {
+        seen++;
+        for (const e of p.evidence) assert.ok(e.length <= 80, `${p.kind}: ${e}`);
+      }
+    }
+    assert.ok(seen > 20);
+    const long = mineTasks(TEXT, { seed: 1, kinds: ['completion'], maxPairs: 8, maxSentenceChars: 320 });
+    assert.ok(long.some((p) => p.evidence[0].length > 80));
+  });
+
   test('bad options get clear errors', () => {
     assert.throws(() => mineTasks(TEXT, { seed: 1, kinds: ['riddles' as RuleKind] }), /unknown rule kind "riddles"/);
     assert.throws(() => mineTasks(TEXT, { seed: 1, maxPairs: -1 }), /maxPairs/);
