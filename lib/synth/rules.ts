@@ -213,6 +213,8 @@ function isGood(text: string, tokens: Token[], maxChars: number): boolean {
   if (tokens.length < 6 || tokens.length > 45 || text.length < 30 || text.length > maxChars) return false;
   if (!/^["'(]?[A-Z0-9]/.test(text) || !/[.!?]["')]?$/.test(text)) return false;
   if (hasMarker(text) || /\s\s|\n/.test(text) || HEADLINE_JOIN.test(text)) return false;
+  // an odd number of double quotes: a piece of dialogue cut inside a quotation
+  if ((text.match(/"/g) ?? []).length % 2 === 1) return false;
   const lower = tokens.filter((t) => !t.capital).length;
   return lower >= tokens.length * 0.5;
 }
@@ -315,7 +317,7 @@ function listing(items: string[]): string {
 }
 
 function shortStart(s: string, words = 5): string {
-  const tokens = s.split(' ');
+  const tokens = s.replace(/^["'(]+/, '').split(' ');
   return tokens.length <= words ? s : `${tokens.slice(0, words).join(' ')}...`;
 }
 
@@ -519,11 +521,14 @@ function links(a: Analysis): Link[] {
 
 const nli: Rule = ({ a, rng, limit }) => {
   const out: Candidate[] = [];
-  // Links across sentences carry all five relations; ", but" inside a sentence only contrast, and is common.
-  const all = links(a);
-  const across = sample(all.filter((l) => l.evidence.length === 2), rng, limit);
-  const within = sample(all.filter((l) => l.evidence.length === 1), rng, limit);
-  for (const l of [...across, ...within].slice(0, limit)) {
+  // Contrast ("But", "However", ", but") is by far the most common cue; the other relations go first
+  // so that the relation labels stay balanced, then contrast across sentences, then ", but" within one.
+  const all = shuffleInPlace(links(a), rng);
+  const rank = (l: Link) => (l.relation !== 'contrast' ? 0 : l.evidence.length === 2 ? 1 : 2);
+  const ordered = all.map((l, k) => ({ l, k })).sort((x, y) => rank(x.l) - rank(y.l) || x.k - y.k).map((x) => x.l);
+  // ... and only some contrasts are used at all, or nearly every relation question would be about one.
+  const kept = ordered.filter((l) => l.relation !== 'contrast' || rng.next() < 0.4);
+  for (const l of kept.slice(0, limit)) {
     const pairText = `Sentence 1: ${q(capitalize(stripEndPunctuation(l.first)))}\nSentence 2: ${q(capitalize(stripEndPunctuation(l.second)))}`;
     if (rng.next() < 0.6) {
       const labels = Object.values(RELATION_LABELS);

@@ -76,12 +76,12 @@ const EXPECTED: Record<RuleKind, Pair[]> = {
   ],
   nli: [
     {
-      question: "Sentence 1: \"The jury counted 3,745 ballots in the Atlanta precincts\"\nSentence 2: \"The count took the jurors two full days\"\nIn the text, how is sentence 2 related to sentence 1?\nOptions:\n- The second is a conclusion drawn from the first.\n- The second adds a further point to the first.\n- The second says the first in other words.\n- The second gives an example of the first.\n- The second contrasts with the first.",
-      answer: "The second is a conclusion drawn from the first.",
+      question: "Sentence 1: \"The jury counted 3,745 ballots in the Atlanta precincts\"\nSentence 2: \"The count took the jurors two full days\"\nWhich word or phrase links sentence 2 to sentence 1 in the text?",
+      answer: "As a result",
     },
     {
-      question: "Sentence 1: \"The jury praised the City Executive Committee for its careful work on the election\"\nSentence 2: \"The jury said the county purchasing office should be combined with the city office\"\nIn the text, how is sentence 2 related to sentence 1?\nOptions:\n- The second gives an example of the first.\n- The second is a conclusion drawn from the first.\n- The second says the first in other words.\n- The second adds a further point to the first.\n- The second contrasts with the first.",
-      answer: "The second contrasts with the first.",
+      question: "Sentence 1: \"The jury also asked the Legislature to study the election laws of Georgia\"\nSentence 2: \"The jury wants the state lawmakers to rewrite the election code\"\nIn the text, how is sentence 2 related to sentence 1?\nOptions:\n- The second adds a further point to the first.\n- The second is a conclusion drawn from the first.\n- The second says the first in other words.\n- The second gives an example of the first.\n- The second contrasts with the first.",
+      answer: "The second says the first in other words.",
     },
   ],
   cause_effect: [
