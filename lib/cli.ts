@@ -9,6 +9,10 @@ import { cookRead, parseComprehension } from './synth/format.js';
 import { FAMILIES, type Family } from './templates/render.js';
 import { renderJsonlFile } from './templates/jsonl.js';
 import { formatWalkthrough, loadWalkthroughExample, runWalkthrough } from './templates/walkthrough.js';
+import { RULE_KINDS, type RuleKind } from './synth/rules.js';
+import { brownRuleTexts, jsonlRuleTexts, mineRecords } from './synth/rules-run.js';
+import { createProgress } from './repro/progress.js';
+import { writeFileAtomic } from './repro/files.js';
 
 export type OptionSpec = {
   type: 'string' | 'boolean';
@@ -105,6 +109,52 @@ const commands: Command[] = [
     async run({ values }, io) {
       const w = runWalkthrough(loadWalkthroughExample(typeof values.example === 'string' ? values.example : undefined));
       io.stdout(values.json === true ? JSON.stringify(w, null, 2) + '\n' : formatWalkthrough(w));
+      },
+    },
+  {
+    name: 'rules',
+    summary: 'Mine instruction-response pairs from texts with the rule-based synthesizer (JSON lines).',
+    description:
+      'Each output line is {id, genre, context, output, pairs}: `output` is the exact string a synthesizer would write\n' +
+      '(<QUE> q <ANS> a </END> pairs), `pairs` the same pairs with their rule kind. Deterministic for a seed.',
+    options: {
+      input: { type: 'string', value: 'brown|FILE.jsonl', description: '"brown" (a seeded sample of Brown corpus chunks) or a JSON-lines file of {"text", "id"?, "genre"?}' },
+      n: { type: 'string', value: 'N', default: '10', description: 'number of texts' },
+      seed: { type: 'string', value: 'S', default: '0', description: 'seed for the sample and the rules' },
+      'max-pairs': { type: 'string', value: 'K', default: '6', description: 'at most K pairs per text' },
+      kinds: { type: 'string', value: 'LIST', description: `comma-separated rule kinds (default all: ${RULE_KINDS.join(', ')})` },
+      out: { type: 'string', value: 'FILE', description: 'write the JSON lines to FILE instead of printing them' },
+    },
+    examples: ['ipt rules --input brown --n 5 --seed 1', 'ipt rules --input texts.jsonl --n 100 --out pairs.jsonl'],
+    async run({ values }, io) {
+      const int = (name: string, min: number): number => {
+        const raw = String(values[name]);
+        if (!/^\d+$/.test(raw) || Number(raw) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${raw}"`);
+        return Number(raw);
+      };
+      const input = values.input as string | undefined;
+      if (!input) throw new UsageError('--input is required: "brown" or a .jsonl file');
+      const n = int('n', 1);
+      const seed = int('seed', 0);
+      const maxPairs = int('max-pairs', 1);
+      let kinds: RuleKind[] | undefined;
+      if (values.kinds !== undefined) {
+        kinds = String(values.kinds).split(',').map((k) => k.trim()).filter(Boolean) as RuleKind[];
+        const unknown = kinds.filter((k) => !(RULE_KINDS as readonly string[]).includes(k));
+        if (unknown.length || kinds.length === 0) throw new UsageError(`unknown rule kind(s) ${unknown.join(', ')}; choose from ${RULE_KINDS.join(', ')}`);
+      }
+      const texts = input === 'brown' ? brownRuleTexts(n, seed) : jsonlRuleTexts(input, n);
+      const progress = createProgress({ label: 'rules', total: texts.length, unit: 'texts' });
+      const records = mineRecords(texts, { seed, maxPairs, kinds, onText: () => progress.increment() });
+      progress.stop();
+      const jsonl = records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '');
+      if (values.out === undefined) {
+        io.stdout(jsonl);
+        return;
+      }
+      writeFileAtomic(String(values.out), jsonl);
+      const pairs = records.reduce((s, r) => s + r.pairs.length, 0);
+      io.stdout(`wrote ${records.length} texts, ${pairs} pairs to ${values.out}\n`);
     },
   },
 ];
