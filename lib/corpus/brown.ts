@@ -70,7 +70,7 @@ const OPENING = new Set(['(', '[', '{', '$']);
 const DOUBLED = new Set([';', '?', '!']);
 const TERMINAL = /[.?!]["'”’)\]]*$/;
 
-type State = { out: string; glue: boolean; singleOpen: boolean; capitalize: boolean };
+type State = { out: string; glue: boolean; singleOpen: boolean; capitalize: boolean; last?: string };
 
 function upperFirst(word: string): string {
   const i = word.search(/\p{L}/u);
@@ -120,6 +120,7 @@ function push(state: State, word: string, next: string | undefined, style: Quote
   }
   state.out += (spaceBefore ? ' ' : '') + text;
   state.glue = glueAfter;
+  state.last = word;
 }
 
 /** Brown tokens (already untagged) of one sentence -> text; doubled ; ? ! are kept once. */
@@ -177,6 +178,8 @@ export function parseBrownFile(raw: string, options: { quotes?: QuoteStyle } = {
       }
       if (!state) state = { out: '', glue: false, singleOpen: false, capitalize: false };
       else state.capitalize = TERMINAL.test(state.out);
+      // the doubling can spill onto a line of its own (";/. ;/." after a line ending ";/. ;/.")
+      while (words.length && DOUBLED.has(words[0]) && words[0] === state.last) words.shift();
       const s: State = state;
       words.forEach((w, i) => push(s, w, words[i + 1], style));
     }

@@ -79,7 +79,7 @@ test('no tag, backquote, doubled punctuation or stray space before punctuation s
   assert.ok(text.length > 5_500_000);
   for (const [what, re] of [
     ['a tag', /\w\/(at|nn|np|vbd|vbz|jj|cc|pps|nns|in)(-tl|-hl)?\s/],
-    ['a backquote pair', /``|''/],
+    ['a backquote pair', /``|(^|\s)''(\s|$)/],
     ['a doubled ; or ?', /;\s*;|\?\s\?/],
     ['a space before , . ; ?', / [,.;?!](\s|$)/],
     ['a space after an opening quote', /“ /],
