@@ -614,9 +614,9 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
         if (existsSync(blob) && statSync(blob).size === f.size) return { sha256: f.sha256 ?? (await sha256File(blob)), downloaded: 0 };
         return fetchBlob(ctx, plan.commit, { file: f, onBytes });
       });
+      filesDone++;
       onBytes(f.size);
       bytesDownloaded += got.downloaded;
-      filesDone++;
       const localPath = linkSnapshotFile(ctx.repoDir, plan.commit, f.path, f.etag);
       result[i] = { path: f.path, localPath, blobPath: blob, etag: f.etag, bytes: f.size, sha256: got.sha256, fromCache: false };
     }
