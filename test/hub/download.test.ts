@@ -413,3 +413,33 @@ test('an in-place progress display is redrawn a few times a second and shows the
   assert.equal(lines[0], 'org/x █░░░░░░░░░░░░░░░░░░░░░░░ 5% 100.0 KB/2.0 MB | 0/1 files | 3.3 MB/s | ETA 1s | a.bin');
   assert.match(lines[3], /^org\/x █{24} 100% 2.0 MB\/2.0 MB \| 1\/1 files \| 1.5 MB\/s \| ETA 0s \| a.bin$/);
 });
+
+test('a lock left by a killed process is taken over; a live holder is waited for', async () => {
+  const { spawn, spawnSync } = await import('node:child_process');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const sha = hub.file('model', 'org/tiny', 'sub/extra.bin').sha256;
+  const lockIn = (cache: string) => {
+    const dir = join(cache, '.locks', 'models--org--tiny');
+    mkdirSync(dir, { recursive: true });
+    return join(dir, `${sha}.ipt.lock`);
+  };
+  const cache = freshCache();
+  const deadPid = spawnSync('true').pid;
+  writeFileSync(lockIn(cache), String(deadPid));
+  const r = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['sub/extra.bin'] }));
+  assert.deepEqual(readFileSync(r.files[0].localPath), EXTRA);
+  assert.ok(!existsSync(lockIn(cache)));
+
+  const cache2 = freshCache();
+  const holder = spawn('sleep', ['30']);
+  try {
+    writeFileSync(lockIn(cache2), String(holder.pid));
+    const started = performance.now();
+    setTimeout(() => rmSync(lockIn(cache2), { force: true }), 400);
+    const r2 = await downloadRepo(opts(cache2, { repo: 'org/tiny', include: ['sub/extra.bin'] }));
+    assert.ok(performance.now() - started >= 350, 'the download did not wait for the lock holder');
+    assert.deepEqual(readFileSync(r2.files[0].localPath), EXTRA);
+  } finally {
+    holder.kill();
+  }
+});
