@@ -238,18 +238,23 @@ function toRemote(e: Entry): RemoteFile {
 
 async function remoteFiles(ctx: Ctx, commit: string, include: string[], exclude: string[]): Promise<RemoteFile[]> {
   const common = { repo: hubDesignation(ctx.repo), hubUrl: ctx.cfg.endpoint, revision: commit, fetch: hubFetch(ctx.cfg) };
-  const keep = fileFilter(include, exclude);
-  let entries: Entry[];
+  let keep = fileFilter(include, exclude);
+  let entries: Entry[] = [];
+  let listed = false;
   // Named files need no listing of the whole tree (a dataset can hold a million files).
   if (include.length > 0 && include.every(isLiteralPath)) {
     entries = (await withRetries(ctx, () => pathsInfo({ ...common, paths: include }))) as Entry[];
-    const found = new Set(entries.map((e) => e.path));
+    const found = new Map(entries.map((e) => [e.path, e.type]));
     const missing = include.filter((p) => !found.has(p));
     if (missing.length) {
       for (const p of missing) markMissing(ctx.repoDir, commit, p);
       throw new HubError('not-found', `${label(ctx.repo)} at commit ${commit.slice(0, 12)} has no file ${missing.map((p) => `"${p}"`).join(', ')} (HTTP 404 from paths-info); check the path, or list the repo's files on its page.`, ctx.repo.id, 404);
     }
-  } else {
+    listed = include.every((p) => found.get(p) === 'file');
+    // a named folder means everything under it
+    if (!listed) keep = fileFilter(include.map((p) => (found.get(p) === 'directory' ? `${p}/` : p)), exclude);
+  }
+  if (!listed) {
     entries = [];
     await withRetries(ctx, async () => {
       entries = [];
@@ -281,12 +286,13 @@ function offlineMissing(ctx: Ctx, revision: string, include: string[], why: stri
 function cachedPlan(ctx: Ctx, revision: string, include: string[], exclude: string[]): SnapshotPlan {
   const commit = resolveCachedCommit(ctx.repoDir, revision);
   if (!commit) throw offlineMissing(ctx, revision, include, existsSync(ctx.repoDir) ? 'has no snapshot' : 'is not');
-  const keep = fileFilter(include, exclude);
   const cached = listSnapshotFiles(ctx.repoDir, commit);
+  const isFolder = (p: string) => cached.some((f) => f.path.startsWith(`${p}/`));
+  const keep = fileFilter(include.map((p) => (isLiteralPath(p) && isFolder(p) ? `${p}/` : p)), exclude);
   const files = cached.filter((f) => keep(f.path));
   const present = new Set(cached.map((f) => f.path));
   for (const p of include.filter(isLiteralPath)) {
-    if (present.has(p)) continue;
+    if (present.has(p) || isFolder(p)) continue;
     if (isMarkedMissing(ctx.repoDir, commit, p)) {
       throw new HubError('not-found', `${label(ctx.repo)} at commit ${commit.slice(0, 12)} has no file "${p}" (the hub said so when it was last asked).`, ctx.repo.id, 404);
     }

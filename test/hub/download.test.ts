@@ -208,6 +208,10 @@ test('include and exclude globs select files; named files use paths-info, not th
   assert.deepEqual(await paths(['config.json', 'sub/extra.bin']), ['config.json', 'sub/extra.bin']);
   assert.equal(hub.count('hub', /\/tree\//), trees);
   assert.ok(hub.count('hub', /\/paths-info\//) >= 1);
+  // a named folder takes everything under it, online and offline
+  assert.deepEqual(await paths(['sub/deeper']), ['sub/deeper/notes.txt']);
+  const off = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['sub/deeper'], config: { offline: true } }));
+  assert.deepEqual(off.files.map((f) => f.path), ['sub/deeper/notes.txt']);
   await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['*.gguf'] })), 'not-found', '*.gguf', 'config.json');
 });
 

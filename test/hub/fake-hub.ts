@@ -215,9 +215,11 @@ export class FakeHub {
       }
       if (action === 'paths-info' && req.method === 'POST') {
         const { paths } = JSON.parse(body || '{}') as { paths?: string[] };
+        const dirs = new Set(directories(commit.files.values()));
         const out = (paths ?? []).flatMap((p) => {
           const f = commit.files.get(p);
-          return f ? [treeEntry(f)] : [];
+          if (f) return [treeEntry(f)];
+          return dirs.has(p) ? [{ type: 'directory', oid: createHash('sha1').update(p).digest('hex'), size: 0, path: p }] : [];
         });
         return this.json(res, 200, out);
       }
