@@ -617,8 +617,9 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
     todo.length > 0 ? createProgress({ label: `download ${plan.repo.id}`, total, bytes: true, mode: options.progress ?? 'auto' }) : undefined;
   let bytesDownloaded = 0;
   const queue = [...todo];
+  let failed = false;
   const worker = async () => {
-    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    for (let next = queue.shift(); next !== undefined && !failed; next = queue.shift()) {
       const i: number = next;
       const f = files[i];
       const lock = join(ctx.cfg.cacheDir, '.locks', ctx.repoDir.split(/[\\/]/).pop()!, `${f.etag}.ipt.lock`);
@@ -633,6 +634,9 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
         // another worker or process may have fetched the same blob while we waited
         if (existsSync(blob) && statSync(blob).size === f.size) return { sha256: f.sha256 ?? (await sha256File(blob)), downloaded: 0 };
         return fetchBlob(ctx, plan.commit, { file: f, onBytes });
+      }).catch((err: unknown) => {
+        failed = true;
+        throw err;
       });
       filesDone++;
       onBytes(f.size);
@@ -641,11 +645,11 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
       result[i] = { path: f.path, localPath, blobPath: blob, etag: f.etag, bytes: f.size, sha256: got.sha256, fromCache: false };
     }
   };
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, todo.length)) }, worker));
-  } finally {
-    progress?.stop();
-  }
+  // after a failure no new file is started, and the ones in flight finish (or fail) before we report
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, todo.length)) }, worker));
+  progress?.stop();
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure) throw failure.reason;
   return {
     repo: plan.repo.id,
     type: plan.repo.type,
