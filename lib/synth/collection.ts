@@ -4,7 +4,7 @@
 // synthesizer. The packed sequences use the exact strings of the synthesizer contract, so a model
 // trained on them reads the prompts the multi-round driver writes.
 
-import { chunkParagraphs, type ChunkOptions } from '../corpus/chunk.js';
+import { contextsOf, type TokenBudget } from '../corpus/chunk.js';
 import { deriveSeed } from '../repro/rng.js';
 import { cookCompre, cookRead, EOS, estimateTokens, type Pair } from './format.js';
 import { mineTasks, type RuleKind } from './rules.js';
@@ -28,8 +28,8 @@ export type CollectionOptions = {
   /** At least this many when the text offers them (default 3). */
   minPairs?: number;
   kinds?: readonly RuleKind[];
-  /** How documents are cut into texts (default: lib/corpus/chunk's defaults, ~1.2–2 KB). */
-  chunk?: ChunkOptions;
+  /** How documents are cut into texts (default: contextsOf's 1600 tokens, about 1.2–1.6 KB of prose). */
+  chunk?: TokenBudget;
   /** Keep only the first N texts of each document. */
   maxTextsPerSource?: number;
   /** Ask genre questions when a document has a genre (default true). */
@@ -45,7 +45,7 @@ export function buildSynthesizerCollection(docs: SourceDocument[], options: Coll
   for (const doc of docs) {
     if (ids.has(doc.id)) throw new Error(`buildSynthesizerCollection: document id "${doc.id}" appears twice; ids name sources and must be unique`);
     ids.add(doc.id);
-    let texts = chunkParagraphs(doc.text, options.chunk);
+    let texts = contextsOf(doc.text, options.chunk);
     if (options.maxTextsPerSource !== undefined) texts = texts.slice(0, options.maxTextsPerSource);
     for (const context of texts) {
       const mined = mineTasks(context, {

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { loadBrown } from '../corpus/brown.js';
-import { chunkParagraphs, type ChunkOptions } from '../corpus/chunk.js';
+import { contextsOf, type TokenBudget } from '../corpus/chunk.js';
 import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
 import { mineTasks, synthesizerOutput, type RuleKind } from './rules.js';
 
@@ -20,8 +20,8 @@ export type RuleRecord = {
 };
 
 /** `n` Brown chunks sampled with the seed (ids like "ca01#3": document and chunk number). */
-export function brownRuleTexts(n: number, seed: number, chunk?: ChunkOptions): RuleText[] {
-  const all = loadBrown().flatMap((d) => chunkParagraphs(d.text, chunk).map((text, k) => ({ id: `${d.id}#${k}`, genre: d.genre, text })));
+export function brownRuleTexts(n: number, seed: number, chunk?: TokenBudget): RuleText[] {
+  const all = loadBrown().flatMap((d) => contextsOf(d.text, chunk).map((text, k) => ({ id: `${d.id}#${k}`, genre: d.genre, text })));
   return shuffleInPlace(all, createRng(deriveSeed(seed, 'rules-sample'))).slice(0, n);
 }
 

@@ -1,7 +1,7 @@
 // `npm run bench -- rules [seed]`: the rule-based synthesizer over all of Brown (cut into 1-2 KB
 // texts): throughput, pairs per text, kind mix and the quality figures of lib/synth/quality.
 import { loadBrown } from '../../lib/corpus/brown.js';
-import { chunkParagraphs } from '../../lib/corpus/chunk.js';
+import { contextsOf } from '../../lib/corpus/chunk.js';
 import { mineTasks, synthesizerOutput } from '../../lib/synth/rules.js';
 import { measureSynthesizer } from '../../lib/synth/quality.js';
 import { createProgress } from '../../lib/repro/progress.js';
@@ -10,7 +10,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const seed = Number(args[0] ?? 1);
   const docs = loadBrown();
   const t0 = performance.now();
-  const texts = docs.flatMap((d) => chunkParagraphs(d.text).map((text) => ({ genre: d.genre, text })));
+  const texts = docs.flatMap((d) => contextsOf(d.text).map((text) => ({ genre: d.genre, text })));
   const chunkSeconds = (performance.now() - t0) / 1000;
   const progress = createProgress({ label: 'rules', total: texts.length, unit: 'texts' });
   const t1 = performance.now();

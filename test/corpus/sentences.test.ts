@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { splitParagraphs, splitSentences } from '../../lib/corpus/sentences.js';
-import { chunkParagraphs } from '../../lib/corpus/chunk.js';
 import { brownCategories, brownDir, detokenize, loadBrown, untag } from '../../lib/corpus/brown.js';
 
 test('abbreviations, initials, decimals and quotes do not end sentences', () => {
@@ -58,38 +57,4 @@ test('on Brown, sentence ends agree with the corpus sentence lines', () => {
   console.log(`# Brown sentence ends: precision ${precision.toFixed(4)}, recall on punctuated ends ${recall.toFixed(4)}`);
   assert.ok(precision > 0.98, `precision ${precision}`);
   assert.ok(recall > 0.96, `recall on punctuated ends ${recall}`);
-});
-
-test('chunks are exact slices of whole paragraphs near the target size', () => {
-  const para = (k: number) => `Paragraph ${k} says something about the weather in a plain way. It goes on for a while.`;
-  const text = Array.from({ length: 10 }, (_, k) => para(k)).join('\n\n');
-  const chunks = chunkParagraphs(text, { targetChars: 200, maxChars: 300 });
-  assert.equal(chunks.join('\n\n'), text);
-  assert.deepEqual(chunks.map((c) => c.split('\n\n').length), [3, 3, 3, 1]);
-  for (const c of chunks) assert.ok(c.length <= 300);
-});
-
-test('an over-long paragraph is cut at sentence ends; a short tail joins the chunk before', () => {
-  const long = Array.from({ length: 12 }, (_, k) => `Sentence number ${k} is here.`).join(' ');
-  const chunks = chunkParagraphs(long, { targetChars: 100, maxChars: 120 });
-  assert.ok(chunks.length > 1);
-  assert.equal(chunks.join(' '), long);
-  for (const c of chunks) assert.match(c, /^Sentence number \d+ is here\..*\.$/);
-  assert.deepEqual(chunkParagraphs('A long paragraph of some length here.\n\nTiny.', { targetChars: 20, maxChars: 60, minChars: 10 }), [
-    'A long paragraph of some length here.\n\nTiny.',
-  ]);
-  assert.throws(() => chunkParagraphs('x', { targetChars: 100, maxChars: 50 }), /targetChars <= maxChars/);
-});
-
-test('Brown documents chunk into 1-2 KB texts that cover every paragraph', () => {
-  for (const doc of loadBrown().slice(0, 50)) {
-    const chunks = chunkParagraphs(doc.text);
-    assert.equal(chunks.join('\n\n'), doc.text, doc.id);
-    chunks.forEach((c, k) => {
-      const next = chunks[k + 1];
-      // closed because it reached the target, or because the next paragraph would not fit
-      if (next) assert.ok(c.length >= 1200 || c.length + 2 + next.split('\n\n')[0].length > 2000, `${doc.id} chunk ${k}: ${c.length}`);
-      if (c.includes('\n\n')) assert.ok(c.length <= 2000 + 400, `${doc.id} chunk ${k}: ${c.length}`);
-    });
-  }
 });

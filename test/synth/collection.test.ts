@@ -6,7 +6,7 @@ import { buildSynthesizerCollection, fewShotSequences, splitSources, type Synthe
 import { mineTasks } from '../../lib/synth/rules.js';
 import { cookDemonstration, cookRead, planRound, collectRound } from '../../lib/synth/format.js';
 import { loadBrown } from '../../lib/corpus/brown.js';
-import { chunkParagraphs } from '../../lib/corpus/chunk.js';
+import { contextsOf } from '../../lib/corpus/chunk.js';
 import { encodeTinyBytes, tinyTokenizerFiles, tokenizerFromFiles } from '../../lib/engine/tokenizer.js';
 
 const para = (topic: string, k: number) =>
@@ -18,11 +18,11 @@ const DOCS = [
 ];
 
 describe('buildSynthesizerCollection', () => {
-  const collection = buildSynthesizerCollection(DOCS, { seed: 4, pairsPerText: 5, chunk: { targetChars: 400, maxChars: 700 } });
+  const collection = buildSynthesizerCollection(DOCS, { seed: 4, pairsPerText: 5, chunk: { maxTokens: 700 } });
 
   test('one example per chunk with pairs, in document order, pairs exactly as the rules mine them', () => {
     assert.deepEqual(collection.map((e) => e.source), ['d1', 'd1', 'd2', 'd2']);
-    const chunks = [...chunkParagraphs(DOCS[0].text, { targetChars: 400, maxChars: 700 }), ...chunkParagraphs(DOCS[1].text, { targetChars: 400, maxChars: 700 })];
+    const chunks = [...contextsOf(DOCS[0].text, { maxTokens: 700 }), ...contextsOf(DOCS[1].text, { maxTokens: 700 })];
     assert.deepEqual(collection.map((e) => e.context), chunks);
     for (const e of collection) {
       const mined = mineTasks(e.context, { seed: 4, maxPairs: 5, genre: e.genre });
@@ -34,12 +34,12 @@ describe('buildSynthesizerCollection', () => {
   });
 
   test('deterministic for a seed, and ids must be unique', () => {
-    assert.deepEqual(buildSynthesizerCollection(DOCS, { seed: 4, pairsPerText: 5, chunk: { targetChars: 400, maxChars: 700 } }), collection);
+    assert.deepEqual(buildSynthesizerCollection(DOCS, { seed: 4, pairsPerText: 5, chunk: { maxTokens: 700 } }), collection);
     assert.throws(() => buildSynthesizerCollection([DOCS[0], DOCS[0]], { seed: 1 }), /document id "d1" appears twice/);
   });
 
   test('options: texts per source, no genre questions', () => {
-    const one = buildSynthesizerCollection(DOCS, { seed: 4, chunk: { targetChars: 400, maxChars: 700 }, maxTextsPerSource: 1 });
+    const one = buildSynthesizerCollection(DOCS, { seed: 4, chunk: { maxTokens: 700 }, maxTextsPerSource: 1 });
     assert.deepEqual(one.map((e) => e.source), ['d1', 'd2']);
     const noGenre = buildSynthesizerCollection(DOCS, { seed: 4, useGenre: false, kinds: ['genre', 'cause_effect'] });
     assert.ok(noGenre.length > 0 && noGenre.every((e) => e.kinds.every((k) => k === 'cause_effect')));

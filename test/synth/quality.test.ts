@@ -16,7 +16,7 @@ import {
 } from '../../lib/synth/quality.js';
 import { minePairs, ruleSynthesizer, synthesizerOutput } from '../../lib/synth/rules.js';
 import { loadBrown } from '../../lib/corpus/brown.js';
-import { chunkParagraphs } from '../../lib/corpus/chunk.js';
+import { contextsOf } from '../../lib/corpus/chunk.js';
 
 const ITEMS: QualityItem[] = [
   {
@@ -134,7 +134,7 @@ describe('prompted mode', () => {
     assert.throws(() => scoreReferenceAnswers(ITEMS, ['x']), /1 completions for 3 reference prompts/);
   });
   test('the rules answer their own questions exactly, and miss those of another seed', async () => {
-    const texts = loadBrown({ genres: ['news'] }).slice(0, 3).flatMap((d) => chunkParagraphs(d.text).slice(0, 2));
+    const texts = loadBrown({ genres: ['news'] }).slice(0, 3).flatMap((d) => contextsOf(d.text).slice(0, 2));
     const items = texts.map((context) => ({ context, references: minePairs(context, { seed: 5 }) }));
     const same = await answerReferenceQuestions(ruleSynthesizer({ seed: 5 }), items, { maxNewTokens: 512, batchSize: 4 });
     assert.equal(same.exactOverall, 1);
@@ -146,7 +146,7 @@ describe('prompted mode', () => {
 
 test('the rules measured as a synthesizer on Brown texts', () => {
   const docs = loadBrown().filter((_, i) => i % 25 === 0);
-  const items = docs.flatMap((d) => chunkParagraphs(d.text).map((context) => ({ context, output: synthesizerOutput(minePairs(context, { seed: 2, genre: d.genre })) })));
+  const items = docs.flatMap((d) => contextsOf(d.text).map((context) => ({ context, output: synthesizerOutput(minePairs(context, { seed: 2, genre: d.genre })) })));
   const r = measureSynthesizer(items);
   assert.equal(r.parseRate, 1);
   assert.equal(r.multipleChoiceValid.rate, 1);

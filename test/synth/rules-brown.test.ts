@@ -3,13 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadBrown } from '../../lib/corpus/brown.js';
-import { chunkParagraphs } from '../../lib/corpus/chunk.js';
+import { contextsOf } from '../../lib/corpus/chunk.js';
 import { RULE_KINDS, mineTasks, ruleKindOfQuestion, synthesizerOutput } from '../../lib/synth/rules.js';
 import { parseComprehension } from '../../lib/synth/format.js';
 import { unsupported } from './support.js';
 
 test('mining all of Brown: pairs per text, kinds, support, round trip, speed', (t) => {
-  const texts = loadBrown().flatMap((d) => chunkParagraphs(d.text).map((text) => ({ id: d.id, genre: d.genre, text })));
+  const texts = loadBrown().flatMap((d) => contextsOf(d.text).map((text) => ({ id: d.id, genre: d.genre, text })));
   const started = performance.now();
   const mined = texts.map((x) => mineTasks(x.text, { seed: 1, genre: x.genre }));
   const seconds = (performance.now() - started) / 1000;
