@@ -13,13 +13,16 @@
 //   present.{i}.key/.value [batch_size, heads, total_sequence_length, head] out. Heads and head size
 //   are fixed numbers and the batch dimension is named `batch_size` (transformers.js resolves every
 //   other symbol to 0 when it builds the empty cache; research/onnx.md §1).
-// - 'kv-delta': the kit's faster layout for its own engine. The cache is time-major
-//   (cache.{i}.key/.value [past_sequence_length, batch_size, heads, head]) so a growing prefix of
-//   one preallocated buffer is a zero-copy input, and only the new rows come back
-//   (cache_delta.{i}.key/.value [sequence_length, batch_size, heads, head]); a scalar
-//   num_logits_to_keep input (0 = all, as in transformers.js) skips the output layer for the
-//   prompt during generation. research/onnx.md §2 measured 2.5x at batch 32 for this layout,
-//   because per-step outputs are O(batch), not O(batch x length), and nothing is left to collect.
+// - 'kv-delta': the kit's faster layout for its own engine. The cache is a buffer the engine
+//   preallocates and owns (cache.{i}.key/.value [batch_size, heads, cache_length, head]); slots not
+//   yet filled are masked out by attention_mask, which covers cache_length + sequence_length
+//   columns. The graph attends to the buffer and to the new tokens separately and joins only the
+//   scores, so the cache is never copied in-graph (the Optimum graph's Concat of the whole cache
+//   was half of a decode step, as profiled here), and only the new rows come back
+//   (cache_delta.{i}.key/.value [batch_size, heads, sequence_length, head]), O(batch) per step
+//   instead of O(batch x length), with nothing left for the garbage collector (research/onnx.md §2).
+//   A scalar num_logits_to_keep input (0 = all, as in transformers.js) skips the output layer for
+//   the prompt during generation.
 //
 // Left padding is handled in-graph: the attention bias combines the causal mask (offset by the
 // past length) with attention_mask, using a finite -1e9 so fully padded query rows stay finite.
@@ -71,7 +74,7 @@ export function buildGptOnnx(model: GptModel, options: { variant?: GptOnnxVarian
   for (let l = 0; l < cfg.layers; l++) {
     for (const kv of ['key', 'value'] as const) {
       if (variant === 'optimum') g.input(`past_key_values.${l}.${kv}`, DataType.FLOAT, ['batch_size', H, 'past_sequence_length', D]);
-      else g.input(KV_DELTA_NAMES.past(l, kv), DataType.FLOAT, ['past_sequence_length', 'batch_size', H, D]);
+      else g.input(KV_DELTA_NAMES.past(l, kv), DataType.FLOAT, ['batch_size', H, 'cache_length', D]);
     }
   }
   if (variant === 'kv-delta') g.input(KV_DELTA_NAMES.logitsToKeep, DataType.INT64, []);
@@ -80,7 +83,7 @@ export function buildGptOnnx(model: GptModel, options: { variant?: GptOnnxVarian
   for (let l = 0; l < cfg.layers; l++) {
     for (const kv of ['key', 'value'] as const) {
       if (variant === 'optimum') g.output(`present.${l}.${kv}`, DataType.FLOAT, ['batch_size', H, 'total_sequence_length', D]);
-      else g.output(KV_DELTA_NAMES.delta(l, kv), DataType.FLOAT, ['sequence_length', 'batch_size', H, D]);
+      else g.output(KV_DELTA_NAMES.delta(l, kv), DataType.FLOAT, ['batch_size', H, 'sequence_length', D]);
     }
   }
 
@@ -112,28 +115,32 @@ export function buildGptOnnx(model: GptModel, options: { variant?: GptOnnxVarian
     const qkv = conv1d(layerNorm(x, `${p}.ln_1`), `${p}.attn.c_attn`);
     const [q, k, v] = g.op('Split', [qkv, g.i64([C, C, C])], { axis: { i: 2 } }, 3);
     const qh = g.op1('Transpose', [splitHeads(q)], { perm: { ints: [0, 2, 1, 3] } }); // [B,H,S,D]
-    let keysT: string; // [B,H,D,T]
-    let values: string; // [B,H,T,D]
+    let context: string; // [B,S,C]
     if (variant === 'optimum') {
       const kh = g.op1('Transpose', [splitHeads(k)], { perm: { ints: [0, 2, 1, 3] } });
       const vh = g.op1('Transpose', [splitHeads(v)], { perm: { ints: [0, 2, 1, 3] } });
       const keys = g.op1('Concat', [`past_key_values.${l}.key`, kh], { axis: { i: 2 } }, `present.${l}.key`);
-      values = g.op1('Concat', [`past_key_values.${l}.value`, vh], { axis: { i: 2 } }, `present.${l}.value`);
-      keysT = g.op1('Transpose', [keys], { perm: { ints: [0, 1, 3, 2] } });
+      const values = g.op1('Concat', [`past_key_values.${l}.value`, vh], { axis: { i: 2 } }, `present.${l}.value`);
+      const keysT = g.op1('Transpose', [keys], { perm: { ints: [0, 1, 3, 2] } });
+      const scores = g.op1('Add', [g.op1('Mul', [g.op1('MatMul', [qh, keysT]), scale]), bias]);
+      const probs = g.op1('Softmax', [scores], { axis: { i: -1 } });
+      context = g.op1('MatMul', [probs, values]);
     } else {
-      const kt = g.op1('Transpose', [splitHeads(k)], { perm: { ints: [1, 0, 2, 3] } }, KV_DELTA_NAMES.delta(l, 'key')); // [S,B,H,D]
-      const vt = g.op1('Transpose', [splitHeads(v)], { perm: { ints: [1, 0, 2, 3] } }, KV_DELTA_NAMES.delta(l, 'value'));
-      const keysTM = g.op1('Concat', [KV_DELTA_NAMES.past(l, 'key'), kt], { axis: { i: 0 } }); // [T,B,H,D]
-      const valuesTM = g.op1('Concat', [KV_DELTA_NAMES.past(l, 'value'), vt], { axis: { i: 0 } });
-      keysT = g.op1('Transpose', [keysTM], { perm: { ints: [1, 2, 3, 0] } });
-      values = g.op1('Transpose', [valuesTM], { perm: { ints: [1, 2, 0, 3] } });
+      // Scores against the cache buffer and against the new tokens are joined before the softmax:
+      // only the [B,H,S,P+S] scores are concatenated, never the cache itself.
+      const kh = g.op1('Transpose', [splitHeads(k)], { perm: { ints: [0, 2, 1, 3] } }, KV_DELTA_NAMES.delta(l, 'key'));
+      const vh = g.op1('Transpose', [splitHeads(v)], { perm: { ints: [0, 2, 1, 3] } }, KV_DELTA_NAMES.delta(l, 'value'));
+      const pastKeys = KV_DELTA_NAMES.past(l, 'key');
+      const pastScores = g.op1('MatMul', [qh, g.op1('Transpose', [pastKeys], { perm: { ints: [0, 1, 3, 2] } })]); // [B,H,S,P]
+      const newScores = g.op1('MatMul', [qh, g.op1('Transpose', [kh], { perm: { ints: [0, 1, 3, 2] } })]); // [B,H,S,S]
+      const scores = g.op1('Add', [g.op1('Mul', [g.op1('Concat', [pastScores, newScores], { axis: { i: 3 } }), scale]), bias]);
+      const probs = g.op1('Softmax', [scores], { axis: { i: -1 } });
+      const pastLen = g.op1('Unsqueeze', [g.op1('Sub', [totalLen, seqLen]), g.i64([0])]);
+      const pastProbs = g.op1('Slice', [probs, g.i64([0]), pastLen, g.i64([3])]);
+      const newProbs = g.op1('Slice', [probs, pastLen, g.i64([INT64_MAX]), g.i64([3])]);
+      context = g.op1('Add', [g.op1('MatMul', [pastProbs, KV_DELTA_NAMES.past(l, 'value')]), g.op1('MatMul', [newProbs, vh])]);
     }
-    const scores = g.op1('Add', [g.op1('Mul', [g.op1('MatMul', [qh, keysT]), scale]), bias]);
-    const probs = g.op1('Softmax', [scores], { axis: { i: -1 } });
-    const context = g.op1('Reshape', [
-      g.op1('Transpose', [g.op1('MatMul', [probs, values])], { perm: { ints: [0, 2, 1, 3] } }),
-      g.i64([0, 0, C]),
-    ]);
+    context = g.op1('Reshape', [g.op1('Transpose', [context], { perm: { ints: [0, 2, 1, 3] } }), g.i64([0, 0, C])]);
     x = g.op1('Add', [x, conv1d(context, `${p}.attn.c_proj`)]);
     const hidden = gelu(g, conv1d(layerNorm(x, `${p}.ln_2`), `${p}.mlp.c_fc`));
     x = g.op1('Add', [x, conv1d(hidden, `${p}.mlp.c_proj`)]);
@@ -211,8 +218,9 @@ export function readGptOnnxWeights(bytes: Uint8Array, cfg: GPTConfig): GPTWeight
 
 /**
  * Seeded weights for test and benchmark models, not an initialisation for training: weights
- * N(0, 1/fan_in), embeddings N(0, 1), and biases and LayerNorm gains away from 0 and 1, so every
- * tensor matters and greedy decoding has real gaps between logits (no near ties). Token ids in
+ * N(0, 16/fan_in), embeddings N(0, 1), and biases and LayerNorm gains away from 0 and 1, so every
+ * tensor matters, greedy decoding has real gaps between logits (no near ties), and the blocks
+ * outweigh the tied embedding (with smaller weights a random model just repeats its last token). Token ids in
  * `silentTokens` get a zero embedding row, which makes their logit 0 while the others spread
  * widely, so greedy decoding never emits them (e.g. keep EOS out of a fixed-length benchmark).
  */
@@ -225,7 +233,7 @@ export function seededGptWeights(cfg: GPTConfig, seed: number, options: { silent
     const isEmbedding = spec.name === 'wte.weight' || spec.name === 'wpe.weight';
     const isLnWeight = /ln_(1|2|f)\.weight$/.test(spec.name);
     const isBias = spec.name.endsWith('.bias');
-    const std = isEmbedding ? 1 : isBias || isLnWeight ? 0.1 : 1 / Math.sqrt(spec.shape[0]);
+    const std = isEmbedding ? 1 : isBias || isLnWeight ? 0.1 : 4 / Math.sqrt(spec.shape[0]);
     for (let i = 0; i < n; i++) w[i] = (isLnWeight ? 1 : 0) + std * rng.normal();
     weights[spec.name] = w;
   }

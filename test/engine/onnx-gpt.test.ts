@@ -38,7 +38,7 @@ function emptyCache(variant: GptOnnxVariant, B: number): Feeds {
   for (let l = 0; l < cfg.layers; l++) {
     for (const kv of ['key', 'value'] as const) {
       if (variant === 'optimum') feeds[`past_key_values.${l}.${kv}`] = f32(new Float32Array(0), [B, H, 0, D]);
-      else feeds[KV_DELTA_NAMES.past(l, kv)] = f32(new Float32Array(0), [0, B, H, D]);
+      else feeds[KV_DELTA_NAMES.past(l, kv)] = f32(new Float32Array(0), [B, H, 0, D]);
     }
   }
   if (variant === 'kv-delta') feeds[KV_DELTA_NAMES.logitsToKeep] = i64([0], []);
@@ -80,41 +80,36 @@ for (const variant of ['optimum', 'kv-delta'] as const) {
       ...emptyCache(variant, 1),
     });
     let worst = maxAbsDiff(out.logits.data as Float32Array, reference, prefill * V);
-    // the kv-delta variant returns only the new rows; keep the cache here as the engine does
-    const cache = new Map<string, Float32Array>();
-    for (let l = 0; l < cfg.layers; l++) {
-      for (const kv of ['key', 'value'] as const) {
-        if (variant === 'kv-delta') cache.set(KV_DELTA_NAMES.past(l, kv), (out[KV_DELTA_NAMES.delta(l, kv)].data as Float32Array).slice());
+    // kv-delta: the caller owns a cache buffer [1, H, capacity, D]; free slots hold garbage that
+    // the mask must hide, and each step's new rows are written into the next slot.
+    const capacity = 32;
+    const buffers = new Map<string, Float32Array>();
+    const store = (t0: number, added: number) => {
+      for (const [name, buf] of buffers) {
+        const delta = out[name.replace('cache.', 'cache_delta.')].data as Float32Array;
+        assert.equal(delta.length, H * added * D);
+        for (let h = 0; h < H; h++) buf.set(delta.subarray(h * added * D, (h + 1) * added * D), (h * capacity + t0) * D);
       }
+    };
+    if (variant === 'kv-delta') {
+      for (let l = 0; l < cfg.layers; l++) for (const kv of ['key', 'value'] as const) buffers.set(KV_DELTA_NAMES.past(l, kv), new Float32Array(H * capacity * D).fill(1e3));
+      store(0, prefill);
     }
     for (let t = prefill; t < ids.length; t++) {
-      const feeds: Feeds = {
-        input_ids: i64([ids[t]], [1, 1]),
-        attention_mask: i64(Array(t + 1).fill(1), [1, t + 1]),
-        position_ids: i64([t], [1, 1]),
-      };
-      for (let l = 0; l < cfg.layers; l++) {
-        for (const kv of ['key', 'value'] as const) {
-          if (variant === 'optimum') feeds[`past_key_values.${l}.${kv}`] = out[`present.${l}.${kv}`];
-          else feeds[KV_DELTA_NAMES.past(l, kv)] = f32(cache.get(KV_DELTA_NAMES.past(l, kv))!, [t, 1, H, D]);
-        }
+      const feeds: Feeds = { input_ids: i64([ids[t]], [1, 1]), position_ids: i64([t], [1, 1]) };
+      if (variant === 'optimum') {
+        feeds.attention_mask = i64(Array(t + 1).fill(1), [1, t + 1]);
+        for (let l = 0; l < cfg.layers; l++) for (const kv of ['key', 'value'] as const) feeds[`past_key_values.${l}.${kv}`] = out[`present.${l}.${kv}`];
+      } else {
+        feeds.attention_mask = i64([...Array(capacity).keys()].map((j) => (j < t ? 1 : 0)).concat([1]), [1, capacity + 1]);
+        for (const [name, buf] of buffers) feeds[name] = f32(buf, [1, H, capacity, D]);
+        feeds[KV_DELTA_NAMES.logitsToKeep] = i64([1], []);
       }
-      if (variant === 'kv-delta') feeds[KV_DELTA_NAMES.logitsToKeep] = i64([1], []);
       out = await s.run(feeds);
       assert.deepEqual(out.logits.dims, [1, 1, V]);
       worst = Math.max(worst, maxAbsDiff(out.logits.data as Float32Array, reference.subarray(t * V, (t + 1) * V)));
-      if (variant === 'kv-delta') {
-        for (const [name, old] of cache) {
-          const delta = out[name.replace('cache.', 'cache_delta.')].data as Float32Array;
-          assert.equal(delta.length, H * D);
-          const grown = new Float32Array(old.length + delta.length);
-          grown.set(old);
-          grown.set(delta, old.length);
-          cache.set(name, grown);
-        }
-      } else {
-        assert.deepEqual(out['present.0.key'].dims, [1, H, t + 1, D]);
-      }
+      if (variant === 'kv-delta') store(t, 1);
+      else assert.deepEqual(out['present.0.key'].dims, [1, H, t + 1, D]);
     }
     assert.ok(worst < 1e-4, `incremental logits differ by ${worst}`);
   });
@@ -147,7 +142,7 @@ test('kv-delta: num_logits_to_keep keeps the last positions', async () => {
   const out = await s.run(feeds);
   assert.deepEqual(out.logits.dims, [1, 1, V]);
   assert.ok(maxAbsDiff(out.logits.data as Float32Array, reference.subarray((n - 1) * V)) < 1e-4);
-  assert.deepEqual(out[KV_DELTA_NAMES.delta(0, 'key')].dims, [n, 1, H, D]);
+  assert.deepEqual(out[KV_DELTA_NAMES.delta(0, 'key')].dims, [1, H, n, D]);
 });
 
 test('the weights read back from the ONNX file are the weights written', () => {
