@@ -119,7 +119,7 @@ export function describeDecoder(session: ort.InferenceSession, cfg: DecoderConfi
   if (!layout) {
     throw new Error(
       `the model has no past_key_values.{i}.key/value inputs (inputs: ${session.inputNames.join(', ')}): ` +
-        'export it with a KV cache, e.g. `optimum-cli export onnx --task text-generation-with-past` (see env/README.md)',
+        'export it with a KV cache, e.g. `optimum-cli export onnx --task text-generation-with-past` (see env/engines.md)',
     );
   }
   for (const need of ['input_ids', 'attention_mask']) {

@@ -87,7 +87,7 @@ function hasSharedLibrary(name: string): boolean {
 const CUDA_HELP =
   'To use CUDA: run `npm run setup:cuda` (it downloads the CUDA provider libraries of onnxruntime-node 1.30 from NuGet), ' +
   'and install NVIDIA\'s CUDA 12 runtime, cuBLAS and cuDNN 9 so that libcudart.so.12, libcublas.so.12 and libcudnn.so.9 are on the library path ' +
-  '(see env/README.md). Or use --provider cpu, or --provider auto to fall back to the CPU.';
+  '(see env/engines.md). Or use --provider cpu, or --provider auto to fall back to the CPU.';
 
 const WEBGPU_HELP =
   'WebGPU runs on Vulkan here: install the Vulkan loader and your GPU\'s Vulkan driver ' +
@@ -154,4 +154,22 @@ export async function openSession(model: string | Uint8Array, settings: SessionS
     }
   }
   throw new Error('unreachable: the cpu provider is always tried last');
+}
+
+/** Tries every provider on a tiny in-memory model: which start here, and why the others do not. */
+export async function probeProviders(): Promise<Array<{ provider: Provider; ok: boolean; message?: string }>> {
+  const { buildGptOnnx, seededGptWeights } = await import('./onnx-gpt.js');
+  const cfg = { vocabSize: 8, contextLength: 4, width: 8, heads: 1, layers: 1, mlpRatio: 1, layerNormEps: 1e-5 };
+  const bytes = buildGptOnnx({ cfg, weights: seededGptWeights(cfg, 1) });
+  const out: Array<{ provider: Provider; ok: boolean; message?: string }> = [];
+  for (const provider of ['cpu', 'webgpu', 'cuda'] as const) {
+    try {
+      const { session } = await openSession(bytes, { provider, threads: 1 });
+      await session.release();
+      out.push({ provider, ok: true });
+    } catch (err) {
+      out.push({ provider, ok: false, message: (err as Error).message });
+    }
+  }
+  return out;
 }
