@@ -146,3 +146,39 @@ export function readOnnxInitializers(bytes: Uint8Array): Record<string, { dims: 
   }
   return out;
 }
+
+/**
+ * For an Optimum decoder whose every `present.{i}.{key,value}` output is
+ * `Concat(past_key_values.{i}.{key,value}, newRows, axis = 2)`, returns the same model with the
+ * new rows also exposed as outputs `present_rows.{i}.{key,value}` (one Identity node each; nothing
+ * else changes). A caller that fetches these instead of `present.*` gets O(batch) bytes per step
+ * instead of the whole cache. Returns undefined when the graph does not have that shape (merged
+ * decoders with If nodes, fused attention ops that own the cache, external data).
+ */
+export function exposeNewCacheRows(bytes: Uint8Array): { bytes: Uint8Array; names: Record<string, string> } | undefined {
+  const model = onnx.ModelProto.decode(bytes);
+  const graph = model.graph;
+  if (!graph) return undefined;
+  if ((graph.initializer ?? []).some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)) return undefined;
+  const producer = new Map<string, OnnxTypes.INodeProto>();
+  for (const node of graph.node ?? []) for (const out of node.output ?? []) producer.set(out, node);
+  const names: Record<string, string> = {};
+  const added: OnnxTypes.INodeProto[] = [];
+  const outputs: IValueInfoProto[] = [];
+  for (const out of graph.output ?? []) {
+    const m = /^present\.(\d+)\.(key|value)$/.exec(out.name ?? '');
+    if (!m) continue;
+    const node = producer.get(out.name!);
+    const axis = node?.attribute?.find((a) => a.name === 'axis')?.i;
+    const past = `past_key_values.${m[1]}.${m[2]}`;
+    if (!node || node.opType !== 'Concat' || node.input?.length !== 2 || node.input[0] !== past || !(Number(axis) === 2 || Number(axis) === -2)) return undefined;
+    const rows = `present_rows.${m[1]}.${m[2]}`;
+    added.push({ opType: 'Identity', input: [node.input[1]], output: [rows], name: `expose_${rows}` });
+    outputs.push({ name: rows, type: { tensorType: { elemType: out.type?.tensorType?.elemType } } });
+    names[out.name!] = rows;
+  }
+  if (outputs.length === 0) return undefined;
+  graph.node = [...(graph.node ?? []), ...added];
+  graph.output = [...(graph.output ?? []), ...outputs];
+  return { bytes: onnx.ModelProto.encode(model).finish(), names };
+}

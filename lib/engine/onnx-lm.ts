@@ -15,7 +15,7 @@
 // buffers the engine owns, passes them whole without copying, and writes in the O(batch) new rows
 // that come back.
 
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { GenerateOptions, ScoreRequest, ScoreResult, TokenLM } from './gpt.js';
@@ -23,6 +23,7 @@ import type { Completion, CompletionEngine, CompletionOptions } from './completi
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 import { openSession, type Provider, type ProviderChoice } from './providers.js';
 import { ONNX_FILES } from './onnx-gpt.js';
+import { exposeNewCacheRows } from './onnx-graph.js';
 import { createRng, deriveSeed, type Rng } from '../repro/rng.js';
 import { sha256File } from '../repro/hash.js';
 
@@ -35,7 +36,12 @@ export type OnnxCausalLMOptions = {
   threads?: number;
   /** The .onnx file, relative to the folder or absolute; default: found in the folder. */
   file?: string;
-  /** Which graph to use when the folder has both; default: kv-delta when present. */
+  /**
+   * How the cache is kept. 'kv-delta': the engine owns the cache buffers and fetches only new rows
+   * (the kit's kv-delta file, or an Optimum file whose new rows the engine exposes as extra outputs);
+   * 'optimum': the Optimum round trip, whole cache out and back in each step; 'auto' (default):
+   * kv-delta when the folder or graph allows it.
+   */
   layout?: 'auto' | CacheLayout;
   /** Prompts per generation batch in `complete` and `generate` (default 8). */
   batchSize?: number;
@@ -68,6 +74,10 @@ export type DecoderLayout = {
   /** Cache inputs and the outputs that feed them, layer by layer, key then value. */
   pastNames: string[];
   returnNames: string[];
+  /** Outputs to fetch each step (undefined: all). */
+  fetch?: string[];
+  /** Where the layout comes from: the kit's kv-delta graph, an Optimum graph with its new rows exposed, or an Optimum graph as is. */
+  graph: 'kit-kv-delta' | 'optimum-rows' | 'optimum';
 };
 
 export type GenerationStats = { rows: number; newTokens: number; steps: number; prefillMs: number; totalMs: number };
@@ -108,7 +118,7 @@ export function readDecoderConfig(config: Record<string, unknown>, generation: R
 }
 
 /** The cache layout of a session, from its input names and metadata, checked against config.json. */
-export function describeDecoder(session: ort.InferenceSession, cfg: DecoderConfig): DecoderLayout {
+export function describeDecoder(session: ort.InferenceSession, cfg: DecoderConfig, exposedRows?: Record<string, string>): DecoderLayout {
   const optimum = /^past_key_values\.(\d+)\.(key|value)$/;
   const delta = /^cache\.(\d+)\.(key|value)$/;
   const layout: CacheLayout | undefined = session.inputNames.some((n) => delta.test(n))
@@ -135,7 +145,9 @@ export function describeDecoder(session: ort.InferenceSession, cfg: DecoderConfi
   for (let l = 0; l < layers; l++) {
     for (const kv of ['key', 'value']) {
       const past = layout === 'kv-delta' ? `cache.${l}.${kv}` : `past_key_values.${l}.${kv}`;
-      const ret = layout === 'kv-delta' ? `cache_delta.${l}.${kv}` : `present.${l}.${kv}`;
+      const present = `present.${l}.${kv}`;
+      const ret = layout === 'kv-delta' ? `cache_delta.${l}.${kv}` : exposedRows ? exposedRows[present] : present;
+      if (!ret) throw new Error(`the exposed cache rows miss ${present}`);
       if (!session.inputNames.includes(past)) throw new Error(`the model has no cache input ${past}`);
       if (!session.outputNames.includes(ret)) throw new Error(`the model has no cache output ${ret} to match input ${past}`);
       pastNames.push(past);
@@ -144,7 +156,7 @@ export function describeDecoder(session: ort.InferenceSession, cfg: DecoderConfi
   }
   const meta = session.inputMetadata.find((m) => m.name === pastNames[0]);
   const shape = meta && meta.isTensor ? meta.shape : [];
-  const [headAxis, dimAxis] = layout === 'kv-delta' ? [2, 3] : [1, 3];
+  const [headAxis, dimAxis] = [1, 3]; // [batch, heads, length, head] in every layout
   const fixed = (i: number) => (typeof shape[i] === 'number' ? (shape[i] as number) : undefined);
   const kvHeads = fixed(headAxis) ?? cfg.kvHeads;
   const headDim = fixed(dimAxis) ?? cfg.headDim;
@@ -158,8 +170,11 @@ export function describeDecoder(session: ort.InferenceSession, cfg: DecoderConfi
     if (t !== 'float32' && t !== 'float16') throw new Error(`the model's ${what} is ${t}; the engine runs float32 and float16 exports`);
   }
   if (!session.outputNames.includes('logits')) throw new Error('the model has no logits output');
+  const graph = layout === 'kv-delta' ? 'kit-kv-delta' : exposedRows ? 'optimum-rows' : 'optimum';
   return {
-    layout,
+    layout: graph === 'optimum' ? 'optimum' : 'kv-delta',
+    graph,
+    fetch: graph === 'optimum-rows' ? ['logits', ...returnNames] : undefined,
     layers,
     kvHeads,
     headDim,
@@ -180,16 +195,14 @@ export function findOnnxFile(dir: string, options: { file?: string; layout?: 'au
     if (!existsSync(path)) throw new Error(`no ONNX file at ${path}`);
     return path;
   }
-  const layout = options.layout ?? 'auto';
-  const candidates =
-    layout === 'optimum'
-      ? [ONNX_FILES.optimum, 'model.onnx', join('onnx', 'decoder_model_merged.onnx'), 'decoder_model_merged.onnx']
-      : layout === 'kv-delta'
-        ? [ONNX_FILES['kv-delta']]
-        : [ONNX_FILES['kv-delta'], ONNX_FILES.optimum, 'model.onnx', join('onnx', 'decoder_model_merged.onnx'), 'decoder_model_merged.onnx'];
+  const optimum = [ONNX_FILES.optimum, 'model.onnx', join('onnx', 'decoder_model_merged.onnx'), 'decoder_model_merged.onnx'];
+  const candidates = options.layout === 'optimum' ? optimum : [ONNX_FILES['kv-delta'], ...optimum];
   for (const c of candidates) if (existsSync(join(dir, c))) return join(dir, c);
-  throw new Error(`no ONNX decoder in ${dir} (looked for ${candidates.join(', ')}); export one with Optimum (env/README.md) or name it with --file`);
+  throw new Error(`no ONNX decoder in ${dir} (looked for ${candidates.join(', ')}); export one with Optimum (see env/engines.md) or name it with --file`);
 }
+
+/** Largest file the engine reads into memory to expose its new cache rows (protobuf's own limit is 2 GiB). */
+const MAX_GRAPH_EDIT_BYTES = 1.5 * 2 ** 30;
 
 const HALF_TO_FLOAT = (() => {
   const table = new Float32Array(65536);
@@ -391,14 +404,32 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
     const genPath = join(folder, 'generation_config.json');
     const config = readDecoderConfig(readJson(configPath), existsSync(genPath) ? readJson(genPath) : {});
     const file = findOnnxFile(folder, options);
+    // An Optimum graph gets its new cache rows exposed as outputs, so the engine can keep the cache itself.
+    let model: string | Uint8Array = file;
+    let exposed: Record<string, string> | undefined;
+    if (options.layout !== 'optimum' && statSync(file).size <= MAX_GRAPH_EDIT_BYTES) {
+      try {
+        const edited = exposeNewCacheRows(readFileSync(file));
+        if (edited) {
+          model = edited.bytes;
+          exposed = edited.names;
+        }
+      } catch {
+        // not a protobuf this reader understands: let ONNX Runtime load the file and report
+      }
+    }
     let opened;
     try {
-      opened = await openSession(file, { provider: options.provider, threads: options.threads });
+      opened = await openSession(model, { provider: options.provider, threads: options.threads });
     } catch (err) {
       if ((err as Error).name === 'ProviderUnavailableError') throw err;
       throw new Error(`cannot load ${file}: ${(err as Error).message}`, { cause: err });
     }
-    const layout = describeDecoder(opened.session, config);
+    const layout = describeDecoder(opened.session, config, exposed);
+    if (options.layout === 'kv-delta' && layout.layout !== 'kv-delta') {
+      await opened.session.release();
+      throw new Error(`${file} cannot run with layout kv-delta: its present.* outputs are not a Concat of the past and the new rows (use layout optimum)`);
+    }
     const tokenizer = existsSync(join(folder, 'tokenizer.json')) ? loadTokenizer(folder) : undefined;
     const snapshot = /\/snapshots\/([0-9a-f]{40})(\/|$)/.exec(realpathSync(folder) + '/') ?? /\/snapshots\/([0-9a-f]{40})(\/|$)/.exec(folder + '/');
     const revision = snapshot ? snapshot[1] : `sha256:${(await sha256File(file)).slice(0, 16)}`;
@@ -513,7 +544,7 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
       if (l.hasLogitsToKeep) feeds.num_logits_to_keep = keepOne;
       if (l.hasUseCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([T > 0 ? 1 : 0]), [1]);
       cache.feed(feeds, B, T);
-      const outputs = await this.session.run(feeds);
+      const outputs = l.fetch ? await this.session.run(feeds, l.fetch) : await this.session.run(feeds);
       cache.absorb(outputs, B, T, S);
       const logits = outputs.logits as ort.Tensor;
       const [, Sx, V] = logits.dims as number[];
@@ -637,7 +668,7 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
     if (l.hasLogitsToKeep) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.from([BigInt(keep)]), []);
     if (l.hasUseCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([0]), [1]);
     (l.layout === 'kv-delta' ? new DeltaCache(l, 0) : new FullCache(l)).feed(feeds, B, 0);
-    const out = await this.session.run(feeds);
+    const out = await this.session.run(feeds, ['logits']);
     const logits = out.logits as ort.Tensor;
     const [, Sx, V] = logits.dims as number[];
     const data = logits.data as Float32Array | Uint16Array;

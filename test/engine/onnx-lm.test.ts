@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { OnnxCausalLM, readDecoderConfig, sampleToken } from '../../lib/engine/onnx-lm.js';
-import { writeGptModelFolder, seededGptWeights, scriptedGptWeights, type GptOnnxVariant } from '../../lib/engine/onnx-gpt.js';
+import { writeGptModelFolder, seededGptWeights, scriptedGptWeights, buildGptOnnx } from '../../lib/engine/onnx-gpt.js';
+import { exposeNewCacheRows } from '../../lib/engine/onnx-graph.js';
 import { ProviderUnavailableError } from '../../lib/engine/providers.js';
 import type { GPTConfig } from '../../lib/engine/gpt.js';
 import { tinyTokenizerFiles, tokenizerFromFiles, TINY_BASE_VOCAB } from '../../lib/engine/tokenizer.js';
@@ -38,11 +39,19 @@ const prompts = [
   [1, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9],
 ];
 
-for (const layout of ['optimum', 'kv-delta'] as const satisfies readonly GptOnnxVariant[]) {
+// The three ways the engine runs a graph: an Optimum file as is (whole cache out and in each step),
+// the same file with its new cache rows exposed (engine-owned cache), and the kit's kv-delta file.
+const modes = [
+  { name: 'Optimum graph as is', options: { layout: 'optimum' as const }, graph: 'optimum' },
+  { name: 'Optimum graph, new rows exposed', options: { file: 'onnx/model.onnx' }, graph: 'optimum-rows' },
+  { name: 'kit kv-delta graph', options: { layout: 'kv-delta' as const }, graph: 'kit-kv-delta' },
+];
+
+for (const { name: layout, options: modeOptions, graph } of modes) {
   test(`${layout}: greedy tokens of a left-padded batch equal an independent TypeScript forward pass, row by row`, async () => {
-    const lm = await OnnxCausalLM.load(dir, { layout, batchSize: 6 });
+    const lm = await OnnxCausalLM.load(dir, { ...modeOptions, batchSize: 6 });
     try {
-      assert.equal(lm.layout.layout, layout);
+      assert.equal(lm.layout.graph, graph);
       const got = await lm.generate(prompts, { maxNewTokens: 10, stopTokenIds: [] });
       const expected = prompts.map((p) => referenceGreedy(cfg, weights, p, 10));
       assert.deepEqual(got, expected);
@@ -55,7 +64,7 @@ for (const layout of ['optimum', 'kv-delta'] as const satisfies readonly GptOnnx
   });
 
   test(`${layout}: each row stops at its own stop token while the others go on`, async () => {
-    const lm = await OnnxCausalLM.load(dir, { layout, batchSize: 6 });
+    const lm = await OnnxCausalLM.load(dir, { ...modeOptions, batchSize: 6 });
     try {
       const free = prompts.map((p) => referenceGreedy(cfg, weights, p, 12));
       // stop ids taken from the middle of two rows' free runs: those rows end early (at different steps)
@@ -123,8 +132,8 @@ test('sampling follows softmax(logits / temperature) within the top-p nucleus', 
 });
 
 test('scoreContinuations equals the reference log-probabilities and greedy flags', async () => {
-  for (const layout of ['optimum', 'kv-delta'] as const) {
-    const lm = await OnnxCausalLM.load(dir, { layout, batchSize: 2 });
+  for (const { name: layout, options: modeOptions } of modes) {
+    const lm = await OnnxCausalLM.load(dir, { ...modeOptions, batchSize: 2 });
     try {
       const greedyCont = referenceGreedy(cfg, weights, prompts[2], 3);
       const requests = [
@@ -238,4 +247,12 @@ test('execution providers: cuda and webgpu say what to install; auto falls back 
   } finally {
     await auto.close();
   }
+});
+
+test('new cache rows are exposed only where present.* is a Concat of the past', () => {
+  const edited = exposeNewCacheRows(buildGptOnnx({ cfg, weights }, { variant: 'optimum' }));
+  assert.ok(edited);
+  assert.deepEqual(Object.keys(edited.names).sort(), ['present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
+  assert.equal(edited.names['present.1.value'], 'present_rows.1.value');
+  assert.equal(exposeNewCacheRows(buildGptOnnx({ cfg, weights }, { variant: 'kv-delta' })), undefined, 'the kit kv-delta graph has no present outputs');
 });
