@@ -256,3 +256,26 @@ test('new cache rows are exposed only where present.* is a Concat of the past', 
   assert.equal(edited.names['present.1.value'], 'present_rows.1.value');
   assert.equal(exposeNewCacheRows(buildGptOnnx({ cfg, weights }, { variant: 'kv-delta' })), undefined, 'the kit kv-delta graph has no present outputs');
 });
+
+test('a Mistral-style Optimum export (grouped-query attention, RoPE, config.json in Llama form) runs in both cache modes', async () => {
+  const { TINY_LLAMA, llamaWeights, writeLlamaFolder, llamaReferenceGreedy } = await import('./tiny-llama.js');
+  const w = llamaWeights(TINY_LLAMA, 5);
+  const folder = join(root, 'mistral-like');
+  writeLlamaFolder(folder, TINY_LLAMA, w);
+  const expected = prompts.slice(0, 4).map((p) => llamaReferenceGreedy(TINY_LLAMA, w, p, 8));
+  assert.ok(new Set(expected.flat()).size > 8, 'the test model does not just repeat one token');
+  for (const layout of ['optimum', 'auto'] as const) {
+    const lm = await OnnxCausalLM.load(folder, { layout, batchSize: 4 });
+    try {
+      assert.equal(lm.layout.graph, layout === 'optimum' ? 'optimum' : 'optimum-rows');
+      assert.equal(lm.layout.kvHeads, 2, 'key/value heads read from the graph (grouped-query attention)');
+      assert.equal(lm.config.heads, 4);
+      assert.equal(lm.contextLength, TINY_LLAMA.maxPositions);
+      assert.deepEqual(await lm.generate(prompts.slice(0, 4), { maxNewTokens: 8, stopTokenIds: [] }), expected);
+      const rows = await lm.generateRows(prompts.slice(0, 4), { maxNewTokens: 8, stopTokenIds: [expected[1][2]] });
+      assert.deepEqual(rows[1].tokens, expected[1].slice(0, expected[1].indexOf(expected[1][2]) + 1));
+    } finally {
+      await lm.close();
+    }
+  }
+});
