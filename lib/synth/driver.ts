@@ -208,6 +208,11 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
   if (texts.length === 0) throw new RangeError('there are no texts to synthesize from');
   const parallel = options.parallelBatches ?? 1;
   if (!Number.isInteger(parallel) || parallel < 1) throw new RangeError(`parallelBatches must be a positive integer, got ${parallel}`);
+  // A local model knows its context; a budget beyond it would fail on the first long prompt.
+  const context = (engine as { contextLength?: unknown }).contextLength;
+  if (typeof context === 'number' && context < run.maxModelLen) {
+    throw new RangeError(`maxModelLen ${run.maxModelLen} is more than the model's context of ${context} tokens: pass --max-model-len ${context} or less`);
+  }
   mkdirSync(outDir, { recursive: true });
   const identity = {
     format: RUN_FORMAT,

@@ -164,6 +164,8 @@ test('a run folder refuses a different run, and bad input is explained', async (
   writeFileSync(join(out, 'round-1.jsonl'), '{"not": "a record"\n');
   await assert.rejects(synthesize({ texts, engine: new EchoEngine(), outDir: out, ...base }), /round-1\.jsonl line 1 is not JSON: the file is damaged/);
   await assert.rejects(synthesize({ texts: [], engine: new EchoEngine(), outDir: join(root, 'empty'), ...base }), /no texts/);
+  const small = Object.assign(new EchoEngine(), { contextLength: 512 });
+  await assert.rejects(synthesize({ texts, engine: small, outDir: join(root, 'small'), ...base }), /maxModelLen 900 is more than the model's context of 512 tokens/);
 });
 
 test('input sources: jsonl, a folder of .txt files, brown, chunking', () => {
