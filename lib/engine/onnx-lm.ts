@@ -2,7 +2,7 @@
 //
 // Runs any export with the Hugging Face Optimum "text-generation-with-past" I/O (GPT-2 style and
 // Llama/Mistral style configs, grouped-query attention, float32 or float16 cache), and the kit's
-// own kv-delta layout (lib/engine/onnx-gpt.ts), which it prefers when a folder has both.
+// own kv-delta graph (lib/engine/onnx-gpt.ts), which it prefers when a folder has one.
 //
 // Generation: prompts are left-padded into one batch, position_ids are cumsum(mask) - 1 (as
 // Hugging Face computes them, so results match transformers.js), the cache grows one token per
@@ -10,10 +10,13 @@
 // budget, and finished rows are dropped from the batch so they cost nothing further.
 //
 // Where the time goes (research/onnx.md §2, and a profile of the kit's graphs): with the Optimum
-// layout every step copies the whole cache in-graph (Concat) and returns it as new arrays,
-// O(batch x length) bytes to copy, allocate and collect. The kv-delta layout keeps the cache in
-// buffers the engine owns, passes them whole without copying, and writes in the O(batch) new rows
-// that come back.
+// round trip every step copies the whole cache in-graph (Concat) and onnxruntime-node returns it
+// as new JS arrays, O(batch x length) bytes to copy, allocate and collect per step. So the engine
+// keeps the cache itself ("kv-delta" layout) wherever it can: in buffers it owns, passed whole
+// without copying (free slots masked out), with only the O(batch) new rows fetched back. The kit's
+// kv-delta graph also skips the in-graph Concat; for an Optimum graph whose present.* outputs are a
+// Concat of the past and the new rows, the engine exposes those new rows as extra outputs and never
+// fetches present.* (onnxruntime-node copies only the outputs that are fetched).
 
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
