@@ -223,3 +223,23 @@ test('`ipt serve` as a process: serves a model folder on loopback until stopped'
   }
   assert.equal(await exited, 0, 'SIGTERM stops the server cleanly');
 });
+
+test('synthesis over HTTP against `ipt serve` gives the chains of the same model run here', async () => {
+  const { synthesize } = await import('../../lib/synth/driver.js');
+  const docs = Array.from({ length: 10 }, (_, i) => `Paragraph ${i} about ${'things '.repeat(1 + (i % 4))}here.`);
+  const local = await OnnxCausalLM.load(scripted, { batchSize: 3 });
+  const served = await serveCompletions(local, { port: 0, modelName: 'toy' });
+  try {
+    const options = { texts: docs, rounds: 2, maxModelLen: 256, maxNewTokens: 24, batchSize: 3, progress: 'silent' as const };
+    const here = await synthesize({ ...options, engine: local, outDir: join(root, 'synth-local') });
+    const client = await OpenAICompatible.connect({ baseUrl: served.url, tokenizer: tok, concurrency: 4 });
+    const remote = await synthesize({ ...options, engine: client, outDir: join(root, 'synth-http'), parallelBatches: 2 });
+    assert.deepEqual(remote.chains, here.chains);
+    assert.equal(remote.totals.pairs, 10);
+    assert.ok(remote.chains.some((c) => c.some((e) => e.inheritFromPrev)), 'round 2 used demonstrations');
+    assert.equal(remote.totals.completionTokens, here.totals.completionTokens);
+  } finally {
+    await served.close();
+    await local.close();
+  }
+});
