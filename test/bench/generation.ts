@@ -34,7 +34,7 @@ function flag(args: string[], name: string, fallback: number): number {
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const rounds = flag(args, 'rounds', 3);
+  const rounds = flag(args, 'rounds', 4);
   const reps = flag(args, 'reps', 3);
   const threads = availableParallelism();
   const root = mkdtempSync(join(tmpdir(), 'ipt-bench-generation-'));
@@ -45,7 +45,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     writeGptModelFolder(dir, { cfg: BENCH_GPT, weights: seededGptWeights(BENCH_GPT, 1234, { silentTokens: SILENT_TOKENS }) });
     console.log(
       `generation bench: kit GPT ${gptParameterCount(BENCH_GPT)} parameters (context ${BENCH_GPT.contextLength}), prompts ${PROMPT_TOKENS}, ` +
-        `${NEW_TOKENS} new tokens, greedy, ${threads} threads, ${rounds} rounds x ${reps} reps; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
+        `${NEW_TOKENS} new tokens, greedy, ${threads} threads, ${rounds} rounds x ${reps} reps (x8/batch for small batches); load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
     );
     const ms: Record<number, Record<Side, number[]>> = {};
     const tokens: Record<number, Partial<Record<Side, number[][]>>> = {};
@@ -56,7 +56,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         tokens[batch] ??= {};
         const order = r % 2 === 0 ? SIDES : [...SIDES].reverse();
         for (const side of order) {
-          const proc = spawnSync(process.execPath, [worker, side, dir, String(batch), String(reps), String(threads)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+          // small batches take milliseconds: more repetitions per process steady their median
+          const repsHere = Math.max(reps, Math.ceil((reps * 8) / batch));
+          const proc = spawnSync(process.execPath, [worker, side, dir, String(batch), String(repsHere), String(threads)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
           if (proc.status !== 0) throw new Error(`${side} batch ${batch} failed:\n${proc.stderr}`);
           const out = JSON.parse(proc.stdout.trim().split('\n').pop()!) as { ms: number[]; tokens: number[][] };
           const m = median(out.ms);
