@@ -50,7 +50,9 @@ export type Manifest = {
   notes: string[];
 };
 
-const SECRET_KEY = /(token|secret|password|passwd|authorization|api[-_]?key|cookie)/i;
+// "token" only as the last word of a key (hfToken, HF_TOKEN, access_token): counts such as
+// maxNewTokens or completionTokens are figures, not secrets.
+const SECRET_KEY = /(token$|secret|password|passwd|authorization|api[-_]?key|cookie)/i;
 
 /** Replaces secret-looking keys and any occurrence of known secret values (HF_TOKEN, ...). */
 export function redactSecrets<T>(value: T, secrets: string[] = knownSecrets()): T {

@@ -113,6 +113,9 @@ test('a manifest records command, seeds, versions and output hashes, never a tok
 test('redactSecrets scrubs secret-looking keys and known values anywhere', () => {
   const out = redactSecrets({ a: ['x sk-123456 y'], apiKey: 'zzz', nested: { password: 'p', ok: true } }, ['sk-123456']);
   assert.deepEqual(out, { a: ['x [redacted] y'], apiKey: '[redacted]', nested: { password: '[redacted]', ok: true } });
+  // token counts are figures, token values are secrets
+  const counts = redactSecrets({ maxNewTokens: 400, completionTokens: 12, tokensPerSecond: 9.5, HF_TOKEN: 'x', access_token: 'y', hfToken: 'z' }, []);
+  assert.deepEqual(counts, { maxNewTokens: 400, completionTokens: 12, tokensPerSecond: 9.5, HF_TOKEN: '[redacted]', access_token: '[redacted]', hfToken: '[redacted]' });
 });
 
 test('progress in lines mode prints rate, ETA and fields', () => {

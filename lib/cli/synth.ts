@@ -1,0 +1,163 @@
+// ipt commands for the synthesizer stage: the prompt/parse contract, the rule-based miner, synthesis runs.
+
+import { cookRead, parseComprehension } from '../synth/format.js';
+import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
+import { brownRuleTexts, jsonlRuleTexts, mineRecords } from '../synth/rules-run.js';
+import { createProgress } from '../repro/progress.js';
+import { writeFileAtomic } from '../repro/files.js';
+import { synthesize, SYNTHESIS_DEFAULTS } from '../synth/driver.js';
+import { loadTexts, INPUT_HELP } from '../synth/input.js';
+import { openEngine, ENGINE_SPEC_HELP } from '../engine/open.js';
+import { parseProvider } from '../engine/providers.js';
+import { intOption, numberOption, requireOption, readInput, UsageError, type Command } from './command.js';
+
+export const synthCommands: Command[] = [
+  {
+    name: 'prompt',
+    summary: 'Print the synthesizer prompt for a raw text (the exact string the model must see).',
+    options: {},
+    positionals: [{ name: 'FILE', description: 'raw text file; "-" or nothing reads stdin', optional: true }],
+    examples: ['echo "The cat sat on the mat." | ipt prompt'],
+    async run({ positionals }, io) {
+      io.stdout(cookRead(readInput(positionals[0], io).replace(/\n+$/, '')));
+    },
+  },
+  {
+    name: 'parse',
+    summary: 'Parse a synthesizer output into instruction-response pairs (JSON).',
+    options: {
+      'keep-duplicates': { type: 'boolean', description: 'keep questions repeated ignoring case (the released pipeline drops them)' },
+    },
+    positionals: [{ name: 'FILE', description: 'model output; "-" or nothing reads stdin', optional: true }],
+    async run({ values, positionals }, io) {
+      const pairs = parseComprehension(readInput(positionals[0], io), { deduplicate: values['keep-duplicates'] !== true });
+      io.stdout(JSON.stringify(pairs, null, 2) + '\n');
+    },
+  },
+  {
+    name: 'rules',
+    summary: 'Mine instruction-response pairs from texts with the rule-based synthesizer (JSON lines).',
+    description:
+      'Each output line is {id, genre, context, output, pairs}: `output` is the exact string a synthesizer would write\n' +
+      '(<QUE> q <ANS> a </END> pairs), `pairs` the same pairs with their rule kind. Deterministic for a seed.',
+    options: {
+      input: { type: 'string', value: 'brown|FILE.jsonl', description: '"brown" (a seeded sample of Brown corpus chunks) or a JSON-lines file of {"text", "id"?, "genre"?}' },
+      n: { type: 'string', value: 'N', default: '10', description: 'number of texts' },
+      seed: { type: 'string', value: 'S', default: '0', description: 'seed for the sample and the rules' },
+      'max-pairs': { type: 'string', value: 'K', default: '6', description: 'at most K pairs per text' },
+      kinds: { type: 'string', value: 'LIST', description: `comma-separated rule kinds (default all: ${RULE_KINDS.join(', ')})` },
+      out: { type: 'string', value: 'FILE', description: 'write the JSON lines to FILE instead of printing them' },
+    },
+    examples: ['ipt rules --input brown --n 5 --seed 1', 'ipt rules --input texts.jsonl --n 100 --out pairs.jsonl'],
+    async run({ values }, io) {
+      const int = (name: string, min: number): number => {
+        const raw = String(values[name]);
+        if (!/^\d+$/.test(raw) || Number(raw) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${raw}"`);
+        return Number(raw);
+      };
+      const input = values.input as string | undefined;
+      if (!input) throw new UsageError('--input is required: "brown" or a .jsonl file');
+      const n = int('n', 1);
+      const seed = int('seed', 0);
+      const maxPairs = int('max-pairs', 1);
+      let kinds: RuleKind[] | undefined;
+      if (values.kinds !== undefined) {
+        kinds = String(values.kinds).split(',').map((k) => k.trim()).filter(Boolean) as RuleKind[];
+        const unknown = kinds.filter((k) => !(RULE_KINDS as readonly string[]).includes(k));
+        if (unknown.length || kinds.length === 0) throw new UsageError(`unknown rule kind(s) ${unknown.join(', ')}; choose from ${RULE_KINDS.join(', ')}`);
+      }
+      const texts = input === 'brown' ? brownRuleTexts(n, seed) : jsonlRuleTexts(input, n);
+      const progress = createProgress({ label: 'rules', total: texts.length, unit: 'texts' });
+      const records = mineRecords(texts, { seed, maxPairs, kinds, onText: () => progress.increment() });
+      progress.stop();
+      const jsonl = records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '');
+      if (values.out === undefined) {
+        io.stdout(jsonl);
+        return;
+      }
+      writeFileAtomic(String(values.out), jsonl);
+      const pairs = records.reduce((s, r) => s + r.pairs.length, 0);
+      io.stdout(`wrote ${records.length} texts, ${pairs} pairs to ${values.out}\n`);
+      },
+    },
+  {
+    name: 'synthesize',
+    summary: 'Synthesize instruction-response pairs for raw texts, M rounds, resumable (kill it and run it again).',
+    description:
+      'Runs the multi-round synthesizer over the input texts with an engine, appending every finished batch to ' +
+      'round-<r>.jsonl in the output folder. Running the same command again after an interruption finishes the run: ' +
+      'every text is synthesized exactly once, and greedy results equal an uninterrupted run. The final chains go to ' +
+      'chains.jsonl, and manifest.json records engine, model revision, options, seeds and throughput.',
+    options: {
+      input: { type: 'string', value: 'SOURCE', description: INPUT_HELP },
+      engine: { type: 'string', value: 'SPEC', description: ENGINE_SPEC_HELP },
+      out: { type: 'string', value: 'DIR', description: 'run folder (created; resumed when it holds the same run)' },
+      rounds: { type: 'string', value: 'M', default: String(SYNTHESIS_DEFAULTS.rounds), description: 'rounds: texts are cut into M slices, each round continuing the chains of the last' },
+      'max-model-len': { type: 'string', value: 'N', default: String(SYNTHESIS_DEFAULTS.maxModelLen), description: 'context budget in the synthesizer\'s tokens' },
+      'max-new-tokens': { type: 'string', value: 'N', default: String(SYNTHESIS_DEFAULTS.maxNewTokens), description: 'tokens generated per text at most' },
+      'batch-size': { type: 'string', value: 'N', default: String(SYNTHESIS_DEFAULTS.batchSize), description: 'prompts per engine call (one batch, one append to the run folder)' },
+      'parallel-batches': { type: 'string', value: 'N', default: '1', description: 'batches in flight (raise it for remote servers)' },
+      temperature: { type: 'string', value: 'T', default: '0', description: '0 is greedy (the released setup)' },
+      'top-p': { type: 'string', value: 'P', default: '1', description: 'nucleus sampling mass when sampling' },
+      seed: { type: 'string', value: 'N', default: '0', description: 'sampling seed' },
+      limit: { type: 'string', value: 'N', description: 'use only the first N texts' },
+      'max-tokens': { type: 'string', value: 'N', description: 'cut documents longer than N tokens into contexts (paragraph, then sentence ends)' },
+      provider: { type: 'string', value: 'EP', default: 'cpu', description: 'onnx: cpu, webgpu, cuda, or auto (tries cuda, webgpu, cpu)' },
+      threads: { type: 'string', value: 'N', description: 'onnx: intra-op threads (default: all cores)' },
+      model: { type: 'string', value: 'ID', description: 'openai: model id on the server (default: the first it lists)' },
+      concurrency: { type: 'string', value: 'N', default: '8', description: 'openai: requests in flight' },
+      'timeout-s': { type: 'string', value: 'S', default: '600', description: 'openai: seconds before a request is retried' },
+      retries: { type: 'string', value: 'N', default: '6', description: 'openai: retries on 429, 5xx, timeouts and dropped connections' },
+      tokenizer: { type: 'string', value: 'DIR', description: 'openai: folder with the served model\'s tokenizer.json, for exact prompt budgets' },
+    },
+    examples: [
+      'ipt synthesize --input brown --max-tokens 3000 --engine onnx:models/synth --rounds 2 --out runs/synth-brown',
+      'ipt synthesize --input texts.jsonl --engine openai:http://gpu-box:8000/v1 --parallel-batches 4 --out runs/synth',
+    ],
+    async run({ values }, io) {
+      const input = requireOption(values, 'input');
+      const spec = requireOption(values, 'engine');
+      const out = requireOption(values, 'out');
+      const source = await loadTexts(input, { limit: intOption(values, 'limit'), maxTokens: intOption(values, 'max-tokens') });
+      const timeout = numberOption(values, 'timeout-s');
+      const engine = await openEngine(spec, {
+        provider: parseProvider(values.provider as string | undefined),
+        threads: intOption(values, 'threads'),
+        batchSize: intOption(values, 'batch-size'),
+        model: values.model as string | undefined,
+        concurrency: intOption(values, 'concurrency'),
+        timeoutMs: timeout === undefined ? undefined : Math.round(timeout * 1000),
+        retries: intOption(values, 'retries', 0),
+        tokenizerDir: values.tokenizer as string | undefined,
+      });
+      try {
+        io.stderr(`ipt synthesize: ${source.texts.length} texts from ${input} with ${engine.name}\n`);
+        const result = await synthesize({
+          texts: source.texts,
+          engine,
+          outDir: out,
+          rounds: intOption(values, 'rounds'),
+          maxModelLen: intOption(values, 'max-model-len'),
+          maxNewTokens: intOption(values, 'max-new-tokens'),
+          batchSize: intOption(values, 'batch-size'),
+          parallelBatches: intOption(values, 'parallel-batches'),
+          temperature: numberOption(values, 'temperature'),
+          topP: numberOption(values, 'top-p'),
+          seed: intOption(values, 'seed', 0),
+          command: ['ipt', 'synthesize', ...Object.entries(values).flatMap(([k, v]) => (v === undefined ? [] : typeof v === 'boolean' ? (v ? [`--${k}`] : []) : [`--${k}`, String(v)]))],
+          inputs: [source.input],
+        });
+        const t = result.totals;
+        const s = result.session;
+        io.stdout(
+          `${t.texts} texts, ${t.pairs} pairs (${t.textsWithPairs} texts with pairs); this session: ${s.texts} texts in ${s.seconds.toFixed(1)} s, ` +
+            `${s.tokensPerSecond.toFixed(1)} tokens/s, ${s.textsPerSecond.toFixed(2)} texts/s` +
+            (s.resumedTexts ? ` (${s.resumedTexts} texts were already done)` : '') +
+            `\nchains: ${out}/chains.jsonl\n`,
+        );
+      } finally {
+        await engine.close?.();
+      }
+    },
+  },
+];

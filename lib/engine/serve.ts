@@ -1,0 +1,163 @@
+// `ipt serve`: any CompletionEngine (usually an OnnxCausalLM) behind the OpenAI-compatible
+// `/v1/completions` and `/v1/models` endpoints, so a workshop can share one model and the HTTP
+// client is tested against a real server. Requests run one at a time, in arrival order: the model
+// session is one compute resource, and a fixed order keeps answers independent of timing.
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CompletionEngine, CompletionOptions } from './completion.js';
+
+export type ServeOptions = {
+  /** The id clients use (`model` field); default: the engine's name. */
+  modelName?: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Largest accepted request body in bytes (default 32 MiB). */
+  maxBodyBytes?: number;
+  /** Most prompts in one request (default 256). */
+  maxPrompts?: number;
+  /** Context length to advertise in /v1/models. */
+  maxModelLen?: number;
+  /** One line per request (default: silent). */
+  log?: (line: string) => void;
+};
+
+export type RunningServer = { url: string; port: number; close(): Promise<void> };
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type = 'invalid_request_error',
+  ) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpProblem(413, `request body over ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+type CompletionRequest = { prompts: string[]; options: CompletionOptions };
+
+/** Validates a /v1/completions body; unsupported OpenAI features are refused, not ignored. */
+export function parseCompletionRequest(json: unknown, modelName: string, maxPrompts: number): CompletionRequest {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new HttpProblem(400, 'the body must be a JSON object');
+  const b = json as Record<string, unknown>;
+  if (b.model !== undefined && b.model !== modelName) throw new HttpProblem(404, `model "${String(b.model)}" does not exist; this server has "${modelName}"`, 'not_found_error');
+  const prompts = typeof b.prompt === 'string' ? [b.prompt] : b.prompt;
+  if (!Array.isArray(prompts) || prompts.length === 0 || !prompts.every((p) => typeof p === 'string')) {
+    throw new HttpProblem(400, '"prompt" must be a string or a non-empty array of strings');
+  }
+  if (prompts.length > maxPrompts) throw new HttpProblem(400, `at most ${maxPrompts} prompts per request, got ${prompts.length}`);
+  for (const [key, bad] of [
+    ['stream', b.stream === true],
+    ['echo', b.echo === true],
+    ['logprobs', b.logprobs !== undefined && b.logprobs !== null],
+    ['n', b.n !== undefined && b.n !== 1],
+    ['best_of', b.best_of !== undefined && b.best_of !== 1],
+    ['suffix', b.suffix !== undefined && b.suffix !== null],
+    ['stop', b.stop !== undefined && b.stop !== null && !(Array.isArray(b.stop) && b.stop.length === 0)],
+  ] as const) {
+    if (bad) throw new HttpProblem(400, `"${key}" is not supported by ipt serve`);
+  }
+  const numberField = (key: string, fallback: number, ok: (v: number) => boolean, rule: string): number => {
+    const v = b[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'number' || !ok(v)) throw new HttpProblem(400, `"${key}" must be ${rule}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const options: CompletionOptions = {
+    maxNewTokens: numberField('max_tokens', 16, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer'),
+    temperature: numberField('temperature', 1, (v) => v >= 0, '>= 0'),
+    topP: numberField('top_p', 1, (v) => v > 0 && v <= 1, 'in (0, 1]'),
+  };
+  if (b.seed !== undefined && b.seed !== null) options.seed = numberField('seed', 0, Number.isInteger, 'an integer');
+  return { prompts: prompts as string[], options };
+}
+
+export async function serveCompletions(engine: CompletionEngine, options: ServeOptions = {}): Promise<RunningServer> {
+  const modelName = options.modelName ?? engine.name;
+  const maxBody = options.maxBodyBytes ?? 32 * 2 ** 20;
+  const maxPrompts = options.maxPrompts ?? 256;
+  const log = options.log ?? (() => {});
+  let queue: Promise<unknown> = Promise.resolve();
+  let counter = 0;
+  const created = Math.floor(Date.now() / 1000);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
+    if (path === '/health' || path === '/v1/health') return send(res, 200, { status: 'ok' });
+    if (path === '/v1/models') {
+      if (req.method !== 'GET') throw new HttpProblem(405, 'use GET for /v1/models');
+      return send(res, 200, {
+        object: 'list',
+        data: [{ id: modelName, object: 'model', created, owned_by: 'ipt-kit', ...(options.maxModelLen ? { max_model_len: options.maxModelLen } : {}) }],
+      });
+    }
+    if (path !== '/v1/completions') throw new HttpProblem(404, `no route ${req.method} ${path}; this server has GET /v1/models and POST /v1/completions`, 'not_found_error');
+    if (req.method !== 'POST') throw new HttpProblem(405, 'use POST for /v1/completions');
+    let json: unknown;
+    try {
+      json = JSON.parse(await readBody(req, maxBody));
+    } catch (err) {
+      if (err instanceof HttpProblem) throw err;
+      throw new HttpProblem(400, `the body is not valid JSON: ${(err as Error).message}`);
+    }
+    const request = parseCompletionRequest(json, modelName, maxPrompts);
+    const id = `cmpl-${++counter}`;
+    const started = performance.now();
+    const run = queue.then(() => engine.complete(request.prompts, request.options));
+    queue = run.catch(() => undefined);
+    const completions = await run;
+    const promptTokens = completions.reduce((a, c) => a + (c.promptTokens ?? 0), 0);
+    const completionTokens = completions.reduce((a, c) => a + (c.completionTokens ?? 0), 0);
+    log(`${id}: ${request.prompts.length} prompt(s), ${completionTokens} new tokens in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+    send(res, 200, {
+      id,
+      object: 'text_completion',
+      created: Math.floor(Date.now() / 1000),
+      model: modelName,
+      choices: completions.map((c, index) => ({ index, text: c.text, logprobs: null, finish_reason: c.finishReason ?? 'length' })),
+      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const problem = err instanceof HttpProblem ? err : new HttpProblem(500, `the model failed: ${(err as Error).message}`, 'server_error');
+      if (!(err instanceof HttpProblem)) log(`error: ${(err as Error).stack ?? err}`);
+      if (res.headersSent) return res.destroy();
+      send(res, problem.status, { error: { message: problem.message, type: problem.type, code: problem.status } });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8000, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}/v1`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
