@@ -80,7 +80,7 @@ const CODE = /(^|\n)\s*(def |function |class |import |return |#include|public |S
 const QUESTION_START = /^(who|whom|whose|what|what's|which|where|when|why|how|is|are|was|were|am|do|does|did|can|could|will|would|should|shall|may|might|must|has|have|had)\b/i;
 
 // Titles and initials end with a full stop without ending a sentence ("Dr. Osei", "J. R. R. Tolkien").
-const NOT_A_SENTENCE_END = /(\b(mr|mrs|ms|dr|prof|st|sr|jr|vs|etc|e\.g|i\.e|no|mt|ft|approx|inc|ltd|co)|\b[A-Z])\.$/i;
+const NOT_A_SENTENCE_END = /(\b(mr|mrs|ms|dr|prof|st|sr|jr|vs|etc|e\.g|i\.e|mt|ft|approx|inc|ltd|co)|\b[A-Z])\.$/i;
 
 function countSentences(s: string): number {
   let n = 0;
