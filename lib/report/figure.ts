@@ -82,11 +82,13 @@ export type CategoryCount = { id: string; name?: string; family: string; familyN
 /**
  * Families (inner ring) and their categories (outer ring), sized by count. Categories with a zero
  * count are left out (a sunburst cannot draw them); the title says how many categories appear.
+ * Pass the taxonomy's family order so that a family keeps its colour in every figure.
  */
 export function coverageSunburst(cats: CategoryCount[], opts: { title?: string; familyOrder?: string[] } = {}): Figure {
   const present = cats.filter((c) => c.count > 0);
-  const families = [...new Set([...(opts.familyOrder ?? []), ...present.map((c) => c.family)])].filter((f) => present.some((c) => c.family === f));
-  const colours = colourMap(families);
+  const allFamilies = [...new Set([...(opts.familyOrder ?? []), ...present.map((c) => c.family)])];
+  const families = allFamilies.filter((f) => present.some((c) => c.family === f));
+  const colours = colourMap(allFamilies);
   const familyTotal = (f: string) => present.filter((c) => c.family === f).reduce((s, c) => s + c.count, 0);
   const familyName = (f: string) => present.find((c) => c.family === f)?.familyName ?? f;
   const ids = [...families.map((f) => `family:${f}`), ...present.map((c) => `category:${c.id}`)];
@@ -117,12 +119,13 @@ export function coverageSunburst(cats: CategoryCount[], opts: { title?: string; 
 }
 
 /** Categories as horizontal bars, largest on top, coloured by family (one legend entry per family). */
-export function coverageBar(cats: CategoryCount[], opts: { title?: string; top?: number; share?: boolean } = {}): Figure {
+export function coverageBar(cats: CategoryCount[], opts: { title?: string; top?: number; share?: boolean; familyOrder?: string[] } = {}): Figure {
   const total = cats.reduce((s, c) => s + c.count, 0) || 1;
   const sorted = cats.filter((c) => c.count > 0).sort((a, b) => b.count - a.count || a.id.localeCompare(b.id));
   const shown = opts.top ? sorted.slice(0, opts.top) : sorted;
-  const families = [...new Set(shown.map((c) => c.family))];
-  const colours = colourMap([...new Set(sorted.map((c) => c.family))]);
+  const allFamilies = [...new Set([...(opts.familyOrder ?? []), ...sorted.map((c) => c.family)])];
+  const families = allFamilies.filter((f) => shown.some((c) => c.family === f));
+  const colours = colourMap(allFamilies);
   const value = (c: CategoryCount) => (opts.share ? (100 * c.count) / total : c.count);
   const order = shown.map((c) => c.name ?? c.id).reverse();
   return {
