@@ -26,7 +26,14 @@ const POINTS = [
   '.heatmaplayer image',
 ].join(', ');
 
-export async function checkPage(browser: Browser, url: string, options: { timeoutMs?: number; width?: number; ignoreRequests?: RegExp } = {}): Promise<PageCheck> {
+export type CheckOptions = {
+  timeoutMs?: number;
+  width?: number;
+  /** Files the page may fail to load without it counting as an error (e.g. nbconvert's optional MathJax). */
+  allowMissing?: RegExp;
+};
+
+export async function checkPage(browser: Browser, url: string, options: CheckOptions = {}): Promise<PageCheck> {
   const page = await browser.newPage({ viewport: { width: options.width ?? 1200, height: 900 } });
   const consoleErrors: string[] = [];
   const externalRequests: string[] = [];
@@ -34,10 +41,12 @@ export async function checkPage(browser: Browser, url: string, options: { timeou
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  const failed: string[] = [];
   page.on('request', (r) => {
     const u = r.url();
-    if (!/^(file|data|blob|about):/.test(u) && !(options.ignoreRequests?.test(u) ?? false)) externalRequests.push(u);
+    if (!/^(file|data|blob|about):/.test(u)) externalRequests.push(u);
   });
+  page.on('requestfailed', (r) => failed.push(r.url()));
   try {
     const t0 = Date.now();
     await page.goto(url, { waitUntil: 'load', timeout: options.timeoutMs ?? 60_000 });
@@ -72,7 +81,12 @@ export async function checkPage(browser: Browser, url: string, options: { timeou
         return { inkShare: inked / n, luminanceStd: Math.sqrt(Math.max(0, sum2 / n - mean * mean)) };
       })()`,
     )) as { inkShare: number; luminanceStd: number };
-    return { consoleErrors, externalRequests, figures, screenshot, ...ink, loadMs, drawnMs };
+    // Chromium reports a missing file twice: as a failed request (with its URL) and as a console
+    // error (without it). Allowed files are dropped from both.
+    const allowed = failed.filter((u) => options.allowMissing?.test(u));
+    let drop = allowed.length;
+    const errors = consoleErrors.filter((e) => !(drop > 0 && e.startsWith('Failed to load resource') && drop--));
+    return { consoleErrors: errors, externalRequests, figures, screenshot, ...ink, loadMs, drawnMs };
   } finally {
     await page.close();
   }
