@@ -130,13 +130,16 @@ export function tableHtml(rows: Array<Record<string, unknown>>, options: TableOp
   const cols = tableColumns(rows, options.columns);
   const digits = options.digits ?? 3;
   const shown = options.maxRows !== undefined ? rows.slice(0, options.maxRows) : rows;
+  // Inline alignment: notebook front ends right-align every table cell with their own CSS.
+  const left = ' style="text-align:left;vertical-align:top"';
+  const right = ' class="num" style="text-align:right;vertical-align:top"';
   const body = shown
-    .map((r) => `<tr>${cols.map((c) => `<td${typeof r[c] === 'number' ? ' class="num"' : ''}>${escapeHtml(formatCell(r[c], digits)).replace(/\n/g, '<br>')}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${cols.map((c) => `<td${typeof r[c] === 'number' ? right : left}>${escapeHtml(formatCell(r[c], digits)).replace(/\n/g, '<br>')}</td>`).join('')}</tr>`)
     .join('\n');
-  const more = shown.length < rows.length ? `<tr><td colspan="${cols.length}">… ${rows.length - shown.length} more rows</td></tr>` : '';
+  const more = shown.length < rows.length ? `<tr><td colspan="${cols.length}"${left}>… ${rows.length - shown.length} more rows</td></tr>` : '';
   return (
     `<table class="ipt-table">${options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : ''}` +
-    `<thead><tr>${cols.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead>\n<tbody>${body}${more}</tbody></table>`
+    `<thead><tr>${cols.map((c) => `<th${left}>${escapeHtml(c)}</th>`).join('')}</tr></thead>\n<tbody>${body}${more}</tbody></table>`
   );
 }
 

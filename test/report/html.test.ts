@@ -36,11 +36,13 @@ test('the compressed loader carries exactly the plotly bundle', () => {
 
 test('tables: HTML escaped with numbers right-aligned; text aligned with long cells cut', () => {
   const rows = [{ name: '<b>a</b>', n: 1, x: 0.12345 }, { name: 'line\nbreak', n: 22, x: null }];
+  const L = ' style="text-align:left;vertical-align:top"';
+  const R = ' class="num" style="text-align:right;vertical-align:top"';
   assert.equal(
     tableHtml(rows, { caption: 'T', digits: 2 }),
-    '<table class="ipt-table"><caption>T</caption><thead><tr><th>name</th><th>n</th><th>x</th></tr></thead>\n<tbody>' +
-      '<tr><td>&lt;b&gt;a&lt;/b&gt;</td><td class="num">1</td><td class="num">0.12</td></tr>\n' +
-      '<tr><td>line<br>break</td><td class="num">22</td><td></td></tr></tbody></table>',
+    `<table class="ipt-table"><caption>T</caption><thead><tr><th${L}>name</th><th${L}>n</th><th${L}>x</th></tr></thead>\n<tbody>` +
+      `<tr><td${L}>&lt;b&gt;a&lt;/b&gt;</td><td${R}>1</td><td${R}>0.12</td></tr>\n` +
+      `<tr><td${L}>line<br>break</td><td${R}>22</td><td${L}></td></tr></tbody></table>`,
   );
   assert.equal(
     textTable(rows, { maxWidth: 8 }),
@@ -54,7 +56,7 @@ test('a danfojs DataFrame becomes a full-width table (its own print cuts cells a
   const dfd = await import('danfojs-node');
   const df = new dfd.DataFrame([{ category: 'temporal-reasoning', family: 'Question answering', pairs: 3 }]);
   assert.deepEqual(frameRecords(df), [{ category: 'temporal-reasoning', family: 'Question answering', pairs: 3 }]);
-  assert.ok(frameHtml(df).includes('<td>Question answering</td><td class="num">3</td>'));
+  assert.ok(frameHtml(df).includes('>Question answering</td><td class="num" style="text-align:right;vertical-align:top">3</td>'));
   assert.ok(df.toString().includes('Question answer…'), 'danfojs truncation changed: revisit the README note');
 });
 
