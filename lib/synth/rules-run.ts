@@ -1,0 +1,62 @@
+// What `ipt rules` does: take texts (a seeded sample of Brown chunks, or the first N records of a
+// JSON-lines file), mine pairs with the rules, and return one plain record per text with the context,
+// the exact synthesizer output string, and the pairs with their kinds, for a workshop to read.
+
+import { readFileSync } from 'node:fs';
+import { loadBrown } from '../corpus/brown.js';
+import { contextsOf, type TokenBudget } from '../corpus/chunk.js';
+import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
+import { mineTasks, synthesizerOutput, type RuleKind } from './rules.js';
+
+export type RuleText = { id: string; genre?: string; text: string };
+
+export type RuleRecord = {
+  id: string;
+  genre?: string;
+  context: string;
+  /** Exactly what a synthesizer would have written for this context. */
+  output: string;
+  pairs: Array<{ kind: RuleKind; question: string; answer: string }>;
+};
+
+/** `n` Brown chunks sampled with the seed (ids like "ca01#3": document and chunk number). */
+export function brownRuleTexts(n: number, seed: number, chunk?: TokenBudget): RuleText[] {
+  const all = loadBrown().flatMap((d) => contextsOf(d.text, chunk).map((text, k) => ({ id: `${d.id}#${k}`, genre: d.genre, text })));
+  return shuffleInPlace(all, createRng(deriveSeed(seed, 'rules-sample'))).slice(0, n);
+}
+
+/** The first `n` records of a JSON-lines file with a string `text` and optional `id` and `genre`. */
+export function jsonlRuleTexts(path: string, n: number): RuleText[] {
+  const out: RuleText[] = [];
+  const lines = readFileSync(path, 'utf8').split('\n');
+  for (let i = 0; i < lines.length && out.length < n; i++) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch (err) {
+      throw new Error(`${path}:${i + 1}: not valid JSON (${(err as Error).message}); each line must be an object like {"text": "..."}`);
+    }
+    const r = record as { text?: unknown; id?: unknown; genre?: unknown };
+    if (typeof r !== 'object' || r === null || typeof r.text !== 'string') {
+      throw new Error(`${path}:${i + 1}: expected an object with a string "text" field`);
+    }
+    out.push({ id: typeof r.id === 'string' || typeof r.id === 'number' ? String(r.id) : `line${i + 1}`, ...(typeof r.genre === 'string' ? { genre: r.genre } : {}), text: r.text });
+  }
+  return out;
+}
+
+export function mineRecords(texts: RuleText[], options: { seed: number; maxPairs?: number; kinds?: readonly RuleKind[]; onText?: () => void }): RuleRecord[] {
+  return texts.map((t) => {
+    const mined = mineTasks(t.text, { seed: options.seed, genre: t.genre, maxPairs: options.maxPairs, kinds: options.kinds });
+    options.onText?.();
+    return {
+      id: t.id,
+      ...(t.genre !== undefined ? { genre: t.genre } : {}),
+      context: t.text,
+      output: synthesizerOutput(mined),
+      pairs: mined.map((p) => ({ kind: p.kind, question: p.question, answer: p.answer })),
+    };
+  });
+}

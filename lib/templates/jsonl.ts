@@ -1,0 +1,153 @@
+// Chains in, pre-training texts out, as JSON lines: what `ipt render` runs. Input: one Chain (a JSON
+// array of {context, pairs, inheritFromPrev}) per line. Output: one {"text", "chain"} object per text,
+// chain = the 0-based index of the chain it came from. The output file appears complete or not at all
+// (written to a temporary sibling, renamed at the end), so a bad line or a kill loses nothing.
+
+import { createReadStream, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { Chain } from '../synth/format.js';
+import { tempPathFor } from '../repro/files.js';
+import { createProgress } from '../repro/progress.js';
+import { chainSeed, renderChain, type Family, type RenderOptions } from './render.js';
+
+/** What is wrong with a value that should be a Chain, or undefined when it is one. */
+export function chainProblem(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return `expected a JSON array of chain entries, got ${describe(value)}`;
+  for (let i = 0; i < value.length; i++) {
+    const e = value[i] as Record<string, unknown>;
+    const at = `entry ${i}`;
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) return `${at}: expected an object {context, pairs, inheritFromPrev}, got ${describe(e)}`;
+    if (typeof e.context !== 'string') return `${at}: "context" must be a string, got ${describe(e.context)}`;
+    if (!Array.isArray(e.pairs)) return `${at}: "pairs" must be an array of {question, answer}, got ${describe(e.pairs)}`;
+    if (e.inheritFromPrev !== undefined && typeof e.inheritFromPrev !== 'boolean') return `${at}: "inheritFromPrev" must be true or false, got ${describe(e.inheritFromPrev)}`;
+    for (let j = 0; j < e.pairs.length; j++) {
+      const p = e.pairs[j] as Record<string, unknown>;
+      if (typeof p !== 'object' || p === null || typeof p.question !== 'string' || typeof p.answer !== 'string') {
+        return `${at}, pair ${j}: expected {"question": string, "answer": string}, got ${describe(p)}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+function describe(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** A missing `inheritFromPrev` reads as false (a chain written by hand). */
+function normalize(value: Chain): Chain {
+  return value.map((e) => (e.inheritFromPrev === undefined ? { ...e, inheritFromPrev: false } : e));
+}
+
+export type RenderFileOptions = {
+  /** Input path, or "-" for `stdin`. */
+  input: string;
+  /** Output path; absent: lines go to `write`. */
+  out?: string;
+  seed: number;
+  family?: Family;
+  stdin?: Readable;
+  write?: (chunk: string) => void;
+  /** Progress stream (stderr by default). */
+  progress?: NodeJS.WritableStream;
+};
+
+export type RenderFileSummary = { chains: number; texts: number; families: Record<string, number>; outputBytes: number };
+
+/** Reads chains line by line, renders chain i with `chainSeed(seed, i)`, writes JSON lines. */
+export async function renderJsonlFile(options: RenderFileOptions): Promise<RenderFileSummary> {
+  const name = options.input === '-' ? 'stdin' : options.input;
+  const fromStdin = options.input === '-';
+  let total = 0;
+  if (!fromStdin) {
+    try {
+      total = statSync(options.input).size;
+    } catch {
+      throw new Error(`cannot read ${options.input}: no such file (give --input a JSON-lines file of chains, or - for stdin)`);
+    }
+  }
+  const stream = fromStdin ? (options.stdin ?? process.stdin) : createReadStream(options.input, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  const renderOptions: RenderOptions = options.family ? { family: options.family } : {};
+
+  let tmp: string | undefined;
+  let fd: number | undefined;
+  if (options.out !== undefined) {
+    mkdirSync(dirname(options.out), { recursive: true });
+    tmp = tempPathFor(options.out);
+    fd = openSync(tmp, 'w');
+  }
+  const write = options.write ?? ((s: string) => process.stdout.write(s));
+  let buffer = '';
+  let outputBytes = 0;
+  const flush = () => {
+    if (buffer.length === 0) return;
+    if (fd !== undefined) {
+      const size = Buffer.byteLength(buffer);
+      let done = writeSync(fd, buffer, null, 'utf8');
+      if (done < size) {
+        // a short write (rare on files): finish from a byte buffer
+        const bytes = Buffer.from(buffer, 'utf8');
+        while (done < size) done += writeSync(fd, bytes, done, size - done);
+      }
+      outputBytes += size;
+    } else {
+      outputBytes += Buffer.byteLength(buffer);
+      write(buffer);
+    }
+    buffer = '';
+  };
+
+  const summary: RenderFileSummary = { chains: 0, texts: 0, families: {}, outputBytes: 0 };
+  const bar = createProgress({ label: `render ${name}`, total, bytes: true, stream: options.progress });
+  let lineNo = 0;
+  let readBytes = 0;
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      readBytes += Buffer.byteLength(line) + 1;
+      if (line.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (err) {
+        throw new Error(`${name} line ${lineNo}: not valid JSON (${(err as Error).message}); each line must be one chain, a JSON array of {"context", "pairs", "inheritFromPrev"}`);
+      }
+      const problem = chainProblem(value);
+      if (problem) throw new Error(`${name} line ${lineNo}: ${problem}`);
+      const index = summary.chains++;
+      for (const r of renderChain(normalize(value as Chain), chainSeed(options.seed, index), renderOptions)) {
+        buffer += JSON.stringify({ text: r.text, chain: index }) + '\n';
+        summary.texts++;
+        summary.families[r.family] = (summary.families[r.family] ?? 0) + 1;
+      }
+      if (buffer.length > 1 << 20) flush();
+      if ((index & 255) === 0) {
+        if (fromStdin) bar.setTotal(readBytes); // size unknown up front
+        bar.update(fromStdin ? readBytes : Math.min(readBytes, total), { chains: summary.chains });
+      }
+    }
+    flush();
+    if (fd !== undefined) {
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = undefined;
+      renameSync(tmp!, options.out!);
+    }
+    if (fromStdin) bar.setTotal(readBytes);
+    bar.update(fromStdin ? readBytes : total, { chains: summary.chains });
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    if (tmp !== undefined) rmSync(tmp, { force: true });
+    lines.close();
+    if (!fromStdin) (stream as ReturnType<typeof createReadStream>).destroy();
+    throw err;
+  } finally {
+    bar.stop();
+  }
+  summary.outputBytes = outputBytes;
+  return summary;
+}

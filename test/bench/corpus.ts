@@ -1,0 +1,84 @@
+// `npm run bench -- corpus [--mb 200] [--max-tokens 512] [--no-download] [--no-chunk]`
+// Download throughput from the loopback hub (one LFS file of --mb MB: HTTP, sha256 check, write,
+// rename, link), and chunking throughput on the full Brown corpus with the default counter, the
+// general @huggingface/tokenizers path, and with near-duplicate dropping.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir, loadavg, cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { downloadRepo } from '../../lib/hub/download.js';
+import { loadBrown } from '../../lib/corpus/brown.js';
+import { chunkDocuments, type ChunkStats } from '../../lib/corpus/chunk.js';
+import { tinyTokenizerFiles, tokenizerFromFiles } from '../../lib/engine/tokenizer.js';
+
+function arg(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+}
+
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function benchDownload(mb: number): Promise<Record<string, number>> {
+  const worker = new Worker(new URL('./_hub-worker.js', import.meta.url), { workerData: { mb } });
+  const { url } = await new Promise<{ url: string }>((ok, fail) => {
+    worker.once('message', ok);
+    worker.once('error', fail);
+  });
+  const cache = mkdtempSync(join(tmpdir(), 'ipt-bench-cache-'));
+  try {
+    const config = { endpoint: url, cacheDir: cache, token: undefined, offline: false };
+    console.log(`downloading ${mb} MB from the loopback hub (served by a worker thread) ...`);
+    const first = await downloadRepo({ repo: 'bench/big', config, progress: 'lines' });
+    const again = await downloadRepo({ repo: 'bench/big', config, progress: 'silent' });
+    const mbps = (mb * 1e6) / 1e6 / first.seconds;
+    console.log(`download: ${round(first.seconds)} s, ${round(mbps, 1)} MB/s; cached re-run ${round(again.seconds * 1000, 1)} ms`);
+    return { downloadMB: mb, downloadSeconds: round(first.seconds, 3), downloadMBps: round(mbps, 1), cachedRerunMs: round(again.seconds * 1000, 1) };
+  } finally {
+    worker.postMessage('close');
+    await new Promise((ok) => worker.once('exit', ok));
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
+
+function benchChunk(maxTokens: number): Record<string, number> {
+  let t = performance.now();
+  const docs = loadBrown();
+  const loadSeconds = (performance.now() - t) / 1000;
+  const mb = docs.reduce((s, d) => s + Buffer.byteLength(d.text), 0) / 1e6;
+  console.log(`Brown: ${docs.length} documents, ${round(mb)} MB of text, loaded in ${round(loadSeconds)} s`);
+  const run = (label: string, options: Parameters<typeof chunkDocuments>[1]) => {
+    const stats: ChunkStats = { documents: 0, contexts: 0, tokens: 0, droppedShort: 0, droppedDuplicates: 0 };
+    t = performance.now();
+    chunkDocuments(docs, { ...options, stats });
+    const s = (performance.now() - t) / 1000;
+    console.log(`${label}: ${stats.contexts} contexts, ${stats.droppedDuplicates} near-duplicates dropped, ${round(s)} s, ${round(mb / s)} MB/s, ${Math.round(stats.contexts / s)} contexts/s`);
+    return { s, stats };
+  };
+  const fast = run('chunk (default tiny-tokenizer counter)', { maxTokens });
+  const hf = run('chunk (@huggingface/tokenizers, tiny tokenizer.json)', { maxTokens, tokenizer: tokenizerFromFiles(tinyTokenizerFiles()) });
+  const dedup = run('chunk + MinHash dedup', { maxTokens, dedup: true });
+  return {
+    brownMB: round(mb, 3),
+    brownLoadSeconds: round(loadSeconds, 3),
+    maxTokens,
+    contexts: fast.stats.contexts,
+    chunkSeconds: round(fast.s, 3),
+    chunkMBps: round(mb / fast.s, 2),
+    chunkContextsPerSecond: Math.round(fast.stats.contexts / fast.s),
+    chunkHfTokenizerSeconds: round(hf.s, 3),
+    chunkHfTokenizerMBps: round(mb / hf.s, 2),
+    chunkHfTokenizerContextsPerSecond: Math.round(hf.stats.contexts / hf.s),
+    dedupSeconds: round(dedup.s, 3),
+    dedupDropped: dedup.stats.droppedDuplicates,
+  };
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const load = loadavg()[0];
+  console.log(`machine: ${cpus().length} cores, load average ${round(load)} at start`);
+  const out: Record<string, unknown> = { cores: cpus().length, loadAverageAtStart: round(load) };
+  if (!args.includes('--no-chunk')) Object.assign(out, benchChunk(Number(arg(args, 'max-tokens', '512'))));
+  if (!args.includes('--no-download')) Object.assign(out, await benchDownload(Number(arg(args, 'mb', '200'))));
+  out.loadAverageAtEnd = round(loadavg()[0]);
+  return out;
+}
