@@ -18,11 +18,11 @@ const DOCS = [
 ];
 
 describe('buildSynthesizerCollection', () => {
-  const collection = buildSynthesizerCollection(DOCS, { seed: 4, pairsPerText: 5, chunk: { maxTokens: 700 } });
+  const collection = buildSynthesizerCollection(DOCS, { seed: 4, pairsPerText: 5, chunk: { maxTokens: 500 } });
 
   test('one example per chunk with pairs, in document order, pairs exactly as the rules mine them', () => {
     assert.deepEqual(collection.map((e) => e.source), ['d1', 'd1', 'd2', 'd2']);
-    const chunks = [...contextsOf(DOCS[0].text, { maxTokens: 700 }), ...contextsOf(DOCS[1].text, { maxTokens: 700 })];
+    const chunks = [...contextsOf(DOCS[0].text, { maxTokens: 500 }), ...contextsOf(DOCS[1].text, { maxTokens: 500 })];
     assert.deepEqual(collection.map((e) => e.context), chunks);
     for (const e of collection) {
       const mined = mineTasks(e.context, { seed: 4, maxPairs: 5, genre: e.genre });
@@ -34,12 +34,12 @@ describe('buildSynthesizerCollection', () => {
   });
 
   test('deterministic for a seed, and ids must be unique', () => {
-    assert.deepEqual(buildSynthesizerCollection(DOCS, { seed: 4, pairsPerText: 5, chunk: { maxTokens: 700 } }), collection);
+    assert.deepEqual(buildSynthesizerCollection(DOCS, { seed: 4, pairsPerText: 5, chunk: { maxTokens: 500 } }), collection);
     assert.throws(() => buildSynthesizerCollection([DOCS[0], DOCS[0]], { seed: 1 }), /document id "d1" appears twice/);
   });
 
   test('options: texts per source, no genre questions', () => {
-    const one = buildSynthesizerCollection(DOCS, { seed: 4, chunk: { maxTokens: 700 }, maxTextsPerSource: 1 });
+    const one = buildSynthesizerCollection(DOCS, { seed: 4, chunk: { maxTokens: 500 }, maxTextsPerSource: 1 });
     assert.deepEqual(one.map((e) => e.source), ['d1', 'd2']);
     const noGenre = buildSynthesizerCollection(DOCS, { seed: 4, useGenre: false, kinds: ['genre', 'cause_effect'] });
     assert.ok(noGenre.length > 0 && noGenre.every((e) => e.kinds.every((k) => k === 'cause_effect')));

@@ -90,7 +90,9 @@ export function unsupported(context: string, p: MinedPair, genre?: string): stri
       let suf = 0;
       while (suf < statement.length - pre && suf < e0.length - pre && statement[statement.length - 1 - suf] === e0[e0.length - 1 - suf]) suf++;
       const changed = [statement.slice(pre, statement.length - suf), e0.slice(pre, e0.length - suf)];
-      return changed.every((c) => c.length <= 40) ? undefined : `more than one change: ${changed}`;
+      // one change: a span swapped for a name or number from elsewhere in the text, or a negation; titles
+      // such as "the Justice Department's Information Director" run past 40 characters
+      return changed.every((c) => c.length <= 60) ? undefined : `more than one change: ${changed}`;
     }
     case 'nli': {
       let relation = 'contrasts';
