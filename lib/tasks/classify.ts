@@ -16,6 +16,12 @@ export const ANSWER_SHAPES: readonly AnswerShape[] = ['yes-no', 'number', 'code'
 export type PairFeatures = {
   /** The question without its options block and without the chain-of-thought line. */
   stem: string;
+  /**
+   * The stem with quoted passages of three or more words replaced by "…": the instruction around the
+   * quoted text. Cue words inside a quoted sentence of the context ("...the people mentioned...")
+   * then cannot pass for the task; short quotes ("he", "bank") stay, as they are what is asked about.
+   */
+  instruction: string;
   options: string[];
   chainOfThought: boolean;
   /** The reasoning before "Therefore, the answer is" (chain of thought only). */
@@ -40,6 +46,9 @@ export type RuleConditions = {
   stem?: string | string[];
   /** No regex of these may match. */
   stemNot?: string | string[];
+  /** The same on the instruction (the stem without long quotations). */
+  instruction?: string | string[];
+  instructionNot?: string | string[];
   answer?: string | string[];
   answerNot?: string | string[];
   shape?: AnswerShape[];
@@ -120,6 +129,12 @@ export function answerShape(answer: string): AnswerShape {
   return 'sentence';
 }
 
+const QUOTED = /"[^"\n]*"|“[^”\n]*”/g;
+
+function withoutLongQuotes(s: string): string {
+  return s.replace(QUOTED, (q) => (countWords(q) >= 3 ? '"…"' : q));
+}
+
 /** The features the rules look at. */
 export function pairFeatures(pair: Pair): PairFeatures {
   let question = pair.question.replace(/\r\n/g, '\n');
@@ -153,6 +168,7 @@ export function pairFeatures(pair: Pair): PairFeatures {
   const normalisedAnswer = normaliseOption(finalAnswer);
   return {
     stem,
+    instruction: withoutLongQuotes(stem),
     options,
     chainOfThought,
     ...(reasoning !== undefined ? { reasoning } : {}),
@@ -168,7 +184,7 @@ export function pairFeatures(pair: Pair): PairFeatures {
 type CompiledRule = Rule & { test: (f: PairFeatures) => boolean };
 
 const CONDITION_KEYS = new Set<keyof RuleConditions>([
-  'stem', 'stemNot', 'answer', 'answerNot', 'shape', 'shapeNot', 'options', 'chainOfThought',
+  'stem', 'stemNot', 'instruction', 'instructionNot', 'answer', 'answerNot', 'shape', 'shapeNot', 'options', 'chainOfThought',
   'answerIsOption', 'isQuestion', 'stemHasNumber', 'minAnswerWords', 'maxAnswerWords',
 ]);
 
@@ -199,6 +215,8 @@ function compileRule(rule: Rule, tax: Taxonomy, where: string): CompiledRule {
     switch (key) {
       case 'stem': { const res = compileRegexes(v, at); checks.push((f) => res.every((re) => re.test(f.stem))); break; }
       case 'stemNot': { const res = compileRegexes(v, at); checks.push((f) => !res.some((re) => re.test(f.stem))); break; }
+      case 'instruction': { const res = compileRegexes(v, at); checks.push((f) => res.every((re) => re.test(f.instruction))); break; }
+      case 'instructionNot': { const res = compileRegexes(v, at); checks.push((f) => !res.some((re) => re.test(f.instruction))); break; }
       case 'answer': { const res = compileRegexes(v, at); checks.push((f) => res.every((re) => re.test(f.finalAnswer))); break; }
       case 'answerNot': { const res = compileRegexes(v, at); checks.push((f) => !res.some((re) => re.test(f.finalAnswer))); break; }
       case 'shape':
