@@ -152,6 +152,11 @@ export function pairSetFromChains(name: string, chains: Chain[], source = 'memor
   return { name, source, pairs: c.pairs, pairsPerText: c.pairsPerText(), warnings: [] };
 }
 
+/** One record per text, e.g. the rule-based synthesizer's records ({context, pairs}). */
+export function pairSetFromTexts(name: string, texts: Array<{ context: string; pairs: Pair[] }>, source = 'memory'): PairSet {
+  return pairSetFromChains(name, texts.map((t) => [{ context: t.context, pairs: t.pairs, inheritFromPrev: false }]), source);
+}
+
 /** Pairs with no text information (pairs-per-text unknown), e.g. the labelled set. */
 export function pairSetFromPairs(name: string, pairs: Pair[], source = 'memory'): PairSet {
   return { name, source, pairs: pairs.map((p) => ({ question: p.question, answer: p.answer, text: null })), pairsPerText: null, warnings: [] };
