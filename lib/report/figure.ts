@@ -276,7 +276,10 @@ export function confusionHeatmap(labels: string[], matrix: number[][], opts: { t
         x: labels,
         y: labels,
         z: matrix,
-        colorscale: 'Blues',
+        // Empty cells white, then light to dark blue (named scales differ between plotly versions).
+        colorscale: [[0, '#ffffff'], [1e-6, '#deebf7'], [1, '#08519c']],
+        xgap: 1,
+        ygap: 1,
         hovertemplate: 'gold %{y}<br>predicted %{x}<br>%{z} pairs<extra></extra>',
       },
     ],
@@ -284,9 +287,10 @@ export function confusionHeatmap(labels: string[], matrix: number[][], opts: { t
       ...BASE_LAYOUT,
       margin: { l: 170, r: 20, t: 50, b: 170 },
       title: { text: opts.title ?? 'Confusion (rows: gold, columns: predicted)' },
-      xaxis: { tickangle: -60, automargin: true },
-      yaxis: { autorange: 'reversed', automargin: true },
-      height: Math.max(400, 14 * labels.length + 250),
+      // Every label shown: plotly skips category ticks when they are crowded.
+      xaxis: { tickangle: -60, automargin: true, tickmode: 'array', tickvals: labels, ticktext: labels },
+      yaxis: { autorange: 'reversed', automargin: true, tickmode: 'array', tickvals: labels, ticktext: labels },
+      height: Math.max(400, 18 * labels.length + 250),
     },
   };
 }
