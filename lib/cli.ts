@@ -112,7 +112,8 @@ const commands: Command[] = [
         throw err;
       }
       const out = (values.out as string | undefined) ?? join('runs', 'coverage', set.name.replace(/[^\w.-]+/g, '_'));
-      const result = await runCoverage({ input, out, png: png as 'auto' | 'yes' | 'no', command: ['ipt', 'coverage', ...process.argv.slice(3)] }, set);
+      const command = ['ipt', 'coverage', '--input', input, '--out', out, '--png', png, ...(values.name ? ['--name', values.name as string] : [])];
+      const result = await runCoverage({ input, out, png: png as 'auto' | 'yes' | 'no', command }, set);
       for (const w of result.coverage.warnings) io.stderr(`warning: ${w}\n`);
       if (result.pngSkipped) io.stderr(`note: no PNG figures (${result.pngSkipped})\n`);
       io.stdout(`${coverageSummary(result.coverage)}\n\n`);

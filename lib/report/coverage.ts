@@ -1,11 +1,11 @@
 // Coverage figures and the `ipt coverage` run: label a set of pairs, write coverage.json, the labels,
 // a self-contained HTML report, PNG figures (when Chromium is there) and a manifest.
 
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { barChart, coverageBar, coverageComparison, coverageSunburst, type AxisTitles, type CategoryCount, type Figure } from './figure.js';
 import { writeReport, type Report, type ReportSection } from './report.js';
-import { chromiumAvailable, writeFigurePngs, ChromiumMissingError } from './png.js';
+import { chromiumAvailable, writeFigurePngs } from './png.js';
 import { computeCoverage, coverageSummary, type Coverage, type IntHistogram } from '../tasks/coverage.js';
 import { createClassifier, type Classifier } from '../tasks/classify.js';
 import { readPairsInput, type PairSet } from '../tasks/input.js';
@@ -134,9 +134,9 @@ export async function runCoverage(options: CoverageRunOptions, preloaded?: PairS
     const figs = coverageFigures(coverage);
     const items = Object.entries(figs).map(([k, figure]) => ({ figure, path: join(options.out, 'figures', `${k}.png`) }));
     await writeFigurePngs(items);
-    files.push(...items.map((i) => join('figures', `${i.path.split('/').pop()}`)));
+    files.push(...items.map((i) => join('figures', basename(i.path))));
   } else if (mode === 'auto') {
-    pngSkipped = new ChromiumMissingError(['/usr/bin/chromium']).message;
+    pngSkipped = 'Chromium is not installed; run env/setup.sh for PNG figures';
   }
   await writeManifest(options.out, {
     command: options.command ?? ['ipt', 'coverage', '--input', options.input],
