@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Machine set-up for the kit's tests and notebooks (Debian/Ubuntu). Idempotent: run it as often as
 # you like; it installs only what is missing.
-#  - Jupyter's headless runner (nbconvert + nbclient) for executing the notebooks;
+#  - Jupyter's headless runner (nbconvert + nbclient) for executing the notebooks, and the classic
+#    Notebook (jupyter-notebook) that the README opens them with;
 #  - Chromium for PNG export of figures and the browser tests (driven by playwright-core);
 #  - the tslab TypeScript kernel, registered with Debian's python3 (needs `npm install` first;
 #    if node_modules is not there yet, the notebook test registers it on first use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel chromium fonts-dejavu-core)
+PACKAGES=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook chromium fonts-dejavu-core)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

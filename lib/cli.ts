@@ -10,10 +10,11 @@ import { synthCommands } from './cli/synth.js';
 import { templatesCommands } from './cli/templates.js';
 import { corpusCommands } from './cli/corpus.js';
 import { engineCommands } from './cli/engine.js';
+import { tasksCommands } from './cli/tasks.js';
 
 export { UsageError, type Command, type CommandArgs, type Io, type OptionSpec, type PositionalSpec } from './cli/command.js';
 
-const commands: Command[] = [...synthCommands, ...templatesCommands, ...corpusCommands, ...engineCommands];
+const commands: Command[] = [...synthCommands, ...templatesCommands, ...corpusCommands, ...engineCommands, ...tasksCommands];
 
 export function listCommands(): readonly Command[] {
   return commands;

@@ -6,8 +6,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, delimiter } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { projectRoot } from '../lib/repro/project.js';
+import { launchChromium } from '../lib/report/png.js';
+import { checkPage } from './report/browser-check.js';
 
 const root = projectRoot();
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -19,7 +22,7 @@ const env = {
   PYDEVD_DISABLE_FILE_VALIDATION: '1',
 };
 
-type Output = { output_type: string; name?: string; text?: string | string[]; ename?: string; evalue?: string };
+type Output = { output_type: string; name?: string; text?: string | string[]; ename?: string; evalue?: string; data?: Record<string, string | string[]> };
 type Cell = { cell_type: string; source: string | string[]; outputs?: Output[] };
 
 function ensureKernel(): void {
@@ -38,7 +41,7 @@ test('there are notebooks to run', () => {
 });
 
 for (const nb of notebooks) {
-  test(`notebook ${nb} runs without errors`, { timeout: 20 * 60_000 }, () => {
+  test(`notebook ${nb} runs without errors and its figures draw`, { timeout: 20 * 60_000 }, async () => {
     ensureKernel();
     const out = mkdtempSync(join(tmpdir(), 'ipt-nb-'));
     try {
@@ -64,8 +67,37 @@ for (const nb of notebooks) {
           assert.ok(!(o.output_type === 'stream' && o.name === 'stderr' && /\b(Error|Exception)\b/.test(text)), `${nb} code cell ${i} wrote an error: ${text}`);
         }
       }
+      await drawnInBrowser(nb, join(out, nb), executed.cells);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
   });
+}
+
+function figureOutputs(cells: Cell[]): number {
+  const text = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join('') : (v ?? ''));
+  return cells.flatMap((c) => c.outputs ?? []).reduce((n, o) => n + (text(o.data?.['text/html']).match(/class="ipt-figure"/g)?.length ?? 0), 0);
+}
+
+/**
+ * The figures a notebook displayed must draw when the executed notebook is viewed: nbconvert renders
+ * it to HTML (what `jupyter nbconvert --to html` gives a reader) and real Chromium opens it.
+ */
+async function drawnInBrowser(nb: string, executed: string, cells: Cell[]): Promise<void> {
+  const expected = figureOutputs(cells);
+  if (expected === 0) return;
+  const conv = spawnSync(python, ['-m', 'nbconvert', '--to', 'html', executed], { env, encoding: 'utf8' });
+  assert.equal(conv.status, 0, `nbconvert --to html failed on ${nb}:\n${conv.stderr.slice(-3000)}`);
+  const browser = await launchChromium();
+  try {
+    // nbconvert's page asks for Debian's require.js and MathJax by file URL; they are optional.
+    const check = await checkPage(browser, pathToFileURL(executed.replace(/\.ipynb$/, '.html')).href, { allowMissing: /\/usr\/share\/javascript\// });
+    assert.deepEqual(check.consoleErrors, [], `${nb}: console errors in the rendered notebook`);
+    assert.deepEqual(check.externalRequests, [], `${nb}: the rendered notebook fetched from the network`);
+    assert.equal(check.figures.length, expected, `${nb}: ${expected} figures displayed, ${check.figures.length} on the page`);
+    for (const f of check.figures) assert.ok(f.svg && f.points > 0, `${nb}: figure ${f.id} did not draw`);
+    assert.ok(check.inkShare > 0.02, `${nb}: the rendered notebook looks blank`);
+  } finally {
+    await browser.close();
+  }
 }

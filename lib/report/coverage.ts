@@ -1,0 +1,152 @@
+// Coverage figures and the `ipt coverage` run: label a set of pairs, write coverage.json, the labels,
+// a self-contained HTML report, PNG figures (when Chromium is there) and a manifest.
+
+import { basename, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { barChart, coverageBar, coverageComparison, coverageSunburst, type AxisTitles, type CategoryCount, type Figure } from './figure.js';
+import { writeReport, type Report, type ReportSection } from './report.js';
+import { chromiumAvailable, writeFigurePngs } from './png.js';
+import { computeCoverage, coverageSummary, type Coverage, type IntHistogram } from '../tasks/coverage.js';
+import { createClassifier, type Classifier } from '../tasks/classify.js';
+import { readPairsInput, type PairSet } from '../tasks/input.js';
+import { writeFileAtomic } from '../repro/files.js';
+import { writeManifest } from '../repro/manifest.js';
+import { hashJson } from '../repro/hash.js';
+
+/** Bars of a whole-number histogram; the capped bin is labelled "cap+". */
+export function histogramBars(h: IntHistogram, opts: AxisTitles): Figure {
+  const fig = barChart(h.values.map((v) => (v === h.cap ? `${v}+` : String(v))), h.counts, opts);
+  fig.layout.xaxis = { ...(fig.layout.xaxis as object), type: 'category' };
+  fig.layout.bargap = 0.05;
+  return fig;
+}
+
+export function categoryCounts(cov: Coverage): CategoryCount[] {
+  return cov.categories.map((c) => ({ id: c.id, name: c.id, family: c.family, familyName: c.familyName, count: c.count }));
+}
+
+export type CoverageFigures = { sunburst: Figure; categories: Figure; answerWords: Figure; pairsPerText?: Figure; answerShapes: Figure };
+
+export function coverageFigures(cov: Coverage, opts: { top?: number } = {}): CoverageFigures {
+  const counts = categoryCounts(cov);
+  const familyOrder = cov.families.map((f) => f.id);
+  const figs: CoverageFigures = {
+    sunburst: coverageSunburst(counts, {
+      familyOrder,
+      title: `${cov.name}: ${cov.categoriesCovered} of ${cov.categoriesInTaxonomy} categories, "other" ${(100 * cov.otherShare).toFixed(1)}%`,
+    }),
+    categories: coverageBar(counts, { top: opts.top, familyOrder, title: `${cov.name}: pairs per task category` }),
+    answerWords: histogramBars(cov.answerWordsHistogram, { title: `${cov.name}: answer length`, xTitle: 'words in the (final) answer', yTitle: 'pairs' }),
+    answerShapes: barChart(
+      Object.keys(cov.answerShapes).filter((k) => cov.answerShapes[k as keyof Coverage['answerShapes']] > 0),
+      Object.values(cov.answerShapes).filter((v) => v > 0),
+      { title: `${cov.name}: answer shapes`, yTitle: 'pairs' },
+    ),
+  };
+  if (cov.pairsPerTextHistogram) {
+    figs.pairsPerText = histogramBars(cov.pairsPerTextHistogram, { title: `${cov.name}: pairs per text`, xTitle: 'pairs synthesized for a text', yTitle: 'texts' });
+  }
+  return figs;
+}
+
+/** Sections for one coverage: summary, families, figures, categories with an example each. */
+export function coverageSections(cov: Coverage): ReportSection[] {
+  const figs = coverageFigures(cov);
+  const f = (x: number | undefined) => (x === undefined ? '' : x.toFixed(1));
+  const sections: ReportSection[] = [
+    { kind: 'heading', text: cov.name },
+    {
+      kind: 'text',
+      text:
+        `${coverageSummary(cov)}. Labelled by ${cov.labeller}. Source: ${cov.source}.\n` +
+        `Multiple choice: ${cov.formats.multipleChoice} pairs; chain of thought: ${cov.formats.chainOfThought} pairs. ` +
+        `Answer length (words): median ${f(cov.answerWords?.median)}, mean ${f(cov.answerWords?.mean)}, 90th percentile ${f(cov.answerWords?.p90)}.` +
+        (cov.pairsPerText ? ` Pairs per text: mean ${f(cov.pairsPerText.mean)}, median ${f(cov.pairsPerText.median)}, max ${cov.pairsPerText.max}.` : ''),
+    },
+    { kind: 'figure', figure: figs.sunburst, height: 560 },
+    { kind: 'figure', figure: figs.categories },
+    {
+      kind: 'table',
+      caption: 'Families',
+      rows: [...cov.families].sort((a, b) => b.count - a.count).filter((x) => x.count > 0).map((x) => ({ family: x.name, pairs: x.count, share: `${(100 * x.share).toFixed(1)}%`, categories: `${x.categoriesCovered} / ${x.categoriesInTaxonomy}` })),
+    },
+    { kind: 'figure', figure: figs.answerWords, height: 340 },
+    { kind: 'figure', figure: figs.answerShapes, height: 340 },
+  ];
+  if (figs.pairsPerText) sections.push({ kind: 'figure', figure: figs.pairsPerText, height: 340 });
+  sections.push({
+    kind: 'table',
+    caption: 'Categories, with the first pair of each',
+    rows: cov.categories
+      .filter((c) => c.count > 0)
+      .map((c) => ({ category: c.id, family: c.familyName, pairs: c.count, question: c.examples[0]?.question ?? '', answer: c.examples[0]?.answer ?? '' })),
+  });
+  const missing = cov.categories.filter((c) => c.count === 0 && c.id !== 'other').map((c) => c.id);
+  if (missing.length) sections.push({ kind: 'text', text: `Categories with no pairs (${missing.length}): ${missing.join(', ')}.` });
+  if (cov.warnings.length) sections.push({ kind: 'text', text: `Warnings:\n${cov.warnings.join('\n')}` });
+  return sections;
+}
+
+/** A report for one or more pair sets; with several, a side-by-side comparison comes first. */
+export function coverageReport(covs: Coverage[], title = 'Task coverage'): Report {
+  const sections: ReportSection[] = [];
+  if (covs.length > 1) {
+    sections.push({ kind: 'heading', text: 'Side by side' });
+    sections.push({ kind: 'figure', figure: coverageComparison(covs.map((c) => ({ name: c.name, categories: categoryCounts(c) }))), height: 520 });
+  }
+  for (const c of covs) sections.push(...coverageSections(c));
+  return { title, subtitle: 'Categories of the ipt-kit task taxonomy (data/tasks/taxonomy.json), labelled by its rule classifier unless said otherwise.', sections };
+}
+
+export type PngMode = 'auto' | 'yes' | 'no';
+
+export type CoverageRunOptions = {
+  input: string;
+  out: string;
+  name?: string;
+  png?: PngMode;
+  classifier?: Classifier;
+  command?: string[];
+  examplesPerCategory?: number;
+};
+
+export type CoverageRunResult = { coverage: Coverage; files: string[]; pngSkipped?: string };
+
+/** Labels a pair set (or reads it from `input`) and writes the run folder. */
+export async function runCoverage(options: CoverageRunOptions, preloaded?: PairSet): Promise<CoverageRunResult> {
+  const startedAt = new Date();
+  const set = preloaded ?? readPairsInput(options.input, options.name);
+  const classifier = options.classifier ?? createClassifier();
+  const { labels, ...coverage } = computeCoverage(set, { classifier, examplesPerCategory: options.examplesPerCategory });
+  mkdirSync(options.out, { recursive: true });
+  const files: string[] = [];
+  const write = (rel: string, data: string | Uint8Array) => {
+    writeFileAtomic(join(options.out, rel), data);
+    files.push(rel);
+  };
+  write('coverage.json', JSON.stringify(coverage, null, 2) + '\n');
+  write('labels.jsonl', set.pairs.map((p, i) => JSON.stringify({ ...p, ...labels[i] })).join('\n') + (set.pairs.length ? '\n' : ''));
+  writeReport(join(options.out, 'coverage.html'), coverageReport([coverage], `Task coverage: ${coverage.name}`));
+  files.push('coverage.html');
+  let pngSkipped: string | undefined;
+  const mode = options.png ?? 'auto';
+  if (mode === 'yes' || (mode === 'auto' && chromiumAvailable())) {
+    const figs = coverageFigures(coverage);
+    const items = Object.entries(figs).map(([k, figure]) => ({ figure, path: join(options.out, 'figures', `${k}.png`) }));
+    await writeFigurePngs(items);
+    files.push(...items.map((i) => join('figures', basename(i.path))));
+  } else if (mode === 'auto') {
+    pngSkipped = 'Chromium is not installed; run env/setup.sh for PNG figures';
+  }
+  await writeManifest(options.out, {
+    command: options.command ?? ['ipt', 'coverage', '--input', options.input],
+    config: { input: options.input, name: set.name, png: mode, rules: hashJson(classifier.rules), taxonomy: `${classifier.taxonomy.name} v${classifier.taxonomy.version}` },
+    seeds: {},
+    inputs: [{ name: set.name, source: options.input }],
+    outputs: files,
+    startedAt,
+    totals: { pairs: coverage.pairs, categoriesCovered: coverage.categoriesCovered },
+    notes: [...coverage.warnings, ...(pngSkipped ? [`PNG figures skipped: ${pngSkipped}`] : [])],
+  });
+  return { coverage, files: [...files, 'manifest.json'], ...(pngSkipped ? { pngSkipped } : {}) };
+}

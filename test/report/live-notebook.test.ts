@@ -1,0 +1,125 @@
+// Figures in a live Jupyter Notebook (Debian's classic Notebook 6, `jupyter notebook`), driven in
+// real Chromium: run every cell of notebook 07, every figure draws; saved and reopened (trusted) they
+// draw again without running anything; the same notebook changed elsewhere is untrusted and its
+// figures stay empty until it is signed (`python3 -m nbformat.sign`, Debian's `jupyter trust`).
+// Skipped, saying why, where Debian's jupyter-notebook is not installed (env/setup.sh installs it).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, delimiter } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { Page } from 'playwright-core';
+import { projectRoot } from '../../lib/repro/project.js';
+import { launchChromium, waitForFigures } from '../../lib/report/png.js';
+
+const root = projectRoot();
+const python = '/usr/bin/python3';
+const hasNotebook = spawnSync(python, ['-m', 'notebook', '--version'], { encoding: 'utf8' }).status === 0;
+const NB = '07-task-coverage.ipynb';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitHttp(url: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`no answer from ${url} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function openNotebook(page: Page, url: string): Promise<{ trusted: boolean }> {
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction('window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel && Jupyter.notebook.kernel.is_connected()', undefined, { timeout: 60_000 });
+  return { trusted: (await page.evaluate('Jupyter.notebook.trusted')) as boolean };
+}
+
+const drawn = (page: Page) =>
+  page.evaluate(`Array.from(document.querySelectorAll('.ipt-figure')).map((f) => f.classList.contains('js-plotly-plot') && f.querySelector('svg.main-svg') !== null)`) as Promise<boolean[]>;
+
+test('figures draw in a live classic Jupyter Notebook, and again when a trusted notebook is reopened', { skip: hasNotebook ? false : "Debian's jupyter-notebook is not installed (run env/setup.sh)", timeout: 240_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ipt-live-nb-'));
+  let server: ChildProcess | undefined;
+  const browser = await launchChromium();
+  try {
+    mkdirSync(join(dir, 'notebooks'));
+    copyFileSync(join(root, 'notebooks', NB), join(dir, 'notebooks', NB));
+    for (const d of ['dist', 'data', 'node_modules']) symlinkSync(join(root, d), join(dir, d));
+    copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
+    const env = {
+      ...process.env,
+      PATH: [join(root, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter),
+      IPT_PROFILE: 'ci',
+      IPT_PROGRESS: 'lines',
+      JUPYTER_CONFIG_DIR: join(dir, '.jupyter-config'),
+      JUPYTER_DATA_DIR: join(dir, '.jupyter-data'),
+      JUPYTER_RUNTIME_DIR: join(dir, '.jupyter-runtime'),
+      PYDEVD_DISABLE_FILE_VALIDATION: '1',
+    };
+    const port = await freePort();
+    server = spawn(python, ['-m', 'notebook', '--no-browser', `--port=${port}`, '--ip=127.0.0.1', '--NotebookApp.token=', '--NotebookApp.password=', '--allow-root', `--notebook-dir=${dir}`], { env, stdio: 'ignore' });
+    const base = `http://127.0.0.1:${port}`;
+    await waitHttp(`${base}/api/status`, 30_000);
+    const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+
+    const first = await openNotebook(page, `${base}/notebooks/notebooks/${NB}`);
+    assert.equal(first.trusted, false, 'a notebook without outputs opens untrusted');
+    const t0 = Date.now();
+    await page.evaluate('Jupyter.notebook.execute_all_cells()');
+    await page.waitForFunction("Jupyter.notebook.get_cells().filter((c) => c.cell_type === 'code').every((c) => typeof c.input_prompt_number === 'number')", undefined, { timeout: 180_000, polling: 250 });
+    await waitForFigures(page, 60_000);
+    t.diagnostic(`ran ${NB} in ${Date.now() - t0} ms`);
+    assert.equal(await page.locator('.output_error').count(), 0, 'a cell raised an error');
+    const live = await drawn(page);
+    assert.ok(live.length >= 5 && live.every(Boolean), `figures drawn live: ${live}`);
+
+    await page.evaluate('Jupyter.notebook.save_notebook()');
+    await page.waitForFunction('!Jupyter.notebook.dirty', undefined, { timeout: 30_000 });
+    const reopened = await openNotebook(page, `${base}/notebooks/notebooks/${NB}`);
+    assert.equal(reopened.trusted, true, 'a notebook saved by this server is trusted');
+    await waitForFigures(page, 60_000);
+    assert.deepEqual(await drawn(page), live.map(() => true), 'saved outputs draw again without running');
+
+    // The same outputs in a file this server did not sign (e.g. executed by nbconvert, or sent by someone).
+    const saved = JSON.parse(readFileSync(join(dir, 'notebooks', NB), 'utf8'));
+    saved.metadata.executed_elsewhere = true;
+    writeFileSync(join(dir, 'notebooks', 'elsewhere.ipynb'), JSON.stringify(saved));
+    const foreign = await openNotebook(page, `${base}/notebooks/notebooks/elsewhere.ipynb`);
+    assert.equal(foreign.trusted, false);
+    await page.waitForTimeout(3000);
+    assert.ok((await drawn(page)).every((d) => !d), 'untrusted outputs must not run their scripts');
+    const sign = spawnSync(python, ['-m', 'nbformat.sign', join(dir, 'notebooks', 'elsewhere.ipynb')], { env, encoding: 'utf8' });
+    assert.equal(sign.status, 0, sign.stderr);
+    const signed = await openNotebook(page, `${base}/notebooks/notebooks/elsewhere.ipynb`);
+    assert.equal(signed.trusted, true);
+    await waitForFigures(page, 60_000);
+    assert.ok((await drawn(page)).every(Boolean));
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await browser.close();
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server!.once('exit', r));
+      server.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (server.exitCode === null) server.kill('SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
