@@ -79,6 +79,8 @@ export class GPTModel {
   /** Per-row losses of the last forward with targets. */
   readonly losses: number;
   readonly logits: number;
+  /** f64 scratch for the gradient norm's block sums. */
+  readonly partials: number;
   private readonly byName = new Map<string, Tensor>();
   private readonly inputs: number;
   private readonly targets: number;
@@ -114,6 +116,7 @@ export class GPTModel {
     this.moment2 = plan.moment2;
     this.losses = plan.losses;
     this.logits = plan.logits;
+    this.partials = plan.partials;
     this.inputs = plan.inputs;
     this.targets = plan.targets;
     this.weightsIn = plan.weightsIn;
@@ -186,6 +189,7 @@ export class GPTModel {
       attentionStride,
       partials: h.doubles(Math.ceil(P / GRAD_NORM_BLOCK)),
     };
+    p.partials = scratch.partials;
     const heap = new Heap(h);
     const runner = await createKernelRunner(await kernelModule(), heap.memory, threads);
     const model = new GPTModel(cfg, heap, new Ops(runner, scratch), B, training, p, tensors, layers);
