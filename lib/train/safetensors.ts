@@ -91,7 +91,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     if (end - begin !== count * BYTES[dtype]) throw bad(`${name}: ${end - begin} bytes for shape [${shape}] of ${dtype}`);
     if (end > dataLength) throw bad(`${name} ends at byte ${end} but the data has ${dataLength} bytes (truncated?)`);
     spans.push([begin, end, name]);
-    const slice = bytes.slice(dataStart + begin, dataStart + end); // a copy: aligned, and independent of the file buffer
+    // a copy (not Buffer#slice, which shares memory): aligned, and independent of the file buffer
+    const slice = new Uint8Array(end - begin);
+    slice.set(bytes.subarray(dataStart + begin, dataStart + end));
     const data = dtype === 'F32' ? new Float32Array(slice.buffer) : dtype === 'I32' ? new Int32Array(slice.buffer) : new Float64Array(slice.buffer);
     tensors[name] = { dtype, shape, data };
   }
