@@ -14,7 +14,7 @@ export type TrainConfig = OptimizerConfig & {
   seed: number;
   /** Sequences per optimizer step. */
   batchSize: number;
-  /** Sequences per forward/backward pass; batchSize must be a multiple (gradient accumulation). */
+  /** Sequences per forward/backward pass (default batchSize); batchSize must be a multiple (gradient accumulation). */
   microBatchSize: number;
   /** Validation loss every this many steps (0: only at the end). */
   evalEvery: number;
@@ -51,6 +51,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
   for (const k of Object.keys(partial)) if (!(k in DEFAULT_TRAIN_CONFIG)) throw new Error(`unknown training option "${k}"; known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}`);
   const c = { ...DEFAULT_TRAIN_CONFIG, ...partial };
+  if (partial.microBatchSize === undefined) c.microBatchSize = c.batchSize; // no accumulation unless asked
   const positiveInt = ['steps', 'batchSize', 'microBatchSize', 'evalRows', 'keepCheckpoints'] as const;
   for (const k of positiveInt) if (!Number.isInteger(c[k]) || c[k] < 1) throw new RangeError(`training option ${k} must be a positive integer, got ${c[k]}`);
   for (const k of ['warmupSteps', 'evalEvery', 'checkpointEvery', 'seed'] as const) {
