@@ -266,7 +266,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     writeFileAtomic(metricsPath, lines.join(''));
 
     const modelDir = join(outDir, 'model');
-    const finishedBefore = trainer.step >= tc.steps && MODEL_FILES.every((f) => existsSync(join(modelDir, f)));
+    // the manifest is written last: with it, the run is complete
+    const finishedBefore = trainer.step >= tc.steps && existsSync(join(outDir, 'manifest.json')) && MODEL_FILES.every((f) => existsSync(join(modelDir, f)));
     const stopAt = Math.min(tc.steps, options.stopAfter ?? Infinity);
     const progress = createProgress({ label: 'train', total: tc.steps, unit: 'steps', mode: finishedBefore ? 'silent' : options.progress });
     progress.update(trainer.step);

@@ -207,7 +207,13 @@ export class Trainer {
     }
     this.step = Number(meta.step);
     if (!Number.isInteger(this.step) || this.step < 0) throw new Error(`${where} has no valid step`);
-    this.loader = new BatchLoader(this.train, this.config.seed, JSON.parse(meta.loader) as LoaderState);
+    let loader: LoaderState;
+    try {
+      loader = JSON.parse(meta.loader) as LoaderState;
+    } catch {
+      throw new Error(`${where} has no data loader state (not a checkpoint written by the kit's trainer?)`);
+    }
+    this.loader = new BatchLoader(this.train, this.config.seed, loader);
   }
 
   async close(): Promise<void> {
