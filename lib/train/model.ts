@@ -14,7 +14,7 @@
 import { gptTensorSpecs, checkGPTWeights, validateGPTConfig, type GPTConfig, type GPTWeights } from '../engine/gpt.js';
 import { createRng, deriveSeed } from '../repro/rng.js';
 import { Heap, HeapPlan } from './heap.js';
-import { Ops, attentionScratchBytes } from './ops.js';
+import { Ops, attentionScratchBytes, AT_B_CHUNK, TILE_BLOCK_ROWS } from './ops.js';
 import { createKernelRunner, defaultThreads } from './pool.js';
 import { kernelModule } from './wasm.js';
 
@@ -183,8 +183,13 @@ export class GPTModel {
       p.dfc = h.words(N * F);
     }
     const attentionStride = attentionScratchBytes(T, C / H);
+    // packed B: every weight (as is or transposed) and, for weight gradients, an activation gradient [N, <= max(F, 3C)]
+    const panelFloats = Math.max(V * C, 3 * C * C, F * C, training ? N * Math.max(C, F, 3 * C) : 0);
+    const tilesStride = 4 * TILE_BLOCK_ROWS * Math.max(C, F, 3 * C, V, AT_B_CHUNK);
     const scratch = {
-      transposed: h.words(Math.max(V * C, 3 * C * C, F * C)),
+      panels: h.words(panelFloats),
+      tiles: h.bytes(threads * tilesStride),
+      tilesStride,
       attention: h.bytes(threads * attentionStride),
       attentionStride,
       partials: h.doubles(Math.ceil(P / GRAD_NORM_BLOCK)),

@@ -5,11 +5,14 @@
 import type { KernelRunner } from './pool.js';
 
 /** Rows per chunk of the sum over the batch in weight gradients (see gemmAtB). */
-const AT_B_CHUNK = 128;
+export const AT_B_CHUNK = 128;
 
 export type OpsScratch = {
-  /** A weight matrix transposed, for products with W^T (at least the largest weight's size). */
-  transposed: number;
+  /** The B operand of a product packed into 8-column panels (see packPanels in asm/kernels.ts). */
+  panels: number;
+  /** Per-thread A tiles of the packed products: base address and bytes per thread (64 rows x the largest K). */
+  tiles: number;
+  tilesStride: number;
   /** Per-thread attention scratch: base address and bytes per thread. */
   attention: number;
   attentionStride: number;
@@ -22,19 +25,23 @@ export class Ops {
 
   /** out[M, N] (+)= inp[M, K] @ w[K, N] (+ bias[N]; bias 0 means none). Split over rows. */
   matmul(out: number, inp: number, w: number, bias: number, M: number, K: number, N: number, accumulate = false): void {
-    this.runner.run('gemm', M, 4, [out, N, inp, K, 1, w, N, bias, K, N, accumulate ? 1 : 0]);
+    const s = this.scratch;
+    this.runner.run('packPanels', N >> 3, 1, [s.panels, w, N, 1, K, N]);
+    this.runner.run('gemmPacked', M, 4, [out, N, inp, K, 1, s.panels, w, N, 1, bias, K, N, accumulate ? 1 : 0, s.tiles, s.tilesStride]);
   }
 
-  /** out[M, N] (+)= inp[M, K] @ wt[N, K]^T: wt is transposed into scratch first. */
+  /** out[M, N] (+)= inp[M, K] @ wt[N, K]^T: wt is read transposed while it is packed. */
   matmulTransposed(out: number, inp: number, wt: number, M: number, K: number, N: number, accumulate = false): void {
-    const t = this.scratch.transposed;
-    this.runner.run('transpose', N, 1, [t, N, wt, K, K]);
-    this.runner.run('gemm', M, 4, [out, N, inp, K, 1, t, N, 0, K, N, accumulate ? 1 : 0]);
+    const s = this.scratch;
+    this.runner.run('packPanels', N >> 3, 1, [s.panels, wt, 1, K, K, N]);
+    this.runner.run('gemmPacked', M, 4, [out, N, inp, K, 1, s.panels, wt, 1, K, 0, K, N, accumulate ? 1 : 0, s.tiles, s.tilesStride]);
   }
 
   /** out[K, N] (+)= a[M, K]^T @ b[M, N] (weight gradients). Split over output rows. */
   matmulAtB(out: number, a: number, b: number, M: number, K: number, N: number, accumulate = true): void {
-    this.runner.run('gemmAtB', K, 4, [out, a, b, M, K, N, accumulate ? 1 : 0, AT_B_CHUNK]);
+    const s = this.scratch;
+    this.runner.run('packPanels', N >> 3, 1, [s.panels, b, N, 1, M, N]);
+    this.runner.run('gemmAtBPacked', K, 4, [out, a, s.panels, b, M, K, N, accumulate ? 1 : 0, AT_B_CHUNK, s.tiles, s.tilesStride]);
   }
 
   /** Causal self-attention over qkv [B, T, 3C]; keeps the probabilities att [B, H, T, T]. Split over (batch, head). */
@@ -102,6 +109,9 @@ export class Ops {
     return blocks;
   }
 }
+
+/** Rows of A each thread packs at a time in the packed products (the block size in asm/kernels.ts). */
+export const TILE_BLOCK_ROWS = 64;
 
 /** Bytes of attention scratch one thread needs: K^T or V^T [hs, T], and dS [T, T]. */
 export function attentionScratchBytes(T: number, headSize: number): number {

@@ -15,6 +15,9 @@ import { projectRoot } from '../repro/project.js';
 export const KERNEL_NAMES = [
   'gemm',
   'gemmAtB',
+  'packPanels',
+  'gemmPacked',
+  'gemmAtBPacked',
   'transpose',
   'attentionForward',
   'attentionBackward',

@@ -17,14 +17,17 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const threads = option(args, 'threads', '1,2').split(',').map(Number);
   const child = join(dirname(fileURLToPath(import.meta.url)), '_training-child.js');
   const runs = [];
+  const cpu: number[] = [];
   const loadBefore = loadavg();
   for (const t of threads) {
     process.stderr.write(`training bench: ${t} thread(s), ${seconds} s\n`);
     const r = spawnSync(process.execPath, [child, '--threads', String(t), '--seconds', seconds], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) throw new Error(`the ${t}-thread run failed (exit ${r.status})`);
-    const fig = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { threads: number; tokPerS: number; msPerStep: number; peakRssMB: number };
-    process.stderr.write(`  ${JSON.stringify(fig)}\n`);
+    const { cpuMsPerStep, ...fig } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { threads: number; tokPerS: number; msPerStep: number; peakRssMB: number; cpuMsPerStep: number };
+    process.stderr.write(`  ${JSON.stringify(fig)}, CPU ${cpuMsPerStep} ms per step over all threads\n`);
     runs.push(fig);
+    cpu.push(cpuMsPerStep);
   }
-  return { runs, loadAvg1m: [Number(loadBefore[0].toFixed(2)), Number(loadavg()[0].toFixed(2))] };
+  // the machine's load and the CPU time per step say how much of the wall time was the engine's
+  return { runs, cpuMsPerStep: cpu, loadAvg1m: [Number(loadBefore[0].toFixed(2)), Number(loadavg()[0].toFixed(2))] };
 }

@@ -177,6 +177,148 @@ export function gemmAtB(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, 
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Packed matrix multiply: the model's big products. Both operands are first copied into the order
+// the 4x8 tile reads them (GotoBLAS-style packing), so every load in the inner loop is sequential:
+// - B (a weight, or an activation gradient for weight gradients) into panels of 8 columns,
+//   [panel][k][8], by `packPanels`, split over panels, before the product;
+// - A, by each thread for its own block of 64 rows, into tiles of 4 rows, [tile][k][4], in a
+//   scratch area of its own.
+// The arithmetic per output element is exactly gemm's: the results are bit-identical to it.
+
+/** Packs full 8-column panels [p0, p1) of B (element (k, j) at B + 4*(k*sBk + j*sBj)) into P. */
+export function packPanels(P: usize, B: usize, sBk: i32, sBj: i32, K: i32, N: i32, p0: i32, p1: i32): void {
+  const bk = <usize>sBk << 2, bj = <usize>sBj << 2;
+  for (let p = p0; p < p1; p++) {
+    const dst = P + (<usize>p * <usize>K << 5);
+    const src = B + <usize>(p << 3) * bj;
+    if (sBj == 1) {
+      for (let k = 0; k < K; k++) {
+        const s = src + <usize>k * bk, d = dst + (<usize>k << 5);
+        v128.store(d, v128.load(s)); v128.store(d, v128.load(s, 16), 16);
+      }
+    } else {
+      for (let jj = 0; jj < 8; jj++) {
+        const sj = src + <usize>jj * bj, dj = dst + (<usize>jj << 2);
+        for (let k = 0; k < K; k++) store<f32>(dj + (<usize>k << 5), f(sj + <usize>k * bk));
+      }
+    }
+  }
+}
+
+// Packs rows [i, i + 4*tiles) of A, columns [k0, k0 + K), into Q as [tile][k][4].
+// @ts-ignore: decorator
+@inline function packTiles(Q: usize, A: usize, sAi: i32, sAk: i32, i: i32, tiles: i32, k0: i32, K: i32): void {
+  const sr = <usize>sAi << 2, sa = <usize>sAk << 2;
+  for (let t = 0; t < tiles; t++) {
+    const q = Q + (<usize>t * <usize>K << 4);
+    const a = A + <usize>(i + 4 * t) * sr + <usize>k0 * sa;
+    if (sAi == 1) {
+      // the 4 rows of a tile are adjacent: one load per k (transposed A, weight gradients)
+      for (let k = 0; k < K; k++) v128.store(q + (<usize>k << 4), v128.load(a + <usize>k * sa));
+    } else if (sAk == 1) {
+      // rows are contiguous along k: 4x4 blocks transposed with shuffles
+      let k = 0;
+      for (; k + 4 <= K; k += 4) {
+        const o = <usize>k << 2;
+        const r0 = v128.load(a + o), r1 = v128.load(a + sr + o), r2 = v128.load(a + 2 * sr + o), r3 = v128.load(a + 3 * sr + o);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        const d = q + (<usize>k << 4);
+        v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+        v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+      }
+      for (; k < K; k++) for (let r = 0; r < 4; r++) store<f32>(q + (<usize>(4 * k + r) << 2), f(a + <usize>r * sr + (<usize>k << 2)));
+    } else {
+      for (let k = 0; k < K; k++) for (let r = 0; r < 4; r++) store<f32>(q + (<usize>(4 * k + r) << 2), f(a + <usize>r * sr + <usize>k * sa));
+    }
+  }
+}
+
+// The 4x8 tile over packed operands: pa walks [k][4], pb walks [k][8].
+// @ts-ignore: decorator
+@inline function tilePacked(out: usize, so: usize, pa: usize, pb: usize, K: i32, pbias: usize, accumulate: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa), a1 = v128.load32_splat(pa, 4), a2 = v128.load32_splat(pa, 8), a3 = v128.load32_splat(pa, 12);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    pa += 16; pb += 32;
+  }
+  const o0 = out, o1 = out + so, o2 = out + 2 * so, o3 = out + 3 * so;
+  if (accumulate) {
+    c00 = f32x4.add(c00, v128.load(o0)); c01 = f32x4.add(c01, v128.load(o0, 16));
+    c10 = f32x4.add(c10, v128.load(o1)); c11 = f32x4.add(c11, v128.load(o1, 16));
+    c20 = f32x4.add(c20, v128.load(o2)); c21 = f32x4.add(c21, v128.load(o2, 16));
+    c30 = f32x4.add(c30, v128.load(o3)); c31 = f32x4.add(c31, v128.load(o3, 16));
+  }
+  if (pbias) {
+    const bb0 = v128.load(pbias), bb1 = v128.load(pbias, 16);
+    c00 = f32x4.add(c00, bb0); c01 = f32x4.add(c01, bb1); c10 = f32x4.add(c10, bb0); c11 = f32x4.add(c11, bb1);
+    c20 = f32x4.add(c20, bb0); c21 = f32x4.add(c21, bb1); c30 = f32x4.add(c30, bb0); c31 = f32x4.add(c31, bb1);
+  }
+  v128.store(o0, c00); v128.store(o0, c01, 16);
+  v128.store(o1, c10); v128.store(o1, c11, 16);
+  v128.store(o2, c20); v128.store(o2, c21, 16);
+  v128.store(o3, c30); v128.store(o3, c31, 16);
+}
+
+// One block of rows [ib, ie) against columns [0, N), over the k range [k0, k0 + K) of A and B
+// (P holds B's panels for those k, with `pstride` k-rows per panel). Q is the thread's A scratch.
+function packedBlock(out: usize, ldc: i32, A: usize, sAi: i32, sAk: i32, P: usize, pstride: i32, B: usize, sBk: i32, sBj: i32,
+                     bias: usize, k0: i32, K: i32, N: i32, accumulate: i32, Q: usize, ib: i32, ie: i32): void {
+  const so = <usize>ldc << 2, sr = <usize>sAi << 2, sa = <usize>sAk << 2;
+  const tiles = (ie - ib) >> 2, N8 = N & ~7;
+  packTiles(Q, A, sAi, sAk, ib, tiles, k0, K);
+  const aRest = A + <usize>k0 * sa;
+  for (let j = 0; j < N8; j += 8) {
+    const pb = P + ((<usize>(j >> 3) * <usize>pstride + <usize>k0) << 5);
+    const pbias = bias ? bias + (<usize>j << 2) : 0;
+    for (let t = 0; t < tiles; t++) {
+      tilePacked(out + <usize>(ib + 4 * t) * so + (<usize>j << 2), so, Q + (<usize>t * <usize>K << 4), pb, K, pbias, accumulate);
+    }
+    for (let i = ib + 4 * tiles; i < ie; i++) tile1x8(out + <usize>i * so + (<usize>j << 2), aRest + <usize>i * sr, sa, pb, 32, K, pbias, accumulate);
+  }
+  const bk = <usize>sBk << 2, bj = <usize>sBj << 2;
+  for (let j = N8; j < N; j++) {
+    const pb = B + <usize>j * bj + <usize>k0 * bk, pbias = bias ? bias + (<usize>j << 2) : 0;
+    for (let i = ib; i < ie; i++) dot1x1(out + <usize>i * so + (<usize>j << 2), aRest + <usize>i * sr, sa, pb, bk, K, pbias, accumulate);
+  }
+}
+
+/**
+ * out[M, N] (+)= A[M, K] @ B[K, N] (+ bias), rows [r0, r1), with B's full panels packed in P
+ * (packPanels) and B itself (element (k, j) at B + 4*(k*sBk + j*sBj)) for the last N % 8 columns.
+ * Q scratch per thread: 64 * K floats at scratch + tid * scratchStride.
+ */
+export function gemmPacked(out: usize, ldc: i32, A: usize, sAi: i32, sAk: i32, P: usize, B: usize, sBk: i32, sBj: i32,
+                           bias: usize, K: i32, N: i32, accumulate: i32, scratch: usize, scratchStride: i32, r0: i32, r1: i32, tid: i32): void {
+  const Q = scratch + <usize>tid * <usize>scratchStride;
+  for (let ib = r0; ib < r1; ib += 64) packedBlock(out, ldc, A, sAi, sAk, P, K, B, sBk, sBj, bias, 0, K, N, accumulate, Q, ib, min(ib + 64, r1));
+}
+
+/**
+ * Weight gradient out[K, N] (+)= a[M, K]^T @ b[M, N], output rows [r0, r1), with b's panels packed
+ * in P (packPanels over b, M k-rows per panel). The sum over M runs in chunks of `chunk` rows,
+ * each added to the output in turn (fixed by `chunk`, not by the thread count).
+ */
+export function gemmAtBPacked(out: usize, a: usize, P: usize, b: usize, M: i32, K: i32, N: i32, accumulate: i32, chunk: i32,
+                              scratch: usize, scratchStride: i32, r0: i32, r1: i32, tid: i32): void {
+  const Q = scratch + <usize>tid * <usize>scratchStride;
+  for (let ib = r0; ib < r1; ib += 64) {
+    const ie = min(ib + 64, r1);
+    for (let m = 0; m < M; m += chunk) {
+      packedBlock(out, N, a, 1, K, P, M, b, N, 1, 0, m, min(chunk, M - m), N, accumulate != 0 || m > 0 ? 1 : 0, Q, ib, ie);
+    }
+  }
+}
+
 /** out[c, r] = inp[r, c] for input rows r in [r0, r1): out has row stride ldo, inp ldi. */
 export function transpose(out: usize, ldo: i32, inp: usize, ldi: i32, cols: i32, r0: i32, r1: i32): void {
   for (let r = r0; r < r1; r++) {
