@@ -126,3 +126,32 @@ export function makeClozeTask(texts: string[], options: { name?: string; example
   });
   return { name: options.name ?? 'cloze', type: 'multiple_choice', description: 'last word of a sentence', targetDelimiter: ' ', fewshotDelimiter: '\n\n', examples };
 }
+
+/** Sentences of raw text with at least `minWords` words and at most `maxChars` characters. */
+function sentencesOf(texts: string[], minWords: number, maxChars: number): string[] {
+  return texts
+    .flatMap((t) => t.split(/(?<=[.!?])\s+/))
+    .map((s) => s.trim())
+    .filter((s) => s.length <= maxChars && s.split(/\s+/).length >= minWords);
+}
+
+/**
+ * A word-order task from raw text: a real sentence against the same words in a shuffled order,
+ * with no context. A model that learned the language's word order picks the real sentence almost
+ * always; an untrained one only by the accidents of tokenization.
+ */
+export function makeWordOrderTask(texts: string[], options: { name?: string; examples?: number; seed?: number; minWords?: number; maxChars?: number } = {}): MultipleChoiceTask {
+  const rng = createRng(deriveSeed(options.seed ?? 1, 'word-order'));
+  const sentences = shuffleInPlace(sentencesOf(texts, options.minWords ?? 8, options.maxChars ?? 160), rng);
+  const examples: MultipleChoiceExample[] = [];
+  for (const s of sentences) {
+    if (examples.length >= (options.examples ?? 100)) break;
+    const words = s.split(/\s+/);
+    const shuffled = shuffleInPlace([...words], rng).join(' ');
+    if (shuffled === words.join(' ')) continue;
+    const gold = rng.int(2);
+    examples.push({ context: '', choices: gold === 0 ? [s, shuffled] : [shuffled, s], gold });
+  }
+  if (examples.length === 0) throw new Error('makeWordOrderTask: no sentence long enough in the texts');
+  return { name: options.name ?? 'word-order', type: 'multiple_choice', description: 'a real sentence or its words shuffled', targetDelimiter: '', fewshotDelimiter: '\n\n', examples };
+}

@@ -84,8 +84,8 @@ function isCurrent(wasmPath: string, want: Stamp | undefined): boolean {
 }
 
 /** Compiles the kernels with the AssemblyScript compiler unless the wasm is current. */
-export async function buildKernels(options: { force?: boolean } = {}): Promise<{ path: string; rebuilt: boolean }> {
-  const wasmPath = kernelWasmPath();
+export async function buildKernels(options: { force?: boolean; /** default: next to this module in dist/ */ wasmPath?: string } = {}): Promise<{ path: string; rebuilt: boolean }> {
+  const wasmPath = options.wasmPath ?? kernelWasmPath();
   const want = wantedStamp();
   if (!options.force && isCurrent(wasmPath, want)) return { path: wasmPath, rebuilt: false };
   if (!want) throw new Error(`the training kernels are missing: ${wasmPath} does not exist and ${kernelSourcePath()} is not there to compile`);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exactMatch, meanWithStderr, normalizeAnswer, tokenF1 } from '../../lib/eval/metrics.js';
-import { makeClozeTask } from '../../lib/eval/tasks.js';
+import { makeClozeTask, makeWordOrderTask } from '../../lib/eval/tasks.js';
 import { loadBrown } from '../../lib/corpus/brown.js';
 
 test('exact match trims and collapses whitespace only', () => {
@@ -40,4 +40,18 @@ test('a cloze task from raw text: seeded, the right word among distinct choices'
   }
   const golds = new Set(a.examples.map((e) => e.gold));
   assert.ok(golds.size > 1, 'the right answer is not always in the same place');
+});
+
+test('a word-order task: the real sentence and a shuffle of its words, the right one at a seeded place', () => {
+  const texts = loadBrown({ genres: ['news'] }).map((d) => d.text);
+  const t = makeWordOrderTask(texts, { examples: 20, seed: 3 });
+  assert.deepEqual(makeWordOrderTask(texts, { examples: 20, seed: 3 }), t);
+  assert.equal(t.examples.length, 20);
+  for (const e of t.examples) {
+    const [real, other] = [e.choices[e.gold], e.choices[1 - e.gold]];
+    assert.notEqual(real, other);
+    assert.deepEqual(real.split(' ').sort(), other.split(' ').sort(), 'the same words');
+    assert.ok(texts.some((x) => x.includes(real)), 'the real sentence is from the text');
+  }
+  assert.ok(new Set(t.examples.map((e) => e.gold)).size === 2);
 });
