@@ -4,7 +4,7 @@
 
 import type { KernelRunner } from './pool.js';
 
-/** Rows per chunk of the sum over the batch in weight gradients (see gemmAtB). */
+/** Rows per chunk of the sum over the batch in weight gradients (see gemmAtBPacked). */
 export const AT_B_CHUNK = 128;
 
 export type OpsScratch = {

@@ -14,7 +14,6 @@ import { projectRoot } from '../repro/project.js';
 /** The kernels every thread can run. Order matters: the pool passes kernels by index. */
 export const KERNEL_NAMES = [
   'gemm',
-  'gemmAtB',
   'packPanels',
   'gemmPacked',
   'gemmAtBPacked',

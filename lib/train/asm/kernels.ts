@@ -165,18 +165,6 @@ export function gemm(out: usize, ldc: i32, A: usize, sAi: i32, sAk: i32, B: usiz
   gemmRows(out, ldc, A, sAi, sAk, B, ldb, bias, K, N, accumulate, r0, r1);
 }
 
-/**
- * Weight gradient out[K, N] (+)= a[M, K]^T @ b[M, N], output rows [r0, r1). The sum over M runs in
- * chunks of `chunk` rows so the strips of a and b being multiplied stay in cache; the chunking is
- * fixed by `chunk`, not by the thread count.
- */
-export function gemmAtB(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, accumulate: i32, chunk: i32, r0: i32, r1: i32): void {
-  for (let m = 0; m < M; m += chunk) {
-    const len = min(chunk, M - m);
-    gemmRows(out, N, a + (<usize>m * <usize>K << 2), 1, K, b + (<usize>m * <usize>N << 2), N, 0, len, N, accumulate != 0 || m > 0 ? 1 : 0, r0, r1);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Packed matrix multiply: the model's big products. Both operands are first copied into the order
 // the 4x8 tile reads them (GotoBLAS-style packing), so every load in the inner loop is sequential:
