@@ -38,12 +38,24 @@ export function exportModel(dir: string, options: ExportOptions): void {
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify(gptHfConfig(cfg, ids), null, 2) + '\n');
 }
 
+/** tokenizer.json (+ tokenizer_config.json when present) of a folder as plain JSON, or undefined. */
+export function readTokenizerFiles(dir: string): TokenizerFiles | undefined {
+  const jsonPath = join(dir, 'tokenizer.json');
+  if (!existsSync(jsonPath)) return undefined;
+  const configPath = join(dir, 'tokenizer_config.json');
+  return {
+    tokenizerJson: JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>,
+    tokenizerConfig: existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>) : {},
+  };
+}
+
 /**
- * Reads a model folder's config and weights: `{cfg, weights}` keyed by the gptTensorSpecs names.
+ * Reads a model folder's config and weights: `{cfg, weights}` keyed by the gptTensorSpecs names
+ * (what lib/engine's ONNX writer takes), and its tokenizer files when the folder has them.
  * Accepts GPT-2 checkpoints whose names carry the `transformer.` prefix; ignores `lm_head.weight`
  * (tied) and the attention-mask buffers of older exports.
  */
-export function loadModelFolder(dir: string): { cfg: GPTConfig; weights: GPTWeights } {
+export function loadModelFolder(dir: string): { cfg: GPTConfig; weights: GPTWeights; tokenizer?: TokenizerFiles } {
   const configPath = join(dir, 'config.json');
   const weightsPath = join(dir, 'model.safetensors');
   if (!existsSync(configPath)) throw new Error(`${dir} is not a model folder: no config.json`);
@@ -58,5 +70,6 @@ export function loadModelFolder(dir: string): { cfg: GPTConfig; weights: GPTWeig
     if (t.shape.join('x') !== s.shape.join('x')) throw new Error(`${weightsPath}: ${s.name} has shape [${t.shape}], config.json says [${s.shape}]`);
     weights[s.name] = t.data as Float32Array;
   }
-  return { cfg, weights };
+  const tokenizer = readTokenizerFiles(dir);
+  return { cfg, weights, ...(tokenizer ? { tokenizer } : {}) };
 }

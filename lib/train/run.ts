@@ -32,7 +32,7 @@ import {
   type PackedData,
   type TrainingDocument,
 } from './data.js';
-import { exportModel, MODEL_FILES } from './export.js';
+import { exportModel, MODEL_FILES, readTokenizerFiles } from './export.js';
 import { readSafetensors } from './safetensors.js';
 import { resolveTrainConfig, Trainer, type TrainConfig } from './trainer.js';
 
@@ -133,15 +133,7 @@ function loadData(source: DataSource, config: RunConfig): LoadedData {
       ? { train: documents, val: readJsonlDocuments(valDir).documents }
       : splitDocuments(documents, config.train.valFraction, config.train.seed);
     const valFiles = existsSync(valDir) ? readJsonlDocuments(valDir).files : [];
-    const tokPath = join(source.dir, 'tokenizer.json');
-    const tokenizer = existsSync(tokPath)
-      ? {
-          tokenizerJson: JSON.parse(readFileSync(tokPath, 'utf8')) as Record<string, unknown>,
-          tokenizerConfig: existsSync(join(source.dir, 'tokenizer_config.json'))
-            ? (JSON.parse(readFileSync(join(source.dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>)
-            : {},
-        }
-      : undefined;
+    const tokenizer = readTokenizerFiles(source.dir);
     const allFiles = [...files, ...valFiles];
     return {
       ...split,
@@ -173,13 +165,8 @@ function encoderFor(files: TokenizerFiles): (text: string) => number[] {
 function ensureTokenizer(outDir: string, data: LoadedData, config: RunConfig): TokenizerFiles {
   const dir = join(outDir, 'tokenizer');
   const path = join(dir, 'tokenizer.json');
-  if (existsSync(path)) {
-    const configPath = join(dir, 'tokenizer_config.json');
-    return {
-      tokenizerJson: JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>,
-      tokenizerConfig: existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>) : {},
-    };
-  }
+  const existing = readTokenizerFiles(dir);
+  if (existing) return existing;
   let files: TokenizerFiles;
   if (data.tokenizer) files = data.tokenizer;
   else {

@@ -34,6 +34,7 @@ test('exportModel writes a GPT-2 folder that loadModelFolder reads back exactly'
     assert.deepEqual(back.cfg, TINY);
     for (const s of gptTensorSpecs(TINY)) assert.deepEqual(back.weights[s.name], weights[s.name]);
     assert.equal(loadTokenizer(dir).eosTokenId, 2);
+    assert.deepEqual(back.tokenizer, tinyTokenizerFiles(), 'the tokenizer files come back too');
     const gen = JSON.parse(readFileSync(join(dir, 'generation_config.json'), 'utf8'));
     assert.equal(gen.eos_token_id, 2);
   } finally {
