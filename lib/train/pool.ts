@@ -1,12 +1,14 @@
 // A fork-join thread pool for the kernels: the main thread and (threads - 1) worker threads each
 // hold an instance of the kernel module over the same shared memory. To run a kernel over work
 // items [0, total), the main thread writes the kernel's index and arguments into a small shared
-// control block, wakes the workers (Atomics.notify), does its own share, and waits until every
-// worker has done its share. No messages are posted on the hot path.
+// control block and wakes the workers (Atomics.notify); then every thread, the main one included,
+// claims chunks of items from a shared ticket counter until none are left, and the main thread
+// waits until every chunk is done. No messages are posted on the hot path.
 //
-// Shares are contiguous ranges, multiples of `align` items, the first thread first. Kernels
-// compute each output the same way whatever range it falls in, so results do not depend on the
-// number of threads.
+// Claiming chunks rather than splitting the work in fixed shares keeps all cores busy when the
+// machine is shared: a thread the OS parks for a while simply does fewer chunks. Kernels compute
+// each output the same way whatever range it falls in, so the results depend neither on the
+// number of threads nor on which thread ran which chunk.
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -14,36 +16,62 @@ import { KERNEL_NAMES, instantiateKernels, type KernelExports, type KernelName }
 
 const MAX_ARGS = 24;
 // Control block (Int32Array) slots.
-const SEQ = 0; // bumped once per job; workers wait on it
-const DONE = 1; // workers that finished the current job
-const KERNEL = 2; // index into KERNEL_NAMES, or -1 to exit
-const TOTAL = 3;
-const ALIGN = 4;
-const NARGS = 5;
-const FAILED = 6; // set by a worker whose share threw
-const CONTROL_SLOTS = 8;
+const SEQ = 0; // bumped once per job; idle workers wait on it
+const TICKET = 1; // (job tag << 16) | next chunk to claim
+const COMPLETED = 2; // chunks of the current job done
+const KERNEL = 3; // index into KERNEL_NAMES, or -1 to exit
+const TOTAL = 4;
+const CHUNK = 5; // items per chunk
+const CHUNKS = 6;
+const NARGS = 7;
+const FAILED = 8; // set by a thread whose chunk threw
+const CONTROL_SLOTS = 16;
+const TAG_MASK = 0x7fff;
+const MAX_CHUNKS = 0xffff;
+/** Chunks per thread: enough to even out a busy machine, few enough to keep each chunk's overhead small. */
+const CHUNKS_PER_THREAD = 4;
 
 export type PoolShared = { control: SharedArrayBuffer; args: SharedArrayBuffer };
 
-/** The range [start, end) of `total` items that thread `tid` of `n` runs. */
-export function share(total: number, tid: number, n: number, align: number): [number, number] {
-  const chunk = Math.ceil(total / n / align) * align;
-  const start = Math.min(total, tid * chunk);
-  return [start, Math.min(total, start + chunk)];
+/** Items per chunk for a job: about CHUNKS_PER_THREAD chunks per thread, a multiple of `align`. */
+export function chunkSize(total: number, threads: number, align: number): number {
+  const wanted = Math.ceil(total / (threads * CHUNKS_PER_THREAD));
+  return Math.max(align, Math.ceil(Math.max(wanted, total / MAX_CHUNKS) / align) * align);
 }
 
-/** Runs thread `tid`'s share of the job described in the control block. */
-export function runShare(kernels: KernelExports, control: Int32Array, args: Float64Array, tid: number, n: number): void {
-  const name = KERNEL_NAMES[control[KERNEL]];
-  const [start, end] = share(control[TOTAL], tid, n, control[ALIGN]);
-  if (end <= start) return;
-  const a = Array.from(args.subarray(0, control[NARGS]));
-  kernels[name](...a, start, end, tid);
+/**
+ * Claims and runs chunks of the job tagged `tag` until none are left (or a newer job has begun,
+ * which means this one is finished). `args` must have been read after the job's SEQ was seen.
+ */
+export function runChunks(kernels: KernelExports, control: Int32Array, args: number[], tag: number, tid: number): void {
+  const fn = kernels[KERNEL_NAMES[control[KERNEL]]];
+  const total = control[TOTAL], chunk = control[CHUNK], chunks = control[CHUNKS];
+  for (;;) {
+    const ticket = Atomics.load(control, TICKET);
+    if (ticket >>> 16 !== tag) return;
+    const index = ticket & 0xffff;
+    if (index >= chunks) return;
+    if (Atomics.compareExchange(control, TICKET, ticket, ticket + 1) !== ticket) continue; // another thread took it
+    try {
+      const start = index * chunk;
+      fn(...args, start, Math.min(total, start + chunk), tid);
+    } catch (err) {
+      Atomics.store(control, FAILED, 1);
+      process.stderr.write(`kernel ${KERNEL_NAMES[control[KERNEL]]} failed on thread ${tid}: ${(err as Error).stack ?? err}\n`);
+    }
+    if (Atomics.add(control, COMPLETED, 1) + 1 === chunks) Atomics.notify(control, COMPLETED);
+  }
+}
+
+/** The job's tag, kernel and arguments, read by a worker that has just seen SEQ change. */
+export function readJob(control: Int32Array, args: Float64Array): { tag: number; exit: boolean; args: number[] } {
+  const seq = Atomics.load(control, SEQ);
+  return { tag: seq & TAG_MASK, exit: control[KERNEL] < 0, args: Array.from(args.subarray(0, control[NARGS])) };
 }
 
 export interface KernelRunner {
   readonly threads: number;
-  /** Runs `kernel(...args, start, end, tid)` over [0, total) split between the threads. */
+  /** Runs `kernel(...args, start, end, tid)` over ranges covering [0, total), each a multiple of `align` long (but the last). */
   run(kernel: KernelName, total: number, align: number, args: number[]): void;
   close(): Promise<void>;
 }
@@ -71,6 +99,7 @@ export async function createKernelRunner(module: WebAssembly.Module, memory: Web
 class ThreadPool implements KernelRunner {
   private closed = false;
   private workerError: Error | undefined;
+  private seq = 0;
   private constructor(
     readonly threads: number,
     private readonly kernels: KernelExports,
@@ -84,7 +113,7 @@ class ThreadPool implements KernelRunner {
     const workers: Worker[] = [];
     const ready: Array<Promise<void>> = [];
     for (let tid = 1; tid < threads; tid++) {
-      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { module, memory, shared, tid, threads } });
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { module, memory, shared, tid } });
       ready.push(
         new Promise((resolve, reject) => {
           worker.once('message', (m: unknown) => (m === 'ready' ? resolve() : reject(new Error(String(m)))));
@@ -113,26 +142,33 @@ class ThreadPool implements KernelRunner {
     if (args.length > MAX_ARGS) throw new RangeError(`${kernel}: too many arguments`);
     if (total <= 0) return;
     const c = this.control;
+    const chunk = chunkSize(total, this.threads, align);
+    const chunks = Math.ceil(total / chunk);
+    this.seq = (this.seq + 1) | 0;
+    const tag = this.seq & TAG_MASK;
+    // 1. a ticket of the new tag with nothing to claim: a worker still holding the previous job's
+    //    tag can claim nothing from here on, while the job's description is being rewritten;
+    // 2. the description; 3. the ticket opens; 4. SEQ publishes the job to idle workers.
+    Atomics.store(c, TICKET, (tag << 16) | MAX_CHUNKS);
     this.args.set(args);
     c[KERNEL] = KERNEL_NAMES.indexOf(kernel);
     c[TOTAL] = total;
-    c[ALIGN] = align;
+    c[CHUNK] = chunk;
+    c[CHUNKS] = chunks;
     c[NARGS] = args.length;
-    Atomics.store(c, DONE, 0);
-    Atomics.add(c, SEQ, 1);
+    Atomics.store(c, COMPLETED, 0);
+    Atomics.store(c, TICKET, tag << 16);
+    Atomics.store(c, SEQ, this.seq);
     Atomics.notify(c, SEQ);
-    let mine: unknown;
-    try {
-      runShare(this.kernels, c, this.args, 0, this.threads);
-    } catch (err) {
-      mine = err;
+    runChunks(this.kernels, c, args, tag, 0);
+    // the last chunks may still be running on other threads: spin briefly, then sleep
+    let spins = 0;
+    for (let done = Atomics.load(c, COMPLETED); done < chunks; done = Atomics.load(c, COMPLETED)) {
+      if (++spins > 2000) Atomics.wait(c, COMPLETED, done, 1000);
     }
-    const others = this.threads - 1;
-    for (let d = Atomics.load(c, DONE); d < others; d = Atomics.load(c, DONE)) Atomics.wait(c, DONE, d, 1000);
-    if (mine) throw mine;
     if (Atomics.load(c, FAILED)) {
       Atomics.store(c, FAILED, 0);
-      throw new Error(`kernel ${kernel} failed in a worker thread (see stderr)`);
+      throw new Error(`kernel ${kernel} failed (see stderr)`);
     }
   }
 
@@ -141,11 +177,13 @@ class ThreadPool implements KernelRunner {
     this.closed = true;
     const c = this.control;
     c[KERNEL] = -1;
-    Atomics.add(c, SEQ, 1);
+    this.seq = (this.seq + 1) | 0;
+    Atomics.store(c, TICKET, ((this.seq & TAG_MASK) << 16) | MAX_CHUNKS);
+    Atomics.store(c, SEQ, this.seq);
     Atomics.notify(c, SEQ);
     // ref() again: awaiting the exit of unref'd workers would leave nothing keeping the loop alive
     await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => (w.threadId < 0 ? resolve() : (w.ref(), w.once('exit', () => resolve()))))));
   }
 }
 
-export const CONTROL = { SEQ, DONE, KERNEL, FAILED } as const;
+export const CONTROL = { SEQ } as const;

@@ -1,12 +1,13 @@
 // A kernel worker thread of the pool (lib/train/pool.ts): it instantiates the kernels over the
-// shared memory, then sleeps on the control block, runs its share of each job, and reports done.
+// shared memory, then sleeps until a job is published, claims and runs chunks of it until none
+// are left, and sleeps again.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { instantiateKernels } from './wasm.js';
-import { CONTROL, runShare, type PoolShared } from './pool.js';
+import { CONTROL, readJob, runChunks, type PoolShared } from './pool.js';
 
-type Data = { module: WebAssembly.Module; memory: WebAssembly.Memory; shared: PoolShared; tid: number; threads: number };
-const { module, memory, shared, tid, threads } = workerData as Data;
+type Data = { module: WebAssembly.Module; memory: WebAssembly.Memory; shared: PoolShared; tid: number };
+const { module, memory, shared, tid } = workerData as Data;
 const control = new Int32Array(shared.control);
 const args = new Float64Array(shared.args);
 const kernels = instantiateKernels(module, memory);
@@ -18,13 +19,7 @@ for (;;) {
   const seq = Atomics.load(control, CONTROL.SEQ);
   if (seq === seen) continue;
   seen = seq;
-  if (control[CONTROL.KERNEL] < 0) break;
-  try {
-    runShare(kernels, control, args, tid, threads);
-  } catch (err) {
-    process.stderr.write(`kernel worker ${tid}: ${(err as Error).stack ?? err}\n`);
-    Atomics.store(control, CONTROL.FAILED, 1);
-  }
-  Atomics.add(control, CONTROL.DONE, 1);
-  Atomics.notify(control, CONTROL.DONE);
+  const job = readJob(control, args);
+  if (job.exit) break;
+  runChunks(kernels, control, job.args, job.tag, tid);
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Heap, HeapPlan } from '../../lib/train/heap.js';
-import { createKernelRunner, share } from '../../lib/train/pool.js';
+import { chunkSize, createKernelRunner } from '../../lib/train/pool.js';
 import { buildKernels, kernelModule, kernelWasmPath } from '../../lib/train/wasm.js';
 import { createRng } from '../../lib/repro/rng.js';
 
@@ -30,9 +30,28 @@ test('the kernels are compiled when missing or stale, and not rebuilt when curre
   }
 });
 
-test('share() splits [0, total) into aligned contiguous ranges', () => {
-  assert.deepEqual([0, 1, 2].map((t) => share(10, t, 3, 4)), [[0, 4], [4, 8], [8, 10]]);
-  assert.deepEqual([0, 1].map((t) => share(3, t, 2, 4)), [[0, 3], [3, 3]]);
+test('jobs are cut into aligned chunks, about four per thread, at most 65535', () => {
+  assert.equal(chunkSize(2048, 2, 4), 256);
+  assert.equal(chunkSize(64, 2, 1), 8);
+  assert.equal(chunkSize(10, 3, 4), 4);
+  assert.equal(chunkSize(3, 2, 4), 4);
+  assert.ok(Math.ceil(1e6 / chunkSize(1e6, 64, 1)) <= 65535);
+});
+
+test('many small jobs on 3 threads: every chunk runs exactly once', async () => {
+  const plan = new HeapPlan();
+  const a = plan.words(1000), out = plan.words(1000);
+  const heap = new Heap(plan);
+  const runner = await createKernelRunner(await kernelModule(), heap.memory, 3);
+  const A = heap.f32(a, 1000), O = heap.f32(out, 1000);
+  for (let job = 1; job <= 300; job++) {
+    A.fill(job);
+    O.fill(0);
+    const n = 1 + ((job * 37) % 1000);
+    runner.run('add', n, 4, [out, a, a]);
+    for (let i = 0; i < 1000; i++) if (O[i] !== (i < n ? 2 * job : 0)) assert.fail(`job ${job}: out[${i}] = ${O[i]}`);
+  }
+  await runner.close();
 });
 
 async function gemmOnThreads(threads: number, M: number, K: number, N: number) {
