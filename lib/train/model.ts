@@ -49,6 +49,82 @@ export type Batch = {
   weights?: ArrayLike<number>;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Layers: each one's forward pass with its backward pass next to it. Arguments are byte addresses
+// in the heap and sizes; the kernels behind `Ops` do the work. Backward passes add (+=) into the
+// parameter gradients (so micro-batches accumulate); input gradients are overwritten, except
+// where the input also feeds the residual stream (LayerNorm's dx), which adds.
+
+/** Linear (GPT-2's Conv1D): y[M, N] = x[M, K] @ W[K, N] + b. */
+function linearForward(o: Ops, y: number, x: number, W: number, b: number, M: number, K: number, N: number): void {
+  o.matmul(y, x, W, b, M, K, N);
+}
+/** dx = dy @ W^T;  dW += x^T @ dy;  db += column sums of dy. */
+function linearBackward(o: Ops, dx: number, dW: number, db: number, dy: number, x: number, W: number, M: number, K: number, N: number): void {
+  o.matmulTransposed(dx, dy, W, M, N, K);
+  o.matmulAtB(dW, x, dy, M, K, N);
+  o.biasBackward(db, dy, M, N);
+}
+
+/** LayerNorm of each row of x[M, C]: (x - mean) / std * w + b; keeps mean and 1/std for backward. */
+function layernormForward(o: Ops, y: number, mean: number, rstd: number, x: number, w: number, b: number, M: number, C: number, eps: number): void {
+  o.layernormForward(y, mean, rstd, x, w, b, M, C, eps);
+}
+/** dx += (w*dy - mean(w*dy) - norm * mean(w*dy*norm)) / std;  dw += sum norm*dy;  db += sum dy. */
+function layernormBackward(o: Ops, dx: number, dw: number, db: number, dy: number, x: number, w: number, mean: number, rstd: number, M: number, C: number): void {
+  o.layernormBackward(dx, dw, db, dy, x, w, mean, rstd, M, C);
+}
+
+/** Causal multi-head self-attention: y = softmax(Q K^T / sqrt(hs) + causal mask) V per head; keeps the probabilities. */
+function attentionForward(o: Ops, y: number, att: number, qkv: number, B: number, T: number, C: number, H: number): void {
+  o.attentionForward(y, att, qkv, B, T, C, H);
+}
+/** dQ, dK, dV (into dqkv) from dy, through the kept probabilities. */
+function attentionBackward(o: Ops, dqkv: number, dy: number, qkv: number, att: number, B: number, T: number, C: number, H: number): void {
+  o.attentionBackward(dqkv, dy, qkv, att, B, T, C, H);
+}
+
+/** GELU, tanh approximation (GPT-2's "gelu_new"). */
+function geluForward(o: Ops, y: number, x: number, n: number): void {
+  o.geluForward(y, x, n);
+}
+/** d *= gelu'(x), in place: d holds dy in and dx out. */
+function geluBackward(o: Ops, d: number, x: number, n: number): void {
+  o.geluBackward(d, x, n);
+}
+
+/** Residual connection y = a + b. Its backward is free: dy flows to both a and b unchanged. */
+function residualForward(o: Ops, y: number, a: number, b: number, n: number): void {
+  o.add(y, a, b, n);
+}
+
+/** x0[b, t] = wte[id[b, t]] + wpe[t]. */
+function embeddingForward(o: Ops, x0: number, ids: number, wte: number, wpe: number, N: number, T: number, C: number): void {
+  o.embeddingForward(x0, ids, wte, wpe, N, T, C);
+}
+/** dwte[id] += dx0;  dwpe[t] += dx0. */
+function embeddingBackward(o: Ops, dwte: number, dwpe: number, dx0: number, ids: number, N: number, T: number, C: number): void {
+  o.embeddingBackward(dwte, dwpe, dx0, ids, N, T, C);
+}
+
+/** Output head tied to the token embedding: logits[N, V] = x @ wte^T. */
+function lmHeadForward(o: Ops, logits: number, x: number, wte: number, N: number, C: number, V: number): void {
+  o.matmulTransposed(logits, x, wte, N, C, V);
+}
+/** dx = dlogits @ wte;  dwte += dlogits^T @ x. */
+function lmHeadBackward(o: Ops, dx: number, dwte: number, dlogits: number, x: number, wte: number, N: number, C: number, V: number): void {
+  o.matmul(dx, dlogits, wte, 0, N, V, C);
+  o.matmulAtB(dwte, dlogits, x, N, V, C);
+}
+
+/**
+ * Cross-entropy of each row's softmax against its target, weighted; the loss's forward and
+ * backward are one pass: logits are replaced by d loss / d logits = weight * (softmax - onehot).
+ */
+function crossEntropyForwardBackward(o: Ops, logits: number, targets: number, weights: number, losses: number, N: number, V: number): void {
+  o.crossEntropy(logits, targets, weights, losses, N, V);
+}
+
 /** GPT-2 initialisation: N(0, 0.02) weights and embeddings, residual projections scaled by 1/sqrt(2 layers). */
 export function initGPTWeights(cfg: GPTConfig, seed: number): GPTWeights {
   const weights: GPTWeights = {};
@@ -264,7 +340,7 @@ export class GPTModel {
    */
   forward(batch: Batch): number | undefined {
     const { B, T } = batch;
-    const { width: C, heads: H, vocabSize: V, layerNormEps: eps } = this.cfg;
+    const { width: C, vocabSize: V, layerNormEps: eps } = this.cfg;
     if (!Number.isInteger(B) || B < 1 || B > this.maxBatch) throw new RangeError(`batch of ${B} sequences: this model was sized for 1..${this.maxBatch}`);
     if (!Number.isInteger(T) || T < 1 || T > this.cfg.contextLength) throw new RangeError(`sequence length ${T}: the context is 1..${this.cfg.contextLength}`);
     const N = B * T;
@@ -277,14 +353,14 @@ export class GPTModel {
     }
     const o = this.ops;
 
-    o.embeddingForward(this.emb, this.inputs, this.w('wte.weight'), this.w('wpe.weight'), N, T, C);
+    embeddingForward(o, this.emb, this.inputs, this.w('wte.weight'), this.w('wpe.weight'), N, T, C);
     let x = this.emb;
     for (let l = 0; l < this.cfg.layers; l++) {
       this.blockForward(l, x, B, T);
       x = this.layers[l].res3;
     }
-    o.layernormForward(this.lnf, this.lnfMean, this.lnfRstd, x, this.w('ln_f.weight'), this.w('ln_f.bias'), N, C, eps);
-    o.matmulTransposed(this.logits, this.lnf, this.w('wte.weight'), N, C, V); // logits = ln_f(x) @ wte^T
+    layernormForward(o, this.lnf, this.lnfMean, this.lnfRstd, x, this.w('ln_f.weight'), this.w('ln_f.bias'), N, C, eps);
+    lmHeadForward(o, this.logits, this.lnf, this.w('wte.weight'), N, C, V);
 
     this.last = { B, T, withLoss: false };
     if (!batch.targets) return undefined;
@@ -299,17 +375,17 @@ export class GPTModel {
     const w = (n: string) => this.w(`h.${l}.${n}`);
     const o = this.ops;
     // attention half: res2 = x + c_proj(attention(c_attn(ln_1(x))))
-    o.layernormForward(a.ln1, a.ln1Mean, a.ln1Rstd, x, w('ln_1.weight'), w('ln_1.bias'), N, C, eps);
-    o.matmul(a.qkv, a.ln1, w('attn.c_attn.weight'), w('attn.c_attn.bias'), N, C, 3 * C);
-    o.attentionForward(a.atty, a.att, a.qkv, B, T, C, H);
-    o.matmul(a.res2, a.atty, w('attn.c_proj.weight'), w('attn.c_proj.bias'), N, C, C);
-    o.add(a.res2, a.res2, x, N * C);
+    layernormForward(o, a.ln1, a.ln1Mean, a.ln1Rstd, x, w('ln_1.weight'), w('ln_1.bias'), N, C, eps);
+    linearForward(o, a.qkv, a.ln1, w('attn.c_attn.weight'), w('attn.c_attn.bias'), N, C, 3 * C);
+    attentionForward(o, a.atty, a.att, a.qkv, B, T, C, H);
+    linearForward(o, a.res2, a.atty, w('attn.c_proj.weight'), w('attn.c_proj.bias'), N, C, C);
+    residualForward(o, a.res2, a.res2, x, N * C);
     // MLP half: res3 = res2 + c_proj(gelu(c_fc(ln_2(res2))))
-    o.layernormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.res2, w('ln_2.weight'), w('ln_2.bias'), N, C, eps);
-    o.matmul(a.fc, a.ln2, w('mlp.c_fc.weight'), w('mlp.c_fc.bias'), N, C, F);
-    o.geluForward(a.fcGelu, a.fc, N * F);
-    o.matmul(a.res3, a.fcGelu, w('mlp.c_proj.weight'), w('mlp.c_proj.bias'), N, F, C);
-    o.add(a.res3, a.res3, a.res2, N * C);
+    layernormForward(o, a.ln2, a.ln2Mean, a.ln2Rstd, a.res2, w('ln_2.weight'), w('ln_2.bias'), N, C, eps);
+    linearForward(o, a.fc, a.ln2, w('mlp.c_fc.weight'), w('mlp.c_fc.bias'), N, C, F);
+    geluForward(o, a.fcGelu, a.fc, N * F);
+    linearForward(o, a.res3, a.fcGelu, w('mlp.c_proj.weight'), w('mlp.c_proj.bias'), N, F, C);
+    residualForward(o, a.res3, a.res3, a.res2, N * C);
   }
 
   private lossForward(batch: Batch, N: number): number {
@@ -324,7 +400,7 @@ export class GPTModel {
       targets[i] = y;
       weights[i] = batch.weights[i];
     }
-    this.ops.crossEntropy(this.logits, this.targets, this.weightsIn, this.losses, N, V);
+    crossEntropyForwardBackward(this.ops, this.logits, this.targets, this.weightsIn, this.losses, N, V);
     const losses = this.heap.f32(this.losses, N);
     let loss = 0;
     for (let i = 0; i < N; i++) if (weights[i] !== 0) loss += weights[i] * losses[i];
@@ -344,17 +420,13 @@ export class GPTModel {
     const o = this.ops;
     const dlogits = this.logits;
 
-    // lm head (tied): logits = lnf @ wte^T
-    o.matmul(this.dln, dlogits, this.w('wte.weight'), 0, N, V, C); // dlnf = dlogits @ wte
-    o.matmulAtB(this.g('wte.weight'), dlogits, this.lnf, N, V, C); // dwte += dlogits^T @ lnf
+    // the logits buffer holds d loss / d logits (crossEntropyForwardBackward)
+    lmHeadBackward(o, this.dln, this.g('wte.weight'), dlogits, this.lnf, this.w('wte.weight'), N, C, V);
     const xL = L > 0 ? this.layers[L - 1].res3 : this.emb;
-    this.heap.f32(this.dres, N * C).fill(0);
-    o.layernormBackward(this.dres, this.g('ln_f.weight'), this.g('ln_f.bias'), this.dln, xL, this.w('ln_f.weight'), this.lnfMean, this.lnfRstd, N, C);
-
+    this.heap.f32(this.dres, N * C).fill(0); // dres: the gradient of the residual stream, built up layer by layer
+    layernormBackward(o, this.dres, this.g('ln_f.weight'), this.g('ln_f.bias'), this.dln, xL, this.w('ln_f.weight'), this.lnfMean, this.lnfRstd, N, C);
     for (let l = L - 1; l >= 0; l--) this.blockBackward(l, l === 0 ? this.emb : this.layers[l - 1].res3, B, T);
-
-    // embeddings: dres is now d x0
-    o.embeddingBackward(this.g('wte.weight'), this.g('wpe.weight'), this.dres, this.inputs, N, T, C);
+    embeddingBackward(o, this.g('wte.weight'), this.g('wpe.weight'), this.dres, this.inputs, N, T, C);
     this.last.withLoss = false; // the logits buffer no longer holds logits
   }
 
@@ -366,24 +438,16 @@ export class GPTModel {
     const w = (n: string) => this.w(`h.${l}.${n}`);
     const g = (n: string) => this.g(`h.${l}.${n}`);
     const o = this.ops;
-    // MLP half. dres holds d res3; the residual passes it straight to d res2.
-    o.matmulTransposed(this.dfc, this.dres, w('mlp.c_proj.weight'), N, C, F); // d fcGelu
-    o.matmulAtB(g('mlp.c_proj.weight'), a.fcGelu, this.dres, N, F, C);
-    o.biasBackward(g('mlp.c_proj.bias'), this.dres, N, C);
-    o.geluBackward(this.dfc, a.fc, N * F); // d fc
-    o.matmulTransposed(this.dln, this.dfc, w('mlp.c_fc.weight'), N, F, C); // d ln2
-    o.matmulAtB(g('mlp.c_fc.weight'), a.ln2, this.dfc, N, C, F);
-    o.biasBackward(g('mlp.c_fc.bias'), this.dfc, N, F);
-    o.layernormBackward(this.dres, g('ln_2.weight'), g('ln_2.bias'), this.dln, a.res2, w('ln_2.weight'), a.ln2Mean, a.ln2Rstd, N, C);
-    // attention half. dres now holds d res2, which flows on to d x.
-    o.matmulTransposed(this.datty, this.dres, w('attn.c_proj.weight'), N, C, C);
-    o.matmulAtB(g('attn.c_proj.weight'), a.atty, this.dres, N, C, C);
-    o.biasBackward(g('attn.c_proj.bias'), this.dres, N, C);
-    o.attentionBackward(this.dqkv, this.datty, a.qkv, a.att, B, T, C, H);
-    o.matmulTransposed(this.dln, this.dqkv, w('attn.c_attn.weight'), N, 3 * C, C); // d ln1
-    o.matmulAtB(g('attn.c_attn.weight'), a.ln1, this.dqkv, N, C, 3 * C);
-    o.biasBackward(g('attn.c_attn.bias'), this.dqkv, N, 3 * C);
-    o.layernormBackward(this.dres, g('ln_1.weight'), g('ln_1.bias'), this.dln, x, w('ln_1.weight'), a.ln1Mean, a.ln1Rstd, N, C);
+    // MLP half. dres holds d res3, which the residual passes on to d res2 unchanged.
+    linearBackward(o, this.dfc, g('mlp.c_proj.weight'), g('mlp.c_proj.bias'), this.dres, a.fcGelu, w('mlp.c_proj.weight'), N, F, C);
+    geluBackward(o, this.dfc, a.fc, N * F);
+    linearBackward(o, this.dln, g('mlp.c_fc.weight'), g('mlp.c_fc.bias'), this.dfc, a.ln2, w('mlp.c_fc.weight'), N, C, F);
+    layernormBackward(o, this.dres, g('ln_2.weight'), g('ln_2.bias'), this.dln, a.res2, w('ln_2.weight'), a.ln2Mean, a.ln2Rstd, N, C);
+    // attention half. dres now holds d res2, which flows on to d x the same way.
+    linearBackward(o, this.datty, g('attn.c_proj.weight'), g('attn.c_proj.bias'), this.dres, a.atty, w('attn.c_proj.weight'), N, C, C);
+    attentionBackward(o, this.dqkv, this.datty, a.qkv, a.att, B, T, C, H);
+    linearBackward(o, this.dln, g('attn.c_attn.weight'), g('attn.c_attn.bias'), this.dqkv, a.ln1, w('attn.c_attn.weight'), N, C, 3 * C);
+    layernormBackward(o, this.dres, g('ln_1.weight'), g('ln_1.bias'), this.dln, x, w('ln_1.weight'), a.ln1Mean, a.ln1Rstd, N, C);
   }
 
   /** Logits of the last forward without targets, [B*T, V] (a live view). */
