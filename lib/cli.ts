@@ -11,10 +11,11 @@ import { templatesCommands } from './cli/templates.js';
 import { corpusCommands } from './cli/corpus.js';
 import { engineCommands } from './cli/engine.js';
 import { tasksCommands } from './cli/tasks.js';
+import { trainCommands } from './cli/train.js';
 
 export { UsageError, type Command, type CommandArgs, type Io, type OptionSpec, type PositionalSpec } from './cli/command.js';
 
-const commands: Command[] = [...synthCommands, ...templatesCommands, ...corpusCommands, ...engineCommands, ...tasksCommands];
+const commands: Command[] = [...synthCommands, ...templatesCommands, ...corpusCommands, ...engineCommands, ...trainCommands, ...tasksCommands];
 
 export function listCommands(): readonly Command[] {
   return commands;

@@ -1,0 +1,159 @@
+// lm-evaluation-harness-style scoring of any model that implements `TokenLM` (lib/engine/gpt.ts):
+// the in-process GPT and the ONNX Runtime model alike.
+//
+// - multiple choice: the log-likelihood of each choice as a continuation of the prompt; `acc` picks
+//   the highest, `acc_norm` the highest per character of the choice (as lm-eval's acc_norm);
+// - generation: greedy decoding until EOS or a stop string, scored by exact match and token F1;
+// - zero- or k-shot prompts with demonstrations drawn by a seed, one draw per example;
+// - requests go to the model in batches; results per task with the standard error of each metric.
+
+import type { ScoreRequest, TokenLM } from '../engine/gpt.js';
+import type { TextTokenizer } from '../engine/tokenizer.js';
+import { writeFileAtomic } from '../repro/files.js';
+import { createProgress, type ProgressMode } from '../repro/progress.js';
+import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
+import { exactMatch, meanWithStderr, tokenF1 } from './metrics.js';
+import type { GenerationExample, MultipleChoiceExample, Task } from './tasks.js';
+
+export type EvalOptions = {
+  /** Demonstrations per prompt (default 0). */
+  shots?: number;
+  /** Seed for drawing demonstrations (default 1). */
+  seed?: number;
+  /** Requests (continuations or prompts) per model call (default 16). */
+  batchSize?: number;
+  /** Only the first `limit` examples of each task. */
+  limit?: number;
+  /** Ids put before every prompt (default: the tokenizer's EOS, which precedes every document in training; else BOS). */
+  prefixIds?: number[];
+  /** Keep each example's prompt, prediction and scores in the results. */
+  samples?: boolean;
+  progress?: ProgressMode;
+};
+
+export type MetricValue = { value: number; stderr: number | null };
+export type Sample = { index: number; prompt: string; target: string; prediction: string; scores: Record<string, number>; logprobs?: number[] };
+export type TaskResult = { task: string; type: Task['type']; n: number; shots: number; metrics: Record<string, MetricValue>; samples?: Sample[] };
+export type EvalResults = { results: Record<string, TaskResult>; config: { shots: number; seed: number; batchSize: number; limit: number | null; model?: string } };
+
+type Example = MultipleChoiceExample | GenerationExample;
+
+function target(task: Task, e: Example): string {
+  return task.type === 'multiple_choice' ? (e as MultipleChoiceExample).choices[(e as MultipleChoiceExample).gold] : (e as GenerationExample).answers[0];
+}
+
+/** The prompt for example `index`: `shots` demonstrations (context + delimiter + answer), then its context. */
+export function buildPrompt(task: Task, index: number, shots: number, seed: number): string {
+  const example = task.examples[index];
+  if (shots <= 0) return example.context;
+  const pool: Example[] = task.fewshot ?? (task.examples as Example[]).filter((_, i) => i !== index);
+  if (pool.length < shots) throw new Error(`task ${task.name}: ${shots}-shot needs ${shots} demonstrations but only ${pool.length} are available`);
+  const order = shuffleInPlace(pool.map((_, i) => i), createRng(deriveSeed(seed, 'fewshot', task.name, index))).slice(0, shots);
+  const demos = order.map((i) => pool[i].context + task.targetDelimiter + target(task, pool[i]));
+  return [...demos, example.context].join(task.fewshotDelimiter);
+}
+
+/** Context and continuation ids, split as in the joint encoding when it keeps the context's ids. */
+function encodePair(tok: TextTokenizer, context: string, continuation: string): { context: number[]; continuation: number[] } {
+  const ctx = tok.encode(context);
+  const whole = tok.encode(context + continuation);
+  if (whole.length > ctx.length && ctx.every((id, i) => whole[i] === id)) return { context: ctx, continuation: whole.slice(ctx.length) };
+  return { context: ctx, continuation: tok.encode(continuation) };
+}
+
+function argmax(values: number[]): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+async function inBatches<T, R>(items: T[], size: number, run: (batch: T[]) => Promise<R[]>, onDone: (n: number) => void): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) {
+    const batch = items.slice(i, i + size);
+    out.push(...(await run(batch)));
+    onDone(batch.length);
+  }
+  return out;
+}
+
+export async function evaluate(model: TokenLM, tokenizer: TextTokenizer, tasks: Task[], options: EvalOptions = {}): Promise<EvalResults> {
+  const shots = options.shots ?? 0;
+  const seed = options.seed ?? 1;
+  const batchSize = options.batchSize ?? 16;
+  const prefix = options.prefixIds ?? [tokenizer.eosTokenId ?? tokenizer.bosTokenId].filter((x): x is number => x !== undefined);
+  const results: Record<string, TaskResult> = {};
+  for (const task of tasks) {
+    if (results[task.name]) throw new Error(`two tasks are named ${task.name}`);
+    const count = Math.min(task.examples.length, options.limit ?? Infinity);
+    const prompts = Array.from({ length: count }, (_, i) => buildPrompt(task, i, shots, seed));
+    const requests = task.type === 'multiple_choice' ? task.examples.slice(0, count).reduce((n, e) => n + e.choices.length, 0) : count;
+    const progress = createProgress({ label: `eval ${task.name}`, total: requests, unit: 'requests', mode: options.progress });
+    let done = 0;
+    const tick = (n: number) => progress.update((done += n));
+    const samples: Sample[] = [];
+    const perMetric: Record<string, number[]> = {};
+    const record = (scores: Record<string, number>) => {
+      for (const [k, v] of Object.entries(scores)) (perMetric[k] ??= []).push(v);
+    };
+
+    if (task.type === 'multiple_choice') {
+      const reqs: ScoreRequest[] = [];
+      const owner: Array<{ example: number; choice: number }> = [];
+      prompts.forEach((prompt, i) => {
+        task.examples[i].choices.forEach((choice, c) => {
+          const pair = encodePair(tokenizer, prompt, task.targetDelimiter + choice);
+          const room = model.contextLength + 1 - pair.continuation.length;
+          if (room < 1) throw new Error(`task ${task.name} example ${i}: choice ${c} has ${pair.continuation.length} tokens, more than the model's context`);
+          reqs.push({ context: [...prefix, ...pair.context].slice(-room), continuation: pair.continuation });
+          owner.push({ example: i, choice: c });
+        });
+      });
+      const scored = await inBatches(reqs, batchSize, (b) => model.scoreContinuations(b), tick);
+      const lls: number[][] = prompts.map(() => []);
+      scored.forEach((s, k) => (lls[owner[k].example][owner[k].choice] = s.logprob));
+      prompts.forEach((prompt, i) => {
+        const e = task.examples[i];
+        const pickRaw = argmax(lls[i]);
+        const pickNorm = argmax(lls[i].map((ll, c) => ll / Math.max(1, e.choices[c].length)));
+        const scores = { acc: pickRaw === e.gold ? 1 : 0, acc_norm: pickNorm === e.gold ? 1 : 0 };
+        record(scores);
+        if (options.samples) samples.push({ index: i, prompt, target: e.choices[e.gold], prediction: e.choices[pickRaw], scores, logprobs: lls[i] });
+      });
+    } else {
+      const room = model.contextLength - task.maxNewTokens;
+      if (room < 1) throw new Error(`task ${task.name}: maxNewTokens ${task.maxNewTokens} leaves no room in the model's context of ${model.contextLength}`);
+      const inputs = prompts.map((p) => [...prefix, ...tokenizer.encode(p)].slice(-room));
+      const stopIds = [tokenizer.eosTokenId].filter((x): x is number => x !== undefined);
+      const outputs = await inBatches(inputs, batchSize, (b) => model.generate(b, { maxNewTokens: task.maxNewTokens, stopTokenIds: stopIds }), tick);
+      outputs.forEach((ids, i) => {
+        let text = tokenizer.decode(ids, { skipSpecialTokens: true });
+        for (const s of task.stop) {
+          const at = s ? text.indexOf(s) : -1;
+          if (at >= 0) text = text.slice(0, at);
+        }
+        const prediction = text.trim();
+        const e = task.examples[i];
+        const scores = { exact_match: exactMatch(prediction, e.answers), f1: tokenF1(prediction, e.answers) };
+        record(scores);
+        if (options.samples) samples.push({ index: i, prompt: prompts[i], target: e.answers[0], prediction, scores });
+      });
+    }
+    progress.stop();
+    const metrics: Record<string, MetricValue> = {};
+    for (const [k, v] of Object.entries(perMetric)) metrics[k] = meanWithStderr(v);
+    results[task.name] = { task: task.name, type: task.type, n: count, shots, metrics, ...(options.samples ? { samples } : {}) };
+  }
+  return { results, config: { shots, seed, batchSize, limit: options.limit ?? null } };
+}
+
+export function writeResults(path: string, results: EvalResults): void {
+  writeFileAtomic(path, JSON.stringify(results, null, 2) + '\n');
+}
+
+/** One row per task and metric: what a table (danfojs DataFrame) or a bar chart needs. */
+export function resultsTable(results: EvalResults): Array<{ task: string; metric: string; value: number; stderr: number | null; n: number; shots: number }> {
+  return Object.values(results.results).flatMap((r) =>
+    Object.entries(r.metrics).map(([metric, m]) => ({ task: r.task, metric, value: m.value, stderr: m.stderr, n: r.n, shots: r.shots })),
+  );
+}

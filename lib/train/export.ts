@@ -1,0 +1,75 @@
+// Model folders: what a training run leaves for everyone else. A folder is a valid Hugging Face
+// `GPT2LMHeadModel` (config.json, model.safetensors with GPT-2 tensor names and Conv1D [in, out]
+// layouts, tokenizer.json + tokenizer_config.json, generation_config.json), so Python can load it,
+// the ONNX writer (lib/engine) can convert it, and the kit's in-process model can run it.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkGPTWeights, gptConfigFromHf, gptHfConfig, gptTensorSpecs, type GPTConfig, type GPTWeights } from '../engine/gpt.js';
+import { writeTokenizerFiles, type TokenizerFiles } from '../engine/tokenizer.js';
+import { writeFileAtomic } from '../repro/files.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+
+export type ExportOptions = {
+  cfg: GPTConfig;
+  weights: GPTWeights;
+  tokenizer: TokenizerFiles;
+  /** Special ids for config.json and generation_config.json (default: the tiny tokenizer's 1, 2, 0). */
+  bosTokenId?: number;
+  eosTokenId?: number;
+  padTokenId?: number;
+};
+
+export const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json'] as const;
+
+/** Writes a model folder (each file atomically; model.safetensors last but one, config.json last). */
+export function exportModel(dir: string, options: ExportOptions): void {
+  const { cfg, weights } = options;
+  checkGPTWeights(cfg, weights);
+  const ids = { bosTokenId: options.bosTokenId ?? 1, eosTokenId: options.eosTokenId ?? 2, padTokenId: options.padTokenId ?? 0 };
+  writeTokenizerFiles(dir, options.tokenizer);
+  writeFileAtomic(
+    join(dir, 'generation_config.json'),
+    JSON.stringify({ bos_token_id: ids.bosTokenId, eos_token_id: ids.eosTokenId, pad_token_id: ids.padTokenId, max_length: cfg.contextLength, do_sample: false }, null, 2) + '\n',
+  );
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const s of gptTensorSpecs(cfg)) tensors[s.name] = { shape: s.shape, data: weights[s.name] };
+  writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  writeFileAtomic(join(dir, 'config.json'), JSON.stringify(gptHfConfig(cfg, ids), null, 2) + '\n');
+}
+
+/** tokenizer.json (+ tokenizer_config.json when present) of a folder as plain JSON, or undefined. */
+export function readTokenizerFiles(dir: string): TokenizerFiles | undefined {
+  const jsonPath = join(dir, 'tokenizer.json');
+  if (!existsSync(jsonPath)) return undefined;
+  const configPath = join(dir, 'tokenizer_config.json');
+  return {
+    tokenizerJson: JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>,
+    tokenizerConfig: existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>) : {},
+  };
+}
+
+/**
+ * Reads a model folder's config and weights: `{cfg, weights}` keyed by the gptTensorSpecs names
+ * (what lib/engine's ONNX writer takes), and its tokenizer files when the folder has them.
+ * Accepts GPT-2 checkpoints whose names carry the `transformer.` prefix; ignores `lm_head.weight`
+ * (tied) and the attention-mask buffers of older exports.
+ */
+export function loadModelFolder(dir: string): { cfg: GPTConfig; weights: GPTWeights; tokenizer?: TokenizerFiles } {
+  const configPath = join(dir, 'config.json');
+  const weightsPath = join(dir, 'model.safetensors');
+  if (!existsSync(configPath)) throw new Error(`${dir} is not a model folder: no config.json`);
+  if (!existsSync(weightsPath)) throw new Error(`${dir} has no model.safetensors (an export that did not finish?)`);
+  const cfg = gptConfigFromHf(JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>);
+  const file = readSafetensors(weightsPath);
+  const weights: GPTWeights = {};
+  for (const s of gptTensorSpecs(cfg)) {
+    const t = file.tensors[s.name] ?? file.tensors[`transformer.${s.name}`];
+    if (!t) throw new Error(`${weightsPath} has no tensor ${s.name}`);
+    if (t.dtype !== 'F32') throw new Error(`${weightsPath}: ${s.name} is ${t.dtype}; the kit runs F32 weights`);
+    if (t.shape.join('x') !== s.shape.join('x')) throw new Error(`${weightsPath}: ${s.name} has shape [${t.shape}], config.json says [${s.shape}]`);
+    weights[s.name] = t.data as Float32Array;
+  }
+  const tokenizer = readTokenizerFiles(dir);
+  return { cfg, weights, ...(tokenizer ? { tokenizer } : {}) };
+}

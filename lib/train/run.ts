@@ -1,0 +1,320 @@
+// A training run in a folder: what `ipt train` and notebook 04 call. The folder holds everything
+// needed to inspect, reproduce and continue the run:
+//
+//   OUT/config.json            the resolved model + training config (a re-run must match it)
+//   OUT/data.json              data sources, token counts and the hash of the packed tokens
+//   OUT/tokenizer/             tokenizer.json + tokenizer_config.json the data was encoded with
+//   OUT/metrics.jsonl          one line per step {step, loss, lr, gradNorm, tokens, seconds},
+//                              and {step, valLoss} after each validation
+//   OUT/checkpoints/step-NNNNNNNN.safetensors   weights + AdamW moments + step + loader state
+//   OUT/model/                 the final model folder (lib/train/export.ts)
+//   OUT/manifest.json          how to reproduce the run (lib/repro/manifest.ts)
+//
+// Running the same command again continues from the newest readable checkpoint; steps after it
+// are redone, bit-identically, and their metrics lines replaced. A finished run is not redone.
+
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateGPTConfig, DEFAULT_GPT, type GPTConfig } from '../engine/gpt.js';
+import { TINY_BASE_VOCAB, EOS_ID, tinyTokenizerFiles, tokenizerFromFiles, type TokenizerFiles } from '../engine/tokenizer.js';
+import { writeFileAtomic } from '../repro/files.js';
+import { canonicalJson, sha256 } from '../repro/hash.js';
+import { writeManifest, type ManifestInput } from '../repro/manifest.js';
+import { createProgress, type ProgressMode } from '../repro/progress.js';
+import { BpeEncoder, trainBpeMerges } from './bpe.js';
+import {
+  documentTexts,
+  packDocuments,
+  readJsonlDocuments,
+  splitDocuments,
+  tokenizeDocuments,
+  type DataFile,
+  type PackedData,
+  type TrainingDocument,
+} from './data.js';
+import { exportModel, MODEL_FILES, readTokenizerFiles } from './export.js';
+import { readSafetensors } from './safetensors.js';
+import { resolveTrainConfig, Trainer, type TrainConfig } from './trainer.js';
+
+export type TokenizerChoice = 'bpe' | 'bytes';
+
+export type RunConfig = { model: GPTConfig; train: TrainConfig; tokenizer: TokenizerChoice };
+export type RunConfigInput = { model?: Partial<GPTConfig>; train?: Partial<TrainConfig>; tokenizer?: TokenizerChoice };
+
+export function resolveRunConfig(input: RunConfigInput = {}): RunConfig {
+  for (const k of Object.keys(input)) if (!['model', 'train', 'tokenizer'].includes(k)) throw new Error(`unknown config section "${k}": use model, train and tokenizer`);
+  for (const k of Object.keys(input.model ?? {})) if (!(k in DEFAULT_GPT)) throw new Error(`unknown model option "${k}"; known: ${Object.keys(DEFAULT_GPT).join(', ')}`);
+  const model = validateGPTConfig({ ...DEFAULT_GPT, ...input.model });
+  const tokenizer = input.tokenizer ?? 'bpe';
+  if (tokenizer !== 'bpe' && tokenizer !== 'bytes') throw new Error(`tokenizer must be "bpe" or "bytes", got ${String(tokenizer)}`);
+  if (model.vocabSize < TINY_BASE_VOCAB) throw new Error(`vocabSize ${model.vocabSize} is too small: the byte-level tokenizer has ${TINY_BASE_VOCAB} base tokens`);
+  return { model, train: resolveTrainConfig(input.train), tokenizer };
+}
+
+export type DataSource =
+  /** A folder in the layout of DATA_LAYOUT_HELP (lib/train/data.ts). */
+  | { dir: string }
+  /** Documents in memory (a notebook, the Brown corpus); `name` identifies them in data.json. */
+  | { name: string; documents: TrainingDocument[]; validation?: TrainingDocument[]; inputs?: ManifestInput[] };
+
+export type TrainRunOptions = {
+  outDir: string;
+  config: RunConfigInput;
+  data: DataSource;
+  /** Kernel threads (default: the number of cores). Results do not depend on it. */
+  threads?: number;
+  /** Stop after this many steps in all, as if killed there (the next run continues). */
+  stopAfter?: number;
+  progress?: ProgressMode;
+  /** Recorded in the manifest. */
+  command?: string[];
+  /** Called after every step (e.g. to plot live). */
+  onStep?: (record: StepRecord) => void;
+};
+
+export type StepRecord = { step: number; loss: number; lr: number; gradNorm: number; tokens: number; seconds: number };
+export type ValRecord = { step: number; valLoss: number };
+
+export type TrainRunResult = {
+  outDir: string;
+  modelDir: string | undefined;
+  config: RunConfig;
+  step: number;
+  finished: boolean;
+  resumedFrom: number | undefined;
+  params: number;
+  lastLoss: number | undefined;
+  lastValLoss: number | undefined;
+  /** Tokens per second over the steps this call ran. */
+  tokensPerSecond: number | undefined;
+};
+
+function checkpointName(step: number): string {
+  return `step-${String(step).padStart(8, '0')}.safetensors`;
+}
+
+function listCheckpoints(dir: string): Array<{ step: number; path: string }> {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((f) => /^step-(\d{8})\.safetensors$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ step: Number(m[1]), path: join(dir, m[0]) }))
+    .sort((a, b) => b.step - a.step);
+}
+
+/** The run's metrics: training and validation curves from metrics.jsonl. */
+export function readMetrics(outDir: string): { train: StepRecord[]; val: ValRecord[] } {
+  const path = join(outDir, 'metrics.jsonl');
+  const train: StepRecord[] = [];
+  const val: ValRecord[] = [];
+  if (!existsSync(path)) return { train, val };
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    let r: Record<string, number>;
+    try {
+      r = JSON.parse(line) as Record<string, number>;
+    } catch {
+      continue; // a line cut off by a kill; the resume rewrites the file
+    }
+    if (typeof r.valLoss === 'number') val.push(r as unknown as ValRecord);
+    else if (typeof r.loss === 'number') train.push(r as unknown as StepRecord);
+  }
+  return { train, val };
+}
+
+type LoadedData = { train: TrainingDocument[]; val: TrainingDocument[]; files: DataFile[]; tokenizer?: TokenizerFiles; inputs: ManifestInput[]; source: string };
+
+function loadData(source: DataSource, config: RunConfig): LoadedData {
+  if ('dir' in source) {
+    const { documents, files } = readJsonlDocuments(source.dir);
+    if (documents.length === 0) throw new Error(`no documents in ${source.dir}: put *.jsonl files there`);
+    const valDir = join(source.dir, 'val');
+    const split = existsSync(valDir)
+      ? { train: documents, val: readJsonlDocuments(valDir).documents }
+      : splitDocuments(documents, config.train.valFraction, config.train.seed);
+    const valFiles = existsSync(valDir) ? readJsonlDocuments(valDir).files : [];
+    const tokenizer = readTokenizerFiles(source.dir);
+    const allFiles = [...files, ...valFiles];
+    return {
+      ...split,
+      files: allFiles,
+      tokenizer,
+      source: source.dir,
+      inputs: [{ name: 'data', source: source.dir, files: allFiles.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })) }],
+    };
+  }
+  const split = source.validation ? { train: source.documents, val: source.validation } : splitDocuments(source.documents, config.train.valFraction, config.train.seed);
+  return { ...split, files: [], source: source.name, inputs: source.inputs ?? [{ name: source.name, source: source.name }] };
+}
+
+/** An encoder for the run's tokenizer: the fast BPE path for the kit's own tokenizers, the library otherwise. */
+function encoderFor(files: TokenizerFiles): (text: string) => number[] {
+  const model = files.tokenizerJson.model as { merges?: unknown } | undefined;
+  const merges = Array.isArray(model?.merges) ? (model!.merges as unknown[]) : undefined;
+  if (merges && merges.every((m) => Array.isArray(m) && m.length === 2)) {
+    const pairs = merges as Array<[string, string]>;
+    if (canonicalJson(tinyTokenizerFiles({ merges: pairs }).tokenizerJson) === canonicalJson(files.tokenizerJson)) {
+      const enc = new BpeEncoder(pairs);
+      return (t) => enc.encode(t);
+    }
+  }
+  const tok = tokenizerFromFiles(files);
+  return (t) => tok.encode(t);
+}
+
+function ensureTokenizer(outDir: string, data: LoadedData, config: RunConfig): TokenizerFiles {
+  const dir = join(outDir, 'tokenizer');
+  const path = join(dir, 'tokenizer.json');
+  const existing = readTokenizerFiles(dir);
+  if (existing) return existing;
+  let files: TokenizerFiles;
+  if (data.tokenizer) files = data.tokenizer;
+  else {
+    const count = config.tokenizer === 'bpe' ? config.model.vocabSize - TINY_BASE_VOCAB : 0;
+    const merges = count > 0 ? trainBpeMerges(documentTexts(data.train), count) : [];
+    files = tinyTokenizerFiles({ merges, modelMaxLength: config.model.contextLength });
+  }
+  const size = tokenizerFromFiles(files).vocabSize;
+  if (size > config.model.vocabSize) throw new Error(`the tokenizer has ${size} tokens but the model's vocabSize is ${config.model.vocabSize}`);
+  writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig, null, 2) + '\n');
+  writeFileAtomic(path, JSON.stringify(files.tokenizerJson));
+  return files;
+}
+
+function sameOrWrite(path: string, value: unknown, what: string, outDir: string): void {
+  const text = JSON.stringify(value, null, 2) + '\n';
+  if (existsSync(path)) {
+    let old: unknown;
+    try {
+      old = JSON.parse(readFileSync(path, 'utf8'));
+    } catch {
+      old = undefined;
+    }
+    if (old !== undefined && canonicalJson(old) !== canonicalJson(value)) {
+      throw new Error(`${outDir} already holds a run with a different ${what} (${path}). Use another --out folder, or delete that one to start over.`);
+    }
+    if (old !== undefined) return;
+  }
+  writeFileAtomic(path, text);
+}
+
+export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
+  const startedAt = new Date();
+  const { outDir } = options;
+  const config = resolveRunConfig(options.config);
+  const { model: gpt, train: tc } = config;
+  mkdirSync(outDir, { recursive: true });
+  sameOrWrite(join(outDir, 'config.json'), config, 'config', outDir);
+
+  // data -> tokens -> packed rows
+  const data = loadData(options.data, config);
+  const tokenizer = ensureTokenizer(outDir, data, config);
+  const tokenizerConfig = tokenizer.tokenizerConfig;
+  const eosName = typeof tokenizerConfig.eos_token === 'string' ? tokenizerConfig.eos_token : '</s>';
+  const eosId = tokenizerFromFiles(tokenizer).tokenToId(eosName) ?? EOS_ID;
+  const encode = encoderFor(tokenizer);
+  const pack = (docs: TrainingDocument[]): PackedData => packDocuments(tokenizeDocuments(docs, encode, gpt.vocabSize), { contextLength: gpt.contextLength, eosId });
+  const trainData = pack(data.train);
+  const valData = data.val.length ? pack(data.val) : undefined;
+  sameOrWrite(
+    join(outDir, 'data.json'),
+    {
+      source: data.source,
+      files: data.files.map((f) => ({ path: f.path, documents: f.documents, bytes: f.bytes, sha256: f.sha256 })),
+      documents: { train: data.train.length, val: data.val.length },
+      tokens: { train: trainData.tokens.length, val: valData?.tokens.length ?? 0 },
+      rows: { train: trainData.rows, val: valData?.rows ?? 0 },
+      sha256: { train: trainData.sha256, val: valData?.sha256 ?? null, tokenizer: sha256(canonicalJson(tokenizer.tokenizerJson)) },
+    },
+    'data (the packed tokens differ)',
+    outDir,
+  );
+
+  const trainer = await Trainer.create({ gpt, config: tc, train: trainData, val: valData, threads: options.threads });
+  const ckptDir = join(outDir, 'checkpoints');
+  const metricsPath = join(outDir, 'metrics.jsonl');
+  let resumedFrom: number | undefined;
+  try {
+    for (const c of listCheckpoints(ckptDir)) {
+      try {
+        trainer.restore(readSafetensors(c.path));
+        resumedFrom = c.step;
+        break;
+      } catch (err) {
+        if (/not a valid safetensors/.test((err as Error).message)) continue; // a damaged file: try the one before
+        throw err;
+      }
+    }
+    // keep only the metrics of steps the checkpoint covers; later ones are redone
+    const kept = readMetrics(outDir);
+    const lines = [...kept.train.filter((r) => r.step <= trainer.step), ...kept.val.filter((r) => r.step <= trainer.step)]
+      .sort((a, b) => a.step - b.step || ('valLoss' in a ? 1 : -1))
+      .map((r) => JSON.stringify(r) + '\n');
+    writeFileAtomic(metricsPath, lines.join(''));
+
+    const modelDir = join(outDir, 'model');
+    // the manifest is written last: with it, the run is complete
+    const finishedBefore = trainer.step >= tc.steps && existsSync(join(outDir, 'manifest.json')) && MODEL_FILES.every((f) => existsSync(join(modelDir, f)));
+    const stopAt = Math.min(tc.steps, options.stopAfter ?? Infinity);
+    const progress = createProgress({ label: 'train', total: tc.steps, unit: 'steps', mode: finishedBefore ? 'silent' : options.progress });
+    progress.update(trainer.step);
+    const t0 = performance.now();
+    const stepAtStart = trainer.step;
+    let lastLoss = kept.train.filter((r) => r.step <= trainer.step).at(-1)?.loss;
+    let lastValLoss = kept.val.filter((r) => r.step <= trainer.step).at(-1)?.valLoss;
+    const saveCheckpoint = () => {
+      trainer.saveCheckpoint(join(ckptDir, checkpointName(trainer.step)));
+      for (const old of listCheckpoints(ckptDir).slice(tc.keepCheckpoints)) rmSync(old.path, { force: true });
+    };
+    while (trainer.step < stopAt) {
+      const r = trainer.trainStep();
+      const seconds = (performance.now() - t0) / 1000;
+      const record: StepRecord = { step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, tokens: r.step * trainer.tokensPerStep, seconds };
+      appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+      lastLoss = r.loss;
+      if ((tc.evalEvery > 0 && r.step % tc.evalEvery === 0) || r.step === tc.steps) {
+        const v = trainer.validationLoss();
+        if (v !== undefined) {
+          appendFileSync(metricsPath, JSON.stringify({ step: r.step, valLoss: v }) + '\n');
+          lastValLoss = v;
+        }
+      }
+      if ((tc.checkpointEvery > 0 && r.step % tc.checkpointEvery === 0) || r.step === tc.steps || r.step === stopAt) saveCheckpoint();
+      const tokPerS = ((r.step - stepAtStart) * trainer.tokensPerStep) / Math.max(seconds, 1e-9);
+      progress.update(r.step, { loss: r.loss, 'tok/s': Math.round(tokPerS), ...(lastValLoss !== undefined ? { val: lastValLoss } : {}) });
+      options.onStep?.(record);
+    }
+    progress.stop();
+    const ranSeconds = (performance.now() - t0) / 1000;
+    const ran = trainer.step - stepAtStart;
+    const finished = trainer.step >= tc.steps;
+    if (finished && !finishedBefore) {
+      exportModel(modelDir, { cfg: gpt, weights: trainer.weights(), tokenizer });
+      await writeManifest(outDir, {
+        command: options.command ?? ['trainRun'],
+        config,
+        seeds: { seed: tc.seed },
+        inputs: data.inputs,
+        outputs: ['config.json', 'data.json', 'metrics.jsonl', ...MODEL_FILES.map((f) => `model/${f}`)],
+        startedAt,
+        timings: { trainSeconds: ranSeconds },
+        totals: { steps: trainer.step, tokens: trainer.step * trainer.tokensPerStep, params: trainer.model.numParams, ...(resumedFrom !== undefined ? { resumedFromStep: resumedFrom } : {}) },
+        notes: [`threads: ${trainer.model.threads} (results do not depend on it)`],
+      });
+    }
+    return {
+      outDir,
+      modelDir: finished ? modelDir : undefined,
+      config,
+      step: trainer.step,
+      finished,
+      resumedFrom,
+      params: trainer.model.numParams,
+      lastLoss,
+      lastValLoss,
+      tokensPerSecond: ran > 0 ? (ran * trainer.tokensPerStep) / ranSeconds : undefined,
+    };
+  } finally {
+    await trainer.close();
+  }
+}

@@ -1,0 +1,102 @@
+// Training-run folders through `ipt train`: a run killed midway (SIGKILL) and started again with
+// the same command finishes with exactly the weights and loss curve of an uninterrupted run, even
+// on another thread count; a finished run is not redone; another config in the same folder is
+// refused. Also the response-only mask from {"prompt", "response"} rows.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { projectRoot } from '../../lib/repro/project.js';
+import { readMetrics, trainRun } from '../../lib/train/run.js';
+
+const cli = join(projectRoot(), 'dist', 'lib', 'cli.js');
+const root = mkdtempSync(join(tmpdir(), 'ipt-run-'));
+const dataDir = join(root, 'data');
+const configPath = join(root, 'config.json');
+
+function setup(): void {
+  const animals = ['cat', 'dog', 'cow', 'duck', 'owl', 'pig'];
+  const sounds = ['meow', 'woof', 'moo', 'quack', 'hoot', 'oink'];
+  const lines = [];
+  for (let i = 0; i < 60; i++) lines.push(JSON.stringify({ text: `The ${animals[i % 6]} says ${sounds[i % 6]}. The ${animals[(i + 1) % 6]} says ${sounds[(i + 1) % 6]}.` }));
+  lines.push(JSON.stringify({ prompt: 'What does the cat say?', response: ' meow' }));
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, 'animals.jsonl'), lines.join('\n') + '\n');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      model: { vocabSize: 296, contextLength: 16, width: 32, heads: 4, layers: 2 },
+      train: { steps: 300, batchSize: 8, microBatchSize: 4, warmupSteps: 5, lr: 3e-3, checkpointEvery: 10, evalEvery: 25, evalRows: 8, seed: 3 },
+    }),
+  );
+}
+setup();
+
+function ipt(args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, IPT_PROGRESS: 'silent' } });
+}
+
+const curve = (dir: string) => readMetrics(dir).train.map(({ step, loss, lr, gradNorm, tokens }) => ({ step, loss, lr, gradNorm, tokens }));
+
+test('a run killed midway resumes with the same command and ends bit-identical to an uninterrupted run', { timeout: 180_000 }, async () => {
+  const straight = join(root, 'straight');
+  const r = await trainRun({ outDir: straight, config: JSON.parse(readFileSync(configPath, 'utf8')), data: { dir: dataDir }, threads: 2, progress: 'silent' });
+  assert.equal(r.finished, true);
+
+  const killed = join(root, 'killed');
+  const args = ['train', '--config', configPath, '--data', dataDir, '--out', killed];
+  const child = spawn(process.execPath, [cli, ...args, '--threads', '1'], { env: { ...process.env, IPT_PROGRESS: 'silent' }, stdio: 'ignore' });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const ckpts = existsSync(join(killed, 'checkpoints')) ? readdirSync(join(killed, 'checkpoints')).filter((f) => f.endsWith('.safetensors')) : [];
+      if (ckpts.length > 0) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    }, 2);
+    child.once('exit', () => {
+      clearInterval(timer);
+      reject(new Error('the run finished before it could be killed'));
+    });
+  });
+  await new Promise((resolve) => child.once('exit', resolve));
+  assert.ok(!existsSync(join(killed, 'model', 'model.safetensors')), 'the killed run had not finished');
+
+  const again = ipt([...args, '--threads', '2']);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /finished at step 300\/300 \(resumed from step \d+\)/);
+  assert.deepEqual(readFileSync(join(killed, 'model', 'model.safetensors')), readFileSync(join(straight, 'model', 'model.safetensors')));
+  assert.deepEqual(curve(killed), curve(straight), 'the loss curve has each step once, with the same values');
+  assert.deepEqual(readMetrics(killed).val, readMetrics(straight).val);
+  const manifest = JSON.parse(readFileSync(join(killed, 'manifest.json'), 'utf8'));
+  assert.equal(manifest.totals.steps, 300);
+  assert.ok(manifest.outputs.some((o: { path: string }) => o.path === 'model/model.safetensors'));
+
+  const done = ipt(args);
+  assert.equal(done.status, 0, done.stderr);
+  assert.match(done.stdout, /finished at step 300\/300 \(resumed from step 300\)/);
+  assert.deepEqual(curve(killed), curve(straight), 'a finished run is not redone');
+
+  const other = JSON.parse(readFileSync(configPath, 'utf8'));
+  other.train.lr = 1e-3;
+  writeFileSync(join(root, 'other.json'), JSON.stringify(other));
+  const refused = ipt(['train', '--config', join(root, 'other.json'), '--data', dataDir, '--out', killed]);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /already holds a run with a different config/);
+});
+
+test('the trained model learned the data, and the tokenizer was fitted to the vocabulary', () => {
+  const straight = join(root, 'straight');
+  const { train, val } = readMetrics(straight);
+  assert.ok(train.at(-1)!.loss < train[0].loss / 3, `loss ${train[0].loss} -> ${train.at(-1)!.loss}`);
+  assert.ok(val.length >= 2);
+  const tok = JSON.parse(readFileSync(join(straight, 'tokenizer', 'tokenizer.json'), 'utf8'));
+  assert.equal(tok.model.merges.length, 296 - 264, 'BPE merges fill the vocabulary');
+  const data = JSON.parse(readFileSync(join(straight, 'data.json'), 'utf8'));
+  assert.equal(data.documents.train + data.documents.val, 61);
+});
+
+test.after(() => rmSync(root, { recursive: true, force: true }));
