@@ -3,10 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { trainRun, type RunConfigInput } from '../train/run.js';
 import { DATA_LAYOUT_HELP, documentsFromTexts } from '../train/data.js';
-import { GPTLanguageModel } from '../train/lm.js';
 import { loadBrown } from '../corpus/brown.js';
 import { loadTokenizer } from '../engine/tokenizer.js';
 import { evaluate, resultsTable, writeResults } from '../eval/harness.js';
+import { openTokenLM, RUNTIMES, type Runtime } from '../eval/models.js';
+import { parseProvider } from '../engine/providers.js';
 import { loadTasks } from '../eval/tasks.js';
 import { intOption, UsageError, type Command } from './command.js';
 
@@ -68,7 +69,9 @@ export const trainCommands: Command[] = [
       'Results: per task and metric the mean, its standard error and n, as JSON.',
     ].join('\n'),
     options: {
-      model: { type: 'string', description: 'model folder (config.json, model.safetensors, tokenizer.json)', value: 'DIR' },
+      model: { type: 'string', description: 'model folder (config.json, tokenizer.json, and model.safetensors and/or onnx/model.onnx)', value: 'DIR' },
+      runtime: { type: 'string', value: 'auto|in-process|onnx', default: 'auto', description: 'run the model in-process (safetensors) or with ONNX Runtime; auto prefers in-process when it can' },
+      provider: { type: 'string', value: 'cpu|webgpu|cuda|auto', default: 'cpu', description: 'ONNX Runtime execution provider (with --runtime onnx)' },
       tasks: { type: 'string', multiple: true, description: 'task JSON file(s); commas separate several', value: 'FILE' },
       shots: { type: 'string', description: 'demonstrations per prompt', value: 'K', default: '0' },
       seed: { type: 'string', description: 'seed for drawing demonstrations', value: 'N', default: '1' },
@@ -76,13 +79,15 @@ export const trainCommands: Command[] = [
       limit: { type: 'string', description: 'only the first N examples of each task', value: 'N' },
       out: { type: 'string', description: 'write the results JSON here (default: print it)', value: 'FILE' },
       samples: { type: 'boolean', description: 'keep every prompt, prediction and score in the results' },
-      threads: { type: 'string', description: 'kernel threads for the in-process model', value: 'N' },
+      threads: { type: 'string', description: 'threads for the model (kernel threads in-process, intra-op threads for ONNX)', value: 'N' },
     },
     examples: ['ipt eval --model runs/tiny/model --tasks data/eval/my-task.json --shots 2 --out results.json'],
     async run({ values }, io) {
       if (typeof values.model !== 'string' || !Array.isArray(values.tasks) || values.tasks.length === 0) throw new UsageError('--model and --tasks are required');
       const tasks = values.tasks.flatMap((t) => t.split(',')).filter(Boolean).flatMap((f) => loadTasks(f));
-      const model = await GPTLanguageModel.fromFolder(values.model, { threads: intOption(values, 'threads') });
+      const runtime = String(values.runtime) as Runtime;
+      if (!RUNTIMES.includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}, got "${runtime}"`);
+      const { model } = await openTokenLM(values.model, { runtime, threads: intOption(values, 'threads'), provider: parseProvider(values.provider as string) });
       try {
         const results = await evaluate(model, loadTokenizer(values.model), tasks, {
           shots: intOption(values, 'shots', 0)!,

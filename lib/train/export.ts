@@ -1,13 +1,15 @@
 // Model folders: what a training run leaves for everyone else. A folder is a valid Hugging Face
 // `GPT2LMHeadModel` (config.json, model.safetensors with GPT-2 tensor names and Conv1D [in, out]
 // layouts, tokenizer.json + tokenizer_config.json, generation_config.json), so Python can load it,
-// the ONNX writer (lib/engine) can convert it, and the kit's in-process model can run it.
+// and it carries the same weights as ONNX (onnx/model.onnx in the Optimum convention, plus the kit's
+// kv-delta variant) written by lib/engine's writer, so lib/engine's OnnxCausalLM, transformers.js and
+// `ipt serve` run it; the kit's in-process model runs the safetensors.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkGPTWeights, gptConfigFromHf, gptHfConfig, gptTensorSpecs, type GPTConfig, type GPTWeights } from '../engine/gpt.js';
-import { writeTokenizerFiles, type TokenizerFiles } from '../engine/tokenizer.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { checkGPTWeights, gptConfigFromHf, gptTensorSpecs, type GPTConfig, type GPTWeights } from '../engine/gpt.js';
+import { type TokenizerFiles } from '../engine/tokenizer.js';
+import { ONNX_FILES, writeGptModelFolder } from '../engine/onnx-gpt.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 
 export type ExportOptions = {
@@ -20,22 +22,21 @@ export type ExportOptions = {
   padTokenId?: number;
 };
 
-export const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json'] as const;
+export const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', ONNX_FILES.optimum, ONNX_FILES['kv-delta']] as const;
 
-/** Writes a model folder (each file atomically; model.safetensors last but one, config.json last). */
+/** Writes a model folder: safetensors first, then (through the ONNX writer) the ONNX graphs, config and tokenizer, each atomically. */
 export function exportModel(dir: string, options: ExportOptions): void {
   const { cfg, weights } = options;
   checkGPTWeights(cfg, weights);
-  const ids = { bosTokenId: options.bosTokenId ?? 1, eosTokenId: options.eosTokenId ?? 2, padTokenId: options.padTokenId ?? 0 };
-  writeTokenizerFiles(dir, options.tokenizer);
-  writeFileAtomic(
-    join(dir, 'generation_config.json'),
-    JSON.stringify({ bos_token_id: ids.bosTokenId, eos_token_id: ids.eosTokenId, pad_token_id: ids.padTokenId, max_length: cfg.contextLength, do_sample: false }, null, 2) + '\n',
-  );
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const s of gptTensorSpecs(cfg)) tensors[s.name] = { shape: s.shape, data: weights[s.name] };
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-  writeFileAtomic(join(dir, 'config.json'), JSON.stringify(gptHfConfig(cfg, ids), null, 2) + '\n');
+  writeGptModelFolder(dir, { cfg, weights }, {
+    tokenizer: options.tokenizer,
+    bosTokenId: options.bosTokenId ?? 1,
+    eosTokenId: options.eosTokenId ?? 2,
+    padTokenId: options.padTokenId ?? 0,
+  });
 }
 
 /** tokenizer.json (+ tokenizer_config.json when present) of a folder as plain JSON, or undefined. */

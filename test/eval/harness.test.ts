@@ -144,6 +144,19 @@ test('ipt eval writes the results JSON', { timeout: 60_000 }, () => {
   const res = JSON.parse(readFileSync(out, 'utf8'));
   assert.equal(res.results['animal-sounds-gen'].metrics.exact_match.value, 1);
   assert.equal(res.config.model, modelDir);
+  // the same folder through ONNX Runtime (the export the trainer writes) scores the same
+  const onnxOut = join(root, 'results-onnx.json');
+  const onnx = spawnSync(process.execPath, [join(projectRoot(), 'dist', 'lib', 'cli.js'), 'eval', '--model', modelDir, '--tasks', tasksPath, '--out', onnxOut, '--runtime', 'onnx', '--threads', '1'], {
+    encoding: 'utf8',
+    env: { ...process.env, IPT_PROGRESS: 'silent' },
+  });
+  assert.equal(onnx.status, 0, onnx.stderr);
+  const viaOnnx = JSON.parse(readFileSync(onnxOut, 'utf8'));
+  for (const task of ['animal-sounds', 'animal-sounds-gen']) {
+    for (const [metric, v] of Object.entries(res.results[task].metrics as Record<string, { value: number }>)) {
+      assert.equal(viaOnnx.results[task].metrics[metric].value, v.value, `${task} ${metric}`);
+    }
+  }
 });
 
 test('bad task files get a clear error', () => {
