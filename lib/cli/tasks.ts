@@ -13,7 +13,7 @@ export const tasksCommands: Command[] = [
       'PNG figures under figures/ (when Chromium is installed) and manifest.json into the output folder.\n' +
       'Input lines may be {"question","answer"} pairs, Chains, {"chain": Chain} or {"context","pairs"} records.',
     options: {
-      input: { type: 'string', short: 'i', value: 'PATH', description: 'pairs or chains JSONL file, a synthesis run folder, or hf:<dataset> (download it first)' },
+      input: { type: 'string', short: 'i', value: 'PATH', description: 'pairs or chains JSONL file, a synthesis run folder, or hf:<dataset repo> (its .jsonl files, downloaded into the HF cache)' },
       out: { type: 'string', short: 'o', value: 'DIR', description: 'output folder (default: runs/coverage/<name>)' },
       name: { type: 'string', value: 'NAME', description: 'name shown in the report (default: the input file or folder name)' },
       png: { type: 'string', value: 'auto|yes|no', default: 'auto', description: 'write PNG figures with Chromium: auto (if installed), yes (fail without it), no' },
@@ -28,20 +28,21 @@ export const tasksCommands: Command[] = [
       const top = Number(values.top ?? 15);
       if (!Number.isInteger(top) || top < 0) throw new UsageError(`--top must be a whole number (got "${values.top}")`);
       // Loaded here so other commands do not pay for playwright-core and the taxonomy at start-up.
-      const { readPairsInput, InputError } = await import('../tasks/input.js');
+      const { loadPairsInput, InputError } = await import('../tasks/input.js');
       const { runCoverage } = await import('../report/coverage.js');
       const { categoryRows, coverageSummary } = await import('../tasks/coverage.js');
       const { textTable } = await import('../report/html.js');
-      let set;
+      let loaded;
       try {
-        set = readPairsInput(input, values.name as string | undefined);
+        loaded = await loadPairsInput(input, { name: values.name as string | undefined });
       } catch (err) {
         if (err instanceof InputError) throw new UsageError(err.message);
         throw err;
       }
+      const set = loaded.set;
       const out = (values.out as string | undefined) ?? join('runs', 'coverage', set.name.replace(/[^\w.-]+/g, '_'));
       const command = ['ipt', 'coverage', '--input', input, '--out', out, '--png', png, ...(values.name ? ['--name', values.name as string] : [])];
-      const result = await runCoverage({ input, out, png: png as 'auto' | 'yes' | 'no', command }, set);
+      const result = await runCoverage({ input, out, png: png as 'auto' | 'yes' | 'no', command }, loaded);
       for (const w of result.coverage.warnings) io.stderr(`warning: ${w}\n`);
       if (result.pngSkipped) io.stderr(`note: no PNG figures (${result.pngSkipped})\n`);
       io.stdout(`${coverageSummary(result.coverage)}\n\n`);

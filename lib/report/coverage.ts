@@ -8,7 +8,8 @@ import { writeReport, type Report, type ReportSection } from './report.js';
 import { chromiumAvailable, writeFigurePngs } from './png.js';
 import { computeCoverage, coverageSummary, type Coverage, type IntHistogram } from '../tasks/coverage.js';
 import { createClassifier, type Classifier } from '../tasks/classify.js';
-import { readPairsInput, type PairSet } from '../tasks/input.js';
+import { loadPairsInput, type PairSet } from '../tasks/input.js';
+import type { ManifestInput } from '../repro/manifest.js';
 import { writeFileAtomic } from '../repro/files.js';
 import { writeManifest } from '../repro/manifest.js';
 import { hashJson } from '../repro/hash.js';
@@ -113,9 +114,9 @@ export type CoverageRunOptions = {
 export type CoverageRunResult = { coverage: Coverage; files: string[]; pngSkipped?: string };
 
 /** Labels a pair set (or reads it from `input`) and writes the run folder. */
-export async function runCoverage(options: CoverageRunOptions, preloaded?: PairSet): Promise<CoverageRunResult> {
+export async function runCoverage(options: CoverageRunOptions, preloaded?: { set: PairSet; inputs: ManifestInput[] }): Promise<CoverageRunResult> {
   const startedAt = new Date();
-  const set = preloaded ?? readPairsInput(options.input, options.name);
+  const { set, inputs } = preloaded ?? (await loadPairsInput(options.input, { name: options.name }));
   const classifier = options.classifier ?? createClassifier();
   const { labels, ...coverage } = computeCoverage(set, { classifier, examplesPerCategory: options.examplesPerCategory });
   mkdirSync(options.out, { recursive: true });
@@ -142,7 +143,7 @@ export async function runCoverage(options: CoverageRunOptions, preloaded?: PairS
     command: options.command ?? ['ipt', 'coverage', '--input', options.input],
     config: { input: options.input, name: set.name, png: mode, rules: hashJson(classifier.rules), taxonomy: `${classifier.taxonomy.name} v${classifier.taxonomy.version}` },
     seeds: {},
-    inputs: [{ name: set.name, source: options.input }],
+    inputs,
     outputs: files,
     startedAt,
     totals: { pairs: coverage.pairs, categoriesCovered: coverage.categoriesCovered },

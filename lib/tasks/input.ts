@@ -12,6 +12,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Chain, ChainEntry, Pair } from '../synth/format.js';
 import { sha256 } from '../repro/hash.js';
+import type { ManifestInput } from '../repro/manifest.js';
+import type { ProgressMode } from '../repro/progress.js';
+import type { HubConfig } from '../hub/config.js';
+import { downloadRepo, manifestInputOf } from '../hub/download.js';
 
 export type PairRecord = Pair & { /** Which text the pair is about; null when the input does not say. */ text: string | null };
 
@@ -164,14 +168,46 @@ export function pairSetFromPairs(name: string, pairs: Pair[], source = 'memory')
 
 export class InputError extends Error {}
 
-/** `ipt coverage --input`: a JSONL file, a synthesis run folder, or hf:<dataset> (not yet). */
+/** A local pairs/chains JSONL file or synthesis run folder (for hf:<dataset> use loadPairsInput). */
 export function readPairsInput(input: string, name?: string): PairSet {
-  if (input.startsWith('hf:')) {
-    throw new InputError(
-      `${input}: reading a Hugging Face dataset directly is not there yet. Download it first (ipt download, lib/hub), ` +
-        'then pass the downloaded JSONL file or the synthesis run folder as --input.',
-    );
-  }
+  if (input.startsWith('hf:')) throw new InputError(`${input}: a Hugging Face dataset is downloaded first; use loadPairsInput (as ipt coverage does)`);
   if (!existsSync(input)) throw new InputError(`${input}: no such file or folder (expected a pairs/chains JSONL file or a synthesis run folder)`);
   return statSync(input).isDirectory() ? readSynthesisRun(input, name) : readPairsFile(input, name);
+}
+
+export type LoadPairsOptions = {
+  name?: string;
+  /** hf: which files of the dataset repo hold the pairs or chains (default: every .jsonl file). */
+  include?: string[];
+  revision?: string;
+  hub?: Partial<HubConfig>;
+  progress?: ProgressMode;
+};
+
+/**
+ * `ipt coverage --input`: a JSONL file, a synthesis run folder, or `hf:<dataset repo>`, whose .jsonl
+ * files are downloaded into the Hugging Face cache (lib/hub) and read like a run folder.
+ */
+export async function loadPairsInput(input: string, options: LoadPairsOptions = {}): Promise<{ set: PairSet; inputs: ManifestInput[] }> {
+  if (!input.startsWith('hf:')) {
+    const set = readPairsInput(input, options.name);
+    return { set, inputs: [{ name: set.name, source: input }] };
+  }
+  const repo = input.slice(3);
+  const result = await downloadRepo({
+    repo,
+    type: 'dataset',
+    revision: options.revision,
+    include: options.include ?? ['*.jsonl'],
+    config: options.hub,
+    progress: options.progress,
+  });
+  const files = result.files.map((f) => join(result.snapshotDir, f.path)).filter((f) => f.endsWith('.jsonl'));
+  if (files.length === 0) throw new InputError(`${input}: the dataset has no .jsonl files matching ${JSON.stringify(options.include ?? ['*.jsonl'])}`);
+  const c = new Collector();
+  const warnings: string[] = [];
+  const next = counter(input);
+  for (const f of files.sort()) readJsonlInto(c, f, warnings, next);
+  const set: PairSet = { name: options.name ?? repo, source: input, pairs: c.pairs, pairsPerText: c.pairsPerText(), warnings };
+  return { set, inputs: [manifestInputOf(result, repo)] };
 }

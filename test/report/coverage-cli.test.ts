@@ -74,7 +74,6 @@ test('a run killed mid-append: the cut line is skipped with a warning, the rest 
 
 test('bad input: hf: datasets, missing paths, bad lines and options exit 2 with a clear message', async () => {
   const cases: Array<[string[], RegExp]> = [
-    [['coverage', '--input', 'hf:org/pairs'], /not there yet\. Download it first \(ipt download/],
     [['coverage', '--input', '/no/such/file.jsonl'], /no such file or folder/],
     [['coverage'], /--input is required/],
     [['coverage', '--input', example, '--png', 'maybe'], /--png must be auto, yes or no/],
@@ -83,6 +82,21 @@ test('bad input: hf: datasets, missing paths, bad lines and options exit 2 with 
     const io = capture();
     assert.equal(await main(argv, io), 2, argv.join(' '));
     assert.match(io.err, message);
+  }
+  // hf: offline with nothing cached: the hub's error names the repo and the command to run
+  const saved = { offline: process.env.HF_HUB_OFFLINE, cache: process.env.HF_HUB_CACHE };
+  process.env.HF_HUB_OFFLINE = '1';
+  process.env.HF_HUB_CACHE = mkdtempSync(join(tmpdir(), 'ipt-cov-cache-'));
+  try {
+    const io = capture();
+    assert.equal(await main(['coverage', '--input', 'hf:org/pairs'], io), 1);
+    assert.match(io.err, /org\/pairs/);
+    assert.match(io.err, /ipt download/);
+  } finally {
+    for (const [k, v] of [['HF_HUB_OFFLINE', saved.offline], ['HF_HUB_CACHE', saved.cache]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
   const dir = mkdtempSync(join(tmpdir(), 'ipt-cov-'));
   try {

@@ -1,10 +1,10 @@
 // Reading pair sets: every line shape, run folders, a line cut off mid-write, and clear errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { pairSetFromChains, readPairsFile, readPairsInput, readSynthesisRun, InputError } from '../../lib/tasks/input.js';
+import { loadPairsInput, pairSetFromChains, readPairsFile, readPairsInput, readSynthesisRun, InputError } from '../../lib/tasks/input.js';
 import { dataPath } from '../../lib/repro/project.js';
 
 function withDir(fn: (dir: string) => void): void {
@@ -83,7 +83,7 @@ test('readPairsInput: files, folders, hf: and missing paths', () => {
   assert.equal(run.pairs.length, 39);
   assert.equal(run.pairsPerText?.length, 9);
   assert.ok(run.pairsPerText?.includes(0));
-  assert.throws(() => readPairsInput('hf:org/data'), (e: Error) => e instanceof InputError && /not there yet\. Download it first \(ipt download/.test(e.message));
+  assert.throws(() => readPairsInput('hf:org/data'), (e: Error) => e instanceof InputError && /use loadPairsInput/.test(e.message));
   assert.throws(() => readPairsInput('/no/such/path.jsonl'), /no such file or folder/);
 });
 
@@ -91,4 +91,27 @@ test('chains in memory', () => {
   const set = pairSetFromChains('mem', [[entry('x', 1), entry('y', 2)], [entry('z', 0)]]);
   assert.deepEqual(set.pairsPerText, [1, 2, 0]);
   assert.equal(set.pairs.length, 3);
+});
+
+test('loadPairsInput reads hf:<dataset> through the hub cache (loopback hub server)', async () => {
+  const { FakeHub } = await import('../hub/fake-hub.js');
+  const chains = readFileSync(dataPath('examples', 'synthesis-run', 'chains.jsonl'), 'utf8');
+  const hub = await FakeHub.start([
+    { type: 'dataset', id: 'org/pairs', commits: [[{ path: 'README.md', content: '# pairs\n' }, { path: 'data/train.jsonl', content: chains, lfs: true }, { path: 'extra.jsonl', content: '{"question": "Q?", "answer": "A"}\n' }]] },
+  ]);
+  try {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'ipt-hf-pairs-'));
+    const hubConfig = { endpoint: hub.url, cacheDir, token: undefined, offline: false };
+    const { set, inputs } = await loadPairsInput('hf:org/pairs', { include: ['**/*.jsonl'], hub: hubConfig, progress: 'silent' });
+    assert.equal(set.pairs.length, 39 + 1);
+    assert.equal(set.source, 'hf:org/pairs');
+    assert.equal(inputs[0].commit, hub.commit('dataset', 'org/pairs'));
+    assert.deepEqual(inputs[0].files?.map((f) => f.path).sort(), ['data/train.jsonl', 'extra.jsonl']);
+    // offline, the cached snapshot still answers
+    const again = await loadPairsInput('hf:org/pairs', { include: ['**/*.jsonl'], hub: { ...hubConfig, offline: true }, progress: 'silent' });
+    assert.equal(again.set.pairs.length, 40);
+    await assert.rejects(loadPairsInput('hf:org/pairs', { include: ['*.parquet'], hub: hubConfig, progress: 'silent' }), /no file of dataset org\/pairs matches include \[\*\.parquet\]/);
+  } finally {
+    await hub.close();
+  }
 });
