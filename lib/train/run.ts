@@ -4,6 +4,7 @@
 //   OUT/config.json            the resolved model + training config (a re-run must match it)
 //   OUT/data.json              data sources, token counts and the hash of the packed tokens
 //   OUT/tokenizer/             tokenizer.json + tokenizer_config.json the data was encoded with
+//   OUT/init.json              the model folder training started from, when not a seeded init
 //   OUT/metrics.jsonl          one line per step {step, loss, lr, gradNorm, tokens, seconds},
 //                              and {step, valLoss} after each validation
 //   OUT/checkpoints/step-NNNNNNNN.safetensors   weights + AdamW moments + step + loader state
@@ -32,7 +33,7 @@ import {
   type PackedData,
   type TrainingDocument,
 } from './data.js';
-import { exportModel, MODEL_FILES, readTokenizerFiles } from './export.js';
+import { exportModel, loadModelFolder, MODEL_FILES, readTokenizerFiles } from './export.js';
 import { readSafetensors } from './safetensors.js';
 import { resolveTrainConfig, Trainer, type TrainConfig } from './trainer.js';
 
@@ -70,6 +71,13 @@ export type TrainRunOptions = {
   command?: string[];
   /** Called after every step (e.g. to plot live). */
   onStep?: (record: StepRecord) => void;
+  /** Encode with this tokenizer (default: the data folder's tokenizer.json, else BPE merges trained on the data). */
+  tokenizer?: TokenizerFiles;
+  /**
+   * Start from this model folder's weights instead of a seeded init (continual pre-training, instruction
+   * tuning). Its config must equal the run's model config; its tokenizer is used unless `tokenizer` is given.
+   */
+  initFrom?: string;
 };
 
 export type StepRecord = { step: number; loss: number; lr: number; gradNorm: number; tokens: number; seconds: number };
@@ -162,13 +170,19 @@ function encoderFor(files: TokenizerFiles): (text: string) => number[] {
   return (t) => tok.encode(t);
 }
 
-function ensureTokenizer(outDir: string, data: LoadedData, config: RunConfig): TokenizerFiles {
+function ensureTokenizer(outDir: string, data: LoadedData, config: RunConfig, given: TokenizerFiles | undefined): TokenizerFiles {
   const dir = join(outDir, 'tokenizer');
   const path = join(dir, 'tokenizer.json');
   const existing = readTokenizerFiles(dir);
-  if (existing) return existing;
+  if (existing) {
+    if (given && canonicalJson(given.tokenizerJson) !== canonicalJson(existing.tokenizerJson)) {
+      throw new Error(`${outDir} already holds a run with another tokenizer (${path}). Use another --out folder, or delete that one to start over.`);
+    }
+    return existing;
+  }
   let files: TokenizerFiles;
-  if (data.tokenizer) files = data.tokenizer;
+  if (given) files = given;
+  else if (data.tokenizer) files = data.tokenizer;
   else {
     const count = config.tokenizer === 'bpe' ? config.model.vocabSize - TINY_BASE_VOCAB : 0;
     const merges = count > 0 ? trainBpeMerges(documentTexts(data.train), count) : [];
@@ -206,9 +220,18 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   mkdirSync(outDir, { recursive: true });
   sameOrWrite(join(outDir, 'config.json'), config, 'config', outDir);
 
+  // the starting point: a seeded init, or another model's weights
+  const init = options.initFrom === undefined ? undefined : loadModelFolder(options.initFrom);
+  if (init && canonicalJson(init.cfg) !== canonicalJson(gpt)) {
+    throw new Error(`--init-from ${options.initFrom} is a ${JSON.stringify(init.cfg)} model; this run's model config is ${JSON.stringify(gpt)}`);
+  }
+  if (options.initFrom !== undefined) {
+    sameOrWrite(join(outDir, 'init.json'), { modelDir: options.initFrom, sha256: sha256(readFileSync(join(options.initFrom, 'model.safetensors'))) }, 'starting model', outDir);
+  }
+
   // data -> tokens -> packed rows
   const data = loadData(options.data, config);
-  const tokenizer = ensureTokenizer(outDir, data, config);
+  const tokenizer = ensureTokenizer(outDir, data, config, options.tokenizer ?? init?.tokenizer);
   const tokenizerConfig = tokenizer.tokenizerConfig;
   const eosName = typeof tokenizerConfig.eos_token === 'string' ? tokenizerConfig.eos_token : '</s>';
   const eosId = tokenizerFromFiles(tokenizer).tokenToId(eosName) ?? EOS_ID;
@@ -230,7 +253,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     outDir,
   );
 
-  const trainer = await Trainer.create({ gpt, config: tc, train: trainData, val: valData, threads: options.threads });
+  const trainer = await Trainer.create({ gpt, config: tc, train: trainData, val: valData, threads: options.threads, weights: init?.weights });
   const ckptDir = join(outDir, 'checkpoints');
   const metricsPath = join(outDir, 'metrics.jsonl');
   let resumedFrom: number | undefined;
@@ -294,7 +317,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         command: options.command ?? ['trainRun'],
         config,
         seeds: { seed: tc.seed },
-        inputs: data.inputs,
+        inputs: [...data.inputs, ...(options.initFrom !== undefined ? [{ name: 'initFrom', source: options.initFrom, sha256: sha256(readFileSync(join(options.initFrom, 'model.safetensors'))) }] : [])],
         outputs: ['config.json', 'data.json', 'metrics.jsonl', ...MODEL_FILES.map((f) => `model/${f}`)],
         startedAt,
         timings: { trainSeconds: ranSeconds },

@@ -99,4 +99,54 @@ test('the trained model learned the data, and the tokenizer was fitted to the vo
   assert.equal(data.documents.train + data.documents.val, 61);
 });
 
+test('a run can start from another model: its weights and tokenizer carry over; another shape is refused', { timeout: 60_000 }, async () => {
+  const straight = join(root, 'straight');
+  const tuned = join(root, 'tuned');
+  const base = JSON.parse(readFileSync(configPath, 'utf8'));
+  const cont = await trainRun({
+    outDir: tuned,
+    config: { model: base.model, train: { steps: 5, batchSize: 8, warmupSteps: 0, lr: 1e-4, evalEvery: 0, checkpointEvery: 0, seed: 9 } },
+    data: {
+      name: 'cats',
+      documents: Array.from({ length: 10 }, () => ({ segments: [{ text: 'The cat says', train: false }, { text: ' meow. The dog says woof.', train: true }] })),
+      validation: [],
+    },
+    initFrom: join(straight, 'model'),
+    threads: 1,
+    progress: 'silent',
+  });
+  assert.equal(cont.finished, true);
+  // the first step of the continued run starts from the trained weights: on text the model learned,
+  // its loss is far below that of the same run from a seeded init
+  const first = readMetrics(tuned).train[0].loss;
+  const fresh = await trainRun({
+    outDir: join(root, 'fresh'),
+    config: { model: base.model, train: { steps: 1, batchSize: 8, warmupSteps: 0, lr: 1e-4, evalEvery: 0, checkpointEvery: 0, seed: 9 } },
+    data: { name: 'cats', documents: Array.from({ length: 10 }, () => ({ segments: [{ text: 'The cat says', train: false }, { text: ' meow. The dog says woof.', train: true }] })), validation: [] },
+    tokenizer: { tokenizerJson: JSON.parse(readFileSync(join(straight, 'tokenizer', 'tokenizer.json'), 'utf8')), tokenizerConfig: JSON.parse(readFileSync(join(straight, 'tokenizer', 'tokenizer_config.json'), 'utf8')) },
+    threads: 1,
+    progress: 'silent',
+  });
+  assert.equal(fresh.finished, true);
+  const freshFirst = readMetrics(join(root, 'fresh')).train[0].loss;
+  assert.ok(first < freshFirst / 3, `first loss from the trained model ${first}, from a seeded init ${freshFirst}`);
+  assert.deepEqual(readFileSync(join(tuned, 'tokenizer', 'tokenizer.json')), readFileSync(join(straight, 'tokenizer', 'tokenizer.json')));
+  assert.equal(JSON.parse(readFileSync(join(tuned, 'init.json'), 'utf8')).modelDir, join(straight, 'model'));
+  const manifest = JSON.parse(readFileSync(join(tuned, 'manifest.json'), 'utf8'));
+  assert.ok(manifest.inputs.some((i: { name: string }) => i.name === 'initFrom'));
+  await assert.rejects(
+    trainRun({
+      outDir: join(root, 'wrong-shape'),
+      config: { model: { ...base.model, width: 64 } },
+      data: { name: 'x', documents: [{ segments: [{ text: 'x', train: true }] }] },
+      initFrom: join(straight, 'model'),
+      progress: 'silent',
+    }),
+    /this run's model config is/,
+  );
+  // the CLI takes the model's shape from the folder
+  const cli = ipt(['train', '--data', dataDir, '--out', join(root, 'cli-cont'), '--init-from', join(straight, 'model'), '--steps', '3', '--threads', '1']);
+  assert.equal(cli.status, 0, cli.stderr);
+});
+
 test.after(() => rmSync(root, { recursive: true, force: true }));
