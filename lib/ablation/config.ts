@@ -1,0 +1,238 @@
+// The ablation's configuration: which arms, seeds, sizes and budgets. Two built-in profiles (the
+// embedded default, which finishes within 15 minutes on a 2-core machine, and `ci`, the same code
+// paths small enough for the test suite); a JSON file can override any field of a profile.
+//
+// Arms follow the paper's comparisons at one token budget: vanilla pre-training (raw texts only);
+// instruction pre-training with each synthesizer (rules; the kit's tiny synthesizer with M = 1 and
+// M = 2 rounds); and Mix PT (raw texts plus the synthesizer's fine-tuning collection).
+
+import { readFileSync } from 'node:fs';
+import type { GPTConfig } from '../engine/gpt.js';
+import type { TrainConfig } from '../train/trainer.js';
+import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
+
+export type ArmKind = 'vanilla' | 'instruct' | 'mix';
+export type SynthesizerName = 'rules' | 'tiny';
+
+export type Arm = {
+  /** File-name safe: "vanilla", "instruct-rules", "instruct-tiny-m2". */
+  name: string;
+  kind: ArmKind;
+  /** instruct arms: who wrote the pairs, and in how many rounds. */
+  synthesizer?: SynthesizerName;
+  rounds?: number;
+  description: string;
+};
+
+export type AblationConfig = {
+  profile: string;
+  /** Seed of everything that is not a training run: splits, synthesis, rendering, benchmarks. */
+  seed: number;
+  /** One pre-training run per arm and seed; paired differences use runs with the same seed. */
+  seeds: number[];
+  corpus: {
+    /** Held-out evaluation documents per genre: never seen by any arm or synthesizer. */
+    evalDocsPerGenre: number;
+    /** Genres no arm or synthesizer ever sees; their documents make the held-out-genre benchmarks. */
+    heldOutGenres: string[];
+    /** The domain of the continual pre-training: kept out of general pre-training. */
+    domainGenres: string[];
+    /** Held-out evaluation documents of each domain genre. */
+    domainEvalDocsPerGenre: number;
+    /** Share of the general training documents reserved for the synthesizer's fine-tuning collection. */
+    synthesizerShare: number;
+    /** Contexts are cut from documents at this many bytes (the tiny byte tokenizer's count). */
+    contextBytes: number;
+    /**
+     * Documents kept per part (a seeded choice); a part not named keeps all. The training budget uses
+     * only so much text: more pre-training documents would only cost synthesis time.
+     */
+    maxDocs: Partial<Record<'pretrain' | 'synthesizer' | 'eval' | 'heldOutGenre' | 'domainTrain' | 'domainEval', number>>;
+  };
+  tokenizer: { vocabSize: number };
+  synthesis: {
+    /** Share of pre-training contexts that instruction-augmented arms replace with augmented texts. */
+    augmentShare: number;
+    /** Rule-based miner: pairs per text (at most) and the longest sentence it quotes. */
+    pairsPerText: number;
+    maxSentenceChars: number;
+    /** The tiny synthesizer: its model, training, and generation budget. */
+    tiny: {
+      model: Partial<GPTConfig>;
+      train: Partial<TrainConfig>;
+      maxNewTokens: number;
+      /** Held-out texts its quality is measured on. */
+      measureTexts: number;
+      batchSize: number;
+    };
+  };
+  pretrain: { model: Partial<GPTConfig>; train: Partial<TrainConfig> };
+  arms: Arm[];
+  /** Domain-adaptive continual pre-training from the vanilla model, raw vs instruction-augmented domain texts. */
+  domain: {
+    train: Partial<TrainConfig>;
+    synthesizer: SynthesizerName;
+    /** Share of general instructions in the continual pre-training mix, by tokens (the paper: 1:1). */
+    instructionShare: number;
+  };
+  /** Instruction tuning after pre-training, evaluated at checkpoints along the way. */
+  instructionTuning: { arms: string[]; train: Partial<TrainConfig>; evalEvery: number };
+  eval: {
+    examplesPerTask: number;
+    /** Demonstrations in the prompt: 0 (zero-shot) and k-shot variants of every task. */
+    shots: number[];
+    kinds: RuleKind[];
+    batchSize: number;
+  };
+};
+
+export const DEFAULT_ARMS: Arm[] = [
+  { name: 'vanilla', kind: 'vanilla', description: 'Vanilla PT: raw texts only' },
+  { name: 'instruct-rules', kind: 'instruct', synthesizer: 'rules', rounds: 2, description: 'Instruct PT, rule-based synthesizer (M = 2)' },
+  { name: 'instruct-tiny-m1', kind: 'instruct', synthesizer: 'tiny', rounds: 1, description: 'Instruct PT, tiny synthesizer, one round (M = 1)' },
+  { name: 'instruct-tiny-m2', kind: 'instruct', synthesizer: 'tiny', rounds: 2, description: 'Instruct PT, tiny synthesizer, two rounds (M = 2)' },
+  { name: 'mix', kind: 'mix', description: "Mix PT: raw texts plus the synthesizer's fine-tuning collection" },
+];
+
+const EVAL_KINDS: RuleKind[] = ['fill_blank', 'next_sentence', 'ordering', 'yes_no', 'number', 'genre'];
+
+/** The embedded default: Brown corpus, CPU, about 13 minutes on a 2-core machine. */
+export const DEFAULT_PROFILE: AblationConfig = {
+  profile: 'default',
+  seed: 1,
+  seeds: [1, 2, 3],
+  corpus: {
+    evalDocsPerGenre: 3,
+    heldOutGenres: ['humor'],
+    domainGenres: ['learned'],
+    domainEvalDocsPerGenre: 8,
+    synthesizerShare: 0.3,
+    contextBytes: 320,
+    maxDocs: { pretrain: 50, domainTrain: 30 },
+  },
+  tokenizer: { vocabSize: 512 },
+  synthesis: {
+    augmentShare: 0.5,
+    pairsPerText: 3,
+    maxSentenceChars: 140,
+    tiny: {
+      model: { contextLength: 512, width: 128, heads: 4, layers: 2, mlpRatio: 4 },
+      train: { steps: 300, batchSize: 8, lr: 2e-3, minLr: 2e-4, warmupSteps: 20, evalEvery: 100, checkpointEvery: 100 },
+      maxNewTokens: 160,
+      measureTexts: 64,
+      batchSize: 16,
+    },
+  },
+  pretrain: {
+    model: { contextLength: 384, width: 128, heads: 4, layers: 2, mlpRatio: 4 },
+    train: { steps: 100, batchSize: 8, lr: 2e-3, minLr: 2e-4, warmupSteps: 10, evalEvery: 25, evalRows: 32, checkpointEvery: 25 },
+  },
+  arms: DEFAULT_ARMS,
+  domain: {
+    train: { steps: 40, batchSize: 8, lr: 1e-3, minLr: 1e-4, warmupSteps: 4, evalEvery: 20, evalRows: 32, checkpointEvery: 20 },
+    synthesizer: 'rules',
+    instructionShare: 0.5,
+  },
+  instructionTuning: {
+    arms: ['vanilla', 'instruct-rules'],
+    train: { steps: 40, batchSize: 8, lr: 1e-3, minLr: 1e-4, warmupSteps: 4, evalEvery: 20, evalRows: 32, checkpointEvery: 20, keepCheckpoints: 10 },
+    evalEvery: 20,
+  },
+  eval: { examplesPerTask: 30, shots: [0, 1], kinds: EVAL_KINDS, batchSize: 16 },
+};
+
+/** The same code paths at CI size: a minute or two on 2 cores. */
+export const CI_PROFILE: AblationConfig = {
+  ...DEFAULT_PROFILE,
+  profile: 'ci',
+  seeds: [1, 2, 3],
+  corpus: { ...DEFAULT_PROFILE.corpus, evalDocsPerGenre: 1, domainEvalDocsPerGenre: 2, maxDocs: { pretrain: 6, synthesizer: 6, eval: 6, heldOutGenre: 3, domainTrain: 4, domainEval: 2 } },
+  tokenizer: { vocabSize: 320 },
+  synthesis: {
+    ...DEFAULT_PROFILE.synthesis,
+    tiny: {
+      model: { contextLength: 512, width: 32, heads: 4, layers: 1, mlpRatio: 4 },
+      train: { steps: 12, batchSize: 4, lr: 3e-3, minLr: 3e-4, warmupSteps: 2, evalEvery: 0, checkpointEvery: 6 },
+      maxNewTokens: 24,
+      measureTexts: 6,
+      batchSize: 8,
+    },
+  },
+  pretrain: {
+    model: { contextLength: 256, width: 32, heads: 4, layers: 1, mlpRatio: 4 },
+    train: { steps: 10, batchSize: 4, lr: 3e-3, minLr: 3e-4, warmupSteps: 2, evalEvery: 5, evalRows: 8, checkpointEvery: 5 },
+  },
+  domain: { ...DEFAULT_PROFILE.domain, train: { steps: 4, batchSize: 4, lr: 1e-3, minLr: 1e-4, warmupSteps: 1, evalEvery: 2, evalRows: 8, checkpointEvery: 2 } },
+  instructionTuning: {
+    ...DEFAULT_PROFILE.instructionTuning,
+    train: { steps: 4, batchSize: 4, lr: 1e-3, minLr: 1e-4, warmupSteps: 1, evalEvery: 2, evalRows: 8, checkpointEvery: 2, keepCheckpoints: 10 },
+    evalEvery: 2,
+  },
+  eval: { ...DEFAULT_PROFILE.eval, examplesPerTask: 6, shots: [0, 1] },
+};
+
+export const PROFILES: Record<string, AblationConfig> = { default: DEFAULT_PROFILE, ci: CI_PROFILE };
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
+export function mergeConfig<T>(base: T, over: unknown, path = 'config'): T {
+  if (over === undefined) return base;
+  if (base === null || typeof base !== 'object' || Array.isArray(base)) return over as T;
+  if (over === null || typeof over !== 'object' || Array.isArray(over)) throw new Error(`${path} must be an object`);
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, Json>)) out[k] = k in out ? mergeConfig(out[k], v, `${path}.${k}`) : v;
+  return out as T;
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+export function validateConfig(c: AblationConfig): AblationConfig {
+  const fail = (why: string): never => {
+    throw new Error(`ablation config: ${why}`);
+  };
+  if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0)) fail('seeds must be a non-empty list of non-negative integers');
+  if (new Set(c.seeds).size !== c.seeds.length) fail('seeds must be distinct');
+  const share = (x: number, what: string) => (x >= 0 && x <= 1 ? x : fail(`${what} must be between 0 and 1, got ${x}`));
+  share(c.corpus.synthesizerShare, 'corpus.synthesizerShare');
+  share(c.synthesis.augmentShare, 'synthesis.augmentShare');
+  share(c.domain.instructionShare, 'domain.instructionShare');
+  if (!(c.corpus.contextBytes >= 64)) fail(`corpus.contextBytes must be at least 64, got ${c.corpus.contextBytes}`);
+  const names = new Set<string>();
+  for (const a of c.arms) {
+    if (!NAME.test(a.name)) fail(`arm name "${a.name}" must be lower-case letters, digits and '-'`);
+    if (names.has(a.name)) fail(`arm "${a.name}" appears twice`);
+    names.add(a.name);
+    if (!['vanilla', 'instruct', 'mix'].includes(a.kind)) fail(`arm "${a.name}": kind must be vanilla, instruct or mix`);
+    if (a.kind === 'instruct') {
+      if (a.synthesizer !== 'rules' && a.synthesizer !== 'tiny') fail(`arm "${a.name}": an instruct arm needs synthesizer "rules" or "tiny"`);
+      if (!Number.isInteger(a.rounds) || (a.rounds ?? 0) < 1) fail(`arm "${a.name}": rounds must be a positive integer`);
+    }
+  }
+  if (!c.arms.some((a) => a.kind === 'vanilla')) fail('one arm must be vanilla: every gain is measured against it');
+  for (const a of c.instructionTuning.arms) if (!names.has(a)) fail(`instructionTuning.arms names "${a}", which is not an arm`);
+  for (const k of c.eval.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`eval.kinds: unknown rule kind "${k}"`);
+  if (!c.eval.shots.every((k) => Number.isInteger(k) && k >= 0)) fail('eval.shots must be non-negative integers');
+  const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
+  if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);
+  return c;
+}
+
+/** A profile by name, with a JSON file's fields merged over it. */
+export function loadAblationConfig(options: { profile?: string; file?: string; overrides?: unknown } = {}): AblationConfig {
+  const name = options.profile ?? 'default';
+  const base = PROFILES[name];
+  if (!base) throw new Error(`unknown profile "${name}"; profiles: ${Object.keys(PROFILES).join(', ')}`);
+  let config = base;
+  if (options.file) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(options.file, 'utf8'));
+    } catch (err) {
+      throw new Error(`${options.file}: ${(err as Error).message}`);
+    }
+    config = mergeConfig(config, json, options.file);
+  }
+  config = mergeConfig(config, options.overrides);
+  return validateConfig(config);
+}

@@ -1,0 +1,599 @@
+// The ablation run: the paper's experiment at laptop size, as a chain of cached stages in one run
+// folder. Stages (each in stages/<name>-<hash>/, reused when their inputs are unchanged, resumed when
+// a run was killed inside them):
+//
+//   split -> tokenizer, benchmarks, collection
+//   collection -> tiny-synthesizer (fine-tuned, exported to ONNX) -> synthesize (rules / tiny, M rounds)
+//   -> corpus-<arm> -> pretrain-<arm>-s<seed> -> eval -> (domain continual pre-training, instruction
+//   tuning along the way) -> results, report
+//
+// Every arm trains for the same number of tokens (steps x batch x context). The run folder ends with
+// results/ (JSON, CSV), report.html, corpora.json (for `ipt export`) and manifest.json.
+
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Context } from '../corpus/chunk.js';
+import { loadBrown } from '../corpus/brown.js';
+import { tinyTokenizerFiles, tokenizerFromFiles, loadTokenizer, TINY_BASE_VOCAB, type TokenizerFiles } from '../engine/tokenizer.js';
+import { gptTensorSpecs, type GPTWeights } from '../engine/gpt.js';
+import { evaluate, type EvalResults } from '../eval/harness.js';
+import type { Task } from '../eval/tasks.js';
+import { writeFileAtomic } from '../repro/files.js';
+import { writeManifest, type ManifestInput } from '../repro/manifest.js';
+import { type ProgressMode } from '../repro/progress.js';
+import { runStage, type StageOutcome, type StageContext } from '../repro/stages.js';
+import { buildSynthesizerCollection, type SynthesizerExample } from '../synth/collection.js';
+import { synthesize } from '../synth/driver.js';
+import type { Chain } from '../synth/format.js';
+import { ruleSynthesizer, RULES_VERSION } from '../synth/rules.js';
+import { BpeEncoder, trainBpeMerges } from '../train/bpe.js';
+import type { TrainingDocument } from '../train/data.js';
+import { GPTLanguageModel } from '../train/lm.js';
+import { trainRun, readMetrics, type StepRecord, type ValRecord } from '../train/run.js';
+import { readSafetensors } from '../train/safetensors.js';
+import type { CompletionEngine } from '../engine/completion.js';
+import { buildBenchmarks, type BenchmarkTask } from './benchmarks.js';
+import type { AblationConfig, Arm } from './config.js';
+import { augmentSelection, instructTexts, instructionTexts, instructionTuningDocuments, mixByTokens, mixTexts, shuffledTexts, textDocuments } from './corpora.js';
+import { makeSplits, PARTS, type Part } from './splits.js';
+import { trainTinySynthesizer, openTinySynthesizer, measureTinySynthesizer } from '../synth/tiny.js';
+
+export type AblationOptions = {
+  config: AblationConfig;
+  outDir: string;
+  /** Kernel threads for training and evaluation (default: the number of cores). */
+  threads?: number;
+  progress?: ProgressMode;
+  /** Where stage headings go (default: stderr). */
+  log?: (line: string) => void;
+  command?: string[];
+  /** Stop after this many stages have run in this session (for resume demonstrations and tests). */
+  stopAfterStages?: number;
+};
+
+/** One evaluated model: task name -> primary metric value, plus its loss curve. */
+export type ModelScores = { scores: Record<string, number>; metrics: Record<string, Record<string, number>> };
+
+export type PretrainRecord = { arm: string; seed: number; tokens: number; steps: number; finalLoss: number; finalValLoss: number | null; seconds: number; tokensPerSecond: number | null };
+
+export type AblationOutcome = {
+  outDir: string;
+  complete: boolean;
+  stages: Array<{ name: string; cached: boolean; seconds: number; dir: string }>;
+};
+
+type Ctx = {
+  config: AblationConfig;
+  outDir: string;
+  cacheDir: string;
+  threads?: number;
+  progress?: ProgressMode;
+  log: (line: string) => void;
+  stages: AblationOutcome['stages'];
+  ran: number;
+  stopAfter: number;
+};
+
+class StopRequested extends Error {}
+
+async function stage<T>(ctx: Ctx, name: string, version: number, key: unknown, run: (s: StageContext) => Promise<T>): Promise<StageOutcome<T>> {
+  const n = ctx.stages.length + 1;
+  const started = performance.now();
+  const outcome = await runStage(ctx.cacheDir, {
+    name,
+    version,
+    key,
+    run: async (s) => {
+      if (ctx.ran >= ctx.stopAfter) throw new StopRequested(name);
+      ctx.log(`[${n}] ${name}${s.resuming ? ' (resuming)' : ''}`);
+      const r = await run(s);
+      ctx.ran++;
+      return r;
+    },
+  });
+  if (outcome.cached) ctx.log(`[${n}] ${name}: cached`);
+  ctx.stages.push({ name, cached: outcome.cached, seconds: (performance.now() - started) / 1000, dir: relative(ctx.outDir, outcome.dir) });
+  return outcome;
+}
+
+// ------------------------------------------------------------------------------------------ files
+
+export function writeJsonl(path: string, rows: unknown[]): void {
+  writeFileAtomic(path, rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+}
+
+export function readJsonl<T>(path: string): T[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l, i) => {
+      try {
+        return JSON.parse(l) as T;
+      } catch {
+        throw new Error(`${path} line ${i + 1} is not JSON: the stage folder is damaged; delete it and run again`);
+      }
+    });
+}
+
+function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+function readTokenizerFolder(dir: string): TokenizerFiles {
+  return { tokenizerJson: readJson(join(dir, 'tokenizer.json')), tokenizerConfig: readJson(join(dir, 'tokenizer_config.json')) };
+}
+
+function bpeCounter(files: TokenizerFiles): (s: string) => number {
+  const merges = (files.tokenizerJson.model as { merges: Array<[string, string]> }).merges;
+  const enc = new BpeEncoder(merges);
+  return (s) => enc.encode(s).length;
+}
+
+// ------------------------------------------------------------------------------------------ stages
+
+async function splitStage(ctx: Ctx) {
+  const { config } = ctx;
+  const brown = loadBrown();
+  const key = { corpus: config.corpus, seed: config.seed, brown: brown.length };
+  return stage(ctx, 'split', 1, key, async ({ dir }) => {
+    const s = makeSplits(config, brown);
+    for (const p of PARTS) writeJsonl(join(dir, `contexts.${p}.jsonl`), s.contexts[p]);
+    writeFileAtomic(join(dir, 'splits.json'), JSON.stringify({ documents: s.documents, input: s.input }, null, 2) + '\n');
+    return {
+      documents: Object.fromEntries(PARTS.map((p) => [p, s.documents[p].length])) as Record<Part, number>,
+      contexts: Object.fromEntries(PARTS.map((p) => [p, s.contexts[p].length])) as Record<Part, number>,
+      input: s.input,
+    };
+  });
+}
+
+function contextsOf(splitDir: string, part: Part): Context[] {
+  return readJsonl<Context>(join(splitDir, `contexts.${part}.jsonl`));
+}
+
+async function tokenizerStage(ctx: Ctx, split: StageOutcome<unknown>) {
+  const { vocabSize } = ctx.config.tokenizer;
+  const contextLength = Math.max(ctx.config.pretrain.model.contextLength ?? 128, ctx.config.synthesis.tiny.model.contextLength ?? 128);
+  return stage(ctx, 'tokenizer', 1, { split: split.record.keyHash, vocabSize, contextLength }, async ({ dir }) => {
+    const texts = contextsOf(split.dir, 'pretrain').map((c) => c.text);
+    const merges = trainBpeMerges(texts, vocabSize - TINY_BASE_VOCAB);
+    const files = tinyTokenizerFiles({ merges, modelMaxLength: contextLength });
+    writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(files.tokenizerJson));
+    writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig, null, 2) + '\n');
+    return { merges: merges.length, vocabSize: tokenizerFromFiles(files).vocabSize };
+  });
+}
+
+async function benchmarksStage(ctx: Ctx, split: StageOutcome<unknown>) {
+  const { config } = ctx;
+  const key = { split: split.record.keyHash, eval: config.eval, seed: config.seed, rules: RULES_VERSION, maxSentenceChars: config.synthesis.maxSentenceChars };
+  return stage(ctx, 'benchmarks', 1, key, async ({ dir }) => {
+    const common = { seed: config.seed, kinds: config.eval.kinds, examplesPerTask: config.eval.examplesPerTask, maxSentenceChars: config.synthesis.maxSentenceChars };
+    const tasks: BenchmarkTask[] = [
+      ...buildBenchmarks(contextsOf(split.dir, 'eval'), 'general', { ...common, shots: config.eval.shots }),
+      ...buildBenchmarks(contextsOf(split.dir, 'heldOutGenre'), 'heldout-genre', { ...common, shots: [0] }),
+      ...buildBenchmarks(contextsOf(split.dir, 'domainEval'), 'domain', { ...common, shots: [0] }),
+    ];
+    writeFileAtomic(join(dir, 'tasks.json'), JSON.stringify(tasks) + '\n');
+    return { tasks: tasks.length, examples: tasks.reduce((n, t) => n + t.examples.length, 0), names: tasks.map((t) => t.name) };
+  });
+}
+
+async function collectionStage(ctx: Ctx, split: StageOutcome<unknown>) {
+  const { config } = ctx;
+  const key = { split: split.record.keyHash, seed: config.seed, pairs: config.synthesis.pairsPerText, chars: config.synthesis.maxSentenceChars, bytes: config.corpus.contextBytes, rules: RULES_VERSION };
+  return stage(ctx, 'collection', 1, key, async ({ dir }) => {
+    const ids = new Set(readJson<{ documents: Record<Part, string[]> }>(join(split.dir, 'splits.json')).documents.synthesizer);
+    const docs = loadBrown().filter((d) => ids.has(d.id));
+    const collection = buildSynthesizerCollection(docs, {
+      seed: config.seed,
+      pairsPerText: config.synthesis.pairsPerText,
+      maxSentenceChars: config.synthesis.maxSentenceChars,
+      chunk: { maxTokens: config.corpus.contextBytes },
+    });
+    writeJsonl(join(dir, 'collection.jsonl'), collection);
+    return { examples: collection.length, pairs: collection.reduce((n, e) => n + e.pairs.length, 0), sources: ids.size };
+  });
+}
+
+/** The texts instruct arms augment: a seeded share of the pre-training contexts, the same for every synthesizer. */
+function augmentedTexts(splitDir: string, config: AblationConfig): { augmented: Context[]; raw: Context[] } {
+  return augmentSelection(contextsOf(splitDir, 'pretrain'), config.synthesis.augmentShare, config.seed);
+}
+
+async function rulesSynthesisStage(ctx: Ctx, split: StageOutcome<unknown>, texts: 'pretrain' | 'domain', rounds: number) {
+  const { config } = ctx;
+  const key = { split: split.record.keyHash, texts, rounds, share: config.synthesis.augmentShare, seed: config.seed, pairs: config.synthesis.pairsPerText, chars: config.synthesis.maxSentenceChars, rules: RULES_VERSION };
+  return stage(ctx, `synth-rules-${texts}-m${rounds}`, 1, key, async ({ dir }) => {
+    const contexts = texts === 'pretrain' ? augmentedTexts(split.dir, config).augmented : contextsOf(split.dir, 'domainTrain');
+    const genre = new Map(contexts.map((c) => [c.text, c.genre]));
+    const engine = ruleSynthesizer({ seed: config.seed, maxPairs: config.synthesis.pairsPerText, maxSentenceChars: config.synthesis.maxSentenceChars, genreOf: (t) => genre.get(t) });
+    return synthesisSummary(await synthesize({ texts: contexts.map((c) => c.text), engine, outDir: dir, rounds, batchSize: 64, progress: ctx.progress }));
+  });
+}
+
+function synthesisSummary(r: Awaited<ReturnType<typeof synthesize>>) {
+  return { ...r.totals, seconds: r.session.seconds, tokensPerSecond: r.session.tokensPerSecond, textsPerSecond: r.session.textsPerSecond };
+}
+
+function readChains(dir: string): Chain[] {
+  return readJsonl<Chain | { chain: Chain }>(join(dir, 'chains.jsonl')).map((l) => (Array.isArray(l) ? l : l.chain));
+}
+
+async function tinySynthesizerStage(ctx: Ctx, collection: StageOutcome<unknown>, tokenizer: StageOutcome<unknown>) {
+  const { config } = ctx;
+  const tiny = config.synthesis.tiny;
+  const key = { collection: collection.record.keyHash, tokenizer: tokenizer.record.keyHash, model: tiny.model, train: tiny.train, seed: config.seed };
+  return stage(ctx, 'tiny-synthesizer', 1, key, async ({ dir }) => {
+    const r = await trainTinySynthesizer({
+      outDir: join(dir, 'run'),
+      collection: readJsonl<SynthesizerExample>(join(collection.dir, 'collection.jsonl')),
+      tokenizer: readTokenizerFolder(tokenizer.dir),
+      model: { ...tiny.model, vocabSize: config.tokenizer.vocabSize },
+      train: tiny.train,
+      seed: config.seed,
+      threads: ctx.threads,
+      progress: ctx.progress,
+    });
+    return { modelDir: relative(dir, r.modelDir), finalLoss: r.result.lastLoss ?? null, finalValLoss: r.result.lastValLoss ?? null, tokensPerSecond: r.result.tokensPerSecond ?? null, data: r.data };
+  });
+}
+
+function tinyModelDir(stageOutcome: StageOutcome<{ modelDir: string }>): string {
+  return join(stageOutcome.dir, stageOutcome.result.modelDir);
+}
+
+async function tinySynthesisStage(ctx: Ctx, split: StageOutcome<unknown>, model: StageOutcome<{ modelDir: string }>, rounds: number) {
+  const { config } = ctx;
+  const tiny = config.synthesis.tiny;
+  const key = { split: split.record.keyHash, model: model.record.keyHash, rounds, share: config.synthesis.augmentShare, seed: config.seed, maxNewTokens: tiny.maxNewTokens };
+  return stage(ctx, `synth-tiny-pretrain-m${rounds}`, 1, key, async ({ dir }) => {
+    const engine = await openTinySynthesizer(tinyModelDir(model), { threads: ctx.threads });
+    try {
+      const texts = augmentedTexts(split.dir, config).augmented.map((c) => c.text);
+      const contextLength = (engine as CompletionEngine & { contextLength?: number }).contextLength ?? tiny.model.contextLength ?? 512;
+      return synthesisSummary(
+        await synthesize({ texts, engine, outDir: dir, rounds, maxModelLen: contextLength, maxNewTokens: tiny.maxNewTokens, batchSize: tiny.batchSize, progress: ctx.progress }),
+      );
+    } finally {
+      await engine.close?.();
+    }
+  });
+}
+
+async function tinyQualityStage(ctx: Ctx, split: StageOutcome<unknown>, model: StageOutcome<{ modelDir: string }>) {
+  const { config } = ctx;
+  const tiny = config.synthesis.tiny;
+  const key = { split: split.record.keyHash, model: model.record.keyHash, n: tiny.measureTexts, maxNewTokens: tiny.maxNewTokens, seed: config.seed };
+  return stage(ctx, 'tiny-quality', 1, key, async ({ dir }) => {
+    const heldOut = contextsOf(split.dir, 'eval').slice(0, tiny.measureTexts).map((c) => ({ context: c.text, genre: c.genre }));
+    const engine = await openTinySynthesizer(tinyModelDir(model), { threads: ctx.threads });
+    try {
+      const quality = await measureTinySynthesizer({ engine, heldOut, seed: config.seed, maxNewTokens: tiny.maxNewTokens, pairsPerText: config.synthesis.pairsPerText, maxSentenceChars: config.synthesis.maxSentenceChars });
+      writeFileAtomic(join(dir, 'quality.json'), JSON.stringify(quality, null, 2) + '\n');
+      return quality;
+    } finally {
+      await engine.close?.();
+    }
+  });
+}
+
+type CorpusResult = { documents: number; tokens: number; bytes: number; file: string };
+
+async function corpusStage(ctx: Ctx, name: string, key: unknown, tokenizer: StageOutcome<unknown>, build: () => TrainingDocument[]) {
+  return stage(ctx, `corpus-${name}`, 1, { key, tokenizer: tokenizer.record.keyHash }, async ({ dir }) => {
+    const docs = build();
+    const count = bpeCounter(readTokenizerFolder(tokenizer.dir));
+    let tokens = 0;
+    let bytes = 0;
+    for (const d of docs) {
+      if (!('segments' in d)) continue;
+      for (const s of d.segments) {
+        tokens += count(s.text);
+        bytes += Buffer.byteLength(s.text);
+      }
+    }
+    writeJsonl(join(dir, 'train.jsonl'), docs.map((d) => ('segments' in d && d.segments.length === 1 && d.segments[0].train ? { text: d.segments[0].text } : d)));
+    return { documents: docs.length, tokens, bytes, file: 'train.jsonl' } satisfies CorpusResult;
+  });
+}
+
+function readCorpus(outcome: StageOutcome<CorpusResult>): TrainingDocument[] {
+  return readJsonl<{ text: string } | TrainingDocument>(join(outcome.dir, outcome.result.file)).map((r) =>
+    'text' in r ? { segments: [{ text: r.text, train: true }] } : r,
+  );
+}
+
+type TrainStageResult = { modelDir: string; steps: number; tokens: number; finalLoss: number | null; finalValLoss: number | null; tokensPerSecond: number | null; seconds: number };
+
+async function trainStage(
+  ctx: Ctx,
+  name: string,
+  corpus: StageOutcome<CorpusResult>,
+  tokenizer: StageOutcome<unknown>,
+  validation: TrainingDocument[],
+  options: { model: AblationConfig['pretrain']['model']; train: AblationConfig['pretrain']['train']; seed: number; init?: StageOutcome<TrainStageResult> },
+) {
+  const { config } = ctx;
+  const model = { ...options.model, vocabSize: config.tokenizer.vocabSize };
+  const train = { ...options.train, seed: options.seed };
+  const key = { corpus: corpus.record.keyHash, tokenizer: tokenizer.record.keyHash, model, train, init: options.init?.record.keyHash ?? null };
+  return stage(ctx, name, 1, key, async ({ dir }) => {
+    const started = performance.now();
+    const r = await trainRun({
+      outDir: join(dir, 'run'),
+      config: { model, train },
+      data: { name: corpus.record.name, documents: readCorpus(corpus), validation },
+      tokenizer: readTokenizerFolder(tokenizer.dir),
+      initFrom: options.init ? join(options.init.dir, options.init.result.modelDir) : undefined,
+      threads: ctx.threads,
+      progress: ctx.progress,
+      command: ['ipt', 'ablate', `(${name})`],
+    });
+    if (!r.finished || !r.modelDir) throw new Error(`${name}: the training run did not finish`);
+    return {
+      modelDir: relative(dir, r.modelDir),
+      steps: r.step,
+      tokens: r.step * train.batchSize! * model.contextLength!,
+      finalLoss: r.lastLoss ?? null,
+      finalValLoss: r.lastValLoss ?? null,
+      tokensPerSecond: r.tokensPerSecond ?? null,
+      seconds: (performance.now() - started) / 1000,
+    } satisfies TrainStageResult;
+  });
+}
+
+function scoresOf(results: EvalResults, tasks: Task[]): ModelScores {
+  const scores: Record<string, number> = {};
+  const metrics: Record<string, Record<string, number>> = {};
+  for (const t of tasks) {
+    const r = results.results[t.name];
+    if (!r) continue;
+    metrics[t.name] = Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, v.value]));
+    scores[t.name] = r.metrics[t.type === 'multiple_choice' ? 'acc' : 'exact_match'].value;
+  }
+  return { scores, metrics };
+}
+
+async function evaluateModel(ctx: Ctx, modelDir: string, tasks: Task[]): Promise<ModelScores> {
+  const model = await GPTLanguageModel.fromFolder(modelDir, { threads: ctx.threads });
+  try {
+    const results = await evaluate(model, loadTokenizer(modelDir), tasks, { shots: 0, seed: ctx.config.seed, batchSize: ctx.config.eval.batchSize, progress: ctx.progress });
+    return scoresOf(results, tasks);
+  } finally {
+    await model.close();
+  }
+}
+
+async function evalStage(ctx: Ctx, name: string, model: StageOutcome<TrainStageResult>, benchmarks: StageOutcome<unknown>, groups: string[], shots?: number[]) {
+  const key = { model: model.record.keyHash, benchmarks: benchmarks.record.keyHash, groups, shots: shots ?? null, batch: ctx.config.eval.batchSize };
+  return stage(ctx, name, 1, key, async ({ dir }) => {
+    const tasks = selectTasks(benchmarks, groups, shots);
+    const scores = await evaluateModel(ctx, join(model.dir, model.result.modelDir), tasks);
+    writeFileAtomic(join(dir, 'scores.json'), JSON.stringify(scores, null, 2) + '\n');
+    return scores;
+  });
+}
+
+function selectTasks(benchmarks: StageOutcome<unknown>, groups: string[], shots?: number[]): BenchmarkTask[] {
+  const all = readJson<BenchmarkTask[]>(join(benchmarks.dir, 'tasks.json'));
+  return all.filter((t) => groups.includes(t.group) && (!shots || shots.includes(t.shots)));
+}
+
+/** Scores of an instruction-tuning run at each kept checkpoint (the curve along the way). */
+async function tuningCurveStage(ctx: Ctx, name: string, run: StageOutcome<TrainStageResult>, benchmarks: StageOutcome<unknown>) {
+  const key = { run: run.record.keyHash, benchmarks: benchmarks.record.keyHash, batch: ctx.config.eval.batchSize };
+  return stage(ctx, name, 1, key, async ({ dir }) => {
+    const tasks = selectTasks(benchmarks, ['general'], [0]);
+    const modelDir = join(run.dir, run.result.modelDir);
+    const ckptDir = join(run.dir, 'run', 'checkpoints');
+    const cfg = (await import('../train/export.js')).loadModelFolder(modelDir).cfg;
+    const points: Array<{ step: number } & ModelScores> = [];
+    const done = existsSync(join(dir, 'curve.jsonl')) ? readJsonl<{ step: number } & ModelScores>(join(dir, 'curve.jsonl')) : [];
+    const files = readdirSync(ckptDir).filter((f) => /^step-\d{8}\.safetensors$/.test(f)).sort();
+    for (const f of files) {
+      const step = Number(f.slice(5, 13));
+      const cached = done.find((p) => p.step === step);
+      if (cached) {
+        points.push(cached);
+        continue;
+      }
+      const ckpt = readSafetensors(join(ckptDir, f));
+      const weights: GPTWeights = {};
+      for (const s of gptTensorSpecs(cfg)) weights[s.name] = ckpt.tensors[s.name].data as Float32Array;
+      const model = await GPTLanguageModel.create(cfg, weights, { threads: ctx.threads });
+      try {
+        const results = await evaluate(model, loadTokenizer(modelDir), tasks, { shots: 0, seed: ctx.config.seed, batchSize: ctx.config.eval.batchSize, progress: ctx.progress });
+        points.push({ step, ...scoresOf(results, tasks) });
+      } finally {
+        await model.close();
+      }
+      writeJsonl(join(dir, 'curve.jsonl'), points); // each point is kept as soon as it is measured
+    }
+    return { points };
+  });
+}
+
+// ------------------------------------------------------------------------------------------ the run
+
+export type AblationRecords = {
+  config: AblationConfig;
+  split: unknown;
+  benchmarks: Array<Pick<BenchmarkTask, 'name' | 'group' | 'kind' | 'shots' | 'type'> & { examples: number; chance: number }>;
+  collection: unknown;
+  synthesis: Record<string, unknown>;
+  tinyQuality: unknown;
+  corpora: Record<string, CorpusResult & { dir: string; description: string }>;
+  pretrain: Array<{ arm: string; seed: number; train: TrainStageResult; scores: ModelScores; curve: { train: StepRecord[]; val: ValRecord[] } }>;
+  domain: Array<{ variant: string; seed: number; train: TrainStageResult; scores: ModelScores }>;
+  tuning: Array<{ arm: string; seed: number; points: Array<{ step: number } & ModelScores> }>;
+  pairs: Record<string, Chain[]>;
+};
+
+export async function runAblation(options: AblationOptions): Promise<{ outcome: AblationOutcome; records?: AblationRecords }> {
+  const { config, outDir } = options;
+  const startedAt = new Date();
+  const ctx: Ctx = {
+    config,
+    outDir,
+    cacheDir: join(outDir, 'stages'),
+    threads: options.threads,
+    progress: options.progress,
+    log: options.log ?? ((line) => process.stderr.write(line + '\n')),
+    stages: [],
+    ran: 0,
+    stopAfter: options.stopAfterStages ?? Infinity,
+  };
+  mkdirSync(outDir, { recursive: true });
+  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  try {
+    const records = await runStages(ctx);
+    const { writeOutputs } = await import('./outputs.js');
+    const files = await writeOutputs(outDir, records, ctx.stages);
+    await writeManifest(outDir, {
+      command: options.command ?? ['ipt', 'ablate'],
+      config,
+      seeds: Object.fromEntries([['master', config.seed], ...config.seeds.map((s) => [`pretrain-${s}`, s])]),
+      inputs: [(records.split as { input: ManifestInput }).input],
+      outputs: files,
+      startedAt,
+      timings: Object.fromEntries(ctx.stages.map((s) => [s.name, Number(s.seconds.toFixed(2))])),
+      totals: {
+        stages: ctx.stages.length,
+        stagesRun: ctx.stages.filter((s) => !s.cached).length,
+        trainingRuns: records.pretrain.length + records.domain.length + records.tuning.length,
+      },
+    });
+    return { outcome: { outDir, complete: true, stages: ctx.stages }, records };
+  } catch (err) {
+    if (err instanceof StopRequested) return { outcome: { outDir, complete: false, stages: ctx.stages } };
+    throw err;
+  }
+}
+
+async function runStages(ctx: Ctx): Promise<AblationRecords> {
+  const { config } = ctx;
+  const split = await splitStage(ctx);
+  const tokenizer = await tokenizerStage(ctx, split);
+  const benchmarks = await benchmarksStage(ctx, split);
+  const collection = await collectionStage(ctx, split);
+  const validation = textDocuments(contextsOf(split.dir, 'eval').map((c) => c.text));
+  const collectionRows = () => readJsonl<SynthesizerExample>(join(collection.dir, 'collection.jsonl'));
+
+  // synthesis: each (synthesizer, rounds) the arms need, over the same augmented texts
+  const chainsBy = new Map<string, StageOutcome<unknown>>();
+  const needs = (a: Arm) => `${a.synthesizer}-m${a.rounds}`;
+  const tinyNeeded = config.arms.some((a) => a.kind === 'instruct' && a.synthesizer === 'tiny') || config.domain.synthesizer === 'tiny';
+  const tinyModel = tinyNeeded ? await tinySynthesizerStage(ctx, collection, tokenizer) : undefined;
+  const tinyQuality = tinyModel ? await tinyQualityStage(ctx, split, tinyModel as StageOutcome<{ modelDir: string }>) : undefined;
+  for (const arm of config.arms.filter((a) => a.kind === 'instruct')) {
+    if (chainsBy.has(needs(arm))) continue;
+    const s =
+      arm.synthesizer === 'rules'
+        ? await rulesSynthesisStage(ctx, split, 'pretrain', arm.rounds!)
+        : await tinySynthesisStage(ctx, split, tinyModel as StageOutcome<{ modelDir: string }>, arm.rounds!);
+    chainsBy.set(needs(arm), s);
+  }
+
+  // the arms' corpora
+  const pretrainContexts = () => contextsOf(split.dir, 'pretrain');
+  const corpora: AblationRecords['corpora'] = {};
+  const corpusOf = new Map<string, StageOutcome<CorpusResult>>();
+  for (const arm of config.arms) {
+    const synth = arm.kind === 'instruct' ? chainsBy.get(needs(arm))! : undefined;
+    const key = { arm: { kind: arm.kind, synthesizer: arm.synthesizer ?? null, rounds: arm.rounds ?? null }, split: split.record.keyHash, synth: synth?.record.keyHash ?? null, collection: arm.kind === 'mix' ? collection.record.keyHash : null, seed: config.seed, share: config.synthesis.augmentShare };
+    const c = await corpusStage(ctx, arm.name, key, tokenizer, () => {
+      if (arm.kind === 'vanilla') return textDocuments(shuffledTexts(pretrainContexts().map((x) => x.text), config.seed, arm.name));
+      if (arm.kind === 'mix') return textDocuments(mixTexts(pretrainContexts(), collectionRows(), config.seed, augmentedTexts(split.dir, config).augmented.length));
+      const { raw } = augmentedTexts(split.dir, config);
+      return textDocuments(instructTexts(raw, readChains(synth!.dir), config.seed, arm.name));
+    });
+    corpusOf.set(arm.name, c);
+    corpora[arm.name] = { ...c.result, dir: relative(ctx.outDir, c.dir), description: arm.description };
+  }
+
+  // pre-training and evaluation: every arm, every seed, the same token budget
+  const pretrain: AblationRecords['pretrain'] = [];
+  const models = new Map<string, StageOutcome<TrainStageResult>>();
+  for (const seed of config.seeds) {
+    for (const arm of config.arms) {
+      const run = await trainStage(ctx, `pretrain-${arm.name}-s${seed}`, corpusOf.get(arm.name)!, tokenizer, validation, { ...config.pretrain, seed });
+      models.set(`${arm.name}/${seed}`, run);
+      const scores = await evalStage(ctx, `eval-${arm.name}-s${seed}`, run, benchmarks, ['general', 'heldout-genre', 'domain']);
+      pretrain.push({ arm: arm.name, seed, train: run.result, scores: scores.result, curve: readMetrics(join(run.dir, 'run')) });
+    }
+  }
+
+  // domain-adaptive continual pre-training from the vanilla model: raw vs instruction-augmented domain texts,
+  // each mixed with general instructions by tokens
+  const domain: AblationRecords['domain'] = [];
+  const vanilla = config.arms.find((a) => a.kind === 'vanilla')!;
+  const domainChains = await rulesOrTinyDomainSynthesis(ctx, split, tinyModel as StageOutcome<{ modelDir: string }> | undefined);
+  const countTokens = bpeCounter(readTokenizerFolder(tokenizer.dir));
+  const instructions = () => instructionTexts(collectionRows(), config.seed);
+  for (const variant of ['raw', 'instruct'] as const) {
+    const key = { variant, split: split.record.keyHash, synth: variant === 'instruct' ? domainChains.record.keyHash : null, collection: collection.record.keyHash, share: config.domain.instructionShare, seed: config.seed };
+    const c = await corpusStage(ctx, `domain-${variant}`, key, tokenizer, () => {
+      const domainTexts = variant === 'raw' ? contextsOf(split.dir, 'domainTrain').map((x) => x.text) : instructTexts([], readChains(domainChains.dir), config.seed, 'domain');
+      return textDocuments(mixByTokens(domainTexts, instructions(), config.domain.instructionShare, countTokens, config.seed, `domain-${variant}`));
+    });
+    corpora[`domain-${variant}`] = { ...c.result, dir: relative(ctx.outDir, c.dir), description: `Domain-adaptive continual pre-training on ${config.corpus.domainGenres.join(', ')}: ${variant === 'raw' ? 'raw' : 'instruction-augmented'} domain texts mixed with general instructions` };
+    for (const seed of config.seeds) {
+      const base = models.get(`${vanilla.name}/${seed}`)!;
+      const run = await trainStage(ctx, `domain-${variant}-s${seed}`, c, tokenizer, validation, { model: config.pretrain.model, train: config.domain.train, seed, init: base });
+      const scores = await evalStage(ctx, `eval-domain-${variant}-s${seed}`, run, benchmarks, ['domain', 'general'], [0]);
+      domain.push({ variant, seed, train: run.result, scores: scores.result });
+    }
+  }
+
+  // instruction tuning after pre-training, evaluated along the way
+  const tuning: AblationRecords['tuning'] = [];
+  const itCorpus = await corpusStage(ctx, 'instruction-tuning', { collection: collection.record.keyHash }, tokenizer, () => instructionTuningDocuments(collectionRows()));
+  corpora['instruction-tuning'] = { ...itCorpus.result, dir: relative(ctx.outDir, itCorpus.dir), description: 'Instruction tuning: questions about passages, loss on the answers' };
+  for (const seed of config.seeds) {
+    for (const armName of config.instructionTuning.arms) {
+      const base = models.get(`${armName}/${seed}`)!;
+      const train = { ...config.instructionTuning.train, checkpointEvery: config.instructionTuning.evalEvery };
+      const run = await trainStage(ctx, `tune-${armName}-s${seed}`, itCorpus, tokenizer, [], { model: config.pretrain.model, train, seed, init: base });
+      const curve = await tuningCurveStage(ctx, `eval-tune-${armName}-s${seed}`, run, benchmarks);
+      const start = pretrain.find((p) => p.arm === armName && p.seed === seed)!.scores;
+      tuning.push({ arm: armName, seed, points: [{ step: 0, ...start }, ...curve.result.points] });
+    }
+  }
+
+  const pairs: Record<string, Chain[]> = {};
+  for (const [name, s] of chainsBy) pairs[name] = readChains(s.dir);
+  const tasks = readJson<BenchmarkTask[]>(join(benchmarks.dir, 'tasks.json'));
+  const { chanceLevel } = await import('./benchmarks.js');
+  return {
+    config,
+    split: split.result,
+    benchmarks: tasks.map((t) => ({ name: t.name, group: t.group, kind: t.kind, shots: t.shots, type: t.type, examples: t.examples.length, chance: chanceLevel(t) })),
+    collection: collection.result,
+    synthesis: Object.fromEntries([...chainsBy].map(([k, s]) => [k, s.result])),
+    tinyQuality: tinyQuality?.result ?? null,
+    corpora,
+    pretrain,
+    domain,
+    tuning,
+    pairs,
+  };
+}
+
+async function rulesOrTinyDomainSynthesis(ctx: Ctx, split: StageOutcome<unknown>, tinyModel: StageOutcome<{ modelDir: string }> | undefined): Promise<StageOutcome<unknown>> {
+  if (ctx.config.domain.synthesizer === 'rules' || !tinyModel) return rulesSynthesisStage(ctx, split, 'domain', 2);
+  const { config } = ctx;
+  const tiny = config.synthesis.tiny;
+  const key = { split: split.record.keyHash, model: tinyModel.record.keyHash, seed: config.seed, maxNewTokens: tiny.maxNewTokens };
+  return stage(ctx, 'synth-tiny-domain-m2', 1, key, async ({ dir }) => {
+    const engine = await openTinySynthesizer(tinyModelDir(tinyModel), { threads: ctx.threads });
+    try {
+      const texts = contextsOf(split.dir, 'domainTrain').map((c) => c.text);
+      const contextLength = (engine as CompletionEngine & { contextLength?: number }).contextLength ?? tiny.model.contextLength ?? 512;
+      return synthesisSummary(await synthesize({ texts, engine, outDir: dir, rounds: 2, maxModelLen: contextLength, maxNewTokens: tiny.maxNewTokens, batchSize: tiny.batchSize, progress: ctx.progress }));
+    } finally {
+      await engine.close?.();
+    }
+  });
+}
+

