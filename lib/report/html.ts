@@ -92,7 +92,7 @@ const PAGE_STYLE = [
   '.ipt-table td,.ipt-table th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}',
   '.ipt-table td.num{text-align:right;font-variant-numeric:tabular-nums}',
   '.ipt-table th{background:#f4f4f4}.ipt-table caption{text-align:left;font-weight:bold;padding:4px 0}',
-  '.ipt-caption{color:#555;font-size:0.9em;margin:-0.5em 0 1.5em}',
+  '.ipt-caption{color:#555;font-size:0.9em;margin:0.6em 0 1.5em}',
 ].join('\n');
 
 /** A whole self-contained page: plotly inlined, then each section's HTML (figures via figureDiv). */
