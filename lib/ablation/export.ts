@@ -37,6 +37,8 @@ export { EXPORT_COLUMNS, shardFileName, splitDir, splitGlob, datasetCard, llamaF
 export type { ExportFormat, SplitName, SplitSummary, ShardSummary } from './export-card.js';
 
 export const CORPORA_INDEX = 'corpora.json';
+/** config.tool in an export's manifest.json: how a later export knows OUT is its own to replace. */
+const EXPORT_TOOL = 'ipt export';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'parquet'];
 
 export const EXPORT_DEFAULTS = {
@@ -214,7 +216,6 @@ function checkReplaceable(out: string): void {
   }
 }
 
-const EXPORT_TOOL = 'ipt export';
 
 /** Staging folders of exports that were killed midway (their process is gone). */
 function removeStaleStaging(out: string): void {
@@ -432,18 +433,20 @@ function positiveInt(value: number | undefined, name: string, fallback: number):
   return value;
 }
 
-/** Exports the run's corpora; see the module header for the layout and guarantees. */
-export async function exportCorpora(options: ExportOptions): Promise<ExportResult> {
-  const startedAt = new Date();
+type Plan = {
+  runDir: string;
+  index: CorporaIndex;
+  out: string;
+  chosen: CorpusEntry[];
+  jobs: SplitJob[];
+};
+
+/** Checks everything an export needs before anything is written: the index, the corpora asked for, every file, OUT. */
+function planExport(options: ExportOptions): Plan {
   if (!EXPORT_FORMATS.includes(options.format)) throw new Error(`unknown export format "${options.format}"; choose ${EXPORT_FORMATS.join(' or ')}`);
   const runDir = resolve(options.run);
   const index = readCorporaIndex(runDir);
   const out = resolve(options.out ?? defaultExportDir(runDir, options.format));
-  const shardDocuments = positiveInt(options.shardDocuments, 'shardDocuments', Number.MAX_SAFE_INTEGER);
-  const shardBytes = positiveInt(options.shardBytes, 'shardBytes', options.shardDocuments !== undefined ? Number.MAX_SAFE_INTEGER : EXPORT_DEFAULTS.shardBytes);
-  const rowGroupDocuments = positiveInt(options.rowGroupDocuments, 'rowGroupDocuments', EXPORT_DEFAULTS.rowGroupDocuments);
-  const rowGroupBytes = positiveInt(options.rowGroupBytes, 'rowGroupBytes', EXPORT_DEFAULTS.rowGroupBytes);
-
   let chosen = index.corpora;
   if (options.corpora?.length) {
     const names = new Set(index.corpora.map((c) => c.name));
@@ -452,8 +455,6 @@ export async function exportCorpora(options: ExportOptions): Promise<ExportResul
     const wanted = new Set(options.corpora);
     chosen = index.corpora.filter((c) => wanted.has(c.name));
   }
-
-  // every input must exist before anything is written, and none may live where OUT is replaced
   if (isInside(runDir, out)) throw new Error(`--out ${out} contains the run folder ${runDir}; replacing it would delete the run: choose another --out`);
   const jobs: SplitJob[] = [];
   for (const corpus of chosen) {
@@ -469,6 +470,76 @@ export async function exportCorpora(options: ExportOptions): Promise<ExportResul
     }
   }
   checkReplaceable(out);
+  return { runDir, index, out, chosen, jobs };
+}
+
+/** Every split of one corpus into the staging folder; notes what the user should know. */
+async function exportCorpus(corpus: CorpusEntry, jobs: SplitJob[], s: Settings, notes: string[]): Promise<CorpusExport> {
+  const splits: SplitSummary[] = [];
+  for (const job of jobs) {
+    const summary = await exportSplit(job, s);
+    if (summary) splits.push(summary);
+    else notes.push(`corpus "${corpus.name}": the ${job.split} files hold no documents; the split is left out`);
+  }
+  const train = splits.find((x) => x.split === 'train');
+  if (!train) throw new Error(`corpus "${corpus.name}": its files (${corpus.files.join(', ')}) hold no documents; nothing to export`);
+  if (corpus.documents !== undefined && corpus.documents !== train.documents) {
+    notes.push(`corpus "${corpus.name}": corpora.json says ${corpus.documents} documents, its train files hold ${train.documents}`);
+  }
+  const masked = splits.reduce((t, x) => t + x.maskedDocuments, 0);
+  if (masked) notes.push(`corpus "${corpus.name}": ${masked} documents had loss-masked segments; the text column keeps all their text, the masks are not exported`);
+  const repaired = splits.reduce((t, x) => t + x.repairedDocuments, 0);
+  if (repaired) notes.push(`corpus "${corpus.name}": ${repaired} documents held unpaired surrogates, written as U+FFFD`);
+  const sourceFiles = [];
+  for (const rel of [...corpus.files, ...(corpus.validation ?? [])]) {
+    const file = resolve(s.runDir, rel);
+    sourceFiles.push({ path: rel, sha256: await sha256File(file), bytes: statSync(file).size });
+  }
+  return {
+    name: corpus.name,
+    ...(corpus.description !== undefined ? { description: corpus.description } : {}),
+    ...(corpus.arm !== undefined ? { arm: corpus.arm } : {}),
+    ...(corpus.tokens !== undefined ? { tokens: corpus.tokens } : {}),
+    splits,
+    sourceFiles,
+  };
+}
+
+/** The manifest's totals: overall, then "<corpus>.<split>.<figure>". */
+function exportTotals(corpora: CorpusExport[]): Record<string, number> {
+  const splits = corpora.flatMap((c) => c.splits.map((x) => ({ c, x })));
+  const totals: Record<string, number> = {
+    corpora: corpora.length,
+    shards: splits.reduce((t, { x }) => t + x.shards.length, 0),
+    documents: splits.reduce((t, { x }) => t + x.documents, 0),
+    textBytes: splits.reduce((t, { x }) => t + x.textBytes, 0),
+  };
+  for (const { c, x } of splits) {
+    totals[`${c.name}.${x.split}.documents`] = x.documents;
+    totals[`${c.name}.${x.split}.shards`] = x.shards.length;
+    totals[`${c.name}.${x.split}.textBytes`] = x.textBytes;
+    if (x.maskedDocuments) totals[`${c.name}.${x.split}.maskedDocuments`] = x.maskedDocuments;
+  }
+  return totals;
+}
+
+/** The old export steps aside, the new one takes its name, the old one goes. */
+function swapIntoPlace(staging: string, out: string): void {
+  const old = join(dirname(out), `.${basename(out)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const hadOld = existsSync(out);
+  if (hadOld) renameSync(out, old);
+  renameSync(staging, out);
+  if (hadOld) rmSync(old, { recursive: true, force: true });
+}
+
+/** Exports the run's corpora; see the module header for the layout and guarantees. */
+export async function exportCorpora(options: ExportOptions): Promise<ExportResult> {
+  const startedAt = new Date();
+  const { runDir, index, out, chosen, jobs } = planExport(options);
+  const shardDocuments = positiveInt(options.shardDocuments, 'shardDocuments', Number.MAX_SAFE_INTEGER);
+  const shardBytes = positiveInt(options.shardBytes, 'shardBytes', options.shardDocuments !== undefined ? Number.MAX_SAFE_INTEGER : EXPORT_DEFAULTS.shardBytes);
+  const rowGroupDocuments = positiveInt(options.rowGroupDocuments, 'rowGroupDocuments', EXPORT_DEFAULTS.rowGroupDocuments);
+  const rowGroupBytes = positiveInt(options.rowGroupBytes, 'rowGroupBytes', EXPORT_DEFAULTS.rowGroupBytes);
   mkdirSync(dirname(out), { recursive: true });
   removeStaleStaging(out);
 
@@ -492,36 +563,7 @@ export async function exportCorpora(options: ExportOptions): Promise<ExportResul
     };
     const notes: string[] = [];
     const corpora: CorpusExport[] = [];
-    for (const corpus of chosen) {
-      const splits: SplitSummary[] = [];
-      for (const job of jobs.filter((j) => j.corpus === corpus)) {
-        const summary = await exportSplit(job, settings);
-        if (summary) splits.push(summary);
-        else notes.push(`corpus "${corpus.name}": the ${job.split} files hold no documents; the split is left out`);
-      }
-      const train = splits.find((x) => x.split === 'train');
-      if (!train) throw new Error(`corpus "${corpus.name}": its files (${corpus.files.join(', ')}) hold no documents; nothing to export`);
-      if (corpus.documents !== undefined && corpus.documents !== train.documents) {
-        notes.push(`corpus "${corpus.name}": corpora.json says ${corpus.documents} documents, its train files hold ${train.documents}`);
-      }
-      const masked = splits.reduce((t, x) => t + x.maskedDocuments, 0);
-      if (masked) notes.push(`corpus "${corpus.name}": ${masked} documents had loss-masked segments; the text column keeps all their text, the masks are not exported`);
-      const repaired = splits.reduce((t, x) => t + x.repairedDocuments, 0);
-      if (repaired) notes.push(`corpus "${corpus.name}": ${repaired} documents held unpaired surrogates, written as U+FFFD`);
-      const sourceFiles = [];
-      for (const rel of [...corpus.files, ...(corpus.validation ?? [])]) {
-        const file = resolve(runDir, rel);
-        sourceFiles.push({ path: rel, sha256: await sha256File(file), bytes: statSync(file).size });
-      }
-      corpora.push({
-        name: corpus.name,
-        ...(corpus.description !== undefined ? { description: corpus.description } : {}),
-        ...(corpus.arm !== undefined ? { arm: corpus.arm } : {}),
-        ...(corpus.tokens !== undefined ? { tokens: corpus.tokens } : {}),
-        splits,
-        sourceFiles,
-      });
-    }
+    for (const corpus of chosen) corpora.push(await exportCorpus(corpus, jobs.filter((j) => j.corpus === corpus), settings, notes));
     progress.stop();
 
     const runManifest = join(runDir, 'manifest.json');
@@ -536,7 +578,7 @@ export async function exportCorpora(options: ExportOptions): Promise<ExportResul
       ...(input !== undefined ? { input } : {}),
       ...(index.tokenizer !== undefined ? { tokenizer: index.tokenizer } : {}),
     };
-    const written: string[] = [];
+    const written = corpora.flatMap((c) => c.splits.flatMap((x) => x.shards.map((sh) => sh.path)));
     const write = (rel: string, text: string) => {
       writeFileAtomic(join(staging, rel), text);
       written.push(rel);
@@ -544,22 +586,7 @@ export async function exportCorpora(options: ExportOptions): Promise<ExportResul
     for (const c of corpora) write(`${c.name}/README.md`, datasetCard(c, ctx));
     write('dataset_info.json', JSON.stringify(llamaFactoryDatasetInfo(corpora), null, 2) + '\n');
     write('README.md', exportIndex(corpora, ctx));
-    const shards = corpora.flatMap((c) => c.splits.flatMap((x) => x.shards.map((sh) => sh.path)));
 
-    const totals: Record<string, number> = {
-      corpora: corpora.length,
-      shards: shards.length,
-      documents: corpora.reduce((t, c) => t + c.splits.reduce((u, x) => u + x.documents, 0), 0),
-      textBytes: corpora.reduce((t, c) => t + c.splits.reduce((u, x) => u + x.textBytes, 0), 0),
-    };
-    for (const c of corpora) {
-      for (const x of c.splits) {
-        totals[`${c.name}.${x.split}.documents`] = x.documents;
-        totals[`${c.name}.${x.split}.shards`] = x.shards.length;
-        totals[`${c.name}.${x.split}.textBytes`] = x.textBytes;
-        if (x.maskedDocuments) totals[`${c.name}.${x.split}.maskedDocuments`] = x.maskedDocuments;
-      }
-    }
     const inputs: ManifestInput[] = [
       { name: 'run', source: runDir, ...(runManifestSha256 ? { sha256: runManifestSha256 } : {}) },
       { name: CORPORA_INDEX, source: join(runDir, CORPORA_INDEX), sha256: await sha256File(join(runDir, CORPORA_INDEX)) },
@@ -579,18 +606,12 @@ export async function exportCorpora(options: ExportOptions): Promise<ExportResul
       },
       seeds: {},
       inputs,
-      outputs: [...shards, ...written].sort(),
+      outputs: written.sort(),
       startedAt,
-      totals,
+      totals: exportTotals(corpora),
       notes,
     });
-
-    // swap: the old export steps aside, the new one takes its name, the old one goes
-    const old = join(dirname(out), `.${basename(out)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
-    const hadOld = existsSync(out);
-    if (hadOld) renameSync(out, old);
-    renameSync(staging, out);
-    if (hadOld) rmSync(old, { recursive: true, force: true });
+    swapIntoPlace(staging, out);
     return { out, format: options.format, corpora, runManifestSha256, notes, manifest };
   } finally {
     rmSync(staging, { recursive: true, force: true });
