@@ -444,3 +444,18 @@ test('gzipped corpus files (.jsonl.gz) export like plain ones', async () => {
   const rows = await rowsOf(result.corpora[0].splits[0].shards.map((s) => join(result.out, s.path)));
   assert.deepEqual(rows.map((r) => r.text), CORPORA[1].train.flat().map(expectedText));
 });
+
+test('an export killed midway leaves a hidden staging folder that the next export removes', async () => {
+  const out = join(root, 'killed');
+  // a pid above Linux's pid_max limit (2^22) belongs to no process
+  const stale = join(root, '.killed.partial-4194999-deadbeef');
+  mkdirSync(join(stale, 'vanilla'), { recursive: true });
+  writeFileSync(join(stale, 'vanilla', 'half.jsonl'), '{"id":');
+  const other = join(root, '.killed-not-ours.partial-4194999-deadbeef');
+  mkdirSync(other);
+  await exportCorpora({ run, out, format: 'jsonl', corpora: ['instruct-rules'], ...quiet });
+  assert.ok(!existsSync(stale));
+  assert.ok(existsSync(other), 'only staging folders of this OUT are touched');
+  rmSync(other, { recursive: true });
+  assert.ok(existsSync(join(out, 'manifest.json')));
+});
