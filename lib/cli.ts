@@ -13,10 +13,20 @@ import { engineCommands } from './cli/engine.js';
 import { tasksCommands } from './cli/tasks.js';
 import { trainCommands } from './cli/train.js';
 import { ablateCommands } from './cli/ablate.js';
+import { exportCommands } from './cli/export.js';
 
 export { UsageError, type Command, type CommandArgs, type Io, type OptionSpec, type PositionalSpec } from './cli/command.js';
 
-const commands: Command[] = [...synthCommands, ...templatesCommands, ...corpusCommands, ...engineCommands, ...trainCommands, ...tasksCommands, ...ablateCommands];
+const commands: Command[] = [
+  ...synthCommands,
+  ...templatesCommands,
+  ...corpusCommands,
+  ...engineCommands,
+  ...trainCommands,
+  ...tasksCommands,
+  ...ablateCommands,
+  ...exportCommands,
+];
 
 export function listCommands(): readonly Command[] {
   return commands;

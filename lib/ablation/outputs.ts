@@ -282,6 +282,7 @@ export async function writeOutputs(outDir: string, records: AblationRecords, sta
       {
         version: 1,
         run: outDir,
+        input: 'brown',
         corpora: Object.entries(records.corpora).map(([name, c]) => ({ name, description: c.description, files: [join(c.dir, c.file)], documents: c.documents, tokens: c.tokens, arm: name })),
         tokenizer: stages.find((s) => s.name === 'tokenizer') ? join(stages.find((s) => s.name === 'tokenizer')!.dir, 'tokenizer.json') : null,
       },
