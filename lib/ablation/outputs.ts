@@ -143,7 +143,58 @@ function percent(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
+export type AblationFigures = {
+  /** Score per task and arm, one figure per benchmark group and shot count ("general/0"). */
+  gains: Record<string, Figure>;
+  loss: Figure;
+  tuning?: Figure;
+  domain?: Figure;
+  coverage?: Figure;
+};
+
+/** Every figure of the report, built one way for the report and the notebooks. */
+export function ablationFigures(results: AblationResults, records: AblationRecords, coverages: Record<string, Coverage>): AblationFigures {
+  const arms = records.config.arms.map((a) => a.name);
+  const gains: Record<string, Figure> = {};
+  for (const key of [...new Set(results.pretrain.rows.map((r) => `${r.group}/${r.shots}`))]) {
+    const [group, shots] = [key.split('/')[0], Number(key.split('/')[1])];
+    const rows = results.pretrain.rows.filter((r) => r.group === group && r.shots === shots);
+    gains[key] = gainsChart(
+      rows.map((r) => ({ task: r.kind, arm: r.arm, mean: r.score.mean, se: r.score.se })),
+      { title: `${GROUP_NAMES[group] ?? group}, ${shots}-shot: score per task and arm`, yTitle: 'accuracy / exact match', armOrder: arms },
+    );
+  }
+  const curves = arms.map((arm) => {
+    const runs = records.pretrain.filter((p) => p.arm === arm);
+    const train = meanCurve(runs.map((r) => r.curve.train), (p) => p.loss);
+    const val = meanCurve(runs.map((r) => r.curve.val), (p) => p.valLoss);
+    return { name: arm, train: { step: train.step, value: train.mean }, eval: { step: val.step, value: val.mean } };
+  });
+  const figures: AblationFigures = {
+    gains,
+    loss: trainingCurves(curves, { title: 'Training loss (solid) and validation loss on held-out raw text (dashed), mean over seeds', yTitle: 'cross-entropy (nats per token)' }),
+  };
+  if (results.tuning.length) {
+    figures.tuning = lineChart(results.tuning.map((t) => ({ name: t.arm, x: t.step, y: t.mean })), {
+      title: 'Held-out 0-shot average during instruction tuning (mean over seeds)',
+      xTitle: 'tuning step',
+      yTitle: 'average score',
+    });
+  }
+  if (results.domain.summary.length) {
+    figures.domain = barChart(
+      results.domain.summary.map((d) => `${d.variant} · ${d.group}`),
+      results.domain.summary.map((d) => d.score.mean),
+      { title: 'Continual pre-training: average 0-shot score', yTitle: 'average score', errors: results.domain.summary.map((d) => d.score.se) },
+    );
+  }
+  const covs = Object.entries(coverages);
+  if (covs.length) figures.coverage = coverageComparison(covs.map(([name, c]) => ({ name, categories: categoryCounts(c) })), { title: 'Task categories of the synthesized pairs', top: 20 });
+  return figures;
+}
+
 export function reportSections(results: AblationResults, records: AblationRecords, coverages: Record<string, Coverage>): ReportSection[] {
+  const figures = ablationFigures(results, records, coverages);
   const { config } = records;
   const arms = config.arms.map((a) => a.name);
   const s: ReportSection[] = [];
@@ -170,13 +221,10 @@ export function reportSections(results: AblationResults, records: AblationRecord
     })),
     caption: 'Average over the tasks of each benchmark group (within each seed, then across seeds).',
   });
-  for (const [group, shots] of [...new Set(results.pretrain.rows.map((r) => `${r.group}|${r.shots}`))].map((g) => [g.split('|')[0], Number(g.split('|')[1])] as const)) {
+  for (const [key, figure] of Object.entries(figures.gains)) {
+    const [group, shots] = [key.split('/')[0], Number(key.split('/')[1])];
     const rows = results.pretrain.rows.filter((r) => r.group === group && r.shots === shots);
-    const fig: Figure = gainsChart(
-      rows.map((r) => ({ task: r.kind, arm: r.arm, mean: r.score.mean, se: r.score.se })),
-      { title: `${GROUP_NAMES[group] ?? group}, ${shots}-shot: score per task and arm`, yTitle: 'accuracy / exact match', armOrder: arms },
-    );
-    s.push({ kind: 'figure', figure: fig, caption: `Chance: ${[...new Set(rows.map((r) => `${r.kind} ${r.chance.toFixed(2)}`))].join(', ')}.` });
+    s.push({ kind: 'figure', figure, caption: `Chance: ${[...new Set(rows.map((r) => `${r.kind} ${r.chance.toFixed(2)}`))].join(', ')}.` });
   }
   s.push({ kind: 'heading', text: 'Every task' });
   s.push({
@@ -185,15 +233,9 @@ export function reportSections(results: AblationResults, records: AblationRecord
   });
 
   s.push({ kind: 'heading', text: 'Pre-training loss' });
-  const curves = arms.map((arm) => {
-    const runs = records.pretrain.filter((p) => p.arm === arm);
-    const train = meanCurve(runs.map((r) => r.curve.train), (p) => p.loss);
-    const val = meanCurve(runs.map((r) => r.curve.val), (p) => p.valLoss);
-    return { name: arm, train: { step: train.step, value: train.mean }, eval: { step: val.step, value: val.mean } };
-  });
   s.push({
     kind: 'figure',
-    figure: trainingCurves(curves, { title: 'Training loss (solid) and validation loss on held-out raw text (dashed), mean over seeds', yTitle: 'cross-entropy (nats per token)' }),
+    figure: figures.loss,
     caption: 'Training losses are on each arm’s own corpus; validation is the same raw held-out text for every arm.',
   });
   s.push({
@@ -207,10 +249,7 @@ export function reportSections(results: AblationResults, records: AblationRecord
       kind: 'text',
       text: 'Each pre-trained model is tuned on questions about passages (the synthesizer’s collection, loss on the answers) and evaluated along the way on the held-out 0-shot benchmarks: does instruction pre-training benefit more from further instruction tuning?',
     });
-    s.push({
-      kind: 'figure',
-      figure: lineChart(results.tuning.map((t) => ({ name: t.arm, x: t.step, y: t.mean })), { title: 'Held-out 0-shot average during instruction tuning (mean over seeds)', xTitle: 'tuning step', yTitle: 'average score' }),
-    });
+    if (figures.tuning) s.push({ kind: 'figure', figure: figures.tuning });
     s.push({ kind: 'table', rows: results.tuning.flatMap((t) => t.step.map((step, i) => ({ arm: t.arm, step, score: formatEstimate({ mean: t.mean[i], se: t.se[i], n: config.seeds.length }) }))) });
   }
 
@@ -227,14 +266,7 @@ export function reportSections(results: AblationResults, records: AblationRecord
         ...results.domain.summary.map((d) => ({ model: `continual: ${d.variant}`, benchmark: d.group, score: formatEstimate(d.score), 'instruct vs raw': formatGain(d.gainOverRaw) })),
       ],
     });
-    s.push({
-      kind: 'figure',
-      figure: barChart(
-        results.domain.summary.map((d) => `${d.variant} · ${d.group}`),
-        results.domain.summary.map((d) => d.score.mean),
-        { title: 'Continual pre-training: average 0-shot score', yTitle: 'average score', errors: results.domain.summary.map((d) => d.score.se) },
-      ),
-    });
+    if (figures.domain) s.push({ kind: 'figure', figure: figures.domain });
   }
 
   s.push({ kind: 'heading', text: 'The synthesizers' });
@@ -251,8 +283,7 @@ export function reportSections(results: AblationResults, records: AblationRecord
     })),
     caption: 'Pairs written for the pre-training texts; categories from the kit’s task taxonomy (lib/tasks).',
   });
-  const covs = Object.entries(coverages);
-  if (covs.length) s.push({ kind: 'figure', figure: coverageComparison(covs.map(([name, c]) => ({ name, categories: categoryCounts(c) })), { title: 'Task categories of the synthesized pairs', top: 20 }) });
+  if (figures.coverage) s.push({ kind: 'figure', figure: figures.coverage });
   if (records.tinyQuality) {
     s.push({ kind: 'text', text: 'The tiny synthesizer on held-out texts (parse rate, pairs per text, answers found in the text, agreement with the rules’ reference pairs):' });
     s.push({ kind: 'html', html: `<pre style="white-space:pre-wrap;font-size:12px">${escapeText(JSON.stringify(records.tinyQuality, null, 2).slice(0, 6000))}</pre>` });
