@@ -25,7 +25,7 @@ import { runStage, type StageOutcome, type StageContext } from '../repro/stages.
 import { buildSynthesizerCollection, type SynthesizerExample } from '../synth/collection.js';
 import { synthesize } from '../synth/driver.js';
 import type { Chain } from '../synth/format.js';
-import { ruleSynthesizer, RULES_VERSION } from '../synth/rules.js';
+import { minePairs, ruleSynthesizer, RULES_VERSION } from '../synth/rules.js';
 import { BpeEncoder, trainBpeMerges } from '../train/bpe.js';
 import type { TrainingDocument } from '../train/data.js';
 import { GPTLanguageModel } from '../train/lm.js';
@@ -269,7 +269,11 @@ async function tinyQualityStage(ctx: Ctx, split: StageOutcome<unknown>, model: S
     const heldOut = contextsOf(split.dir, 'eval').slice(0, tiny.measureTexts).map((c) => ({ context: c.text, genre: c.genre }));
     const engine = await openTinySynthesizer(tinyModelDir(model), { threads: ctx.threads });
     try {
-      const quality = await measureTinySynthesizer({ engine, heldOut, seed: config.seed, maxNewTokens: tiny.maxNewTokens, pairsPerText: config.synthesis.pairsPerText, maxSentenceChars: config.synthesis.maxSentenceChars });
+      // references: what the rules mine from the same texts, as the collection the synthesizer learned from was mined
+      const references = heldOut.map((h) =>
+        minePairs(h.context, { seed: config.seed, genre: h.genre, maxPairs: config.synthesis.pairsPerText, maxSentenceChars: config.synthesis.maxSentenceChars }),
+      );
+      const quality = await measureTinySynthesizer({ engine, heldOut, references, maxNewTokens: tiny.maxNewTokens, batchSize: tiny.batchSize, outDir: join(dir, 'measure'), progress: ctx.progress });
       writeFileAtomic(join(dir, 'quality.json'), JSON.stringify(quality, null, 2) + '\n');
       return quality;
     } finally {
