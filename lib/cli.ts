@@ -12,10 +12,11 @@ import { corpusCommands } from './cli/corpus.js';
 import { engineCommands } from './cli/engine.js';
 import { tasksCommands } from './cli/tasks.js';
 import { trainCommands } from './cli/train.js';
+import { tinyCommands } from './cli/tiny.js';
 
 export { UsageError, type Command, type CommandArgs, type Io, type OptionSpec, type PositionalSpec } from './cli/command.js';
 
-const commands: Command[] = [...synthCommands, ...templatesCommands, ...corpusCommands, ...engineCommands, ...trainCommands, ...tasksCommands];
+const commands: Command[] = [...synthCommands, ...templatesCommands, ...corpusCommands, ...engineCommands, ...trainCommands, ...tinyCommands, ...tasksCommands];
 
 export function listCommands(): readonly Command[] {
   return commands;
