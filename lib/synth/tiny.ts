@@ -66,13 +66,13 @@ export const TINY_SYNTH_TRAIN: Partial<TrainConfig> = { steps: 500, batchSize: 4
  * Driver settings for the default profile, M = 1 or 2: the whole context, 128 new tokens (a prompt
  * is ~130 tokens alone, ~250 more with a demonstration).
  */
-export const TINY_SYNTH_GENERATION = { maxModelLen: 512, maxNewTokens: 128, answerMaxNewTokens: 64 } as const;
+export const TINY_SYNTH_GENERATION = { maxModelLen: 512, maxNewTokens: 128 } as const;
 
 /** A profile for tests and CI notebooks: seconds of training (the quality is not the point). */
 export const TINY_SYNTH_CI = {
   model: { contextLength: 384, width: 64, heads: 4, layers: 2 } as Partial<GPTConfig>,
   train: { steps: 60, batchSize: 4, lr: 4e-3, minLr: 4e-4, warmupSteps: 5, evalEvery: 0, evalRows: 8, checkpointEvery: 30 } as Partial<TrainConfig>,
-  generation: { maxModelLen: 384, maxNewTokens: 96, answerMaxNewTokens: 48 },
+  generation: { maxModelLen: 384, maxNewTokens: 128 },
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ export type MeasureTinySynthesizerOptions = {
   references: Pair[][];
   /** New tokens per synthesized text. */
   maxNewTokens: number;
-  /** New tokens per prompted answer (default min(maxNewTokens, 64)). */
+  /** New tokens per prompted answer (default maxNewTokens: a chain-of-thought answer of the rules takes up to ~120 tokens). */
   answerMaxNewTokens?: number;
   /** Prompts per engine call (default 16). */
   batchSize?: number;
@@ -330,7 +330,7 @@ export async function measureTinySynthesizer(options: MeasureTinySynthesizerOpti
   if (heldOut.length === 0) throw new RangeError('no held-out texts to measure on');
   if (references.length !== heldOut.length) throw new RangeError(`got ${references.length} reference lists for ${heldOut.length} held-out texts`);
   const batchSize = options.batchSize ?? 16;
-  const answerMaxNewTokens = options.answerMaxNewTokens ?? Math.min(maxNewTokens, 64);
+  const answerMaxNewTokens = options.answerMaxNewTokens ?? maxNewTokens;
   const startedAt = new Date();
   const texts = heldOut.map((h) => h.context);
 
