@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { brownManifestInput, loadBrown } from '../corpus/brown.js';
 import { buildSynthesizerCollection, splitSources, type CollectionOptions } from '../synth/collection.js';
 import { cookCompre, cookRead, EOS } from '../synth/format.js';
+import { measureTinySynthesizer, tinySynthesizerHeldOut } from '../synth/tiny-measure.js';
 import {
-  measureTinySynthesizer,
   openTinySynthesizer,
-  tinySynthesizerHeldOut,
   trainTinySynthesizer,
   TINY_SYNTH_CI,
   TINY_SYNTH_COLLECTION,

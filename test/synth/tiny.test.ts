@@ -7,15 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import {
-  measureTinySynthesizer,
-  openTinySynthesizer,
-  PAD,
-  tinySynthesizerData,
-  tinySynthesizerHeldOut,
-  trainTinySynthesizer,
-  type TinySynthesizerEngine,
-} from '../../lib/synth/tiny.js';
+import { openTinySynthesizer, PAD, tinySynthesizerData, trainTinySynthesizer, type TinySynthesizerEngine } from '../../lib/synth/tiny.js';
+import { measureTinySynthesizer, tinySynthesizerHeldOut } from '../../lib/synth/tiny-measure.js';
 import type { SynthesizerExample } from '../../lib/synth/collection.js';
 import { cookCompre, cookRead, EOS, parseComprehension, type Pair } from '../../lib/synth/format.js';
 import { synthesize } from '../../lib/synth/driver.js';
