@@ -265,6 +265,13 @@ test('ipt tiny-synth train and measure, small', { timeout: 120_000 }, async () =
   assert.equal(await main(['tiny-synth', 'train', '--out', out, '--docs', '6', '--steps', '4', '--profile', 'ci', '--threads', '1'], train), 0, train.err);
   assert.match(train.out, /step 4: loss \d/);
   assert.ok(existsSync(join(out, 'model', 'onnx', 'model.onnx')));
+  // the same command again finds the run finished; other options in the same folder are refused
+  const again = capture();
+  assert.equal(await main(['tiny-synth', 'train', '--out', out, '--docs', '6', '--steps', '4', '--profile', 'ci', '--threads', '1'], again), 0, again.err);
+  assert.match(again.out, /step 4 \(resumed from step 4\)/);
+  const other = capture();
+  assert.equal(await main(['tiny-synth', 'train', '--out', out, '--docs', '6', '--steps', '5', '--profile', 'ci', '--threads', '1'], other), 1);
+  assert.match(other.err, /different config/);
   const measure = capture();
   assert.equal(await main(['tiny-synth', 'measure', '--model', out, '--n', '4', '--max-new-tokens', '16', '--threads', '1'], measure), 0, measure.err);
   const q = JSON.parse(measure.out);
