@@ -56,6 +56,12 @@ export type AblationConfig = {
     /** Rule-based miner: pairs per text (at most) and the longest sentence it quotes. */
     pairsPerText: number;
     maxSentenceChars: number;
+    /**
+     * The synthesizer's fine-tuning collection (also the mix arm's and instruction tuning's data):
+     * rule pairs per text, and whether genre questions are asked (a tiny greedy synthesizer trained
+     * with them writes nothing else).
+     */
+    collection: { pairsPerText: number; useGenre: boolean };
     /** The tiny synthesizer: its model, training, and generation budget. */
     tiny: {
       model: Partial<GPTConfig>;
@@ -107,18 +113,20 @@ export const DEFAULT_PROFILE: AblationConfig = {
     domainGenres: ['learned'],
     domainEvalDocsPerGenre: 8,
     synthesizerShare: 0.3,
-    contextBytes: 320,
+    contextBytes: 300,
     maxDocs: { pretrain: 50, domainTrain: 30 },
   },
   tokenizer: { vocabSize: 512 },
   synthesis: {
     augmentShare: 0.5,
     pairsPerText: 3,
-    maxSentenceChars: 140,
+    maxSentenceChars: 120,
+    collection: { pairsPerText: 2, useGenre: false },
     tiny: {
+      // measured (lib/train/tiny-synthesizer.ts): best greedy quality within ~70 s of training on 2 cores
       model: { contextLength: 512, width: 128, heads: 4, layers: 2, mlpRatio: 4 },
-      train: { steps: 300, batchSize: 8, lr: 2e-3, minLr: 2e-4, warmupSteps: 20, evalEvery: 100, checkpointEvery: 100 },
-      maxNewTokens: 160,
+      train: { steps: 500, batchSize: 4, lr: 4e-3, minLr: 4e-4, warmupSteps: 20, evalEvery: 100, evalRows: 32, checkpointEvery: 100 },
+      maxNewTokens: 128,
       measureTexts: 64,
       batchSize: 16,
     },

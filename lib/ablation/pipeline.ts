@@ -36,7 +36,8 @@ import { buildBenchmarks, type BenchmarkTask } from './benchmarks.js';
 import type { AblationConfig, Arm } from './config.js';
 import { augmentSelection, instructTexts, instructionTexts, instructionTuningDocuments, mixByTokens, mixTexts, shuffledTexts, textDocuments } from './corpora.js';
 import { makeSplits, PARTS, type Part } from './splits.js';
-import { trainTinySynthesizer, openTinySynthesizer, measureTinySynthesizer } from '../synth/tiny.js';
+import { trainTinySynthesizer, openTinySynthesizer } from '../train/tiny-synthesizer.js';
+import { measureTinySynthesizer } from '../synth/tiny-measure.js';
 
 export type AblationOptions = {
   config: AblationConfig;
@@ -181,13 +182,15 @@ async function benchmarksStage(ctx: Ctx, split: StageOutcome<unknown>) {
 
 async function collectionStage(ctx: Ctx, split: StageOutcome<unknown>) {
   const { config } = ctx;
-  const key = { split: split.record.keyHash, seed: config.seed, pairs: config.synthesis.pairsPerText, chars: config.synthesis.maxSentenceChars, bytes: config.corpus.contextBytes, rules: RULES_VERSION };
+  const key = { split: split.record.keyHash, seed: config.seed, collection: config.synthesis.collection, chars: config.synthesis.maxSentenceChars, bytes: config.corpus.contextBytes, rules: RULES_VERSION };
   return stage(ctx, 'collection', 1, key, async ({ dir }) => {
     const ids = new Set(readJson<{ documents: Record<Part, string[]> }>(join(split.dir, 'splits.json')).documents.synthesizer);
     const docs = loadBrown().filter((d) => ids.has(d.id));
     const collection = buildSynthesizerCollection(docs, {
       seed: config.seed,
-      pairsPerText: config.synthesis.pairsPerText,
+      pairsPerText: config.synthesis.collection.pairsPerText,
+      minPairs: config.synthesis.collection.pairsPerText,
+      useGenre: config.synthesis.collection.useGenre,
       maxSentenceChars: config.synthesis.maxSentenceChars,
       chunk: { maxTokens: config.corpus.contextBytes },
     });
@@ -271,7 +274,13 @@ async function tinyQualityStage(ctx: Ctx, split: StageOutcome<unknown>, model: S
     try {
       // references: what the rules mine from the same texts, as the collection the synthesizer learned from was mined
       const references = heldOut.map((h) =>
-        minePairs(h.context, { seed: config.seed, genre: h.genre, maxPairs: config.synthesis.pairsPerText, maxSentenceChars: config.synthesis.maxSentenceChars }),
+        minePairs(h.context, {
+          seed: config.seed,
+          genre: config.synthesis.collection.useGenre ? h.genre : undefined,
+          maxPairs: config.synthesis.collection.pairsPerText,
+          minPairs: config.synthesis.collection.pairsPerText,
+          maxSentenceChars: config.synthesis.maxSentenceChars,
+        }),
       );
       const quality = await measureTinySynthesizer({ engine, heldOut, references, maxNewTokens: tiny.maxNewTokens, batchSize: tiny.batchSize, outDir: join(dir, 'measure'), progress: ctx.progress });
       writeFileAtomic(join(dir, 'quality.json'), JSON.stringify(quality, null, 2) + '\n');

@@ -120,3 +120,17 @@ export function fewShotSequences(
   if (current) sequences.push(current);
   return { sequences, skipped };
 }
+
+/**
+ * How the collection is cut and mined for the tiny synthesizer: short texts (about 300 bytes, ~130
+ * tokens with a 512-token BPE vocabulary), at most two pairs quoting sentences of at most 120
+ * characters, so a demonstration, a new text and the new pairs fit a 512-token context. No genre
+ * questions: three texts in four would get one, and a greedy tiny model then writes nothing else.
+ */
+export const TINY_SYNTH_COLLECTION: Omit<CollectionOptions, 'seed'> = {
+  chunk: { maxTokens: 300 },
+  pairsPerText: 2,
+  minPairs: 2,
+  maxSentenceChars: 120,
+  useGenre: false,
+};

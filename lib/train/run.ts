@@ -156,7 +156,7 @@ function loadData(source: DataSource, config: RunConfig): LoadedData {
 }
 
 /** An encoder for the run's tokenizer: the fast BPE path for the kit's own tokenizers, the library otherwise. */
-function encoderFor(files: TokenizerFiles): (text: string) => number[] {
+export function encoderFor(files: TokenizerFiles): (text: string) => number[] {
   const model = files.tokenizerJson.model as { merges?: unknown } | undefined;
   const merges = Array.isArray(model?.merges) ? (model!.merges as unknown[]) : undefined;
   if (merges && merges.every((m) => Array.isArray(m) && m.length === 2)) {
