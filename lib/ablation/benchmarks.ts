@@ -108,9 +108,13 @@ export function buildBenchmarks(contexts: Context[], group: BenchmarkGroup, opti
   return tasks;
 }
 
-/** The metric a task is summarised by: accuracy for multiple choice, exact match for generation. */
-export function primaryMetric(task: Pick<Task, 'type'>): 'acc' | 'exact_match' {
-  return task.type === 'multiple_choice' ? 'acc' : 'exact_match';
+/**
+ * The metric a task is summarised by: accuracy for multiple choice; token F1 for generation (exact
+ * match stays in the results, but at this model size it is 0 almost everywhere, and F1 still
+ * separates a near miss from nonsense).
+ */
+export function primaryMetric(task: Pick<Task, 'type'>): 'acc' | 'f1' {
+  return task.type === 'multiple_choice' ? 'acc' : 'f1';
 }
 
 /** Chance level of a task's primary metric (mean 1/choices for multiple choice; 0 for generation). */

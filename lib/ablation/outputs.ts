@@ -161,7 +161,7 @@ export function ablationFigures(results: AblationResults, records: AblationRecor
     const rows = results.pretrain.rows.filter((r) => r.group === group && r.shots === shots);
     gains[key] = gainsChart(
       rows.map((r) => ({ task: r.kind, arm: r.arm, mean: r.score.mean, se: r.score.se })),
-      { title: `${GROUP_NAMES[group] ?? group}, ${shots}-shot: score per task and arm`, yTitle: 'accuracy / exact match', armOrder: arms },
+      { title: `${GROUP_NAMES[group] ?? group}, ${shots}-shot: score per task and arm`, yTitle: 'accuracy / token F1', armOrder: arms },
     );
   }
   const curves = arms.map((arm) => {
@@ -206,7 +206,7 @@ export function reportSections(results: AblationResults, records: AblationRecord
       `${results.tokensPerRun.toLocaleString('en-US')} tokens (${pt.train.steps} steps × ${pt.train.batchSize} sequences × ${pt.model.contextLength} tokens) ` +
       `on the Brown corpus, a GPT of width ${pt.model.width}, ${pt.model.layers} layers, ${pt.model.heads} heads, vocabulary ${config.tokenizer.vocabSize}. ` +
       `Instruct arms replace ${percent(config.synthesis.augmentShare)} of the pre-training contexts with instruction-augmented texts. ` +
-      `Benchmarks are questions about documents no arm or synthesizer trained on; scores are accuracy (multiple choice by log-likelihood) or exact match, ` +
+      `Benchmarks are questions about documents no arm or synthesizer trained on; scores are accuracy (multiple choice by log-likelihood) or token F1 of a short generation (exact match is in results.json), ` +
       `mean ± standard error over seeds; gains are paired by seed against vanilla. Numbers are as measured, gain or no gain.`,
   });
   s.push({ kind: 'heading', text: 'Summary' });

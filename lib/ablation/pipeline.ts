@@ -28,11 +28,12 @@ import type { Chain } from '../synth/format.js';
 import { minePairs, ruleSynthesizer, RULES_VERSION } from '../synth/rules.js';
 import { BpeEncoder, trainBpeMerges } from '../train/bpe.js';
 import type { TrainingDocument } from '../train/data.js';
-import { GPTLanguageModel } from '../train/lm.js';
+import { OnnxCausalLM } from '../engine/onnx-lm.js';
+import { exportModel, loadModelFolder } from '../train/export.js';
 import { trainRun, readMetrics, type StepRecord, type ValRecord } from '../train/run.js';
 import { readSafetensors } from '../train/safetensors.js';
 import type { CompletionEngine } from '../engine/completion.js';
-import { buildBenchmarks, type BenchmarkTask } from './benchmarks.js';
+import { buildBenchmarks, primaryMetric, type BenchmarkTask } from './benchmarks.js';
 import type { AblationConfig, Arm } from './config.js';
 import { augmentSelection, instructTexts, instructionTexts, instructionTuningDocuments, mixByTokens, mixTexts, shuffledTexts, textDocuments } from './corpora.js';
 import { makeSplits, PARTS, type Part } from './splits.js';
@@ -363,13 +364,14 @@ function scoresOf(results: EvalResults, tasks: Task[]): ModelScores {
     const r = results.results[t.name];
     if (!r) continue;
     metrics[t.name] = Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, v.value]));
-    scores[t.name] = r.metrics[t.type === 'multiple_choice' ? 'acc' : 'exact_match'].value;
+    scores[t.name] = r.metrics[primaryMetric(t)].value;
   }
   return { scores, metrics };
 }
 
+/** Scores a model folder through ONNX Runtime: the same scores as in-process, and a KV cache for generation tasks. */
 async function evaluateModel(ctx: Ctx, modelDir: string, tasks: Task[]): Promise<ModelScores> {
-  const model = await GPTLanguageModel.fromFolder(modelDir, { threads: ctx.threads });
+  const model = await OnnxCausalLM.load(modelDir, { threads: ctx.threads });
   try {
     const results = await evaluate(model, loadTokenizer(modelDir), tasks, { shots: 0, seed: ctx.config.seed, batchSize: ctx.config.eval.batchSize, progress: ctx.progress });
     return scoresOf(results, tasks);
@@ -380,7 +382,7 @@ async function evaluateModel(ctx: Ctx, modelDir: string, tasks: Task[]): Promise
 
 async function evalStage(ctx: Ctx, name: string, model: StageOutcome<TrainStageResult>, benchmarks: StageOutcome<unknown>, groups: string[], shots?: number[]) {
   const key = { model: model.record.keyHash, benchmarks: benchmarks.record.keyHash, groups, shots: shots ?? null, batch: ctx.config.eval.batchSize };
-  return stage(ctx, name, 1, key, async ({ dir }) => {
+  return stage(ctx, name, 2, key, async ({ dir }) => {
     const tasks = selectTasks(benchmarks, groups, shots);
     const scores = await evaluateModel(ctx, join(model.dir, model.result.modelDir), tasks);
     writeFileAtomic(join(dir, 'scores.json'), JSON.stringify(scores, null, 2) + '\n');
@@ -396,11 +398,11 @@ function selectTasks(benchmarks: StageOutcome<unknown>, groups: string[], shots?
 /** Scores of an instruction-tuning run at each kept checkpoint (the curve along the way). */
 async function tuningCurveStage(ctx: Ctx, name: string, run: StageOutcome<TrainStageResult>, benchmarks: StageOutcome<unknown>) {
   const key = { run: run.record.keyHash, benchmarks: benchmarks.record.keyHash, batch: ctx.config.eval.batchSize };
-  return stage(ctx, name, 1, key, async ({ dir }) => {
+  return stage(ctx, name, 2, key, async ({ dir }) => {
     const tasks = selectTasks(benchmarks, ['general'], [0]);
     const modelDir = join(run.dir, run.result.modelDir);
     const ckptDir = join(run.dir, 'run', 'checkpoints');
-    const cfg = (await import('../train/export.js')).loadModelFolder(modelDir).cfg;
+    const cfg = loadModelFolder(modelDir).cfg;
     const points: Array<{ step: number } & ModelScores> = [];
     const done = existsSync(join(dir, 'curve.jsonl')) ? readJsonl<{ step: number } & ModelScores>(join(dir, 'curve.jsonl')) : [];
     const files = readdirSync(ckptDir).filter((f) => /^step-\d{8}\.safetensors$/.test(f)).sort();
@@ -414,13 +416,9 @@ async function tuningCurveStage(ctx: Ctx, name: string, run: StageOutcome<TrainS
       const ckpt = readSafetensors(join(ckptDir, f));
       const weights: GPTWeights = {};
       for (const s of gptTensorSpecs(cfg)) weights[s.name] = ckpt.tensors[s.name].data as Float32Array;
-      const model = await GPTLanguageModel.create(cfg, weights, { threads: ctx.threads });
-      try {
-        const results = await evaluate(model, loadTokenizer(modelDir), tasks, { shots: 0, seed: ctx.config.seed, batchSize: ctx.config.eval.batchSize, progress: ctx.progress });
-        points.push({ step, ...scoresOf(results, tasks) });
-      } finally {
-        await model.close();
-      }
+      const at = join(dir, `step-${String(step).padStart(8, '0')}`);
+      exportModel(at, { cfg, weights, tokenizer: readTokenizerFolder(modelDir) });
+      points.push({ step, ...(await evaluateModel(ctx, at, tasks)) });
       writeJsonl(join(dir, 'curve.jsonl'), points); // each point is kept as soon as it is measured
     }
     return { points };
