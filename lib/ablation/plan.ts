@@ -4,16 +4,21 @@
 
 import type { AblationConfig } from './config.js';
 
-/** Throughputs of the kit on a 2-core x86 VM (Node 20), measured with the default profile's sizes. */
+/**
+ * Throughputs of the kit measured on a 2-core x86 VM (Node 20) with the default profile
+ * (`npm start`, 2026-11-21: 9.5 minutes; the manifest's per-stage timings): training 15.5k tokens/s
+ * at width 128, 2 layers; evaluation through ONNX Runtime about 6.5 ms per example of ~300-byte
+ * passages; the tiny synthesizer writing about 13k tokens/s at batch 16.
+ */
 export const MEASURED = {
-  /** Training tokens per second, width 128, 2 layers, 2 threads (npm run bench -- training and pipeline runs). */
-  trainTokensPerSecond: 15_000,
-  /** Evaluation: forward tokens per second when scoring choices (no backward pass). */
-  scoreTokensPerSecond: 45_000,
-  /** Tiny-synthesizer generation, new tokens per second at batch 16 (ONNX Runtime, CPU). */
-  generateTokensPerSecond: 2_500,
-  /** Fixed costs per run: splits, tokenizer, benchmarks, corpora, report (seconds). */
-  overheadSeconds: 40,
+  trainTokensPerSecond: 15_500,
+  /** Seconds per benchmark example (all its choices, or its generation), for passages of 300 bytes. */
+  secondsPerExample: 0.0065,
+  generateTokensPerSecond: 12_000,
+  /** A Brown document is about 12 KB: this many contexts per document at a context budget of B bytes is 12000 / (0.8 B). */
+  documentBytes: 12_000,
+  /** Splits, tokenizer, benchmarks, corpora, report, process start (seconds). */
+  overheadSeconds: 15,
 };
 
 export type Plan = { trainingRuns: number; trainingTokens: number; evaluations: number; estimatedSeconds: number; lines: string[] };
@@ -26,25 +31,26 @@ export function describePlan(config: AblationConfig): Plan {
   const T = config.pretrain.model.contextLength;
   const seeds = config.seeds.length;
   const arms = config.arms.length;
-  const tinyArms = config.arms.filter((a) => a.synthesizer === 'tiny');
+  const tuned = config.instructionTuning.arms.length;
+  const tinyRuns = config.arms.filter((a) => a.synthesizer === 'tiny').length + (config.domain.synthesizer === 'tiny' ? 1 : 0);
   const pretrainTokens = arms * seeds * tokensOf(config.pretrain.train, T);
   const domainTokens = 2 * seeds * tokensOf(config.domain.train, T);
-  const tuningTokens = config.instructionTuning.arms.length * seeds * tokensOf(config.instructionTuning.train, T);
-  const tinyTokens = tinyArms.length || config.domain.synthesizer === 'tiny' ? tokensOf(config.synthesis.tiny.train, config.synthesis.tiny.model.contextLength) : 0;
+  const tuningTokens = tuned * seeds * tokensOf(config.instructionTuning.train, T);
+  const tinyTokens = tinyRuns > 0 ? tokensOf(config.synthesis.tiny.train, config.synthesis.tiny.model.contextLength) : 0;
   const trainingTokens = pretrainTokens + domainTokens + tuningTokens + tinyTokens;
-  // evaluation: every pre-trained model on every task; domain models on two groups; tuning checkpoints on one
-  const examples = config.eval.examplesPerTask * config.eval.kinds.length;
-  const promptTokens = 0.5 * config.corpus.contextBytes + 40;
-  const scored = (groupsShots: number) => examples * groupsShots * 3 * promptTokens;
+  // benchmark examples scored: pre-trained models on every group and shot count; continual models on
+  // two groups at 0-shot; tuning checkpoints on the general 0-shot tasks
+  const perTask = config.eval.examplesPerTask;
+  const kinds = config.eval.kinds.length;
   const checkpoints = Math.floor((config.instructionTuning.train.steps ?? 0) / Math.max(1, config.instructionTuning.evalEvery));
-  const evalTokens =
-    arms * seeds * scored(config.eval.shots.length + 2) + 2 * seeds * scored(2) + config.instructionTuning.arms.length * seeds * checkpoints * scored(1);
-  // the augmented share of pre-training contexts, once per tiny arm, plus the quality measurement
-  const augmented = 0.55 * config.corpus.contextBytes; // contexts per 100 KB of pre-training text is not known before the split
-  void augmented;
-  const generated = (tinyArms.length + (config.domain.synthesizer === 'tiny' ? 1 : 0)) * 2600 * config.synthesis.augmentShare * config.synthesis.tiny.maxNewTokens * 0.6 + config.synthesis.tiny.measureTexts * config.synthesis.tiny.maxNewTokens;
+  const examples = perTask * kinds * (arms * seeds * (config.eval.shots.length + 2) + 2 * seeds * 2 + tuned * seeds * checkpoints);
+  const scale = config.corpus.contextBytes / 300;
+  // the tiny synthesizer writes for the augmented share of the pre-training contexts, once per tiny run
+  const docs = config.corpus.maxDocs.pretrain ?? 260;
+  const augmented = config.synthesis.augmentShare * docs * (MEASURED.documentBytes / (0.8 * config.corpus.contextBytes));
+  const generated = tinyRuns * augmented * 0.8 * config.synthesis.tiny.maxNewTokens;
   const seconds =
-    trainingTokens / MEASURED.trainTokensPerSecond + evalTokens / MEASURED.scoreTokensPerSecond + generated / MEASURED.generateTokensPerSecond + MEASURED.overheadSeconds;
+    trainingTokens / MEASURED.trainTokensPerSecond + examples * MEASURED.secondsPerExample * scale + generated / MEASURED.generateTokensPerSecond + MEASURED.overheadSeconds;
   const trainingRuns = arms * seeds + 2 * seeds + config.instructionTuning.arms.length * seeds + (tinyTokens ? 1 : 0);
   const minutes = Math.max(1, Math.round(seconds / 60));
   return {

@@ -111,7 +111,9 @@ test('changing one setting recomputes only the stages that depend on it', { time
   assert.ok(ran.length > 0 && ran.every((n) => n.startsWith('tune-') || n.startsWith('eval-tune-')), ran.join(', '));
 });
 
-test('ipt ablate --dry-run says what it will do and how long it takes', async () => {
+test('npm start runs the ablation; ipt ablate --dry-run says what it will do and how long it takes', async () => {
+  const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.match(pkg.scripts.start, /cli\.js ablate$/);
   const { main } = await import('../../lib/cli.js');
   let err = '';
   let out = '';
