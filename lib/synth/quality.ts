@@ -95,25 +95,46 @@ export function answerInContext(answer: string, context: string): boolean {
   return a.length > 0 && ` ${normalise(context)} `.includes(` ${a} `);
 }
 
-/** SQuAD-style token F1 between two answers after normalisation (both empty: 1). */
-export function tokenF1(prediction: string, reference: string): number {
-  const p = normalise(prediction).split(' ').filter(Boolean);
-  const r = normalise(reference).split(' ').filter(Boolean);
-  if (p.length === 0 || r.length === 0) return p.length === r.length ? 1 : 0;
-  const counts = new Map<string, number>();
-  for (const t of r) counts.set(t, (counts.get(t) ?? 0) + 1);
-  let common = 0;
-  for (const t of p) {
-    const c = counts.get(t) ?? 0;
-    if (c > 0) {
-      common++;
-      counts.set(t, c - 1);
+/** SQuAD answer normalisation (NFKC, lower case, no punctuation or articles, single spaces). */
+export function normalizeAnswer(s: string): string {
+  return s
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\p{P}\p{S}]/gu, ' ')
+    .replace(/\b(a|an|the)\b/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * The kit's one token F1 (SQuAD): the best token-overlap F1 of the prediction against any of the
+ * answers after normalizeAnswer (both empty: 1). lib/eval scores generations with it too.
+ */
+export function tokenF1(prediction: string, answers: string | string[]): number {
+  const pred = normalizeAnswer(prediction).split(' ').filter(Boolean);
+  let best = 0;
+  for (const a of typeof answers === 'string' ? [answers] : answers) {
+    const gold = normalizeAnswer(a).split(' ').filter(Boolean);
+    if (pred.length === 0 || gold.length === 0) {
+      best = Math.max(best, pred.length === gold.length ? 1 : 0);
+      continue;
     }
+    const counts = new Map<string, number>();
+    for (const t of gold) counts.set(t, (counts.get(t) ?? 0) + 1);
+    let common = 0;
+    for (const t of pred) {
+      const c = counts.get(t) ?? 0;
+      if (c > 0) {
+        common++;
+        counts.set(t, c - 1);
+      }
+    }
+    if (common === 0) continue;
+    const precision = common / pred.length;
+    const recall = common / gold.length;
+    best = Math.max(best, (2 * precision * recall) / (precision + recall));
   }
-  if (common === 0) return 0;
-  const precision = common / p.length;
-  const recall = common / r.length;
-  return (2 * precision * recall) / (precision + recall);
+  return best;
 }
 
 export function stats(values: number[]): Stats {

@@ -65,7 +65,9 @@ describe('building blocks', () => {
   });
   test('token F1 is SQuAD-style', () => {
     assert.equal(tokenF1('it is cold', 'it is very cold'), (2 * 1 * 0.75) / 1.75);
-    assert.equal(tokenF1('a dog', 'the dog'), 0.5);
+    assert.equal(tokenF1('a dog', 'the dog'), 1, 'articles do not count');
+    assert.equal(tokenF1('a big dog', 'the dog'), 2 / 3);
+    assert.equal(tokenF1('cat', ['dog', 'cat']), 1, 'the best of several answers');
     assert.equal(tokenF1('dog dog', 'dog'), 2 / 3);
     assert.equal(tokenF1('', ''), 1);
     assert.equal(tokenF1('x', ''), 0);
@@ -130,7 +132,7 @@ describe('prompted mode', () => {
     const r = scoreReferenceAnswers(ITEMS, [' On the mat </END>', ' a dog </END>\n\n<QUE> x', ' so.\nTherefore, the answer is it is very cold']);
     assert.equal(r.asked, 3);
     assert.equal(r.exact, 2);
-    assert.ok(Math.abs(r.f1Overall - 2.5 / 3) < 1e-12);
+    assert.ok(Math.abs(r.f1Overall - 1) < 1e-12, 'the near miss "a dog" matches "The dog" once articles are dropped');
     assert.throws(() => scoreReferenceAnswers(ITEMS, ['x']), /1 completions for 3 reference prompts/);
   });
   test('the rules answer their own questions exactly, and miss those of another seed', async () => {
