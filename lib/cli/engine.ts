@@ -1,10 +1,37 @@
 // ipt commands for the engines: serve a model over the OpenAI-compatible API, list execution providers.
 
-import { synthesize } from '../synth/driver.js';
 import { OnnxCausalLM } from '../engine/onnx-lm.js';
 import { serveCompletions } from '../engine/serve.js';
 import { parseProvider, probeProviders } from '../engine/providers.js';
-import { intOption, requireOption, type Command } from './command.js';
+import { openEngine } from '../engine/open.js';
+import type { CompletionEngine } from '../engine/completion.js';
+import { intOption, numberOption, requireOption, type CommandArgs, type Command, type OptionSpec } from './command.js';
+
+/** The options of every command that opens an engine spec (onnx:DIR or openai:URL). */
+export const ENGINE_CLIENT_OPTIONS: Record<string, OptionSpec> = {
+  provider: { type: 'string', value: 'EP', default: 'cpu', description: 'onnx: cpu, webgpu, cuda, or auto (tries cuda, webgpu, cpu)' },
+  threads: { type: 'string', value: 'N', description: 'onnx: intra-op threads (default: all cores)' },
+  model: { type: 'string', value: 'ID', description: 'openai: model id on the server (default: the first it lists)' },
+  concurrency: { type: 'string', value: 'N', default: '8', description: 'openai: requests in flight' },
+  'timeout-s': { type: 'string', value: 'S', default: '600', description: 'openai: seconds before a request is retried' },
+  retries: { type: 'string', value: 'N', default: '6', description: 'openai: retries on 429, 5xx, timeouts and dropped connections' },
+  tokenizer: { type: 'string', value: 'DIR', description: 'openai: folder with the served model\'s tokenizer.json, for exact prompt budgets' },
+};
+
+/** Opens `spec` with the values of ENGINE_CLIENT_OPTIONS; `batchSize` is the prompts per ONNX batch. */
+export async function openEngineFromOptions(spec: string, values: CommandArgs['values'], batchSize?: number): Promise<CompletionEngine> {
+  const timeout = numberOption(values, 'timeout-s');
+  return openEngine(spec, {
+    provider: parseProvider(values.provider as string | undefined),
+    threads: intOption(values, 'threads'),
+    batchSize,
+    model: values.model as string | undefined,
+    concurrency: intOption(values, 'concurrency'),
+    timeoutMs: timeout === undefined ? undefined : Math.round(timeout * 1000),
+    retries: intOption(values, 'retries', 0),
+    tokenizerDir: values.tokenizer as string | undefined,
+  });
+}
 
 export const engineCommands: Command[] = [
   {

@@ -7,8 +7,8 @@ import { createProgress } from '../repro/progress.js';
 import { writeFileAtomic } from '../repro/files.js';
 import { synthesize, SYNTHESIS_DEFAULTS } from '../synth/driver.js';
 import { loadTexts, INPUT_HELP } from '../synth/input.js';
-import { openEngine, ENGINE_SPEC_HELP } from '../engine/open.js';
-import { parseProvider } from '../engine/providers.js';
+import { ENGINE_SPEC_HELP } from '../engine/open.js';
+import { ENGINE_CLIENT_OPTIONS, openEngineFromOptions } from './engine.js';
 import { intOption, numberOption, requireOption, readInput, UsageError, type Command } from './command.js';
 
 export const synthCommands: Command[] = [
@@ -102,13 +102,7 @@ export const synthCommands: Command[] = [
       seed: { type: 'string', value: 'N', default: '0', description: 'sampling seed' },
       limit: { type: 'string', value: 'N', description: 'use only the first N texts' },
       'max-tokens': { type: 'string', value: 'N', description: 'cut documents longer than N tokens into contexts (paragraph, then sentence ends)' },
-      provider: { type: 'string', value: 'EP', default: 'cpu', description: 'onnx: cpu, webgpu, cuda, or auto (tries cuda, webgpu, cpu)' },
-      threads: { type: 'string', value: 'N', description: 'onnx: intra-op threads (default: all cores)' },
-      model: { type: 'string', value: 'ID', description: 'openai: model id on the server (default: the first it lists)' },
-      concurrency: { type: 'string', value: 'N', default: '8', description: 'openai: requests in flight' },
-      'timeout-s': { type: 'string', value: 'S', default: '600', description: 'openai: seconds before a request is retried' },
-      retries: { type: 'string', value: 'N', default: '6', description: 'openai: retries on 429, 5xx, timeouts and dropped connections' },
-      tokenizer: { type: 'string', value: 'DIR', description: 'openai: folder with the served model\'s tokenizer.json, for exact prompt budgets' },
+      ...ENGINE_CLIENT_OPTIONS,
     },
     examples: [
       'ipt synthesize --input brown --max-tokens 3000 --engine onnx:models/synth --rounds 2 --out runs/synth-brown',
@@ -119,17 +113,7 @@ export const synthCommands: Command[] = [
       const spec = requireOption(values, 'engine');
       const out = requireOption(values, 'out');
       const source = await loadTexts(input, { limit: intOption(values, 'limit'), maxTokens: intOption(values, 'max-tokens') });
-      const timeout = numberOption(values, 'timeout-s');
-      const engine = await openEngine(spec, {
-        provider: parseProvider(values.provider as string | undefined),
-        threads: intOption(values, 'threads'),
-        batchSize: intOption(values, 'batch-size'),
-        model: values.model as string | undefined,
-        concurrency: intOption(values, 'concurrency'),
-        timeoutMs: timeout === undefined ? undefined : Math.round(timeout * 1000),
-        retries: intOption(values, 'retries', 0),
-        tokenizerDir: values.tokenizer as string | undefined,
-      });
+      const engine = await openEngineFromOptions(spec, values, intOption(values, 'batch-size'));
       try {
         io.stderr(`ipt synthesize: ${source.texts.length} texts from ${input} with ${engine.name}\n`);
         const result = await synthesize({

@@ -7,12 +7,14 @@ import { barChart, coverageBar, coverageComparison, coverageSunburst, type AxisT
 import { writeReport, type Report, type ReportSection } from './report.js';
 import { chromiumAvailable, writeFigurePngs } from './png.js';
 import { computeCoverage, coverageSummary, type Coverage, type IntHistogram } from '../tasks/coverage.js';
-import { createClassifier, type Classifier } from '../tasks/classify.js';
+import { createClassifier, type Classification, type Classifier } from '../tasks/classify.js';
 import { loadPairsInput, type PairSet } from '../tasks/input.js';
 import type { ManifestInput } from '../repro/manifest.js';
 import { writeFileAtomic } from '../repro/files.js';
 import { writeManifest } from '../repro/manifest.js';
 import { hashJson } from '../repro/hash.js';
+import { judgePairs, JUDGE_UNPARSED_RULE } from '../tasks/judge.js';
+import type { CompletionEngine } from '../engine/completion.js';
 
 /** Bars of a whole-number histogram; the capped bin is labelled "cap+". */
 export function histogramBars(h: IntHistogram, opts: AxisTitles): Figure {
@@ -101,24 +103,76 @@ export function coverageReport(covs: Coverage[], title = 'Task coverage'): Repor
 
 export type PngMode = 'auto' | 'yes' | 'no';
 
+/** Label with an LM judge instead of the rules (lib/tasks/judge.ts); the rules still run, for agreement. */
+export type CoverageJudge = { engine: CompletionEngine; batchSize?: number; maxNewTokens?: number };
+
+/** How an LM judge's labels compare with the rule classifier's on the same pairs (judge.json). */
+export type JudgeAgreement = {
+  engine: string;
+  pairs: number;
+  /** Answers that named no category (counted as "other"). */
+  unparsed: number;
+  agreeing: number;
+  agreement: number;
+  /** Pairs the two label differently, most frequent (rules, judge) combinations first. */
+  disagreements: Array<{ rules: string; judge: string; pairs: number }>;
+};
+
 export type CoverageRunOptions = {
   input: string;
   out: string;
   name?: string;
   png?: PngMode;
   classifier?: Classifier;
+  judge?: CoverageJudge;
   command?: string[];
   examplesPerCategory?: number;
 };
 
-export type CoverageRunResult = { coverage: Coverage; files: string[]; pngSkipped?: string };
+export type CoverageRunResult = { coverage: Coverage; files: string[]; pngSkipped?: string; judge?: JudgeAgreement };
+
+export function judgeAgreement(engine: string, rules: Classification[], judged: Classification[]): JudgeAgreement {
+  if (rules.length !== judged.length) throw new RangeError(`${rules.length} rule labels but ${judged.length} judge labels`);
+  const pairsBy = new Map<string, { rules: string; judge: string; pairs: number }>();
+  let agreeing = 0;
+  rules.forEach((r, i) => {
+    const j = judged[i].category;
+    if (r.category === j) return void agreeing++;
+    const key = `${r.category}\u0000${j}`;
+    const entry = pairsBy.get(key) ?? { rules: r.category, judge: j, pairs: 0 };
+    entry.pairs++;
+    pairsBy.set(key, entry);
+  });
+  const disagreements = [...pairsBy.values()].sort((a, b) => b.pairs - a.pairs || a.rules.localeCompare(b.rules) || a.judge.localeCompare(b.judge));
+  return {
+    engine,
+    pairs: rules.length,
+    unparsed: judged.filter((l) => l.rule === JUDGE_UNPARSED_RULE).length,
+    agreeing,
+    agreement: rules.length ? agreeing / rules.length : 0,
+    disagreements,
+  };
+}
 
 /** Labels a pair set (or reads it from `input`) and writes the run folder. */
 export async function runCoverage(options: CoverageRunOptions, preloaded?: { set: PairSet; inputs: ManifestInput[] }): Promise<CoverageRunResult> {
   const startedAt = new Date();
   const { set, inputs } = preloaded ?? (await loadPairsInput(options.input, { name: options.name }));
   const classifier = options.classifier ?? createClassifier();
-  const { labels, ...coverage } = computeCoverage(set, { classifier, examplesPerCategory: options.examplesPerCategory });
+  const ruleLabels = set.pairs.map((p) => classifier.classify(p));
+  let judge: JudgeAgreement | undefined;
+  let judged: Classification[] | undefined;
+  if (options.judge) {
+    const { engine, batchSize, maxNewTokens } = options.judge;
+    judged = await judgePairs(engine, set.pairs, { taxonomy: classifier.taxonomy, batchSize, maxNewTokens });
+    judge = judgeAgreement(engine.name, ruleLabels, judged);
+  }
+  const { labels, ...coverage } = computeCoverage(set, {
+    taxonomy: classifier.taxonomy,
+    labels: judged ?? ruleLabels,
+    labeller: judge ? `an LM judge (${judge.engine})` : 'rules',
+    examplesPerCategory: options.examplesPerCategory,
+  });
   mkdirSync(options.out, { recursive: true });
   const files: string[] = [];
   const write = (rel: string, data: string | Uint8Array) => {
@@ -126,7 +180,9 @@ export async function runCoverage(options: CoverageRunOptions, preloaded?: { set
     files.push(rel);
   };
   write('coverage.json', JSON.stringify(coverage, null, 2) + '\n');
-  write('labels.jsonl', set.pairs.map((p, i) => JSON.stringify({ ...p, ...labels[i] })).join('\n') + (set.pairs.length ? '\n' : ''));
+  const labelLine = (i: number) => (judge ? { ...labels[i], rulesCategory: ruleLabels[i].category, rulesRule: ruleLabels[i].rule } : labels[i]);
+  write('labels.jsonl', set.pairs.map((p, i) => JSON.stringify({ ...p, ...labelLine(i) })).join('\n') + (set.pairs.length ? '\n' : ''));
+  if (judge) write('judge.json', JSON.stringify(judge, null, 2) + '\n');
   writeReport(join(options.out, 'coverage.html'), coverageReport([coverage], `Task coverage: ${coverage.name}`));
   files.push('coverage.html');
   let pngSkipped: string | undefined;
@@ -141,13 +197,20 @@ export async function runCoverage(options: CoverageRunOptions, preloaded?: { set
   }
   await writeManifest(options.out, {
     command: options.command ?? ['ipt', 'coverage', '--input', options.input],
-    config: { input: options.input, name: set.name, png: mode, rules: hashJson(classifier.rules), taxonomy: `${classifier.taxonomy.name} v${classifier.taxonomy.version}` },
+    config: {
+      input: options.input,
+      name: set.name,
+      png: mode,
+      rules: hashJson(classifier.rules),
+      taxonomy: `${classifier.taxonomy.name} v${classifier.taxonomy.version}`,
+      ...(options.judge ? { judge: { engine: options.judge.engine.name, batchSize: options.judge.batchSize ?? null, maxNewTokens: options.judge.maxNewTokens ?? null, decoding: 'greedy' } } : {}),
+    },
     seeds: {},
     inputs,
     outputs: files,
     startedAt,
-    totals: { pairs: coverage.pairs, categoriesCovered: coverage.categoriesCovered },
+    totals: { pairs: coverage.pairs, categoriesCovered: coverage.categoriesCovered, ...(judge ? { judgeAgreement: judge.agreement, judgeUnparsed: judge.unparsed } : {}) },
     notes: [...coverage.warnings, ...(pngSkipped ? [`PNG figures skipped: ${pngSkipped}`] : [])],
   });
-  return { coverage, files: [...files, 'manifest.json'], ...(pngSkipped ? { pngSkipped } : {}) };
+  return { coverage, files: [...files, 'manifest.json'], ...(pngSkipped ? { pngSkipped } : {}), ...(judge ? { judge } : {}) };
 }

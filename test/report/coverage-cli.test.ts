@@ -11,6 +11,8 @@ import { readSynthesisRun } from '../../lib/tasks/input.js';
 import { computeCoverage } from '../../lib/tasks/coverage.js';
 import { createClassifier } from '../../lib/tasks/classify.js';
 import { pngSize } from './browser-check.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 function capture(): Io & { out: string; err: string } {
   const io = { out: '', err: '', stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s), readStdin: () => '' };
@@ -108,4 +110,83 @@ test('bad input: hf: datasets, missing paths, bad lines and options exit 2 with 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** A loopback OpenAI-compatible server whose "model" labels a judge prompt with `label(question, answer)`. */
+async function judgeServer(label: (question: string, answer: string) => string): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url?.endsWith('/models')) return res.end(JSON.stringify({ object: 'list', data: [{ id: 'judge' }] }));
+      requests++;
+      const { prompt } = JSON.parse(body) as { prompt: string | string[] };
+      const choices = [prompt].flat().map((p, index) => {
+        const m = /\nInstruction:\n([\s\S]*)\n\nResponse:\n([\s\S]*)\n\nAnswer with the category id only\.\nCategory:$/.exec(p);
+        return { index, text: m ? label(m[1], m[2]) : 'not a judge prompt', finish_reason: 'stop' };
+      });
+      res.end(JSON.stringify({ choices, usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    requests: () => requests,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+test('ipt coverage --judge labels with an LM over HTTP and reports its agreement with the rules', async () => {
+  const set = readSynthesisRun(example);
+  const classifier = createClassifier();
+  const rules = set.pairs.map((p) => classifier.classify(p));
+  const [first, second] = set.pairs;
+  const firstJudged = rules[0].category === 'translation' ? 'summarization' : 'translation';
+  // The judge agrees with the rules except on the first pair (another category, named by its display
+  // name) and the second (an answer that names no category).
+  const srv = await judgeServer((q, a) => {
+    if (q === first.question && a === first.answer) return firstJudged === 'translation' ? ' Translation\n' : ' Summarisation\n';
+    if (q === second.question && a === second.answer) return ' I cannot tell.';
+    const i = set.pairs.findIndex((p) => p.question === q && p.answer === a);
+    return ` ${rules[i].category}`;
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'ipt-cov-judge-'));
+  try {
+    const io = capture();
+    const argv = ['coverage', '--input', example, '--out', dir, '--png', 'no', '--judge', `openai:${srv.url}`, '--judge-batch', '10', '--concurrency', '2'];
+    assert.equal(await main(argv, io), 0, io.err);
+    assert.match(io.out, new RegExp(`labelled by openai:${srv.url.replace(/[./]/g, '\\$&')}#judge: agrees with the rule classifier on 37 of 39 pairs \\(94\\.9%\\); 1 answers named no category`));
+    assert.equal(srv.requests(), 39, 'one prompt per request: 39 requests');
+    const judge = JSON.parse(readFileSync(join(dir, 'judge.json'), 'utf8'));
+    assert.equal(judge.engine, `openai:${srv.url}#judge`);
+    assert.deepEqual([judge.pairs, judge.agreeing, judge.unparsed], [39, 37, 1]);
+    const expectedDisagreements = [
+      { rules: rules[0].category, judge: firstJudged, pairs: 1 },
+      ...(rules[1].category === 'other' ? [] : [{ rules: rules[1].category, judge: 'other', pairs: 1 }]),
+    ].sort((a, b) => a.rules.localeCompare(b.rules));
+    assert.deepEqual(judge.disagreements, expectedDisagreements);
+    const lines = readFileSync(join(dir, 'labels.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.rulesCategory), rules.map((r) => r.category));
+    assert.deepEqual(lines.map((l) => l.category), [firstJudged, 'other', ...rules.slice(2).map((r) => r.category)]);
+    assert.deepEqual(lines.slice(0, 2).map((l) => [l.rule, l.raw]), [['lm-judge', firstJudged === 'translation' ? ' Translation\n' : ' Summarisation\n'], ['lm-judge-unparsed', ' I cannot tell.']]);
+    const cov = JSON.parse(readFileSync(join(dir, 'coverage.json'), 'utf8'));
+    assert.equal(cov.labeller, `an LM judge (openai:${srv.url}#judge)`);
+    assert.equal(cov.pairs, 39);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    assert.deepEqual(manifest.config.judge, { engine: `openai:${srv.url}#judge`, batchSize: 10, maxNewTokens: 12, decoding: 'greedy' });
+    assert.equal(manifest.totals.judgeAgreement, 37 / 39);
+    assert.ok(manifest.outputs.some((o: { path: string }) => o.path === 'judge.json'));
+  } finally {
+    await srv.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ipt coverage --judge with an engine that cannot be reached or named exits with a clear message', async () => {
+  const io = capture();
+  assert.equal(await main(['coverage', '--input', example, '--png', 'no', '--judge', 'gpt:somewhere'], io), 1);
+  assert.match(io.err, /unknown engine "gpt:somewhere": use onnx:DIR .* or openai:URL/);
 });
