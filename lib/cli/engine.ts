@@ -11,6 +11,7 @@ import { intOption, numberOption, requireOption, type CommandArgs, type Command,
 export const ENGINE_CLIENT_OPTIONS: Record<string, OptionSpec> = {
   provider: { type: 'string', value: 'EP', default: 'cpu', description: 'onnx: cpu, webgpu, cuda, or auto (tries cuda, webgpu, cpu)' },
   threads: { type: 'string', value: 'N', description: 'onnx: intra-op threads (default: all cores)' },
+  file: { type: 'string', value: 'PATH', description: 'onnx: the .onnx file, relative to the folder (default: found in it, see env/engines.md)' },
   model: { type: 'string', value: 'ID', description: 'openai: model id on the server (default: the first it lists)' },
   concurrency: { type: 'string', value: 'N', default: '8', description: 'openai: requests in flight' },
   'timeout-s': { type: 'string', value: 'S', default: '600', description: 'openai: seconds before a request is retried' },
@@ -25,6 +26,7 @@ export async function openEngineFromOptions(spec: string, values: CommandArgs['v
     provider: parseProvider(values.provider as string | undefined),
     threads: intOption(values, 'threads'),
     batchSize,
+    file: values.file as string | undefined,
     model: values.model as string | undefined,
     concurrency: intOption(values, 'concurrency'),
     timeoutMs: timeout === undefined ? undefined : Math.round(timeout * 1000),
@@ -44,6 +46,7 @@ export const engineCommands: Command[] = [
       name: { type: 'string', value: 'ID', description: 'model id clients use (default: the folder name)' },
       provider: { type: 'string', value: 'EP', default: 'cpu', description: 'cpu, webgpu, cuda, or auto (tries cuda, webgpu, cpu)' },
       threads: { type: 'string', value: 'N', description: 'intra-op threads (default: all cores)' },
+      file: { type: 'string', value: 'PATH', description: 'the .onnx file, relative to the folder (default: found in it, see env/engines.md)' },
       'batch-size': { type: 'string', value: 'N', default: '8', description: 'prompts per generation batch' },
       quiet: { type: 'boolean', description: 'no line per request' },
     },
@@ -54,6 +57,7 @@ export const engineCommands: Command[] = [
         provider: parseProvider(values.provider as string | undefined),
         threads: intOption(values, 'threads'),
         batchSize: intOption(values, 'batch-size'),
+        file: values.file as string | undefined,
       });
       const name = (values.name as string | undefined) ?? dir.replace(/\/+$/, '').split('/').pop() ?? 'model';
       const server = await serveCompletions(lm, {

@@ -1,7 +1,6 @@
 // Opens a synthesizer backend from a short spec, as the CLI and notebooks name them:
 //   onnx:DIR      an ONNX model folder run here (OnnxCausalLM)
 //   openai:URL    an OpenAI-compatible server (vLLM, TGI, llama.cpp, `ipt serve`)
-// The rule-based synthesizer (branch `rules`) plugs in here as another prefix.
 
 import type { CompletionEngine } from './completion.js';
 import { OnnxCausalLM } from './onnx-lm.js';
@@ -10,10 +9,11 @@ import { loadTokenizer } from './tokenizer.js';
 import type { ProviderChoice } from './providers.js';
 
 export type EngineOptions = {
-  /** onnx: execution provider, threads, prompts per batch. */
+  /** onnx: execution provider, threads, prompts per batch, the .onnx file when not the folder's default. */
   provider?: ProviderChoice;
   threads?: number;
   batchSize?: number;
+  file?: string;
   /** openai: model id, requests in flight, per-request timeout, retries, a local tokenizer folder for exact budgets. */
   model?: string;
   concurrency?: number;
@@ -29,7 +29,7 @@ export async function openEngine(spec: string, options: EngineOptions = {}): Pro
   const kind = colon < 0 ? '' : spec.slice(0, colon);
   const target = spec.slice(colon + 1);
   if (kind === 'onnx' && target) {
-    return OnnxCausalLM.load(target, { provider: options.provider, threads: options.threads, batchSize: options.batchSize });
+    return OnnxCausalLM.load(target, { provider: options.provider, threads: options.threads, batchSize: options.batchSize, file: options.file });
   }
   if (kind === 'openai' && target) {
     return OpenAICompatible.connect({

@@ -15,6 +15,7 @@ import type { GPTConfig } from '../../lib/engine/gpt.js';
 import { tinyTokenizerFiles, tokenizerFromFiles, TINY_BASE_VOCAB } from '../../lib/engine/tokenizer.js';
 import { createRng } from '../../lib/repro/rng.js';
 import { cookRead } from '../../lib/synth/format.js';
+import { openEngine } from '../../lib/engine/open.js';
 import { referenceGreedy, referenceLogits } from './gpt-reference.js';
 
 const cfg: GPTConfig = { vocabSize: TINY_BASE_VOCAB, contextLength: 48, width: 32, heads: 4, layers: 2, mlpRatio: 4, layerNormEps: 1e-5 };
@@ -216,6 +217,21 @@ test('a broken model folder gets an error that says what is wrong', async () => 
   await assert.rejects(OnnxCausalLM.load(bad), /no ONNX decoder in .*bad \(looked for/);
   writeFileSync(join(bad, 'onnx', 'model.onnx'), 'not a model');
   await assert.rejects(OnnxCausalLM.load(bad), /cannot load .*model\.onnx/);
+});
+
+test('engine specs: onnx:DIR finds the folder\'s decoder; --file (options.file) names another, or fails clearly', async () => {
+  const found = await openEngine(`onnx:${dir}`);
+  const named = await openEngine(`onnx:${dir}`, { file: join('onnx', 'model.onnx') });
+  try {
+    assert.ok(found instanceof OnnxCausalLM && named instanceof OnnxCausalLM);
+    assert.deepEqual([found.file, named.file], ['model_kv_delta.onnx', 'model.onnx']);
+    assert.deepEqual([found.layout.graph, named.layout.graph], ['kit-kv-delta', 'optimum-rows']);
+  } finally {
+    await found.close?.();
+    await named.close?.();
+  }
+  await assert.rejects(openEngine(`onnx:${dir}`, { file: 'onnx/model_q4.onnx' }), new RegExp(`no ONNX file at ${join(dir, 'onnx', 'model_q4.onnx')}`));
+  await assert.rejects(openEngine('onnx:'), /unknown engine "onnx:": use onnx:DIR/);
 });
 
 test('execution providers: cuda and webgpu say what to install; auto falls back to the CPU', async () => {
