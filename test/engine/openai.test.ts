@@ -16,6 +16,7 @@ import type { GPTConfig } from '../../lib/engine/gpt.js';
 import { tinyTokenizerFiles, tokenizerFromFiles, TINY_BASE_VOCAB } from '../../lib/engine/tokenizer.js';
 import { cookRead } from '../../lib/synth/format.js';
 import { projectRoot } from '../../lib/repro/project.js';
+import { deriveSeed } from '../../lib/repro/rng.js';
 
 const tok = tokenizerFromFiles(tinyTokenizerFiles());
 const cfg: GPTConfig = { vocabSize: TINY_BASE_VOCAB, contextLength: 256, width: 48, heads: 4, layers: 1, mlpRatio: 2, layerNormEps: 1e-5 };
@@ -56,11 +57,21 @@ test('completions over HTTP equal the model run directly, one or several prompts
   }
 });
 
-test('seeded sampling over HTTP is reproducible', async () => {
+test('seeded sampling over HTTP is reproducible, equals the model sampling directly, and follows the seed', async () => {
   const client = await OpenAICompatible.connect({ baseUrl: server.url, concurrency: 3 });
-  const a = await client.complete(texts, { maxNewTokens: 10, temperature: 1, seed: 5 });
-  const b = await client.complete(texts, { maxNewTokens: 10, temperature: 1, seed: 5 });
+  const sample = { maxNewTokens: 10, temperature: 1, seed: 5 };
+  const a = await client.complete(texts, sample);
+  const b = await client.complete(texts, sample);
   assert.deepEqual(a, b);
+  // one prompt per request, each request with its own seed derived from the caller's: each text is
+  // the model's own sample of that prompt alone with that seed
+  const direct = [];
+  for (const [k, t] of texts.entries()) direct.push((await lm.complete([t], { ...sample, seed: deriveSeed(5, 'request', k) % 2 ** 31 }))[0].text);
+  assert.deepEqual(a.map((c) => c.text), direct);
+  const greedy = await lm.complete(texts, { maxNewTokens: 10 });
+  assert.notDeepEqual(a.map((c) => c.text), greedy.map((c) => c.text), 'temperature reaches the server');
+  const other = await client.complete(texts, { ...sample, seed: 6 });
+  assert.notDeepEqual(other.map((c) => c.text), a.map((c) => c.text), 'the seed reaches the server');
 });
 
 test('the server refuses what it does not support, with OpenAI-style errors', async () => {
@@ -118,7 +129,7 @@ test('429 and 5xx are retried with backoff (Retry-After honoured) until the serv
   const statuses = [429, 503, 500];
   const srv = await faultyServer((n, _req, res) => {
     if (n < statuses.length) {
-      res.writeHead(statuses[n], { 'content-type': 'application/json', ...(n === 0 ? { 'retry-after': '0' } : {}) });
+      res.writeHead(statuses[n], { 'content-type': 'application/json', ...(n === 0 ? { 'retry-after': '1' } : {}) });
       res.end(JSON.stringify({ error: { message: `busy ${n}` } }));
     } else ok(res);
   });
@@ -128,7 +139,9 @@ test('429 and 5xx are retried with backoff (Retry-After honoured) until the serv
     const [c] = await client.complete(['p'], { maxNewTokens: 4 });
     assert.deepEqual(c, { text: 'fine', finishReason: 'stop', promptTokens: 3, completionTokens: 2 });
     assert.equal(client.retried, 3);
-    assert.ok(Date.now() - started < 2000);
+    // Retry-After: 1 made the first wait a second, not the 5 ms backoff
+    const waited = Date.now() - started;
+    assert.ok(waited >= 1000 && waited < 10_000, `waited ${waited} ms`);
   } finally {
     await srv.close();
   }
@@ -154,7 +167,7 @@ test('a request that hangs times out and is retried', async () => {
     ok(res, 'late but fine');
   });
   try {
-    const client = await OpenAICompatible.connect({ baseUrl: srv.url, model: 'm', timeoutMs: 150, backoffMs: 1, retries: 2 });
+    const client = await OpenAICompatible.connect({ baseUrl: srv.url, model: 'm', timeoutMs: 1000, backoffMs: 1, retries: 2 });
     const [c] = await client.complete(['p'], { maxNewTokens: 4 });
     assert.equal(c.text, 'late but fine');
     const stubborn = await faultyServer(() => {}); // lists models, never answers a completion

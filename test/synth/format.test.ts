@@ -301,9 +301,22 @@ describe('multi-round synthesis keeps every text exactly once', () => {
             if (chain[i].inheritFromPrev) assert.ok(sliceOf.get(chain[i - 1].context)! < sliceOf.get(chain[i].context)!);
           }
         }
-        // a round r > 0 prompt contains as many demonstrations as its inherited history
-        const last = prompts[prompts.length - 1];
-        assert.equal(last.length, splitIntoRounds(texts, rounds).at(-1)!.length);
+        // a round r > 0 prompt carries its chain's current few-shot group as demonstrations: counted here
+        // independently, from which texts the script gives pairs (all but those ending in 7)
+        const slices = splitIntoRounds(texts, rounds);
+        let group: number[] = []; // per chain: entries in its trailing group of inherited entries with pairs
+        slices.forEach((slice, r) => {
+          assert.equal(prompts[r].length, slice.length);
+          const next: number[] = [];
+          slice.forEach((text, i) => {
+            const demos = group[i] ?? 0;
+            assert.equal(prompts[r][i].split('</s>').length - 1, demos, `round ${r} text ${i}: demonstrations`);
+            assert.ok(prompts[r][i].endsWith(cookRead(text)));
+            const hasPairs = !text.endsWith('7');
+            next.push(hasPairs ? demos + 1 : 0);
+          });
+          group = next;
+        });
       });
     }
   }
