@@ -54,6 +54,14 @@ export function coverageFigures(cov: Coverage, opts: { top?: number } = {}): Cov
 
 /** Sections for one coverage: summary, families, figures, categories with an example each. */
 export function coverageSections(cov: Coverage): ReportSection[] {
+  if (cov.pairs === 0) {
+    const texts = cov.texts === null ? '' : ` (${cov.texts} texts, none with a pair)`;
+    return [
+      { kind: 'heading', text: cov.name },
+      { kind: 'text', text: `No pairs${texts}: nothing to count or draw. Source: ${cov.source}.` },
+      ...(cov.warnings.length ? [{ kind: 'text' as const, text: `Warnings:\n${cov.warnings.join('\n')}` }] : []),
+    ];
+  }
   const figs = coverageFigures(cov);
   const f = (x: number | undefined) => (x === undefined ? '' : x.toFixed(1));
   const sections: ReportSection[] = [
@@ -187,7 +195,9 @@ export async function runCoverage(options: CoverageRunOptions, preloaded?: { set
   files.push('coverage.html');
   let pngSkipped: string | undefined;
   const mode = options.png ?? 'auto';
-  if (mode === 'yes' || (mode === 'auto' && chromiumAvailable())) {
+  if (coverage.pairs === 0 && mode !== 'no') {
+    pngSkipped = 'no pairs, nothing to draw';
+  } else if (mode === 'yes' || (mode === 'auto' && chromiumAvailable())) {
     const figs = coverageFigures(coverage);
     const items = Object.entries(figs).map(([k, figure]) => ({ figure, path: join(options.out, 'figures', `${k}.png`) }));
     await writeFigurePngs(items);

@@ -2,7 +2,7 @@
 // PNG figures, and the errors for bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, appendFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { main, type Io } from '../../lib/cli.js';
@@ -189,4 +189,23 @@ test('ipt coverage --judge with an engine that cannot be reached or named exits 
   const io = capture();
   assert.equal(await main(['coverage', '--input', example, '--png', 'no', '--judge', 'gpt:somewhere'], io), 1);
   assert.match(io.err, /unknown engine "gpt:somewhere": use onnx:DIR .* or openai:URL/);
+});
+
+test('a set with no pairs (a synthesizer that wrote nothing) gets a report section with no figures to draw', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ipt-cov-empty-'));
+  try {
+    const run = join(dir, 'run');
+    mkdirSync(run);
+    writeFileSync(join(run, 'chains.jsonl'), [[{ context: 'A text.', pairs: [], inheritFromPrev: false }], [{ context: 'Another.', pairs: [], inheritFromPrev: false }]].map((c) => JSON.stringify(c)).join('\n') + '\n');
+    const io = capture();
+    assert.equal(await main(['coverage', '--input', run, '--out', join(dir, 'out'), '--png', 'yes'], io), 0, io.err);
+    assert.match(io.out, /^run: 0 pairs from 2 texts/);
+    assert.match(io.err, /note: no PNG figures \(no pairs, nothing to draw\)/);
+    assert.ok(!existsSync(join(dir, 'out', 'figures')));
+    const html = readFileSync(join(dir, 'out', 'coverage.html'), 'utf8');
+    assert.equal(html.match(/class="ipt-figure"/g), null);
+    assert.ok(html.includes('No pairs (2 texts, none with a pair): nothing to count or draw.'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
