@@ -120,16 +120,47 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       throw new UsageError(`expected ${usageLine(cmd)}`);
     }
   } catch (err) {
-    io.stderr(`ipt ${cmd.name}: ${(err as Error).message}\n\n${commandHelp(cmd)}`);
+    io.stderr(`ipt ${cmd.name}: ${(err as Error).message}\nusage: ${usageLine(cmd)}   (ipt ${cmd.name} --help lists the options)\n`);
     return 2;
   }
   try {
     return (await cmd.run(parsed, io)) ?? 0;
   } catch (err) {
     const e = err as Error;
-    io.stderr(`ipt ${cmd.name}: ${e.message}\n`);
+    io.stderr(`ipt ${cmd.name}: ${fileErrorMessage(e) ?? e.message}\n`);
     if (process.env.IPT_DEBUG) io.stderr(`${e.stack}\n`);
     return e instanceof UsageError ? 2 : 1;
+  }
+}
+
+/**
+ * Node's file-system errors ("EEXIST: file already exists, mkdir 'x'") said the way a user can act on,
+ * wherever in the kit they come from; undefined for any other error.
+ */
+export function fileErrorMessage(err: Error): string | undefined {
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  if (typeof e.code !== 'string' || typeof e.syscall !== 'string') return undefined;
+  // reading an open folder fails with no path to name
+  if (e.code === 'EISDIR' && typeof e.path !== 'string') return 'a folder was given where a file is expected';
+  if (typeof e.path !== 'string') return undefined;
+  const path = e.path;
+  const target = e.dest ?? path;
+  switch (e.code) {
+    case 'ENOENT':
+      return `no such file or folder: ${path}`;
+    case 'EEXIST':
+      return e.syscall === 'mkdir' ? `cannot create the folder ${path}: a file of that name is in the way; choose another output path` : `${target} already exists`;
+    case 'ENOTDIR':
+      return `${path}: part of this path is a file, not a folder; choose another path`;
+    case 'EISDIR':
+      return e.syscall === 'rename' ? `cannot write ${target}: it is a folder; name a file there` : `${path} is a folder; a file is expected here`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied: ${target}`;
+    case 'ENOSPC':
+      return `no space left on the device while writing ${target}`;
+    default:
+      return undefined;
   }
 }
 
