@@ -159,6 +159,7 @@ export const corpusCommands: Command[] = [
       };
       const maxTokens = int('max-tokens', 1);
       const minTokens = int('min-tokens', 0);
+      if (minTokens > maxTokens) throw new UsageError(`--min-tokens (${minTokens}) is above --max-tokens (${maxTokens}): no context could be kept`);
       const seed = int('seed', 0);
       const limit = values.limit === undefined ? Infinity : int('limit', 1);
       const threshold = Number(values['dedup-threshold']);

@@ -1,7 +1,8 @@
 // Crash-safe file writing: a file is either absent, or complete. Used for manifests,
 // checkpoints, downloads and every JSON a later run trusts.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync, rmSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -25,5 +26,37 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
+  }
+}
+
+/** What a data file holds, judged by its first bytes (not its name): gzip, parquet, or text. */
+export function sniffDataFile(path: string): 'gzip' | 'parquet' | 'text' {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const n = readSync(fd, head, 0, 4, 0);
+    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+    if (n === 4 && head.toString('latin1') === 'PAR1') return 'parquet';
+    return 'text';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A JSON-lines (or other text) file as a string; gzip data is decompressed. A parquet file, or gzip data
+ * cut off, is an error that says what to do rather than a first line of binary garbage.
+ */
+export function readTextFile(path: string): string {
+  const kind = sniffDataFile(path);
+  if (kind === 'parquet') {
+    throw new Error(`${path} is a parquet file; this command reads JSON lines (.jsonl or .jsonl.gz): ipt corpus sample/chunk and ipt synthesize read parquet`);
+  }
+  const bytes = readFileSync(path);
+  if (kind === 'text') return bytes.toString('utf8');
+  try {
+    return gunzipSync(bytes).toString('utf8');
+  } catch (err) {
+    throw new Error(`${path}: the gzip data is truncated or corrupt (${(err as Error).message}); download or write the file again`);
   }
 }

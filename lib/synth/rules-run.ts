@@ -2,7 +2,7 @@
 // JSON-lines file), mine pairs with the rules, and return one plain record per text with the context,
 // the exact synthesizer output string, and the pairs with their kinds, for a workshop to read.
 
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../repro/files.js';
 import { loadBrown } from '../corpus/brown.js';
 import { contextsOf, type TokenBudget } from '../corpus/chunk.js';
 import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
@@ -28,7 +28,7 @@ export function brownRuleTexts(n: number, seed: number, chunk?: TokenBudget): Ru
 /** The first `n` records of a JSON-lines file with a string `text` and optional `id` and `genre`. */
 export function jsonlRuleTexts(path: string, n: number): RuleText[] {
   const out: RuleText[] = [];
-  const lines = readFileSync(path, 'utf8').split('\n');
+  const lines = readTextFile(path).split('\n');
   for (let i = 0; i < lines.length && out.length < n; i++) {
     const line = lines[i].trim();
     if (!line) continue;

@@ -8,7 +8,8 @@
 // A last line cut off mid-write (a run killed while appending) is skipped with a warning; any other
 // bad line is an error naming the file and line.
 
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readTextFile } from '../repro/files.js';
 import { basename, join } from 'node:path';
 import type { Chain, ChainEntry, Pair } from '../synth/format.js';
 import { sha256 } from '../repro/hash.js';
@@ -96,7 +97,7 @@ function addLine(c: Collector, value: unknown, where: string, nextTextId: () => 
 }
 
 function readJsonlInto(c: Collector, path: string, warnings: string[], nextTextId: () => string): void {
-  const text = readFileSync(path, 'utf8');
+  const text = readTextFile(path);
   const lines = text.split('\n');
   const endsCleanly = text.endsWith('\n');
   lines.forEach((line, i) => {

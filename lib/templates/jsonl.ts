@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Chain } from '../synth/format.js';
-import { tempPathFor } from '../repro/files.js';
+import { sniffDataFile, tempPathFor } from '../repro/files.js';
 import { createProgress } from '../repro/progress.js';
 import { chainSeed, renderChain, type Family, type RenderOptions } from './render.js';
 
@@ -67,6 +67,12 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
       total = statSync(options.input).size;
     } catch {
       throw new Error(`cannot read ${options.input}: no such file (give --input a JSON-lines file of chains, or - for stdin)`);
+    }
+  }
+  if (!fromStdin) {
+    const kind = sniffDataFile(options.input);
+    if (kind !== 'text') {
+      throw new Error(`${options.input} is a ${kind} file; ipt render reads plain JSON lines` + (kind === 'gzip' ? ` (gunzip -c ${options.input} | ipt render --input -)` : ''));
     }
   }
   const stream = fromStdin ? (options.stdin ?? process.stdin) : createReadStream(options.input, { encoding: 'utf8', highWaterMark: 1 << 20 });
