@@ -1,7 +1,7 @@
 // Crash-safe file writing: a file is either absent, or complete. Used for manifests,
 // checkpoints, downloads and every JSON a later run trusts.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -26,4 +26,17 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     rmSync(tmp, { force: true });
     throw err;
   }
+}
+
+/** A JSON object from a file; a damaged file gets an error that names it and says what to do (`fix`). */
+export function readJsonObject(path: string, fix: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    throw new Error(`${path}: not valid JSON (${err.message}); ${fix}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${path}: expected a JSON object; ${fix}`);
+  return value as Record<string, unknown>;
 }
