@@ -2,10 +2,10 @@
 
 import { OnnxCausalLM } from '../engine/onnx-lm.js';
 import { serveCompletions } from '../engine/serve.js';
-import { parseProvider, probeProviders } from '../engine/providers.js';
-import { openEngine } from '../engine/open.js';
+import { parseProvider, probeProviders, PROVIDER_CHOICES, type ProviderChoice } from '../engine/providers.js';
+import { openEngine, ENGINE_SPEC_HELP } from '../engine/open.js';
 import type { CompletionEngine } from '../engine/completion.js';
-import { intOption, numberOption, requireOption, type CommandArgs, type Command, type OptionSpec } from './command.js';
+import { intOption, numberOption, requireOption, UsageError, type CommandArgs, type Command, type OptionSpec } from './command.js';
 
 /** The options of every command that opens an engine spec (onnx:DIR or openai:URL). */
 export const ENGINE_CLIENT_OPTIONS: Record<string, OptionSpec> = {
@@ -19,11 +19,29 @@ export const ENGINE_CLIENT_OPTIONS: Record<string, OptionSpec> = {
   tokenizer: { type: 'string', value: 'DIR', description: 'openai: folder with the served model\'s tokenizer.json, for exact prompt budgets' },
 };
 
+/** --provider as a ProviderChoice; an unknown name is a usage error. */
+export function providerOption(values: CommandArgs['values']): ProviderChoice {
+  const value = values.provider as string | undefined;
+  if (value !== undefined && !(PROVIDER_CHOICES as readonly string[]).includes(value.toLowerCase())) {
+    throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}, got "${value}"`);
+  }
+  return parseProvider(value);
+}
+
+/** Usage errors in an engine spec and its options, found before anything is loaded or opened. */
+export function checkEngineOptions(spec: string, values: CommandArgs['values']): void {
+  const colon = spec.indexOf(':');
+  const kind = colon < 0 ? '' : spec.slice(0, colon);
+  if ((kind !== 'onnx' && kind !== 'openai') || spec.slice(colon + 1) === '') throw new UsageError(`unknown engine "${spec}": use ${ENGINE_SPEC_HELP}`);
+  providerOption(values);
+}
+
 /** Opens `spec` with the values of ENGINE_CLIENT_OPTIONS; `batchSize` is the prompts per ONNX batch. */
 export async function openEngineFromOptions(spec: string, values: CommandArgs['values'], batchSize?: number): Promise<CompletionEngine> {
+  checkEngineOptions(spec, values);
   const timeout = numberOption(values, 'timeout-s');
   return openEngine(spec, {
-    provider: parseProvider(values.provider as string | undefined),
+    provider: providerOption(values),
     threads: intOption(values, 'threads'),
     batchSize,
     file: values.file as string | undefined,
@@ -53,20 +71,31 @@ export const engineCommands: Command[] = [
     examples: ['ipt serve --model models/synth --port 8000', 'ipt synthesize --input brown --engine openai:http://127.0.0.1:8000/v1 --out runs/x'],
     async run({ values }, io) {
       const dir = requireOption(values, 'model');
+      const port = intOption(values, 'port', 0) ?? 8000;
+      if (port > 65535) throw new UsageError(`--port must be 0..65535 (0 picks a free one), got "${String(values.port)}"`);
+      const host = (values.host as string | undefined) ?? '127.0.0.1';
+      const provider = providerOption(values);
       const lm = await OnnxCausalLM.load(dir, {
-        provider: parseProvider(values.provider as string | undefined),
+        provider,
         threads: intOption(values, 'threads'),
         batchSize: intOption(values, 'batch-size'),
         file: values.file as string | undefined,
       });
       const name = (values.name as string | undefined) ?? dir.replace(/\/+$/, '').split('/').pop() ?? 'model';
-      const server = await serveCompletions(lm, {
-        port: intOption(values, 'port', 0) ?? 8000,
-        host: (values.host as string | undefined) ?? '127.0.0.1',
-        modelName: name,
-        maxModelLen: lm.contextLength,
-        log: values.quiet ? undefined : (line) => io.stderr(`${line}\n`),
-      });
+      let server;
+      try {
+        server = await serveCompletions(lm, {
+          port,
+          host,
+          modelName: name,
+          maxModelLen: lm.contextLength,
+          log: values.quiet ? undefined : (line) => io.stderr(`${line}\n`),
+        });
+      } catch (err) {
+        await lm.close();
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${port} on ${host} is in use: choose another --port (0 picks a free one)`);
+        throw err;
+      }
       io.stdout(`ipt serve: ${name} (${lm.name}, ${lm.provider}) at ${server.url}\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

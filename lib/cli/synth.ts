@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../repro/files.js';
 import { synthesize, SYNTHESIS_DEFAULTS } from '../synth/driver.js';
 import { loadTexts, INPUT_HELP } from '../synth/input.js';
 import { ENGINE_SPEC_HELP } from '../engine/open.js';
-import { ENGINE_CLIENT_OPTIONS, openEngineFromOptions } from './engine.js';
+import { ENGINE_CLIENT_OPTIONS, checkEngineOptions, openEngineFromOptions } from './engine.js';
 import { intOption, numberOption, requireOption, readInput, UsageError, type Command } from './command.js';
 
 export const synthCommands: Command[] = [
@@ -102,6 +102,7 @@ export const synthCommands: Command[] = [
       seed: { type: 'string', value: 'N', default: '0', description: 'sampling seed' },
       limit: { type: 'string', value: 'N', description: 'use only the first N texts' },
       'max-tokens': { type: 'string', value: 'N', description: 'cut documents longer than N tokens into contexts (paragraph, then sentence ends)' },
+      'text-field': { type: 'string', value: 'F', default: 'text', description: 'shard files: the field that holds the text' },
       ...ENGINE_CLIENT_OPTIONS,
     },
     examples: [
@@ -112,7 +113,12 @@ export const synthCommands: Command[] = [
       const input = requireOption(values, 'input');
       const spec = requireOption(values, 'engine');
       const out = requireOption(values, 'out');
-      const source = await loadTexts(input, { limit: intOption(values, 'limit'), maxTokens: intOption(values, 'max-tokens') });
+      const temperature = numberOption(values, 'temperature');
+      if (temperature !== undefined && temperature < 0) throw new UsageError(`--temperature must be >= 0 (0 is greedy), got "${String(values.temperature)}"`);
+      const topP = numberOption(values, 'top-p');
+      if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new UsageError(`--top-p must be in (0, 1], got "${String(values['top-p'])}"`);
+      checkEngineOptions(spec, values);
+      const source = await loadTexts(input, { limit: intOption(values, 'limit'), maxTokens: intOption(values, 'max-tokens'), textField: values['text-field'] as string | undefined });
       const engine = await openEngineFromOptions(spec, values, intOption(values, 'batch-size'));
       try {
         io.stderr(`ipt synthesize: ${source.texts.length} texts from ${input} with ${engine.name}\n`);
@@ -125,8 +131,8 @@ export const synthCommands: Command[] = [
           maxNewTokens: intOption(values, 'max-new-tokens'),
           batchSize: intOption(values, 'batch-size'),
           parallelBatches: intOption(values, 'parallel-batches'),
-          temperature: numberOption(values, 'temperature'),
-          topP: numberOption(values, 'top-p'),
+          temperature,
+          topP,
           seed: intOption(values, 'seed', 0),
           command: ['ipt', 'synthesize', ...Object.entries(values).flatMap(([k, v]) => (v === undefined ? [] : typeof v === 'boolean' ? (v ? [`--${k}`] : []) : [`--${k}`, String(v)]))],
           inputs: [source.input],

@@ -286,10 +286,11 @@ export async function* readTexts(files: string[], options: TextOptions = {}): As
       const text = r.value[field];
       if (typeof text !== 'string') {
         const fields = Object.keys(r.value).slice(0, 12).join(', ');
-        report(
-          new CorruptShardError(file, { line: r.line, row: r.line === undefined ? r.row : undefined }, `no string field "${field}" (fields: ${fields || 'none'}); choose the text field with --text-field`),
-          options,
-        );
+        const what =
+          text === undefined
+            ? `no string field "${field}" (fields: ${fields || 'none'})`
+            : `field "${field}" is ${text === null ? 'null' : Array.isArray(text) ? 'an array' : typeof text === 'object' ? 'an object' : `a ${typeof text}`}, not a string`;
+        report(new CorruptShardError(file, { line: r.line, row: r.line === undefined ? r.row : undefined }, `${what}; choose the text field with --text-field`), options);
         continue;
       }
       if (text.trim() === '') {

@@ -29,6 +29,7 @@ import { ONNX_FILES } from './onnx-gpt.js';
 import { exposeNewCacheRows } from './onnx-graph.js';
 import { createRng, deriveSeed, type Rng } from '../repro/rng.js';
 import { sha256File } from '../repro/hash.js';
+import { readJsonObject } from '../repro/files.js';
 
 export type CacheLayout = 'optimum' | 'kv-delta';
 
@@ -403,7 +404,7 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
     const folder = resolve(dir);
     const configPath = join(folder, 'config.json');
     if (!existsSync(configPath)) throw new Error(`no config.json in ${folder}: a model folder needs the config.json of its export`);
-    const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
+    const readJson = (p: string) => readJsonObject(p, "restore it from the model's export");
     const genPath = join(folder, 'generation_config.json');
     const config = readDecoderConfig(readJson(configPath), existsSync(genPath) ? readJson(genPath) : {});
     const file = findOnnxFile(folder, options);

@@ -136,10 +136,14 @@ export async function openSession(model: string | Uint8Array, settings: SessionS
   const skipped: OpenedSession['skipped'] = [];
   for (const provider of order) {
     const options = sessionOptions(provider, settings);
-    const precheck = choice === 'auto' ? missingPrerequisite(provider) : undefined;
+    // Libraries certainly absent: fail (or skip, for auto) without trying, because a failed attempt
+    // makes ONNX Runtime and Dawn print errors of their own to stderr (Dawn's from native code that no
+    // log level reaches; ONNX Runtime's only with a process-wide ort.env.logLevel).
+    const precheck = missingPrerequisite(provider);
     if (precheck) {
-      // skip without trying: a failed attempt makes ONNX Runtime and Dawn print errors of their own
-      skipped.push({ provider, reason: explainProviderFailure(provider, new Error(precheck)) });
+      const message = explainProviderFailure(provider, new Error(precheck));
+      if (choice !== 'auto') throw new ProviderUnavailableError(provider, message);
+      skipped.push({ provider, reason: message });
       continue;
     }
     try {

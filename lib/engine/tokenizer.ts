@@ -9,7 +9,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
-import { writeFileAtomic } from '../repro/files.js';
+import { readJsonObject, writeFileAtomic } from '../repro/files.js';
 
 export const TINY_SPECIALS = ['<pad>', '<s>', '</s>'] as const;
 export const TINY_MARKERS = ['<CON>', '</CON>', '<QUE>', '<ANS>', '</END>'] as const;
@@ -148,8 +148,9 @@ export function loadTokenizer(dir: string): TextTokenizer {
     throw new Error(`no tokenizer.json in ${dir}: a model folder needs the tokenizer it was trained with`);
   }
   const configPath = join(dir, 'tokenizer_config.json');
-  const tokenizerJson = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
-  const tokenizerConfig = existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>) : {};
+  const fix = "restore it from the model's export";
+  const tokenizerJson = readJsonObject(jsonPath, fix);
+  const tokenizerConfig = existsSync(configPath) ? readJsonObject(configPath, fix) : {};
   return tokenizerFromFiles({ tokenizerJson, tokenizerConfig });
 }
 

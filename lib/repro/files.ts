@@ -60,3 +60,16 @@ export function readTextFile(path: string): string {
     throw new Error(`${path}: the gzip data is truncated or corrupt (${(err as Error).message}); download or write the file again`);
   }
 }
+
+/** A JSON object from a file; a damaged file gets an error that names it and says what to do (`fix`). */
+export function readJsonObject(path: string, fix: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    throw new Error(`${path}: not valid JSON (${err.message}); ${fix}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${path}: expected a JSON object; ${fix}`);
+  return value as Record<string, unknown>;
+}

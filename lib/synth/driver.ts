@@ -13,7 +13,7 @@
 // synthesizes only what is missing. Each text is synthesized exactly once, and with greedy decoding
 // the result equals an uninterrupted run's: batches have the same members, so the same padding.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompletionEngine, Completion } from '../engine/completion.js';
 import { planRound, collectRound, splitIntoRounds, cookRead, type Chain, type RoundItem } from './format.js';
@@ -122,6 +122,11 @@ function sameEngine(a: string, b: string): boolean {
   return model(a) !== undefined && model(a) === model(b);
 }
 
+/** Whether any round file holds a whole line: a finished batch, work a different run must not overwrite. */
+function holdsFinishedBatch(outDir: string): boolean {
+  return readdirSync(outDir).some((f) => /^round-\d+\.jsonl$/.test(f) && readFileSync(join(outDir, f), 'utf8').includes('\n'));
+}
+
 function checkRunFile(outDir: string, identity: Record<string, unknown>): boolean {
   const path = join(outDir, 'run.json');
   if (!existsSync(path)) {
@@ -141,6 +146,11 @@ function checkRunFile(outDir: string, identity: Record<string, unknown>): boolea
   for (const k of Object.keys(b)) if (canonicalJson(a?.[k]) !== canonicalJson(b[k])) differences.push(`${k}: ${JSON.stringify(a?.[k])} then, ${JSON.stringify(b[k])} now`);
   if (canonicalJson(saved.texts) !== canonicalJson(identity.texts)) differences.push('the input texts differ');
   if (!sameEngine(String(saved.engine), String(identity.engine))) differences.push(`engine: ${String(saved.engine)} then, ${String(identity.engine)} now`);
+  if (differences.length && !holdsFinishedBatch(outDir)) {
+    // nothing synthesized yet (a run that failed before its first batch): start over with these inputs
+    writeFileAtomic(path, JSON.stringify(identity, null, 2) + '\n');
+    return false;
+  }
   if (differences.length) {
     throw new Error(`${outDir} holds a different synthesis run (${differences.join('; ')}). Rerun with the same input and options to resume it, or use a new --out folder.`);
   }
@@ -213,6 +223,21 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
   if (typeof context === 'number' && context < run.maxModelLen) {
     throw new RangeError(`maxModelLen ${run.maxModelLen} is more than the model's context of ${context} tokens: pass --max-model-len ${context} or less`);
   }
+  // Every text must fit as a plain prompt in any round (demonstrations only add tokens): check
+  // them all before the run folder is written, so a corrected rerun is not taken for another run.
+  const countTokens = engine.countTokens?.bind(engine);
+  const budget = run.maxModelLen - run.maxNewTokens;
+  if (countTokens) {
+    texts.forEach((text, i) => {
+      const n = countTokens(cookRead(text));
+      if (n > budget) {
+        throw new RangeError(
+          `text ${i} needs ${n} tokens as a prompt, over the budget of maxModelLen - maxNewTokens = ${budget}: ` +
+            'split long texts into chunks (ipt synthesize --max-tokens) or raise --max-model-len',
+        );
+      }
+    });
+  }
   mkdirSync(outDir, { recursive: true });
   const identity = {
     format: RUN_FORMAT,
@@ -221,8 +246,6 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
     texts: { count: texts.length, sha256: hashJson(texts) },
   };
   const resumed = checkRunFile(outDir, identity);
-  const countTokens = engine.countTokens?.bind(engine);
-  const budget = run.maxModelLen - run.maxNewTokens;
   const slices = splitIntoRounds(texts, run.rounds);
   const sliceStart = slices.map((_, r) => slices.slice(0, r).reduce((n, s) => n + s.length, 0));
 
@@ -240,18 +263,6 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
     for (let r = 0; r < slices.length; r++) {
       const round = r + 1;
       const items = planRound(previous, slices[r], { maxModelLen: run.maxModelLen, maxNewTokens: run.maxNewTokens, countTokens });
-      if (countTokens) {
-        items.forEach((item, i) => {
-          if (item.prompt !== cookRead(item.text)) return; // planRound checked prompts with demonstrations
-          const n = countTokens(item.prompt);
-          if (n > budget) {
-            throw new RangeError(
-              `text ${sliceStart[r] + i} needs ${n} tokens as a prompt, over the budget of maxModelLen - maxNewTokens = ${budget}: ` +
-                'split long texts into chunks (ipt synthesize --max-tokens) or raise --max-model-len',
-            );
-          }
-        });
-      }
       const batches = planBatches(items, run.batchSize);
       const path = join(outDir, `round-${round}.jsonl`);
       const { records } = readRoundFile(path, round, items, batches);

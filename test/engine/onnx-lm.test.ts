@@ -5,6 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { projectRoot } from '../../lib/repro/project.js';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { OnnxCausalLM, readDecoderConfig, sampleToken } from '../../lib/engine/onnx-lm.js';
@@ -217,6 +219,16 @@ test('a broken model folder gets an error that says what is wrong', async () => 
   await assert.rejects(OnnxCausalLM.load(bad), /no ONNX decoder in .*bad \(looked for/);
   writeFileSync(join(bad, 'onnx', 'model.onnx'), 'not a model');
   await assert.rejects(OnnxCausalLM.load(bad), /cannot load .*model\.onnx/);
+  const damaged = join(root, 'damaged');
+  writeGptModelFolder(damaged, { cfg, weights });
+  const goodConfig = readFileSync(join(damaged, 'config.json'), 'utf8');
+  writeFileSync(join(damaged, 'config.json'), '{ x');
+  await assert.rejects(OnnxCausalLM.load(damaged), /damaged\/config\.json: not valid JSON \(.+\); restore it from the model's export$/);
+  writeFileSync(join(damaged, 'config.json'), '[1]');
+  await assert.rejects(OnnxCausalLM.load(damaged), /damaged\/config\.json: expected a JSON object; restore it from the model's export$/);
+  writeFileSync(join(damaged, 'config.json'), goodConfig);
+  writeFileSync(join(damaged, 'tokenizer.json'), '{"model": ');
+  await assert.rejects(OnnxCausalLM.load(damaged), /damaged\/tokenizer\.json: not valid JSON \(.+\); restore it from the model's export$/);
 });
 
 test('engine specs: onnx:DIR finds the folder\'s decoder; --file (options.file) names another, or fails clearly', async () => {
@@ -262,6 +274,21 @@ test('execution providers: cuda and webgpu say what to install; auto falls back 
     assert.deepEqual(await auto.generate([prompts[1]], { maxNewTokens: 4, stopTokenIds: [] }), [referenceGreedy(cfg, weights, prompts[1], 4)]);
   } finally {
     await auto.close();
+  }
+});
+
+test('probing providers whose libraries are missing prints nothing of ONNX Runtime\'s or Dawn\'s own', () => {
+  const cli = join(projectRoot(), 'dist', 'lib', 'cli.js');
+  const probe = spawnSync(process.execPath, [cli, 'providers'], { encoding: 'utf8' });
+  assert.equal(probe.status, 0, probe.stderr);
+  assert.match(probe.stdout, /^cpu {5}ok$/m);
+  if (/cuda {4}unavailable: .*CUDA provider is not installed/.test(probe.stdout)) assert.doesNotMatch(probe.stderr, /onnxruntime|provider_bridge/);
+  if (/webgpu  unavailable: .*libvulkan\.so\.1 is not installed/.test(probe.stdout)) assert.doesNotMatch(probe.stderr, /Vulkan|dawn/);
+  // the same for an explicit provider that cannot start: only the kit's message
+  if (!existsSync(join('node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'))) {
+    const run = spawnSync(process.execPath, [cli, 'serve', '--model', dir, '--provider', 'cuda'], { encoding: 'utf8' });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /^ipt serve: cannot start the CUDA execution provider: onnxruntime-node's CUDA provider is not installed .*\n$/);
   }
 });
 

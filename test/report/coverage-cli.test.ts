@@ -185,9 +185,9 @@ test('ipt coverage --judge labels with an LM over HTTP and reports its agreement
   }
 });
 
-test('ipt coverage --judge with an engine that cannot be reached or named exits with a clear message', async () => {
+test('ipt coverage --judge with an engine that cannot be reached or named exits with a clear message (exit 2 for a spec it cannot name)', async () => {
   const io = capture();
-  assert.equal(await main(['coverage', '--input', example, '--png', 'no', '--judge', 'gpt:somewhere'], io), 1);
+  assert.equal(await main(['coverage', '--input', example, '--png', 'no', '--judge', 'gpt:somewhere'], io), 2);
   assert.match(io.err, /unknown engine "gpt:somewhere": use onnx:DIR .* or openai:URL/);
 });
 

@@ -161,11 +161,35 @@ test('a run folder refuses a different run, and bad input is explained', async (
   Object.defineProperty(other, 'name', { value: 'other@1' });
   await assert.rejects(synthesize({ texts, engine: other, outDir: out, ...base }), /engine: echo@test then, other@1 now/);
   await assert.rejects(synthesize({ texts: ['x'.repeat(900)], engine: new EchoEngine(), outDir: join(root, 'long'), ...base }), /text 0 needs 919 tokens as a prompt, over the budget of maxModelLen - maxNewTokens = 800/);
+  // a text of a later round is checked before anything is written, too
+  await assert.rejects(synthesize({ texts: [...texts, 'x'.repeat(900)], engine: new EchoEngine(), outDir: join(root, 'long'), ...base }), /text 23 needs 919 tokens/);
+  assert.equal(existsSync(join(root, 'long')), false, 'a run refused up front leaves no run folder');
   writeFileSync(join(out, 'round-1.jsonl'), '{"not": "a record"\n');
   await assert.rejects(synthesize({ texts, engine: new EchoEngine(), outDir: out, ...base }), /round-1\.jsonl line 1 is not JSON: the file is damaged/);
   await assert.rejects(synthesize({ texts: [], engine: new EchoEngine(), outDir: join(root, 'empty'), ...base }), /no texts/);
   const small = Object.assign(new EchoEngine(), { contextLength: 512 });
   await assert.rejects(synthesize({ texts, engine: small, outDir: join(root, 'small'), ...base }), /maxModelLen 900 is more than the model's context of 512 tokens/);
+});
+
+test('a run folder with no finished batch is restarted with new inputs; the corrected rerun works', async () => {
+  const out = join(root, 'restart');
+  const failing = new EchoEngine();
+  failing.failOnCall = 1;
+  await assert.rejects(synthesize({ texts, engine: failing, outDir: out, ...base }), /engine fell over/);
+  assert.ok(existsSync(join(out, 'run.json')));
+  // a torn line is no finished batch either
+  writeFileSync(join(out, 'round-1.jsonl'), '{"round": 1, "batch": 0, "si');
+  const engine = new EchoEngine();
+  const result = await synthesize({ texts: texts.slice(2), engine, outDir: out, ...base, maxNewTokens: 90 });
+  assert.deepEqual(result.chains, await referenceChains(texts.slice(2), 3, 900, 90));
+  assert.equal(engine.prompts.length, texts.length - 2);
+  const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { options: { maxNewTokens: number }; texts: { count: number } };
+  assert.equal(run.texts.count, texts.length - 2);
+  assert.equal(run.options.maxNewTokens, 90);
+  // now it holds finished batches: a different run is refused, the same one resumes
+  await assert.rejects(synthesize({ texts, engine: new EchoEngine(), outDir: out, ...base }), /holds a different synthesis run/);
+  const again = await synthesize({ texts: texts.slice(2), engine: new EchoEngine(), outDir: out, ...base, maxNewTokens: 90 });
+  assert.equal(again.session.resumedTexts, texts.length - 2);
 });
 
 test('input sources: jsonl, a folder of .txt files, brown, chunking', async () => {
@@ -174,6 +198,9 @@ test('input sources: jsonl, a folder of .txt files, brown, chunking', async () =
   assert.deepEqual((await loadTexts(jsonl)).texts, ['one', 'two']);
   writeFileSync(jsonl, '{"text": "one"}\n{"txt": 1}\n');
   await assert.rejects(loadTexts(jsonl), /in\.jsonl:2: no string field "text"/);
+  writeFileSync(jsonl, '{"text": 5, "body": "five"}\n');
+  await assert.rejects(loadTexts(jsonl), /in\.jsonl:1: field "text" is a number, not a string; choose the text field with --text-field$/);
+  assert.deepEqual((await loadTexts(jsonl, { textField: 'body' })).texts, ['five']);
   const folder = join(root, 'txt');
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, 'b.txt'), 'second\n');
