@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { writeGptModelFolder, seededGptWeights } from '../lib/engine/onnx-gpt.js';
 import { TINY_BASE_VOCAB } from '../lib/engine/tokenizer.js';
@@ -111,5 +111,33 @@ test('ipt serve on a port in use says so and how to choose another', async () =>
   } finally {
     blocker.close();
     rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('ipt train names the --config file in its errors and writes nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ipt-cli-config-'));
+  try {
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'a.jsonl'), JSON.stringify({ text: 'The cat says meow.' }) + '\n');
+    const files: Record<string, string> = { 'empty.json': '', 'corrupt.json': '{"train": {}} x', 'list.json': '[]', 'section.json': '{"optimizer": {}}' };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const out = join(dir, 'run');
+    const expected: Array<[string, string]> = [
+      ['empty.json', 'not valid JSON (Unexpected end of JSON input)'],
+      ['corrupt.json', 'not valid JSON (Unexpected non-whitespace character after JSON at position 14)'],
+      ['missing.json', 'no such file (the --config JSON file)'],
+      ['list.json', 'not a JSON object; expected {"model": {...}, "train": {...}, "tokenizer": ...}'],
+      ['section.json', 'unknown config section "optimizer": use model, train and tokenizer'],
+      ['data', 'is a folder; --config takes a JSON file'],
+    ];
+    for (const [name, message] of expected) {
+      const io = capture();
+      assert.equal(await main(['train', '--config', join(dir, name), '--data', data, '--out', out], io), 1, name);
+      assert.equal(io.err, `ipt train: ${join(dir, name)}: ${message}\n`);
+      assert.ok(!existsSync(out), `nothing written after ${name}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,7 @@
 // ipt commands for pre-training and evaluation: train a tiny GPT from a data folder, score a model on tasks.
 
-import { readFileSync } from 'node:fs';
-import { trainRun, type RunConfigInput } from '../train/run.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolveRunConfig, trainRun, type RunConfigInput } from '../train/run.js';
 import { DATA_LAYOUT_HELP, documentsFromTexts } from '../train/data.js';
 import { brownManifestInput, loadBrown } from '../corpus/brown.js';
 import { loadModelFolder } from '../train/export.js';
@@ -38,12 +38,19 @@ export const trainCommands: Command[] = [
     examples: ['ipt train --config train.json --data brown --out runs/tiny', 'ipt train --data my-corpus/ --out runs/mine --steps 500'],
     async run({ values }, io) {
       if (typeof values.data !== 'string' || typeof values.out !== 'string') throw new UsageError('--data and --out are required');
-      const config = (typeof values.config === 'string' ? JSON.parse(readFileSync(values.config, 'utf8')) : {}) as RunConfigInput;
+      const config = typeof values.config === 'string' ? readConfigFile(values.config) : {};
       const steps = intOption(values, 'steps');
       if (steps !== undefined) config.train = { ...config.train, steps };
       const initFrom = typeof values['init-from'] === 'string' ? values['init-from'] : undefined;
       // continuing a model: its shape is the run's shape unless the config says otherwise (and then it must agree)
       if (initFrom !== undefined && config.model === undefined) config.model = loadModelFolder(initFrom).cfg;
+      if (typeof values.config === 'string') {
+        try {
+          resolveRunConfig(config); // its mistakes named by the file, before anything is read or written
+        } catch (err) {
+          throw new Error(`${values.config}: ${(err as Error).message}`);
+        }
+      }
       const data =
         values.data === 'brown'
           ? { name: 'brown', documents: documentsFromTexts(loadBrown().map((d) => d.text)), inputs: [brownManifestInput()] }
@@ -54,6 +61,7 @@ export const trainCommands: Command[] = [
         data,
         threads: intOption(values, 'threads'),
         initFrom,
+        log: (line) => io.stderr(line + '\n'),
         command: ['ipt', 'train', ...Object.entries(values).flatMap(([k, v]) => (typeof v === 'string' ? [`--${k}`, v] : []))],
       });
       const fmt = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
@@ -114,3 +122,17 @@ export const trainCommands: Command[] = [
     },
   },
 ];
+
+/** A training config file, its problems named by its path. */
+function readConfigFile(path: string): RunConfigInput {
+  if (!existsSync(path)) throw new Error(`${path}: no such file (the --config JSON file)`);
+  if (statSync(path).isDirectory()) throw new Error(`${path}: is a folder; --config takes a JSON file`);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${path}: not a JSON object; expected {"model": {...}, "train": {...}, "tokenizer": ...}`);
+  return value as RunConfigInput;
+}

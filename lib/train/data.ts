@@ -11,7 +11,7 @@
 // Input folder layout for `ipt train --data DIR` (see DATA_LAYOUT_HELP).
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { createRng, deriveSeed, rngFromState, shuffleInPlace, type RngState } from '../repro/rng.js';
 
@@ -63,7 +63,10 @@ export type DataFile = { path: string; documents: number; bytes: number; sha256:
 
 /** Reads every *.jsonl file directly in `dir` (name order). */
 export function readJsonlDocuments(dir: string): { documents: TrainingDocument[]; files: DataFile[] } {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`data folder ${dir} does not exist.\n${DATA_LAYOUT_HELP}`);
+  if (!existsSync(dir)) throw new Error(`data folder ${dir} does not exist.\n${DATA_LAYOUT_HELP}`);
+  if (!statSync(dir).isDirectory()) {
+    throw new Error(`${dir} is a file, not a folder: the data must be a folder of *.jsonl files (put ${basename(dir)} in a folder of its own and pass that).\n${DATA_LAYOUT_HELP}`);
+  }
   const names = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
   const documents: TrainingDocument[] = [];
   const files: DataFile[] = [];

@@ -61,7 +61,13 @@ export function loadModelFolder(dir: string): { cfg: GPTConfig; weights: GPTWeig
   const weightsPath = join(dir, 'model.safetensors');
   if (!existsSync(configPath)) throw new Error(`${dir} is not a model folder: no config.json`);
   if (!existsSync(weightsPath)) throw new Error(`${dir} has no model.safetensors (an export that did not finish?)`);
-  const cfg = gptConfigFromHf(JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>);
+  let hf: Record<string, unknown>;
+  try {
+    hf = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`${configPath}: not valid JSON (${(err as Error).message}); a truncated copy? Copy or export the model folder again`);
+  }
+  const cfg = gptConfigFromHf(hf);
   const file = readSafetensors(weightsPath);
   const weights: GPTWeights = {};
   for (const s of gptTensorSpecs(cfg)) {

@@ -69,6 +69,8 @@ export type TrainRunOptions = {
   progress?: ProgressMode;
   /** Recorded in the manifest. */
   command?: string[];
+  /** Warnings (a damaged checkpoint skipped), one line each without the newline (default: standard error). */
+  log?: (line: string) => void;
   /** Called after every step (e.g. to plot live). */
   onStep?: (record: StepRecord) => void;
   /** Encode with this tokenizer (default: the data folder's tokenizer.json, else BPE merges trained on the data). */
@@ -170,15 +172,15 @@ export function encoderFor(files: TokenizerFiles): (text: string) => number[] {
   return (t) => tok.encode(t);
 }
 
-function ensureTokenizer(outDir: string, data: LoadedData, config: RunConfig, given: TokenizerFiles | undefined): TokenizerFiles {
-  const dir = join(outDir, 'tokenizer');
-  const path = join(dir, 'tokenizer.json');
-  const existing = readTokenizerFiles(dir);
+/** The run's tokenizer, decided without writing anything: `write` is set when the run folder has none yet. */
+function chooseTokenizer(outDir: string, data: LoadedData, config: RunConfig, given: TokenizerFiles | undefined): { files: TokenizerFiles; write: boolean } {
+  const path = join(outDir, 'tokenizer', 'tokenizer.json');
+  const existing = readTokenizerFiles(join(outDir, 'tokenizer'));
   if (existing) {
     if (given && canonicalJson(given.tokenizerJson) !== canonicalJson(existing.tokenizerJson)) {
       throw new Error(`${outDir} already holds a run with another tokenizer (${path}). Use another --out folder, or delete that one to start over.`);
     }
-    return existing;
+    return { files: existing, write: false };
   }
   let files: TokenizerFiles;
   if (given) files = given;
@@ -190,35 +192,47 @@ function ensureTokenizer(outDir: string, data: LoadedData, config: RunConfig, gi
   }
   const size = tokenizerFromFiles(files).vocabSize;
   if (size > config.model.vocabSize) throw new Error(`the tokenizer has ${size} tokens but the model's vocabSize is ${config.model.vocabSize}`);
-  writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig, null, 2) + '\n');
-  writeFileAtomic(path, JSON.stringify(files.tokenizerJson));
-  return files;
+  return { files, write: true };
 }
 
-function sameOrWrite(path: string, value: unknown, what: string, outDir: string): void {
-  const text = JSON.stringify(value, null, 2) + '\n';
-  if (existsSync(path)) {
-    let old: unknown;
-    try {
-      old = JSON.parse(readFileSync(path, 'utf8'));
-    } catch {
-      old = undefined;
-    }
-    if (old !== undefined && canonicalJson(old) !== canonicalJson(value)) {
-      throw new Error(`${outDir} already holds a run with a different ${what} (${path}). Use another --out folder, or delete that one to start over.`);
-    }
-    if (old !== undefined) return;
+function writeTokenizer(outDir: string, files: TokenizerFiles): void {
+  const dir = join(outDir, 'tokenizer');
+  writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig, null, 2) + '\n');
+  writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(files.tokenizerJson));
+}
+
+/**
+ * A record the run folder must agree with: refuses one that differs, and says whether it still has to be
+ * written (absent, or unreadable). Writes nothing, so a run that fails its checks leaves no folder behind.
+ */
+function mustWrite(path: string, value: unknown, what: string, outDir: string): boolean {
+  if (!existsSync(path)) return true;
+  let old: unknown;
+  try {
+    old = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return true;
   }
-  writeFileAtomic(path, text);
+  if (canonicalJson(old) !== canonicalJson(value)) {
+    throw new Error(`${outDir} already holds a run with a different ${what} (${path}). Use another --out folder, or delete that one to start over.`);
+  }
+  return false;
 }
 
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
   const startedAt = new Date();
   const { outDir } = options;
+  const log = options.log ?? ((line: string) => void process.stderr.write(line + '\n'));
+  // Everything is checked (config, starting model, data, tokenizer, the folder's earlier run) before
+  // anything is written: a command that fails on bad input leaves no folder that blocks the corrected one.
   const config = resolveRunConfig(options.config);
   const { model: gpt, train: tc } = config;
-  mkdirSync(outDir, { recursive: true });
-  sameOrWrite(join(outDir, 'config.json'), config, 'config', outDir);
+  const records: Array<{ path: string; value: unknown }> = [];
+  const record = (name: string, value: unknown, what: string) => {
+    const path = join(outDir, name);
+    if (mustWrite(path, value, what, outDir)) records.push({ path, value });
+  };
+  record('config.json', config, 'config');
 
   // the starting point: a seeded init, or another model's weights
   const init = options.initFrom === undefined ? undefined : loadModelFolder(options.initFrom);
@@ -226,12 +240,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     throw new Error(`--init-from ${options.initFrom} is a ${JSON.stringify(init.cfg)} model; this run's model config is ${JSON.stringify(gpt)}`);
   }
   if (options.initFrom !== undefined) {
-    sameOrWrite(join(outDir, 'init.json'), { modelDir: options.initFrom, sha256: sha256(readFileSync(join(options.initFrom, 'model.safetensors'))) }, 'starting model', outDir);
+    record('init.json', { modelDir: options.initFrom, sha256: sha256(readFileSync(join(options.initFrom, 'model.safetensors'))) }, 'starting model');
   }
 
   // data -> tokens -> packed rows
   const data = loadData(options.data, config);
-  const tokenizer = ensureTokenizer(outDir, data, config, options.tokenizer ?? init?.tokenizer);
+  const chosen = chooseTokenizer(outDir, data, config, options.tokenizer ?? init?.tokenizer);
+  const tokenizer = chosen.files;
   const tokenizerConfig = tokenizer.tokenizerConfig;
   const eosName = typeof tokenizerConfig.eos_token === 'string' ? tokenizerConfig.eos_token : '</s>';
   const eosId = tokenizerFromFiles(tokenizer).tokenToId(eosName) ?? EOS_ID;
@@ -239,8 +254,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const pack = (docs: TrainingDocument[]): PackedData => packDocuments(tokenizeDocuments(docs, encode, gpt.vocabSize), { contextLength: gpt.contextLength, eosId });
   const trainData = pack(data.train);
   const valData = data.val.length ? pack(data.val) : undefined;
-  sameOrWrite(
-    join(outDir, 'data.json'),
+  record(
+    'data.json',
     {
       source: data.source,
       files: data.files.map((f) => ({ path: f.path, documents: f.documents, bytes: f.bytes, sha256: f.sha256 })),
@@ -250,23 +265,37 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       sha256: { train: trainData.sha256, val: valData?.sha256 ?? null, tokenizer: sha256(canonicalJson(tokenizer.tokenizerJson)) },
     },
     'data (the packed tokens differ)',
-    outDir,
   );
 
+  // checks the data holds at least one row, so it too comes before the folder is written
   const trainer = await Trainer.create({ gpt, config: tc, train: trainData, val: valData, threads: options.threads, weights: init?.weights });
   const ckptDir = join(outDir, 'checkpoints');
   const metricsPath = join(outDir, 'metrics.jsonl');
   let resumedFrom: number | undefined;
   try {
+    mkdirSync(outDir, { recursive: true });
+    for (const r of records) writeFileAtomic(r.path, JSON.stringify(r.value, null, 2) + '\n');
+    if (chosen.write) writeTokenizer(outDir, tokenizer);
+
+    // Checkpoints are written atomically (temp file + rename, lib/repro/files.ts), so a kill never leaves
+    // a half-written one; a damaged file (a truncated copy, a full disk, bit rot) is skipped, out loud, for
+    // the newest one before it that reads, and the steps after that are redone bit-identically.
+    const unreadable: string[] = [];
     for (const c of listCheckpoints(ckptDir)) {
       try {
         trainer.restore(readSafetensors(c.path));
         resumedFrom = c.step;
         break;
       } catch (err) {
-        if (/not a valid safetensors/.test((err as Error).message)) continue; // a damaged file: try the one before
-        throw err;
+        if (!/not a valid safetensors/.test((err as Error).message)) throw err;
+        unreadable.push(c.path);
       }
+    }
+    for (const path of unreadable) {
+      log(
+        `warning: checkpoint ${path} is unreadable (truncated or corrupt): ` +
+          (resumedFrom !== undefined ? `resuming from the previous good checkpoint, step ${resumedFrom}` : 'no readable checkpoint is left, training starts again from step 0'),
+      );
     }
     // keep only the metrics of steps the checkpoint covers; later ones are redone
     const kept = readMetrics(outDir);

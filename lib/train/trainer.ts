@@ -96,7 +96,12 @@ export class Trainer {
     }
     const weights = options.weights ?? initGPTWeights(gpt, config.seed);
     const model = await GPTModel.create(gpt, weights, { maxBatch: config.microBatchSize, threads: options.threads, training: true });
-    return new Trainer(model, gpt, config, options.train, options.val);
+    try {
+      return new Trainer(model, gpt, config, options.train, options.val);
+    } catch (err) {
+      await model.close(); // e.g. too little data for one row: no kernel threads left behind
+      throw err;
+    }
   }
 
   get tokensPerStep(): number {

@@ -1,7 +1,8 @@
 // Training-run folders through `ipt train`: a run killed midway (SIGKILL) and started again with
 // the same command finishes with exactly the weights and loss curve of an uninterrupted run, even
 // on another thread count; a finished run is not redone; another config in the same folder is
-// refused. Also the response-only mask from {"prompt", "response"} rows.
+// refused; bad input (data, starting model) fails before anything is written; a damaged checkpoint is
+// skipped with a warning. Also the response-only mask from {"prompt", "response"} rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -147,6 +148,79 @@ test('a run can start from another model: its weights and tokenizer carry over; 
   // the CLI takes the model's shape from the folder
   const cli = ipt(['train', '--data', dataDir, '--out', join(root, 'cli-cont'), '--init-from', join(straight, 'model'), '--steps', '3', '--threads', '1']);
   assert.equal(cli.status, 0, cli.stderr);
+});
+
+test('bad input fails before the run folder is written, so the corrected command (another config) starts cleanly', { timeout: 60_000 }, () => {
+  const out = join(root, 'bad-input');
+  const empty = join(root, 'empty');
+  mkdirSync(empty);
+  const truncated = join(root, 'truncated-model');
+  mkdirSync(truncated);
+  writeFileSync(join(truncated, 'config.json'), readFileSync(join(root, 'straight', 'model', 'config.json')));
+  writeFileSync(join(truncated, 'model.safetensors'), readFileSync(join(root, 'straight', 'model', 'model.safetensors')).subarray(0, 1000));
+  const dataFile = join(dataDir, 'animals.jsonl');
+  const cases: Array<[string[], RegExp]> = [
+    [['--data', empty], new RegExp(`^ipt train: no documents in ${empty}: put \\*\\.jsonl files there\n$`)],
+    [['--data', join(root, 'nope')], new RegExp(`^ipt train: data folder ${join(root, 'nope')} does not exist\\.\nData folder layout:`)],
+    [['--data', dataFile], new RegExp(`^ipt train: ${dataFile} is a file, not a folder: the data must be a folder of \\*\\.jsonl files \\(put animals\\.jsonl in a folder of its own and pass that\\)\\.\nData folder layout:`)],
+    [['--data', dataDir, '--init-from', truncated], new RegExp(`^ipt train: ${truncated}/model\\.safetensors is not a valid safetensors file: header length \\d+ does not fit in 1000 bytes`)],
+  ];
+  for (const [args, message] of cases) {
+    const r = ipt(['train', ...args, '--out', out, '--config', configPath, '--steps', '2']);
+    assert.equal(r.status, 1, args.join(' '));
+    assert.match(r.stderr, message);
+    assert.ok(!existsSync(out), `nothing left behind after ${args.join(' ')}`);
+  }
+  // too little data for one row is found before anything is written too
+  const tiny = join(root, 'one-word');
+  mkdirSync(tiny);
+  writeFileSync(join(tiny, 'a.jsonl'), JSON.stringify({ text: 'hi' }) + '\n');
+  const short = ipt(['train', '--data', tiny, '--out', out, '--config', configPath, '--steps', '2']);
+  assert.equal(short.status, 1);
+  assert.match(short.stderr, /^ipt train: the training data has fewer than contextLength \+ 1 = 17 tokens: add data or shorten the context\n$/);
+  assert.ok(!existsSync(out));
+
+  const other = JSON.parse(readFileSync(configPath, 'utf8'));
+  other.train.steps = 2;
+  other.train.seed = 4;
+  writeFileSync(join(root, 'corrected.json'), JSON.stringify(other));
+  const fixed = ipt(['train', '--data', dataDir, '--out', out, '--config', join(root, 'corrected.json'), '--threads', '1']);
+  assert.equal(fixed.status, 0, fixed.stderr);
+  assert.match(fixed.stdout, /^finished at step 2\/2: /);
+});
+
+test('a damaged checkpoint is skipped with a warning naming it; the run resumes from the one before, or from step 0, bit-identically', { timeout: 120_000 }, () => {
+  const out = join(root, 'damaged');
+  const args = ['train', '--config', configPath, '--data', dataDir, '--out', out, '--steps', '20', '--threads', '1'];
+  const first = ipt(args);
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(first.stderr, '');
+  const weights = readFileSync(join(out, 'model', 'model.safetensors'));
+  const ckpt = (step: number) => join(out, 'checkpoints', `step-${String(step).padStart(8, '0')}.safetensors`);
+  assert.deepEqual(readdirSync(join(out, 'checkpoints')).sort(), ['step-00000010.safetensors', 'step-00000020.safetensors']);
+  const truncate = (path: string) => writeFileSync(path, readFileSync(path).subarray(0, 500));
+
+  truncate(ckpt(20));
+  rmSync(join(out, 'model'), { recursive: true });
+  const previous = ipt(args);
+  assert.equal(previous.status, 0, previous.stderr);
+  assert.equal(previous.stderr, `warning: checkpoint ${ckpt(20)} is unreadable (truncated or corrupt): resuming from the previous good checkpoint, step 10\n`);
+  assert.match(previous.stdout, /^finished at step 20\/20 \(resumed from step 10\)/);
+  assert.deepEqual(readFileSync(join(out, 'model', 'model.safetensors')), weights);
+
+  truncate(ckpt(10));
+  truncate(ckpt(20));
+  rmSync(join(out, 'model'), { recursive: true });
+  const restart = ipt(args);
+  assert.equal(restart.status, 0, restart.stderr);
+  const lost = 'no readable checkpoint is left, training starts again from step 0';
+  assert.equal(
+    restart.stderr,
+    `warning: checkpoint ${ckpt(20)} is unreadable (truncated or corrupt): ${lost}\nwarning: checkpoint ${ckpt(10)} is unreadable (truncated or corrupt): ${lost}\n`,
+  );
+  assert.match(restart.stdout, /^finished at step 20\/20: /);
+  assert.deepEqual(readFileSync(join(out, 'model', 'model.safetensors')), weights);
+  assert.equal(readMetrics(out).train.length, 20, 'each step once in the loss curve');
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));
