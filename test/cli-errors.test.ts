@@ -100,3 +100,24 @@ test('rules and coverage read .jsonl.gz like .jsonl; parquet, cut-off gzip and g
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('ipt eval refuses an empty task list, an unknown provider and an --out folder before loading anything', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ipt-cli-eval-'));
+  try {
+    // the model folder does not exist: each of these must be refused before it is opened
+    const base = ['eval', '--model', join(dir, 'no-model')];
+    let r = await run([...base, '--tasks', ',']);
+    assert.deepEqual([r.code, r.err], [2, 'ipt eval: --tasks names no file: give one or more task JSON files\n']);
+    writeFileSync(join(dir, 'task.json'), '{}');
+    r = await run([...base, '--tasks', join(dir, 'task.json'), '--out', dir]);
+    assert.deepEqual([r.code, r.err], [2, `ipt eval: --out ${dir} is a folder; name a file\n`]);
+    writeFileSync(join(dir, 'afile'), '');
+    r = await run([...base, '--tasks', join(dir, 'task.json'), '--out', join(dir, 'afile', 'r.json')]);
+    assert.deepEqual([r.code, r.err], [1, `ipt eval: cannot create the folder ${join(dir, 'afile')}: a file of that name is in the way; choose another output path\n`]);
+    r = await run([...base, '--tasks', join(dir, 'task.json'), '--provider', 'gpu']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^ipt eval: --provider must be one of cpu, .*got "gpu"\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -342,6 +342,7 @@ async function trainStage(
       initFrom: options.init ? join(options.init.dir, options.init.result.modelDir) : undefined,
       threads: ctx.threads,
       progress: ctx.progress,
+      log: (line) => ctx.log(`${name}: ${line}`),
       command: ['ipt', 'ablate', `(${name})`],
     });
     if (!r.finished || !r.modelDir) throw new Error(`${name}: the training run did not finish`);

@@ -1,6 +1,7 @@
 // The shape of an ipt command and the option helpers commands share.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export type OptionSpec = {
   type: 'string' | 'boolean';
@@ -57,4 +58,19 @@ export function requireOption(values: CommandArgs['values'], name: string): stri
 
 export function readInput(path: string | undefined, io: Io): string {
   return path === undefined || path === '-' ? io.readStdin() : readFileSync(path, 'utf8');
+}
+
+/**
+ * Checks an output file path before the work that fills it starts, so that hours of work are not lost
+ * to a path that cannot be written: its folder is created now; a folder at the path itself is refused.
+ */
+export function prepareOutputFile(path: string, option: string): void {
+  let isFolder = false;
+  try {
+    isFolder = statSync(path).isDirectory();
+  } catch {
+    // absent: fine
+  }
+  if (isFolder) throw new UsageError(`--${option} ${path} is a folder; name a file`);
+  mkdirSync(dirname(path), { recursive: true });
 }

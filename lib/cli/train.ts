@@ -8,9 +8,9 @@ import { loadModelFolder } from '../train/export.js';
 import { loadTokenizer } from '../engine/tokenizer.js';
 import { evaluate, resultsTable, writeResults } from '../eval/harness.js';
 import { openTokenLM, RUNTIMES, type Runtime } from '../eval/models.js';
-import { parseProvider } from '../engine/providers.js';
+import { providerOption } from './engine.js';
 import { loadTasks } from '../eval/tasks.js';
-import { intOption, UsageError, type Command } from './command.js';
+import { intOption, prepareOutputFile, UsageError, type Command } from './command.js';
 
 export const trainCommands: Command[] = [
   {
@@ -98,10 +98,14 @@ export const trainCommands: Command[] = [
     examples: ['ipt eval --model runs/tiny/model --tasks data/eval/my-task.json --shots 2 --out results.json'],
     async run({ values }, io) {
       if (typeof values.model !== 'string' || !Array.isArray(values.tasks) || values.tasks.length === 0) throw new UsageError('--model and --tasks are required');
-      const tasks = values.tasks.flatMap((t) => t.split(',')).filter(Boolean).flatMap((f) => loadTasks(f));
+      const taskFiles = values.tasks.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+      if (taskFiles.length === 0) throw new UsageError('--tasks names no file: give one or more task JSON files');
+      if (typeof values.out === 'string') prepareOutputFile(values.out, 'out');
+      const provider = providerOption(values);
+      const tasks = taskFiles.flatMap((f) => loadTasks(f));
       const runtime = String(values.runtime) as Runtime;
       if (!RUNTIMES.includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}, got "${runtime}"`);
-      const { model } = await openTokenLM(values.model, { runtime, threads: intOption(values, 'threads'), provider: parseProvider(values.provider as string) });
+      const { model } = await openTokenLM(values.model, { runtime, threads: intOption(values, 'threads'), provider });
       try {
         const results = await evaluate(model, loadTokenizer(values.model), tasks, {
           shots: intOption(values, 'shots', 0)!,
