@@ -229,6 +229,15 @@ export function validateConfig(c: AblationConfig): AblationConfig {
 }
 
 /** A profile by name, with a JSON file's fields merged over it. */
+/** A misspelt section would otherwise be carried along unused, and the run would not be the one asked for. */
+function checkTopLevelFields(base: AblationConfig, over: unknown, where: string): void {
+  if (over === null || typeof over !== 'object' || Array.isArray(over)) return; // mergeConfig says what is wrong
+  const known = Object.keys(base);
+  for (const k of Object.keys(over)) {
+    if (!known.includes(k)) throw new Error(`${where}: unknown field "${k}"; the config's fields are ${known.join(', ')}`);
+  }
+}
+
 export function loadAblationConfig(options: { profile?: string; file?: string; overrides?: unknown } = {}): AblationConfig {
   const name = options.profile ?? 'default';
   const base = PROFILES[name];
@@ -241,8 +250,10 @@ export function loadAblationConfig(options: { profile?: string; file?: string; o
     } catch (err) {
       throw new Error(`${options.file}: ${(err as Error).message}`);
     }
+    checkTopLevelFields(base, json, options.file);
     config = mergeConfig(config, json, options.file);
   }
+  checkTopLevelFields(base, options.overrides, 'overrides');
   config = mergeConfig(config, options.overrides);
   return validateConfig(config);
 }

@@ -93,4 +93,5 @@ test('configs: profiles validate, files override, mistakes are named', () => {
   assert.throws(() => loadAblationConfig({ overrides: { instructionTuning: { arms: ['nope'] } } }), /names "nope"/);
   assert.throws(() => loadAblationConfig({ overrides: { corpus: { heldOutGenres: ['learned'] } } }), /both held out and the domain/);
   assert.throws(() => makeSplits(loadAblationConfig({ overrides: { corpus: { domainGenres: ['poetry'] } } }), docs), /genre "poetry" is not in the corpus/);
+  assert.throws(() => loadAblationConfig({ overrides: { pretraining: { train: { steps: 400 } } } }), /overrides: unknown field "pretraining"; the config's fields are .*pretrain/);
 });
