@@ -8,7 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { GPTConfig } from '../engine/gpt.js';
-import type { TrainConfig } from '../train/trainer.js';
+import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
 import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
 
 export type ArmKind = 'vanilla' | 'instruct' | 'mix';
@@ -225,6 +225,20 @@ export function validateConfig(c: AblationConfig): AblationConfig {
   if (!c.eval.shots.every((k) => Number.isInteger(k) && k >= 0)) fail('eval.shots must be non-negative integers');
   const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
   if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);
+  // the training sections are checked here, so that --dry-run refuses what the run would refuse
+  const trainSections: Array<[string, Partial<TrainConfig>]> = [
+    ['synthesis.tiny.train', c.synthesis.tiny.train],
+    ['pretrain.train', c.pretrain.train],
+    ['domain.train', c.domain.train],
+    ['instructionTuning.train', c.instructionTuning.train],
+  ];
+  for (const [where, train] of trainSections) {
+    try {
+      resolveTrainConfig(train);
+    } catch (err) {
+      fail(`${where}: ${(err as Error).message}`);
+    }
+  }
   return c;
 }
 

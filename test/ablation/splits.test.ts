@@ -94,4 +94,6 @@ test('configs: profiles validate, files override, mistakes are named', () => {
   assert.throws(() => loadAblationConfig({ overrides: { corpus: { heldOutGenres: ['learned'] } } }), /both held out and the domain/);
   assert.throws(() => makeSplits(loadAblationConfig({ overrides: { corpus: { domainGenres: ['poetry'] } } }), docs), /genre "poetry" is not in the corpus/);
   assert.throws(() => loadAblationConfig({ overrides: { pretraining: { train: { steps: 400 } } } }), /overrides: unknown field "pretraining"; the config's fields are .*pretrain/);
+  assert.throws(() => loadAblationConfig({ overrides: { pretrain: { train: { steps: -4 } } } }), /ablation config: pretrain\.train: training option steps must be a positive integer, got -4/);
+  assert.throws(() => loadAblationConfig({ overrides: { domain: { train: { stepz: 4 } } } }), /ablation config: domain\.train: unknown training option "stepz"/);
 });
