@@ -121,3 +121,18 @@ test('ipt eval refuses an empty task list, an unknown provider and an --out fold
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('ipt rules: an empty input file and an empty --kinds list are named, not answered with silence', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ipt-cli-rules-'));
+  try {
+    const empty = join(dir, 'empty.jsonl');
+    writeFileSync(empty, '\n');
+    let r = await run(['rules', '--input', empty]);
+    assert.deepEqual([r.code, r.err, r.out], [1, `ipt rules: ${empty} holds no texts: each line must be a JSON object like {"text": "..."}\n`, '']);
+    r = await run(['rules', '--input', 'brown', '--kinds', ',']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^ipt rules: --kinds names no rule kind; choose from /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

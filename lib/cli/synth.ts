@@ -64,9 +64,11 @@ export const synthCommands: Command[] = [
       if (values.kinds !== undefined) {
         kinds = String(values.kinds).split(',').map((k) => k.trim()).filter(Boolean) as RuleKind[];
         const unknown = kinds.filter((k) => !(RULE_KINDS as readonly string[]).includes(k));
-        if (unknown.length || kinds.length === 0) throw new UsageError(`unknown rule kind(s) ${unknown.join(', ')}; choose from ${RULE_KINDS.join(', ')}`);
+        if (kinds.length === 0) throw new UsageError(`--kinds names no rule kind; choose from ${RULE_KINDS.join(', ')}`);
+        if (unknown.length) throw new UsageError(`unknown rule kind(s) ${unknown.join(', ')}; choose from ${RULE_KINDS.join(', ')}`);
       }
       const texts = input === 'brown' ? brownRuleTexts(n, seed) : jsonlRuleTexts(input, n);
+      if (texts.length === 0) throw new Error(`${input} holds no texts: each line must be a JSON object like {"text": "..."}`);
       const progress = createProgress({ label: 'rules', total: texts.length, unit: 'texts' });
       const records = mineRecords(texts, { seed, maxPairs, kinds, onText: () => progress.increment() });
       progress.stop();
