@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Context } from '../corpus/chunk.js';
 import { loadBrown } from '../corpus/brown.js';
-import { tinyTokenizerFiles, tokenizerFromFiles, loadTokenizer, TINY_BASE_VOCAB, type TokenizerFiles } from '../engine/tokenizer.js';
+import { readTokenizerFiles, tinyTokenizerFiles, tokenizerFromFiles, loadTokenizer, TINY_BASE_VOCAB, type TokenizerFiles } from '../engine/tokenizer.js';
 import { gptTensorSpecs, type GPTWeights } from '../engine/gpt.js';
 import { evaluate, type EvalResults } from '../eval/harness.js';
 import type { Task } from '../eval/tasks.js';
@@ -122,7 +122,9 @@ function readJson<T>(path: string): T {
 }
 
 function readTokenizerFolder(dir: string): TokenizerFiles {
-  return { tokenizerJson: readJson(join(dir, 'tokenizer.json')), tokenizerConfig: readJson(join(dir, 'tokenizer_config.json')) };
+  const files = readTokenizerFiles(dir);
+  if (!files) throw new Error(`no tokenizer.json in ${dir}: the stage folder is incomplete; delete it and run again`);
+  return files;
 }
 
 function bpeCounter(files: TokenizerFiles): (s: string) => number {

@@ -141,17 +141,20 @@ export function tokenizerFromFiles(files: TokenizerFiles): TextTokenizer {
   };
 }
 
-/** Loads `tokenizer.json` (+ `tokenizer_config.json` when present) from a model folder. */
-export function loadTokenizer(dir: string): TextTokenizer {
+/** `tokenizer.json` (+ `tokenizer_config.json` when present) of a folder as plain JSON; undefined without tokenizer.json. */
+export function readTokenizerFiles(dir: string): TokenizerFiles | undefined {
   const jsonPath = join(dir, 'tokenizer.json');
-  if (!existsSync(jsonPath)) {
-    throw new Error(`no tokenizer.json in ${dir}: a model folder needs the tokenizer it was trained with`);
-  }
+  if (!existsSync(jsonPath)) return undefined;
   const configPath = join(dir, 'tokenizer_config.json');
   const fix = "restore it from the model's export";
-  const tokenizerJson = readJsonObject(jsonPath, fix);
-  const tokenizerConfig = existsSync(configPath) ? readJsonObject(configPath, fix) : {};
-  return tokenizerFromFiles({ tokenizerJson, tokenizerConfig });
+  return { tokenizerJson: readJsonObject(jsonPath, fix), tokenizerConfig: existsSync(configPath) ? readJsonObject(configPath, fix) : {} };
+}
+
+/** Loads `tokenizer.json` (+ `tokenizer_config.json` when present) from a model folder. */
+export function loadTokenizer(dir: string): TextTokenizer {
+  const files = readTokenizerFiles(dir);
+  if (!files) throw new Error(`no tokenizer.json in ${dir}: a model folder needs the tokenizer it was trained with`);
+  return tokenizerFromFiles(files);
 }
 
 /**

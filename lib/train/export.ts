@@ -5,10 +5,11 @@
 // kv-delta variant) written by lib/engine's writer, so lib/engine's OnnxCausalLM, transformers.js and
 // `ipt serve` run it; the kit's in-process model runs the safetensors.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkGPTWeights, gptConfigFromHf, gptTensorSpecs, type GPTConfig, type GPTWeights } from '../engine/gpt.js';
-import { type TokenizerFiles } from '../engine/tokenizer.js';
+import { readTokenizerFiles, type TokenizerFiles } from '../engine/tokenizer.js';
+import { readJsonObject } from '../repro/files.js';
 import { ONNX_FILES, writeGptModelFolder } from '../engine/onnx-gpt.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 
@@ -39,17 +40,6 @@ export function exportModel(dir: string, options: ExportOptions): void {
   });
 }
 
-/** tokenizer.json (+ tokenizer_config.json when present) of a folder as plain JSON, or undefined. */
-export function readTokenizerFiles(dir: string): TokenizerFiles | undefined {
-  const jsonPath = join(dir, 'tokenizer.json');
-  if (!existsSync(jsonPath)) return undefined;
-  const configPath = join(dir, 'tokenizer_config.json');
-  return {
-    tokenizerJson: JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>,
-    tokenizerConfig: existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>) : {},
-  };
-}
-
 /**
  * Reads a model folder's config and weights: `{cfg, weights}` keyed by the gptTensorSpecs names
  * (what lib/engine's ONNX writer takes), and its tokenizer files when the folder has them.
@@ -61,13 +51,7 @@ export function loadModelFolder(dir: string): { cfg: GPTConfig; weights: GPTWeig
   const weightsPath = join(dir, 'model.safetensors');
   if (!existsSync(configPath)) throw new Error(`${dir} is not a model folder: no config.json`);
   if (!existsSync(weightsPath)) throw new Error(`${dir} has no model.safetensors (an export that did not finish?)`);
-  let hf: Record<string, unknown>;
-  try {
-    hf = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`${configPath}: not valid JSON (${(err as Error).message}); a truncated copy? Copy or export the model folder again`);
-  }
-  const cfg = gptConfigFromHf(hf);
+  const cfg = gptConfigFromHf(readJsonObject(configPath, 'a truncated copy? Copy or export the model folder again'));
   const file = readSafetensors(weightsPath);
   const weights: GPTWeights = {};
   for (const s of gptTensorSpecs(cfg)) {

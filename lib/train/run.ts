@@ -17,7 +17,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateGPTConfig, DEFAULT_GPT, type GPTConfig } from '../engine/gpt.js';
-import { TINY_BASE_VOCAB, EOS_ID, tinyTokenizerFiles, tokenizerFromFiles, type TokenizerFiles } from '../engine/tokenizer.js';
+import { TINY_BASE_VOCAB, EOS_ID, readTokenizerFiles, tinyTokenizerFiles, tokenizerFromFiles, type TokenizerFiles } from '../engine/tokenizer.js';
 import { writeFileAtomic } from '../repro/files.js';
 import { canonicalJson, sha256 } from '../repro/hash.js';
 import { writeManifest, type ManifestInput } from '../repro/manifest.js';
@@ -33,7 +33,7 @@ import {
   type PackedData,
   type TrainingDocument,
 } from './data.js';
-import { exportModel, loadModelFolder, MODEL_FILES, readTokenizerFiles } from './export.js';
+import { exportModel, loadModelFolder, MODEL_FILES } from './export.js';
 import { readSafetensors } from './safetensors.js';
 import { resolveTrainConfig, Trainer, type TrainConfig } from './trainer.js';
 
