@@ -24,6 +24,7 @@ import { writeManifest, type ManifestInput } from '../repro/manifest.js';
 import { createProgress, type ProgressMode } from '../repro/progress.js';
 import { BpeEncoder, trainBpeMerges } from './bpe.js';
 import {
+  documentData,
   documentTexts,
   packDocuments,
   readJsonlDocuments,
@@ -31,6 +32,7 @@ import {
   tokenizeDocuments,
   type DataFile,
   type PackedData,
+  type TrainingData,
   type TrainingDocument,
 } from './data.js';
 import { exportModel, loadModelFolder, MODEL_FILES } from './export.js';
@@ -252,7 +254,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const eosId = tokenizerFromFiles(tokenizer).tokenToId(eosName) ?? EOS_ID;
   const encode = encoderFor(tokenizer);
   const pack = (docs: TrainingDocument[]): PackedData => packDocuments(tokenizeDocuments(docs, encode, gpt.vocabSize), { contextLength: gpt.contextLength, eosId });
-  const trainData = pack(data.train);
+  // validation is always scored on one fixed packing; training rows follow the config's packing
+  const trainData: TrainingData =
+    tc.packing === 'documents' ? documentData(tokenizeDocuments(data.train, encode, gpt.vocabSize), { contextLength: gpt.contextLength, eosId }) : pack(data.train);
+  const trainTokens = 'packing' in trainData ? trainData.tokens : trainData.tokens.length;
   const valData = data.val.length ? pack(data.val) : undefined;
   record(
     'data.json',
@@ -260,7 +265,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       source: data.source,
       files: data.files.map((f) => ({ path: f.path, documents: f.documents, bytes: f.bytes, sha256: f.sha256 })),
       documents: { train: data.train.length, val: data.val.length },
-      tokens: { train: trainData.tokens.length, val: valData?.tokens.length ?? 0 },
+      tokens: { train: trainTokens, val: valData?.tokens.length ?? 0 },
       rows: { train: trainData.rows, val: valData?.rows ?? 0 },
       sha256: { train: trainData.sha256, val: valData?.sha256 ?? null, tokenizer: sha256(canonicalJson(tokenizer.tokenizerJson)) },
     },

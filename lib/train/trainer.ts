@@ -5,7 +5,7 @@
 
 import { gptTensorSpecs, type GPTConfig, type GPTWeights } from '../engine/gpt.js';
 import { canonicalJson } from '../repro/hash.js';
-import { BatchLoader, gatherRows, type LoaderState, type PackedData } from './data.js';
+import { BatchLoader, gatherRows, isDocumentData, PACKINGS, type LoaderState, type PackedData, type Packing, type TrainingData } from './data.js';
 import { GPTModel, initGPTWeights } from './model.js';
 import { adamwUpdate, clipScale, gradientNorm, learningRate, type OptimizerConfig } from './optim.js';
 import { readSafetensors, writeSafetensors, type SafetensorsFile } from './safetensors.js';
@@ -26,6 +26,12 @@ export type TrainConfig = OptimizerConfig & {
   keepCheckpoints: number;
   /** Share of documents held out for validation when no validation set is given. */
   valFraction: number;
+  /**
+   * How documents become rows (lib/train/data.ts): 'stream' (absent: the default) or 'documents' (whole
+   * documents, packed afresh in a new order every epoch). Left out of a resolved config when 'stream',
+   * so configs and checkpoints of runs that never set it are unchanged.
+   */
+  packing?: Packing;
 };
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -48,9 +54,14 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   valFraction: 0.05,
 };
 
+const OPTIONAL_TRAIN_OPTIONS = ['packing'] as const;
+
 export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
-  for (const k of Object.keys(partial)) if (!(k in DEFAULT_TRAIN_CONFIG)) throw new Error(`unknown training option "${k}"; known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}`);
+  const known = [...Object.keys(DEFAULT_TRAIN_CONFIG), ...OPTIONAL_TRAIN_OPTIONS];
+  for (const k of Object.keys(partial)) if (!known.includes(k)) throw new Error(`unknown training option "${k}"; known: ${known.join(', ')}`);
   const c = { ...DEFAULT_TRAIN_CONFIG, ...partial };
+  if (c.packing !== undefined && !PACKINGS.includes(c.packing)) throw new RangeError(`training option packing must be ${PACKINGS.join(' or ')}, got ${String(c.packing)}`);
+  if (c.packing === 'stream') delete c.packing;
   if (partial.microBatchSize === undefined) c.microBatchSize = c.batchSize; // no accumulation unless asked
   const positiveInt = ['steps', 'batchSize', 'microBatchSize', 'evalRows', 'keepCheckpoints'] as const;
   for (const k of positiveInt) if (!Number.isInteger(c[k]) || c[k] < 1) throw new RangeError(`training option ${k} must be a positive integer, got ${c[k]}`);
@@ -83,14 +94,17 @@ export class Trainer {
     readonly model: GPTModel,
     readonly gpt: GPTConfig,
     readonly config: TrainConfig,
-    private readonly train: PackedData,
+    private readonly train: TrainingData,
     private readonly val: PackedData | undefined,
   ) {
     this.loader = new BatchLoader(train, config.seed);
   }
 
-  static async create(options: { gpt: GPTConfig; config: TrainConfig; train: PackedData; val?: PackedData; threads?: number; weights?: GPTWeights }): Promise<Trainer> {
+  static async create(options: { gpt: GPTConfig; config: TrainConfig; train: TrainingData; val?: PackedData; threads?: number; weights?: GPTWeights }): Promise<Trainer> {
     const { gpt, config } = options;
+    if (isDocumentData(options.train) !== (config.packing === 'documents')) {
+      throw new Error(`the training data is packed as ${isDocumentData(options.train) ? 'documents' : 'a stream'} but the config asks for packing ${config.packing ?? 'stream'}`);
+    }
     for (const d of [options.train, options.val]) {
       if (d && d.contextLength !== gpt.contextLength) throw new Error(`data packed for context ${d.contextLength}, model context is ${gpt.contextLength}`);
     }
@@ -116,8 +130,7 @@ export class Trainer {
   trainStep(): StepResult {
     const c = this.config;
     const T = this.gpt.contextLength;
-    const rows = this.loader.nextRows(c.batchSize);
-    const { inputs, targets, mask } = gatherRows(this.train, rows);
+    const { inputs, targets, mask } = this.loader.nextBatch(c.batchSize);
     let counted = 0;
     for (const m of mask) counted += m;
     const weights = new Float32Array(mask.length);
