@@ -2,7 +2,8 @@
 // patterns, in the spirit of the paper's rule-based baseline (AdaptLLM's reading comprehension,
 // Cheng et al., 2023: topic, word-to-text, inference from connectives, cause and effect,
 // paraphrase, completion) plus fill-in-the-blank, next sentence, sentence ordering, yes/no about
-// true and corrupted statements, numbers, counting and genre. Multiple choice and chain of thought are
+// true and corrupted statements, numbers, counting and genre, and questions about the facts the text
+// states (who, where, when, what: ./facts.ts). Multiple choice and chain of thought are
 // written in the synthesizer contract's form, and `ruleSynthesizer` answers synthesizer prompts as a
 // `CompletionEngine`, so the multi-round driver cannot tell rules from a model.
 //
@@ -14,6 +15,7 @@
 // or off never changes the candidates a kind offers (only which of them the mix keeps).
 
 import { splitSentences } from '../corpus/sentences.js';
+import { extractFacts, type FactKind, type TextFacts } from './facts.js';
 import { createRng, deriveSeed, pick, shuffleInPlace, type Rng } from '../repro/rng.js';
 import type { Completion, CompletionEngine, CompletionOptions } from '../engine/completion.js';
 import {
@@ -34,7 +36,13 @@ import {
 } from './format.js';
 
 /** Bumped whenever mining changes what it outputs for a (text, seed); caches key on it. */
-export const RULES_VERSION = 1;
+export const RULES_VERSION = 2;
+
+/**
+ * Salt of the per-text random streams. Fixed since version 1, so that a kind's candidates for a
+ * (text, seed) stay what they were when other kinds are added (only the default mix changes).
+ */
+const STREAM_SALT = 'rules-v1';
 
 export const RULE_KINDS = [
   'fill_blank',
@@ -50,6 +58,10 @@ export const RULE_KINDS = [
   'counting',
   'topic',
   'genre',
+  'who',
+  'where',
+  'when',
+  'what',
 ] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
@@ -148,6 +160,8 @@ type Sentence = {
 
 type Analysis = {
   text: string;
+  /** Longest sentence a question may quote. */
+  maxChars: number;
   sentences: Sentence[];
   good: Sentence[];
   /** Lower-cased content word -> occurrences in the whole text (word tokens, any case). */
@@ -250,7 +264,7 @@ export function analyze(text: string, options: { maxSentenceChars?: number } = {
     });
   }
   for (const w of contentOrder) if (!display.has(w)) display.set(w, w);
-  return { text, sentences, good: sentences.filter((s) => s.good), counts, contentOrder, display };
+  return { text, maxChars, sentences, good: sentences.filter((s) => s.good), counts, contentOrder, display };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -693,6 +707,40 @@ const genreRule: Rule = ({ rng, limit, genre, genreLabels }) => {
   return [candidate('genre', mc(stem, answer, others, rng), answer, [], [], { mc: true })];
 };
 
+const FACTS = new WeakMap<Analysis, TextFacts>();
+
+/** The text's facts (./facts.ts), read once per analysis and shared by the four kinds. */
+function factsOf(a: Analysis): TextFacts {
+  let found = FACTS.get(a);
+  if (!found) {
+    const sentences = a.sentences.map((s) => ({ index: s.index, text: s.text, paragraph: s.paragraph, usable: s.text.length <= a.maxChars && !hasMarker(s.text) && !/\n|\s\s/.test(s.text) }));
+    found = extractFacts(sentences, a.text);
+    FACTS.set(a, found);
+  }
+  return found;
+}
+
+/**
+ * Questions about the facts a text states: who did something, where and when, what someone is or
+ * studied. The answer is the span the sentence states; multiple-choice distractors are spans of the
+ * same type from elsewhere in the text (never from the fact's own sentences, which may hold a second
+ * right answer, nor words of the question).
+ */
+function factRule(kind: FactKind): Rule {
+  return ({ a, rng, limit }) => {
+    const { facts, pools } = factsOf(a);
+    const out: Candidate[] = [];
+    for (const f of sample(facts.filter((x) => x.kind === kind), rng, limit)) {
+      const stem = pick(f.questions, rng);
+      const pool = pools[f.type].filter((x) => !f.evidence.some((e) => e.includes(x)) && !stem.includes(x));
+      const others = distractors(pool, [f.answer], 3, rng);
+      const asMc = others.length >= 2 && rng.next() < 0.4;
+      out.push(candidate(kind, asMc ? mc(stem, f.answer, others, rng) : stem, f.answer, f.evidence, f.focus, { mc: asMc }));
+    }
+    return out;
+  };
+}
+
 const RULES: Record<RuleKind, Rule> = {
   fill_blank: fillBlank,
   next_sentence: nextSentence,
@@ -707,6 +755,10 @@ const RULES: Record<RuleKind, Rule> = {
   counting,
   topic,
   genre: genreRule,
+  who: factRule('who'),
+  where: factRule('where'),
+  when: factRule('when'),
+  what: factRule('what'),
 };
 
 /** How strongly the mix prefers a kind when the text offers it: the rarer pattern-based kinds come first. */
@@ -724,6 +776,11 @@ const KIND_WEIGHTS: Record<RuleKind, number> = {
   counting: 0.7,
   topic: 0.7,
   genre: 0.5,
+  // facts are rare in running prose (about one Brown text in a hundred): asked first when there
+  who: 2.5,
+  where: 2.5,
+  when: 2.5,
+  what: 2.5,
 };
 
 /** How each kind's questions begin; a question written by any synthesizer can be sorted by these. */
@@ -741,6 +798,10 @@ const QUESTION_PATTERNS: Array<[RuleKind, RegExp]> = [
   ['counting', /^How many times (does|is) the word "/],
   ['topic', /^Which of these words does the text use most often\?/],
   ['genre', /^(What kind of text is this|Which genre does this text belong to)\?/],
+  ['who', /^(According to the text, w|W)ho [^\n]*\?(\n|$)/],
+  ['where', /^(According to the text, (w|W)here|Where|(According to the text, w|W)hich organization) [^\n]*\?(\n|$)/],
+  ['when', /^(According to the text, )?(When|In what year|On what date|Since when|Since what year) [^\n]*\?(\n|$)/],
+  ['what', /^((According to the text, w|W)hat (is|was|did|does) [^\n]*|What role does the text give [^\n]*)\?(\n|$)/],
 ];
 
 /** The rule kind whose wording a question uses, or undefined for any other question. */
@@ -765,7 +826,7 @@ export function mineTasks(text: string, options: MineOptions): MinedPair[] {
   const kinds = options.kinds ?? RULE_KINDS;
   for (const k of kinds) if (!(k in RULES)) throw new RangeError(`unknown rule kind "${k}"; known kinds: ${RULE_KINDS.join(', ')}`);
   if (maxPairs === 0 || text.trim().length === 0) return [];
-  const base = deriveSeed(options.seed, `rules-v${RULES_VERSION}`, text);
+  const base = deriveSeed(options.seed, STREAM_SALT, text);
   const a = analyze(text, { maxSentenceChars: options.maxSentenceChars });
   const byKind = new Map<RuleKind, Candidate[]>();
   for (const kind of kinds) {

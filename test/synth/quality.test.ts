@@ -94,7 +94,7 @@ describe('measureSynthesizer', () => {
   test('forms, valid multiple choice, kinds and duplicates', () => {
     assert.deepEqual(report.forms, { multipleChoice: 2, chainOfThought: 1, free: 6 });
     assert.deepEqual(report.multipleChoiceValid, { total: 2, valid: 1, rate: 0.5 });
-    assert.deepEqual(report.kinds, { other: 8, counting: 1 });
+    assert.deepEqual(report.kinds, { other: 6, where: 2, counting: 1 });
     assert.deepEqual(report.duplicates, { withinText: 1, acrossTexts: 1 });
     assert.deepEqual(report.answerChars, stats([10, 2, 3, 3, 'The text says why.\nTherefore, the answer is it is cold'.length, 10, 6, 3, 1]));
   });

@@ -13,6 +13,14 @@ const TEXT = [
   'The jury also asked the Legislature to study the election laws of Georgia. In other words, the jury wants the state lawmakers to rewrite the election code. The jurors were tired, so they went home early on Saturday.',
 ].join('\n\n');
 
+/** A short biography and a news paragraph: the entity kinds (who, where, when, what) are tested on it. */
+const FACT_TEXT = [
+  'Anna Kowalski was born in Lisbon in March 1975. She studied physics at Oxford University. She works for Siemens in Munich, and she lives in Freising.',
+  'John Smith, the president of Acme Corporation, said the plant would close in 1962. Dr. Ellen Park is the director of the Ames Laboratory. The committee met in Washington on Tuesday.',
+].join('\n\n');
+const FACT_KINDS = new Set<RuleKind>(['who', 'where', 'when', 'what']);
+const textOf = (kind: RuleKind) => (FACT_KINDS.has(kind) ? FACT_TEXT : TEXT);
+
 const EXPECTED: Record<RuleKind, Pair[]> = {
   fill_blank: [
     {
@@ -131,6 +139,27 @@ const EXPECTED: Record<RuleKind, Pair[]> = {
       question: "What kind of text is this?\nOptions:\n- mystery fiction\n- general fiction\n- news reportage\n- review",
       answer: "news reportage",
     },
+  ],  who: [
+    {
+      question: "According to the text, who was born in Lisbon in March 1975?\nOptions:\n- Anna Kowalski\n- Dr. Ellen Park\n- John Smith",
+      answer: "Anna Kowalski",
+    },
+    {
+      question: "According to the text, who works for Siemens in Munich?\nOptions:\n- John Smith\n- Dr. Ellen Park\n- Anna Kowalski",
+      answer: "Anna Kowalski",
+    },
+  ],
+  where: [
+    {
+      question: "Where did the committee meet?\nOptions:\n- Munich\n- Oxford University\n- Washington\n- Lisbon",
+      answer: "Washington",
+    },
+    { question: "Which organization does Anna Kowalski work for?", answer: "Siemens" },
+  ],
+  when: [{ question: "When was Anna Kowalski born in Lisbon?", answer: "March 1975" }],
+  what: [
+    { question: "What is Dr. Ellen Park, according to the text?", answer: "the director of the Ames Laboratory" },
+    { question: "What is John Smith, according to the text?", answer: "the president of Acme Corporation" },
   ],
 };
 
@@ -140,12 +169,12 @@ const EXPECTED: Record<RuleKind, Pair[]> = {
 describe('each rule kind on a literal text', () => {
   for (const kind of RULE_KINDS) {
     test(`${kind}: exact pairs for seed 7, each backed by the text`, () => {
-      const mined = mineTasks(TEXT, { seed: 7, kinds: [kind], maxPairs: 2, minPairs: 2, genre: 'news' });
+      const mined = mineTasks(textOf(kind), { seed: 7, kinds: [kind], maxPairs: 2, minPairs: 2, genre: 'news' });
       assert.deepEqual(mined.map((p) => ({ question: p.question, answer: p.answer })), EXPECTED[kind]);
       assert.ok(mined.length > 0);
       for (const p of mined) {
         assert.equal(p.kind, kind);
-        assert.equal(unsupported(TEXT, p, 'news'), undefined, p.question);
+        assert.equal(unsupported(textOf(kind), p, 'news'), undefined, p.question);
         assert.equal(ruleKindOfQuestion(p.question), kind);
       }
     });
@@ -169,6 +198,75 @@ describe('each rule kind on a literal text', () => {
     assert.ok(noes.has('The jury counted 1962 ballots in the precincts.'), [...noes].join('\n'));
     assert.ok(noes.has('The new airport will open in 3,745 after a long delay.'));
     assert.ok(noes.has('The mayor has not served the city well for many years.'));
+  });
+});
+
+describe('entity questions (who, where, when, what)', () => {
+  const BIO = 'Marco Bellini was born on June 3, 1982, in Turin. He graduated from the University of Padua in 2004. He works as a chemist at Bayer. He lives in Cologne.';
+
+  test('a biography: each fact asked the way it is stated, answers are spans, pronouns resolved to the one person named', () => {
+    const seen = new Map<string, string>();
+    for (let seed = 0; seed < 40; seed++) {
+      for (const p of mineTasks(BIO, { seed, kinds: ['who', 'where', 'when', 'what'], maxPairs: 8, minPairs: 8 })) {
+        assert.equal(unsupported(BIO, p), undefined, p.question);
+        assert.equal(ruleKindOfQuestion(p.question), p.kind, p.question);
+        seen.set(p.question.split('\nOptions:')[0], p.answer);
+      }
+    }
+    const want: Record<string, string> = {
+      'When was Marco Bellini born?': 'June 3, 1982',
+      'On what date was Marco Bellini born?': 'June 3, 1982',
+      'Who was born on June 3, 1982, in Turin?': 'Marco Bellini',
+      'Where did Marco Bellini graduate from?': 'University of Padua',
+      'In what year did Marco Bellini graduate from the University of Padua?': '2004',
+      'What does Marco Bellini work as?': 'a chemist',
+      'Where does Marco Bellini work as a chemist?': 'Bayer',
+      'Where does Marco Bellini live?': 'Cologne',
+      'Who lives in Cologne?': 'Marco Bellini',
+    };
+    for (const [question, answer] of Object.entries(want)) assert.equal(seen.get(question), answer, question);
+  });
+
+  test('pronouns are not resolved when two people could be meant; "he" alone names no one', () => {
+    const two = 'Anna Kowalski was born in Lisbon. Peter Brandt was born in Hamburg. She works for Siemens.';
+    const pairs = mineTasks(two, { seed: 3, kinds: ['who', 'where', 'when', 'what'], maxPairs: 8 });
+    assert.ok(pairs.length > 0);
+    assert.ok(pairs.every((p) => !p.question.includes('Siemens') && p.answer !== 'Siemens'), JSON.stringify(pairs));
+    assert.deepEqual(mineTasks('He works for Siemens in Munich. He was born in Lisbon in 1975.', { seed: 1, kinds: ['who', 'where', 'when', 'what'] }), []);
+  });
+
+  test('no entity question on text without such facts', () => {
+    const none = [
+      'The committee met on a cold morning in the old hall. Its members read the long report aloud to each other. The chairman thanked the members for their patience and closed the meeting.',
+      'It was late. They walked home slowly, talking about nothing at all, and the rain kept falling on the empty streets.',
+      'Letters came regularly from home. Nobody answered them.',
+    ];
+    for (const text of none) for (let seed = 0; seed < 5; seed++) assert.deepEqual(mineTasks(text, { seed, kinds: ['who', 'where', 'when', 'what'] }), [], text);
+  });
+
+  test('deterministic per (text, seed), and the old kinds keep their candidates', () => {
+    const a = mineTasks(FACT_TEXT, { seed: 5, maxPairs: 8 });
+    assert.deepEqual(mineTasks(FACT_TEXT, { seed: 5, maxPairs: 8 }), a);
+    assert.ok(a.some((p) => FACT_KINDS.has(p.kind)));
+    // a kind's own candidates do not depend on which other kinds are mined
+    const onlyOld = mineTasks(TEXT, { seed: 7, kinds: ['fill_blank'], maxPairs: 2, minPairs: 2 });
+    assert.deepEqual(onlyOld.map((p) => ({ question: p.question, answer: p.answer })), EXPECTED.fill_blank);
+  });
+
+  test('multiple-choice distractors are of the answer\'s type and from outside the fact\'s sentences', () => {
+    let mc = 0;
+    for (let seed = 0; seed < 30; seed++) {
+      for (const p of mineTasks(FACT_TEXT, { seed, kinds: ['who', 'where', 'when'], maxPairs: 8 })) {
+        if (!p.multipleChoice) continue;
+        mc++;
+        const options = p.question.split('\nOptions:\n- ')[1].split('\n- ');
+        assert.ok(options.includes(p.answer));
+        if (p.kind === 'when') assert.ok(options.every((o) => /\d{4}/.test(o)), p.question);
+        if (p.kind === 'who') assert.ok(options.every((o) => ['Anna Kowalski', 'John Smith', 'Dr. Ellen Park'].includes(o)), p.question);
+        assert.equal(unsupported(FACT_TEXT, p), undefined, p.question);
+      }
+    }
+    assert.ok(mc > 5, `${mc} multiple-choice entity questions`);
   });
 });
 
@@ -247,7 +345,7 @@ describe('ruleSynthesizer as a CompletionEngine', () => {
     const out = await engine.complete(texts.map(cookRead), { maxNewTokens: 4096 });
     assert.deepEqual(out.map((c) => c.text), texts.map(expected));
     assert.ok(out.every((c) => c.finishReason === 'stop'));
-    assert.equal(engine.name, 'rules@v1');
+    assert.equal(engine.name, 'rules@v2');
   });
 
   test('finds the current text behind demonstrations from planRound, and chains collect its pairs', async () => {

@@ -141,6 +141,21 @@ export function unsupported(context: string, p: MinedPair, genre?: string): stri
     }
     case 'genre':
       return genre !== undefined && f === genreName(genre) ? undefined : 'not the stated genre';
+    case 'who':
+    case 'where':
+    case 'when':
+    case 'what': {
+      // a wh-question whose answer is a span of its evidence, not given away by the question; the
+      // distractors are not in the evidence (there they could be a second right answer)
+      const stem = p.question.split('\nOptions:')[0];
+      if (!/^[A-Z][^\n]*\?$/.test(stem)) return 'not a one-line question';
+      if (!p.evidence.some((e) => e.includes(f))) return 'answer is not a span of the evidence';
+      if (stem.toLowerCase().includes(f.toLowerCase())) return 'the question contains the answer';
+      if (options && options.some((o) => o !== f && p.evidence.some((e) => e.includes(o)))) return 'a distractor is in the evidence';
+      if (p.kind === 'when' && !/^((January|February|March|April|May|June|July|August|September|October|November|December) )?(\d{1,2}(st|nd|rd|th)?,? )?\d{4}$|^\d{1,2} [A-Z][a-z]+ \d{4}$/.test(f)) return 'not a date or year';
+      if ((p.kind === 'who' || p.kind === 'where') && !/^[A-Z]/.test(f)) return 'not a name';
+      return undefined;
+    }
   }
 }
 
