@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { GPTConfig } from '../engine/gpt.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
 import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
+import { CONTROLLED_CI, CONTROLLED_DEFAULT, validateControlledConfig, type ControlledConfig } from './controlled-config.js';
 
 export type ArmKind = 'vanilla' | 'instruct' | 'mix';
 export type SynthesizerName = 'rules' | 'tiny';
@@ -83,6 +84,8 @@ export type AblationConfig = {
   };
   /** Instruction tuning after pre-training, evaluated at checkpoints along the way. */
   instructionTuning: { arms: string[]; train: Partial<TrainConfig>; evalEvery: number };
+  /** The controlled experiment on synthetic biographies (lib/ablation/controlled.ts); `enabled: false` skips it. */
+  controlled: ControlledConfig;
   eval: {
     examplesPerTask: number;
     /** Demonstrations in the prompt: 0 (zero-shot) and k-shot variants of every task. */
@@ -148,6 +151,7 @@ export const DEFAULT_PROFILE: AblationConfig = {
     train: { steps: 40, batchSize: 8, lr: 1e-3, minLr: 1e-4, warmupSteps: 4, evalEvery: 20, evalRows: 32, checkpointEvery: 20, keepCheckpoints: 10 },
     evalEvery: 20,
   },
+  controlled: CONTROLLED_DEFAULT,
   eval: { examplesPerTask: 30, shots: [0, 1], kinds: EVAL_KINDS, batchSize: 16 },
 };
 
@@ -178,6 +182,7 @@ export const CI_PROFILE: AblationConfig = {
     train: { steps: 4, batchSize: 4, lr: 1e-3, minLr: 1e-4, warmupSteps: 1, evalEvery: 2, evalRows: 8, checkpointEvery: 2, keepCheckpoints: 10 },
     evalEvery: 2,
   },
+  controlled: CONTROLLED_CI,
   eval: { ...DEFAULT_PROFILE.eval, examplesPerTask: 6, shots: [0, 1] },
 };
 
@@ -239,6 +244,7 @@ export function validateConfig(c: AblationConfig): AblationConfig {
       fail(`${where}: ${(err as Error).message}`);
     }
   }
+  validateControlledConfig(c.controlled);
   return c;
 }
 

@@ -39,6 +39,7 @@ import { augmentSelection, instructTexts, instructionTexts, instructionTuningDoc
 import { makeSplits, PARTS, type Part } from './splits.js';
 import { trainTinySynthesizer, openTinySynthesizer } from '../train/tiny-synthesizer.js';
 import { measureTinySynthesizer } from '../synth/tiny-measure.js';
+import { runControlled, type ControlledRecords, type StageRunner } from './controlled.js';
 
 export type AblationOptions = {
   config: AblationConfig;
@@ -442,6 +443,8 @@ export type AblationRecords = {
   domain: Array<{ variant: string; seed: number; train: TrainStageResult; scores: ModelScores }>;
   tuning: Array<{ arm: string; seed: number; points: Array<{ step: number } & ModelScores> }>;
   pairs: Record<string, Chain[]>;
+  /** The controlled experiment on synthetic biographies, or null when the config skips it. */
+  controlled: ControlledRecords | null;
 };
 
 export async function runAblation(options: AblationOptions): Promise<{ outcome: AblationOutcome; records?: AblationRecords }> {
@@ -575,6 +578,16 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
     }
   }
 
+  // the controlled experiment: its own people, corpora, models and tests, in the same stage cache
+  const runner: StageRunner = (name, version, key, run) => stage(ctx, name, version, key, run);
+  const tinyFor = async () => {
+    const t = (tinyModel ?? (await tinySynthesizerStage(ctx, collection, tokenizer))) as StageOutcome<{ modelDir: string }>;
+    return { modelDir: tinyModelDir(t), keyHash: t.record.keyHash };
+  };
+  const controlled = config.controlled.enabled
+    ? await runControlled({ config: config.controlled, stage: runner, outDir: ctx.outDir, threads: ctx.threads, progress: ctx.progress, tinySynthesizer: tinyFor })
+    : null;
+
   const pairs: Record<string, Chain[]> = {};
   for (const [name, s] of chainsBy) pairs[name] = readChains(s.dir);
   const tasks = readJson<BenchmarkTask[]>(join(benchmarks.dir, 'tasks.json'));
@@ -591,6 +604,7 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
     domain,
     tuning,
     pairs,
+    controlled,
   };
 }
 

@@ -3,6 +3,7 @@
 // constants); a run's manifest records what it actually took.
 
 import type { AblationConfig } from './config.js';
+import { describeControlledPlan } from './controlled-config.js';
 
 /**
  * Throughputs of the kit measured on a 2-core x86 VM (Node 20) with the default profile
@@ -51,17 +52,20 @@ export function describePlan(config: AblationConfig): Plan {
   const generated = tinyRuns * augmented * 0.8 * config.synthesis.tiny.maxNewTokens;
   const seconds =
     trainingTokens / MEASURED.trainTokensPerSecond + examples * MEASURED.secondsPerExample * scale + generated / MEASURED.generateTokensPerSecond + MEASURED.overheadSeconds;
-  const trainingRuns = arms * seeds + 2 * seeds + config.instructionTuning.arms.length * seeds + (tinyTokens ? 1 : 0);
-  const minutes = Math.max(1, Math.round(seconds / 60));
+  const controlled = config.controlled.enabled ? describeControlledPlan(config.controlled) : undefined;
+  const trainingRuns = arms * seeds + 2 * seeds + config.instructionTuning.arms.length * seeds + (tinyTokens ? 1 : 0) + (controlled?.trainingRuns ?? 0);
+  const totalSeconds = seconds + (controlled?.estimatedSeconds ?? 0);
+  const minutes = Math.max(1, Math.round(totalSeconds / 60));
   return {
     trainingRuns,
-    trainingTokens,
-    evaluations: arms * seeds + 2 * seeds + config.instructionTuning.arms.length * seeds * (checkpoints + 1),
-    estimatedSeconds: seconds,
+    trainingTokens: trainingTokens + (controlled?.trainingTokens ?? 0),
+    evaluations: arms * seeds + 2 * seeds + config.instructionTuning.arms.length * seeds * (checkpoints + 1) + (controlled?.evaluations ?? 0),
+    estimatedSeconds: totalSeconds,
     lines: [
+      ...(controlled?.lines ?? []),
       `Profile "${config.profile}": ${arms} arms (${config.arms.map((a) => a.name).join(', ')}) x ${seeds} seeds, each pre-trained for ${tokensOf(config.pretrain.train, T).toLocaleString('en-US')} tokens;`,
       `then continual pre-training on ${config.corpus.domainGenres.join(', ')} (raw vs instruction-augmented) and instruction tuning of ${config.instructionTuning.arms.join(', ')}.`,
-      `${trainingRuns} training runs, ${(trainingTokens / 1e6).toFixed(1)} M training tokens: about ${minutes} minute${minutes === 1 ? '' : 's'} on a 2-core machine.`,
+      `${trainingRuns} training runs, ${((trainingTokens + (controlled?.trainingTokens ?? 0)) / 1e6).toFixed(1)} M training tokens in all: about ${minutes} minute${minutes === 1 ? '' : 's'} on a 2-core machine.`,
       'Every stage is cached in the run folder: stop it any time and run the same command again to resume.',
     ],
   };
