@@ -3,7 +3,7 @@
 // mean and standard error of those differences, so seed-to-seed noise shared by both arms cancels).
 // Group averages are taken within each seed first. Plain functions of the run's records.
 
-import { meanAndStandardError } from '../report/figure.js';
+import { meanWithStderr as meanAndStandardError } from '../eval/stats.js';
 
 export type Estimate = { mean: number; se: number; n: number };
 
