@@ -621,6 +621,7 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
     synthesizers,
     tinyQuality: tinyQuality?.result ?? null,
     tokenizerDir: relative(ctx.outDir, tokenizer.dir),
+    splitDir: relative(ctx.outDir, split.dir),
     corpora,
     pretrain,
     domain,

@@ -79,4 +79,6 @@ export type AblationRecords = {
   pairs: Record<string, Chain[]>;
   /** The tokenizer stage's folder, relative to the run folder (corpora.json names its tokenizer.json). */
   tokenizerDir: string;
+  /** The split stage's folder, relative to the run folder (its contexts.<part>.jsonl files). */
+  splitDir: string;
 };

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { projectRoot } from '../../lib/repro/project.js';
 import { loadAblationConfig } from '../../lib/ablation/config.js';
 import { runAblation } from '../../lib/ablation/pipeline.js';
+import { domainCorpusComposition } from '../../lib/ablation/inspect.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipt-ablate-'));
 const cli = join(projectRoot(), 'dist', 'lib', 'cli.js');
@@ -63,6 +64,15 @@ test('the CI profile runs every arm and seed and writes the report, results and 
   assert.equal(r.domain.length, 6, 'vanilla before, raw and instruct after, on domain and general tasks');
   assert.equal(r.tuning.length, config.instructionTuning.arms.length);
   for (const t of r.tuning) assert.ok(t.step[0] === 0 && t.step.length >= 2, 'tuning curves start at the pre-trained model');
+  // the domain corpora are mixes: domain texts and general instructions, told apart
+  for (const name of ['domain-raw', 'domain-instruct']) {
+    const c = domainCorpusComposition(straight, first.records!, name);
+    assert.ok(c.domainDocuments > 0 && c.instructionDocuments > 0 && c.domainDocuments + c.instructionDocuments === c.documents, JSON.stringify({ ...c, firstDomain: null, firstInstruction: null }));
+  }
+  // in domain-raw a domain document is a raw domain context itself; in domain-instruct it carries pairs around it
+  const domainContexts = new Set(readFileSync(join(straight, first.records!.splitDir, 'contexts.domainTrain.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text));
+  assert.ok(domainContexts.has(domainCorpusComposition(straight, first.records!, 'domain-raw').firstDomain!));
+  assert.ok(!domainContexts.has(domainCorpusComposition(straight, first.records!, 'domain-instruct').firstDomain!));
   const html = readFileSync(join(straight, 'report.html'), 'utf8');
   assert.ok(!html.includes('<pre'), 'no raw JSON dumps in the report');
   assert.ok(html.includes('Which tasks make the headline') && html.indexOf('Headline') < html.indexOf('What was run'));
