@@ -445,11 +445,80 @@ export function reportSections(results: AblationResults, records: AblationRecord
   return s;
 }
 
+/** The results as Markdown tables (results/results.md; the README's results section is pasted from it). */
+export function resultsMarkdown(results: AblationResults): string {
+  const table = (rows: Array<Record<string, string | number>>): string => {
+    if (!rows.length) return '';
+    const cols = Object.keys(rows[0]);
+    const cell = (v: string | number) => String(v).replace(/\|/g, '\\|');
+    return [`| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${cols.map((c) => cell(r[c])).join(' | ')} |`)].join('\n');
+  };
+  const vanilla = results.arms[0].name;
+  const parts: string[] = [];
+  parts.push(results.headline);
+  parts.push(
+    table(
+      results.pretrain.summary.map((r) => ({
+        benchmark: `${GROUP_NAMES[r.group] ?? r.group}, ${r.shots}-shot, ${r.headline ? `headline (${r.tasks.length} tasks)` : `all ${r.tasks.length} tasks`}`,
+        arm: r.arm,
+        chance: r.chance.toFixed(3),
+        'score [95%]': formatEstimate(r.score),
+        [`gain vs ${vanilla} [95%]`]: formatGain(r.gain),
+      })),
+    ),
+  );
+  parts.push(
+    table(
+      results.criteria.map((c) => ({
+        task: c.task,
+        items: c.items,
+        chance: c.chance.toFixed(3),
+        'vanilla on pre-training passages [95%]': c.inDistribution ? formatEstimate(c.inDistribution.score) : '—',
+        headline: c.headline ? 'yes' : 'no',
+        [`items to detect ${POWER.delta}`]: c.power.itemsFor005AtChance,
+        'detectable with these items': c.power.detectableAtChance.toFixed(3),
+      })),
+    ),
+  );
+  parts.push(
+    table(
+      results.pretrain.rows
+        .filter((r) => r.group === 'general' && r.shots === 0)
+        .map((r) => ({ task: r.kind, arm: r.arm, chance: r.chance.toFixed(3), 'score [95%]': formatEstimate(r.score), [`gain vs ${vanilla} [95%]`]: formatGain(r.gain) })),
+    ),
+  );
+  if (results.domain.length)
+    parts.push(
+      table(
+        results.domain.map((d) => ({
+          model: d.model,
+          benchmark: `${d.group}${d.headline ? '' : ' (all tasks)'}`,
+          chance: d.chance.toFixed(3),
+          'score [95%]': formatEstimate(d.score),
+          'instruct vs raw [95%]': formatGain(d.gainOverRaw),
+        })),
+      ),
+    );
+  parts.push(
+    table(
+      Object.entries(results.synthesizers).map(([name, v]) => ({
+        synthesizer: name,
+        'texts with pairs': percent(v.quality.parseRate),
+        'pairs per text': v.quality.pairsPerText.mean.toFixed(2),
+        'answers found in the text': percent(v.quality.answerInContext.rate),
+        'task categories': `${v.coverage.categoriesCovered} of ${v.coverage.categoriesInTaxonomy}`,
+      })),
+    ),
+  );
+  return parts.filter(Boolean).join('\n\n') + '\n';
+}
+
 /** Writes results, report and corpora index; returns the paths written (relative to the run folder). */
 export async function writeOutputs(outDir: string, records: AblationRecords, stages: StageTiming[], options: ReportOptions = {}): Promise<string[]> {
   const results = computeResults(records, stages);
   writeFileAtomic(join(outDir, 'results', 'results.json'), JSON.stringify(results, null, 2) + '\n');
   writeFileAtomic(join(outDir, 'results', 'results.csv'), resultsCsv(results));
+  writeFileAtomic(join(outDir, 'results', 'results.md'), resultsMarkdown(results));
   writeFileAtomic(
     join(outDir, 'corpora.json'),
     JSON.stringify(
@@ -469,5 +538,5 @@ export async function writeOutputs(outDir: string, records: AblationRecords, sta
     subtitle: `ipt-kit · profile ${records.config.profile} · ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     sections: reportSections(results, records, options),
   });
-  return ['results/results.json', 'results/results.csv', 'corpora.json', 'report.html'];
+  return ['results/results.json', 'results/results.csv', 'results/results.md', 'corpora.json', 'report.html'];
 }
