@@ -112,14 +112,18 @@ function detectableOfAverage(results: Pick<AblationResults, 'criteria'>, tasks: 
   return mean / Math.sqrt(cs.length);
 }
 
+/** The tiny synthesizer's measure without its example outputs (they stay in its stage folder). */
+function withoutExamples({ examples: _examples, ...rest }: TinySynthesizerQuality): Omit<TinySynthesizerQuality, 'examples'> {
+  void _examples;
+  return rest;
+}
+
 export function computeResults(records: AblationRecords, stages: StageTiming[]): AblationResults {
   const { config } = records;
   const arms = config.arms.map((a) => a.name);
   const vanilla = config.arms.find((a) => a.kind === 'vanilla')!.name;
   const criteria = taskCriteria(records, vanilla);
   const ptModel = config.pretrain.model;
-  const { examples: _examples, ...tiny } = records.tinyQuality ?? { examples: [] };
-  void _examples;
   const partial: Omit<AblationResults, 'headline'> = {
     profile: config.profile,
     arms: config.arms.map((a) => ({ name: a.name, description: a.description })),
@@ -150,7 +154,7 @@ export function computeResults(records: AblationRecords, stages: StageTiming[]):
         { quality: m.quality, coverage: { categoriesCovered: m.coverage.categoriesCovered, categoriesInTaxonomy: m.coverage.categoriesInTaxonomy, otherShare: m.coverage.otherShare, pairs: m.coverage.pairs } },
       ]),
     ),
-    tinySynthesizer: records.tinyQuality ? (tiny as Omit<TinySynthesizerQuality, 'examples'>) : null,
+    tinySynthesizer: records.tinyQuality ? withoutExamples(records.tinyQuality) : null,
     corpora: records.corpora,
     stages,
   };
