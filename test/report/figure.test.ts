@@ -82,6 +82,14 @@ test('score chart: arms side by side per task, asymmetric intervals, a chance ma
   assert.throws(() => scoreChart([{ task: 'x', arm: 'a', mean: 1, lo: 1, hi: 1 }], { title: 't', chance: {} }), /no chance level for task "x"/);
 });
 
+test('bar chart intervals become asymmetric error bars', () => {
+  const fig = barChart(['a', 'b'], [0.5, 0.3], { title: 't', intervals: [{ lo: 0.4, hi: 0.55 }, { lo: 0.3, hi: 0.5 }] });
+  const e = fig.data[0].error_y as { symmetric: boolean; array: number[]; arrayminus: number[] };
+  assert.equal(e.symmetric, false);
+  assert.deepEqual([e.array.map((x) => Number(x.toFixed(10))), e.arrayminus.map((x) => Number(x.toFixed(10)))], [[0.05, 0.2], [0.1, 0]]);
+  assert.throws(() => barChart(['a'], [1], { title: 't', intervals: [] }), /0 intervals for 1 values/);
+});
+
 test('gains chart: intervals and a line at zero', () => {
   const fig = gainsChart([{ task: 'piqa', arm: 'ipt', mean: 0.02, lo: -0.01, hi: 0.05 }], { title: 'gains' });
   assert.deepEqual((fig.data[0].error_y as { arrayminus: number[] }).arrayminus.map((x) => Number(x.toFixed(10))), [0.03]);
