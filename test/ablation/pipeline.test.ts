@@ -30,9 +30,16 @@ function results(dir: string): Record<string, unknown> {
   return r;
 }
 
+/** The uninterrupted CI run the other tests compare with: run once, whichever test needs it first. */
+let straightRun: ReturnType<typeof runAblation> | undefined;
+function ensureStraight(): ReturnType<typeof runAblation> {
+  straightRun ??= runAblation({ config: loadAblationConfig({ profile: 'ci' }), outDir: straight, progress: 'silent', log: () => {} });
+  return straightRun;
+}
+
 test('the CI profile runs every arm and seed and writes the report, results and corpora index', { timeout: 600_000 }, async () => {
   const config = loadAblationConfig({ profile: 'ci' });
-  const first = await runAblation({ config, outDir: straight, progress: 'silent', log: () => {} });
+  const first = await ensureStraight();
   assert.equal(first.outcome.complete, true);
   for (const f of ['report.html', 'results/results.json', 'results/results.csv', 'corpora.json', 'manifest.json', 'config.json']) assert.ok(existsSync(join(straight, f)), f);
   const r = JSON.parse(readFileSync(join(straight, 'results', 'results.json'), 'utf8'));
@@ -119,6 +126,7 @@ test('a run killed at any point resumes with the same command and ends with the 
     child.once('exit', (code) => resolve({ code, out }));
   });
   assert.equal(resumed.code, 0, resumed.out.slice(-3000));
+  await ensureStraight(); // this test can run alone
   const ran = Number(/\n(\d+) of (\d+) stages ran/.exec(resumed.out)?.[1]);
   const total = Number(/\n\d+ of (\d+) stages ran/.exec(resumed.out)?.[1]);
   assert.ok(ran > 0 && total - ran >= 8, `the resumed run reused the stages finished before the kills (${ran} of ${total} ran)`);
@@ -126,6 +134,7 @@ test('a run killed at any point resumes with the same command and ends with the 
 });
 
 test('changing one setting recomputes only the stages that depend on it', { timeout: 600_000 }, async () => {
+  await ensureStraight(); // this test can run alone
   const config = loadAblationConfig({ profile: 'ci', overrides: { instructionTuning: { train: { lr: 2e-3 } } } });
   const r = await runAblation({ config, outDir: straight, progress: 'silent', log: () => {} });
   const ran = r.outcome.stages.filter((s) => !s.cached).map((s) => s.name);
