@@ -92,7 +92,7 @@ export const CONTROLLED_DEFAULT: ControlledConfig = {
 /** The same code paths in seconds: a handful of people, a tiny model, a few steps. */
 export const CONTROLLED_CI: ControlledConfig = {
   ...CONTROLLED_DEFAULT,
-  seeds: [1, 2, 3],
+  seeds: [1, 2],
   people: { pretrain: 24, instruction: 24, tuning: 12, test: 12 },
   arms: CONTROLLED_ARMS,
   tokenizer: { vocabSize: 384 },

@@ -202,6 +202,8 @@ export type ControlledRecords = {
   corpora: Record<string, CorpusResult & { tokens: number; description: string; example: string; dir: string }>;
   tokenizer: { vocabSize: number; merges: number };
   tasks: Array<Pick<ControlledTask, 'name' | 'test' | 'type' | 'metric' | 'chance'> & { examples: number }>;
+  /** Which person and attribute each item of a task asks about, in the order of the per-item scores. */
+  taskItems: Record<string, ItemInfo[]>;
   runs: ControlledRun[];
   /** Rendered examples for the report and the notebook: one training text per arm, one test prompt per test. */
   examples: { prompts: Record<string, string> };
@@ -585,6 +587,7 @@ export async function runControlled(options: ControlledOptions): Promise<Control
     ),
     tokenizer: { vocabSize: tokenizer.result.vocabSize, merges: (tokenizer.result as { merges: number }).merges },
     tasks: taskList.map((t) => ({ name: t.name, test: t.test, type: t.type, metric: t.metric, chance: t.chance, examples: t.examples.length })),
+    taskItems: Object.fromEntries(taskList.map((t) => [t.name, t.items])),
     runs,
     examples: { prompts },
   };

@@ -5,6 +5,7 @@
 // the stages and their timings), and corpora.json (for `ipt export`). Everything slow (evaluation,
 // synthesizer quality, task coverage) was computed by cached stages; this module only summarises and renders.
 
+import { computeControlledResults, type ControlledResults } from './controlled-results.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../repro/files.js';
 import { barChart, gainsChart, lineChart, scoreChart, trainingCurves, coverageComparison, type Figure } from '../report/figure.js';
@@ -53,6 +54,8 @@ export type AblationResults = {
   tinySynthesizer: Omit<TinySynthesizerQuality, 'examples'> | null;
   corpora: AblationRecords['corpora'];
   stages: StageTiming[];
+  /** The controlled experiment (lib/ablation/controlled-results.ts), or null when the run skipped it. */
+  controlled: ControlledResults | null;
 };
 
 export const GROUP_NAMES: Record<string, string> = {
@@ -157,6 +160,7 @@ export function computeResults(records: AblationRecords, stages: StageTiming[]):
     tinySynthesizer: records.tinyQuality ? withoutExamples(records.tinyQuality) : null,
     corpora: records.corpora,
     stages,
+    controlled: records.controlled ? computeControlledResults(records.controlled) : null,
   };
   return { ...partial, headline: brownHeadline(partial) };
 }

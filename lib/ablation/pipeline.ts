@@ -62,6 +62,8 @@ import { makeSplits, PARTS, type Part } from './splits.js';
 import { trainTinySynthesizer, openTinySynthesizer } from '../train/tiny-synthesizer.js';
 import { measureTinySynthesizer } from '../synth/tiny-measure.js';
 import { runControlled, type StageRunner } from './controlled.js';
+import { computeControlledResults } from './controlled-results.js';
+import { controlledReportSections } from './controlled-report.js';
 
 export type AblationOptions = {
   config: AblationConfig;
@@ -493,7 +495,8 @@ export async function runAblation(options: AblationOptions): Promise<{ outcome: 
   writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   try {
     const records = await runStages(ctx);
-    const files = await writeOutputs(outDir, records, ctx.stages);
+    const controlled = records.controlled ? { results: computeControlledResults(records.controlled), records: records.controlled } : undefined;
+    const files = await writeOutputs(outDir, records, ctx.stages, { headline: controlled ? controlledReportSections(controlled.results, controlled.records) : [] });
     await writeManifest(outDir, {
       command: options.command ?? ['ipt', 'ablate'],
       config,
