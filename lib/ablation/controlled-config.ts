@@ -75,7 +75,7 @@ export const CONTROLLED_DEFAULT: ControlledConfig = {
   enabled: true,
   seed: 1,
   seeds: [1, 2, 3],
-  people: { pretrain: 400, instruction: 400, tuning: 200, test: 150 },
+  people: { pretrain: 300, instruction: 300, tuning: 200, test: 150 },
   attributes: ATTRIBUTES.map((a) => a.name),
   heldOutAttributes: ['employer', 'hobby'],
   heldOutWordings: 2,
@@ -127,7 +127,7 @@ export function validateControlledConfig(c: ControlledConfig, where = 'ablation 
   for (const a of [...c.attributes, ...c.heldOutAttributes, ...c.tuning.attributes]) if (!known.has(a)) fail(`unknown attribute "${a}"; attributes: ${[...known].join(', ')}`);
   if (new Set(c.attributes).size !== c.attributes.length) fail('attributes must be distinct');
   for (const a of c.heldOutAttributes) if (!c.attributes.includes(a)) fail(`heldOutAttributes: "${a}" is not in attributes`);
-  if (c.heldOutAttributes.length >= c.attributes.length) fail('heldOutAttributes must leave at least one attribute to ask about in pre-training');
+  if (c.heldOutAttributes.length < 2 || c.attributes.length - c.heldOutAttributes.length < 2) fail('heldOutAttributes: hold out at least two attributes and ask about at least two (the "which fact" choices are their values)');
   for (const a of c.tuning.attributes) if (c.heldOutAttributes.includes(a)) fail(`tuning.attributes: "${a}" is held out; tuning may only ask about attributes pre-training asks about`);
   if (!Number.isInteger(c.heldOutWordings) || c.heldOutWordings < 1 || c.heldOutWordings > 3) fail(`heldOutWordings must be 1, 2 or 3, got ${c.heldOutWordings}`);
   if (typeof c.biography?.shuffleOrder !== 'boolean') fail('biography.shuffleOrder must be true or false');

@@ -5,8 +5,9 @@
 // and one training text and one test prompt of each kind.
 
 import { scoreChart, type Figure } from '../report/figure.js';
+import { textTable } from '../report/html.js';
 import type { ReportSection } from '../report/report.js';
-import type { ControlledRecords, TestName } from './controlled.js';
+import type { ControlledRecords, Measure, TestName } from './controlled.js';
 import type { ControlledEstimate, ControlledGain, ControlledResults, ControlledRow } from './controlled-results.js';
 
 export const TEST_LABELS: Record<TestName, string> = {
@@ -16,7 +17,18 @@ export const TEST_LABELS: Record<TestName, string> = {
   memorised: 'pre-training people, closed book',
 };
 
+export const MEASURE_LABELS: Record<Measure, string> = {
+  fact: 'which fact',
+  value: 'which value',
+  generated: 'generated answer',
+};
+
 const TEST_ORDER: TestName[] = ['seen', 'heldout-wording', 'heldout-attribute', 'memorised'];
+const MEASURE_ORDER: Measure[] = ['fact', 'value', 'generated'];
+
+const label = (r: Pick<ControlledRow, 'test' | 'measure'>) => (r.test === 'memorised' ? TEST_LABELS[r.test] : `${TEST_LABELS[r.test]} · ${MEASURE_LABELS[r.measure]}`);
+const order = (a: Pick<ControlledRow, 'test' | 'measure'>, b: Pick<ControlledRow, 'test' | 'measure'>) =>
+  TEST_ORDER.indexOf(a.test) - TEST_ORDER.indexOf(b.test) || MEASURE_ORDER.indexOf(a.measure) - MEASURE_ORDER.indexOf(b.measure);
 
 function num(x: number, digits = 3): string {
   return x.toFixed(digits);
@@ -38,68 +50,69 @@ function verdictWords(g: ControlledGain): string {
   return 'within noise: its interval includes zero, so it is not a result';
 }
 
-function rowsOf(results: ControlledResults, metric: 'acc' | 'exact_match', tuned = false): ControlledRow[] {
-  return results.rows.filter((r) => r.metric === metric && r.tuned === tuned);
+function rowsOf(results: ControlledResults, tuned = false): ControlledRow[] {
+  return results.rows.filter((r) => r.metric === 'acc' && r.tuned === tuned);
 }
 
 /** Every arm on every multiple-choice test, with chance marks. */
 export function controlledHeadlineFigure(results: ControlledResults): Figure {
-  const rows = rowsOf(results, 'acc');
-  const tests = TEST_ORDER.filter((t) => rows.some((r) => r.test === t));
+  const rows = rowsOf(results).sort(order);
+  const labels = [...new Set(rows.map(label))];
   return scoreChart(
-    rows.map((r) => ({ task: TEST_LABELS[r.test], arm: r.arm, mean: r.score.mean, lo: r.score.lo, hi: r.score.hi })),
+    rows.map((r) => ({ task: label(r), arm: r.arm, mean: r.score.mean, lo: r.score.lo, hi: r.score.hi })),
     {
-      title: 'Controlled experiment: multiple choice about biographies, 95% intervals (items and seeds)',
+      title: 'Controlled experiment: questions about biographies, multiple choice, 95% intervals (items and seeds)',
       yTitle: 'accuracy',
-      chance: Object.fromEntries(rows.map((r) => [TEST_LABELS[r.test], r.chance])),
+      chance: Object.fromEntries(rows.map((r) => [label(r), r.chance])),
       armOrder: results.arms.map((a) => a.name),
-      taskOrder: tests.map((t) => TEST_LABELS[t]),
+      taskOrder: labels,
     },
   );
+}
+
+function effect(r: ControlledRow | undefined, base: ControlledRow | undefined): string {
+  if (!r?.gain || !base) return '';
+  return `${formatScore(r.score)} against vanilla's ${formatScore(base.score)} (chance ${num(r.chance)}), a difference of ${formatControlledGain(r.gain).replace(/ (gain|loss|within noise)$/, '')}, ${verdictWords(r.gain)}`;
 }
 
 /** The plain paragraph: written from the numbers, so it says what the run measured and nothing else. */
 export function controlledParagraph(results: ControlledResults, records: ControlledRecords): string {
   const c = records.config;
-  const mc = rowsOf(results, 'acc');
-  const get = (arm: string, test: TestName) => mc.find((r) => r.arm === arm && r.test === test);
+  const mc = rowsOf(results);
+  const get = (arm: string, test: TestName, measure: Measure) => mc.find((r) => r.arm === arm && r.test === test && r.measure === measure);
   const vanilla = results.arms.find((a) => a.kind === 'vanilla')!.name;
-  const instruct = results.arms.find((a) => a.kind === 'instruct')?.name;
-  const chance = mc[0]?.chance ?? 1 / c.eval.choices;
-  const parts: string[] = [];
+  const instruct = results.arms.find((a) => a.kind === 'instruct')?.name ?? vanilla;
   const engine = c.synthesizer.engine === 'rules' ? "the kit's rule-based synthesizer" : c.synthesizer.engine === 'tiny' ? "the kit's tiny synthesizer" : `the synthesizer ${c.synthesizer.engine}`;
+  const parts: string[] = [];
   parts.push(
-    `What was compared: small language models pre-trained from scratch for ${results.tokensPerRun.toLocaleString('en-US')} tokens each on the biographies of ${c.people.pretrain} synthetic people, ` +
-      `either the biographies alone (vanilla) or each followed by the questions and answers ${engine} wrote about it, rendered by the kit's templates (instruct), ` +
+    `What was compared: small language models pre-trained from scratch for ${results.tokensPerRun.toLocaleString('en-US')} tokens each on the biographies of ${c.people.pretrain} synthetic people: ` +
+      `the biographies alone (vanilla), each biography followed by the questions and answers ${engine} wrote about it, rendered by the kit's templates (instruct), ` +
       `or the biographies plus as many such instruction texts about other people (mix); ${c.seeds.length} seeds each. ` +
-      `The test: the biography of a person no model has seen and a question about it; the model chooses the answer among ${c.eval.choices} values of the asked kind by log-likelihood (chance ${num(chance)}).`,
+      `The test gives the biography of a person no model has seen and a question about it, and the model chooses an answer by log-likelihood: ` +
+      `"which fact" offers the person's values of the asked-about attributes (all in the biography: does the model know which fact the question asks for?), ` +
+      `"which value" offers ${c.eval.choices} values of the asked kind with only the right one in the biography (does it read the value?).`,
   );
-  const base = get(vanilla, 'seen') ?? get(vanilla, 'heldout-wording');
-  const main = instruct ? get(instruct, 'seen') ?? get(instruct, 'heldout-wording') : undefined;
-  if (base && main?.gain) {
-    parts.push(
-      `On ${main.test === 'seen' ? 'the questions as the synthesizer writes them' : 'held-out wordings'}, instruct scores ${formatScore(main.score)} and vanilla ${formatScore(base.score)}: ` +
-        `a difference of ${formatControlledGain(main.gain).replace(/ (gain|loss|within noise)$/, '')} (paired by seed and item, 95% interval), ${verdictWords(main.gain)}.`,
-    );
+  const kinds: Array<[TestName, string]> = [
+    ['seen', 'On the questions the synthesizer writes'],
+    ['heldout-wording', 'With question wordings no training text used'],
+    ['heldout-attribute', 'On attributes no pre-training question asked about'],
+  ];
+  for (const [test, intro] of kinds) {
+    const fact = effect(get(instruct, test, 'fact'), get(vanilla, test, 'fact'));
+    const value = effect(get(instruct, test, 'value'), get(vanilla, test, 'value'));
+    if (fact || value) parts.push(`${intro}, instruct scores ${[fact && `${fact} on "which fact"`, value && `${value} on "which value"`].filter(Boolean).join('; and ')}.`);
   }
-  for (const test of ['heldout-wording', 'heldout-attribute'] as const) {
-    const r = instruct ? get(instruct, test) : undefined;
-    if (r?.gain && r.test !== main?.test) {
-      parts.push(`${test === 'heldout-wording' ? 'With question wordings no training text used' : 'On attributes no pre-training question asked about'}, instruct's difference from vanilla is ${formatControlledGain(r.gain).replace(/ (gain|loss|within noise)$/, '')}: ${verdictWords(r.gain)}.`);
-    }
-  }
-  const memo = get(vanilla, 'memorised');
+  const memo = get(vanilla, 'memorised', 'value');
   if (memo) {
     const above = memo.score.lo > memo.chance;
     parts.push(
-      `Vanilla ${above ? 'did learn its corpus' : 'is not clearly above chance even on its own corpus'}: completing a pre-training biography up to a value (closed book), it scores ${formatScore(memo.score)} against a chance of ${num(memo.chance)}` +
-        `${base ? `, while on new people's questions it scores ${formatScore(base.score)}` : ''}.`,
+      `Vanilla ${above ? 'did learn its corpus' : 'is not clearly above chance even on its own corpus'}: completing one of its pre-training biographies up to a value (closed book), it scores ${formatScore(memo.score)} against a chance of ${num(memo.chance)}.`,
     );
   }
   parts.push(
-    'What this does not show: these are models of a few hundred thousand parameters on short synthetic biographies with a fixed sentence structure and small vocabularies; ' +
-      'the test is reading a biography given in the prompt, not recalling knowledge stored in the weights; one synthesizer, one corpus generator and one model size were tried. ' +
-      'It shows what the method does at this scale on this data, not how large models behave.',
+    'Intervals are 95%, over items and seeds; differences are paired by seed and item. What this does not show: these are models of a few hundred thousand parameters on short synthetic biographies ' +
+      'with a fixed sentence structure and small vocabularies; the test is reading a biography given in the prompt, not recalling knowledge stored in the weights; one synthesizer, one corpus generator ' +
+      'and one model size were tried. It shows what the method does at this scale on this data, not how large models behave.',
   );
   return parts.join(' ');
 }
@@ -107,10 +120,10 @@ export function controlledParagraph(results: ControlledResults, records: Control
 function scoreTable(results: ControlledResults, tuned: boolean): Array<Record<string, string>> {
   return results.rows
     .filter((r) => r.tuned === tuned)
-    .sort((a, b) => TEST_ORDER.indexOf(a.test) - TEST_ORDER.indexOf(b.test) || a.metric.localeCompare(b.metric))
+    .sort(order)
     .map((r) => ({
       test: TEST_LABELS[r.test],
-      measure: r.metric === 'acc' ? `multiple choice (${r.score.items} items)` : `exact answer, generated (${r.score.items} items)`,
+      measure: `${MEASURE_LABELS[r.measure]} (${r.score.items} items)`,
       arm: tuned ? `${r.arm} + tuning` : r.arm,
       seeds: String(r.score.seeds),
       chance: r.metric === 'acc' ? num(r.chance) : '~0',
@@ -123,7 +136,7 @@ export function controlledReportSections(results: ControlledResults, records: Co
   const c = records.config;
   const s: ReportSection[] = [];
   s.push({ kind: 'heading', text: 'Controlled experiment: questions about people no model has seen' });
-  s.push({ kind: 'figure', figure: controlledHeadlineFigure(results), caption: `Bars: mean accuracy over seeds and items; whiskers: 95% interval over items and seeds; black dash: chance (${c.eval.choices} choices).` });
+  s.push({ kind: 'figure', figure: controlledHeadlineFigure(results), caption: 'Bars: mean accuracy over seeds and items; whiskers: 95% interval over items and seeds; black dash: chance.' });
   s.push({ kind: 'text', text: controlledParagraph(results, records) });
   s.push({ kind: 'heading', text: 'Scores and gains per test', level: 3 });
   s.push({ kind: 'table', rows: scoreTable(results, false) });
@@ -136,7 +149,7 @@ export function controlledReportSections(results: ControlledResults, records: Co
     s.push({ kind: 'table', rows: scoreTable(results, true) });
     s.push({
       kind: 'table',
-      rows: results.tuningEffect.map((t) => ({ arm: t.arm, test: TEST_LABELS[t.test], measure: t.metric === 'acc' ? 'multiple choice' : 'exact answer', 'tuned minus before tuning [95%]': formatControlledGain(t.gain) })),
+      rows: results.tuningEffect.map((t) => ({ arm: t.arm, test: TEST_LABELS[t.test], measure: MEASURE_LABELS[t.measure], 'tuned minus before tuning [95%]': formatControlledGain(t.gain) })),
     });
   }
   s.push({ kind: 'heading', text: 'What the synthesizer wrote, and what pre-training kept', level: 3 });
@@ -156,4 +169,12 @@ export function controlledReportSections(results: ControlledResults, records: Co
   for (const [arm, x] of Object.entries(records.corpora)) s.push({ kind: 'text', text: `Training text, ${arm}:\n${x.example}` });
   for (const test of TEST_ORDER) if (records.examples.prompts[test]) s.push({ kind: 'text', text: `Test prompt, ${TEST_LABELS[test]}:\n${records.examples.prompts[test]}` });
   return s;
+}
+
+/** The multiple-choice results of the pre-trained arms and the paragraph, as plain text for a terminal. */
+export function controlledSummary(results: ControlledResults, records: ControlledRecords): string {
+  const rows = rowsOf(results)
+    .sort(order)
+    .map((r) => ({ test: label(r), arm: r.arm, chance: num(r.chance), 'score [95%]': formatScore(r.score), 'vs vanilla [95%]': formatControlledGain(r.gain) }));
+  return `Controlled experiment\n${textTable(rows)}\n\n${controlledParagraph(results, records)}`;
 }

@@ -5,13 +5,14 @@
 
 import { gainEstimate, scoreEstimate, type LinearEstimate, type SeedItemTable, type Verdict } from '../eval/stats.js';
 import { armSeeds } from './controlled-config.js';
-import { TEST_DESCRIPTIONS, type ControlledRecords, type ControlledRun, type TestName } from './controlled.js';
+import { MEASURE_DESCRIPTIONS, TEST_DESCRIPTIONS, type ControlledRecords, type ControlledRun, type Measure, type TestName } from './controlled.js';
 
 export type ControlledEstimate = Pick<LinearEstimate, 'mean' | 'lo' | 'hi' | 'se' | 'seeds' | 'items'>;
 export type ControlledGain = ControlledEstimate & { verdict: Verdict; baseline: string };
 
 export type ControlledRow = {
   test: TestName;
+  measure: Measure;
   /** acc: multiple choice by log-likelihood; exact_match: greedy generation equals the value. */
   metric: 'acc' | 'exact_match';
   task: string;
@@ -27,13 +28,14 @@ export type ControlledRow = {
 };
 
 export type ControlledResults = {
-  /** What each test asks, in words. */
+  /** What each test asks, and how each measure answers, in words. */
   tests: Record<TestName, string>;
+  measures: Record<Measure, string>;
   arms: Array<{ name: string; kind: string; seeds: number[]; description: string }>;
   tokensPerRun: number;
   rows: ControlledRow[];
   /** Instruction tuning's own effect per arm (tuned minus the same arm before tuning, same seed and item). */
-  tuningEffect: Array<{ arm: string; test: TestName; metric: 'acc' | 'exact_match'; task: string; gain: ControlledGain }>;
+  tuningEffect: Array<{ arm: string; test: TestName; measure: Measure; task: string; gain: ControlledGain }>;
   synthesis: ControlledRecords['synthesis'];
   corpora: Record<string, { documents: number; tokens: number; pairsKept: number | null; droppedHeldOutAttribute: number | null; droppedHeldOutWording: number | null; pairsByAttribute: Record<string, number> | null }>;
   /** Per run: tokens, steps, final loss (wall times are in the run's stage timings, which vary between runs). */
@@ -91,17 +93,18 @@ export function computeControlledResults(records: ControlledRecords): Controlled
           const g = gainEstimate([table(runs, task.name)], [table(base, task.name)]);
           gain = { ...pick(g), verdict: g.verdict, baseline: tuned ? `${vanilla} + tuning` : vanilla };
         }
-        rows.push({ test: task.test, metric: task.metric, task: task.name, arm: arm.name, tuned, chance: task.chance, score: pick(score), gain, byAttribute: byAttribute(records, runs, task.name) });
+        rows.push({ test: task.test, measure: task.measure, metric: task.metric, task: task.name, arm: arm.name, tuned, chance: task.chance, score: pick(score), gain, byAttribute: byAttribute(records, runs, task.name) });
         if (tuned) {
           const before = runsOf(records, arm.name, false, seeds);
           const g = gainEstimate([table(runs, task.name)], [table(before, task.name)]);
-          tuningEffect.push({ arm: arm.name, test: task.test, metric: task.metric, task: task.name, gain: { ...pick(g), verdict: g.verdict, baseline: `${arm.name} before tuning` } });
+          tuningEffect.push({ arm: arm.name, test: task.test, measure: task.measure, task: task.name, gain: { ...pick(g), verdict: g.verdict, baseline: `${arm.name} before tuning` } });
         }
       }
     }
   }
   return {
     tests: TEST_DESCRIPTIONS,
+    measures: MEASURE_DESCRIPTIONS,
     arms: c.arms.map((a) => ({ name: a.name, kind: a.kind, seeds: armSeeds(c, a), description: a.description })),
     tokensPerRun: (c.pretrain.steps ?? 0) * (c.pretrain.batchSize ?? 0) * (c.model.contextLength ?? 0),
     rows,

@@ -184,7 +184,21 @@ export const TEST_DESCRIPTIONS: Record<TestName, string> = {
 /** One scored item: which person and attribute, for breakdowns. */
 export type ItemInfo = { person: number; attribute: string };
 
-export type ControlledTask = Task & { test: TestName; metric: 'acc' | 'exact_match'; chance: number; items: ItemInfo[] };
+/**
+ * How an item is answered: `fact`, choose among the person's values of the test's attributes (all in the
+ * biography: which of its facts does the question ask for?); `value`, choose among values of the asked
+ * kind, only the right one in the biography (read the value itself); `generated`, greedy generation must
+ * equal the value.
+ */
+export type Measure = 'fact' | 'value' | 'generated';
+
+export const MEASURE_DESCRIPTIONS: Record<Measure, string> = {
+  fact: "multiple choice among the biography's own facts (which fact does the question ask for?)",
+  value: 'multiple choice among values of the asked kind, only the right one in the biography (read the value)',
+  generated: 'generated answer, exact match',
+};
+
+export type ControlledTask = Task & { test: TestName; measure: Measure; metric: 'acc' | 'exact_match'; chance: number; items: ItemInfo[] };
 
 export type ModelScores = {
   /** task name -> the score of each item, in the task's order (acc or exact match: 0 or 1). */
@@ -201,7 +215,7 @@ export type ControlledRecords = {
   synthesis: Record<string, SynthesisResult>;
   corpora: Record<string, CorpusResult & { tokens: number; description: string; example: string; dir: string }>;
   tokenizer: { vocabSize: number; merges: number };
-  tasks: Array<Pick<ControlledTask, 'name' | 'test' | 'type' | 'metric' | 'chance'> & { examples: number }>;
+  tasks: Array<Pick<ControlledTask, 'name' | 'test' | 'measure' | 'type' | 'metric' | 'chance'> & { examples: number }>;
   /** Which person and attribute each item of a task asks about, in the order of the per-item scores. */
   taskItems: Record<string, ItemInfo[]>;
   runs: ControlledRun[];
@@ -375,28 +389,41 @@ function generatorQuestions(people: Person[], attributes: string[], wordings: (a
     .map(([person, attribute]) => ({ person, attribute, question: askAbout(pick(wordings(attribute), rng), person) }));
 }
 
-function readingTasks(test: TestName, questions: Question[], c: ControlledConfig, rng: ReturnType<typeof createRng>): ControlledTask[] {
+/** Multiple choice among the person's values of `attributes` (all stated in the biography), in a seeded order. */
+function factChoices(person: Person, attribute: string, attributes: string[], rng: ReturnType<typeof createRng>): { choices: string[]; gold: number } {
+  const choices = shuffleInPlace(attributes.map((a) => person.values[a]), rng);
+  return { choices, gold: choices.indexOf(person.values[attribute]) };
+}
+
+function readingTasks(test: TestName, questions: Question[], attributes: string[], c: ControlledConfig, rng: ReturnType<typeof createRng>): ControlledTask[] {
   const items = questions.map((q) => ({ person: q.person.id, attribute: q.attribute }));
-  const mc: MultipleChoiceTask = {
-    name: `${test}-mc`,
+  const common = { targetDelimiter: ' ', fewshotDelimiter: '\n\n' };
+  const fact: MultipleChoiceTask = {
+    name: `${test}-fact`,
     type: 'multiple_choice',
-    targetDelimiter: ' ',
-    fewshotDelimiter: '\n\n',
+    ...common,
+    examples: questions.map((q) => ({ context: readingPrompt(q.person.biography, q.question), ...factChoices(q.person, q.attribute, attributes, rng) })),
+  };
+  const value: MultipleChoiceTask = {
+    name: `${test}-value`,
+    type: 'multiple_choice',
+    ...common,
     examples: questions.map((q) => ({ context: readingPrompt(q.person.biography, q.question), ...choicesFor(q.person, q.attribute, c.eval.choices, rng) })),
   };
   const gen: GenerationTask = {
-    name: `${test}-gen`,
+    name: `${test}-generated`,
     type: 'generation',
-    targetDelimiter: ' ',
-    fewshotDelimiter: '\n\n',
+    ...common,
     stop: ['\n'],
     maxNewTokens: c.eval.maxNewTokens,
     examples: questions.map((q) => ({ context: readingPrompt(q.person.biography, q.question), answers: [q.person.values[q.attribute]] })),
   };
   return [
-    { ...mc, test, metric: 'acc', chance: 1 / c.eval.choices, items },
+    // a question-blind choice is right 1 time in |attributes| at best: the items are spread over the attributes
+    { ...fact, test, measure: 'fact', metric: 'acc', chance: 1 / attributes.length, items },
+    { ...value, test, measure: 'value', metric: 'acc', chance: 1 / c.eval.choices, items },
     // a guess of the right kind of value is right 1 time in the vocabulary's size; any other output never
-    { ...gen, test, metric: 'exact_match', chance: 0, items },
+    { ...gen, test, measure: 'generated', metric: 'exact_match', chance: 0, items },
   ];
 }
 
@@ -411,12 +438,13 @@ function memorisedTask(pretrain: Person[], c: ControlledConfig, rng: ReturnType<
     return { context: before, ...choicesFor(p, s.attribute, c.eval.choices, rng), attribute: s.attribute, person: p.id };
   });
   return {
-    name: 'memorised-mc',
+    name: 'memorised-value',
     type: 'multiple_choice',
     targetDelimiter: ' ',
     fewshotDelimiter: '\n\n',
     examples: examples.map(({ context, choices, gold }) => ({ context, choices, gold })),
     test: 'memorised',
+    measure: 'value',
     metric: 'acc',
     chance: 1 / c.eval.choices,
     items: examples.map((e) => ({ person: e.person, attribute: e.attribute })),
@@ -436,13 +464,13 @@ async function testsStage(ctx: Ctx, people: StageOutcome<unknown>, testSynth: St
     const heldWording = generatorQuestions(test, asked, (a) => questionWordings(a, 'heldout', c.heldOutWordings), c.eval.items, rng);
     const heldAttribute = generatorQuestions(test, c.heldOutAttributes, (a) => [...attributeByName(a).questions], c.eval.items, rng);
     const tasks: ControlledTask[] = [
-      ...(seen.length ? readingTasks('seen', seen, c, rng) : []),
-      ...readingTasks('heldout-wording', heldWording, c, rng),
-      ...readingTasks('heldout-attribute', heldAttribute, c, rng),
+      ...(seen.length ? readingTasks('seen', seen, asked, c, rng) : []),
+      ...readingTasks('heldout-wording', heldWording, asked, c, rng),
+      ...readingTasks('heldout-attribute', heldAttribute, c.heldOutAttributes, c, rng),
       memorisedTask(pretrain, c, rng),
     ];
     writeFileAtomic(join(dir, 'tasks.json'), JSON.stringify(tasks) + '\n');
-    return { tasks: tasks.map((t) => ({ name: t.name, test: t.test, type: t.type, metric: t.metric, chance: t.chance, examples: t.examples.length })) };
+    return { tasks: tasks.map((t) => ({ name: t.name, test: t.test, measure: t.measure, type: t.type, metric: t.metric, chance: t.chance, examples: t.examples.length })) };
   });
 }
 
@@ -586,7 +614,7 @@ export async function runControlled(options: ControlledOptions): Promise<Control
       ]),
     ),
     tokenizer: { vocabSize: tokenizer.result.vocabSize, merges: (tokenizer.result as { merges: number }).merges },
-    tasks: taskList.map((t) => ({ name: t.name, test: t.test, type: t.type, metric: t.metric, chance: t.chance, examples: t.examples.length })),
+    tasks: taskList.map((t) => ({ name: t.name, test: t.test, measure: t.measure, type: t.type, metric: t.metric, chance: t.chance, examples: t.examples.length })),
     taskItems: Object.fromEntries(taskList.map((t) => [t.name, t.items])),
     runs,
     examples: { prompts },

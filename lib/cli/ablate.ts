@@ -1,5 +1,6 @@
 // ipt commands for the kit's main job: the Instruction Pre-Training ablation on the embedded default.
 
+import { controlledSummary } from '../ablation/controlled-report.js';
 import { join } from 'node:path';
 import { loadAblationConfig, PROFILES } from '../ablation/config.js';
 import { describePlan } from '../ablation/plan.js';
@@ -46,6 +47,7 @@ export const ablateCommands: Command[] = [
       const { outcome, records } = await runAblation({ config, outDir: out, threads: intOption(values, 'threads'), command, log: (l) => io.stderr(l + '\n') });
       if (!outcome.complete || !records) return 1;
       const results = computeResults(records, outcome.stages);
+      if (results.controlled && records.controlled) io.stdout('\n' + controlledSummary(results.controlled, records.controlled) + '\n');
       io.stdout(
         '\n' +
           textTable(

@@ -103,7 +103,11 @@ test('the CI profile: every arm and seed scored on every item; corpora without h
   }
   for (const arm of c.tuning.arms) for (const seed of c.seeds) assert.ok(records.runs.some((r) => r.arm === arm && r.seed === seed && r.tuned), `tuned ${arm} s${seed}`);
   assert.deepEqual([...new Set(records.tasks.map((t) => t.test))].sort(), ['heldout-attribute', 'heldout-wording', 'memorised', 'seen']);
-  for (const t of records.tasks) assert.equal(t.chance, t.metric === 'acc' ? 1 / c.eval.choices : 0);
+  assert.deepEqual([...new Set(records.tasks.map((t) => t.measure))].sort(), ['fact', 'generated', 'value']);
+  for (const t of records.tasks) {
+    const facts = t.test === 'heldout-attribute' ? c.heldOutAttributes.length : c.attributes.length - c.heldOutAttributes.length;
+    assert.equal(t.chance, t.measure === 'fact' ? 1 / facts : t.measure === 'value' ? 1 / c.eval.choices : 0, t.name);
+  }
 
   // what pre-training read: vanilla exactly the biographies; no text uses a held-out wording; in the
   // instruct corpus a held-out value occurs only in its biography (no pair mentions it)
@@ -136,7 +140,7 @@ test('the CI profile: every arm and seed scored on every item; corpora without h
       assert.equal(row.gain.verdict, row.gain.lo > 0 ? 'gain' : row.gain.hi < 0 ? 'loss' : 'within noise');
     }
   }
-  const m2 = results.rows.find((r) => r.arm === 'instruct-m2' && r.task === 'seen-mc')!;
+  const m2 = results.rows.find((r) => r.arm === 'instruct-m2' && r.task === 'heldout-wording-fact')!;
   assert.equal(m2.score.seeds, 1, 'a secondary arm with one seed is paired with vanilla of that seed');
   assert.ok(results.rows.some((r) => r.tuned && r.arm === 'instruct' && r.gain?.baseline === 'vanilla + tuning'));
   assert.ok(results.tuningEffect.length > 0);
@@ -144,6 +148,7 @@ test('the CI profile: every arm and seed scored on every item; corpora without h
   assert.match(paragraph, /What was compared/);
   assert.match(paragraph, /What this does not show/);
   assert.match(paragraph, /chance 0\.250/);
+  assert.match(paragraph, /which fact/);
   const sections = controlledReportSections(results, records);
   assert.equal(sections[1].kind, 'figure');
   assert.equal(sections[2].kind, 'text');
