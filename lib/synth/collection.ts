@@ -28,6 +28,8 @@ export type CollectionOptions = {
   /** At least this many when the text offers them (default 3). */
   minPairs?: number;
   kinds?: readonly RuleKind[];
+  /** Preference among the kinds a text offers (see MineOptions.weights). */
+  weights?: Partial<Record<RuleKind, number>>;
   /** How documents are cut into texts (default: contextsOf's 1600 tokens, about 1.2–1.6 KB of prose). */
   chunk?: TokenBudget;
   /** Keep only the first N texts of each document. */
@@ -54,6 +56,7 @@ export function buildSynthesizerCollection(docs: SourceDocument[], options: Coll
         maxPairs: options.pairsPerText,
         minPairs: options.minPairs,
         kinds: options.kinds,
+        weights: options.weights,
         maxSentenceChars: options.maxSentenceChars,
       });
       if (mined.length === 0) continue;

@@ -83,6 +83,11 @@ export type MineOptions = {
   minPairs?: number;
   /** Only these kinds (default all). */
   kinds?: readonly RuleKind[];
+  /**
+   * How strongly the mix prefers each kind when a text offers several (positive numbers; default
+   * KIND_WEIGHTS, the rarer pattern-based kinds first). Only the choice among offered kinds changes.
+   */
+  weights?: Partial<Record<RuleKind, number>>;
   /** Genre names to draw multiple-choice distractors from (default the 15 Brown genres). */
   genreLabels?: readonly string[];
   /**
@@ -762,7 +767,7 @@ const RULES: Record<RuleKind, Rule> = {
 };
 
 /** How strongly the mix prefers a kind when the text offers it: the rarer pattern-based kinds come first. */
-const KIND_WEIGHTS: Record<RuleKind, number> = {
+export const KIND_WEIGHTS: Readonly<Record<RuleKind, number>> = {
   fill_blank: 1,
   next_sentence: 1,
   completion: 0.8,
@@ -825,6 +830,10 @@ export function mineTasks(text: string, options: MineOptions): MinedPair[] {
   if (!Number.isInteger(minPairs) || minPairs < 0) throw new RangeError(`minPairs must be a non-negative integer, got ${options.minPairs}`);
   const kinds = options.kinds ?? RULE_KINDS;
   for (const k of kinds) if (!(k in RULES)) throw new RangeError(`unknown rule kind "${k}"; known kinds: ${RULE_KINDS.join(', ')}`);
+  for (const [k, w] of Object.entries(options.weights ?? {})) {
+    if (!(k in RULES)) throw new RangeError(`weights: unknown rule kind "${k}"; known kinds: ${RULE_KINDS.join(', ')}`);
+    if (!(typeof w === 'number' && w > 0 && Number.isFinite(w))) throw new RangeError(`weights: the weight of "${k}" must be a positive number, got ${w}`);
+  }
   if (maxPairs === 0 || text.trim().length === 0) return [];
   const base = deriveSeed(options.seed, STREAM_SALT, text);
   const a = analyze(text, { maxSentenceChars: options.maxSentenceChars });
@@ -837,7 +846,7 @@ export function mineTasks(text: string, options: MineOptions): MinedPair[] {
   const mix = createRng(deriveSeed(base, 'mix'));
   // Weighted random order of kinds (Efraimidis-Spirakis keys), then as many pairs as drawn.
   const order = [...new Set(kinds)]
-    .map((kind) => ({ kind, key: -Math.log(1 - mix.next()) / KIND_WEIGHTS[kind] }))
+    .map((kind) => ({ kind, key: -Math.log(1 - mix.next()) / (options.weights?.[kind] ?? KIND_WEIGHTS[kind]) }))
     .sort((x, y) => x.key - y.key)
     .map((x) => x.kind);
   const target = minPairs + mix.int(maxPairs - minPairs + 1);

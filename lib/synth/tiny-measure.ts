@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { buildSynthesizerCollection, splitSources, TINY_SYNTH_COLLECTION, type CollectionOptions, type SourceDocument } from './collection.js';
 import { cookRead, parseComprehension, type Pair } from './format.js';
 import { answerReferenceQuestions, finalOf, measureSynthesizer, normalise, referenceAccuracy, tokenF1, type QualityReport, type ReferenceScore } from './quality.js';
-import { ruleKindOfQuestion } from './rules.js';
+import { optionsOf, ruleKindOfQuestion } from './rules.js';
 import { synthesize } from './driver.js';
 import type { CompletionEngine } from '../engine/completion.js';
 import { canonicalJson, hashJson } from '../repro/hash.js';
@@ -89,6 +89,14 @@ export type TinySynthesizerQuality = {
    * text should beat it.
    */
   majorityBaseline: { references: number; exact: number; exactOverall: number };
+  /**
+   * The best of answering by prior alone where options are given: a question with options gets its
+   * kind's most common answer when that is one of the options, else a uniformly random option
+   * (expected 1/k: two sentences to order score 0.5, not the 0 of a majority sentence); a question
+   * without options gets its kind's most common answer. `exact` is the expected number right. Prompted
+   * accuracy above this is evidence of reading the text, not of the answer distribution.
+   */
+  priorBaseline: { references: number; exact: number; exactOverall: number };
   finishReasons: Record<string, number>;
   completionTokens: number;
   seconds: { synthesis: number; prompted: number };
@@ -156,6 +164,7 @@ export async function measureTinySynthesizer(options: MeasureTinySynthesizerOpti
     prompted: promptedScore,
     promptedByKind: byKind(items, answers),
     majorityBaseline: majorityBaseline(items),
+    priorBaseline: priorBaseline(items),
     finishReasons,
     completionTokens: outputs.reduce((a, o) => a + (o.completionTokens ?? 0), 0),
     seconds: { synthesis: round3(synthesisSeconds), prompted: round3(promptedSeconds) },
@@ -184,9 +193,9 @@ export async function measureTinySynthesizer(options: MeasureTinySynthesizerOpti
   return report;
 }
 
-function majorityBaseline(items: Array<{ references: Pair[] }>): TinySynthesizerQuality['majorityBaseline'] {
+/** Each kind's most common normalised final answer among the references (ties: the first met). */
+function majorityAnswers(references: Pair[]): Map<string, { answer: string; count: number }> {
   const counts = new Map<string, Map<string, number>>();
-  const references = items.flatMap((it) => it.references);
   for (const r of references) {
     const kind = ruleKindOfQuestion(r.question) ?? 'other';
     const answers = counts.get(kind) ?? new Map<string, number>();
@@ -194,8 +203,32 @@ function majorityBaseline(items: Array<{ references: Pair[] }>): TinySynthesizer
     answers.set(a, (answers.get(a) ?? 0) + 1);
     counts.set(kind, answers);
   }
+  const out = new Map<string, { answer: string; count: number }>();
+  for (const [kind, answers] of counts) {
+    let best = { answer: '', count: 0 };
+    for (const [answer, count] of answers) if (count > best.count) best = { answer, count };
+    out.set(kind, best);
+  }
+  return out;
+}
+
+function majorityBaseline(items: Array<{ references: Pair[] }>): TinySynthesizerQuality['majorityBaseline'] {
+  const references = items.flatMap((it) => it.references);
   let exact = 0;
-  for (const answers of counts.values()) exact += Math.max(...answers.values());
+  for (const m of majorityAnswers(references).values()) exact += m.count;
+  return { references: references.length, exact, exactOverall: references.length === 0 ? 0 : exact / references.length };
+}
+
+function priorBaseline(items: Array<{ references: Pair[] }>): TinySynthesizerQuality['priorBaseline'] {
+  const references = items.flatMap((it) => it.references);
+  const majority = majorityAnswers(references);
+  let exact = 0;
+  for (const r of references) {
+    const guess = majority.get(ruleKindOfQuestion(r.question) ?? 'other')!.answer;
+    const right = normalise(finalOf(r.answer)) === guess ? 1 : 0;
+    const options = optionsOf(r.question)?.map(normalise);
+    exact += options && options.length > 0 && !options.includes(guess) ? 1 / options.length : right;
+  }
   return { references: references.length, exact, exactOverall: references.length === 0 ? 0 : exact / references.length };
 }
 

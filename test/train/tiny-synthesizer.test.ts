@@ -158,12 +158,37 @@ test('measureTinySynthesizer on a scripted engine: exact figures', async () => {
   assert.equal(q.prompted.exact, 2);
   assert.equal(q.prompted.f1Overall, (1 + 1 + 1 + 0) / 4);
   assert.deepEqual(q.finishReasons, { stop: 2, length: 1 });
+  // baselines by rule kind: "Where..." and "Who..." are kinds of one reference each (their own majority),
+  // the other two share "other" with two different answers: 3 of 4 by majority
+  assert.deepEqual(q.majorityBaseline, { references: 4, exact: 3, exactOverall: 0.75 });
+  assert.deepEqual(q.priorBaseline, { references: 4, exact: 3, exactOverall: 0.75 });
   assert.equal(q.answerMaxNewTokens, 50);
   assert.deepEqual(q.examples.map((e) => [e.genre, e.pairs.length, e.promptedAnswers]), [
     ['fiction', 2, ['on the mat', 'a cat']],
     [undefined, 1, ['ten']],
   ]);
   assert.equal(q.examples[0].output, engine.table[cookRead(heldOut[0].context)]);
+});
+
+test('the prior baseline: a random option where the majority answer is not one, the majority answer elsewhere', async () => {
+  const heldOut = [{ context: 'A. B. C.' }, { context: 'D. E.' }, { context: 'F.' }];
+  const order = (first: string, second: string) => `Which of these two sentences comes first in the text?\nOptions:\n- ${first}\n- ${second}`;
+  const references: Pair[][] = [
+    [{ question: order('A.', 'B.'), answer: 'A.' }, { question: 'Is this statement true according to the text? "C."\nOptions:\n- Yes\n- No', answer: 'Yes' }],
+    [{ question: order('E.', 'D.'), answer: 'D.' }, { question: 'Is this statement true according to the text? "X."', answer: 'No' }],
+    [{ question: 'Is this statement true according to the text? "F."', answer: 'Yes' }],
+  ];
+  const q = await measureTinySynthesizer({ engine: new ScriptedEngine({}), heldOut, references, maxNewTokens: 8 });
+  // majority: ordering answers all differ (1 of 2), yes_no "yes" (2 of 3): 3 of 5
+  assert.deepEqual(q.majorityBaseline, { references: 5, exact: 3, exactOverall: 0.6 });
+  // prior: ordering's majority "a" (first met) is an option of the first question only (right: 1), the
+  // second gets a random option (1/2); yes_no answers "yes": right with options (1) and on "F." (1), wrong on "X."
+  assert.deepEqual(q.priorBaseline, { references: 5, exact: 3.5, exactOverall: 0.7 });
+  const two = [[{ question: order('A.', 'B.'), answer: 'A.' }], [{ question: order('E.', 'D.'), answer: 'D.' }], [{ question: order('F.', 'G.'), answer: 'G.' }]];
+  const r = await measureTinySynthesizer({ engine: new ScriptedEngine({}), heldOut, references: two, maxNewTokens: 8 });
+  assert.deepEqual(r.majorityBaseline, { references: 3, exact: 1, exactOverall: 1 / 3 });
+  // "a" is the majority of ordering (first met): an option only in the first question
+  assert.deepEqual(r.priorBaseline, { references: 3, exact: 2, exactOverall: 2 / 3 });
 });
 
 describe('a tiny synthesizer overfit on a handful of examples', () => {
