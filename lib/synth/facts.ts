@@ -57,6 +57,7 @@ const NOT_NAMES = new Set(
     'nobody everybody everyone someone somebody anyone anybody nothing everything something each every both all some most many several few ' +
     'he she it they we i you his her its their our my your mr mrs ms dr in on at for from with by after before during since when while if ' +
     'but and or so yet as because although though once what which who whom whose where why how one two three four five six seven eight nine ten ' +
+    'still only just even soon perhaps indeed thus instead besides others also another ' +
     'god english french german spanish italian latin russian chinese japanese greek american british european congress church state ' +
     `${MONTHS.toLowerCase().replace(/\|/g, ' ')} ${WEEKDAYS.toLowerCase().replace(/\|/g, ' ')}`
   ).split(/\s+/),
@@ -160,18 +161,18 @@ function nameLike(name: string, words_: TextWords): { name: boolean; confirmed: 
   const titled = new RegExp(`^${TITLE} `).test(name);
   const words = name.replace(new RegExp(`^${TITLE} `), '').split(' ');
   const no = { name: false, confirmed: false };
-  if (NOT_NAMES.has(words[0].toLowerCase()) || (words[0].length >= 6 && /(ly|ing)$/.test(words[0]))) return no;
+  if (NOT_NAMES.has(words[0].toLowerCase()) || (words[0].length >= 6 && /(ly|ing|ed)$/.test(words[0]))) return no;
   if (words.length > 1) return words.some((w) => NOT_NAMES.has(w.toLowerCase()) && !/^[A-Z]\.$/.test(w)) ? no : { name: true, confirmed: true };
   if (words_.lower.has(words[0].toLowerCase())) return no;
   return { name: true, confirmed: titled || words_.midCapital.has(words[0]) };
 }
 
 const NAME_AT_START = new RegExp(`^(${NAME})(?=[ ,])`);
-const NAME_POSSESSIVE = new RegExp(`^(${NAME})['’]s ((?:[a-z]+ ){0,2}[a-z]+) (?=(?:${AUX}|${Object.keys(VERB_BASES).join('|')})\\b)`);
+const NAME_POSSESSIVE = new RegExp(`^(${NAME})['’]s ((?:[a-z]+ ){0,2}[a-z]+(?<!ing)) (?=(?:${AUX}|${Object.keys(VERB_BASES).join('|')})\\b)`);
 /** What "X's ..." names when X is a person: a sentence about it makes X the person "he"/"she" refers to. */
 const PERSONAL = /^(hometown|birthday|birthplace|birth year|employer|favorite \w+|favourite \w+|job|degree|major|hobby|wife|husband|father|mother|son|daughter|career|family|home|name|age)$/;
 
-const APPOSITION = /^, ((?:the |a |an )?[a-z][a-z-]*(?: [a-z][a-z-]*){0,3}(?: (?:of|at|for) (?:the )?[A-Z][A-Za-z]*(?: (?:of |for |and )?[A-Z][A-Za-z]*){0,4})?), /;
+const APPOSITION = /^, ((?:the |a |an )?(?!(?:in|on|at|of|for|to|by|with|from|after|before|during|since|however|too|also|who|which|that|then|now|he|she|it|they|as|like)\b|[a-z]+ing\b)[a-z][a-z-]*(?: [a-z][a-z-]*){0,3}(?: (?:of|at|for) (?:the )?[A-Z][A-Za-z]*(?: (?:of |for |and )?[A-Z][A-Za-z]*){0,4})?), /;
 
 function subjectOf(sentence: string, words: TextWords, person: { name: string; sentence: number } | undefined): Subject | undefined {
   const pronoun = /^(He|She) (?=[a-z])/.exec(sentence);
@@ -207,7 +208,7 @@ function subjectOf(sentence: string, words: TextWords, person: { name: string; s
 /** Where a predicate stops being about one fact: a clause break or the end of the sentence. */
 function clauseEnd(s: string): number {
   // a comma inside a date ("June 3, 1982") or before a phrase that goes on with the fact (", in Turin") is no break
-  const re = /[;:]|\s--?\s|, (?!\d{4}\b|(?:in|on|at) [A-Z0-9])|\s\(|["“”]|\s(?:and|but|or) (?=(?:he|she|they|it|his|her|their|its|the|a|an|this|that|there|I|we|you)\b)/g;
+  const re = /[;:]|\s--?\s|, (?!\d{4}\b|(?:in|on|at) [A-Z0-9])|\s\(|["“”]|\s(?:and|but|or) (?=(?:he|she|they|his|her|their|I|we|you)\b)/g;
   const m = re.exec(s);
   return m ? m.index : s.length;
 }
@@ -220,7 +221,10 @@ type Phrase = { prep: string; object: string; type: 'place' | 'time'; /** Offset
 
 const PP = new RegExp(`\\b(in|at|on|since|from|for|to|by) (?:the (?:year )?)?(${TIME}|${PROPER})(?=$|[ ,.;:!?])`, 'g');
 const TIME_ONLY = new RegExp(`^${TIME}$`);
-const NOT_PLACES = new RegExp(`^(?:${MONTHS}|${WEEKDAYS}|God|Christ|English|French|German|Spanish|Italian|Latin|Russian|Greek|Chinese|Japanese|Mr|Mrs|Dr)\\b`);
+const NOT_PLACES = new RegExp(`^(?:${MONTHS}|${WEEKDAYS}|God|Christ|English|French|German|Spanish|Italian|Latin|Russian|Greek|Chinese|Japanese|Mr|Mrs|Dr|[A-Z][a-z]+(?:ian|ese|ish|ican))\\b`);
+
+/** A lower-case word after a name that is not a function word: the name qualifies that noun. */
+const QUALIFIES = /^ (?!(?:on|in|at|of|for|to|by|with|from|and|or|but|where|when|since|during|after|before|until|as|that|which|who|is|was|were|are|has|had|have|will|would|last|next|this|every)\b)[a-z]/;
 
 /** Prepositional phrases with a time or a proper name, in a predicate. */
 function phrases(predicate: string): Phrase[] {
@@ -228,7 +232,9 @@ function phrases(predicate: string): Phrase[] {
   for (const m of predicate.matchAll(PP)) {
     const object = m[2];
     const isTime = TIME_ONLY.test(object);
-    if (!isTime && (NOT_PLACES.test(object) || predicate.slice(m.index! + m[0].length).startsWith("'s"))) continue;
+    // "in American homes", "the Atlanta precincts", "at the Captain's": a name that qualifies a noun is not the place
+    const next = predicate.slice(m.index! + m[0].length);
+    if (!isTime && (NOT_PLACES.test(object) || /['’]s$/.test(object) || /^['’]s\b/.test(next) || QUALIFIES.test(next))) continue;
     if (isTime && !['in', 'on', 'since'].includes(m[1])) continue;
     out.push({ prep: m[1], object, type: isTime ? 'time' : 'place', at: m.index! });
   }
@@ -255,6 +261,9 @@ function verbGroup(predicate: string): Verb | undefined {
  * ("the consequence of this is that ...", "sensitive on the subject of ..."; "the city of Atlanta" is
  * fine), or that a negation or a clause would be carried into the question.
  */
+/** Verbs that, with "did"/"does", need an object in the question (and whose past form is also a participle). */
+const WANTS_OBJECT = new Set('make build hold find sell buy take see publish establish launch sign complete receive earn own manage found'.split(' '));
+
 const LOOSE_VP = /\b(that|which|who|whom|whose|if|whether|because|than|not|never|and|or|but)\b|\bof\b(?! (the )?[A-Z])|n't\b/;
 
 /**
@@ -263,7 +272,9 @@ const LOOSE_VP = /\b(that|which|who|whom|whose|if|whether|because|than|not|never
  */
 function whQuestion(wh: string, subject: Subject, verb: Verb, upTo: number, tail = '', maxWords = 6): string | undefined {
   const vp = `${verb.base} ${verb.after.slice(0, upTo)}`.trim().replace(/\s+/g, ' ');
-  if (vp === '' || wordCount(vp) > maxWords || /[,;:"“”()]/.test(vp) || LOOSE_VP.test(vp)) return undefined;
+  // "A replica made in England": "made" may be a participle, and "Where did a replica make?" is not the fact
+  if ((verb.aux === 'did' || verb.aux === 'does') && vp === verb.base && WANTS_OBJECT.has(verb.base)) return undefined;
+  if (vp === '' || wordCount(vp) > maxWords || /[,;:"“”()—–]|--/.test(vp) || LOOSE_VP.test(vp)) return undefined;
   return `${wh} ${verb.aux} ${subject.inQuestion} ${vp}${tail}?`;
 }
 
@@ -307,7 +318,12 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
   // who: the subject, asked with the predicate ("Who was born in Lisbon in 1975?")
   // asked only when the predicate is whole: up to the sentence end or a new clause, not cut inside one
   const whole = /^($|,? (and|but|or|while|who|which|where)\b|[;:]|\s--?\s)/.test(endsSentence(subject.rest).slice(predicate.length));
-  if (whole && isHuman(subject, predicate) && wordCount(predicate) >= 3 && wordCount(predicate) <= 16) {
+  // nor end on a verb that wants its object ("... and demanded: ...")
+  const last = /[A-Za-z]+$/.exec(predicate)?.[0] ?? '';
+  // and "said Mrs. Huntley" is a cut, not what was said
+  const speech = /^(said|says|told|tells|asked|asks|added|adds)\b/.test(predicate) && wordCount(predicate) < 4;
+  const dangling = HUMAN_VERBS.has(last) || /ed$/.test(last) || speech;
+  if (whole && !dangling && isHuman(subject, predicate) && wordCount(predicate) >= 3 && wordCount(predicate) <= 16) {
     add('who', [`Who ${predicate}?`, `According to the text, who ${predicate}?`], subject.name!, 'person');
   }
   // who and what: an apposition with "of/at/for" ("X, the mayor of Atlanta, ...")
@@ -320,7 +336,10 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
   // what: something of a person's ("Her hometown is Portland." -> "What is Gina Watson's hometown?")
   // ("His degree is in music." -> "What is Brian Hall's degree in?")
   const value = new RegExp(`^(is|was) (in |on |from )?(${TIME}|${PROPER}|[a-z]+(?: [a-z]+){0,2})$`).exec(predicate);
-  if (subject.possessive && value && !/^(a|an|the|in|on|at|of|by|for|to|not|very|also|so|too|still|now|then)\b/.test(value[3])) {
+  // a lower-case value only for a person's attribute ("hiking"), not "Vermont's main line was prostrate"
+  const ownedNoun = subject.inQuestion.replace(/^.*['’]s /, '');
+  const valueOk = /^[A-Z0-9]/.test(value?.[3] ?? '') || PERSONAL.test(ownedNoun);
+  if (subject.possessive && value && valueOk && !/^(a|an|the|in|on|at|of|by|for|to|not|very|also|so|too|still|now|then|always|never|often|usually|quite|rather|much|more|most|less)\b/.test(value[3]) && !/ly$/.test(value[3])) {
     const type: AnswerType = TIME_ONLY.test(value[3]) ? 'time' : /^[A-Z]/.test(value[3]) ? 'place' : 'thing';
     const tail = value[2] ? ` ${value[2].trim()}` : '';
     add('what', [`What ${value[1]} ${subject.inQuestion}${tail}?`, `According to the text, what ${value[1]} ${subject.inQuestion}${tail}?`], value[3], type);
@@ -332,8 +351,8 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
 
   // what: a copula with a role ("is a software engineer at Acme", "was the mayor of Atlanta")
   const copula = /^(is|was) ((?:a|an|the) [a-z][a-z-]*(?: [a-z][a-z-]*){0,2}?)(?= (?:of|at|for|in) (?:the )?[A-Z]|$)/.exec(predicate);
-  // a role ends in a noun: "the captured" is not one
-  if (copula && subject.name && !/(ed|ly)$/.test(copula[2])) {
+  // a role ends in a noun: "the captured", "a delinquent boy still" are not one
+  if (copula && subject.name && !/(ed|ly)$/.test(copula[2]) && !/ (still|too|also|again|then|now|there|here|once|already|yet|ever|indeed)$/.test(copula[2])) {
     // "the director" says little without "of the Ames Laboratory": a definite role keeps its "of" phrase
     const ofWhat = new RegExp(`^(?:is|was) (the [a-z][a-z-]*(?: [a-z][a-z-]*){0,2}? (?:of|at|for) (?:the )?${PROPER})$`).exec(predicate);
     const role = ofWhat && / of /.test(ofWhat[1]) ? ofWhat[1] : copula[2];
