@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { GPTConfig } from '../engine/gpt.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
 import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
+import { TINY_SYNTH_COLLECTION } from '../synth/collection.js';
 
 export type ArmKind = 'vanilla' | 'instruct' | 'mix';
 export type SynthesizerName = 'rules' | 'tiny';
@@ -58,15 +59,18 @@ export type AblationConfig = {
     maxSentenceChars: number;
     /**
      * The synthesizer's fine-tuning collection (also the mix arm's and instruction tuning's data):
-     * rule pairs per text, and whether genre questions are asked (a tiny greedy synthesizer trained
-     * with them writes nothing else).
+     * rule pairs per text, whether genre questions are asked (a tiny greedy synthesizer trained
+     * with them writes nothing else), the rule kinds mined and their weights in the mix.
      */
-    collection: { pairsPerText: number; useGenre: boolean };
+    collection: { pairsPerText: number; useGenre: boolean; kinds: RuleKind[]; weights: Partial<Record<RuleKind, number>> };
     /** The tiny synthesizer: its model, training, and generation budget. */
     tiny: {
       model: Partial<GPTConfig>;
       train: Partial<TrainConfig>;
       maxNewTokens: number;
+      /** Sampling when it synthesizes (0: greedy) and its nucleus; seeded by the run's seed. */
+      temperature: number;
+      topP: number;
       /** Held-out texts its quality is measured on. */
       measureTexts: number;
       batchSize: number;
@@ -121,12 +125,15 @@ export const DEFAULT_PROFILE: AblationConfig = {
     augmentShare: 0.5,
     pairsPerText: 3,
     maxSentenceChars: 120,
-    collection: { pairsPerText: 2, useGenre: false },
+    // the tiny synthesizer's collection: span-answer kinds, no word counts (lib/synth/collection.ts)
+    collection: { pairsPerText: 2, useGenre: false, kinds: [...TINY_SYNTH_COLLECTION.kinds!], weights: { ...TINY_SYNTH_COLLECTION.weights } },
     tiny: {
-      // measured (lib/train/tiny-synthesizer.ts): best greedy quality within ~70 s of training on 2 cores
-      model: { contextLength: 512, width: 128, heads: 4, layers: 2, mlpRatio: 4 },
-      train: { steps: 500, batchSize: 4, lr: 4e-3, minLr: 4e-4, warmupSteps: 20, evalEvery: 100, evalRows: 32, checkpointEvery: 100 },
+      // measured (README, lib/train/tiny-synthesizer.ts): ~2M tokens in the ~70 s that width 128 took for 1M; sampled (greedy loops)
+      model: { contextLength: 512, width: 64, heads: 4, layers: 2, mlpRatio: 4 },
+      train: { steps: 1000, batchSize: 4, lr: 4e-3, minLr: 4e-4, warmupSteps: 40, evalEvery: 200, evalRows: 32, checkpointEvery: 200 },
       maxNewTokens: 128,
+      temperature: 0.8,
+      topP: 0.95,
       measureTexts: 64,
       batchSize: 16,
     },
@@ -164,6 +171,8 @@ export const CI_PROFILE: AblationConfig = {
       model: { contextLength: 512, width: 32, heads: 4, layers: 1, mlpRatio: 4 },
       train: { steps: 12, batchSize: 4, lr: 3e-3, minLr: 3e-4, warmupSteps: 2, evalEvery: 0, checkpointEvery: 6 },
       maxNewTokens: 24,
+      temperature: 0.8,
+      topP: 0.95,
       measureTexts: 6,
       batchSize: 8,
     },
@@ -222,6 +231,15 @@ export function validateConfig(c: AblationConfig): AblationConfig {
   if (!c.arms.some((a) => a.kind === 'vanilla')) fail('one arm must be vanilla: every gain is measured against it');
   for (const a of c.instructionTuning.arms) if (!names.has(a)) fail(`instructionTuning.arms names "${a}", which is not an arm`);
   for (const k of c.eval.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`eval.kinds: unknown rule kind "${k}"`);
+  const collection = c.synthesis.collection;
+  if (!Array.isArray(collection.kinds) || collection.kinds.length === 0) fail('synthesis.collection.kinds must be a non-empty list of rule kinds');
+  for (const k of collection.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`synthesis.collection.kinds: unknown rule kind "${k}"`);
+  for (const [k, w] of Object.entries(collection.weights ?? {})) {
+    if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`synthesis.collection.weights: unknown rule kind "${k}"`);
+    if (!(typeof w === 'number' && w > 0 && Number.isFinite(w))) fail(`synthesis.collection.weights.${k} must be a positive number, got ${w}`);
+  }
+  if (!(c.synthesis.tiny.temperature >= 0)) fail(`synthesis.tiny.temperature must be >= 0, got ${c.synthesis.tiny.temperature}`);
+  if (!(c.synthesis.tiny.topP > 0 && c.synthesis.tiny.topP <= 1)) fail(`synthesis.tiny.topP must be in (0, 1], got ${c.synthesis.tiny.topP}`);
   if (!c.eval.shots.every((k) => Number.isInteger(k) && k >= 0)) fail('eval.shots must be non-negative integers');
   const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
   if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);

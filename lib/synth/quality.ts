@@ -31,10 +31,10 @@
 //     tokens. Rates are given on asked references and over all references (not asked = wrong, F1 0).
 //   prompted: `referencePrompts` forces each reference question after the text
 //     (`cookRead(context) + "<QUE> " + question + " <ANS>"`) and the synthesizer writes only the answer
-//     (up to its first `</END>`); `scoreReferenceAnswers` scores those answers the same way, with every
+//     (up to its first marker, normally `</END>`); `scoreReferenceAnswers` scores those answers the same way, with every
 //     reference asked.
 
-import { ANS, COT_ANSWER_MARKER, END, QUE, cookRead, deduplicateQuestions, parseComprehension, pyStrip, type Pair } from './format.js';
+import { ANS, BOS, CON_END, CON_START, COT_ANSWER_MARKER, END, EOS, QUE, cookRead, deduplicateQuestions, parseComprehension, pyStrip, type Pair } from './format.js';
 import { optionsOf, ruleKindOfQuestion } from './rules.js';
 import type { CompletionEngine } from '../engine/completion.js';
 
@@ -307,10 +307,18 @@ export function referencePrompts(items: Array<Pick<QualityItem, 'context' | 'ref
   return out;
 }
 
-/** The answer a synthesizer wrote after a forced question: up to its first `</END>`, trimmed. */
+/**
+ * The answer a synthesizer wrote after a forced question: up to its first marker, trimmed. An answer
+ * never holds a marker, so one that runs on past its answer without `</END>` ("No <ANS> Yes </END>")
+ * answered "No".
+ */
 export function answerOfCompletion(completion: string): string {
-  const at = completion.indexOf(END);
-  return pyStrip(at < 0 ? completion : completion.slice(0, at));
+  let at = completion.length;
+  for (const marker of [END, ANS, QUE, EOS, BOS, CON_START, CON_END]) {
+    const i = completion.indexOf(marker);
+    if (i >= 0 && i < at) at = i;
+  }
+  return pyStrip(completion.slice(0, at));
 }
 
 /** Scores completions of `referencePrompts(items)` (same order) against the references. */

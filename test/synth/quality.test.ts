@@ -136,6 +136,10 @@ describe('prompted mode', () => {
   test('completions are read up to the first </END> and scored', () => {
     assert.equal(answerOfCompletion(' a dog </END>\n\n<QUE> more'), 'a dog');
     assert.equal(answerOfCompletion(' cut off'), 'cut off');
+    // an answer never holds a marker: one that runs on into another <ANS> ended there
+    assert.equal(answerOfCompletion(' No <ANS> Yes <ANS> Yes </END>'), 'No');
+    assert.equal(answerOfCompletion(' Paris\n\n<QUE> Where? <ANS> x </END>'), 'Paris');
+    assert.equal(answerOfCompletion(' done </s>'), 'done');
     const r = scoreReferenceAnswers(ITEMS, [' On the mat </END>', ' a dog </END>\n\n<QUE> x', ' so.\nTherefore, the answer is it is very cold']);
     assert.equal(r.asked, 3);
     assert.equal(r.exact, 2);

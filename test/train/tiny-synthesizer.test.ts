@@ -18,6 +18,7 @@ import { BOS_ID, PAD_ID, tinyTokenizerFiles } from '../../lib/engine/tokenizer.j
 import type { Completion, CompletionEngine, CompletionOptions } from '../../lib/engine/completion.js';
 import { loadBrown } from '../../lib/corpus/brown.js';
 import { main, type Io } from '../../lib/cli.js';
+import { DEFAULT_PROFILE, mergeConfig, validateConfig } from '../../lib/ablation/config.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipt-tiny-synth-'));
 
@@ -306,4 +307,14 @@ test('ipt tiny-synth train and measure, small', { timeout: 120_000 }, async () =
   const wrong = capture();
   assert.equal(await main(['tiny-synth', 'measure', '--model', out, '--seed', '5'], wrong), 2);
   assert.match(wrong.err, /trained with seed 0/);
+});
+
+test('the ablation config checks the tiny synthesizer\'s collection kinds, weights and sampling', () => {
+  const bad = (over: unknown) => () => validateConfig(mergeConfig(DEFAULT_PROFILE, over));
+  assert.doesNotThrow(bad({}));
+  assert.throws(bad({ synthesis: { collection: { kinds: [] } } }), /synthesis.collection.kinds must be a non-empty list/);
+  assert.throws(bad({ synthesis: { collection: { kinds: ['fill_blank', 'riddles'] } } }), /synthesis.collection.kinds: unknown rule kind "riddles"/);
+  assert.throws(bad({ synthesis: { collection: { weights: { who: -1 } } } }), /synthesis.collection.weights.who must be a positive number/);
+  assert.throws(bad({ synthesis: { tiny: { temperature: -0.5 } } }), /synthesis.tiny.temperature must be >= 0/);
+  assert.throws(bad({ synthesis: { tiny: { topP: 0 } } }), /synthesis.tiny.topP must be in \(0, 1\]/);
 });
