@@ -41,7 +41,7 @@ test('jobs are cut into aligned chunks, about four per thread, at most 65535', (
 test('many small jobs on 3 threads: every chunk runs exactly once', async () => {
   const plan = new HeapPlan();
   const a = plan.words(1000), out = plan.words(1000);
-  const heap = new Heap(plan);
+  const heap = new Heap(plan.size);
   const runner = await createKernelRunner(await kernelModule(), heap.memory, 3);
   const A = heap.f32(a, 1000), O = heap.f32(out, 1000);
   for (let job = 1; job <= 300; job++) {
@@ -57,7 +57,7 @@ test('many small jobs on 3 threads: every chunk runs exactly once', async () => 
 async function gemmOnThreads(threads: number, M: number, K: number, N: number) {
   const plan = new HeapPlan();
   const a = plan.words(M * K), b = plan.words(K * N), bias = plan.words(N), out = plan.words(M * N);
-  const heap = new Heap(plan);
+  const heap = new Heap(plan.size);
   const rng = createRng(3);
   for (const [p, n] of [[a, M * K], [b, K * N], [bias, N]] as const) heap.f32(p, n).forEach((_, i, arr) => (arr[i] = rng.normal()));
   heap.f32(out, M * N).fill(0.5);
@@ -108,11 +108,11 @@ test('packed products (A @ B + bias, A @ W^T, a^T @ b in chunks) match plain loo
     const a = plan.words(M * K), w = plan.words(K * N), wt = plan.words(N * K), bias = plan.words(N), g = plan.words(M * N);
     const out1 = plan.words(M * N), out2 = plan.words(M * N), out3 = plan.words(K * N);
     const scratch = { panels: plan.words(M * N + K * N), tiles: plan.bytes(threads * 4 * 64 * Math.max(K, AT_B_CHUNK)), tilesStride: 4 * 64 * Math.max(K, AT_B_CHUNK), attention: 0, attentionStride: 0, partials: 0 };
-    const heap = new Heap(plan);
+    const heap = new Heap(plan.size);
     const rng = createRng(8);
     for (const [p, n] of [[a, M * K], [w, K * N], [wt, N * K], [bias, N], [g, M * N], [out3, K * N]] as const) heap.f32(p, n).forEach((_, i, arr) => (arr[i] = rng.normal()));
     const runner = await createKernelRunner(await kernelModule(), heap.memory, threads);
-    const ops = new Ops(runner, scratch);
+    const ops = new Ops(runner, heap, scratch);
     ops.matmul(out1, a, w, bias, M, K, N);
     ops.matmulTransposed(out2, a, wt, M, K, N);
     ops.matmulAtB(out3, a, g, M, K, N, true);
