@@ -5,7 +5,7 @@
 // packed, tiled or threaded, every index is written out, and the layers are called in the same
 // order as the fast model calls its kernels.
 //
-//   x0 = wte[ids] + wpe[positions]                                      encoder
+//   x0 = wte[ids] + wpe[positions]                                      embedding
 //   for each block:  x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))       pre-LayerNorm blocks
 //   logits = ln_f(x) @ wte^T                                            tied lm head
 //   loss = sum_i weight_i * cross_entropy(softmax(logits_i), target_i)  weights = loss mask / count
@@ -25,10 +25,10 @@ import { gptTensorSpecs, validateGPTConfig, type GPTConfig } from '../engine/gpt
 import type { Batch } from './model.js';
 
 // ---------------------------------------------------------------------------------------------
-// Encoder: token plus position embedding.
+// Embedding: token plus position.
 
 /** out[b,t,:] = wte[ids[b,t],:] + wpe[t,:] */
-function encoderForward(out: Float64Array, ids: ArrayLike<number>, wte: Float64Array, wpe: Float64Array, B: number, T: number, C: number): void {
+function embeddingForward(out: Float64Array, ids: ArrayLike<number>, wte: Float64Array, wpe: Float64Array, B: number, T: number, C: number): void {
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const n = b * T + t, id = ids[n];
@@ -38,7 +38,7 @@ function encoderForward(out: Float64Array, ids: ArrayLike<number>, wte: Float64A
 }
 
 /** dwte[ids[b,t],:] += dout[b,t,:];  dwpe[t,:] += dout[b,t,:] */
-function encoderBackward(dwte: Float64Array, dwpe: Float64Array, dout: Float64Array, ids: ArrayLike<number>, B: number, T: number, C: number): void {
+function embeddingBackward(dwte: Float64Array, dwpe: Float64Array, dout: Float64Array, ids: ArrayLike<number>, B: number, T: number, C: number): void {
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const n = b * T + t, id = ids[n];
@@ -102,7 +102,7 @@ function layernormBackward(dinp: Float64Array, dweight: Float64Array, dbias: Flo
 // Linear layer (GPT-2's Conv1D): weight [IC, OC].
 
 /** out[n, o] = bias[o] + sum_i inp[n, i] * weight[i, o] */
-function matmulForward(out: Float64Array, inp: Float64Array, weight: Float64Array, bias: Float64Array, N: number, IC: number, OC: number): void {
+function linearForward(out: Float64Array, inp: Float64Array, weight: Float64Array, bias: Float64Array, N: number, IC: number, OC: number): void {
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < OC; o++) {
       let s = bias[o];
@@ -113,7 +113,7 @@ function matmulForward(out: Float64Array, inp: Float64Array, weight: Float64Arra
 }
 
 /** dinp += dout @ weight^T;  dweight += inp^T @ dout;  dbias += column sums of dout. */
-function matmulBackward(dinp: Float64Array, dweight: Float64Array, dbias: Float64Array, dout: Float64Array, inp: Float64Array, weight: Float64Array,
+function linearBackward(dinp: Float64Array, dweight: Float64Array, dbias: Float64Array, dout: Float64Array, inp: Float64Array, weight: Float64Array,
   N: number, IC: number, OC: number): void {
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < OC; o++) {
@@ -352,7 +352,7 @@ type BlockActivations = {
   res3: Float64Array; // [N, C] res2 + fcproj: the block's output
 };
 type Activations = {
-  encoded: Float64Array; // [N, C]
+  embedding: Float64Array; // [N, C]
   blocks: BlockActivations[];
   lnf: Float64Array; lnfMean: Float64Array; lnfRstd: Float64Array;
   logits: Float64Array; // [N, V]
@@ -373,10 +373,10 @@ function forward(cfg: GPTConfig, p: Params, batch: Batch): Activations {
   const { B, T } = batch;
   const { width: C, heads: NH, vocabSize: V, layerNormEps: eps } = cfg;
   const F = cfg.mlpRatio * C, N = B * T;
-  const encoded = new Float64Array(N * C);
-  encoderForward(encoded, batch.inputs, p.wte, p.wpe, B, T, C);
+  const embedding = new Float64Array(N * C);
+  embeddingForward(embedding, batch.inputs, p.wte, p.wpe, B, T, C);
   const blocks: BlockActivations[] = [];
-  let x = encoded;
+  let x = embedding;
   for (const w of p.blocks) {
     const a: BlockActivations = {
       ln1: new Float64Array(N * C), ln1Mean: new Float64Array(N), ln1Rstd: new Float64Array(N), qkv: new Float64Array(N * 3 * C),
@@ -385,14 +385,14 @@ function forward(cfg: GPTConfig, p: Params, batch: Batch): Activations {
       fchGelu: new Float64Array(N * F), fcproj: new Float64Array(N * C), res3: new Float64Array(N * C),
     };
     layernormForward(a.ln1, a.ln1Mean, a.ln1Rstd, x, w.ln1w, w.ln1b, N, C, eps);
-    matmulForward(a.qkv, a.ln1, w.qkvw, w.qkvb, N, C, 3 * C);
+    linearForward(a.qkv, a.ln1, w.qkvw, w.qkvb, N, C, 3 * C);
     attentionForward(a.atty, a.att, a.qkv, B, T, C, NH);
-    matmulForward(a.attproj, a.atty, w.attprojw, w.attprojb, N, C, C);
+    linearForward(a.attproj, a.atty, w.attprojw, w.attprojb, N, C, C);
     residualForward(a.res2, x, a.attproj, N * C);
     layernormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.res2, w.ln2w, w.ln2b, N, C, eps);
-    matmulForward(a.fch, a.ln2, w.fcw, w.fcb, N, C, F);
+    linearForward(a.fch, a.ln2, w.fcw, w.fcb, N, C, F);
     geluForward(a.fchGelu, a.fch, N * F);
-    matmulForward(a.fcproj, a.fchGelu, w.fcprojw, w.fcprojb, N, F, C);
+    linearForward(a.fcproj, a.fchGelu, w.fcprojw, w.fcprojb, N, F, C);
     residualForward(a.res3, a.res2, a.fcproj, N * C);
     blocks.push(a);
     x = a.res3;
@@ -401,7 +401,7 @@ function forward(cfg: GPTConfig, p: Params, batch: Batch): Activations {
   layernormForward(lnf, lnfMean, lnfRstd, x, p.lnfw, p.lnfb, N, C, eps);
   const logits = new Float64Array(N * V);
   lmHeadForward(logits, lnf, p.wte, N, C, V);
-  return { encoded, blocks, lnf, lnfMean, lnfRstd, logits };
+  return { embedding, blocks, lnf, lnfMean, lnfRstd, logits };
 }
 
 /** Backward from d loss / d logits, adding into the gradients `g`. */
@@ -412,30 +412,30 @@ function backward(cfg: GPTConfig, p: Params, g: Params, acts: Activations, dlogi
   const dlnf = new Float64Array(N * C);
   lmHeadBackward(dlnf, g.wte, dlogits, acts.lnf, p.wte, N, C, V);
   let dx = new Float64Array(N * C); // d loss / d the residual stream entering ln_f, then each block's input in turn
-  const xL = L > 0 ? acts.blocks[L - 1].res3 : acts.encoded;
+  const xL = L > 0 ? acts.blocks[L - 1].res3 : acts.embedding;
   layernormBackward(dx, g.lnfw, g.lnfb, dlnf, xL, p.lnfw, acts.lnfMean, acts.lnfRstd, N, C);
   for (let l = L - 1; l >= 0; l--) {
     const w = p.blocks[l], gw = g.blocks[l], a = acts.blocks[l];
-    const x = l === 0 ? acts.encoded : acts.blocks[l - 1].res3;
+    const x = l === 0 ? acts.embedding : acts.blocks[l - 1].res3;
     // dx holds d res3. MLP half: res3 = res2 + fcproj
     const dres2 = new Float64Array(N * C), dfcproj = new Float64Array(N * C);
     residualBackward(dres2, dfcproj, dx, N * C);
     const dfchGelu = new Float64Array(N * F), dfch = new Float64Array(N * F), dln2 = new Float64Array(N * C);
-    matmulBackward(dfchGelu, gw.fcprojw, gw.fcprojb, dfcproj, a.fchGelu, w.fcprojw, N, F, C);
+    linearBackward(dfchGelu, gw.fcprojw, gw.fcprojb, dfcproj, a.fchGelu, w.fcprojw, N, F, C);
     geluBackward(dfch, a.fch, dfchGelu, N * F);
-    matmulBackward(dln2, gw.fcw, gw.fcb, dfch, a.ln2, w.fcw, N, C, F);
+    linearBackward(dln2, gw.fcw, gw.fcb, dfch, a.ln2, w.fcw, N, C, F);
     layernormBackward(dres2, gw.ln2w, gw.ln2b, dln2, a.res2, w.ln2w, a.ln2Mean, a.ln2Rstd, N, C);
     // attention half: res2 = x + attproj
     const dxIn = new Float64Array(N * C), dattproj = new Float64Array(N * C);
     residualBackward(dxIn, dattproj, dres2, N * C);
     const datty = new Float64Array(N * C), dqkv = new Float64Array(N * 3 * C), dln1 = new Float64Array(N * C);
-    matmulBackward(datty, gw.attprojw, gw.attprojb, dattproj, a.atty, w.attprojw, N, C, C);
+    linearBackward(datty, gw.attprojw, gw.attprojb, dattproj, a.atty, w.attprojw, N, C, C);
     attentionBackward(dqkv, datty, a.qkv, a.att, B, T, C, NH);
-    matmulBackward(dln1, gw.qkvw, gw.qkvb, dqkv, a.ln1, w.qkvw, N, C, 3 * C);
+    linearBackward(dln1, gw.qkvw, gw.qkvb, dqkv, a.ln1, w.qkvw, N, C, 3 * C);
     layernormBackward(dxIn, gw.ln1w, gw.ln1b, dln1, x, w.ln1w, a.ln1Mean, a.ln1Rstd, N, C);
     dx = dxIn;
   }
-  encoderBackward(g.wte, g.wpe, dx, batch.inputs, B, T, C);
+  embeddingBackward(g.wte, g.wpe, dx, batch.inputs, B, T, C);
 }
 
 /** Logits [B*T, V] of a batch (targets and weights are ignored). */
