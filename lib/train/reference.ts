@@ -13,8 +13,9 @@
 // It computes in double precision (JavaScript numbers in Float64Arrays), which makes it an oracle
 // as well as a description: finite differences of its loss check its gradients, it agrees with an
 // independent TensorFlow.js autodiff implementation, and the fast float32 path agrees with it
-// within 1e-5 relative (test/train/reference.test.ts, test/train/gradcheck.test.ts). It is far too
-// slow to train with; it exists to be read and to test against.
+// within 1e-5 relative (test/train/gradcheck.test.ts). The fast path is not bit-identical to it:
+// it rounds to float32 in its own order of summation, and its exp and tanh are polynomial approximations.
+// It is far too slow to train with; it exists to be read and to test against.
 //
 // Shapes: B sequences of T tokens, N = B*T rows (row n = b*T + t), C = width, NH heads of hs =
 // C/NH, F = mlpRatio*C hidden units, V = vocabulary. Weights are laid out as Hugging Face GPT-2
@@ -28,7 +29,8 @@ import type { Batch } from './model.js';
 // Embedding: token plus position.
 
 /** out[b,t,:] = wte[ids[b,t],:] + wpe[t,:] */
-function embeddingForward(out: Float64Array, ids: ArrayLike<number>, wte: Float64Array, wpe: Float64Array, B: number, T: number, C: number): void {
+function embeddingForward(out: Float64Array, ids: ArrayLike<number>, wte: Float64Array, wpe: Float64Array,
+  B: number, T: number, C: number): void {
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const n = b * T + t, id = ids[n];
@@ -38,7 +40,8 @@ function embeddingForward(out: Float64Array, ids: ArrayLike<number>, wte: Float6
 }
 
 /** dwte[ids[b,t],:] += dout[b,t,:];  dwpe[t,:] += dout[b,t,:] */
-function embeddingBackward(dwte: Float64Array, dwpe: Float64Array, dout: Float64Array, ids: ArrayLike<number>, B: number, T: number, C: number): void {
+function embeddingBackward(dwte: Float64Array, dwpe: Float64Array, dout: Float64Array, ids: ArrayLike<number>,
+  B: number, T: number, C: number): void {
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const n = b * T + t, id = ids[n];
@@ -54,8 +57,8 @@ function embeddingBackward(dwte: Float64Array, dwpe: Float64Array, dout: Float64
 // LayerNorm over each row of C values.
 
 /** out = (x - mean) * rstd * weight + bias, rstd = 1 / sqrt(var + eps); keeps mean and rstd per row. */
-function layernormForward(out: Float64Array, mean: Float64Array, rstd: Float64Array, inp: Float64Array, weight: Float64Array, bias: Float64Array,
-  N: number, C: number, eps: number): void {
+function layernormForward(out: Float64Array, mean: Float64Array, rstd: Float64Array, inp: Float64Array,
+  weight: Float64Array, bias: Float64Array, N: number, C: number, eps: number): void {
   for (let n = 0; n < N; n++) {
     const x = n * C;
     let m = 0;
@@ -75,8 +78,8 @@ function layernormForward(out: Float64Array, mean: Float64Array, rstd: Float64Ar
  * With norm = (x - mean) * rstd and dnorm = weight * dout:
  * dbias += dout;  dweight += norm * dout;  dinp += (dnorm - mean(dnorm) - norm * mean(dnorm * norm)) * rstd.
  */
-function layernormBackward(dinp: Float64Array, dweight: Float64Array, dbias: Float64Array, dout: Float64Array, inp: Float64Array,
-  weight: Float64Array, mean: Float64Array, rstd: Float64Array, N: number, C: number): void {
+function layernormBackward(dinp: Float64Array, dweight: Float64Array, dbias: Float64Array, dout: Float64Array,
+  inp: Float64Array, weight: Float64Array, mean: Float64Array, rstd: Float64Array, N: number, C: number): void {
   for (let n = 0; n < N; n++) {
     const x = n * C;
     let dnormMean = 0, dnormNormMean = 0;
@@ -102,7 +105,8 @@ function layernormBackward(dinp: Float64Array, dweight: Float64Array, dbias: Flo
 // Linear layer (GPT-2's Conv1D): weight [IC, OC].
 
 /** out[n, o] = bias[o] + sum_i inp[n, i] * weight[i, o] */
-function linearForward(out: Float64Array, inp: Float64Array, weight: Float64Array, bias: Float64Array, N: number, IC: number, OC: number): void {
+function linearForward(out: Float64Array, inp: Float64Array, weight: Float64Array, bias: Float64Array,
+  N: number, IC: number, OC: number): void {
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < OC; o++) {
       let s = bias[o];
@@ -113,8 +117,8 @@ function linearForward(out: Float64Array, inp: Float64Array, weight: Float64Arra
 }
 
 /** dinp += dout @ weight^T;  dweight += inp^T @ dout;  dbias += column sums of dout. */
-function linearBackward(dinp: Float64Array, dweight: Float64Array, dbias: Float64Array, dout: Float64Array, inp: Float64Array, weight: Float64Array,
-  N: number, IC: number, OC: number): void {
+function linearBackward(dinp: Float64Array, dweight: Float64Array, dbias: Float64Array, dout: Float64Array,
+  inp: Float64Array, weight: Float64Array, N: number, IC: number, OC: number): void {
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < OC; o++) {
       const d = dout[n * OC + o];
@@ -131,8 +135,12 @@ function linearBackward(dinp: Float64Array, dweight: Float64Array, dbias: Float6
 // Causal multi-head self-attention. qkv [N, 3C] holds each row's query, key and value side by
 // side; head h uses columns h*hs .. h*hs+hs-1 of each. Position t attends to positions 0..t.
 
-/** out[b,t,head h] = sum_{t2 <= t} att[b,h,t,t2] * v[b,t2,h], att = softmax_t2(q[b,t,h] . k[b,t2,h] / sqrt(hs)); keeps att. */
-function attentionForward(out: Float64Array, att: Float64Array, qkv: Float64Array, B: number, T: number, C: number, NH: number): void {
+/**
+ * out[b,t,head h] = sum_{t2 <= t} att[b,h,t,t2] * v[b,t2,h], where att[b,h,t,:] is the softmax over t2 <= t of
+ * q[b,t,h] . k[b,t2,h] / sqrt(hs) (0 for t2 > t); keeps att for backward.
+ */
+function attentionForward(out: Float64Array, att: Float64Array, qkv: Float64Array,
+  B: number, T: number, C: number, NH: number): void {
   const hs = C / NH, scale = 1 / Math.sqrt(hs);
   const score = new Float64Array(T);
   for (let b = 0; b < B; b++) {
@@ -150,7 +158,7 @@ function attentionForward(out: Float64Array, att: Float64Array, qkv: Float64Arra
         let sum = 0;
         for (let t2 = 0; t2 <= t; t2++) sum += Math.exp(score[t2] - max);
         const a = ((b * NH + h) * T + t) * T;
-        for (let t2 = 0; t2 < T; t2++) att[a + t2] = t2 <= t ? Math.exp(score[t2] - max) / sum : 0; // masked: 0
+        for (let t2 = 0; t2 < T; t2++) att[a + t2] = t2 <= t ? Math.exp(score[t2] - max) / sum : 0;
         const y = (b * T + t) * C + h * hs;
         for (let i = 0; i < hs; i++) {
           let s = 0;
@@ -167,7 +175,8 @@ function attentionForward(out: Float64Array, att: Float64Array, qkv: Float64Arra
  * dscore = att * (datt - sum_t2 att * datt); through score = q . k * scale: dq += dscore * k * scale,
  * dk += dscore * q * scale.
  */
-function attentionBackward(dqkv: Float64Array, dout: Float64Array, qkv: Float64Array, att: Float64Array, B: number, T: number, C: number, NH: number): void {
+function attentionBackward(dqkv: Float64Array, dout: Float64Array, qkv: Float64Array, att: Float64Array,
+  B: number, T: number, C: number, NH: number): void {
   const hs = C / NH, scale = 1 / Math.sqrt(hs);
   const datt = new Float64Array(T);
   for (let b = 0; b < B; b++) {
@@ -242,7 +251,8 @@ function residualBackward(da: Float64Array, db: Float64Array, dout: Float64Array
 // The lm head, tied to the token embedding: wte [V, C] used transposed.
 
 /** logits[n, v] = sum_i inp[n, i] * wte[v, i] */
-function lmHeadForward(logits: Float64Array, inp: Float64Array, wte: Float64Array, N: number, C: number, V: number): void {
+function lmHeadForward(logits: Float64Array, inp: Float64Array, wte: Float64Array,
+  N: number, C: number, V: number): void {
   for (let n = 0; n < N; n++) {
     for (let v = 0; v < V; v++) {
       let s = 0;
@@ -253,7 +263,8 @@ function lmHeadForward(logits: Float64Array, inp: Float64Array, wte: Float64Arra
 }
 
 /** dinp += dlogits @ wte;  dwte += dlogits^T @ inp */
-function lmHeadBackward(dinp: Float64Array, dwte: Float64Array, dlogits: Float64Array, inp: Float64Array, wte: Float64Array, N: number, C: number, V: number): void {
+function lmHeadBackward(dinp: Float64Array, dwte: Float64Array, dlogits: Float64Array, inp: Float64Array,
+  wte: Float64Array, N: number, C: number, V: number): void {
   for (let n = 0; n < N; n++) {
     for (let v = 0; v < V; v++) {
       const d = dlogits[n * V + v];
@@ -280,12 +291,14 @@ function softmaxForward(probs: Float64Array, logits: Float64Array, N: number, V:
 }
 
 /** losses[n] = -log probs[n, targets[n]] */
-function crossEntropyForward(losses: Float64Array, probs: Float64Array, targets: ArrayLike<number>, N: number, V: number): void {
+function crossEntropyForward(losses: Float64Array, probs: Float64Array, targets: ArrayLike<number>,
+  N: number, V: number): void {
   for (let n = 0; n < N; n++) losses[n] = -Math.log(probs[n * V + targets[n]]);
 }
 
-/** Of loss = sum_n weights[n] * losses[n] with respect to the logits: dlogits[n,:] += weights[n] * (probs[n,:] - onehot(targets[n])). */
-function crossEntropySoftmaxBackward(dlogits: Float64Array, probs: Float64Array, targets: ArrayLike<number>, weights: ArrayLike<number>, N: number, V: number): void {
+/** Of loss = sum_n weights[n] * losses[n]: dlogits[n,:] += weights[n] * (probs[n,:] - onehot(targets[n])). */
+function crossEntropySoftmaxBackward(dlogits: Float64Array, probs: Float64Array, targets: ArrayLike<number>,
+  weights: ArrayLike<number>, N: number, V: number): void {
   for (let n = 0; n < N; n++) {
     for (let v = 0; v < V; v++) dlogits[n * V + v] += weights[n] * (probs[n * V + v] - (v === targets[n] ? 1 : 0));
   }
@@ -294,17 +307,21 @@ function crossEntropySoftmaxBackward(dlogits: Float64Array, probs: Float64Array,
 // ---------------------------------------------------------------------------------------------
 // The model: parameters and activations as named arrays, forward and backward over the layers.
 
-/** A block's parameters by the short names used below, with their Hugging Face names. */
-const BLOCK_TENSORS = {
-  ln1w: 'ln_1.weight', ln1b: 'ln_1.bias',
-  qkvw: 'attn.c_attn.weight', qkvb: 'attn.c_attn.bias',
-  attprojw: 'attn.c_proj.weight', attprojb: 'attn.c_proj.bias',
-  ln2w: 'ln_2.weight', ln2b: 'ln_2.bias',
-  fcw: 'mlp.c_fc.weight', fcb: 'mlp.c_fc.bias',
-  fcprojw: 'mlp.c_proj.weight', fcprojb: 'mlp.c_proj.bias',
-} as const;
-type BlockParams = Record<keyof typeof BLOCK_TENSORS, Float64Array>;
-type Params = { wte: Float64Array; wpe: Float64Array; blocks: BlockParams[]; lnfw: Float64Array; lnfb: Float64Array };
+/** A block's parameters (llm.c's short names; the Hugging Face names are in namedParams). */
+type BlockParams = {
+  ln1w: Float64Array; ln1b: Float64Array; // [C]
+  qkvw: Float64Array; qkvb: Float64Array; // [C, 3C], [3C]
+  attprojw: Float64Array; attprojb: Float64Array; // [C, C], [C]
+  ln2w: Float64Array; ln2b: Float64Array; // [C]
+  fcw: Float64Array; fcb: Float64Array; // [C, F], [F]
+  fcprojw: Float64Array; fcprojb: Float64Array; // [F, C], [C]
+};
+type Params = {
+  wte: Float64Array; // [V, C]
+  wpe: Float64Array; // [contextLength, C]
+  blocks: BlockParams[];
+  lnfw: Float64Array; lnfb: Float64Array; // [C]
+};
 
 /** Parameters (or gradients) by Hugging Face GPT-2 name. */
 export type ReferenceTensors = Record<string, Float64Array>;
@@ -315,7 +332,9 @@ function paramsFrom(cfg: GPTConfig, weights: Record<string, ArrayLike<number>>):
   for (const s of gptTensorSpecs(cfg)) {
     const w = weights[s.name];
     const size = s.shape.reduce((a, b) => a * b, 1);
-    if (!w || w.length !== size) throw new Error(`reference GPT: ${s.name} needs ${size} values, got ${w ? w.length : 'none'}`);
+    if (!w || w.length !== size) {
+      throw new Error(`reference GPT: ${s.name} needs ${size} values, got ${w ? w.length : 'none'}`);
+    }
     tensors[s.name] = Float64Array.from(w);
   }
   return namedParams(cfg, tensors);
@@ -325,9 +344,15 @@ function paramsFrom(cfg: GPTConfig, weights: Record<string, ArrayLike<number>>):
 function namedParams(cfg: GPTConfig, t: ReferenceTensors): Params {
   const blocks: BlockParams[] = [];
   for (let l = 0; l < cfg.layers; l++) {
-    const block = {} as BlockParams;
-    for (const [short, hf] of Object.entries(BLOCK_TENSORS)) block[short as keyof BlockParams] = t[`h.${l}.${hf}`];
-    blocks.push(block);
+    const h = (name: string) => t[`h.${l}.${name}`];
+    blocks.push({
+      ln1w: h('ln_1.weight'), ln1b: h('ln_1.bias'),
+      qkvw: h('attn.c_attn.weight'), qkvb: h('attn.c_attn.bias'),
+      attprojw: h('attn.c_proj.weight'), attprojb: h('attn.c_proj.bias'),
+      ln2w: h('ln_2.weight'), ln2b: h('ln_2.bias'),
+      fcw: h('mlp.c_fc.weight'), fcb: h('mlp.c_fc.bias'),
+      fcprojw: h('mlp.c_proj.weight'), fcprojb: h('mlp.c_proj.bias'),
+    });
   }
   return { wte: t['wte.weight'], wpe: t['wpe.weight'], blocks, lnfw: t['ln_f.weight'], lnfb: t['ln_f.bias'] };
 }
@@ -360,13 +385,19 @@ type Activations = {
 
 function checkBatch(cfg: GPTConfig, batch: Batch): void {
   const { B, T } = batch;
-  if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1 || T > cfg.contextLength) throw new RangeError(`reference GPT: a batch of ${B} x ${T} does not fit the context of ${cfg.contextLength}`);
+  if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1 || T > cfg.contextLength) {
+    throw new RangeError(`reference GPT: a batch of ${B} x ${T} does not fit the context of ${cfg.contextLength}`);
+  }
   for (const [name, ids] of [['inputs', batch.inputs], ['targets', batch.targets ?? []]] as const) {
     for (let i = 0; i < ids.length; i++) {
-      if (!(Number.isInteger(ids[i]) && ids[i] >= 0 && ids[i] < cfg.vocabSize)) throw new RangeError(`reference GPT: ${name}[${i}] = ${ids[i]} is outside the vocabulary`);
+      if (!(Number.isInteger(ids[i]) && ids[i] >= 0 && ids[i] < cfg.vocabSize)) {
+        throw new RangeError(`reference GPT: ${name}[${i}] = ${ids[i]} is outside the vocabulary`);
+      }
     }
   }
-  if (batch.inputs.length !== B * T) throw new RangeError(`reference GPT: ${batch.inputs.length} inputs for a batch of ${B} x ${T}`);
+  if (batch.inputs.length !== B * T) {
+    throw new RangeError(`reference GPT: ${batch.inputs.length} inputs for a batch of ${B} x ${T}`);
+  }
 }
 
 function forward(cfg: GPTConfig, p: Params, batch: Batch): Activations {
@@ -379,10 +410,12 @@ function forward(cfg: GPTConfig, p: Params, batch: Batch): Activations {
   let x = embedding;
   for (const w of p.blocks) {
     const a: BlockActivations = {
-      ln1: new Float64Array(N * C), ln1Mean: new Float64Array(N), ln1Rstd: new Float64Array(N), qkv: new Float64Array(N * 3 * C),
-      att: new Float64Array(B * NH * T * T), atty: new Float64Array(N * C), attproj: new Float64Array(N * C), res2: new Float64Array(N * C),
-      ln2: new Float64Array(N * C), ln2Mean: new Float64Array(N), ln2Rstd: new Float64Array(N), fch: new Float64Array(N * F),
-      fchGelu: new Float64Array(N * F), fcproj: new Float64Array(N * C), res3: new Float64Array(N * C),
+      ln1: new Float64Array(N * C), ln1Mean: new Float64Array(N), ln1Rstd: new Float64Array(N),
+      qkv: new Float64Array(N * 3 * C), att: new Float64Array(B * NH * T * T), atty: new Float64Array(N * C),
+      attproj: new Float64Array(N * C), res2: new Float64Array(N * C),
+      ln2: new Float64Array(N * C), ln2Mean: new Float64Array(N), ln2Rstd: new Float64Array(N),
+      fch: new Float64Array(N * F), fchGelu: new Float64Array(N * F),
+      fcproj: new Float64Array(N * C), res3: new Float64Array(N * C),
     };
     layernormForward(a.ln1, a.ln1Mean, a.ln1Rstd, x, w.ln1w, w.ln1b, N, C, eps);
     linearForward(a.qkv, a.ln1, w.qkvw, w.qkvb, N, C, 3 * C);
@@ -456,7 +489,9 @@ export function referenceLossAndGradients(cfg: GPTConfig, weights: Record<string
   checkBatch(cfg, batch);
   const { targets, weights: lossWeights } = batch;
   const N = batch.B * batch.T, V = cfg.vocabSize;
-  if (!targets || !lossWeights || targets.length !== N || lossWeights.length !== N) throw new RangeError(`reference GPT: the loss needs ${N} targets and ${N} weights`);
+  if (!targets || !lossWeights || targets.length !== N || lossWeights.length !== N) {
+    throw new RangeError(`reference GPT: the loss needs ${N} targets and ${N} weights`);
+  }
   const p = paramsFrom(cfg, weights);
   const acts = forward(cfg, p, batch);
   const probs = new Float64Array(N * V), losses = new Float64Array(N);
