@@ -51,4 +51,6 @@ export type GroupDef = {
   /** Metrics aggregated over the leaf tasks, weighted by their number of documents. */
   metrics: Array<'acc' | 'acc_norm'>;
   weightBySize: boolean;
+  /** Also report `average`: the unweighted mean of each leaf task's (first) metric. */
+  average?: boolean;
 };
