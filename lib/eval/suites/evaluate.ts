@@ -421,7 +421,8 @@ function sampleRecord(docId: number, doc: Doc, target: number | string, requests
 
 /**
  * lm-eval's results table (Tasks, Version, n-shot, Metric, Value, Stderr) with the kit's columns:
- * the chance level, and a note where a score is within two standard errors of chance.
+ * the chance level, and a note where a score is within two standard errors of chance or rests on
+ * fewer than 30 documents.
  */
 export function suiteTable(results: SuiteResults): string {
   const rows: string[][] = [['Tasks', 'Version', 'n-shot', 'Metric', 'Value', '', 'Stderr', 'Chance', 'Note']];
@@ -431,6 +432,7 @@ export function suiteTable(results: SuiteResults): string {
     for (const [metric, a] of Object.entries(scores)) {
       const chance = results.ipt.chance[name]?.[metric];
       const near = typeof chance === 'number' && a.stderr !== null && Math.abs(a.value - chance) <= 2 * a.stderr;
+      const notes = [near ? 'within 2 SE of chance' : '', a.n < 30 ? `only ${a.n} documents` : ''].filter(Boolean).join('; ');
       rows.push([
         name,
         String(results.versions[name] ?? ''),
@@ -440,7 +442,7 @@ export function suiteTable(results: SuiteResults): string {
         '±',
         a.stderr === null ? 'N/A' : a.stderr.toFixed(4),
         typeof chance === 'number' ? chance.toFixed(4) : 'n/a',
-        near ? 'within 2 SE of chance' : '',
+        notes,
       ]);
     }
   }

@@ -4,6 +4,7 @@
 // request strings are the harness's, byte for byte. The harness's task files were read for this; the
 // code is the kit's own. Each definition names the harness task it mirrors.
 
+import { pyStrip } from '../../synth/format.js';
 import type { Doc, GroupDef, MultipleChoiceTaskDef } from './types.js';
 
 function str(doc: Doc, field: string): string {
@@ -31,15 +32,8 @@ function labelledChoices(doc: Doc): { text: string[]; label: string[] } {
   return { text: strings(c.text, 'choices.text'), label: strings(c.label, 'choices.label') };
 }
 
-// The characters Python's str.isspace() accepts (JavaScript's \s differs: it has U+FEFF, lacks U+001C-U+001F and U+0085).
-const PY_SPACE = '[\\t\\n\\v\\f\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
-const PY_STRIP = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, 'g');
-const PY_LSTRIP = new RegExp(`^${PY_SPACE}+`);
-
-/** Python's str.strip(). */
-export function pyStrip(s: string): string {
-  return s.replace(PY_STRIP, '');
-}
+// Python's str.isspace() characters (JavaScript's \s differs: it has U+FEFF, lacks U+001C-U+001F and U+0085).
+const PY_LSTRIP = /^[\t\n\v\f\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
 
 /** Python's str.lstrip(). */
 export function pyLstrip(s: string): string {
