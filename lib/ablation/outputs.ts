@@ -247,7 +247,7 @@ export function ablationFigures(results: AblationResults, coverages: Record<stri
     const label = (r: ScoreRow) => `${r.kind}${r.headline ? '' : ' *'}`;
     scores[key] = scoreChart(
       rows.map((r) => ({ task: label(r), arm: r.arm, mean: r.score.mean, lo: r.score.lo, hi: r.score.hi })),
-      { title: `${GROUP_NAMES[group] ?? group}, ${shots}-shot: score per task (black: chance; * not in the headline)`, yTitle: 'accuracy', armOrder: arms, chance: Object.fromEntries(rows.map((r) => [label(r), r.chance])) },
+      { title: `${GROUP_NAMES[group] ?? group}, ${shots}-shot: score per task (dashed: chance; * not in the headline)`, yTitle: 'accuracy', armOrder: arms, chance: Object.fromEntries(rows.map((r) => [label(r), r.chance])) },
     );
     const withGain = rows.filter((r) => r.gain);
     if (withGain.length)
@@ -326,7 +326,7 @@ export function reportSections(results: AblationResults, records: AblationRecord
   s.push({ kind: 'heading', text: 'Headline' });
   s.push(...(options.headline ?? []));
   s.push({ kind: 'heading', text: 'Brown corpus', level: 3 });
-  s.push({ kind: 'figure', figure: figures.headline, caption: 'Bars: mean score; whiskers: 95% interval over items and seeds; black dash: chance level.' });
+  s.push({ kind: 'figure', figure: figures.headline, caption: 'Bars: mean score; whiskers: 95% interval over items and seeds; dashed line: chance level.' });
   s.push({ kind: 'text', text: results.headline });
 
   s.push({ kind: 'heading', text: 'What was run' });
