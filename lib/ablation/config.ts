@@ -123,7 +123,7 @@ export const DEFAULT_ARMS: Arm[] = ALL_ARMS.filter((a) => ['vanilla', 'instruct-
 const EVAL_KINDS: RuleKind[] = ['fill_blank', 'next_sentence', 'ordering', 'yes_no', 'number', 'genre'];
 
 /**
- * The embedded default: Brown corpus, CPU, about 5 minutes on a quiet 2-core machine. Two seeds: on
+ * The embedded default: Brown corpus, CPU, about 6 minutes on a quiet 2-core machine (the plan's estimate). Two seeds: on
  * these benchmarks the spread over seeds of a paired gain is a few times smaller than the spread over
  * items (results.json's variance parts), so items buy more certainty than seeds.
  */
