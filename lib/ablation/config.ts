@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { GPTConfig } from '../engine/gpt.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
 import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
+import { BENCHMARK_GROUPS, type BenchmarkGroup } from './benchmarks.js';
 
 export type ArmKind = 'vanilla' | 'instruct' | 'mix';
 export type SynthesizerName = 'rules' | 'tiny';
@@ -84,7 +85,17 @@ export type AblationConfig = {
   /** Instruction tuning after pre-training, evaluated at checkpoints along the way. */
   instructionTuning: { arms: string[]; train: Partial<TrainConfig>; evalEvery: number };
   eval: {
+    /**
+     * Items per task (at most: a part of the corpus may offer fewer). Detecting a 0.05 difference on one
+     * task takes over a thousand (results.json's `power`); a group average pools its tasks' items.
+     */
     examplesPerTask: number;
+    /**
+     * Benchmark groups every pre-trained arm is scored on. The vanilla arm is also scored on `seen`
+     * (passages of its own pre-training documents: which tasks it can do above chance at all) and
+     * `domain` (the baseline of continual pre-training).
+     */
+    groups: BenchmarkGroup[];
     /** Demonstrations in the prompt: 0 (zero-shot) and k-shot variants of every task. */
     shots: number[];
     kinds: RuleKind[];
@@ -92,7 +103,8 @@ export type AblationConfig = {
   };
 };
 
-export const DEFAULT_ARMS: Arm[] = [
+/** Every arm the kit knows; the CI profile runs them all, so every code path stays tested. */
+export const ALL_ARMS: Arm[] = [
   { name: 'vanilla', kind: 'vanilla', description: 'Vanilla PT: raw texts only' },
   { name: 'instruct-rules', kind: 'instruct', synthesizer: 'rules', rounds: 2, description: 'Instruct PT, rule-based synthesizer (M = 2)' },
   { name: 'instruct-tiny-m1', kind: 'instruct', synthesizer: 'tiny', rounds: 1, description: 'Instruct PT, tiny synthesizer, one round (M = 1)' },
@@ -100,13 +112,25 @@ export const DEFAULT_ARMS: Arm[] = [
   { name: 'mix', kind: 'mix', description: "Mix PT: raw texts plus the synthesizer's fine-tuning collection" },
 ];
 
+/**
+ * The default profile's Brown arms: vanilla against instruction pre-training with each kind of
+ * synthesizer. M = 1 against M = 2 and Mix PT are compared in the controlled experiment, where an effect
+ * is measurable at this size; on Brown every arm scored at chance (issue 11), so the Brown budget goes to
+ * more items per task rather than more arms (add them back with a config file: `{"arms": [...]}`).
+ */
+export const DEFAULT_ARMS: Arm[] = ALL_ARMS.filter((a) => ['vanilla', 'instruct-rules', 'instruct-tiny-m2'].includes(a.name));
+
 const EVAL_KINDS: RuleKind[] = ['fill_blank', 'next_sentence', 'ordering', 'yes_no', 'number', 'genre'];
 
-/** The embedded default: Brown corpus, CPU, about 10 minutes on a 2-core machine (measured 9.5). */
+/**
+ * The embedded default: Brown corpus, CPU, about 6 minutes on a quiet 2-core machine (the plan's estimate). Two seeds: on
+ * these benchmarks the spread over seeds of a paired gain is a few times smaller than the spread over
+ * items (results.json's variance parts), so items buy more certainty than seeds.
+ */
 export const DEFAULT_PROFILE: AblationConfig = {
   profile: 'default',
   seed: 1,
-  seeds: [1, 2, 3],
+  seeds: [1, 2],
   corpus: {
     evalDocsPerGenre: 3,
     heldOutGenres: ['humor'],
@@ -143,12 +167,16 @@ export const DEFAULT_PROFILE: AblationConfig = {
     synthesizer: 'rules',
     instructionShare: 0.5,
   },
+  // instruction tuning after pre-training is tested in the controlled experiment; on Brown its scores
+  // stayed at chance (issue 11), so the default profile skips it (the CI profile keeps the code path)
   instructionTuning: {
-    arms: ['vanilla', 'instruct-rules'],
+    arms: [],
     train: { steps: 40, batchSize: 8, lr: 1e-3, minLr: 1e-4, warmupSteps: 4, evalEvery: 20, evalRows: 32, checkpointEvery: 20, keepCheckpoints: 10 },
     evalEvery: 20,
   },
-  eval: { examplesPerTask: 30, shots: [0, 1], kinds: EVAL_KINDS, batchSize: 16 },
+  // 0-shot only, held-out documents only: 1-shot and the held-out genre doubled the evaluation for tasks
+  // at chance; 200 items a task instead of 30
+  eval: { examplesPerTask: 200, groups: ['general'], shots: [0], kinds: EVAL_KINDS, batchSize: 16 },
 };
 
 /** The same code paths at CI size: under a minute on 2 cores (about 30 s measured). */
@@ -156,6 +184,7 @@ export const CI_PROFILE: AblationConfig = {
   ...DEFAULT_PROFILE,
   profile: 'ci',
   seeds: [1, 2, 3],
+  arms: ALL_ARMS,
   corpus: { ...DEFAULT_PROFILE.corpus, evalDocsPerGenre: 1, domainEvalDocsPerGenre: 2, maxDocs: { pretrain: 6, synthesizer: 6, eval: 6, heldOutGenre: 3, domainTrain: 4, domainEval: 2 } },
   tokenizer: { vocabSize: 320 },
   synthesis: {
@@ -175,10 +204,11 @@ export const CI_PROFILE: AblationConfig = {
   domain: { ...DEFAULT_PROFILE.domain, train: { steps: 4, batchSize: 4, lr: 1e-3, minLr: 1e-4, warmupSteps: 1, evalEvery: 2, evalRows: 8, checkpointEvery: 2 } },
   instructionTuning: {
     ...DEFAULT_PROFILE.instructionTuning,
+    arms: ['vanilla', 'instruct-rules'],
     train: { steps: 4, batchSize: 4, lr: 1e-3, minLr: 1e-4, warmupSteps: 1, evalEvery: 2, evalRows: 8, checkpointEvery: 2, keepCheckpoints: 10 },
     evalEvery: 2,
   },
-  eval: { ...DEFAULT_PROFILE.eval, examplesPerTask: 6, shots: [0, 1] },
+  eval: { ...DEFAULT_PROFILE.eval, examplesPerTask: 12, groups: ['general', 'heldout-genre'], shots: [0, 1] },
 };
 
 export const PROFILES: Record<string, AblationConfig> = { default: DEFAULT_PROFILE, ci: CI_PROFILE };
@@ -223,6 +253,9 @@ export function validateConfig(c: AblationConfig): AblationConfig {
   for (const a of c.instructionTuning.arms) if (!names.has(a)) fail(`instructionTuning.arms names "${a}", which is not an arm`);
   for (const k of c.eval.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`eval.kinds: unknown rule kind "${k}"`);
   if (!c.eval.shots.every((k) => Number.isInteger(k) && k >= 0)) fail('eval.shots must be non-negative integers');
+  if (!Array.isArray(c.eval.groups) || c.eval.groups.length === 0) fail('eval.groups must name at least one benchmark group');
+  for (const g of c.eval.groups) if (!BENCHMARK_GROUPS.includes(g)) fail(`eval.groups: unknown group "${g}"; groups: ${BENCHMARK_GROUPS.join(', ')}`);
+  if (!(Number.isInteger(c.eval.examplesPerTask) && c.eval.examplesPerTask >= 1)) fail(`eval.examplesPerTask must be a positive integer, got ${c.eval.examplesPerTask}`);
   const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
   if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);
   // the training sections are checked here, so that --dry-run refuses what the run would refuse

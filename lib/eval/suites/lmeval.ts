@@ -6,7 +6,7 @@
 // and acc / acc_norm / group aggregation computed as the harness computes them.
 
 import { isDeepStrictEqual } from 'node:util';
-import { meanWithStderr } from '../metrics.js';
+import { meanWithStderr } from '../stats.js';
 import { PythonRandom } from './python-random.js';
 import type { Doc, GroupDef, MultipleChoiceTaskDef } from './types.js';
 
@@ -172,8 +172,9 @@ export function scoreDoc(task: MultipleChoiceTaskDef, doc: Doc, results: Loglike
 export type Aggregate = { value: number; stderr: number | null; n: number };
 
 export function aggregateMean(values: number[]): Aggregate {
+  if (values.length === 0) return { value: Number.NaN, stderr: null, n: 0 };
   const m = meanWithStderr(values);
-  return { value: m.value, stderr: m.stderr, n: values.length };
+  return { value: m.mean, stderr: m.se, n: m.n };
 }
 
 /**
