@@ -283,7 +283,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     const unreadable: string[] = [];
     for (const c of listCheckpoints(ckptDir)) {
       try {
-        trainer.restore(readSafetensors(c.path));
+        trainer.restore(readSafetensors(c.path, { requireChecksum: true }));
         resumedFrom = c.step;
         break;
       } catch (err) {

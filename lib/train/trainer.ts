@@ -182,7 +182,7 @@ export class Trainer {
       train: canonicalJson(this.config),
       trainData: this.train.sha256,
       ...extra,
-    });
+    }, { checksum: true });
   }
 
   /** Continues from a checkpoint written by saveCheckpoint with the same configs and data. */
