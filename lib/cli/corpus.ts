@@ -47,7 +47,7 @@ export const corpusCommands: Command[] = [
         exclude: (values.exclude as string[] | undefined) ?? [],
       };
       const result = await downloadRepo({ ...request, config, concurrency });
-      if (result.warning) io.stderr(`warning: ${result.warning}\n`);
+      for (const w of result.warning?.split('\n') ?? []) io.stderr(`warning: ${w}\n`);
       if (values['run-dir']) {
         await writeManifest(values['run-dir'] as string, {
           command: ['ipt', 'download', positionals[0]],

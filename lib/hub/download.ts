@@ -13,11 +13,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, writeSync, unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { datasetInfo, HubApiError, listFiles, modelInfo, pathsInfo } from '@huggingface/hub';
+import { writeFileAtomic } from '../repro/files.js';
 import type { ManifestInput } from '../repro/manifest.js';
 import { createProgress, formatBytes, type Progress, type ProgressMode } from '../repro/progress.js';
-import { sha256File } from '../repro/hash.js';
 import { hubConfig, scrubToken, type HubConfig } from './config.js';
 import {
   blobPath,
@@ -415,6 +415,71 @@ async function acquireFileLock(lockFile: string): Promise<void> {
   }
 }
 
+// ---- cached blobs ----------------------------------------------------------------------------
+//
+// A blob in the cache is trusted only after its content was hashed and matched its id (sha256 of LFS
+// files, git sha1 of regular ones): the right size alone says nothing (a file overwritten, a copy gone
+// wrong). Hashing runs at about 600 MB/s here, so a 15 GB model would cost some 25 s on every run: a
+// blob is hashed once, and the kit's note (beside its lock, in .locks/, which huggingface_hub ignores)
+// keeps the size, inode, modification and change times it had then. Any write to the file changes its
+// change time (which no program can set back), so the note no longer matches and the blob is hashed again.
+
+type BlobStamp = { size: number; ino: number; mtimeMs: number; ctimeMs: number };
+type VerifiedNote = BlobStamp & { etag: string; sha256: string };
+
+function noteDir(ctx: Ctx): string {
+  return join(ctx.cfg.cacheDir, '.locks', basename(ctx.repoDir));
+}
+
+function verifiedNotePath(ctx: Ctx, etag: string): string {
+  return join(noteDir(ctx), `${etag}.ipt.verified`);
+}
+
+function stampOf(path: string): BlobStamp {
+  const st = statSync(path);
+  return { size: st.size, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+}
+
+function sameStamp(a: BlobStamp, b: BlobStamp): boolean {
+  return a.size === b.size && a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+/** Records that the blob at `blob` was hashed and holds `sha256` (after a download, or a check). */
+function noteVerified(ctx: Ctx, etag: string, blob: string, sha256: string): void {
+  const note: VerifiedNote = { etag, sha256, ...stampOf(blob) };
+  writeFileAtomic(verifiedNotePath(ctx, etag), JSON.stringify(note) + '\n');
+}
+
+type BlobCheck = { ok: true; sha256: string } | { ok: false; kind: string; expected: string; got: string };
+
+/** Whether a cached blob holds what its id says: from the note while the file is unchanged, else by hashing it. */
+async function checkCachedBlob(ctx: Ctx, file: RemoteFile, blob: string): Promise<BlobCheck> {
+  const notePath = verifiedNotePath(ctx, file.etag);
+  try {
+    const note = JSON.parse(readFileSync(notePath, 'utf8')) as VerifiedNote;
+    if (note.etag === file.etag && typeof note.sha256 === 'string' && sameStamp(note, stampOf(blob))) return { ok: true, sha256: note.sha256 };
+  } catch {
+    // no note, or a damaged one: hash the blob
+  }
+  const stampBefore = stampOf(blob);
+  const sha256 = createHash('sha256');
+  const sha1 = file.gitOid ? createHash('sha1').update(`blob ${stampBefore.size}\0`) : undefined;
+  await hashPrefix(blob, sha1 ? [sha256, sha1] : [sha256]);
+  const got256 = sha256.digest('hex');
+  const got = file.sha256 ? got256 : sha1!.digest('hex');
+  const expected = file.sha256 ?? file.gitOid!;
+  if (got !== expected) {
+    rmSync(notePath, { force: true });
+    return { ok: false, kind: file.sha256 ? 'LFS sha256' : 'git sha1', expected, got };
+  }
+  if (sameStamp(stampBefore, stampOf(blob))) noteVerified(ctx, file.etag, blob, got256);
+  return { ok: true, sha256: got256 };
+}
+
+function damagedBlobMessage(ctx: Ctx, file: RemoteFile, blob: string, check: Extract<BlobCheck, { ok: false }>): string {
+  return `the cached copy of ${file.path} of ${label(ctx.repo)} (${blob}) is damaged: its ${check.kind} is ${check.got}, expected ${check.expected}`;
+}
+
 type Transfer = { file: RemoteFile; onBytes: (fileBytes: number) => void };
 
 class RetryableError extends Error {}
@@ -561,6 +626,7 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
         );
       }
       renameSync(partial, blob);
+      noteVerified(ctx, file.etag, blob, got256);
       return { sha256: got256, downloaded };
     } catch (err) {
       if (err instanceof HubError) throw err;
@@ -592,6 +658,7 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
   const files = plan.files.filter((f) => !wanted || wanted.has(f.path));
   const result: DownloadedFile[] = new Array(files.length);
   const todo: number[] = [];
+  const warnings: string[] = plan.warning ? [plan.warning] : [];
   for (const [i, f] of files.entries()) {
     const blob = blobPath(ctx.repoDir, f.etag);
     let size = -1;
@@ -600,14 +667,23 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
     } catch {
       // not cached
     }
-    if (size === f.size) {
+    const check = size === f.size ? await checkCachedBlob(ctx, f, blob) : undefined;
+    if (check?.ok) {
       const localPath = linkSnapshotFile(ctx.repoDir, plan.commit, f.path, f.etag);
-      result[i] = { path: f.path, localPath, blobPath: blob, etag: f.etag, bytes: f.size, sha256: f.sha256 ?? (await sha256File(blob)), fromCache: true };
-    } else {
-      if (size >= 0) rmSync(blob, { force: true }); // wrong size: not ours to trust
-      if (plan.fromCache) throw offlineMissing(ctx, plan.revision, [f.path], `has no complete copy of "${f.path}"`);
-      todo.push(i);
+      result[i] = { path: f.path, localPath, blobPath: blob, etag: f.etag, bytes: f.size, sha256: check.sha256, fromCache: true };
+      continue;
     }
+    if (check && plan.fromCache) {
+      throw new HubError(
+        'checksum',
+        `${damagedBlobMessage(ctx, f, blob, check)}. Run \`${downloadCommand(ctx.repo, plan.revision, [f.path])}\` with network access (HF_HUB_OFFLINE unset): it replaces the damaged copy.`,
+        ctx.repo.id,
+      );
+    }
+    if (size >= 0) rmSync(blob, { force: true }); // wrong size or content: not ours to trust
+    if (check) warnings.push(`${damagedBlobMessage(ctx, f, blob, check)}; it was deleted and is downloaded again.`);
+    if (plan.fromCache) throw offlineMissing(ctx, plan.revision, [f.path], `has no complete copy of "${f.path}"`);
+    todo.push(i);
   }
   const total = todo.reduce((s, i) => s + files[i].size, 0);
   const perFile = new Map<number, number>();
@@ -632,7 +708,11 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
       const blob = blobPath(ctx.repoDir, f.etag);
       const got = await withBlobLock(lock, async () => {
         // another worker or process may have fetched the same blob while we waited
-        if (existsSync(blob) && statSync(blob).size === f.size) return { sha256: f.sha256 ?? (await sha256File(blob)), downloaded: 0 };
+        if (existsSync(blob) && statSync(blob).size === f.size) {
+          const check = await checkCachedBlob(ctx, f, blob);
+          if (check.ok) return { sha256: check.sha256, downloaded: 0 };
+          rmSync(blob, { force: true });
+        }
         return fetchBlob(ctx, plan.commit, { file: f, onBytes });
       }).catch((err: unknown) => {
         failed = true;
@@ -658,7 +738,7 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
     snapshotDir: snapshotDir(ctx.repoDir, plan.commit),
     files: result,
     fromCache: plan.fromCache,
-    ...(plan.warning ? { warning: plan.warning } : {}),
+    ...(warnings.length ? { warning: warnings.join('\n') } : {}),
     bytesDownloaded,
     seconds: (performance.now() - started) / 1000,
   };

@@ -447,3 +447,42 @@ test('a lock left by a killed process is taken over; a live holder is waited for
     holder.kill();
   }
 });
+
+test('a cached blob of the right size but the wrong content is found: re-downloaded online, an error naming it offline', async () => {
+  const { utimesSync, writeFileSync } = await import('node:fs');
+  const cache = freshCache();
+  const first = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors', 'config.json'] }));
+  const [config, weights] = first.files;
+  const spoil = (path: string) => {
+    const st = statSync(path);
+    const b = readFileSync(path);
+    b[b.length >> 1] ^= 0x01;
+    writeFileSync(path, b);
+    utimesSync(path, st.atime, st.mtime); // the same size and modification time: only the content differs
+  };
+  spoil(weights.blobPath);
+  spoil(config.blobPath);
+  // offline nothing can be fetched: the damaged files are named, with what to do
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } })),
+    'checksum',
+    `the cached copy of model.safetensors of model org/tiny (${weights.blobPath}) is damaged: its LFS sha256 is ${sha256(readFileSync(weights.blobPath))}, expected ${sha256(WEIGHTS)}`,
+    'ipt download org/tiny --include model.safetensors',
+    'HF_HUB_OFFLINE',
+  );
+  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['config.json'], config: { offline: true } })), 'checksum', config.blobPath, 'git sha1');
+  // online the damaged blobs are fetched again, and what is reported is the file's own hash
+  const start = hub.requests.length;
+  const again = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors', 'config.json'] }));
+  assert.deepEqual(readFileSync(again.files[1].localPath), WEIGHTS);
+  assert.deepEqual(readFileSync(again.files[0].localPath), hub.file('model', 'org/tiny', 'config.json').content);
+  for (const f of again.files) assert.equal(f.sha256, sha256(readFileSync(f.localPath)), f.path);
+  assert.match(again.warning ?? '', /the cached copy of config\.json .* is damaged: .*downloaded again\.\n.*the cached copy of model\.safetensors/);
+  assert.equal(again.bytesDownloaded, WEIGHTS.length + config.bytes);
+  assert.equal(hub.requests.slice(start).filter((q) => q.server === 'cdn').length, 1);
+  // a verified blob is not hashed again while it is unchanged, yet any write to it is noticed
+  const third = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } }));
+  assert.equal(third.files[0].sha256, sha256(WEIGHTS));
+  spoil(weights.blobPath);
+  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } })), 'checksum', 'model.safetensors');
+});
