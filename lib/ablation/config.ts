@@ -8,6 +8,9 @@
 
 import { readFileSync } from 'node:fs';
 import type { GPTConfig } from '../engine/gpt.js';
+import { brownGenres } from '../corpus/brown.js';
+import { resolveRunConfig } from '../train/run.js';
+import { TINY_SYNTH_MODEL } from '../train/tiny-synthesizer.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
 import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
 
@@ -223,6 +226,40 @@ export function validateConfig(c: AblationConfig): AblationConfig {
   for (const a of c.instructionTuning.arms) if (!names.has(a)) fail(`instructionTuning.arms names "${a}", which is not an arm`);
   for (const k of c.eval.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`eval.kinds: unknown rule kind "${k}"`);
   if (!c.eval.shots.every((k) => Number.isInteger(k) && k >= 0)) fail('eval.shots must be non-negative integers');
+  const genres = brownGenres();
+  for (const [where, list] of [['corpus.heldOutGenres', c.corpus.heldOutGenres], ['corpus.domainGenres', c.corpus.domainGenres]] as const) {
+    if (!Array.isArray(list)) fail(`${where} must be a list of genre names`);
+    for (const g of list) if (!genres.includes(g)) fail(`${where}: genre "${g}" is not a Brown genre; genres: ${genres.join(', ')}`);
+  }
+  // counts that only fail (or silently make an empty benchmark) deep inside the run
+  const counts: Array<[string, unknown]> = [
+    ['corpus.evalDocsPerGenre', c.corpus.evalDocsPerGenre],
+    ['corpus.domainEvalDocsPerGenre', c.corpus.domainEvalDocsPerGenre],
+    ['synthesis.pairsPerText', c.synthesis.pairsPerText],
+    ['synthesis.maxSentenceChars', c.synthesis.maxSentenceChars],
+    ['synthesis.collection.pairsPerText', c.synthesis.collection.pairsPerText],
+    ['synthesis.tiny.maxNewTokens', c.synthesis.tiny.maxNewTokens],
+    ['synthesis.tiny.measureTexts', c.synthesis.tiny.measureTexts],
+    ['synthesis.tiny.batchSize', c.synthesis.tiny.batchSize],
+    ['instructionTuning.evalEvery', c.instructionTuning.evalEvery],
+    ['eval.examplesPerTask', c.eval.examplesPerTask],
+    ['eval.batchSize', c.eval.batchSize],
+    ...Object.entries(c.corpus.maxDocs ?? {}).map(([k, v]): [string, unknown] => [`corpus.maxDocs.${k}`, v]),
+  ];
+  for (const [where, v] of counts) if (!Number.isInteger(v) || (v as number) < 1) fail(`${where} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0) fail(`seed must be a non-negative integer, got ${JSON.stringify(c.seed)}`);
+  // the models as the run builds them, so a size the trainer cannot hold is refused now, not after an hour
+  const models: Array<[string, Partial<GPTConfig>]> = [
+    ['pretrain.model', c.pretrain.model],
+    ['synthesis.tiny.model', { ...TINY_SYNTH_MODEL, ...c.synthesis.tiny.model }],
+  ];
+  for (const [where, model] of models) {
+    try {
+      resolveRunConfig({ model: { ...model, vocabSize: c.tokenizer.vocabSize } });
+    } catch (err) {
+      fail(`${where}: ${(err as Error).message}`);
+    }
+  }
   const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
   if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);
   // the training sections are checked here, so that --dry-run refuses what the run would refuse

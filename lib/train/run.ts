@@ -49,7 +49,30 @@ export function resolveRunConfig(input: RunConfigInput = {}): RunConfig {
   const tokenizer = input.tokenizer ?? 'bpe';
   if (tokenizer !== 'bpe' && tokenizer !== 'bytes') throw new Error(`tokenizer must be "bpe" or "bytes", got ${String(tokenizer)}`);
   if (model.vocabSize < TINY_BASE_VOCAB) throw new Error(`vocabSize ${model.vocabSize} is too small: the byte-level tokenizer has ${TINY_BASE_VOCAB} base tokens`);
+  checkTrainableSize(model);
   return { model, train: resolveTrainConfig(input.train), tokenizer };
+}
+
+/** Training keeps weights, gradients and AdamW's two moments (16 bytes a parameter) in one WebAssembly memory of 4 GiB at most. */
+const MAX_TRAINING_BYTES = 4 * 2 ** 30;
+
+/** Parameters of a GPT config, by arithmetic (a config with a billion layers must not build a billion tensor specs). */
+export function gptParameterEstimate(cfg: GPTConfig): number {
+  const C = cfg.width;
+  const H = cfg.mlpRatio * C;
+  const perLayer = 4 * C * C + 2 * C * H + 9 * C + H;
+  return cfg.vocabSize * C + cfg.contextLength * C + cfg.layers * perLayer + 2 * C;
+}
+
+/** Refuses, before anything is allocated, a model the trainer cannot hold, with what to change. */
+export function checkTrainableSize(cfg: GPTConfig): void {
+  const params = gptParameterEstimate(cfg);
+  if (params * 16 <= MAX_TRAINING_BYTES) return;
+  throw new RangeError(
+    `width ${cfg.width}, ${cfg.layers} layers, vocabSize ${cfg.vocabSize} and contextLength ${cfg.contextLength} make ${params.toPrecision(3)} parameters; ` +
+      `training keeps 16 bytes per parameter in one WebAssembly memory of at most 4 GiB (about ${Math.floor(MAX_TRAINING_BYTES / 16 / 1e6)}M parameters): ` +
+      'make width, layers, vocabSize or contextLength smaller',
+  );
 }
 
 export type DataSource =

@@ -66,3 +66,24 @@ test('ipt train and ipt ablate --dry-run refuse them before writing anything', a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('model size: the arithmetic parameter count agrees with the tensor specs; a model too large is refused by name', async () => {
+  const { gptParameterCount, DEFAULT_GPT } = await import('../../lib/engine/gpt.js');
+  const { gptParameterEstimate, resolveRunConfig } = await import('../../lib/train/run.js');
+  for (const cfg of [DEFAULT_GPT, { ...DEFAULT_GPT, width: 48, heads: 3, layers: 5, mlpRatio: 3, vocabSize: 300, contextLength: 77 }]) {
+    assert.equal(gptParameterEstimate(cfg), gptParameterCount(cfg));
+  }
+  assert.throws(() => resolveRunConfig({ model: { width: 1e9 } }), /width 1000000000, 2 layers, vocabSize 512 and contextLength 128 make 2\.40e\+19 parameters; .*at most 4 GiB/);
+  assert.throws(() => resolveRunConfig({ model: { layers: 1e9 } }), /make 1\.98e\+14 parameters/);
+  const dir = mkdtempSync(join(tmpdir(), 'ipt-train-size-'));
+  try {
+    const config = join(dir, 'big.json');
+    writeFileSync(config, JSON.stringify({ model: { width: 1e9 } }));
+    const io = capture();
+    assert.equal(await main(['train', '--config', config, '--data', dir, '--out', join(dir, 'out')], io), 1);
+    assert.match(io.err, /^ipt train: .*big\.json: width 1000000000, .* make width, layers, vocabSize or contextLength smaller\n$/);
+    assert.ok(!existsSync(join(dir, 'out')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
