@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UsageError, type Command, type CommandArgs, type Io } from './cli/command.js';
+import { threadsOption, UsageError, type Command, type CommandArgs, type Io } from './cli/command.js';
 import { synthCommands } from './cli/synth.js';
 import { templatesCommands } from './cli/templates.js';
 import { corpusCommands } from './cli/corpus.js';
@@ -119,6 +119,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     if (parsed.positionals.length < required || (!variadic && parsed.positionals.length > (cmd.positionals ?? []).length)) {
       throw new UsageError(`expected ${usageLine(cmd)}`);
     }
+    // checked before any work: a command may load data for minutes before it reads its threads
+    if ('threads' in cmd.options) threadsOption(parsed.values);
   } catch (err) {
     io.stderr(`ipt ${cmd.name}: ${(err as Error).message}\nusage: ${usageLine(cmd)}   (ipt ${cmd.name} --help lists the options)\n`);
     return 2;
