@@ -34,7 +34,7 @@ import {
   type TrainingDocument,
 } from './data.js';
 import { exportModel, loadModelFolder, MODEL_FILES } from './export.js';
-import { readSafetensors } from './safetensors.js';
+import { readChecksummedSafetensors } from './checksum.js';
 import { resolveTrainConfig, Trainer, type TrainConfig } from './trainer.js';
 
 export type TokenizerChoice = 'bpe' | 'bytes';
@@ -306,7 +306,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     const unreadable: string[] = [];
     for (const c of listCheckpoints(ckptDir)) {
       try {
-        trainer.restore(readSafetensors(c.path, { requireChecksum: true }));
+        trainer.restore(readChecksummedSafetensors(c.path));
         resumedFrom = c.step;
         break;
       } catch (err) {

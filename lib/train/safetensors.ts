@@ -2,16 +2,10 @@
 // 8 bytes little-endian header length N, N bytes of JSON header {name: {dtype, shape,
 // data_offsets: [begin, end]}, "__metadata__": {string: string}}, then the raw little-endian
 // tensor bytes. Reading checks everything a truncated or corrupt file could get wrong.
-//
-// A file can carry a checksum (metadata "ipt.sha256": sha256 of the canonical header without it, then
-// the data bytes), so that damage the layout checks cannot see (a flipped bit in a weight) is found on
-// reading: checkpoints carry one, because a run resumed from silently corrupt weights trains on garbage.
 
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { writeFileAtomic } from '../repro/files.js';
-import { canonicalJson } from '../repro/hash.js';
 
 export type SafetensorsDtype = 'F32' | 'I32' | 'F64';
 type TypedArray = Float32Array | Int32Array | Float64Array;
@@ -20,22 +14,6 @@ export type SafetensorsFile = { tensors: Record<string, SafeTensor>; metadata: R
 
 const BYTES: Record<SafetensorsDtype, number> = { F32: 4, I32: 4, F64: 8 };
 const MAX_HEADER = 100 * 2 ** 20;
-/** The metadata key of the checksum. */
-export const CHECKSUM_KEY = 'ipt.sha256';
-
-export type EncodeOptions = { checksum?: boolean };
-export type DecodeOptions = { requireChecksum?: boolean };
-
-/** sha256 of the header (without the checksum itself, key order ignored) followed by the data bytes. */
-function contentHash(header: Record<string, unknown>, data: Uint8Array | Uint8Array[]): string {
-  const meta = { ...((header.__metadata__ ?? {}) as Record<string, string>) };
-  delete meta[CHECKSUM_KEY];
-  const { __metadata__: _m, ...entries } = header;
-  void _m;
-  const h = createHash('sha256').update(canonicalJson(Object.keys(meta).length ? { ...entries, __metadata__: meta } : entries));
-  for (const d of Array.isArray(data) ? data : [data]) h.update(d);
-  return h.digest('hex');
-}
 
 function assertLittleEndian(): void {
   if (endianness() !== 'LE') throw new Error('safetensors: this reader and writer need a little-endian machine');
@@ -48,9 +26,8 @@ function dtypeOf(data: TypedArray): SafetensorsDtype {
 }
 
 /** Tensors in the given order; each shape must match its data length. */
-export function encodeSafetensors(tensors: Record<string, { shape: number[]; data: TypedArray }>, metadata: Record<string, string> = {}, options: EncodeOptions = {}): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, { shape: number[]; data: TypedArray }>, metadata: Record<string, string> = {}): Uint8Array {
   assertLittleEndian();
-  if (CHECKSUM_KEY in metadata) throw new Error(`safetensors: the metadata key "${CHECKSUM_KEY}" is the checksum's`);
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
@@ -61,10 +38,6 @@ export function encodeSafetensors(tensors: Record<string, { shape: number[]; dat
     const dtype = dtypeOf(t.data);
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
-  }
-  if (options.checksum) {
-    const bytes = Object.values(tensors).map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-    header.__metadata__ = { ...metadata, [CHECKSUM_KEY]: contentHash(header, bytes) };
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // data starts 8-byte aligned
@@ -80,7 +53,7 @@ export function encodeSafetensors(tensors: Record<string, { shape: number[]; dat
   return out;
 }
 
-export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data', options: DecodeOptions = {}): SafetensorsFile {
+export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): SafetensorsFile {
   assertLittleEndian();
   const bad = (why: string) => new Error(`${source} is not a valid safetensors file: ${why} (re-create it; a partial download or an interrupted write leaves such files)`);
   if (bytes.length < 8) throw bad('shorter than its 8-byte header length');
@@ -95,9 +68,6 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   if (!header || typeof header !== 'object' || Array.isArray(header)) throw bad('the header is not a JSON object');
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
-  const stored = (header.__metadata__ as Record<string, unknown> | undefined)?.[CHECKSUM_KEY];
-  if (stored !== undefined && stored !== contentHash(header, bytes.subarray(dataStart))) throw bad('its checksum does not match its content (a changed byte)');
-  if (stored === undefined && options.requireChecksum) throw bad('it has no checksum (written by an older kit?), so it cannot be verified');
   const metadata: Record<string, string> = {};
   const tensors: Record<string, SafeTensor> = {};
   const spans: Array<[number, number, string]> = [];
@@ -137,10 +107,10 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   return { tensors, metadata };
 }
 
-export function writeSafetensors(path: string, tensors: Record<string, { shape: number[]; data: TypedArray }>, metadata: Record<string, string> = {}, options: EncodeOptions = {}): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata, options));
+export function writeSafetensors(path: string, tensors: Record<string, { shape: number[]; data: TypedArray }>, metadata: Record<string, string> = {}): void {
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
-export function readSafetensors(path: string, options: DecodeOptions = {}): SafetensorsFile {
-  return decodeSafetensors(readFileSync(path), path, options);
+export function readSafetensors(path: string): SafetensorsFile {
+  return decodeSafetensors(readFileSync(path), path);
 }

@@ -8,7 +8,8 @@ import { canonicalJson } from '../repro/hash.js';
 import { BatchLoader, gatherRows, type LoaderState, type PackedData } from './data.js';
 import { GPTModel, initGPTWeights } from './model.js';
 import { adamwUpdate, clipScale, gradientNorm, learningRate, type OptimizerConfig } from './optim.js';
-import { readSafetensors, writeSafetensors, type SafetensorsFile } from './safetensors.js';
+import { readSafetensors, type SafetensorsFile } from './safetensors.js';
+import { writeChecksummedSafetensors } from './checksum.js';
 
 export type TrainConfig = OptimizerConfig & {
   seed: number;
@@ -181,7 +182,7 @@ export class Trainer {
       tensors[`optimizer.m.${t.name}`] = { shape: t.shape, data: m1.subarray(o, o + t.size) };
       tensors[`optimizer.v.${t.name}`] = { shape: t.shape, data: m2.subarray(o, o + t.size) };
     }
-    writeSafetensors(path, tensors, {
+    writeChecksummedSafetensors(path, tensors, {
       format: 'pt',
       step: String(this.step),
       loader: JSON.stringify(this.loader.state()),
@@ -189,7 +190,7 @@ export class Trainer {
       train: canonicalJson(this.config),
       trainData: this.train.sha256,
       ...extra,
-    }, { checksum: true });
+    });
   }
 
   /** Continues from a checkpoint written by saveCheckpoint with the same configs and data. */
