@@ -90,6 +90,7 @@ export const engineCommands: Command[] = [
           modelName: name,
           maxModelLen: lm.contextLength,
           log: values.quiet ? undefined : (line) => io.stderr(`${line}\n`),
+          debug: Boolean(process.env.IPT_DEBUG),
         });
       } catch (err) {
         await lm.close();

@@ -17,10 +17,17 @@ export type ServeOptions = {
   maxBodyBytes?: number;
   /** Most prompts in one request (default 256). */
   maxPrompts?: number;
-  /** Context length to advertise in /v1/models. */
+  /** Context length to advertise in /v1/models; prompts longer than it are refused (400) before they reach the model. */
   maxModelLen?: number;
+  /**
+   * Longest prompt in bytes, checked before tokenizing (which runs on the event loop at some MB/s): default
+   * 32 bytes per token of maxModelLen (real text averages 3-5), else 1 MiB.
+   */
+  maxPromptBytes?: number;
   /** One line per request (default: silent). */
   log?: (line: string) => void;
+  /** Log the stack trace of a model failure (default: its message only). */
+  debug?: boolean;
 };
 
 export type RunningServer = { url: string; port: number; close(): Promise<void> };
@@ -90,8 +97,33 @@ export function parseCompletionRequest(json: unknown, modelName: string, maxProm
   return { prompts: prompts as string[], options };
 }
 
+const BYTES_PER_TOKEN_BOUND = 32;
+
+/**
+ * Refuses prompts the model cannot take, cheapest check first: empty, more bytes than the bound (no
+ * tokenizing: a 30 MB prompt would stall the server for minutes), then more tokens than the context.
+ */
+function checkPrompts(engine: CompletionEngine, request: CompletionRequest, maxModelLen: number | undefined, maxPromptBytes: number): void {
+  request.prompts.forEach((p, i) => {
+    if (p === '') throw new HttpProblem(400, `prompt ${i} is empty: a prompt needs at least one token (the synthesizer prompts an empty text as "<s>")`);
+    const bytes = Buffer.byteLength(p, 'utf8');
+    if (bytes > maxPromptBytes) {
+      const why = maxModelLen ? ` (${BYTES_PER_TOKEN_BOUND} bytes per token of its ${maxModelLen}-token context)` : '';
+      throw new HttpProblem(400, `prompt ${i} has ${bytes} bytes; this server takes at most ${maxPromptBytes} bytes a prompt${why}: shorten it`);
+    }
+  });
+  if (!maxModelLen || !engine.countTokens) return;
+  request.prompts.forEach((p, i) => {
+    const n = engine.countTokens!(p);
+    if (n > maxModelLen || (n === maxModelLen && request.options.maxNewTokens > 0)) {
+      throw new HttpProblem(400, `prompt ${i} has ${n} tokens; the model's context is ${maxModelLen}, which leaves no room to generate: shorten it`);
+    }
+  });
+}
+
 export async function serveCompletions(engine: CompletionEngine, options: ServeOptions = {}): Promise<RunningServer> {
   const modelName = options.modelName ?? engine.name;
+  const maxPromptBytes = options.maxPromptBytes ?? (options.maxModelLen ? options.maxModelLen * BYTES_PER_TOKEN_BOUND : 2 ** 20);
   const maxBody = options.maxBodyBytes ?? 32 * 2 ** 20;
   const maxPrompts = options.maxPrompts ?? 256;
   const log = options.log ?? (() => {});
@@ -119,6 +151,7 @@ export async function serveCompletions(engine: CompletionEngine, options: ServeO
       throw new HttpProblem(400, `the body is not valid JSON: ${(err as Error).message}`);
     }
     const request = parseCompletionRequest(json, modelName, maxPrompts);
+    checkPrompts(engine, request, options.maxModelLen, maxPromptBytes);
     const id = `cmpl-${++counter}`;
     const started = performance.now();
     const run = queue.then(() => engine.complete(request.prompts, request.options));
@@ -140,7 +173,7 @@ export async function serveCompletions(engine: CompletionEngine, options: ServeO
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       const problem = err instanceof HttpProblem ? err : new HttpProblem(500, `the model failed: ${(err as Error).message}`, 'server_error');
-      if (!(err instanceof HttpProblem)) log(`error: ${(err as Error).stack ?? err}`);
+      if (!(err instanceof HttpProblem)) log(`error: ${(err as Error).message ?? String(err)}${options.debug && (err as Error).stack ? `\n${(err as Error).stack}` : ''}`);
       if (res.headersSent) return res.destroy();
       send(res, problem.status, { error: { message: problem.message, type: problem.type, code: problem.status } });
     });
