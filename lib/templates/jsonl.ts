@@ -3,7 +3,7 @@
 // chain = the 0-based index of the chain it came from. The output file appears complete or not at all
 // (written to a temporary sibling, renamed at the end), so a bad line or a kill loses nothing.
 
-import { createReadStream, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { createReadStream, existsSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -137,6 +137,11 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
       }
     }
     flush();
+    // an empty input is a mistake (a wrong path, a run that wrote nothing), not an empty result to keep
+    if (summary.chains === 0) {
+      const kept = options.out !== undefined && existsSync(options.out) ? `, ${options.out} is left as it was` : '';
+      throw new Error(`${name} holds no chains (it is empty); nothing was written${kept}`);
+    }
     if (fd !== undefined) {
       fsyncSync(fd);
       closeSync(fd);
