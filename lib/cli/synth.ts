@@ -138,6 +138,7 @@ export const synthCommands: Command[] = [
           seed: intOption(values, 'seed', 0),
           command: ['ipt', 'synthesize', ...Object.entries(values).flatMap(([k, v]) => (v === undefined ? [] : typeof v === 'boolean' ? (v ? [`--${k}`] : []) : [`--${k}`, String(v)]))],
           inputs: [source.input],
+          log: (line) => io.stderr(line + '\n'),
         });
         const t = result.totals;
         const s = result.session;
