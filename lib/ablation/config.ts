@@ -6,10 +6,11 @@
 // instruction pre-training with each synthesizer (rules; the kit's tiny synthesizer with M = 1 and
 // M = 2 rounds); and Mix PT (raw texts plus the synthesizer's fine-tuning collection).
 
-import { readFileSync } from 'node:fs';
 import type { GPTConfig } from '../engine/gpt.js';
+import { readJson } from '../repro/files.js';
+import { nonFiniteMessage, nonFiniteNumberPath } from '../repro/hash.js';
 import { brownGenres } from '../corpus/brown.js';
-import { resolveRunConfig } from '../train/run.js';
+import { checkBpeVocab, resolveRunConfig } from '../train/run.js';
 import { TINY_SYNTH_MODEL } from '../train/tiny-synthesizer.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
 import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
@@ -248,6 +249,11 @@ export function validateConfig(c: AblationConfig): AblationConfig {
   ];
   for (const [where, v] of counts) if (!Number.isInteger(v) || (v as number) < 1) fail(`${where} must be a positive integer, got ${JSON.stringify(v)}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) fail(`seed must be a non-negative integer, got ${JSON.stringify(c.seed)}`);
+  try {
+    checkBpeVocab(c.tokenizer.vocabSize, 'tokenizer.vocabSize', '');
+  } catch (err) {
+    fail((err as Error).message);
+  }
   // the models as the run builds them, so a size the trainer cannot hold is refused now, not after an hour
   const models: Array<[string, Partial<GPTConfig>]> = [
     ['pretrain.model', c.pretrain.model],
@@ -289,18 +295,15 @@ function checkTopLevelFields(base: AblationConfig, over: unknown, where: string)
   }
 }
 
-export function loadAblationConfig(options: { profile?: string; file?: string; overrides?: unknown } = {}): AblationConfig {
+export function loadAblationConfig(options: { profile?: string; file?: string; overrides?: unknown; /** How the user gave the file (default "--config"). */ what?: string } = {}): AblationConfig {
   const name = options.profile ?? 'default';
   const base = PROFILES[name];
   if (!base) throw new Error(`unknown profile "${name}"; profiles: ${Object.keys(PROFILES).join(', ')}`);
   let config = base;
   if (options.file) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(options.file, 'utf8'));
-    } catch (err) {
-      throw new Error(`${options.file}: ${(err as Error).message}`);
-    }
+    const json = readJson(options.file, { what: options.what ?? '--config' });
+    const infinite = nonFiniteNumberPath(json);
+    if (infinite) throw new Error(`${options.file}: ${nonFiniteMessage(infinite)}`);
     checkTopLevelFields(base, json, options.file);
     config = mergeConfig(config, json, options.file);
   }

@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../repro/files.js';
 import { canonicalJson, sha256 } from '../repro/hash.js';
 import { writeManifest, type ManifestInput } from '../repro/manifest.js';
 import { createProgress, type ProgressMode } from '../repro/progress.js';
-import { BpeEncoder, trainBpeMerges } from './bpe.js';
+import { BPE_MAX_VOCAB, BpeEncoder, trainBpeMerges } from './bpe.js';
 import {
   documentTexts,
   packDocuments,
@@ -51,6 +51,13 @@ export function resolveRunConfig(input: RunConfigInput = {}): RunConfig {
   if (model.vocabSize < TINY_BASE_VOCAB) throw new Error(`vocabSize ${model.vocabSize} is too small: the byte-level tokenizer has ${TINY_BASE_VOCAB} base tokens`);
   checkTrainableSize(model);
   return { model, train: resolveTrainConfig(input.train), tokenizer };
+}
+
+/** The vocabulary the kit's own BPE can be trained to; `option` names the setting in the message. */
+export function checkBpeVocab(vocabSize: number, option: string, orElse = 'or put a tokenizer.json in the data folder'): void {
+  if (vocabSize > BPE_MAX_VOCAB) {
+    throw new RangeError(`${option} ${vocabSize} is too large for the kit's BPE tokenizer (at most ${BPE_MAX_VOCAB} tokens): choose ${option.split('.').pop()} <= ${BPE_MAX_VOCAB}${orElse ? `, ${orElse}` : ''}`);
+  }
 }
 
 /** Training keeps weights, gradients and AdamW's two moments (16 bytes a parameter) in one WebAssembly memory of 4 GiB at most. */
@@ -209,6 +216,7 @@ function chooseTokenizer(outDir: string, data: LoadedData, config: RunConfig, gi
   if (given) files = given;
   else if (data.tokenizer) files = data.tokenizer;
   else {
+    if (config.tokenizer === 'bpe') checkBpeVocab(config.model.vocabSize, 'vocabSize');
     const count = config.tokenizer === 'bpe' ? config.model.vocabSize - TINY_BASE_VOCAB : 0;
     const merges = count > 0 ? trainBpeMerges(documentTexts(data.train), count) : [];
     files = tinyTokenizerFiles({ merges, modelMaxLength: config.model.contextLength });

@@ -68,7 +68,8 @@ test('shuffle is a permutation and deterministic; weighted picks follow weights'
 test('canonical JSON sorts keys at every level and rejects non-finite numbers', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [1, { z: 0, y: 1 }], c: 'x' } }), '{"a":{"c":"x","d":[1,{"y":1,"z":0}]},"b":1}');
   assert.equal(hashJson({ x: 1, y: 2 }), hashJson({ y: 2, x: 1 }));
-  assert.throws(() => canonicalJson({ x: Number.NaN }), /non-finite/);
+  assert.throws(() => canonicalJson({ x: Number.NaN }), /^TypeError: x is NaN, which JSON cannot hold: give a finite number$/);
+  assert.throws(() => canonicalJson({ train: { lr: Infinity } }), /train\.lr is Infinity/);
   assert.equal(sha256('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
 
@@ -126,4 +127,29 @@ test('progress in lines mode prints rate, ETA and fields', () => {
   p.update(50, { loss: 1.23456 });
   p.stop();
   assert.match(written, /train: 50% 50\/100 steps \| 5 steps\/s \| ETA 10s \| loss=1\.23/);
+});
+
+test('readJson and writeJson: a round trip; an absent file, a folder and invalid JSON are named with what to do', async () => {
+  const { readJson, writeJson } = await import('../../lib/repro/files.js');
+  const { nonFiniteNumberPath } = await import('../../lib/repro/hash.js');
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'ipt-json-'));
+  try {
+    const path = join(dir, 'a', 'x.json');
+    writeJson(path, { b: [1, 2], a: 'é' });
+    assert.equal(readFileSync(path, 'utf8'), '{\n  "b": [\n    1,\n    2\n  ],\n  "a": "é"\n}\n');
+    assert.deepEqual(readJson(path), { b: [1, 2], a: 'é' });
+    writeJson(path, [1], { compact: true });
+    assert.equal(readFileSync(path, 'utf8'), '[1]');
+    assert.throws(() => readJson(join(dir, 'nope.json'), { what: '--config' }), new RegExp(`^Error: ${join(dir, 'nope.json')}: no such file \\(the --config JSON file\\)$`));
+    assert.throws(() => readJson(dir, { what: '--config' }), new RegExp(`^Error: ${dir}: is a folder; --config takes a JSON file$`));
+    writeFileSync(path, '{"a": ');
+    assert.throws(() => readJson(path, { fix: 'delete it and run again' }), /x\.json: not valid JSON \(.*\); delete it and run again$/);
+    assert.equal(nonFiniteNumberPath(JSON.parse('{"a": {"b": [1, 1e999]}}')), 'a.b[1]');
+    assert.equal(nonFiniteNumberPath({ a: 1, b: [2] }), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
