@@ -86,11 +86,32 @@ function benchChunk(maxTokens: number): Record<string, number> {
   };
 }
 
+/** Chunking one long line (no blank lines: one paragraph), 1 MB and 4 MB: seconds and the 4 MB / 1 MB ratio (about 4 when linear). */
+function benchOneLine(maxTokens: number): Record<string, number> {
+  const brown = loadBrown().map((d) => d.text.replace(/\s+/g, ' ')).join(' ');
+  const shapes: Record<string, (n: number) => string> = {
+    Prose: (n) => brown.repeat(Math.ceil(n / brown.length)).slice(0, n),
+    NoSpace: (n) => 'x'.repeat(n),
+  };
+  const out: Record<string, number> = {};
+  for (const [shape, make] of Object.entries(shapes)) {
+    for (const mb of [1, 4]) {
+      const text = make(mb * 1e6);
+      const t = performance.now();
+      chunkDocuments([{ id: 'one', text }], { maxTokens });
+      out[`chunkOneLine${shape}${mb}MBSeconds`] = round((performance.now() - t) / 1000, 3);
+    }
+    out[`chunkOneLine${shape}Ratio4to1`] = round(out[`chunkOneLine${shape}4MBSeconds`] / out[`chunkOneLine${shape}1MBSeconds`], 2);
+    console.log(`chunk one line (${shape}): 1 MB ${out[`chunkOneLine${shape}1MBSeconds`]} s, 4 MB ${out[`chunkOneLine${shape}4MBSeconds`]} s`);
+  }
+  return out;
+}
+
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const load = loadavg()[0];
   console.log(`machine: ${cpus().length} cores, load average ${round(load)} at start`);
   const out: Record<string, unknown> = { cores: cpus().length, loadAverageAtStart: round(load) };
-  if (!args.includes('--no-chunk')) Object.assign(out, benchChunk(Number(arg(args, 'max-tokens', '512'))));
+  if (!args.includes('--no-chunk')) Object.assign(out, benchChunk(Number(arg(args, 'max-tokens', '512'))), benchOneLine(Number(arg(args, 'max-tokens', '512'))));
   if (!args.includes('--no-download')) Object.assign(out, await benchDownload(Number(arg(args, 'mb', '200'))));
   out.loadAverageAtEnd = round(loadavg()[0]);
   return out;
