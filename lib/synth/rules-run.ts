@@ -4,6 +4,7 @@
 // and the pairs with their kinds, for a workshop to read.
 
 import { readTextFile } from '../repro/files.js';
+import { jsonLines } from '../repro/jsonl.js';
 import { loadBrown } from '../corpus/brown.js';
 import { contextsOf, type TokenBudget } from '../corpus/chunk.js';
 import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
@@ -33,21 +34,13 @@ export function brownRuleTexts(n: number, seed: number, chunk?: TokenBudget): Ru
  */
 export function jsonlRuleTexts(path: string, n: number, chunk?: TokenBudget): RuleText[] {
   const out: RuleText[] = [];
-  const lines = readTextFile(path).split('\n');
-  for (let i = 0; i < lines.length && out.length < n; i++) {
-    const line = lines[i].trim();
-    if (!line) continue;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${path}:${i + 1}: not valid JSON (${(err as Error).message}); each line must be an object like {"text": "..."}`);
-    }
-    const r = record as { text?: unknown; id?: unknown; genre?: unknown };
+  for (const { line, value } of jsonLines(readTextFile(path), path, { fix: 'each line must be an object like {"text": "..."}' })) {
+    if (out.length >= n) break;
+    const r = value as { text?: unknown; id?: unknown; genre?: unknown };
     if (typeof r !== 'object' || r === null || typeof r.text !== 'string') {
-      throw new Error(`${path}:${i + 1}: expected an object with a string "text" field`);
+      throw new Error(`${path}:${line}: expected an object with a string "text" field`);
     }
-    const id = typeof r.id === 'string' || typeof r.id === 'number' ? String(r.id) : `line${i + 1}`;
+    const id = typeof r.id === 'string' || typeof r.id === 'number' ? String(r.id) : `line${line}`;
     const genre = typeof r.genre === 'string' ? { genre: r.genre } : {};
     const contexts = contextsOf(r.text, chunk);
     if (contexts.length <= 1) out.push({ id, ...genre, text: r.text });

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { validateGPTConfig, DEFAULT_GPT, type GPTConfig } from '../engine/gpt.js';
 import { TINY_BASE_VOCAB, EOS_ID, readTokenizerFiles, tinyTokenizerFiles, tokenizerFromFiles, type TokenizerFiles } from '../engine/tokenizer.js';
 import { writeFileAtomic } from '../repro/files.js';
+import { jsonLines } from '../repro/jsonl.js';
 import { canonicalJson, sha256 } from '../repro/hash.js';
 import { writeManifest, type ManifestInput } from '../repro/manifest.js';
 import { createProgress, type ProgressMode } from '../repro/progress.js';
@@ -148,14 +149,10 @@ export function readMetrics(outDir: string): { train: StepRecord[]; val: ValReco
   const train: StepRecord[] = [];
   const val: ValRecord[] = [];
   if (!existsSync(path)) return { train, val };
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let r: Record<string, number>;
-    try {
-      r = JSON.parse(line) as Record<string, number>;
-    } catch {
-      continue; // a line cut off by a kill; the resume rewrites the file
-    }
+  // a line cut off by a kill is skipped: the resume rewrites the file
+  for (const { value } of jsonLines(readFileSync(path, 'utf8'), path, { onError: 'skip' })) {
+    const r = value as Record<string, number>;
+    if (r === null || typeof r !== 'object') continue;
     if (typeof r.valLoss === 'number') val.push(r as unknown as ValRecord);
     else if (typeof r.loss === 'number') train.push(r as unknown as StepRecord);
   }

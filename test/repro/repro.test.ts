@@ -153,3 +153,45 @@ test('readJson and writeJson: a round trip; an absent file, a folder and invalid
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the one JSON-lines reader: values with line numbers, errors naming file and line, skip and torn-last-line policies, files and streams alike', async () => {
+  const { jsonLines, readJsonLines, streamJsonLines, JsonLineError, newJsonLinesReport } = await import('../../lib/repro/jsonl.js');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { gzipSync } = await import('node:zlib');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { Readable } = await import('node:stream');
+  const text = '\uFEFF{"a": 1}\r\n\n[2]\n{"b": \n"s"\n{"cut": ';
+  assert.throws(() => [...jsonLines(text, 'f.jsonl')], (err: unknown) => err instanceof JsonLineError && err.line === 4 && /^f\.jsonl:4: not valid JSON \(.*\); the line looks cut off$/.test(err.message));
+  const report = newJsonLinesReport();
+  const rows = [...jsonLines(text, 'f.jsonl', { onError: 'skip', tornLastLine: 'skip', fix: 'write one object a line' }, report)];
+  assert.deepEqual(rows, [{ line: 1, value: { a: 1 } }, { line: 3, value: [2] }, { line: 5, value: 's' }]);
+  assert.deepEqual(report.skipped.map((s) => s.line), [4]);
+  assert.match(report.skipped[0].message, /not valid JSON .*; write one object a line$/);
+  assert.deepEqual(report.warnings, ['f.jsonl:6: skipped a last line cut off mid-write']);
+  // a torn last line is only forgiven when asked, and only the last one without its newline
+  assert.throws(() => [...jsonLines('{"a": 1}\n{"cut', 'g.jsonl')], /g\.jsonl:2: not valid JSON/);
+  assert.throws(() => [...jsonLines('{"cut\n{"a": 1}', 'g.jsonl', { tornLastLine: 'skip' })], /g\.jsonl:1: not valid JSON/);
+  const dir = mkdtempSync(join(tmpdir(), 'ipt-jsonl-'));
+  try {
+    const plain = join(dir, 'x.jsonl');
+    writeFileSync(plain, '{"a": 1}\n{"b": 2}\n');
+    const gz = join(dir, 'x.jsonl.gz');
+    writeFileSync(gz, gzipSync('{"a": 1}\n{"b": 2}\n'));
+    const expected = [{ line: 1, value: { a: 1 } }, { line: 2, value: { b: 2 } }];
+    assert.deepEqual(readJsonLines(plain).rows, expected);
+    assert.deepEqual(readJsonLines(gz).rows, expected);
+    for (const input of [plain, gz]) {
+      const got = [];
+      for await (const r of streamJsonLines(input, input)) got.push(r);
+      assert.deepEqual(got, expected);
+    }
+    const streamed = [];
+    const bad = newJsonLinesReport();
+    for await (const r of streamJsonLines(Readable.from([Buffer.from('{"a": 1}\n\xff\xfe\n'), Buffer.from([0xff, 0x0a]), Buffer.from('{"b": 2}')]), 'stdin', { onError: 'skip' }, bad)) streamed.push(r);
+    assert.deepEqual(streamed.map((r) => r.line), [1, 4]);
+    assert.deepEqual(bad.skipped, [{ line: 2, message: 'not valid JSON (Unexpected token \'ÿ\', "ÿþ" is not valid JSON)' }, { line: 3, message: 'not valid UTF-8' }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
