@@ -85,12 +85,12 @@ export const engineCommands: Command[] = [
       let server;
       try {
         server = await serveCompletions(lm, {
+          debug: Boolean(process.env.IPT_DEBUG),
           port,
           host,
           modelName: name,
           maxModelLen: lm.contextLength,
           log: values.quiet ? undefined : (line) => io.stderr(`${line}\n`),
-          debug: Boolean(process.env.IPT_DEBUG),
         });
       } catch (err) {
         await lm.close();
