@@ -12,6 +12,7 @@ import { corpusCommands } from './cli/corpus.js';
 import { engineCommands } from './cli/engine.js';
 import { tasksCommands } from './cli/tasks.js';
 import { trainCommands } from './cli/train.js';
+import { evalCommands } from './cli/eval.js';
 import { tinyCommands } from './cli/tiny.js';
 import { ablateCommands } from './cli/ablate.js';
 import { exportCommands } from './cli/export.js';
@@ -24,6 +25,7 @@ const commands: Command[] = [
   ...corpusCommands,
   ...engineCommands,
   ...trainCommands,
+  ...evalCommands,
   ...tinyCommands,
   ...tasksCommands,
   ...ablateCommands,

@@ -91,6 +91,7 @@ export const engineCommands: Command[] = [
           modelName: name,
           maxModelLen: lm.contextLength,
           log: values.quiet ? undefined : (line) => io.stderr(`${line}\n`),
+          ...(lm.tokenizer ? { scorer: { model: lm, tokenizer: lm.tokenizer } } : {}),
         });
       } catch (err) {
         await lm.close();
