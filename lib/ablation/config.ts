@@ -227,6 +227,22 @@ export function validateConfig(c: AblationConfig): AblationConfig {
   for (const a of c.instructionTuning.arms) if (!names.has(a)) fail(`instructionTuning.arms names "${a}", which is not an arm`);
   for (const k of c.eval.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`eval.kinds: unknown rule kind "${k}"`);
   if (!c.eval.shots.every((k) => Number.isInteger(k) && k >= 0)) fail('eval.shots must be non-negative integers');
+  const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
+  if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);
+  // the training sections are checked here, so that --dry-run refuses what the run would refuse
+  const trainSections: Array<[string, Partial<TrainConfig>]> = [
+    ['synthesis.tiny.train', c.synthesis.tiny.train],
+    ['pretrain.train', c.pretrain.train],
+    ['domain.train', c.domain.train],
+    ['instructionTuning.train', c.instructionTuning.train],
+  ];
+  for (const [where, train] of trainSections) {
+    try {
+      resolveTrainConfig(train);
+    } catch (err) {
+      fail(`${where}: ${(err as Error).message}`);
+    }
+  }
   const genres = brownGenres();
   for (const [where, list] of [['corpus.heldOutGenres', c.corpus.heldOutGenres], ['corpus.domainGenres', c.corpus.domainGenres]] as const) {
     if (!Array.isArray(list)) fail(`${where} must be a list of genre names`);
@@ -262,22 +278,6 @@ export function validateConfig(c: AblationConfig): AblationConfig {
   for (const [where, model] of models) {
     try {
       resolveRunConfig({ model: { ...model, vocabSize: c.tokenizer.vocabSize } });
-    } catch (err) {
-      fail(`${where}: ${(err as Error).message}`);
-    }
-  }
-  const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
-  if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);
-  // the training sections are checked here, so that --dry-run refuses what the run would refuse
-  const trainSections: Array<[string, Partial<TrainConfig>]> = [
-    ['synthesis.tiny.train', c.synthesis.tiny.train],
-    ['pretrain.train', c.pretrain.train],
-    ['domain.train', c.domain.train],
-    ['instructionTuning.train', c.instructionTuning.train],
-  ];
-  for (const [where, train] of trainSections) {
-    try {
-      resolveTrainConfig(train);
     } catch (err) {
       fail(`${where}: ${(err as Error).message}`);
     }
