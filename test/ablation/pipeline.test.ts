@@ -1,10 +1,10 @@
 // The ablation end to end at CI size: every arm and seed trained, evaluated and reported; a re-run
 // reuses every stage; a run killed at any point (SIGKILL) resumes with the same command and ends with
 // exactly the results of an uninterrupted run; a changed setting recomputes only what depends on it.
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { projectRoot } from '../../lib/repro/project.js';
@@ -29,15 +29,9 @@ function results(dir: string): Record<string, unknown> {
   return r;
 }
 
-// The uninterrupted run every test compares with, made here (not by one of the tests), so each test
-// stands on its own: run alone, or in any order.
-const config = loadAblationConfig({ profile: 'ci' });
-let first: Awaited<ReturnType<typeof runAblation>>;
-before(async () => {
-  first = await runAblation({ config, outDir: straight, progress: 'silent', log: () => {} });
-}, { timeout: 600_000 });
-
 test('the CI profile runs every arm and seed and writes the report, results and corpora index', { timeout: 600_000 }, async () => {
+  const config = loadAblationConfig({ profile: 'ci' });
+  const first = await runAblation({ config, outDir: straight, progress: 'silent', log: () => {} });
   assert.equal(first.outcome.complete, true);
   for (const f of ['report.html', 'results/results.json', 'results/results.csv', 'corpora.json', 'manifest.json', 'config.json']) assert.ok(existsSync(join(straight, f)), f);
   const r = JSON.parse(readFileSync(join(straight, 'results', 'results.json'), 'utf8'));
@@ -108,12 +102,8 @@ test('a run killed at any point resumes with the same command and ends with the 
 });
 
 test('changing one setting recomputes only the stages that depend on it', { timeout: 600_000 }, async () => {
-  // on a copy: the uninterrupted run stays as it is for the other tests
-  const changed = join(root, 'changed');
-  cpSync(straight, changed, { recursive: true });
-  const other = loadAblationConfig({ profile: 'ci', overrides: { instructionTuning: { train: { lr: 2e-3 } } } });
-  const r = await runAblation({ config: other, outDir: changed, progress: 'silent', log: () => {} });
-  assert.equal(r.outcome.complete, true);
+  const config = loadAblationConfig({ profile: 'ci', overrides: { instructionTuning: { train: { lr: 2e-3 } } } });
+  const r = await runAblation({ config, outDir: straight, progress: 'silent', log: () => {} });
   const ran = r.outcome.stages.filter((s) => !s.cached).map((s) => s.name);
   assert.ok(ran.length > 0 && ran.every((n) => n.startsWith('tune-') || n.startsWith('eval-tune-')), ran.join(', '));
 });
