@@ -2,7 +2,7 @@
 // checkpoints, downloads and every JSON a later run trusts. Also the one reader and writer of JSON
 // files (readJson, writeJson): errors name the file and say what to do.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync, rmSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -54,10 +54,11 @@ export type ReadJsonOptions = {
 export function readJson(path: string, options: ReadJsonOptions = {}): unknown {
   let text: string;
   try {
-    if (statSync(path).isDirectory()) throw new Error(`${path}: is a folder; ${options.what ?? 'this'} takes a JSON file`);
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${path}: no such file${options.what ? ` (the ${options.what} JSON file)` : ''}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`${path}: no such file${options.what ? ` (the ${options.what} JSON file)` : ''}`);
+    if (code === 'EISDIR') throw new Error(`${path}: is a folder; ${options.what ?? 'this'} takes a JSON file`);
     throw err;
   }
   try {
