@@ -15,7 +15,7 @@ import { createReadStream, existsSync, mkdirSync, openSync, closeSync, readFileS
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { datasetInfo, HubApiError, listFiles, modelInfo, pathsInfo } from '@huggingface/hub';
-import { writeFileAtomic } from '../repro/files.js';
+import { isProcessAlive, writeFileAtomic } from '../repro/files.js';
 import type { ManifestInput } from '../repro/manifest.js';
 import { createProgress, formatBytes, type Progress, type ProgressMode } from '../repro/progress.js';
 import { hubConfig, scrubToken, type HubConfig } from './config.js';
@@ -418,15 +418,6 @@ async function withBlobLock<T>(lockFile: string, fn: () => Promise<T>): Promise<
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function acquireFileLock(lockFile: string): Promise<void> {
   mkdirSync(dirname(lockFile), { recursive: true });
   for (let waited = 0; ; waited++) {
@@ -445,7 +436,7 @@ async function acquireFileLock(lockFile: string): Promise<void> {
       // vanished between our open and read: try again
     }
     // A lock left by a process that died (killed mid-download) is taken over; its .incomplete resumes.
-    if (Number.isInteger(holder) && holder !== process.pid && !pidAlive(holder)) {
+    if (Number.isInteger(holder) && !isProcessAlive(holder)) {
       try {
         unlinkSync(lockFile);
       } catch {

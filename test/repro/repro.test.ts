@@ -195,3 +195,31 @@ test('the one JSON-lines reader: values with line numbers, errors naming file an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('staging folders: a killed build leaves only a hidden sibling, removed once its process is gone; commit swaps whole folders', async () => {
+  const { commitStagingDir, createStagingDir, isProcessAlive } = await import('../../lib/repro/files.js');
+  const { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'ipt-staging-'));
+  try {
+    const dead = spawnSync('true').pid!;
+    assert.equal(isProcessAlive(dead), false);
+    assert.equal(isProcessAlive(process.pid), true);
+    const out = join(dir, 'export');
+    mkdirSync(join(dir, `.export.partial-${dead}-abcd1234`));
+    mkdirSync(join(dir, `.export.partial-${process.pid}-00000000`)); // a live build (this process): kept
+    const staging = createStagingDir(out);
+    assert.deepEqual(readdirSync(dir).sort(), [`.export.partial-${process.pid}-00000000`, staging.split('/').pop()!].sort());
+    writeFileSync(join(staging, 'a.txt'), 'new');
+    mkdirSync(out);
+    writeFileSync(join(out, 'a.txt'), 'old');
+    commitStagingDir(staging, out);
+    assert.equal(readFileSync(join(out, 'a.txt'), 'utf8'), 'new');
+    assert.equal(existsSync(staging), false);
+    assert.deepEqual(readdirSync(dir).sort(), [`.export.partial-${process.pid}-00000000`, 'export']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
