@@ -299,11 +299,3 @@ export function createClassifier(options: { taxonomy?: Taxonomy; rules?: RuleSet
     },
   };
 }
-
-let shared: Classifier | undefined;
-
-/** Classifies one pair with the kit's default taxonomy and rules (loaded once). */
-export function classifyPair(pair: Pair): Classification {
-  shared ??= createClassifier();
-  return shared.classify(pair);
-}

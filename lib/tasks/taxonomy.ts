@@ -98,7 +98,3 @@ export function familyOf(tax: Taxonomy, categoryId: string): string {
   return category(tax, categoryId).family;
 }
 
-/** Family display names by id, "other" included. */
-export function familyNames(tax: Taxonomy): Record<string, string> {
-  return Object.fromEntries([...tax.families.map((f) => [f.id, f.name] as const), [OTHER, tax.other.name] as const]);
-}
