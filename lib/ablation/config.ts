@@ -201,48 +201,14 @@ export function mergeConfig<T>(base: T, over: unknown, path = 'config'): T {
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
-export function validateConfig(c: AblationConfig): AblationConfig {
+/**
+ * What would only fail deep inside a run (an unknown genre after the splits, a model too large for the
+ * trainer after an hour of synthesis, counts that make empty benchmarks), refused before anything is written.
+ */
+function checkRunnable(c: AblationConfig): void {
   const fail = (why: string): never => {
     throw new Error(`ablation config: ${why}`);
   };
-  if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0)) fail('seeds must be a non-empty list of non-negative integers');
-  if (new Set(c.seeds).size !== c.seeds.length) fail('seeds must be distinct');
-  const share = (x: number, what: string) => (x >= 0 && x <= 1 ? x : fail(`${what} must be between 0 and 1, got ${x}`));
-  share(c.corpus.synthesizerShare, 'corpus.synthesizerShare');
-  share(c.synthesis.augmentShare, 'synthesis.augmentShare');
-  share(c.domain.instructionShare, 'domain.instructionShare');
-  if (!(c.corpus.contextBytes >= 64)) fail(`corpus.contextBytes must be at least 64, got ${c.corpus.contextBytes}`);
-  const names = new Set<string>();
-  for (const a of c.arms) {
-    if (!NAME.test(a.name)) fail(`arm name "${a.name}" must be lower-case letters, digits and '-'`);
-    if (names.has(a.name)) fail(`arm "${a.name}" appears twice`);
-    names.add(a.name);
-    if (!['vanilla', 'instruct', 'mix'].includes(a.kind)) fail(`arm "${a.name}": kind must be vanilla, instruct or mix`);
-    if (a.kind === 'instruct') {
-      if (a.synthesizer !== 'rules' && a.synthesizer !== 'tiny') fail(`arm "${a.name}": an instruct arm needs synthesizer "rules" or "tiny"`);
-      if (!Number.isInteger(a.rounds) || (a.rounds ?? 0) < 1) fail(`arm "${a.name}": rounds must be a positive integer`);
-    }
-  }
-  if (!c.arms.some((a) => a.kind === 'vanilla')) fail('one arm must be vanilla: every gain is measured against it');
-  for (const a of c.instructionTuning.arms) if (!names.has(a)) fail(`instructionTuning.arms names "${a}", which is not an arm`);
-  for (const k of c.eval.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`eval.kinds: unknown rule kind "${k}"`);
-  if (!c.eval.shots.every((k) => Number.isInteger(k) && k >= 0)) fail('eval.shots must be non-negative integers');
-  const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
-  if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);
-  // the training sections are checked here, so that --dry-run refuses what the run would refuse
-  const trainSections: Array<[string, Partial<TrainConfig>]> = [
-    ['synthesis.tiny.train', c.synthesis.tiny.train],
-    ['pretrain.train', c.pretrain.train],
-    ['domain.train', c.domain.train],
-    ['instructionTuning.train', c.instructionTuning.train],
-  ];
-  for (const [where, train] of trainSections) {
-    try {
-      resolveTrainConfig(train);
-    } catch (err) {
-      fail(`${where}: ${(err as Error).message}`);
-    }
-  }
   const genres = brownGenres();
   for (const [where, list] of [['corpus.heldOutGenres', c.corpus.heldOutGenres], ['corpus.domainGenres', c.corpus.domainGenres]] as const) {
     if (!Array.isArray(list)) fail(`${where} must be a list of genre names`);
@@ -278,6 +244,51 @@ export function validateConfig(c: AblationConfig): AblationConfig {
   for (const [where, model] of models) {
     try {
       resolveRunConfig({ model: { ...model, vocabSize: c.tokenizer.vocabSize } });
+    } catch (err) {
+      fail(`${where}: ${(err as Error).message}`);
+    }
+  }
+}
+
+export function validateConfig(c: AblationConfig): AblationConfig {
+  const fail = (why: string): never => {
+    throw new Error(`ablation config: ${why}`);
+  };
+  checkRunnable(c);
+  if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0)) fail('seeds must be a non-empty list of non-negative integers');
+  if (new Set(c.seeds).size !== c.seeds.length) fail('seeds must be distinct');
+  const share = (x: number, what: string) => (x >= 0 && x <= 1 ? x : fail(`${what} must be between 0 and 1, got ${x}`));
+  share(c.corpus.synthesizerShare, 'corpus.synthesizerShare');
+  share(c.synthesis.augmentShare, 'synthesis.augmentShare');
+  share(c.domain.instructionShare, 'domain.instructionShare');
+  if (!(c.corpus.contextBytes >= 64)) fail(`corpus.contextBytes must be at least 64, got ${c.corpus.contextBytes}`);
+  const names = new Set<string>();
+  for (const a of c.arms) {
+    if (!NAME.test(a.name)) fail(`arm name "${a.name}" must be lower-case letters, digits and '-'`);
+    if (names.has(a.name)) fail(`arm "${a.name}" appears twice`);
+    names.add(a.name);
+    if (!['vanilla', 'instruct', 'mix'].includes(a.kind)) fail(`arm "${a.name}": kind must be vanilla, instruct or mix`);
+    if (a.kind === 'instruct') {
+      if (a.synthesizer !== 'rules' && a.synthesizer !== 'tiny') fail(`arm "${a.name}": an instruct arm needs synthesizer "rules" or "tiny"`);
+      if (!Number.isInteger(a.rounds) || (a.rounds ?? 0) < 1) fail(`arm "${a.name}": rounds must be a positive integer`);
+    }
+  }
+  if (!c.arms.some((a) => a.kind === 'vanilla')) fail('one arm must be vanilla: every gain is measured against it');
+  for (const a of c.instructionTuning.arms) if (!names.has(a)) fail(`instructionTuning.arms names "${a}", which is not an arm`);
+  for (const k of c.eval.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`eval.kinds: unknown rule kind "${k}"`);
+  if (!c.eval.shots.every((k) => Number.isInteger(k) && k >= 0)) fail('eval.shots must be non-negative integers');
+  const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
+  if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);
+  // the training sections are checked here, so that --dry-run refuses what the run would refuse
+  const trainSections: Array<[string, Partial<TrainConfig>]> = [
+    ['synthesis.tiny.train', c.synthesis.tiny.train],
+    ['pretrain.train', c.pretrain.train],
+    ['domain.train', c.domain.train],
+    ['instructionTuning.train', c.instructionTuning.train],
+  ];
+  for (const [where, train] of trainSections) {
+    try {
+      resolveTrainConfig(train);
     } catch (err) {
       fail(`${where}: ${(err as Error).message}`);
     }

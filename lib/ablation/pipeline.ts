@@ -56,6 +56,8 @@ export type AblationOptions = {
 /** One evaluated model: task name -> primary metric value, plus its loss curve. */
 export type ModelScores = { scores: Record<string, number>; metrics: Record<string, Record<string, number>> };
 
+export type PretrainRecord = { arm: string; seed: number; tokens: number; steps: number; finalLoss: number; finalValLoss: number | null; seconds: number; tokensPerSecond: number | null };
+
 export type AblationOutcome = {
   outDir: string;
   complete: boolean;
