@@ -15,7 +15,7 @@ import { createReadStream, existsSync, mkdirSync, openSync, closeSync, readFileS
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { datasetInfo, HubApiError, listFiles, modelInfo, pathsInfo } from '@huggingface/hub';
-import { isProcessAlive, writeFileAtomic } from '../repro/files.js';
+import { isProcessAlive, readJson, writeJson } from '../repro/files.js';
 import type { ManifestInput } from '../repro/manifest.js';
 import { createProgress, formatBytes, type Progress, type ProgressMode } from '../repro/progress.js';
 import { hubConfig, scrubToken, type HubConfig } from './config.js';
@@ -480,7 +480,7 @@ function sameStamp(a: BlobStamp, b: BlobStamp): boolean {
 /** Records that the blob at `blob` was hashed and holds `sha256` (after a download, or a check). */
 function noteVerified(ctx: Ctx, etag: string, blob: string, sha256: string): void {
   const note: VerifiedNote = { etag, sha256, ...stampOf(blob) };
-  writeFileAtomic(verifiedNotePath(ctx, etag), JSON.stringify(note) + '\n');
+  writeJson(verifiedNotePath(ctx, etag), note);
 }
 
 type BlobCheck = { ok: true; sha256: string } | { ok: false; kind: string; expected: string; got: string };
@@ -489,7 +489,7 @@ type BlobCheck = { ok: true; sha256: string } | { ok: false; kind: string; expec
 async function checkCachedBlob(ctx: Ctx, file: RemoteFile, blob: string): Promise<BlobCheck> {
   const notePath = verifiedNotePath(ctx, file.etag);
   try {
-    const note = JSON.parse(readFileSync(notePath, 'utf8')) as VerifiedNote;
+    const note = readJson(notePath) as VerifiedNote;
     if (note.etag === file.etag && typeof note.sha256 === 'string' && sameStamp(note, stampOf(blob))) return { ok: true, sha256: note.sha256 };
   } catch {
     // no note, or a damaged one: hash the blob

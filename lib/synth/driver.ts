@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { CompletionEngine, Completion } from '../engine/completion.js';
 import { planRound, collectRound, splitIntoRounds, cookRead, type Chain, type RoundItem } from './format.js';
 import { canonicalJson, hashJson, sha256 } from '../repro/hash.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { readJsonObject, writeFileAtomic, writeJson } from '../repro/files.js';
 import { deriveSeed } from '../repro/rng.js';
 import { writeManifest, type ManifestInput } from '../repro/manifest.js';
 import { createProgress, type ProgressMode } from '../repro/progress.js';
@@ -142,15 +142,10 @@ function holdsFinishedBatch(outDir: string): boolean {
 function checkRunFile(outDir: string, identity: Record<string, unknown>): boolean {
   const path = join(outDir, 'run.json');
   if (!existsSync(path)) {
-    writeFileAtomic(path, JSON.stringify(identity, null, 2) + '\n');
+    writeJson(path, identity);
     return false;
   }
-  let saved: Record<string, unknown>;
-  try {
-    saved = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`${path} is damaged (${(err as Error).message}); delete the run folder to start over, or use another --out`);
-  }
+  const saved = readJsonObject(path, 'delete the run folder to start over, or use another --out');
   if (saved.format !== RUN_FORMAT) throw new Error(`${path} is not a synthesis run (${String(saved.format)}): use another --out folder`);
   const differences: string[] = [];
   const a = saved.options as Record<string, unknown>;
@@ -160,7 +155,7 @@ function checkRunFile(outDir: string, identity: Record<string, unknown>): boolea
   if (!sameEngine(String(saved.engine), String(identity.engine))) differences.push(`engine: ${String(saved.engine)} then, ${String(identity.engine)} now`);
   if (differences.length && !holdsFinishedBatch(outDir)) {
     // nothing synthesized yet (a run that failed before its first batch): start over with these inputs
-    writeFileAtomic(path, JSON.stringify(identity, null, 2) + '\n');
+    writeJson(path, identity);
     return false;
   }
   if (differences.length) {

@@ -18,7 +18,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSyn
 import { join } from 'node:path';
 import { validateGPTConfig, DEFAULT_GPT, type GPTConfig } from '../engine/gpt.js';
 import { TINY_BASE_VOCAB, EOS_ID, readTokenizerFiles, tinyTokenizerFiles, tokenizerFromFiles, type TokenizerFiles } from '../engine/tokenizer.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { readJson, writeFileAtomic, writeJson } from '../repro/files.js';
 import { jsonLines } from '../repro/jsonl.js';
 import { canonicalJson, sha256 } from '../repro/hash.js';
 import { writeManifest, type ManifestInput } from '../repro/manifest.js';
@@ -225,8 +225,8 @@ function chooseTokenizer(outDir: string, data: LoadedData, config: RunConfig, gi
 
 function writeTokenizer(outDir: string, files: TokenizerFiles): void {
   const dir = join(outDir, 'tokenizer');
-  writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig, null, 2) + '\n');
-  writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(files.tokenizerJson));
+  writeJson(join(dir, 'tokenizer_config.json'), files.tokenizerConfig);
+  writeJson(join(dir, 'tokenizer.json'), files.tokenizerJson, { compact: true });
 }
 
 /**
@@ -237,7 +237,7 @@ function mustWrite(path: string, value: unknown, what: string, outDir: string): 
   if (!existsSync(path)) return true;
   let old: unknown;
   try {
-    old = JSON.parse(readFileSync(path, 'utf8'));
+    old = readJson(path);
   } catch {
     return true;
   }
@@ -302,7 +302,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   let resumedFrom: number | undefined;
   try {
     mkdirSync(outDir, { recursive: true });
-    for (const r of records) writeFileAtomic(r.path, JSON.stringify(r.value, null, 2) + '\n');
+    for (const r of records) writeJson(r.path, r.value);
     if (chosen.write) writeTokenizer(outDir, tokenizer);
 
     // Checkpoints are written atomically (temp file + rename, lib/repro/files.ts), so a kill never leaves
