@@ -43,7 +43,11 @@ const notebooks = readdirSync(join(root, 'notebooks'))
   .sort();
 
 test('there are notebooks to run', () => {
-  assert.ok(notebooks.length > 0);
+  // exactly the ones the README's notebook table lists, each a JSON notebook with code cells (a renamed, lost or empty notebook fails here)
+  const listed = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/^\| `(\d\d-[\w-]+\.ipynb)` \|/gm)].map((m) => m[1]).sort();
+  assert.ok(listed.length > 0, 'the README lists the notebooks');
+  assert.deepEqual(notebooks, listed);
+  for (const nb of notebooks) assert.ok((JSON.parse(readFileSync(join(root, 'notebooks', nb), 'utf8')) as { cells: Cell[] }).cells.some((c) => c.cell_type === 'code'), `${nb} has code cells`);
 });
 
 /**

@@ -6,8 +6,12 @@
 // instruction pre-training with each synthesizer (rules; the kit's tiny synthesizer with M = 1 and
 // M = 2 rounds); and Mix PT (raw texts plus the synthesizer's fine-tuning collection).
 
-import { readFileSync } from 'node:fs';
 import type { GPTConfig } from '../engine/gpt.js';
+import { readJson } from '../repro/files.js';
+import { nonFiniteMessage, nonFiniteNumberPath } from '../repro/hash.js';
+import { brownGenres } from '../corpus/brown.js';
+import { checkBpeVocab, resolveRunConfig } from '../train/run.js';
+import { TINY_SYNTH_MODEL } from '../train/tiny-synthesizer.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
 import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
 import { BENCHMARK_GROUPS, type BenchmarkGroup } from './benchmarks.js';
@@ -227,10 +231,60 @@ export function mergeConfig<T>(base: T, over: unknown, path = 'config'): T {
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
+/**
+ * What would only fail deep inside a run (an unknown genre after the splits, a model too large for the
+ * trainer after an hour of synthesis, counts that make empty benchmarks), refused before anything is written.
+ */
+function checkRunnable(c: AblationConfig): void {
+  const fail = (why: string): never => {
+    throw new Error(`ablation config: ${why}`);
+  };
+  const genres = brownGenres();
+  for (const [where, list] of [['corpus.heldOutGenres', c.corpus.heldOutGenres], ['corpus.domainGenres', c.corpus.domainGenres]] as const) {
+    if (!Array.isArray(list)) fail(`${where} must be a list of genre names`);
+    for (const g of list) if (!genres.includes(g)) fail(`${where}: genre "${g}" is not a Brown genre; genres: ${genres.join(', ')}`);
+  }
+  // counts that only fail (or silently make an empty benchmark) deep inside the run
+  const counts: Array<[string, unknown]> = [
+    ['corpus.evalDocsPerGenre', c.corpus.evalDocsPerGenre],
+    ['corpus.domainEvalDocsPerGenre', c.corpus.domainEvalDocsPerGenre],
+    ['synthesis.pairsPerText', c.synthesis.pairsPerText],
+    ['synthesis.maxSentenceChars', c.synthesis.maxSentenceChars],
+    ['synthesis.collection.pairsPerText', c.synthesis.collection.pairsPerText],
+    ['synthesis.tiny.maxNewTokens', c.synthesis.tiny.maxNewTokens],
+    ['synthesis.tiny.measureTexts', c.synthesis.tiny.measureTexts],
+    ['synthesis.tiny.batchSize', c.synthesis.tiny.batchSize],
+    ['instructionTuning.evalEvery', c.instructionTuning.evalEvery],
+    ['eval.examplesPerTask', c.eval.examplesPerTask],
+    ['eval.batchSize', c.eval.batchSize],
+    ...Object.entries(c.corpus.maxDocs ?? {}).map(([k, v]): [string, unknown] => [`corpus.maxDocs.${k}`, v]),
+  ];
+  for (const [where, v] of counts) if (!Number.isInteger(v) || (v as number) < 1) fail(`${where} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0) fail(`seed must be a non-negative integer, got ${JSON.stringify(c.seed)}`);
+  try {
+    checkBpeVocab(c.tokenizer.vocabSize, 'tokenizer.vocabSize', '');
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  // the models as the run builds them, so a size the trainer cannot hold is refused now, not after an hour
+  const models: Array<[string, Partial<GPTConfig>]> = [
+    ['pretrain.model', c.pretrain.model],
+    ['synthesis.tiny.model', { ...TINY_SYNTH_MODEL, ...c.synthesis.tiny.model }],
+  ];
+  for (const [where, model] of models) {
+    try {
+      resolveRunConfig({ model: { ...model, vocabSize: c.tokenizer.vocabSize } });
+    } catch (err) {
+      fail(`${where}: ${(err as Error).message}`);
+    }
+  }
+}
+
 export function validateConfig(c: AblationConfig): AblationConfig {
   const fail = (why: string): never => {
     throw new Error(`ablation config: ${why}`);
   };
+  checkRunnable(c);
   if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0)) fail('seeds must be a non-empty list of non-negative integers');
   if (new Set(c.seeds).size !== c.seeds.length) fail('seeds must be distinct');
   const share = (x: number, what: string) => (x >= 0 && x <= 1 ? x : fail(`${what} must be between 0 and 1, got ${x}`));
@@ -285,18 +339,15 @@ function checkTopLevelFields(base: AblationConfig, over: unknown, where: string)
   }
 }
 
-export function loadAblationConfig(options: { profile?: string; file?: string; overrides?: unknown } = {}): AblationConfig {
+export function loadAblationConfig(options: { profile?: string; file?: string; overrides?: unknown; /** How the user gave the file (default "--config"). */ what?: string } = {}): AblationConfig {
   const name = options.profile ?? 'default';
   const base = PROFILES[name];
   if (!base) throw new Error(`unknown profile "${name}"; profiles: ${Object.keys(PROFILES).join(', ')}`);
   let config = base;
   if (options.file) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(options.file, 'utf8'));
-    } catch (err) {
-      throw new Error(`${options.file}: ${(err as Error).message}`);
-    }
+    const json = readJson(options.file, { what: options.what ?? '--config' });
+    const infinite = nonFiniteNumberPath(json);
+    if (infinite) throw new Error(`${options.file}: ${nonFiniteMessage(infinite)}`);
     checkTopLevelFields(base, json, options.file);
     config = mergeConfig(config, json, options.file);
   }

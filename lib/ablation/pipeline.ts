@@ -489,10 +489,13 @@ export async function runAblation(options: AblationOptions): Promise<{ outcome: 
     stopAfter: options.stopAfterStages ?? Infinity,
   };
   mkdirSync(outDir, { recursive: true });
-  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  // config.json says what the folder's results are from: a finished run's stays until another run finishes
+  const writeConfig = () => writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  if (!existsSync(join(outDir, 'manifest.json'))) writeConfig();
   try {
     const records = await runStages(ctx);
     const files = await writeOutputs(outDir, records, ctx.stages);
+    writeConfig();
     await writeManifest(outDir, {
       command: options.command ?? ['ipt', 'ablate'],
       config,

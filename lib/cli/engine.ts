@@ -85,6 +85,7 @@ export const engineCommands: Command[] = [
       let server;
       try {
         server = await serveCompletions(lm, {
+          debug: Boolean(process.env.IPT_DEBUG),
           port,
           host,
           modelName: name,

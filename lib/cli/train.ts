@@ -1,6 +1,7 @@
 // ipt commands for pre-training: train a tiny GPT from a data folder (evaluation: cli/eval.ts).
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readJson } from '../repro/files.js';
+import { nonFiniteMessage, nonFiniteNumberPath } from '../repro/hash.js';
 import { resolveRunConfig, trainRun, type RunConfigInput } from '../train/run.js';
 import { DATA_LAYOUT_HELP, documentsFromTexts } from '../train/data.js';
 import { brownManifestInput, loadBrown } from '../corpus/brown.js';
@@ -72,14 +73,9 @@ export const trainCommands: Command[] = [
 
 /** A training config file, its problems named by its path. */
 function readConfigFile(path: string): RunConfigInput {
-  if (!existsSync(path)) throw new Error(`${path}: no such file (the --config JSON file)`);
-  if (statSync(path).isDirectory()) throw new Error(`${path}: is a folder; --config takes a JSON file`);
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
-  }
+  const value = readJson(path, { what: '--config' });
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${path}: not a JSON object; expected {"model": {...}, "train": {...}, "tokenizer": ...}`);
+  const infinite = nonFiniteNumberPath(value);
+  if (infinite) throw new Error(`${path}: ${nonFiniteMessage(infinite)}`);
   return value as RunConfigInput;
 }

@@ -22,10 +22,17 @@ export type ServeOptions = {
   maxBodyBytes?: number;
   /** Most prompts in one request (default 256). */
   maxPrompts?: number;
-  /** Context length to advertise in /v1/models. */
+  /** Context length to advertise in /v1/models; prompts longer than it are refused (400) before they reach the model. */
   maxModelLen?: number;
+  /**
+   * Longest prompt in bytes, checked before tokenizing (which runs on the event loop at some MB/s): default
+   * 32 bytes per token of maxModelLen (real text averages 3-5), else 1 MiB.
+   */
+  maxPromptBytes?: number;
   /** One line per request (default: silent). */
   log?: (line: string) => void;
+  /** Log the stack trace of a model failure (default: its message only). */
+  debug?: boolean;
   /** Enables token-id prompts and echo + logprobs: the engine as a TokenLM, and its tokenizer. */
   scorer?: { model: TokenLM; tokenizer: TextTokenizer };
 };
@@ -158,8 +165,38 @@ async function scoredChoice(
   };
 }
 
+const BYTES_PER_TOKEN_BOUND = 32;
+
+/**
+ * Refuses prompts the model cannot take, cheapest check first: empty, more bytes than the bound (no
+ * tokenizing: a 30 MB prompt would stall the server for minutes), then more tokens than the context
+ * (a scoring request without new tokens may fill the context and one more, as lm-eval's do).
+ */
+function checkPrompts(engine: CompletionEngine, request: CompletionRequest, maxModelLen: number | undefined, maxPromptBytes: number): void {
+  request.prompts.forEach((p, i) => {
+    if (typeof p !== 'string') return; // token ids: counted below
+    if (p === '') throw new HttpProblem(400, `prompt ${i} is empty: a prompt needs at least one token (the synthesizer prompts an empty text as "<s>")`);
+    const bytes = Buffer.byteLength(p, 'utf8');
+    if (bytes > maxPromptBytes) {
+      const why = maxModelLen ? ` (${BYTES_PER_TOKEN_BOUND} bytes per token of its ${maxModelLen}-token context)` : '';
+      throw new HttpProblem(400, `prompt ${i} has ${bytes} bytes; this server takes at most ${maxPromptBytes} bytes a prompt${why}: shorten it`);
+    }
+  });
+  if (!maxModelLen) return;
+  const generating = request.options.maxNewTokens > 0;
+  const scoring = request.echo || request.logprobs !== null;
+  const most = generating ? maxModelLen - 1 : scoring ? maxModelLen + 1 : maxModelLen;
+  request.prompts.forEach((p, i) => {
+    const n = typeof p === 'string' ? engine.countTokens?.(p) : p.length;
+    if (n !== undefined && n > most) {
+      throw new HttpProblem(400, `prompt ${i} has ${n} tokens; the model's context is ${maxModelLen}${generating ? ', which leaves no room to generate' : ''}: shorten it`);
+    }
+  });
+}
+
 export async function serveCompletions(engine: CompletionEngine, options: ServeOptions = {}): Promise<RunningServer> {
   const modelName = options.modelName ?? engine.name;
+  const maxPromptBytes = options.maxPromptBytes ?? (options.maxModelLen ? options.maxModelLen * BYTES_PER_TOKEN_BOUND : 2 ** 20);
   const maxBody = options.maxBodyBytes ?? 32 * 2 ** 20;
   const maxPrompts = options.maxPrompts ?? 256;
   const log = options.log ?? (() => {});
@@ -188,6 +225,7 @@ export async function serveCompletions(engine: CompletionEngine, options: ServeO
     }
     const scorer = options.scorer;
     const request = parseCompletionRequest(json, modelName, maxPrompts, scorer !== undefined);
+    checkPrompts(engine, request, options.maxModelLen, maxPromptBytes);
     const id = `cmpl-${++counter}`;
     const started = performance.now();
     const viaScorer = scorer !== undefined && (request.echo || request.logprobs !== null || request.prompts.some((p) => typeof p !== 'string'));
@@ -223,7 +261,7 @@ export async function serveCompletions(engine: CompletionEngine, options: ServeO
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       const problem = err instanceof HttpProblem ? err : new HttpProblem(500, `the model failed: ${(err as Error).message}`, 'server_error');
-      if (!(err instanceof HttpProblem)) log(`error: ${(err as Error).stack ?? err}`);
+      if (!(err instanceof HttpProblem)) log(`error: ${(err as Error).message ?? String(err)}${options.debug && (err as Error).stack ? `\n${(err as Error).stack}` : ''}`);
       if (res.headersSent) return res.destroy();
       send(res, problem.status, { error: { message: problem.message, type: problem.type, code: problem.status } });
     });
