@@ -309,7 +309,6 @@ export function validateConfig(c: AblationConfig): AblationConfig {
   if (!c.eval.shots.every((k) => Number.isInteger(k) && k >= 0)) fail('eval.shots must be non-negative integers');
   if (!Array.isArray(c.eval.groups) || c.eval.groups.length === 0) fail('eval.groups must name at least one benchmark group');
   for (const g of c.eval.groups) if (!BENCHMARK_GROUPS.includes(g)) fail(`eval.groups: unknown group "${g}"; groups: ${BENCHMARK_GROUPS.join(', ')}`);
-  if (!(Number.isInteger(c.eval.examplesPerTask) && c.eval.examplesPerTask >= 1)) fail(`eval.examplesPerTask must be a positive integer, got ${c.eval.examplesPerTask}`);
   const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
   if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);
   // the training sections are checked here, so that --dry-run refuses what the run would refuse
