@@ -1,6 +1,7 @@
 // Executes every notebook in notebooks/ headless (Jupyter nbconvert + nbclient, tslab kernel) and
 // fails on any error output. Notebooks read IPT_PROFILE=ci and run small configurations of the
 // same code paths.
+// needs env/setup.sh: Jupyter's nbconvert/nbclient, the tslab kernel, Chromium (npm test runs it when missing).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

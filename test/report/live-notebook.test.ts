@@ -3,6 +3,7 @@
 // draw again without running anything; the same notebook changed elsewhere is untrusted and its
 // figures stay empty until it is signed (`python3 -m nbformat.sign`, Debian's `jupyter trust`).
 // Skipped, saying why, where Debian's jupyter-notebook is not installed (env/setup.sh installs it).
+// needs env/setup.sh: the classic Jupyter Notebook, the tslab kernel, Chromium (npm test runs it when missing).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
