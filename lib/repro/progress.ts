@@ -5,8 +5,9 @@
 // IPT_PROGRESS=bar|lines|notebook|silent overrides the choice.
 //
 // Rate and ETA are shown only once there is a rate: at least `rateAfterSeconds` (1 s) of work and
-// something done. A first update that comes a moment after the start says nothing about the rest
-// (an export's first document arrives after its setup: 300 bytes in 0.05 s is not its speed).
+// something done. A first update within that second sets the baseline instead of counting: an
+// export's first document arrives after its setup (300 bytes in 0.05 s is not its speed), and a
+// resumed run's first update reports the steps done before (not done at this speed).
 
 import cliProgress from 'cli-progress';
 import { inNotebook, newLiveDisplay, type LiveDisplay } from './notebook.js';
@@ -116,6 +117,15 @@ export function createProgress(options: ProgressOptions): Progress {
   let done = 0;
   let fields: ProgressFields = {};
   const started = now();
+  // the rate counts from here: the start, or a first update that came within rateAfter of it
+  let base = { done: 0, t: started };
+  let updated = false;
+  const record = (value: number, f?: ProgressFields) => {
+    if (!updated && now() - started < rateAfter) base = { done: value, t: now() };
+    updated = true;
+    done = value;
+    if (f) fields = { ...fields, ...f };
+  };
 
   if (mode === 'silent') {
     return { update() {}, increment() {}, setTotal() {}, stop() {} };
@@ -123,9 +133,9 @@ export function createProgress(options: ProgressOptions): Progress {
 
   /** Rate and ETA texts, or null while there is no rate yet. */
   const describe = (): { rate: string; eta: string } | null => {
-    const elapsed = now() - started;
-    if (elapsed < rateAfter || done <= 0) return null;
-    const rate = done / elapsed;
+    const elapsed = now() - base.t;
+    if (elapsed < rateAfter || done <= base.done) return null;
+    const rate = (done - base.done) / elapsed;
     const eta = total > 0 ? (total - done) / rate : Number.NaN;
     const rateText = options.bytes ? `${formatBytes(rate)}/s` : `${formatNumber(rate)} ${unit}/s`;
     return { rate: rateText, eta: formatSeconds(eta) };
@@ -164,8 +174,7 @@ export function createProgress(options: ProgressOptions): Progress {
     bar.start(total, 0, { text: '' });
     return {
       update(value, f) {
-        done = value;
-        if (f) fields = { ...fields, ...f };
+        record(value, f);
         bar.update(value, { text: formatFields(fields) });
       },
       increment(delta = 1, f) {
@@ -194,8 +203,7 @@ export function createProgress(options: ProgressOptions): Progress {
     draw(false);
     return {
       update(value, f) {
-        done = value;
-        if (f) fields = { ...fields, ...f };
+        record(value, f);
         if (!stopped && now() - lastDrawn >= every) draw(false);
       },
       increment(delta = 1, f) {
@@ -220,8 +228,7 @@ export function createProgress(options: ProgressOptions): Progress {
   };
   return {
     update(value, f) {
-      done = value;
-      if (f) fields = { ...fields, ...f };
+      record(value, f);
       if (now() - lastPrinted >= every) print();
     },
     increment(delta = 1, f) {
