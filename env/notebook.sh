@@ -9,6 +9,8 @@ if ! /usr/bin/python3 -m notebook --version >/dev/null 2>&1 || ! bash env/setup.
   echo "env/notebook.sh: Jupyter or the tslab kernel is missing: run 'bash env/setup.sh' first" >&2
   exit 1
 fi
+# keep the outputs Jupyter saves into notebooks/*.ipynb out of git (see env/strip-notebook.mjs)
+bash env/setup.sh --git-filter
 root=()
 [ "$(id -u)" -eq 0 ] && root=(--allow-root)
 export PATH="$PWD/node_modules/.bin:$PATH"

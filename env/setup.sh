@@ -8,7 +8,8 @@
 #  - the tslab TypeScript kernel, registered with Debian's python3 (needs `npm install` first).
 #
 # env/setup.sh --check installs nothing: it prints what is missing on one line and exits 1 if
-# anything is (0 and nothing printed when the machine is ready).
+# anything is (0 and nothing printed when the machine is ready). env/setup.sh --git-filter only
+# configures the checkout's filter that keeps notebook outputs out of git.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,19 @@ kernel_registered() {
   [ -x "$py" ] || py=python3
   "$py" -m jupyter kernelspec list 2>/dev/null | grep -qE '^\s+tslab\s'
 }
+
+# Keeps notebook outputs out of git in this checkout (.gitattributes names the filter; see
+# env/strip-notebook.mjs). Local to this clone's .git/config; without git, nothing to do.
+git_filter() {
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git config filter.ipt-strip-outputs.clean "node env/strip-notebook.mjs"
+    git config filter.ipt-strip-outputs.smudge cat
+  fi
+}
+if [ "${1:-}" = "--git-filter" ]; then
+  git_filter
+  exit 0
+fi
 
 if [ "${1:-}" = "--check" ]; then
   mapfile -t missing < <(missing_packages)
@@ -67,6 +81,7 @@ else
   echo "env/setup.sh: Debian packages present (${PACKAGES[*]})"
 fi
 
+git_filter
 if [ -x node_modules/.bin/tslab ]; then
   bash env/register-kernel.sh
 else
