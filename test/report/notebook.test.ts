@@ -2,7 +2,8 @@
 // 17 characters), escaped, from a DataFrame or from records; HTML in a notebook, text elsewhere.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { showTable, tableRows, wholeTableHtml } from '../../lib/report/notebook.js';
+import { figureGridHtml, showTable, tableRows, wholeTableHtml } from '../../lib/report/notebook.js';
+import { barChart } from '../../lib/report/figure.js';
 
 afterEach(() => {
   delete (globalThis as { __tslab__?: unknown }).__tslab__;
@@ -54,4 +55,12 @@ test('in a notebook the table is one HTML output; elsewhere aligned text on stdo
       '',
     ].join('\n'),
   );
+});
+
+test('figures in a grid: one cell per figure, at most as many columns as figures, each of the given height', () => {
+  const figs = [1, 2, 3].map((i) => barChart(['a'], [i], { title: `f${i}` }));
+  const grid = figureGridHtml(figs, { height: 300 });
+  assert.match(grid, /^<div class="ipt-figure-grid" style="display:grid;grid-template-columns:repeat\(2,minmax\(0,1fr\)\);/);
+  assert.equal((grid.match(/class="ipt-figure" style="width:100%;height:300px"/g) ?? []).length, 3);
+  assert.match(figureGridHtml(figs.slice(0, 1), { columns: 3 }), /repeat\(1,/);
 });
