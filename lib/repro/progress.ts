@@ -104,10 +104,26 @@ export function progressHtml(label: string, done: number, total: number, summary
   );
 }
 
+/**
+ * A finished quick task's notebook output, lent to the next task of the same cell: an evaluation's
+ * dozens of small tasks then redraw one line instead of leaving a finished bar each. A cell is
+ * known by the stdout writer tslab installs for each execution, so a handle never crosses cells.
+ * (Module state on purpose: it only ever holds one display handle of the running cell.)
+ */
+let spareDisplay: { display: LiveDisplay; cell: unknown } | null = null;
+const QUICK_TASK_SECONDS = 3;
+
+function notebookDisplay(): LiveDisplay | null {
+  const spare = spareDisplay;
+  spareDisplay = null;
+  if (spare && spare.cell === process.stdout.write) return spare.display;
+  return newLiveDisplay();
+}
+
 export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
   let mode = resolveMode(options.mode, stream, options.display !== undefined || inNotebook());
-  const display = mode === 'notebook' ? (options.display ?? newLiveDisplay()) : null;
+  const display = mode === 'notebook' ? (options.display ?? notebookDisplay()) : null;
   if (mode === 'notebook' && !display) mode = 'lines';
   const unit = options.unit ?? 'items';
   const now = options.now ?? (() => performance.now() / 1000);
@@ -216,6 +232,7 @@ export function createProgress(options: ProgressOptions): Progress {
         if (stopped) return;
         stopped = true;
         draw(true);
+        if (!options.display && now() - started < QUICK_TASK_SECONDS) spareDisplay = { display: out, cell: process.stdout.write };
       },
     };
   }

@@ -50,10 +50,26 @@ async function openNotebook(page: Page, url: string): Promise<{ trusted: boolean
   return { trusted: (await page.evaluate('Jupyter.notebook.trusted')) as boolean };
 }
 
+/** One cell: 40 steps of 100 ms through the kit's progress module, as a training loop reports them. */
+function progressNotebook(): object {
+  const source = [
+    "const progress = await import('../dist/lib/repro/progress.js');",
+    "const p = progress.createProgress({ label: 'live', total: 40, unit: 'steps' });",
+    'for (let i = 1; i <= 40; i++) { await new Promise((r) => setTimeout(r, 100)); p.update(i); }',
+    'p.stop();',
+  ].join('\n');
+  return {
+    cells: [{ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source }],
+    metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' }, language_info: { name: 'typescript' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+}
+
 const drawn = (page: Page) =>
   page.evaluate(`Array.from(document.querySelectorAll('.ipt-figure')).map((f) => f.classList.contains('js-plotly-plot') && f.querySelector('svg.main-svg') !== null)`) as Promise<boolean[]>;
 
-test('figures draw in a live classic Jupyter Notebook, and again when a trusted notebook is reopened', { timeout: 240_000 }, async (t) => {
+test('figures draw in a live classic Jupyter Notebook, and again when a trusted notebook is reopened; progress is one bar updated in place', { timeout: 240_000 }, async (t) => {
   assert.ok(hasNotebook, "Debian's jupyter-notebook is not installed: run env/setup.sh");
   const dir = mkdtempSync(join(tmpdir(), 'ipt-live-nb-'));
   let server: ChildProcess | undefined;
@@ -67,7 +83,7 @@ test('figures draw in a live classic Jupyter Notebook, and again when a trusted 
       ...process.env,
       PATH: [join(root, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter),
       IPT_PROFILE: 'ci',
-      IPT_PROGRESS: 'lines',
+      IPT_PROGRESS: '', // unset: progress as a user sees it (run-tests sets silent)
       JUPYTER_CONFIG_DIR: join(dir, '.jupyter-config'),
       JUPYTER_DATA_DIR: join(dir, '.jupyter-data'),
       JUPYTER_RUNTIME_DIR: join(dir, '.jupyter-runtime'),
@@ -113,6 +129,28 @@ test('figures draw in a live classic Jupyter Notebook, and again when a trusted 
     assert.equal(signed.trusted, true);
     await waitForFigures(page, 60_000);
     assert.ok((await drawn(page)).every(Boolean));
+
+    // A long step shows one progress bar that updates in place while the cell runs.
+    writeFileSync(join(dir, 'notebooks', 'progress.ipynb'), JSON.stringify(progressNotebook()));
+    await openNotebook(page, `${base}/notebooks/notebooks/progress.ipynb`);
+    await page.evaluate('Jupyter.notebook.execute_all_cells()');
+    const seen = new Set<string>();
+    let most = 0;
+    for (let i = 0; i < 400; i++) {
+      const state = (await page.evaluate(
+        `(() => { const bars = Array.from(document.querySelectorAll('.output_area .ipt-progress')); return { n: bars.length, value: bars.map((b) => b.querySelector('progress').getAttribute('value')).join(','), done: Jupyter.notebook.get_cell(0).input_prompt_number }; })()`,
+      )) as { n: number; value: string; done: number | null | string };
+      most = Math.max(most, state.n);
+      if (state.value) seen.add(state.value);
+      if (typeof state.done === 'number') break;
+      await page.waitForTimeout(100);
+    }
+    const final = await page.locator('.output_area .ipt-progress').allTextContents();
+    t.diagnostic(`progress values seen while running: ${[...seen].join(' ')}`);
+    assert.equal(most, 1, 'one progress output at any time, never a growing list');
+    assert.ok(seen.size >= 3, `the bar updated in place while the cell ran: ${[...seen].join(' ')}`);
+    assert.deepEqual(final.map((x) => x.replace(/ \| .*$/, '')), ['live ✓ 100% 40/40 steps']);
+    assert.equal(await page.locator('.output_stderr').count(), 0, 'no progress lines on stderr');
     assert.deepEqual(pageErrors, []);
   } finally {
     await browser.close();

@@ -101,6 +101,38 @@ test('mode choice: a tslab kernel means notebook, unless IPT_PROGRESS or the cal
   assert.deepEqual(sent, [{ id: undefined, html: '<b>x</b>' }]);
 });
 
+test('notebook: quick tasks in a row share one output; a long task, or a new cell, gets its own', () => {
+  delete process.env.IPT_PROGRESS;
+  const sent = fakeKernel();
+  let t = 0;
+  const task = (label: string, seconds: number) => {
+    const p = createProgress({ label, total: 2, now: () => t });
+    t += seconds / 2;
+    p.update(1);
+    t += seconds / 2;
+    p.update(2);
+    p.stop();
+  };
+  task('eval a', 0.5);
+  task('eval b', 0.5);
+  task('eval c', 0.5);
+  task('train', 60);
+  task('eval d', 0.5);
+  const write = process.stdout.write;
+  process.stdout.write = ((s: string) => write.call(process.stdout, s)) as typeof process.stdout.write; // tslab's next cell
+  try {
+    task('eval e', 0.5);
+  } finally {
+    process.stdout.write = write;
+  }
+  const ids = [...new Set(sent.map((s) => s.id))];
+  assert.deepEqual(ids, ['d0', 'd1', 'd2']);
+  const lastOf = (id: string) => sent.filter((s) => s.id === id).at(-1)!.html;
+  assert.match(lastOf('d0'), /<b>train<\/b> ✓ 100%/, 'eval a-c shared d0, then train redrew it and kept it');
+  assert.match(lastOf('d1'), /<b>eval d<\/b> ✓ 100%/);
+  assert.match(lastOf('d2'), /<b>eval e<\/b> ✓ 100%/);
+});
+
 test('progressHtml: work of unknown size gets an indeterminate bar', () => {
   assert.ok(progressHtml('scan', 5, 0, '5 files', false).includes('<progress style='));
 });
