@@ -149,7 +149,7 @@ test('figures draw in a live classic Jupyter Notebook, and again when a trusted 
     t.diagnostic(`progress values seen while running: ${[...seen].join(' ')}`);
     assert.equal(most, 1, 'one progress output at any time, never a growing list');
     assert.ok(seen.size >= 3, `the bar updated in place while the cell ran: ${[...seen].join(' ')}`);
-    assert.deepEqual(final.map((x) => x.replace(/ \| .*$/, '')), ['live ✓ 100% 40/40 steps']);
+    assert.deepEqual(final.map((x) => x.trim().replace(/ \| .*$/, '')), ['live ✓ 100% 40/40 steps']);
     assert.equal(await page.locator('.output_stderr').count(), 0, 'no progress lines on stderr');
     assert.deepEqual(pageErrors, []);
   } finally {
