@@ -76,6 +76,7 @@ for (const nb of notebooks) {
         }
       }
       checkProgress(nb, code);
+      checkWholeTables(nb, code);
       t.diagnostic(`${nb}: executed ${statSync(join(out, nb)).size} bytes (committed ${statSync(join(root, 'notebooks', nb)).size})`);
       if (nb.startsWith('07-')) {
         // notebook 05 ran first in this file: 07 puts its tiny synthesizer's pairs beside the rules'
@@ -106,6 +107,20 @@ function checkProgress(nb: string, code: Cell[]): void {
     const train = bars.filter((b) => b.includes('<b>train</b>'));
     assert.equal(train.length, 1, `${nb}: one training progress bar, got ${train.length}`);
     assert.match(train[0], /<progress value="30" max="30"[^>]*><\/progress> <b>train<\/b> ✓ 100% 30\/30 steps/);
+  }
+}
+
+/** Tables are shown whole (danfojs' print stops at 10 rows); figures that come in a group sit in a grid. */
+function checkWholeTables(nb: string, code: Cell[]): void {
+  const html = code.flatMap((c) => c.outputs ?? []).map((o) => textOf(o.data?.['text/html']));
+  if (nb.startsWith('02-')) {
+    const genres = html.find((h) => h.includes('<caption>Brown corpus: documents and mean length per genre</caption>'));
+    assert.ok(genres, `${nb}: no genre table`);
+    assert.equal((genres.match(/<tr>/g) ?? []).length, 16, `${nb}: the genre table must show all 15 genres`);
+  }
+  if (nb.startsWith('07-')) {
+    const grid = html.find((h) => h.startsWith('<div class="ipt-figure-grid"'));
+    assert.ok(grid && (grid.match(/class="ipt-figure"/g) ?? []).length >= 3, `${nb}: the sunbursts are not in a grid`);
   }
 }
 

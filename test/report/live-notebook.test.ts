@@ -79,10 +79,16 @@ test('figures draw in a live classic Jupyter Notebook, and again when a trusted 
     copyFileSync(join(root, 'notebooks', NB), join(dir, 'notebooks', NB));
     for (const d of ['dist', 'data', 'node_modules']) symlinkSync(join(root, d), join(dir, d));
     copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
+    // as after notebook 05 / npm start: a tiny-synthesizer run, so 07 shows four pair sets (the example
+    // run's chains stand in for it)
+    const stage = join(dir, 'runs', 'ablation-ci', 'stages', 'synth-tiny-pretrain-m2-example');
+    mkdirSync(stage, { recursive: true });
+    copyFileSync(join(root, 'data', 'examples', 'synthesis-run', 'chains.jsonl'), join(stage, 'chains.jsonl'));
     const env = {
       ...process.env,
       PATH: [join(root, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter),
       IPT_PROFILE: 'ci',
+      IPT_RUNS_DIR: join(dir, 'runs'),
       IPT_PROGRESS: '', // unset: progress as a user sees it (run-tests sets silent)
       JUPYTER_CONFIG_DIR: join(dir, '.jupyter-config'),
       JUPYTER_DATA_DIR: join(dir, '.jupyter-data'),
@@ -107,6 +113,12 @@ test('figures draw in a live classic Jupyter Notebook, and again when a trusted 
     assert.equal(await page.locator('.output_error').count(), 0, 'a cell raised an error');
     const live = await drawn(page);
     assert.ok(live.length >= 5 && live.every(Boolean), `figures drawn live: ${live}`);
+    // every figure whole: no output folded into the Notebook's scroll box, each plot as large as its box
+    assert.equal(await page.locator('.output_scroll').count(), 0, 'an output was folded into a scroll box');
+    const sizes = (await page.evaluate(
+      `Array.from(document.querySelectorAll('.ipt-figure')).map((f) => { const s = f.querySelector('svg.main-svg').getBoundingClientRect(); const b = f.getBoundingClientRect(); return [Math.round(b.width), Math.round(s.width), Math.round(b.height), Math.round(s.height)]; })`,
+    )) as number[][];
+    for (const [bw, sw, bh, sh] of sizes) assert.ok(bw > 200 && Math.abs(sw - bw) <= 2 && Math.abs(sh - bh) <= 2, `a figure is cropped or squeezed: box ${bw}x${bh}, plot ${sw}x${sh}`);
 
     await page.evaluate('Jupyter.notebook.save_notebook()');
     await page.waitForFunction('!Jupyter.notebook.dirty', undefined, { timeout: 30_000 });
