@@ -127,8 +127,14 @@ test('figures draw in a live classic Jupyter Notebook, and again when a trusted 
     await waitForFigures(page, 60_000);
     assert.deepEqual(await drawn(page), live.map(() => true), 'saved outputs draw again without running');
 
+    // What Jupyter saved, with its outputs, is the committed notebook once git's clean filter has run
+    const savedText = readFileSync(join(dir, 'notebooks', NB), 'utf8');
+    assert.ok(savedText.length > 2_000_000, `the saved notebook holds its outputs (${savedText.length} characters)`);
+    const stripped = spawnSync(process.execPath, [join(root, 'env', 'strip-notebook.mjs')], { input: savedText, encoding: 'utf8' });
+    assert.equal(stripped.stdout, readFileSync(join(root, 'notebooks', NB), 'utf8'), 'git would see a change in a notebook that was only run');
+
     // The same outputs in a file this server did not sign (e.g. executed by nbconvert, or sent by someone).
-    const saved = JSON.parse(readFileSync(join(dir, 'notebooks', NB), 'utf8'));
+    const saved = JSON.parse(savedText);
     saved.metadata.executed_elsewhere = true;
     writeFileSync(join(dir, 'notebooks', 'elsewhere.ipynb'), JSON.stringify(saved));
     const foreign = await openNotebook(page, `${base}/notebooks/notebooks/elsewhere.ipynb`);
