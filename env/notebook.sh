@@ -5,8 +5,8 @@
 # Extra arguments go to Jupyter (e.g. `npm run notebook -- --no-browser --port 8899`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! /usr/bin/python3 -m notebook --version >/dev/null 2>&1 || ! bash env/setup.sh --check >/dev/null; then
-  echo "env/notebook.sh: Jupyter or the tslab kernel is missing: run 'bash env/setup.sh' first" >&2
+if ! /usr/bin/python3 -m notebook --version >/dev/null 2>&1 || ! /usr/bin/python3 -m jupyter kernelspec list 2>/dev/null | grep -qE '^\s+tslab\s'; then
+  echo "env/notebook.sh: the classic Jupyter Notebook or the tslab kernel is missing: run 'bash env/setup.sh' first" >&2
   exit 1
 fi
 # keep the outputs Jupyter saves into notebooks/*.ipynb out of git (see env/strip-notebook.mjs)
