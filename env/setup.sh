@@ -27,10 +27,12 @@ missing_packages() {
   done
 }
 
+# 0: registered; 1: not registered; 2: Jupyter did not answer (not installed, or broken right now)
 kernel_registered() {
-  local py=/usr/bin/python3
+  local py=/usr/bin/python3 list
   [ -x "$py" ] || py=python3
-  "$py" -m jupyter kernelspec list 2>/dev/null | grep -qE '^\s+tslab\s'
+  list=$("$py" -m jupyter kernelspec list 2>/dev/null) || return 2
+  grep -qE '^\s+tslab\s' <<<"$list"
 }
 
 # Keeps notebook outputs out of git in this checkout (.gitattributes names the filter; see
@@ -48,7 +50,10 @@ fi
 
 if [ "${1:-}" = "--check" ]; then
   mapfile -t missing < <(missing_packages)
-  kernel_registered || missing+=("tslab kernel")
+  kernel=0
+  kernel_registered || kernel=$?
+  if [ "$kernel" -eq 1 ]; then missing+=("tslab kernel"); fi
+  if [ "$kernel" -eq 2 ]; then missing+=("tslab kernel (jupyter kernelspec list failed)"); fi
   if [ ${#missing[@]} -gt 0 ]; then
     echo "missing: ${missing[*]}"
     exit 1

@@ -33,7 +33,9 @@ const needsSetup = files.filter((f) => /^\/\/ needs env\/setup\.sh:/m.test(readF
 if (needsSetup.length > 0 && process.env.IPT_SETUP !== 'skip') ensureMachine(needsSetup);
 
 function ensureMachine(needing) {
-  const check = spawnSync('bash', [join(root, 'env', 'setup.sh'), '--check'], { cwd: root, encoding: 'utf8' });
+  let check = spawnSync('bash', [join(root, 'env', 'setup.sh'), '--check'], { cwd: root, encoding: 'utf8' });
+  // a shared machine may be installing packages this very moment: look again before installing
+  if (check.status !== 0) check = spawnSync('bash', ['-c', 'sleep 3; bash env/setup.sh --check'], { cwd: root, encoding: 'utf8' });
   if (check.status === 0) return;
   const what = (check.stdout.trim() || check.stderr.trim() || 'the check failed').replace(/^missing: /, '');
   console.log(`npm test: ${needing.length} test file(s) need env/setup.sh and this machine lacks ${what}: running env/setup.sh (Debian packages, kernel registration; once)`);
@@ -47,6 +49,7 @@ function ensureMachine(needing) {
   const again = spawnSync('bash', [join(root, 'env', 'setup.sh'), '--check'], { cwd: root, encoding: 'utf8' });
   if (again.status !== 0) {
     console.error(`npm test: env/setup.sh ran but the machine still lacks ${again.stdout.trim().replace(/^missing: /, '')}`);
+    process.stderr.write(setup.stdout.slice(-3000) + setup.stderr.slice(-3000));
     process.exit(1);
   }
   console.log(`npm test: env/setup.sh done in ${Math.round((Date.now() - started) / 1000)} s`);
