@@ -6,11 +6,16 @@
 // instruction pre-training with each synthesizer (rules; the kit's tiny synthesizer with M = 1 and
 // M = 2 rounds); and Mix PT (raw texts plus the synthesizer's fine-tuning collection).
 
-import { readFileSync } from 'node:fs';
 import type { GPTConfig } from '../engine/gpt.js';
+import { readJson } from '../repro/files.js';
+import { nonFiniteMessage, nonFiniteNumberPath } from '../repro/hash.js';
+import { brownGenres } from '../corpus/brown.js';
+import { checkBpeVocab, resolveRunConfig } from '../train/run.js';
+import { TINY_SYNTH_MODEL } from '../train/tiny-synthesizer.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
 import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
 import { CONTROLLED_CI, CONTROLLED_DEFAULT, validateControlledConfig, type ControlledConfig } from './controlled-config.js';
+import { TINY_SYNTH_COLLECTION } from '../synth/collection.js';
 import { BENCHMARK_GROUPS, type BenchmarkGroup } from './benchmarks.js';
 
 export type ArmKind = 'vanilla' | 'instruct' | 'mix';
@@ -60,15 +65,18 @@ export type AblationConfig = {
     maxSentenceChars: number;
     /**
      * The synthesizer's fine-tuning collection (also the mix arm's and instruction tuning's data):
-     * rule pairs per text, and whether genre questions are asked (a tiny greedy synthesizer trained
-     * with them writes nothing else).
+     * rule pairs per text, whether genre questions are asked (a tiny greedy synthesizer trained
+     * with them writes nothing else), the rule kinds mined and their weights in the mix.
      */
-    collection: { pairsPerText: number; useGenre: boolean };
+    collection: { pairsPerText: number; useGenre: boolean; kinds: RuleKind[]; weights: Partial<Record<RuleKind, number>> };
     /** The tiny synthesizer: its model, training, and generation budget. */
     tiny: {
       model: Partial<GPTConfig>;
       train: Partial<TrainConfig>;
       maxNewTokens: number;
+      /** Sampling when it synthesizes (0: greedy) and its nucleus; seeded by the run's seed. */
+      temperature: number;
+      topP: number;
       /** Held-out texts its quality is measured on. */
       measureTexts: number;
       batchSize: number;
@@ -126,7 +134,7 @@ export const DEFAULT_ARMS: Arm[] = ALL_ARMS.filter((a) => ['vanilla', 'instruct-
 const EVAL_KINDS: RuleKind[] = ['fill_blank', 'next_sentence', 'ordering', 'yes_no', 'number', 'genre'];
 
 /**
- * The embedded default: Brown corpus, CPU, about 5 minutes on a quiet 2-core machine. Two seeds: on
+ * The embedded default: Brown corpus, CPU, about 6 minutes on a quiet 2-core machine (the plan's estimate). Two seeds: on
  * these benchmarks the spread over seeds of a paired gain is a few times smaller than the spread over
  * items (results.json's variance parts), so items buy more certainty than seeds.
  */
@@ -148,12 +156,15 @@ export const DEFAULT_PROFILE: AblationConfig = {
     augmentShare: 0.5,
     pairsPerText: 3,
     maxSentenceChars: 120,
-    collection: { pairsPerText: 2, useGenre: false },
+    // the tiny synthesizer's collection: span-answer kinds, no word counts (lib/synth/collection.ts)
+    collection: { pairsPerText: 2, useGenre: false, kinds: [...TINY_SYNTH_COLLECTION.kinds!], weights: { ...TINY_SYNTH_COLLECTION.weights } },
     tiny: {
-      // measured (lib/train/tiny-synthesizer.ts): best greedy quality within ~70 s of training on 2 cores
-      model: { contextLength: 512, width: 128, heads: 4, layers: 2, mlpRatio: 4 },
-      train: { steps: 500, batchSize: 4, lr: 4e-3, minLr: 4e-4, warmupSteps: 20, evalEvery: 100, evalRows: 32, checkpointEvery: 100 },
+      // measured (README, lib/train/tiny-synthesizer.ts): ~2M tokens in the ~70 s that width 128 took for 1M; sampled (greedy loops)
+      model: { contextLength: 512, width: 64, heads: 4, layers: 2, mlpRatio: 4 },
+      train: { steps: 1000, batchSize: 4, lr: 4e-3, minLr: 4e-4, warmupSteps: 40, evalEvery: 200, evalRows: 32, checkpointEvery: 200 },
       maxNewTokens: 128,
+      temperature: 0.8,
+      topP: 0.95,
       measureTexts: 64,
       batchSize: 16,
     },
@@ -197,6 +208,8 @@ export const CI_PROFILE: AblationConfig = {
       model: { contextLength: 512, width: 32, heads: 4, layers: 1, mlpRatio: 4 },
       train: { steps: 12, batchSize: 4, lr: 3e-3, minLr: 3e-4, warmupSteps: 2, evalEvery: 0, checkpointEvery: 6 },
       maxNewTokens: 24,
+      temperature: 0.8,
+      topP: 0.95,
       measureTexts: 6,
       batchSize: 8,
     },
@@ -232,10 +245,60 @@ export function mergeConfig<T>(base: T, over: unknown, path = 'config'): T {
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
+/**
+ * What would only fail deep inside a run (an unknown genre after the splits, a model too large for the
+ * trainer after an hour of synthesis, counts that make empty benchmarks), refused before anything is written.
+ */
+function checkRunnable(c: AblationConfig): void {
+  const fail = (why: string): never => {
+    throw new Error(`ablation config: ${why}`);
+  };
+  const genres = brownGenres();
+  for (const [where, list] of [['corpus.heldOutGenres', c.corpus.heldOutGenres], ['corpus.domainGenres', c.corpus.domainGenres]] as const) {
+    if (!Array.isArray(list)) fail(`${where} must be a list of genre names`);
+    for (const g of list) if (!genres.includes(g)) fail(`${where}: genre "${g}" is not a Brown genre; genres: ${genres.join(', ')}`);
+  }
+  // counts that only fail (or silently make an empty benchmark) deep inside the run
+  const counts: Array<[string, unknown]> = [
+    ['corpus.evalDocsPerGenre', c.corpus.evalDocsPerGenre],
+    ['corpus.domainEvalDocsPerGenre', c.corpus.domainEvalDocsPerGenre],
+    ['synthesis.pairsPerText', c.synthesis.pairsPerText],
+    ['synthesis.maxSentenceChars', c.synthesis.maxSentenceChars],
+    ['synthesis.collection.pairsPerText', c.synthesis.collection.pairsPerText],
+    ['synthesis.tiny.maxNewTokens', c.synthesis.tiny.maxNewTokens],
+    ['synthesis.tiny.measureTexts', c.synthesis.tiny.measureTexts],
+    ['synthesis.tiny.batchSize', c.synthesis.tiny.batchSize],
+    ['instructionTuning.evalEvery', c.instructionTuning.evalEvery],
+    ['eval.examplesPerTask', c.eval.examplesPerTask],
+    ['eval.batchSize', c.eval.batchSize],
+    ...Object.entries(c.corpus.maxDocs ?? {}).map(([k, v]): [string, unknown] => [`corpus.maxDocs.${k}`, v]),
+  ];
+  for (const [where, v] of counts) if (!Number.isInteger(v) || (v as number) < 1) fail(`${where} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0) fail(`seed must be a non-negative integer, got ${JSON.stringify(c.seed)}`);
+  try {
+    checkBpeVocab(c.tokenizer.vocabSize, 'tokenizer.vocabSize', '');
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  // the models as the run builds them, so a size the trainer cannot hold is refused now, not after an hour
+  const models: Array<[string, Partial<GPTConfig>]> = [
+    ['pretrain.model', c.pretrain.model],
+    ['synthesis.tiny.model', { ...TINY_SYNTH_MODEL, ...c.synthesis.tiny.model }],
+  ];
+  for (const [where, model] of models) {
+    try {
+      resolveRunConfig({ model: { ...model, vocabSize: c.tokenizer.vocabSize } });
+    } catch (err) {
+      fail(`${where}: ${(err as Error).message}`);
+    }
+  }
+}
+
 export function validateConfig(c: AblationConfig): AblationConfig {
   const fail = (why: string): never => {
     throw new Error(`ablation config: ${why}`);
   };
+  checkRunnable(c);
   if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0)) fail('seeds must be a non-empty list of non-negative integers');
   if (new Set(c.seeds).size !== c.seeds.length) fail('seeds must be distinct');
   const share = (x: number, what: string) => (x >= 0 && x <= 1 ? x : fail(`${what} must be between 0 and 1, got ${x}`));
@@ -257,10 +320,18 @@ export function validateConfig(c: AblationConfig): AblationConfig {
   if (!c.arms.some((a) => a.kind === 'vanilla')) fail('one arm must be vanilla: every gain is measured against it');
   for (const a of c.instructionTuning.arms) if (!names.has(a)) fail(`instructionTuning.arms names "${a}", which is not an arm`);
   for (const k of c.eval.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`eval.kinds: unknown rule kind "${k}"`);
+  const collection = c.synthesis.collection;
+  if (!Array.isArray(collection.kinds) || collection.kinds.length === 0) fail('synthesis.collection.kinds must be a non-empty list of rule kinds');
+  for (const k of collection.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`synthesis.collection.kinds: unknown rule kind "${k}"`);
+  for (const [k, w] of Object.entries(collection.weights ?? {})) {
+    if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`synthesis.collection.weights: unknown rule kind "${k}"`);
+    if (!(typeof w === 'number' && w > 0 && Number.isFinite(w))) fail(`synthesis.collection.weights.${k} must be a positive number, got ${w}`);
+  }
+  if (!(c.synthesis.tiny.temperature >= 0)) fail(`synthesis.tiny.temperature must be >= 0, got ${c.synthesis.tiny.temperature}`);
+  if (!(c.synthesis.tiny.topP > 0 && c.synthesis.tiny.topP <= 1)) fail(`synthesis.tiny.topP must be in (0, 1], got ${c.synthesis.tiny.topP}`);
   if (!c.eval.shots.every((k) => Number.isInteger(k) && k >= 0)) fail('eval.shots must be non-negative integers');
   if (!Array.isArray(c.eval.groups) || c.eval.groups.length === 0) fail('eval.groups must name at least one benchmark group');
   for (const g of c.eval.groups) if (!BENCHMARK_GROUPS.includes(g)) fail(`eval.groups: unknown group "${g}"; groups: ${BENCHMARK_GROUPS.join(', ')}`);
-  if (!(Number.isInteger(c.eval.examplesPerTask) && c.eval.examplesPerTask >= 1)) fail(`eval.examplesPerTask must be a positive integer, got ${c.eval.examplesPerTask}`);
   const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
   if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);
   // the training sections are checked here, so that --dry-run refuses what the run would refuse
@@ -291,18 +362,15 @@ function checkTopLevelFields(base: AblationConfig, over: unknown, where: string)
   }
 }
 
-export function loadAblationConfig(options: { profile?: string; file?: string; overrides?: unknown } = {}): AblationConfig {
+export function loadAblationConfig(options: { profile?: string; file?: string; overrides?: unknown; /** How the user gave the file (default "--config"). */ what?: string } = {}): AblationConfig {
   const name = options.profile ?? 'default';
   const base = PROFILES[name];
   if (!base) throw new Error(`unknown profile "${name}"; profiles: ${Object.keys(PROFILES).join(', ')}`);
   let config = base;
   if (options.file) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(options.file, 'utf8'));
-    } catch (err) {
-      throw new Error(`${options.file}: ${(err as Error).message}`);
-    }
+    const json = readJson(options.file, { what: options.what ?? '--config' });
+    const infinite = nonFiniteNumberPath(json);
+    if (infinite) throw new Error(`${options.file}: ${nonFiniteMessage(infinite)}`);
     checkTopLevelFields(base, json, options.file);
     config = mergeConfig(config, json, options.file);
   }

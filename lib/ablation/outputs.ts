@@ -100,10 +100,17 @@ export function brownHeadline(results: Omit<AblationResults, 'headline'>): strin
   const verdict = gains.length
     ? `The interval of ${gains.join(' and ')} excludes zero.`
     : 'No gain excludes zero: at this size the Brown ablation shows no effect of instruction pre-training either way.';
+  // per-task verdicts: with many comparisons some intervals exclude zero by chance alone
+  const perTask = results.pretrain.rows.filter((r) => r.group === 'general' && r.shots === 0 && r.gain);
+  const flagged = perTask.filter((r) => r.gain!.verdict !== 'within noise');
+  const byChance = 0.05 * perTask.length;
+  const multiple = flagged.length
+    ? `Per task, ${flagged.length} of ${perTask.length} paired comparisons ${flagged.length === 1 ? 'excludes' : 'exclude'} zero (${flagged.map((r) => `${r.kind}, ${r.arm} ${signed(r.gain!.mean)}${r.headline ? '' : ', a task not in the headline'}`).join('; ')}), where chance alone would give about ${byChance.toFixed(1)} at 95%: read them as such.`
+    : '';
   const limits =
     `What it does not show: ${failing.length ? `the ${failing.join(', ')} task${failing.length === 1 ? '' : 's'}, where vanilla is at chance even in distribution, can show no difference; ` : ''}` +
     `one corpus of 6 MB and models of half a million parameters say nothing about large models, and a group average of ${rows[0]?.tasks.length ?? 0} task${rows[0]?.tasks.length === 1 ? '' : 's'} of ${results.benchmarks.find((b) => b.group === 'general')?.examples ?? 0} items detects differences of about ${detectableOfAverage(results, rows[0]?.tasks ?? []).toFixed(2)}, not the 0.05 a single task would need over a thousand items for.`;
-  return [intro, what, verdict, limits].join(' ');
+  return [intro, what, verdict, multiple, limits].filter(Boolean).join(' ');
 }
 
 /** The smallest difference a group average detects, from its tasks' detectable differences (pooled items). */
@@ -244,7 +251,7 @@ export function ablationFigures(results: AblationResults, coverages: Record<stri
     const label = (r: ScoreRow) => `${r.kind}${r.headline ? '' : ' *'}`;
     scores[key] = scoreChart(
       rows.map((r) => ({ task: label(r), arm: r.arm, mean: r.score.mean, lo: r.score.lo, hi: r.score.hi })),
-      { title: `${GROUP_NAMES[group] ?? group}, ${shots}-shot: score per task (black: chance; * not in the headline)`, yTitle: 'accuracy', armOrder: arms, chance: Object.fromEntries(rows.map((r) => [label(r), r.chance])) },
+      { title: `${GROUP_NAMES[group] ?? group}, ${shots}-shot: score per task (dashed: chance; * not in the headline)`, yTitle: 'accuracy', armOrder: arms, chance: Object.fromEntries(rows.map((r) => [label(r), r.chance])) },
     );
     const withGain = rows.filter((r) => r.gain);
     if (withGain.length)
@@ -323,7 +330,7 @@ export function reportSections(results: AblationResults, records: AblationRecord
   s.push({ kind: 'heading', text: 'Headline' });
   s.push(...(options.headline ?? []));
   s.push({ kind: 'heading', text: 'Brown corpus', level: 3 });
-  s.push({ kind: 'figure', figure: figures.headline, caption: 'Bars: mean score; whiskers: 95% interval over items and seeds; black dash: chance level.' });
+  s.push({ kind: 'figure', figure: figures.headline, caption: 'Bars: mean score; whiskers: 95% interval over items and seeds; dashed line: chance level.' });
   s.push({ kind: 'text', text: results.headline });
 
   s.push({ kind: 'heading', text: 'What was run' });
@@ -492,9 +499,10 @@ export function resultsMarkdown(results: AblationResults): string {
     table(
       results.pretrain.rows
         .filter((r) => r.group === 'general' && r.shots === 0)
-        .map((r) => ({ task: r.kind, arm: r.arm, chance: r.chance.toFixed(3), 'score [95%]': formatEstimate(r.score), [`gain vs ${vanilla} [95%]`]: formatGain(r.gain) })),
+        .map((r) => ({ task: r.kind, arm: r.arm, chance: r.chance.toFixed(3), 'score [95%]': formatEstimate(r.score), [`gain vs ${vanilla} [95%]`]: formatGain(r.gain), 'in the headline': r.headline ? 'yes' : 'no' })),
     ),
   );
+  if (results.skippedBenchmarks.length) parts.push(`Not built: ${results.skippedBenchmarks.map((k) => `${k.group}/${k.kind} (${k.reason})`).join('; ')}.`);
   if (results.domain.length)
     parts.push(
       table(

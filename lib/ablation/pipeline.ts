@@ -232,6 +232,8 @@ async function collectionStage(ctx: Ctx, split: StageOutcome<SplitSummary>): Pro
       pairsPerText: config.synthesis.collection.pairsPerText,
       minPairs: config.synthesis.collection.pairsPerText,
       useGenre: config.synthesis.collection.useGenre,
+      kinds: config.synthesis.collection.kinds,
+      weights: config.synthesis.collection.weights,
       maxSentenceChars: config.synthesis.maxSentenceChars,
       chunk: { maxTokens: config.corpus.contextBytes },
     });
@@ -290,14 +292,14 @@ function tinyModelDir(stageOutcome: StageOutcome<{ modelDir: string }>): string 
 async function tinySynthesisStage(ctx: Ctx, split: StageOutcome<SplitSummary>, model: StageOutcome<TinySynthesizerSummary>, rounds: number): Promise<StageOutcome<SynthesisSummary>> {
   const { config } = ctx;
   const tiny = config.synthesis.tiny;
-  const key = { split: split.record.keyHash, model: model.record.keyHash, rounds, share: config.synthesis.augmentShare, seed: config.seed, maxNewTokens: tiny.maxNewTokens };
+  const key = { split: split.record.keyHash, model: model.record.keyHash, rounds, share: config.synthesis.augmentShare, seed: config.seed, maxNewTokens: tiny.maxNewTokens, temperature: tiny.temperature, topP: tiny.topP };
   return stage(ctx, `synth-tiny-pretrain-m${rounds}`, 1, key, async ({ dir }) => {
     const engine = await openTinySynthesizer(tinyModelDir(model), { threads: ctx.threads });
     try {
       const texts = augmentedTexts(split.dir, config).augmented.map((c) => c.text);
       const contextLength = (engine as CompletionEngine & { contextLength?: number }).contextLength ?? tiny.model.contextLength ?? 512;
       return synthesisSummary(
-        await synthesize({ texts, engine, outDir: dir, rounds, maxModelLen: contextLength, maxNewTokens: tiny.maxNewTokens, batchSize: tiny.batchSize, progress: ctx.progress }),
+        await synthesize({ texts, engine, outDir: dir, rounds, maxModelLen: contextLength, maxNewTokens: tiny.maxNewTokens, temperature: tiny.temperature, topP: tiny.topP, seed: config.seed, batchSize: tiny.batchSize, progress: ctx.progress }),
       );
     } finally {
       await engine.close?.();
@@ -308,7 +310,7 @@ async function tinySynthesisStage(ctx: Ctx, split: StageOutcome<SplitSummary>, m
 async function tinyQualityStage(ctx: Ctx, split: StageOutcome<SplitSummary>, model: StageOutcome<TinySynthesizerSummary>) {
   const { config } = ctx;
   const tiny = config.synthesis.tiny;
-  const key = { split: split.record.keyHash, model: model.record.keyHash, n: tiny.measureTexts, maxNewTokens: tiny.maxNewTokens, seed: config.seed };
+  const key = { split: split.record.keyHash, model: model.record.keyHash, n: tiny.measureTexts, maxNewTokens: tiny.maxNewTokens, temperature: tiny.temperature, topP: tiny.topP, seed: config.seed };
   return stage(ctx, 'tiny-quality', 1, key, async ({ dir }) => {
     const heldOut = contextsOf(split.dir, 'eval').slice(0, tiny.measureTexts).map((c) => ({ context: c.text, genre: c.genre }));
     const engine = await openTinySynthesizer(tinyModelDir(model), { threads: ctx.threads });
@@ -320,10 +322,23 @@ async function tinyQualityStage(ctx: Ctx, split: StageOutcome<SplitSummary>, mod
           genre: config.synthesis.collection.useGenre ? h.genre : undefined,
           maxPairs: config.synthesis.collection.pairsPerText,
           minPairs: config.synthesis.collection.pairsPerText,
+          kinds: config.synthesis.collection.kinds,
+          weights: config.synthesis.collection.weights,
           maxSentenceChars: config.synthesis.maxSentenceChars,
         }),
       );
-      const quality = await measureTinySynthesizer({ engine, heldOut, references, maxNewTokens: tiny.maxNewTokens, batchSize: tiny.batchSize, outDir: join(dir, 'measure'), progress: ctx.progress });
+      const quality = await measureTinySynthesizer({
+        engine,
+        heldOut,
+        references,
+        maxNewTokens: tiny.maxNewTokens,
+        temperature: tiny.temperature,
+        topP: tiny.topP,
+        seed: config.seed,
+        batchSize: tiny.batchSize,
+        outDir: join(dir, 'measure'),
+        progress: ctx.progress,
+      });
       writeFileAtomic(join(dir, 'quality.json'), JSON.stringify(quality, null, 2) + '\n');
       return quality;
     } finally {
@@ -492,11 +507,14 @@ export async function runAblation(options: AblationOptions): Promise<{ outcome: 
     stopAfter: options.stopAfterStages ?? Infinity,
   };
   mkdirSync(outDir, { recursive: true });
-  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  // config.json says what the folder's results are from: a finished run's stays until another run finishes
+  const writeConfig = () => writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  if (!existsSync(join(outDir, 'manifest.json'))) writeConfig();
   try {
     const records = await runStages(ctx);
     const controlled = records.controlled ? { results: computeControlledResults(records.controlled), records: records.controlled } : undefined;
     const files = await writeOutputs(outDir, records, ctx.stages, { headline: controlled ? controlledReportSections(controlled.results, controlled.records) : [] });
+    writeConfig();
     await writeManifest(outDir, {
       command: options.command ?? ['ipt', 'ablate'],
       config,
@@ -649,13 +667,13 @@ async function rulesOrTinyDomainSynthesis(ctx: Ctx, split: StageOutcome<SplitSum
   if (ctx.config.domain.synthesizer === 'rules' || !tinyModel) return rulesSynthesisStage(ctx, split, 'domain', 2);
   const { config } = ctx;
   const tiny = config.synthesis.tiny;
-  const key = { split: split.record.keyHash, model: tinyModel.record.keyHash, seed: config.seed, maxNewTokens: tiny.maxNewTokens };
+  const key = { split: split.record.keyHash, model: tinyModel.record.keyHash, seed: config.seed, maxNewTokens: tiny.maxNewTokens, temperature: tiny.temperature, topP: tiny.topP };
   return stage(ctx, 'synth-tiny-domain-m2', 1, key, async ({ dir }) => {
     const engine = await openTinySynthesizer(tinyModelDir(tinyModel), { threads: ctx.threads });
     try {
       const texts = contextsOf(split.dir, 'domainTrain').map((c) => c.text);
       const contextLength = (engine as CompletionEngine & { contextLength?: number }).contextLength ?? tiny.model.contextLength ?? 512;
-      return synthesisSummary(await synthesize({ texts, engine, outDir: dir, rounds: 2, maxModelLen: contextLength, maxNewTokens: tiny.maxNewTokens, batchSize: tiny.batchSize, progress: ctx.progress }));
+      return synthesisSummary(await synthesize({ texts, engine, outDir: dir, rounds: 2, maxModelLen: contextLength, maxNewTokens: tiny.maxNewTokens, temperature: tiny.temperature, topP: tiny.topP, seed: config.seed, batchSize: tiny.batchSize, progress: ctx.progress }));
     } finally {
       await engine.close?.();
     }

@@ -85,11 +85,13 @@ export const engineCommands: Command[] = [
       let server;
       try {
         server = await serveCompletions(lm, {
+          debug: Boolean(process.env.IPT_DEBUG),
           port,
           host,
           modelName: name,
           maxModelLen: lm.contextLength,
           log: values.quiet ? undefined : (line) => io.stderr(`${line}\n`),
+          ...(lm.tokenizer ? { scorer: { model: lm, tokenizer: lm.tokenizer } } : {}),
         });
       } catch (err) {
         await lm.close();

@@ -1,6 +1,6 @@
 // ipt commands for the kit's tiny synthesizer: fine-tune it on rule-mined Brown examples, measure it on held-out Brown texts.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { brownManifestInput, loadBrown } from '../corpus/brown.js';
 import { buildSynthesizerCollection, splitSources, type CollectionOptions } from '../synth/collection.js';
@@ -17,8 +17,8 @@ import {
 } from '../train/tiny-synthesizer.js';
 import { trainBpeMerges } from '../train/bpe.js';
 import { TINY_BASE_VOCAB, tinyTokenizerFiles } from '../engine/tokenizer.js';
-import { writeFileAtomic } from '../repro/files.js';
-import { intOption, requireOption, UsageError, type Command } from './command.js';
+import { readJson, writeJson } from '../repro/files.js';
+import { intOption, numberOption, requireOption, UsageError, type Command } from './command.js';
 
 /** What `tiny-synth train` records so `tiny-synth measure` holds out the same documents. */
 const BROWN_FILE = 'brown-split.json';
@@ -72,7 +72,7 @@ export const tinyCommands: Command[] = [
       const tokenizer = tinyTokenizerFiles({ merges, modelMaxLength: model.contextLength });
       const split: BrownSplit = { seed, heldOutShare: HELD_OUT_SHARE, docs: docsLimit ?? null, collection: TINY_SYNTH_COLLECTION, profile: profileName };
       if (existsSync(join(out, BROWN_FILE))) {
-        const old = JSON.parse(readFileSync(join(out, BROWN_FILE), 'utf8')) as BrownSplit;
+        const old = readJson(join(out, BROWN_FILE)) as BrownSplit;
         if (JSON.stringify(old) !== JSON.stringify(split)) throw new UsageError(`${out} holds a run with other options (${BROWN_FILE}); use another --out folder`);
       }
       io.stderr(`ipt tiny-synth train: ${collection.length} examples from ${docs.length} Brown documents, ${merges.length} BPE merges\n`);
@@ -87,7 +87,7 @@ export const tinyCommands: Command[] = [
         command: commandLine(['tiny-synth', 'train'], values),
         inputs: [brownManifestInput()],
       });
-      writeFileAtomic(join(out, BROWN_FILE), JSON.stringify(split, null, 2) + '\n');
+      writeJson(join(out, BROWN_FILE), split);
       const fmt = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
       io.stdout(
         `${r.data.sequences} sequences (${r.data.examples} examples, ${r.data.skipped} too long); step ${r.result.step}` +
@@ -111,6 +111,8 @@ export const tinyCommands: Command[] = [
       seed: { type: 'string', value: 'S', description: 'split seed when the folder does not record one (default 0)' },
       'max-new-tokens': { type: 'string', value: 'N', default: String(TINY_SYNTH_GENERATION.maxNewTokens), description: 'tokens generated per text at most' },
       'batch-size': { type: 'string', value: 'N', default: '16', description: 'prompts per generation batch' },
+      temperature: { type: 'string', value: 'T', default: String(TINY_SYNTH_GENERATION.temperature), description: 'sampling temperature of the synthesis, 0 greedy (prompted answers are always greedy)' },
+      'top-p': { type: 'string', value: 'P', default: String(TINY_SYNTH_GENERATION.topP), description: 'nucleus sampling mass when sampling' },
       out: { type: 'string', value: 'DIR', description: 'run folder for the measurement (resumable; quality.json); default: print JSON' },
       threads: { type: 'string', value: 'N', description: 'ONNX Runtime intra-op threads (default: all cores)' },
     },
@@ -118,7 +120,7 @@ export const tinyCommands: Command[] = [
     async run({ values }, io) {
       const modelArg = requireOption(values, 'model');
       const runDir = existsSync(join(modelArg, BROWN_FILE)) ? modelArg : existsSync(join(modelArg, '..', BROWN_FILE)) ? join(modelArg, '..') : undefined;
-      const recorded = runDir ? (JSON.parse(readFileSync(join(runDir, BROWN_FILE), 'utf8')) as BrownSplit) : undefined;
+      const recorded = runDir ? (readJson(join(runDir, BROWN_FILE)) as BrownSplit) : undefined;
       const seedOption = intOption(values, 'seed', 0);
       if (recorded && seedOption !== undefined && seedOption !== recorded.seed) {
         throw new UsageError(`${runDir} was trained with seed ${recorded.seed}; --seed ${seedOption} would measure on other texts`);
@@ -133,20 +135,27 @@ export const tinyCommands: Command[] = [
       const engine = await openTinySynthesizer(modelArg, { threads: intOption(values, 'threads'), batchSize: intOption(values, 'batch-size') });
       try {
         const maxNewTokens = intOption(values, 'max-new-tokens')!;
+        const temperature = numberOption(values, 'temperature')!;
+        if (!(temperature >= 0)) throw new UsageError(`--temperature must be >= 0 (0 is greedy), got "${String(values.temperature)}"`);
+        const topP = numberOption(values, 'top-p')!;
+        if (!(topP > 0 && topP <= 1)) throw new UsageError(`--top-p must be in (0, 1], got "${String(values['top-p'])}"`);
         if (maxNewTokens >= engine.contextLength) throw new UsageError(`--max-new-tokens must be below the model's context of ${engine.contextLength} tokens`);
         const q = await measureTinySynthesizer({
           engine,
           heldOut,
           references,
           maxNewTokens,
+          temperature,
+          topP,
+          seed,
           batchSize: intOption(values, 'batch-size'),
           outDir: values.out as string | undefined,
         });
         const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
         io.stderr(
           `${q.texts} held-out texts: parse rate ${pct(q.quality.parseRate)}, ${q.quality.pairsPerText.mean.toFixed(2)} pairs per text, ` +
-            `answer in context ${pct(q.quality.answerInContext.rate)}; rule pairs: free exact ${pct(q.free.exactOverall)} (asked ${pct(q.free.askedRate)}), ` +
-            `prompted exact ${pct(q.prompted.exactOverall)}, F1 ${q.prompted.f1Overall.toFixed(3)}\n`,
+            `answer in context ${pct(q.quality.answerInContext.rate)}, ${q.quality.questionKinds} question kinds; rule pairs: free exact ${pct(q.free.exactOverall)} (asked ${pct(q.free.askedRate)}), ` +
+            `prompted exact ${pct(q.prompted.exactOverall)}, F1 ${q.prompted.f1Overall.toFixed(3)} (by prior alone ${pct(q.priorBaseline.exactOverall)}, majority answer ${pct(q.majorityBaseline.exactOverall)})\n`,
         );
         if (typeof values.out === 'string') io.stdout(`quality: ${join(values.out, 'quality.json')}\n`);
         else io.stdout(JSON.stringify(q, null, 2) + '\n');

@@ -681,6 +681,7 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
       let logprob = 0;
       let greedy = true;
       const n = r.continuation.length;
+      const perToken: NonNullable<ScoreResult['perToken']> = [];
       for (let k = 0; k < n; k++) {
         // logits at the last n positions predict the n continuation tokens
         const offset = (b * Sx + Sx - n + k) * V;
@@ -698,9 +699,10 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
         const target = r.continuation[k];
         const x = half ? HALF_TO_FLOAT[data[offset + target]] : data[offset + target];
         logprob += x - max - Math.log(z);
+        perToken.push({ logprob: x - max - Math.log(z), top: best, topLogprob: -Math.log(z) });
         if (best !== target) greedy = false;
       }
-      return { logprob, tokens: n, greedy };
+      return { logprob, tokens: n, greedy, perToken };
     });
   }
 }

@@ -16,8 +16,9 @@ function layout(opts: AxisTitles, extra: Record<string, unknown> = {}): Record<s
   return {
     ...BASE_LAYOUT,
     title: { text: opts.title },
-    xaxis: { title: { text: opts.xTitle ?? '' } },
-    yaxis: { title: { text: opts.yTitle ?? '' }, ...(opts.logY ? { type: 'log' } : {}) },
+    // automargin: room for long or rotated tick labels, with the axis title below them, not on them
+    xaxis: { title: { text: opts.xTitle ?? '' }, automargin: true },
+    yaxis: { title: { text: opts.yTitle ?? '' }, automargin: true, ...(opts.logY ? { type: 'log' } : {}) },
     ...extra,
   };
 }
@@ -223,22 +224,17 @@ function intervalBars(arms: string[], tasks: string[], scores: ArmInterval[]): T
 
 /**
  * Scores per task with arms side by side, each with its interval as an error bar, and each task's
- * chance level drawn as a black dash across its bars (a score is read against chance, not against 0).
+ * chance level drawn as a dashed black line across its bars (a score is read against chance, not against 0).
  */
 export function scoreChart(scores: ArmInterval[], opts: AxisTitles & { chance: Record<string, number>; armOrder?: string[]; taskOrder?: string[] }): Figure {
   const tasks = [...new Set([...(opts.taskOrder ?? []), ...scores.map((s) => s.task)])];
   const arms = [...new Set([...(opts.armOrder ?? []), ...scores.map((s) => s.arm)])];
   for (const t of tasks) if (!(t in opts.chance)) throw new RangeError(`scoreChart: no chance level for task "${t}"`);
-  const chance: Trace = {
-    type: 'scatter',
-    mode: 'markers',
-    name: 'chance',
-    x: tasks,
-    y: tasks.map((t) => opts.chance[t]),
-    marker: { symbol: 'line-ew-open', size: Math.max(24, Math.min(90, 16 * arms.length)), color: '#000', line: { width: 3 } },
-    hovertemplate: 'chance %{x}: %{y:.3f}<extra></extra>',
-  };
-  return { data: [...intervalBars(arms, tasks, scores), chance], layout: layout(opts, { barmode: 'group', showlegend: true, legend: { title: { text: 'arm' } } }) };
+  // a dash across each task's group of bars (category i spans i - 0.5 .. i + 0.5 on the axis), and a
+  // legend entry for it
+  const shapes = tasks.map((t, i) => ({ type: 'line', xref: 'x', x0: i - 0.45, x1: i + 0.45, yref: 'y', y0: opts.chance[t], y1: opts.chance[t], line: { color: '#000', width: 2, dash: 'dash' } }));
+  const chance: Trace = { type: 'scatter', mode: 'lines', name: 'chance', x: [null], y: [null], line: { color: '#000', width: 2, dash: 'dash' }, hoverinfo: 'skip' };
+  return { data: [...intervalBars(arms, tasks, scores), chance], layout: layout(opts, { barmode: 'group', showlegend: true, legend: { title: { text: 'arm' } }, shapes, xaxis: { title: { text: opts.xTitle ?? '' }, type: 'category', categoryorder: 'array', categoryarray: tasks } }) };
 }
 
 /** Gains (arm minus baseline) per task with arms side by side, intervals as error bars, and a line at zero: a bar whose interval crosses it is within noise. */

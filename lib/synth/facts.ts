@@ -57,6 +57,7 @@ const NOT_NAMES = new Set(
     'nobody everybody everyone someone somebody anyone anybody nothing everything something each every both all some most many several few ' +
     'he she it they we i you his her its their our my your mr mrs ms dr in on at for from with by after before during since when while if ' +
     'but and or so yet as because although though once what which who whom whose where why how one two three four five six seven eight nine ten ' +
+    'still only just even soon perhaps indeed thus instead besides others also another ' +
     'god english french german spanish italian latin russian chinese japanese greek american british european congress church state ' +
     `${MONTHS.toLowerCase().replace(/\|/g, ' ')} ${WEEKDAYS.toLowerCase().replace(/\|/g, ' ')}`
   ).split(/\s+/),
@@ -82,6 +83,7 @@ for (const spec of [
   'launch launched launches', 'head headed heads', 'manage managed manages', 'own owned owns', 'run ran runs', 'stop stopped stops',
   'land landed lands', 'fall fell falls', 'take took takes', 'make made makes', 'see saw sees', 'find found finds', 'go went goes',
   'come came comes', 'sit sat sits', 'stand stood stands', 'rise rose rises', 'occur occurred occurs', 'happen happened happens',
+  'focus focused focuses', 'specialize specialized specializes', 'enjoy enjoyed enjoys', 'love loved loves', 'like liked likes',
 ]) {
   const [base, past, present] = spec.split(' ');
   VERB_BASES[past] ??= base;
@@ -104,7 +106,11 @@ const HUMAN_VERBS = new Set(
   ).split(/\s+/),
 );
 
-const PERSON_PREDICATE = /^(?:was|were) born\b|^(?:works|worked|lives|lived|studied|studies|graduated|majored|married|attended|retired|died)\b/;
+/** Verbs of a biography that say less about the subject being a person ("enjoys", "comes from"): enough for a two-word name, not for a lone capitalised word. */
+const PERSONAL_VERBS = new Set('employed focused focuses specialized specializes enjoys enjoyed loves loved likes liked spends spent'.split(' '));
+const PERSONAL_PREDICATE = /^(?:comes|came) from\b|^(?:grew|grows) up\b/;
+
+const PERSON_PREDICATE = /^(?:was|were) born\b|^(?:works|worked|lives|lived|studied|studies|graduated|majored|married|attended|retired|died)\b|^(?:has|had) (?:a|an) job\b|^(?:is|was) (?:a|the) (?:child|son|daughter)\b/;
 
 type Subject = {
   /** The subject as written in the sentence. */
@@ -120,6 +126,8 @@ type Subject = {
   /** Whatever follows the subject (and an apposition after it), from its first word. */
   rest: string;
   apposition?: string;
+  /** "Her hometown": the subject is something of the person a pronoun refers to. */
+  possessive?: boolean;
 };
 
 function wordCount(s: string): number {
@@ -153,15 +161,18 @@ function nameLike(name: string, words_: TextWords): { name: boolean; confirmed: 
   const titled = new RegExp(`^${TITLE} `).test(name);
   const words = name.replace(new RegExp(`^${TITLE} `), '').split(' ');
   const no = { name: false, confirmed: false };
-  if (NOT_NAMES.has(words[0].toLowerCase()) || (words[0].length >= 6 && /(ly|ing)$/.test(words[0]))) return no;
+  if (NOT_NAMES.has(words[0].toLowerCase()) || (words[0].length >= 6 && /(ly|ing|ed)$/.test(words[0]))) return no;
   if (words.length > 1) return words.some((w) => NOT_NAMES.has(w.toLowerCase()) && !/^[A-Z]\.$/.test(w)) ? no : { name: true, confirmed: true };
   if (words_.lower.has(words[0].toLowerCase())) return no;
   return { name: true, confirmed: titled || words_.midCapital.has(words[0]) };
 }
 
 const NAME_AT_START = new RegExp(`^(${NAME})(?=[ ,])`);
+const NAME_POSSESSIVE = new RegExp(`^(${NAME})['’]s ((?:[a-z]+ ){0,2}[a-z]+(?<!ing)) (?=(?:${AUX}|${Object.keys(VERB_BASES).join('|')})\\b)`);
+/** What "X's ..." names when X is a person: a sentence about it makes X the person "he"/"she" refers to. */
+const PERSONAL = /^(hometown|birthday|birthplace|birth year|employer|favorite \w+|favourite \w+|job|degree|major|hobby|wife|husband|father|mother|son|daughter|career|family|home|name|age)$/;
 
-const APPOSITION = /^, ((?:the |a |an )?[a-z][a-z-]*(?: [a-z][a-z-]*){0,3}(?: (?:of|at|for) (?:the )?[A-Z][A-Za-z]*(?: (?:of |for |and )?[A-Z][A-Za-z]*){0,4})?), /;
+const APPOSITION = /^, ((?:the |a |an )?(?!(?:in|on|at|of|for|to|by|with|from|after|before|during|since|however|too|also|who|which|that|then|now|he|she|it|they|as|like)\b|[a-z]+ing\b)[a-z][a-z-]*(?: [a-z][a-z-]*){0,3}(?: (?:of|at|for) (?:the )?[A-Z][A-Za-z]*(?: (?:of |for |and )?[A-Z][A-Za-z]*){0,4})?), /;
 
 function subjectOf(sentence: string, words: TextWords, person: { name: string; sentence: number } | undefined): Subject | undefined {
   const pronoun = /^(He|She) (?=[a-z])/.exec(sentence);
@@ -170,7 +181,18 @@ function subjectOf(sentence: string, words: TextWords, person: { name: string; s
     return { text: pronoun[1], inQuestion: person.name, name: person.name, confirmed: true, referent: person.sentence, rest: sentence.slice(pronoun[0].length) };
   }
   const np = NP_AT_START.exec(sentence);
-  if (np) return { text: np[1], inQuestion: lowerFirst(np[1]), confirmed: true, rest: sentence.slice(np[0].length) };
+  if (np) {
+    // "Her birthday ...": "Gina Watson's birthday" when the text names one person; "its", "their": whose is unclear
+    const owner = /^(His|Her|Its|Their) /.exec(np[1]);
+    if (owner && (owner[1] === 'Its' || owner[1] === 'Their' || !person)) return undefined;
+    const inQuestion = owner ? `${person!.name}'s ${np[1].slice(owner[0].length)}` : lowerFirst(np[1]);
+    return { text: np[1], inQuestion, confirmed: true, rest: sentence.slice(np[0].length), ...(owner ? { referent: person!.sentence, possessive: true } : {}) };
+  }
+  // "Gina Watson's hometown is Portland."
+  const owned = NAME_POSSESSIVE.exec(sentence);
+  if (owned && nameLike(owned[1], words).confirmed) {
+    return { text: `${owned[1]}'s ${owned[2]}`, inQuestion: `${owned[1]}'s ${owned[2]}`, name: owned[1], confirmed: true, possessive: true, rest: sentence.slice(owned[0].length) };
+  }
   const m = NAME_AT_START.exec(sentence);
   const looks = m ? nameLike(m[1], words) : undefined;
   if (!m || !looks?.name) return undefined;
@@ -186,7 +208,7 @@ function subjectOf(sentence: string, words: TextWords, person: { name: string; s
 /** Where a predicate stops being about one fact: a clause break or the end of the sentence. */
 function clauseEnd(s: string): number {
   // a comma inside a date ("June 3, 1982") or before a phrase that goes on with the fact (", in Turin") is no break
-  const re = /[;:]|\s--?\s|, (?!\d{4}\b|(?:in|on|at) [A-Z0-9])|\s\(|["“”]/g;
+  const re = /[;:]|\s--?\s|, (?!\d{4}\b|(?:in|on|at) [A-Z0-9])|\s\(|["“”]|\s(?:and|but|or) (?=(?:he|she|they|his|her|their|I|we|you)\b)/g;
   const m = re.exec(s);
   return m ? m.index : s.length;
 }
@@ -197,9 +219,12 @@ function endsSentence(s: string): string {
 
 type Phrase = { prep: string; object: string; type: 'place' | 'time'; /** Offset of the preposition. */ at: number };
 
-const PP = new RegExp(`\\b(in|at|on|since|from|for|to) (?:the )?(${TIME}|${PROPER})(?=$|[ ,.;:!?])`, 'g');
+const PP = new RegExp(`\\b(in|at|on|since|from|for|to|by) (?:the (?:year )?)?(${TIME}|${PROPER})(?=$|[ ,.;:!?])`, 'g');
 const TIME_ONLY = new RegExp(`^${TIME}$`);
-const NOT_PLACES = new RegExp(`^(?:${MONTHS}|${WEEKDAYS}|God|Christ|English|French|German|Spanish|Italian|Latin|Russian|Greek|Chinese|Japanese|Mr|Mrs|Dr)\\b`);
+const NOT_PLACES = new RegExp(`^(?:${MONTHS}|${WEEKDAYS}|God|Christ|English|French|German|Spanish|Italian|Latin|Russian|Greek|Chinese|Japanese|Mr|Mrs|Dr|[A-Z][a-z]+(?:ian|ese|ish|ican))\\b`);
+
+/** A lower-case word after a name that is not a function word: the name qualifies that noun. */
+const QUALIFIES = /^ (?!(?:on|in|at|of|for|to|by|with|from|and|or|but|where|when|since|during|after|before|until|as|that|which|who|is|was|were|are|has|had|have|will|would|last|next|this|every)\b)[a-z]/;
 
 /** Prepositional phrases with a time or a proper name, in a predicate. */
 function phrases(predicate: string): Phrase[] {
@@ -207,7 +232,9 @@ function phrases(predicate: string): Phrase[] {
   for (const m of predicate.matchAll(PP)) {
     const object = m[2];
     const isTime = TIME_ONLY.test(object);
-    if (!isTime && (NOT_PLACES.test(object) || predicate.slice(m.index! + m[0].length).startsWith("'s"))) continue;
+    // "in American homes", "the Atlanta precincts", "at the Captain's": a name that qualifies a noun is not the place
+    const next = predicate.slice(m.index! + m[0].length);
+    if (!isTime && (NOT_PLACES.test(object) || /['’]s$/.test(object) || /^['’]s\b/.test(next) || QUALIFIES.test(next))) continue;
     if (isTime && !['in', 'on', 'since'].includes(m[1])) continue;
     out.push({ prep: m[1], object, type: isTime ? 'time' : 'place', at: m.index! });
   }
@@ -218,6 +245,9 @@ function phrases(predicate: string): Phrase[] {
 type Verb = { aux: string; base: string; after: string };
 
 function verbGroup(predicate: string): Verb | undefined {
+  // "has a job at Google" is the verb "have", asked with "does": "Where does Anna Kowalski have a job?"
+  const have = /^(has|have|had) (?=(?:a|an|the|no|his|her|their|its|some|two|three|many)\b)/.exec(predicate);
+  if (have) return { aux: { has: 'does', have: 'do', had: 'did' }[have[1]]!, base: 'have', after: predicate.slice(have[1].length) };
   const aux = new RegExp(`^(${AUX}) (?!not\\b)`).exec(predicate);
   if (aux) return { aux: aux[1], base: '', after: predicate.slice(aux[0].length) };
   const word = /^[a-z]+/.exec(predicate)?.[0];
@@ -231,6 +261,9 @@ function verbGroup(predicate: string): Verb | undefined {
  * ("the consequence of this is that ...", "sensitive on the subject of ..."; "the city of Atlanta" is
  * fine), or that a negation or a clause would be carried into the question.
  */
+/** Verbs that, with "did"/"does", need an object in the question (and whose past form is also a participle). */
+const WANTS_OBJECT = new Set('make build hold find sell buy take see publish establish launch sign complete receive earn own manage found'.split(' '));
+
 const LOOSE_VP = /\b(that|which|who|whom|whose|if|whether|because|than|not|never|and|or|but)\b|\bof\b(?! (the )?[A-Z])|n't\b/;
 
 /**
@@ -239,7 +272,9 @@ const LOOSE_VP = /\b(that|which|who|whom|whose|if|whether|because|than|not|never
  */
 function whQuestion(wh: string, subject: Subject, verb: Verb, upTo: number, tail = '', maxWords = 6): string | undefined {
   const vp = `${verb.base} ${verb.after.slice(0, upTo)}`.trim().replace(/\s+/g, ' ');
-  if (vp === '' || wordCount(vp) > maxWords || /[,;:"“”()]/.test(vp) || LOOSE_VP.test(vp)) return undefined;
+  // "A replica made in England": "made" may be a participle, and "Where did a replica make?" is not the fact
+  if ((verb.aux === 'did' || verb.aux === 'does') && vp === verb.base && WANTS_OBJECT.has(verb.base)) return undefined;
+  if (vp === '' || wordCount(vp) > maxWords || /[,;:"“”()—–]|--/.test(vp) || LOOSE_VP.test(vp)) return undefined;
   return `${wh} ${verb.aux} ${subject.inQuestion} ${vp}${tail}?`;
 }
 
@@ -250,9 +285,10 @@ function timeWordings(prep: string, object: string): string[] {
   return isYear ? ['Since when', 'Since what year'] : ['Since when'];
 }
 
-/** How a place phrase is asked about, by preposition and verb; undefined: not asked. */
-function placeWording(prep: string, verbBase: string): { wh: string; tail: string } | undefined {
+/** How a place phrase is asked about, by preposition and verb (and the words between); undefined: not asked. */
+function placeWording(prep: string, verbBase: string, between: string): { wh: string; tail: string } | undefined {
   if (prep === 'in' || prep === 'at') return { wh: 'Where', tail: '' };
+  if (prep === 'by' && between === 'employed') return { wh: 'Where', tail: '' };
   if (prep === 'from' && ['graduate', 'return', 'come', 'move', 'arrive'].includes(verbBase)) return { wh: 'Where', tail: ' from' };
   if (prep === 'to' && ['move', 'travel', 'return', 'go', 'come'].includes(verbBase)) return { wh: 'Where', tail: ' to' };
   if (prep === 'for' && verbBase === 'work') return { wh: 'Which organization', tail: ' for' };
@@ -267,7 +303,9 @@ function predicateOf(subject: Subject): string {
 
 function isHuman(subject: Subject, predicate: string): boolean {
   const verb = new RegExp(`^(?:(?:${AUX}) )?([a-z]+)`).exec(predicate)?.[1] ?? '';
-  return subject.name !== undefined && (HUMAN_VERBS.has(verb) || PERSON_PREDICATE.test(predicate));
+  if (subject.name === undefined) return false;
+  if (HUMAN_VERBS.has(verb) || PERSON_PREDICATE.test(predicate)) return true;
+  return subject.confirmed && (PERSONAL_VERBS.has(verb) || PERSONAL_PREDICATE.test(predicate));
 }
 
 type Draft = { kind: FactKind; questions: Array<string | undefined>; answer: string; type: AnswerType };
@@ -279,8 +317,13 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
 
   // who: the subject, asked with the predicate ("Who was born in Lisbon in 1975?")
   // asked only when the predicate is whole: up to the sentence end or a new clause, not cut inside one
-  const whole = /^($|, (and|but|or|while|who|which|where)\b|[;:]|\s--?\s)/.test(endsSentence(subject.rest).slice(predicate.length));
-  if (whole && isHuman(subject, predicate) && wordCount(predicate) >= 3 && wordCount(predicate) <= 16) {
+  const whole = /^($|,? (and|but|or|while|who|which|where)\b|[;:]|\s--?\s)/.test(endsSentence(subject.rest).slice(predicate.length));
+  // nor end on a verb that wants its object ("... and demanded: ...")
+  const last = /[A-Za-z]+$/.exec(predicate)?.[0] ?? '';
+  // and "said Mrs. Huntley" is a cut, not what was said
+  const speech = /^(said|says|told|tells|asked|asks|added|adds)\b/.test(predicate) && wordCount(predicate) < 4;
+  const dangling = HUMAN_VERBS.has(last) || /ed$/.test(last) || speech;
+  if (whole && !dangling && isHuman(subject, predicate) && wordCount(predicate) >= 3 && wordCount(predicate) <= 16) {
     add('who', [`Who ${predicate}?`, `According to the text, who ${predicate}?`], subject.name!, 'person');
   }
   // who and what: an apposition with "of/at/for" ("X, the mayor of Atlanta, ...")
@@ -290,14 +333,26 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
     add('who', [`Who is ${withArticle}?`, `According to the text, who is ${withArticle}?`], subject.name, 'person');
     add('what', [`What is ${subject.inQuestion}, according to the text?`, `What role does the text give ${subject.inQuestion}?`], subject.apposition, 'thing');
   }
+  // what: something of a person's ("Her hometown is Portland." -> "What is Gina Watson's hometown?")
+  // ("His degree is in music." -> "What is Brian Hall's degree in?")
+  const value = new RegExp(`^(is|was) (in |on |from )?(${TIME}|${PROPER}|[a-z]+(?: [a-z]+){0,2})$`).exec(predicate);
+  // a lower-case value only for a person's attribute ("hiking"), not "Vermont's main line was prostrate"
+  const ownedNoun = subject.inQuestion.replace(/^.*['’]s /, '');
+  const valueOk = /^[A-Z0-9]/.test(value?.[3] ?? '') || PERSONAL.test(ownedNoun);
+  if (subject.possessive && value && valueOk && !/^(a|an|the|in|on|at|of|by|for|to|not|very|also|so|too|still|now|then|always|never|often|usually|quite|rather|much|more|most|less)\b/.test(value[3]) && !/ly$/.test(value[3])) {
+    const type: AnswerType = TIME_ONLY.test(value[3]) ? 'time' : /^[A-Z]/.test(value[3]) ? 'place' : 'thing';
+    const tail = value[2] ? ` ${value[2].trim()}` : '';
+    add('what', [`What ${value[1]} ${subject.inQuestion}${tail}?`, `According to the text, what ${value[1]} ${subject.inQuestion}${tail}?`], value[3], type);
+  }
+
   const verb = verbGroup(predicate);
   // a lone capitalised word ("Letters came from Nerien") is trusted as a name only in a sentence about a person
   if (!verb || (!subject.confirmed && !isHuman(subject, predicate))) return out;
 
   // what: a copula with a role ("is a software engineer at Acme", "was the mayor of Atlanta")
   const copula = /^(is|was) ((?:a|an|the) [a-z][a-z-]*(?: [a-z][a-z-]*){0,2}?)(?= (?:of|at|for|in) (?:the )?[A-Z]|$)/.exec(predicate);
-  // a role ends in a noun: "the captured" is not one
-  if (copula && subject.name && !/(ed|ly)$/.test(copula[2])) {
+  // a role ends in a noun: "the captured", "a delinquent boy still" are not one
+  if (copula && subject.name && !/(ed|ly)$/.test(copula[2]) && !/ (still|too|also|again|then|now|there|here|once|already|yet|ever|indeed)$/.test(copula[2])) {
     // "the director" says little without "of the Ames Laboratory": a definite role keeps its "of" phrase
     const ofWhat = new RegExp(`^(?:is|was) (the [a-z][a-z-]*(?: [a-z][a-z-]*){0,2}? (?:of|at|for) (?:the )?${PROPER})$`).exec(predicate);
     const role = ofWhat && / of /.test(ofWhat[1]) ? ofWhat[1] : copula[2];
@@ -306,7 +361,7 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
   }
 
   // what: what someone studied or works as ("studied physics at X", "majored in economics", "works as a nurse")
-  const study = /^(studied|studies|majored in|majors in|works as|worked as) ((?:a |an )?[A-Za-z]+(?: [a-z]+){0,2}?)(?= at | in | for |$)/.exec(predicate);
+  const study = /^(studied|studies|majored in|majors in|works as|worked as|focused on|focuses on|specialized in|specializes in) ((?:a |an )?[A-Za-z]+(?: [a-z]+){0,2}?)(?= at | in | for |$)/.exec(predicate);
   if (study && subject.name) {
     const [verbWord, prep] = study[1].split(' ');
     const field = study[2];
@@ -315,6 +370,28 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
       const head = `${aux} ${subject.inQuestion} ${VERB_BASES[verbWord]}${prep ? ` ${prep}` : ''}`;
       add('what', [`What ${head}?`, `According to the text, what ${head}?`], field, 'thing');
     }
+  }
+
+  // what: what someone enjoys, loves or likes ("enjoys hiking"), a short object that ends the sentence
+  const likes = /^(enjoys|enjoyed|loves|loved|likes|liked) ((?!(?:him|her|them|it|me|us|you|his|their|its|to|that|this|being)\b)[a-z]+(?: [a-z]+){0,2})$/.exec(predicate);
+  if (likes && subject.name) {
+    const head = `${PAST.has(likes[1]) ? 'did' : 'does'} ${subject.inQuestion} ${VERB_BASES[likes[1]]}`;
+    add('what', [`What ${head}?`, `According to the text, what ${head}?`], likes[2], 'thing');
+  }
+
+  // what: what someone spends time on ("spends weekends on sailing" -> "What does X spend weekends on?")
+  const spends = /^(spends|spent) ((?:his |her |their )?[a-z]+) on ([a-z]+(?: [a-z]+)?)$/.exec(predicate);
+  if (spends && subject.name && !/^(it|them|him|her|that|this)$/.test(spends[3])) {
+    const time = spends[2].replace(/^(his|her|their) /, '');
+    const head = `${spends[1] === 'spent' ? 'did' : 'does'} ${subject.inQuestion} spend ${time} on`;
+    add('what', [`What ${head}?`, `According to the text, what ${head}?`], spends[3], 'thing');
+  }
+
+  // where: the institution someone attended ("attended Emory")
+  const attended = new RegExp(`^(attended|attends) (?:the )?(${PROPER})$`).exec(predicate);
+  if (attended && !NOT_PLACES.test(attended[2]) && !TIME_ONLY.test(attended[2])) {
+    const head = `${attended[1] === 'attended' ? 'did' : 'does'} ${subject.inQuestion} attend`;
+    add('where', [`Which institution ${head}?`, `According to the text, which institution ${head}?`], attended[2], 'place');
   }
 
   // where: the organisation someone joined ("joined Acme in 2001")
@@ -329,7 +406,7 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
     if (p.type === 'time') {
       add('when', timeWordings(p.prep, p.object).map((wh) => whQuestion(wh, subject, verb, p.at)), p.object, 'time');
     } else {
-      const w = placeWording(p.prep, verb.base);
+      const w = placeWording(p.prep, verb.base, verb.after.slice(0, p.at).trim());
       if (w) add('where', [whQuestion(w.wh, subject, verb, p.at, w.tail)], p.object, 'place');
     }
   }
@@ -383,7 +460,8 @@ export function extractFacts(sentences: readonly FactSentence[], text: string): 
       facts.push({ kind: d.kind, questions, answer: d.answer, type: d.type, evidence: evidence.map((x) => x.text), focus: [s.index] });
       addPool(d.type, d.answer);
     }
-    if (subject.name && subject.referent === undefined && isHuman(subject, predicateOf(subject))) {
+    const personal = subject.possessive && subject.referent === undefined && PERSONAL.test(subject.inQuestion.slice(subject.name!.length + 3));
+    if (subject.name && subject.referent === undefined && (personal || (!subject.possessive && isHuman(subject, predicateOf(subject))))) {
       if (!people.has(subject.name)) people.set(subject.name, s.index);
       addPool('person', subject.name);
     }

@@ -18,7 +18,12 @@
 //   after trimming).
 // - duplicates within a text: pairs dropped by deduplication (same question ignoring case);
 //   across texts: kept pairs whose normalised (question, final answer) appeared in an earlier text.
-// - kinds: `ruleKindOfQuestion`, the rule wording a question follows, or "other".
+// - kinds: `ruleKindOfQuestion`, the rule wording a question follows, or "other" (counted by rule
+//   kind, not by the task classifier of lib/tasks: a kind is one wording family of the rules, e.g.
+//   "fill_blank", "who"). question kinds: the number of distinct kinds other than "other"; top kind:
+//   the most frequent kind ("other" included) and its share of the pairs, so that one kind asked of
+//   nearly every text shows however many others appear once.
+// - answers in context by kind: the same count per kind of the pair's question.
 // - accuracy on reference pairs (e.g. rule-mined pairs of held-out texts), two ways:
 //   free: a reference is "asked" when the synthesizer's own pairs for that text contain a question
 //     whose normalised form equals the reference question's (the first such pair is used). Exact:
@@ -26,10 +31,10 @@
 //     tokens. Rates are given on asked references and over all references (not asked = wrong, F1 0).
 //   prompted: `referencePrompts` forces each reference question after the text
 //     (`cookRead(context) + "<QUE> " + question + " <ANS>"`) and the synthesizer writes only the answer
-//     (up to its first `</END>`); `scoreReferenceAnswers` scores those answers the same way, with every
+//     (up to its first marker, normally `</END>`); `scoreReferenceAnswers` scores those answers the same way, with every
 //     reference asked.
 
-import { ANS, COT_ANSWER_MARKER, END, QUE, cookRead, deduplicateQuestions, parseComprehension, pyStrip, type Pair } from './format.js';
+import { ANS, BOS, CON_END, CON_START, COT_ANSWER_MARKER, END, EOS, QUE, cookRead, deduplicateQuestions, parseComprehension, pyStrip, type Pair } from './format.js';
 import { optionsOf, ruleKindOfQuestion } from './rules.js';
 import type { CompletionEngine } from '../engine/completion.js';
 
@@ -68,6 +73,11 @@ export type QualityReport = {
   forms: { multipleChoice: number; chainOfThought: number; free: number };
   multipleChoiceValid: { total: number; valid: number; rate: number };
   kinds: Record<string, number>;
+  /** Distinct kinds other than "other". */
+  questionKinds: number;
+  /** The most frequent kind ("other" included) and its share of all pairs; undefined without pairs. */
+  topKind?: { kind: string; share: number };
+  answerInContextByKind: Record<string, { eligible: number; found: number }>;
   duplicates: { withinText: number; acrossTexts: number };
   /** Present when some item has references. */
   reference?: ReferenceScore;
@@ -201,6 +211,11 @@ export function referenceAccuracy(items: QualityItem[]): ReferenceScore {
   return scoreAnswers(answers);
 }
 
+function topKindOf(kinds: Record<string, number>, pairs: number): { topKind?: { kind: string; share: number } } {
+  const top = Object.entries(kinds).sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))[0];
+  return top ? { topKind: { kind: top[0], share: top[1] / pairs } } : {};
+}
+
 export function measureSynthesizer(items: QualityItem[]): QualityReport {
   let parsed = 0;
   let pairs = 0;
@@ -208,6 +223,7 @@ export function measureSynthesizer(items: QualityItem[]): QualityReport {
   const answerChars: number[] = [];
   const questionChars: number[] = [];
   const kinds: Record<string, number> = {};
+  const inContextByKind: Record<string, { eligible: number; found: number }> = {};
   const forms = { multipleChoice: 0, chainOfThought: 0, free: 0 };
   const inContext = { eligible: 0, found: 0, labelAnswers: 0 };
   const mcValid = { total: 0, valid: 0 };
@@ -237,8 +253,14 @@ export function measureSynthesizer(items: QualityItem[]): QualityReport {
       }
       if (LABELS.has(normalise(finalOf(p.answer)))) inContext.labelAnswers++;
       else {
+        const found = answerInContext(p.answer, item.context);
+        const byKind = (inContextByKind[kind] ??= { eligible: 0, found: 0 });
         inContext.eligible++;
-        if (answerInContext(p.answer, item.context)) inContext.found++;
+        byKind.eligible++;
+        if (found) {
+          inContext.found++;
+          byKind.found++;
+        }
       }
       const key = `${normalise(p.question)}\u0000${normalise(finalOf(p.answer))}`;
       if (seen.has(key)) duplicates.acrossTexts++;
@@ -260,6 +282,9 @@ export function measureSynthesizer(items: QualityItem[]): QualityReport {
     forms,
     multipleChoiceValid: { ...mcValid, rate: rate(mcValid.valid, mcValid.total) },
     kinds,
+    questionKinds: Object.keys(kinds).filter((k) => k !== 'other').length,
+    ...topKindOf(kinds, pairs),
+    answerInContextByKind: inContextByKind,
     duplicates,
   };
   if (items.some((i) => i.references !== undefined)) report.reference = referenceAccuracy(items);
@@ -282,10 +307,18 @@ export function referencePrompts(items: Array<Pick<QualityItem, 'context' | 'ref
   return out;
 }
 
-/** The answer a synthesizer wrote after a forced question: up to its first `</END>`, trimmed. */
+/**
+ * The answer a synthesizer wrote after a forced question: up to its first marker, trimmed. An answer
+ * never holds a marker, so one that runs on past its answer without `</END>` ("No <ANS> Yes </END>")
+ * answered "No".
+ */
 export function answerOfCompletion(completion: string): string {
-  const at = completion.indexOf(END);
-  return pyStrip(at < 0 ? completion : completion.slice(0, at));
+  let at = completion.length;
+  for (const marker of [END, ANS, QUE, EOS, BOS, CON_START, CON_END]) {
+    const i = completion.indexOf(marker);
+    if (i >= 0 && i < at) at = i;
+  }
+  return pyStrip(completion.slice(0, at));
 }
 
 /** Scores completions of `referencePrompts(items)` (same order) against the references. */

@@ -83,6 +83,11 @@ export type MineOptions = {
   minPairs?: number;
   /** Only these kinds (default all). */
   kinds?: readonly RuleKind[];
+  /**
+   * How strongly the mix prefers each kind when a text offers several (positive numbers; default
+   * KIND_WEIGHTS, the rarer pattern-based kinds first). Only the choice among offered kinds changes.
+   */
+  weights?: Partial<Record<RuleKind, number>>;
   /** Genre names to draw multiple-choice distractors from (default the 15 Brown genres). */
   genreLabels?: readonly string[];
   /**
@@ -641,10 +646,14 @@ const numberRule: Rule = ({ a, rng, limit }) => {
 
 /** Occurrences of a word as a whole word token (any case), as [start, end) offsets in the text. */
 export function wordOccurrences(text: string, word: string): Array<[number, number]> {
-  const lower = word.toLowerCase();
-  const out: Array<[number, number]> = [];
-  for (const m of text.matchAll(WORD_RE)) if (m[0].toLowerCase() === lower) out.push([m.index!, m.index! + m[0].length]);
-  return out;
+  return wordOccurrencesOf(text, [word]).get(word.toLowerCase())!;
+}
+
+/** wordOccurrences of several words in one pass over the text (lower-cased word -> occurrences). */
+function wordOccurrencesOf(text: string, words: readonly string[]): Map<string, Array<[number, number]>> {
+  const found = new Map<string, Array<[number, number]>>(words.map((w) => [w.toLowerCase(), []]));
+  for (const m of text.matchAll(WORD_RE)) found.get(m[0].toLowerCase())?.push([m.index!, m.index! + m[0].length]);
+  return found;
 }
 
 /** A few words around an occurrence, within its line, as an exact span of the text. */
@@ -662,8 +671,11 @@ const counting: Rule = ({ a, rng, limit }) => {
     const c = a.counts.get(w)!;
     return c >= 2 && c <= 6 && w.length >= 4;
   });
-  for (const w of sample(words, rng, limit)) {
-    const occurrences = wordOccurrences(a.text, w);
+  const chosen = sample(words, rng, limit);
+  // one scan of the text for all chosen words: a scan per word made a long text cost `limit` scans
+  const found = wordOccurrencesOf(a.text, chosen);
+  for (const w of chosen) {
+    const occurrences = found.get(w.toLowerCase())!;
     if (occurrences.length !== a.counts.get(w)) continue; // only words whose count is unambiguous
     const snippets = occurrences.map((o) => snippet(a.text, o));
     if (snippets.some((x) => x.includes('"'))) continue;
@@ -762,7 +774,7 @@ const RULES: Record<RuleKind, Rule> = {
 };
 
 /** How strongly the mix prefers a kind when the text offers it: the rarer pattern-based kinds come first. */
-const KIND_WEIGHTS: Record<RuleKind, number> = {
+export const KIND_WEIGHTS: Readonly<Record<RuleKind, number>> = {
   fill_blank: 1,
   next_sentence: 1,
   completion: 0.8,
@@ -825,6 +837,10 @@ export function mineTasks(text: string, options: MineOptions): MinedPair[] {
   if (!Number.isInteger(minPairs) || minPairs < 0) throw new RangeError(`minPairs must be a non-negative integer, got ${options.minPairs}`);
   const kinds = options.kinds ?? RULE_KINDS;
   for (const k of kinds) if (!(k in RULES)) throw new RangeError(`unknown rule kind "${k}"; known kinds: ${RULE_KINDS.join(', ')}`);
+  for (const [k, w] of Object.entries(options.weights ?? {})) {
+    if (!(k in RULES)) throw new RangeError(`weights: unknown rule kind "${k}"; known kinds: ${RULE_KINDS.join(', ')}`);
+    if (!(typeof w === 'number' && w > 0 && Number.isFinite(w))) throw new RangeError(`weights: the weight of "${k}" must be a positive number, got ${w}`);
+  }
   if (maxPairs === 0 || text.trim().length === 0) return [];
   const base = deriveSeed(options.seed, STREAM_SALT, text);
   const a = analyze(text, { maxSentenceChars: options.maxSentenceChars });
@@ -837,7 +853,7 @@ export function mineTasks(text: string, options: MineOptions): MinedPair[] {
   const mix = createRng(deriveSeed(base, 'mix'));
   // Weighted random order of kinds (Efraimidis-Spirakis keys), then as many pairs as drawn.
   const order = [...new Set(kinds)]
-    .map((kind) => ({ kind, key: -Math.log(1 - mix.next()) / KIND_WEIGHTS[kind] }))
+    .map((kind) => ({ kind, key: -Math.log(1 - mix.next()) / (options.weights?.[kind] ?? KIND_WEIGHTS[kind]) }))
     .sort((x, y) => x.key - y.key)
     .map((x) => x.kind);
   const target = minPairs + mix.int(maxPairs - minPairs + 1);

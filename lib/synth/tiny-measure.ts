@@ -6,16 +6,16 @@
 // With an outDir the synthesis goes through the multi-round driver (one round) and every part is
 // kept, so a killed measurement resumes.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSynthesizerCollection, splitSources, TINY_SYNTH_COLLECTION, type CollectionOptions, type SourceDocument } from './collection.js';
 import { cookRead, parseComprehension, type Pair } from './format.js';
 import { answerReferenceQuestions, finalOf, measureSynthesizer, normalise, referenceAccuracy, tokenF1, type QualityReport, type ReferenceScore } from './quality.js';
-import { ruleKindOfQuestion } from './rules.js';
+import { optionsOf, ruleKindOfQuestion } from './rules.js';
 import { synthesize } from './driver.js';
 import type { CompletionEngine } from '../engine/completion.js';
 import { canonicalJson, hashJson } from '../repro/hash.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { readJson, writeFileAtomic, writeJson } from '../repro/files.js';
 import { writeManifest } from '../repro/manifest.js';
 import type { ProgressMode } from '../repro/progress.js';
 import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
@@ -89,6 +89,14 @@ export type TinySynthesizerQuality = {
    * text should beat it.
    */
   majorityBaseline: { references: number; exact: number; exactOverall: number };
+  /**
+   * The best of answering by prior alone where options are given: a question with options gets its
+   * kind's most common answer when that is one of the options, else a uniformly random option
+   * (expected 1/k: two sentences to order score 0.5, not the 0 of a majority sentence); a question
+   * without options gets its kind's most common answer. `exact` is the expected number right. Prompted
+   * accuracy above this is evidence of reading the text, not of the answer distribution.
+   */
+  priorBaseline: { references: number; exact: number; exactOverall: number };
   finishReasons: Record<string, number>;
   completionTokens: number;
   seconds: { synthesis: number; prompted: number };
@@ -156,6 +164,7 @@ export async function measureTinySynthesizer(options: MeasureTinySynthesizerOpti
     prompted: promptedScore,
     promptedByKind: byKind(items, answers),
     majorityBaseline: majorityBaseline(items),
+    priorBaseline: priorBaseline(items),
     finishReasons,
     completionTokens: outputs.reduce((a, o) => a + (o.completionTokens ?? 0), 0),
     seconds: { synthesis: round3(synthesisSeconds), prompted: round3(promptedSeconds) },
@@ -169,7 +178,7 @@ export async function measureTinySynthesizer(options: MeasureTinySynthesizerOpti
     })),
   };
   if (options.outDir !== undefined) {
-    writeFileAtomic(join(options.outDir, 'quality.json'), JSON.stringify(report, null, 2) + '\n');
+    writeJson(join(options.outDir, 'quality.json'), report);
     await writeManifest(options.outDir, {
       command: ['measureTinySynthesizer'],
       config: { engine: engine.name, maxNewTokens, answerMaxNewTokens, batchSize, texts: heldOut.length, temperature: options.temperature ?? 0, topP: options.topP ?? 1 },
@@ -184,9 +193,9 @@ export async function measureTinySynthesizer(options: MeasureTinySynthesizerOpti
   return report;
 }
 
-function majorityBaseline(items: Array<{ references: Pair[] }>): TinySynthesizerQuality['majorityBaseline'] {
+/** Each kind's most common normalised final answer among the references (ties: the first met). */
+function majorityAnswers(references: Pair[]): Map<string, { answer: string; count: number }> {
   const counts = new Map<string, Map<string, number>>();
-  const references = items.flatMap((it) => it.references);
   for (const r of references) {
     const kind = ruleKindOfQuestion(r.question) ?? 'other';
     const answers = counts.get(kind) ?? new Map<string, number>();
@@ -194,8 +203,32 @@ function majorityBaseline(items: Array<{ references: Pair[] }>): TinySynthesizer
     answers.set(a, (answers.get(a) ?? 0) + 1);
     counts.set(kind, answers);
   }
+  const out = new Map<string, { answer: string; count: number }>();
+  for (const [kind, answers] of counts) {
+    let best = { answer: '', count: 0 };
+    for (const [answer, count] of answers) if (count > best.count) best = { answer, count };
+    out.set(kind, best);
+  }
+  return out;
+}
+
+function majorityBaseline(items: Array<{ references: Pair[] }>): TinySynthesizerQuality['majorityBaseline'] {
+  const references = items.flatMap((it) => it.references);
   let exact = 0;
-  for (const answers of counts.values()) exact += Math.max(...answers.values());
+  for (const m of majorityAnswers(references).values()) exact += m.count;
+  return { references: references.length, exact, exactOverall: references.length === 0 ? 0 : exact / references.length };
+}
+
+function priorBaseline(items: Array<{ references: Pair[] }>): TinySynthesizerQuality['priorBaseline'] {
+  const references = items.flatMap((it) => it.references);
+  const majority = majorityAnswers(references);
+  let exact = 0;
+  for (const r of references) {
+    const guess = majority.get(ruleKindOfQuestion(r.question) ?? 'other')!.answer;
+    const right = normalise(finalOf(r.answer)) === guess ? 1 : 0;
+    const options = optionsOf(r.question)?.map(normalise);
+    exact += options && options.length > 0 && !options.includes(guess) ? 1 / options.length : right;
+  }
   return { references: references.length, exact, exactOverall: references.length === 0 ? 0 : exact / references.length };
 }
 
@@ -225,7 +258,7 @@ async function promptedAnswers(
   const key = hashJson({ engine: engine.name, items, maxNewTokens: options.maxNewTokens });
   if (path && existsSync(path)) {
     try {
-      const saved = JSON.parse(readFileSync(path, 'utf8')) as { key: string; result: ReferenceScore & { answers: string[] } };
+      const saved = readJson(path) as { key: string; result: ReferenceScore & { answers: string[] } };
       if (saved.key === key) return saved.result;
     } catch {
       // a damaged file is redone

@@ -1,20 +1,27 @@
-// Chains in, pre-training texts out, as JSON lines: what `ipt render` runs. Input: one Chain (a JSON
-// array of {context, pairs, inheritFromPrev}) per line. Output: one {"text", "chain"} object per text,
+// Chains in, pre-training texts out, as JSON lines: what `ipt render` runs. Input: one Chain per
+// line, either the JSON array of {context, pairs, inheritFromPrev} itself or a record holding it as
+// "chain" ({"chain": [...], ...}, as in data/examples/synthesis-run). Output: one {"text", "chain"} object per text,
 // chain = the 0-based index of the chain it came from. The output file appears complete or not at all
 // (written to a temporary sibling, renamed at the end), so a bad line or a kill loses nothing.
 
-import { createReadStream, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { createReadStream, existsSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Chain } from '../synth/format.js';
-import { sniffDataFile, tempPathFor } from '../repro/files.js';
+import { outputError, sniffDataFile, tempPathFor } from '../repro/files.js';
 import { createProgress } from '../repro/progress.js';
 import { chainSeed, renderChain, type Family, type RenderOptions } from './render.js';
 
+/** A line's chain: the line itself, or the "chain" field of a record ({"chain": [...]}). */
+export function lineChain(value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'chain' in value) return (value as { chain: unknown }).chain;
+  return value;
+}
+
 /** What is wrong with a value that should be a Chain, or undefined when it is one. */
 export function chainProblem(value: unknown): string | undefined {
-  if (!Array.isArray(value)) return `expected a JSON array of chain entries, got ${describe(value)}`;
+  if (!Array.isArray(value)) return `expected a JSON array of chain entries (or {"chain": [...]}), got ${describe(value)}`;
   for (let i = 0; i < value.length; i++) {
     const e = value[i] as Record<string, unknown>;
     const at = `entry ${i}`;
@@ -33,7 +40,12 @@ export function chainProblem(value: unknown): string | undefined {
 }
 
 function describe(v: unknown): string {
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    return 'a value nested too deeply to show'; // JSON.stringify recurses: a line of 100k brackets overflows it
+  }
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
@@ -84,7 +96,11 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
   if (options.out !== undefined) {
     mkdirSync(dirname(options.out), { recursive: true });
     tmp = tempPathFor(options.out);
-    fd = openSync(tmp, 'w');
+    try {
+      fd = openSync(tmp, 'w');
+    } catch (err) {
+      throw outputError(err, tmp, options.out);
+    }
   }
   const write = options.write ?? ((s: string) => process.stdout.write(s));
   let buffer = '';
@@ -118,9 +134,9 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
       if (line.trim() === '') continue;
       let value: unknown;
       try {
-        value = JSON.parse(line);
+        value = lineChain(JSON.parse(line));
       } catch (err) {
-        throw new Error(`${name} line ${lineNo}: not valid JSON (${(err as Error).message}); each line must be one chain, a JSON array of {"context", "pairs", "inheritFromPrev"}`);
+        throw new Error(`${name} line ${lineNo}: not valid JSON (${(err as Error).message}); each line must be one chain, a JSON array of {"context", "pairs", "inheritFromPrev"} or {"chain": [...]}`);
       }
       const problem = chainProblem(value);
       if (problem) throw new Error(`${name} line ${lineNo}: ${problem}`);
@@ -137,6 +153,11 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
       }
     }
     flush();
+    // an empty input is a mistake (a wrong path, a run that wrote nothing), not an empty result to keep
+    if (summary.chains === 0) {
+      const kept = options.out !== undefined && existsSync(options.out) ? `, ${options.out} is left as it was` : '';
+      throw new Error(`${name} holds no chains (it is empty); nothing was written${kept}`);
+    }
     if (fd !== undefined) {
       fsyncSync(fd);
       closeSync(fd);
@@ -150,7 +171,7 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
     if (tmp !== undefined) rmSync(tmp, { force: true });
     lines.close();
     if (!fromStdin) (stream as ReturnType<typeof createReadStream>).destroy();
-    throw err;
+    throw tmp !== undefined ? outputError(err, tmp, options.out!) : err;
   } finally {
     bar.stop();
   }

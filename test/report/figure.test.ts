@@ -17,7 +17,7 @@ const cats: CategoryCount[] = [
 test('the minimal core keeps its names and shapes', () => {
   const l = lineChart([{ name: 'loss', x: [1, 2], y: [3, 2] }], { title: 't', xTitle: 'step', yTitle: 'loss', logY: true });
   assert.deepEqual(l.data, [{ type: 'scatter', mode: 'lines', name: 'loss', x: [1, 2], y: [3, 2] }]);
-  assert.deepEqual(l.layout.yaxis, { title: { text: 'loss' }, type: 'log' });
+  assert.deepEqual(l.layout.yaxis, { title: { text: 'loss' }, automargin: true, type: 'log' });
   assert.throws(() => lineChart([{ name: 's', x: [1], y: [] }], { title: 't' }), /series "s": 1 x values but 0 y values/);
   const b = barChart(['a', 'b'], [1, 2], { title: 't', errors: [0.1, 0.2], horizontal: true });
   assert.deepEqual(b.data[0], { type: 'bar', orientation: 'h', y: ['a', 'b'], x: [1, 2], error_x: { type: 'data', array: [0.1, 0.2], visible: true } });
@@ -77,8 +77,10 @@ test('score chart: arms side by side per task, asymmetric intervals, a chance ma
     ['vanilla', ['piqa'], [0.55], [0.07], [0.05]],
     ['instruct-pt', ['piqa', 'boolq'], [0.75, 0.61], [0.01, 0.09], [0.05, 0.06]],
   ]);
-  const chance = fig.data.find((d) => d.name === 'chance')!;
-  assert.deepEqual([chance.x, chance.y], [['piqa', 'boolq'], [0.5, 0.5]]);
+  assert.ok(fig.data.some((d) => d.name === 'chance'), 'a legend entry for the chance lines');
+  const shapes = fig.layout.shapes as Array<{ x0: number; x1: number; y0: number; y1: number }>;
+  assert.deepEqual(shapes.map((x) => [x.x0, x.x1, x.y0, x.y1]), [[-0.45, 0.45, 0.5, 0.5], [0.55, 1.45, 0.5, 0.5]]);
+  assert.deepEqual((fig.layout.xaxis as { categoryarray: string[] }).categoryarray, ['piqa', 'boolq']);
   assert.throws(() => scoreChart([{ task: 'x', arm: 'a', mean: 1, lo: 1, hi: 1 }], { title: 't', chance: {} }), /no chance level for task "x"/);
 });
 

@@ -2,8 +2,8 @@
 // held-out split, and few-shot packing with loss on the pairs only, in the exact contract strings.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSynthesizerCollection, fewShotSequences, splitSources, type SynthesizerExample } from '../../lib/synth/collection.js';
-import { mineTasks } from '../../lib/synth/rules.js';
+import { buildSynthesizerCollection, fewShotSequences, splitSources, TINY_SYNTH_COLLECTION, type SynthesizerExample } from '../../lib/synth/collection.js';
+import { mineTasks, RULE_KINDS } from '../../lib/synth/rules.js';
 import { cookDemonstration, cookRead, planRound, collectRound } from '../../lib/synth/format.js';
 import { loadBrown } from '../../lib/corpus/brown.js';
 import { contextsOf } from '../../lib/corpus/chunk.js';
@@ -101,4 +101,24 @@ describe('fewShotSequences', () => {
       assert.ok(s.tokens <= 4000);
     }
   });
+});
+
+test('the tiny collection: no word counts, genre or sentence-from-words; weights prefer the kinds asked for', () => {
+  const kinds = TINY_SYNTH_COLLECTION.kinds!;
+  for (const k of ['counting', 'genre', 'word_to_text'] as const) assert.ok(!kinds.includes(k), k);
+  for (const k of ['fill_blank', 'who', 'where', 'when', 'what'] as const) assert.ok(kinds.includes(k), k);
+  const docs = loadBrown().slice(0, 12);
+  const collection = buildSynthesizerCollection(docs, { ...TINY_SYNTH_COLLECTION, seed: 3 });
+  assert.ok(collection.length > 50);
+  assert.ok(collection.every((e) => e.kinds.every((k) => kinds.includes(k))));
+  // a heavy weight puts a kind first wherever the text offers it; the candidates themselves do not change
+  const text = contextsOf(docs[0].text)[0];
+  const plain = mineTasks(text, { seed: 1, maxPairs: 3, minPairs: 3 });
+  const heavy = mineTasks(text, { seed: 1, maxPairs: 3, minPairs: 3, weights: { completion: 1e6 } });
+  assert.equal(heavy[0].kind, 'completion');
+  assert.deepEqual(heavy[0], mineTasks(text, { seed: 1, maxPairs: 1, kinds: ['completion'] })[0]);
+  assert.notDeepEqual(heavy, plain);
+  assert.throws(() => mineTasks(text, { seed: 1, weights: { ordering: 0 } }), /weight of "ordering" must be a positive number/);
+  assert.throws(() => mineTasks(text, { seed: 1, weights: { riddles: 1 } as never }), /weights: unknown rule kind "riddles"/);
+  assert.equal(RULE_KINDS.length, 17);
 });

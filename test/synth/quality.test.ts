@@ -95,6 +95,11 @@ describe('measureSynthesizer', () => {
     assert.deepEqual(report.forms, { multipleChoice: 2, chainOfThought: 1, free: 6 });
     assert.deepEqual(report.multipleChoiceValid, { total: 2, valid: 1, rate: 0.5 });
     assert.deepEqual(report.kinds, { other: 6, where: 2, counting: 1 });
+    // kinds are rule kinds ("where did..." in lower case follows no rule wording); "other" is not a kind
+    assert.equal(report.questionKinds, 2);
+    assert.deepEqual(report.topKind, { kind: 'other', share: 6 / 9 });
+    // where: on the mat, France; other: dog, cat, it is cold found, on the mat (text 3) and Par not; counting: 1 not
+    assert.deepEqual(report.answerInContextByKind, { where: { eligible: 2, found: 2 }, other: { eligible: 5, found: 3 }, counting: { eligible: 1, found: 0 } });
     assert.deepEqual(report.duplicates, { withinText: 1, acrossTexts: 1 });
     assert.deepEqual(report.answerChars, stats([10, 2, 3, 3, 'The text says why.\nTherefore, the answer is it is cold'.length, 10, 6, 3, 1]));
   });
@@ -114,6 +119,8 @@ describe('measureSynthesizer', () => {
     const empty = measureSynthesizer([]);
     assert.equal(empty.parseRate, 0);
     assert.equal(empty.pairs, 0);
+    assert.equal(empty.questionKinds, 0);
+    assert.equal(empty.topKind, undefined);
   });
   test('the report is plain JSON', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(report)), report);
@@ -129,6 +136,10 @@ describe('prompted mode', () => {
   test('completions are read up to the first </END> and scored', () => {
     assert.equal(answerOfCompletion(' a dog </END>\n\n<QUE> more'), 'a dog');
     assert.equal(answerOfCompletion(' cut off'), 'cut off');
+    // an answer never holds a marker: one that runs on into another <ANS> ended there
+    assert.equal(answerOfCompletion(' No <ANS> Yes <ANS> Yes </END>'), 'No');
+    assert.equal(answerOfCompletion(' Paris\n\n<QUE> Where? <ANS> x </END>'), 'Paris');
+    assert.equal(answerOfCompletion(' done </s>'), 'done');
     const r = scoreReferenceAnswers(ITEMS, [' On the mat </END>', ' a dog </END>\n\n<QUE> x', ' so.\nTherefore, the answer is it is very cold']);
     assert.equal(r.asked, 3);
     assert.equal(r.exact, 2);

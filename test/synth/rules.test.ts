@@ -227,6 +227,29 @@ describe('entity questions (who, where, when, what)', () => {
     for (const [question, answer] of Object.entries(want)) assert.equal(seen.get(question), answer, question);
   });
 
+  test('a biography in other wordings: possessives, "is employed by", "has a job at", hobbies', () => {
+    const bio = "Gina Watson's hometown is Portland. She is employed by Honda. She attended Emory. She was born in the year 1981. Her favorite pastime is hiking. She focused on music. She has a job at Honda. His degree is in law.";
+    const seen = new Map<string, string>();
+    for (let seed = 0; seed < 60; seed++) {
+      for (const p of mineTasks(bio, { seed, kinds: ['who', 'where', 'when', 'what'], maxPairs: 8, minPairs: 8 })) {
+        assert.equal(unsupported(bio, p), undefined, p.question);
+        seen.set(p.question.split('\nOptions:')[0], p.answer);
+      }
+    }
+    const want: Record<string, string> = {
+      "What is Gina Watson's hometown?": 'Portland',
+      'Where is Gina Watson employed?': 'Honda',
+      'Which institution did Gina Watson attend?': 'Emory',
+      'In what year was Gina Watson born?': '1981',
+      "What is Gina Watson's favorite pastime?": 'hiking',
+      'What did Gina Watson focus on?': 'music',
+      'Where does Gina Watson have a job?': 'Honda',
+      "What is Gina Watson's degree in?": 'law',
+      'Who focused on music?': 'Gina Watson',
+    };
+    for (const [question, answer] of Object.entries(want)) assert.equal(seen.get(question), answer, `${question} (asked: ${[...seen.keys()].join(' | ')})`);
+  });
+
   test('pronouns are not resolved when two people could be meant; "he" alone names no one', () => {
     const two = 'Anna Kowalski was born in Lisbon. Peter Brandt was born in Hamburg. She works for Siemens.';
     const pairs = mineTasks(two, { seed: 3, kinds: ['who', 'where', 'when', 'what'], maxPairs: 8 });

@@ -18,6 +18,7 @@ import { BOS_ID, PAD_ID, tinyTokenizerFiles } from '../../lib/engine/tokenizer.j
 import type { Completion, CompletionEngine, CompletionOptions } from '../../lib/engine/completion.js';
 import { loadBrown } from '../../lib/corpus/brown.js';
 import { main, type Io } from '../../lib/cli.js';
+import { DEFAULT_PROFILE, mergeConfig, validateConfig } from '../../lib/ablation/config.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipt-tiny-synth-'));
 
@@ -158,12 +159,37 @@ test('measureTinySynthesizer on a scripted engine: exact figures', async () => {
   assert.equal(q.prompted.exact, 2);
   assert.equal(q.prompted.f1Overall, (1 + 1 + 1 + 0) / 4);
   assert.deepEqual(q.finishReasons, { stop: 2, length: 1 });
+  // baselines by rule kind: "Where..." and "Who..." are kinds of one reference each (their own majority),
+  // the other two share "other" with two different answers: 3 of 4 by majority
+  assert.deepEqual(q.majorityBaseline, { references: 4, exact: 3, exactOverall: 0.75 });
+  assert.deepEqual(q.priorBaseline, { references: 4, exact: 3, exactOverall: 0.75 });
   assert.equal(q.answerMaxNewTokens, 50);
   assert.deepEqual(q.examples.map((e) => [e.genre, e.pairs.length, e.promptedAnswers]), [
     ['fiction', 2, ['on the mat', 'a cat']],
     [undefined, 1, ['ten']],
   ]);
   assert.equal(q.examples[0].output, engine.table[cookRead(heldOut[0].context)]);
+});
+
+test('the prior baseline: a random option where the majority answer is not one, the majority answer elsewhere', async () => {
+  const heldOut = [{ context: 'A. B. C.' }, { context: 'D. E.' }, { context: 'F.' }];
+  const order = (first: string, second: string) => `Which of these two sentences comes first in the text?\nOptions:\n- ${first}\n- ${second}`;
+  const references: Pair[][] = [
+    [{ question: order('A.', 'B.'), answer: 'A.' }, { question: 'Is this statement true according to the text? "C."\nOptions:\n- Yes\n- No', answer: 'Yes' }],
+    [{ question: order('E.', 'D.'), answer: 'D.' }, { question: 'Is this statement true according to the text? "X."', answer: 'No' }],
+    [{ question: 'Is this statement true according to the text? "F."', answer: 'Yes' }],
+  ];
+  const q = await measureTinySynthesizer({ engine: new ScriptedEngine({}), heldOut, references, maxNewTokens: 8 });
+  // majority: ordering answers all differ (1 of 2), yes_no "yes" (2 of 3): 3 of 5
+  assert.deepEqual(q.majorityBaseline, { references: 5, exact: 3, exactOverall: 0.6 });
+  // prior: ordering's majority "a" (first met) is an option of the first question only (right: 1), the
+  // second gets a random option (1/2); yes_no answers "yes": right with options (1) and on "F." (1), wrong on "X."
+  assert.deepEqual(q.priorBaseline, { references: 5, exact: 3.5, exactOverall: 0.7 });
+  const two = [[{ question: order('A.', 'B.'), answer: 'A.' }], [{ question: order('E.', 'D.'), answer: 'D.' }], [{ question: order('F.', 'G.'), answer: 'G.' }]];
+  const r = await measureTinySynthesizer({ engine: new ScriptedEngine({}), heldOut, references: two, maxNewTokens: 8 });
+  assert.deepEqual(r.majorityBaseline, { references: 3, exact: 1, exactOverall: 1 / 3 });
+  // "a" is the majority of ordering (first met): an option only in the first question
+  assert.deepEqual(r.priorBaseline, { references: 3, exact: 2, exactOverall: 2 / 3 });
 });
 
 describe('a tiny synthesizer overfit on a handful of examples', () => {
@@ -237,8 +263,11 @@ describe('a tiny synthesizer overfit on a handful of examples', () => {
     assert.deepEqual(again.prompted, q.prompted);
   });
 
-  test('closing the engine', async () => {
+  test('closing the engine releases its ONNX session: it takes no more work', async () => {
+    const prompt = cookRead(EXAMPLES[0].context);
+    assert.equal((await engine.complete([prompt], { maxNewTokens: 1 })).length, 1, 'open, it completes');
     await engine.close();
+    await assert.rejects(engine.complete([prompt], { maxNewTokens: 1 }), /disposed/);
   });
 });
 
@@ -281,4 +310,14 @@ test('ipt tiny-synth train and measure, small', { timeout: 120_000 }, async () =
   const wrong = capture();
   assert.equal(await main(['tiny-synth', 'measure', '--model', out, '--seed', '5'], wrong), 2);
   assert.match(wrong.err, /trained with seed 0/);
+});
+
+test('the ablation config checks the tiny synthesizer\'s collection kinds, weights and sampling', () => {
+  const bad = (over: unknown) => () => validateConfig(mergeConfig(DEFAULT_PROFILE, over));
+  assert.doesNotThrow(bad({}));
+  assert.throws(bad({ synthesis: { collection: { kinds: [] } } }), /synthesis.collection.kinds must be a non-empty list/);
+  assert.throws(bad({ synthesis: { collection: { kinds: ['fill_blank', 'riddles'] } } }), /synthesis.collection.kinds: unknown rule kind "riddles"/);
+  assert.throws(bad({ synthesis: { collection: { weights: { who: -1 } } } }), /synthesis.collection.weights.who must be a positive number/);
+  assert.throws(bad({ synthesis: { tiny: { temperature: -0.5 } } }), /synthesis.tiny.temperature must be >= 0/);
+  assert.throws(bad({ synthesis: { tiny: { topP: 0 } } }), /synthesis.tiny.topP must be in \(0, 1\]/);
 });
