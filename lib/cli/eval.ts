@@ -9,7 +9,7 @@ import { MODEL_SPEC_HELP, openEvalModel, openTokenLM, parseModelSpec, RUNTIMES, 
 import { RequestCache } from '../eval/requests.js';
 import { evaluateSuites, resolveSuites, suiteTable, type SuiteResults } from '../eval/suites/evaluate.js';
 import { loadTasks } from '../eval/tasks.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { writeFileAtomic, writeJson } from '../repro/files.js';
 import { intOption, numberOption, prepareOutputFile, UsageError, type Command, type CommandArgs, type Io } from './command.js';
 import { providerOption } from './engine.js';
 
@@ -120,12 +120,11 @@ async function runSuites({ values }: CommandArgs, io: Io, names: string[]): Prom
     });
     io.stderr(`${suiteTable(results)}\n`);
     const { samples, ...rest } = results;
-    const json = JSON.stringify(rest, null, 2) + '\n';
     if (out) {
-      writeFileAtomic(out, json);
+      writeJson(out, rest);
       if (samples) for (const [task, lines] of Object.entries(samples)) writeFileAtomic(join(dirname(out), `samples_${task}.jsonl`), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
       io.stderr(`wrote ${out}${samples ? ` and ${Object.keys(samples).length} samples_<task>.jsonl files` : ''}\n`);
-    } else io.stdout(json);
+    } else io.stdout(JSON.stringify(rest, null, 2) + '\n');
   } finally {
     await opened.close();
   }

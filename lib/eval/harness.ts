@@ -10,7 +10,7 @@
 
 import type { ScoreRequest, TokenLM } from '../engine/gpt.js';
 import type { TextTokenizer } from '../engine/tokenizer.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { writeJson } from '../repro/files.js';
 import { createProgress, type ProgressMode } from '../repro/progress.js';
 import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
 import { exactMatch, tokenF1 } from './metrics.js';
@@ -162,7 +162,7 @@ export async function evaluate(model: TokenLM, tokenizer: TextTokenizer, tasks: 
 }
 
 export function writeResults(path: string, results: EvalResults): void {
-  writeFileAtomic(path, JSON.stringify(results, null, 2) + '\n');
+  writeJson(path, results);
 }
 
 /** One row per task and metric: what a table (danfojs DataFrame) or a bar chart needs. */

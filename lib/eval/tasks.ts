@@ -12,7 +12,7 @@
 // Example aliases: "question" for "context"; "answer" for "gold" (a choice index) or for
 // "answers" (a string or strings).
 
-import { readFileSync, existsSync } from 'node:fs';
+import { readJson } from '../repro/files.js';
 import { createRng, deriveSeed, pick, shuffleInPlace } from '../repro/rng.js';
 import { splitSentences } from '../corpus/sentences.js';
 
@@ -84,13 +84,7 @@ export function parseTask(raw: unknown, where = 'task'): Task {
 
 /** A task file holds one task or a list of tasks. */
 export function loadTasks(path: string): Task[] {
-  if (!existsSync(path)) throw new Error(`task file ${path} does not exist`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`task file ${path} is not valid JSON: ${(err as Error).message}`);
-  }
+  const raw = readJson(path, { what: '--tasks', fix: 'a task file holds one task object or a list of them' });
   const list = Array.isArray(raw) ? raw : [raw];
   return list.map((t, i) => parseTask(t, list.length > 1 ? `${path} task ${i}` : path));
 }

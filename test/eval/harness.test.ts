@@ -16,7 +16,7 @@ import { GPTLanguageModel } from '../../lib/train/lm.js';
 import { initGPTWeights } from '../../lib/train/model.js';
 import { trainRun } from '../../lib/train/run.js';
 import { buildPrompt, evaluate, resultsTable } from '../../lib/eval/harness.js';
-import { parseTask, type Task } from '../../lib/eval/tasks.js';
+import { loadTasks, parseTask, type Task } from '../../lib/eval/tasks.js';
 
 const animals = ['cat', 'dog', 'cow', 'duck', 'owl', 'pig'];
 const sounds = ['meow', 'woof', 'moo', 'quack', 'hoot', 'oink'];
@@ -169,4 +169,14 @@ test('bad task files get a clear error', () => {
   assert.throws(() => parseTask({ name: 'x', type: 'multiple_choice', examples: [{ context: 'a', choices: ['b', 'c'], gold: 2 }] }), /x\) example 0: "gold" must be the index/);
   assert.throws(() => parseTask({ name: 'x', type: 'ranking', examples: [] }), /"type" must be/);
   assert.throws(() => parseTask({ name: 'x', type: 'generation', examples: [{ context: 'a' }] }), /needs "answers"/);
+  // task files are read by the kit's one JSON reader: the file is named, and what to do is said
+  const missing = join(root, 'no-such-tasks.json');
+  assert.throws(() => loadTasks(missing), { message: `${missing}: no such file (the --tasks JSON file)` });
+  const broken = join(root, 'broken-tasks.json');
+  writeFileSync(broken, '[{"name": "x", ');
+  assert.throws(() => loadTasks(broken), (err: Error) => err.message.startsWith(`${broken}: not valid JSON (`) && err.message.endsWith('); a task file holds one task object or a list of them'));
+  assert.throws(() => loadTasks(root), /is a folder; --tasks takes a JSON file/);
+  const two = join(root, 'two-tasks.json');
+  writeFileSync(two, JSON.stringify([soundsMC, { name: 'y', type: 'multiple_choice', examples: [] }]));
+  assert.throws(() => loadTasks(two), /two-tasks\.json task 1 \(y\): needs a non-empty "examples" list/);
 });
