@@ -12,7 +12,7 @@
 //   past_key_values.{i}.key/.value [batch_size, heads, past_sequence_length, head] in; logits,
 //   present.{i}.key/.value [batch_size, heads, total_sequence_length, head] out. Heads and head size
 //   are fixed numbers and the batch dimension is named `batch_size` (transformers.js resolves every
-//   other symbol to 0 when it builds the empty cache; research/onnx.md §1).
+//   other symbol to 0 when it builds the empty cache; env/engines.md, "Facts the engine relies on").
 // - 'kv-delta': the kit's faster layout for its own engine. The cache is a buffer the engine
 //   preallocates and owns (cache.{i}.key/.value [batch_size, heads, cache_length, head]); slots not
 //   yet filled are masked out by attention_mask, which covers cache_length + sequence_length
@@ -20,14 +20,15 @@
 //   scores, so the cache is never copied in-graph (the Optimum graph's Concat of the whole cache
 //   was half of a decode step, as profiled here), and only the new rows come back
 //   (cache_delta.{i}.key/.value [batch_size, heads, sequence_length, head]), O(batch) per step
-//   instead of O(batch x length), with nothing left for the garbage collector (research/onnx.md §2).
+//   instead of O(batch x length), with nothing left for the garbage collector (env/engines.md, "Facts the
+//   engine relies on").
 //   A scalar num_logits_to_keep input (0 = all, as in transformers.js) skips the output layer for
 //   the prompt during generation.
 //
 // Left padding is handled in-graph: the attention bias combines the causal mask (offset by the
 // past length) with attention_mask, using a finite -1e9 so fully padded query rows stay finite.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder, DataType, readOnnxInitializers } from './onnx-graph.js';
 import { checkGPTWeights, gptHfConfig, gptTensorSpecs, type GPTConfig, type GPTWeights } from './gpt.js';
@@ -275,17 +276,4 @@ export function scriptedGptWeights(cfg: GPTConfig, script: number[]): GPTWeights
   }
   for (let i = script.length - 1; i < hiddenSize; i++) fcBias[i] = -threshold;
   return weights;
-}
-
-/** Writes a folder for a model whose only purpose is tests (kept small). */
-export function writeSeededModelFolder(dir: string, cfg: GPTConfig, seed: number, options: ModelFolderOptions & { silentTokens?: number[] } = {}): string[] {
-  return writeGptModelFolder(dir, { cfg, weights: seededGptWeights(cfg, seed, { silentTokens: options.silentTokens }) }, {
-    ...options,
-    configExtra: { ipt_test_model: { seed, silentTokens: options.silentTokens ?? [] }, ...options.configExtra },
-  });
-}
-
-// Used by tests that check the bytes on disk rather than a folder.
-export function writeGptOnnxFile(path: string, model: GptModel, variant: GptOnnxVariant = 'optimum'): void {
-  writeFileSync(path, buildGptOnnx(model, { variant }));
 }

@@ -1,7 +1,7 @@
 // A small ONNX graph builder over `onnx-proto` (the ONNX protobuf schema as JavaScript): nodes,
 // initializers, typed inputs and outputs, and the model bytes. Enough to write the kit's own
 // models from weights; op types and opset versions are plain strings and numbers, so any opset
-// that ONNX Runtime accepts can be written (research/onnx.md §1).
+// that ONNX Runtime accepts can be written (env/engines.md, "Facts the engine relies on").
 
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
