@@ -7,18 +7,7 @@
 // (llama.cpp, behind the gguf engine, samples with its own code: its seeded tokens differ.)
 
 import { createRng, deriveSeed, type Rng } from '../repro/rng.js';
-
-/** float16 bit pattern -> number, for logits an fp16 graph returns. */
-export const HALF_TO_FLOAT: Float32Array = (() => {
-  const table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const s = h & 0x8000 ? -1 : 1;
-    const e = (h >> 10) & 0x1f;
-    const m = h & 0x3ff;
-    table[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
-  }
-  return table;
-})();
+import { HALF_TO_FLOAT } from './float16.js';
 
 /** A row of logits inside a larger buffer: `V` values from `offset`; `half` when they are float16 bit patterns. */
 export type LogitsRow = { data: ArrayLike<number>; offset: number; V: number; half?: boolean };
