@@ -78,7 +78,7 @@ export class GraphBuilder {
   }
 
   /** A tensor whose bytes live in an external data file beside the model (for models over protobuf's 2 GiB). */
-  externalInitializer(name: string, dataType: ElemType | typeof DataType.UINT8, dims: number[], data: ExternalData): string {
+  externalInitializer(name: string, dataType: ElemType, dims: number[], data: ExternalData): string {
     this.initializers.push({
       name,
       dataType,

@@ -1,7 +1,7 @@
 // Crash-safe file writing: a file is either absent, or complete. Used for manifests,
 // checkpoints, downloads and every JSON a later run trusts.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeSync, rmSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -72,4 +72,54 @@ export function readJsonObject(path: string, fix: string): Record<string, unknow
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${path}: expected a JSON object; ${fix}`);
   return value as Record<string, unknown>;
+}
+
+/** Whether a process with this id is running (a pid of this machine; EPERM means it exists). */
+export function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A folder is built beside its final place and renamed into it at the end, so `out` is always either
+ * absent, the previous complete folder, or the new complete one; a killed build leaves only a hidden
+ * `.NAME.partial-PID-RAND` sibling, which the next build removes once its process is gone.
+ */
+export function createStagingDir(out: string): string {
+  const parent = dirname(out);
+  mkdirSync(parent, { recursive: true });
+  removeStaleStaging(out);
+  const staging = join(parent, `.${basename(out)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(staging);
+  return staging;
+}
+
+/** Removes staging and set-aside folders of `out` left by processes that no longer run. */
+export function removeStaleStaging(out: string): void {
+  const parent = dirname(out);
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  const prefix = `.${basename(out)}.`;
+  for (const name of names) {
+    const m = name.startsWith(prefix) ? /^(partial|old)-(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length)) : null;
+    if (m && !isProcessAlive(Number(m[2]))) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+/** Puts a finished staging folder in place of `out`: the old one steps aside, the new one takes its name, the old one goes. */
+export function commitStagingDir(staging: string, out: string): void {
+  const old = join(dirname(out), `.${basename(out)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const hadOld = existsSync(out);
+  if (hadOld) renameSync(out, old);
+  renameSync(staging, out);
+  if (hadOld) rmSync(old, { recursive: true, force: true });
 }
