@@ -3,7 +3,8 @@
 // of `blockSize`; each block keeps one float32 scale and 4-bit codes q, and is read back as
 // (q - 8) x scale (8 is MatMulNBits' default zero point, so none is stored). Symmetric, as
 // llama.cpp's Q4_0: the value of largest magnitude m maps to code 0 (scale = m / -8), so the 16
-// codes span [-8, 7] x |scale| around zero. Codes are packed two per byte, low nibble first, in
+// codes span [-8, 7] x |scale| around zero: each weight is within half a step (|m| / 16) of its
+// value, except values beyond 7.5 steps on the far side, which clamp to 7 (within one step). Codes are packed two per byte, low nibble first, in
 // B [N, ceil(K / blockSize), blockSize / 2]; a short last block is padded with zeros.
 
 export type Int4Weight = { packed: Uint8Array; scales: Float32Array; N: number; K: number; blockSize: number };
@@ -28,7 +29,7 @@ export function quantizeInt4(rows: Float32Array, N: number, K: number, blockSize
       const len = Math.min(blockSize, K - b * blockSize);
       let m = 0;
       for (let i = 0; i < len; i++) if (Math.abs(rows[from + i]) > Math.abs(m)) m = rows[from + i];
-      const scale = Math.fround(m / -8);
+      const scale = m === 0 ? 0 : Math.fround(m / -8);
       const inv = scale === 0 ? 0 : 1 / scale;
       scales[n * blocks + b] = scale;
       const out = (n * blocks + b) * blob;
