@@ -15,6 +15,7 @@ import { trainCommands } from './cli/train.js';
 import { tinyCommands } from './cli/tiny.js';
 import { ablateCommands } from './cli/ablate.js';
 import { exportCommands } from './cli/export.js';
+import { convertCommands } from './cli/convert.js';
 
 export { UsageError, type Command, type CommandArgs, type Io, type OptionSpec, type PositionalSpec } from './cli/command.js';
 
@@ -23,6 +24,7 @@ const commands: Command[] = [
   ...templatesCommands,
   ...corpusCommands,
   ...engineCommands,
+  ...convertCommands,
   ...trainCommands,
   ...tinyCommands,
   ...tasksCommands,

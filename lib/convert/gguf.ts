@@ -166,6 +166,7 @@ const pad = (n: number) => (ALIGNMENT - (n % ALIGNMENT)) % ALIGNMENT;
  */
 export class GgufWriter {
   private fd: number;
+  private open = true;
   private next = 0;
   private written = 0;
 
@@ -228,16 +229,14 @@ export class GgufWriter {
   }
 
   close(): void {
-    try {
-      if (this.next !== this.tensors.length) throw new Error(`GGUF writer: ${this.tensors.length - this.next} tensors of ${this.path} were never written`);
-      fsyncSync(this.fd);
-    } finally {
-      closeSync(this.fd);
-    }
+    if (this.next !== this.tensors.length) throw new Error(`GGUF writer: ${this.tensors.length - this.next} tensors of ${this.path} were never written`);
+    fsyncSync(this.fd);
+    this.abandon();
   }
 
   /** Closes without the checks (after an error; the caller removes the file). */
   abandon(): void {
-    closeSync(this.fd);
+    if (this.open) closeSync(this.fd);
+    this.open = false;
   }
 }
