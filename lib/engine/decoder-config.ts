@@ -55,6 +55,14 @@ function ids(v: unknown): number[] {
   return [];
 }
 
+/**
+ * Mistral's sliding window: an export that attends to the whole context matches the model only up
+ * to the window, so the engine runs within it.
+ */
+function withinWindow(positions: number | undefined, window: number | undefined): number | undefined {
+  return window !== undefined && window > 0 && (positions === undefined || window < positions) ? window : positions;
+}
+
 /** Reads sizes and special ids from config.json (+ generation_config.json, which wins for EOS). */
 export function readDecoderConfig(config: Record<string, unknown>, generation: Record<string, unknown> = {}): DecoderConfig {
   const text = (config.text_config && typeof config.text_config === 'object' ? config.text_config : config) as Record<string, unknown>;
@@ -68,7 +76,7 @@ export function readDecoderConfig(config: Record<string, unknown>, generation: R
     kvHeads: num(text, 'num_key_value_heads', 'multi_query_group_num') ?? (text.multi_query === true ? 1 : heads),
     headDim: num(text, 'head_dim') ?? (hidden !== undefined && heads ? hidden / heads : undefined),
     vocabSize: num(text, 'vocab_size'),
-    contextLength: num(text, 'n_positions', 'max_position_embeddings', 'n_ctx', 'seq_length'),
+    contextLength: withinWindow(num(text, 'n_positions', 'max_position_embeddings', 'n_ctx', 'seq_length'), num(text, 'sliding_window')),
     eosTokenIds: eos,
     bosTokenId: num(generation, 'bos_token_id') ?? num(text, 'bos_token_id'),
     padTokenId: num(generation, 'pad_token_id') ?? num(text, 'pad_token_id'),

@@ -192,6 +192,9 @@ test('config.json in GPT-2 and Llama/Mistral form (grouped-query attention)', ()
   assert.equal(mistral.layers, 32);
   assert.deepEqual(mistral.eosTokenIds, [2, 32000]);
   assert.equal(mistral.contextLength, 32768);
+  // Mistral-7B-v0.1's sliding window of 4096: an export attending to the whole context matches the model within it
+  assert.equal(readDecoderConfig({ model_type: 'mistral', max_position_embeddings: 32768, sliding_window: 4096 }).contextLength, 4096);
+  assert.equal(readDecoderConfig({ model_type: 'mistral', max_position_embeddings: 32768, sliding_window: null }).contextLength, 32768);
 });
 
 test('a broken model folder gets an error that says what is wrong', async () => {
