@@ -75,7 +75,7 @@ export async function openLlama(provider: LlamaCppOptions['provider']): Promise<
   try {
     return await lib.getLlama({ gpu: gpuOption(provider), build: 'never', logLevel: 'error', progressLogs: false, skipDownload: true });
   } catch (err) {
-    const raw = (err as Error).message.split('\n')[0];
+    const raw = (err as Error).constructor.name === 'NoBinaryFoundError' ? 'its prebuilt binary is not installed' : (err as Error).message.split('\n')[0];
     throw new Error(
       `cannot start llama.cpp on ${provider}: ${raw}. ` +
         (provider === 'cuda'

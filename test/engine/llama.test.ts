@@ -242,3 +242,42 @@ test('GGUF from the Hub: REPO:FILE downloads that file only; a repo with several
     await hub.close();
   }
 });
+
+test('ipt serve --model gguf:FILE answers /v1/completions as the engine does; provider names are checked per engine', { skip: LLAMA_SKIP, timeout: 120_000 }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { main } = await import('../../lib/cli.js');
+  const { projectRoot } = await import('../../lib/repro/project.js');
+  const { OpenAICompatible } = await import('../../lib/engine/openai.js');
+  const { src } = await llamaModel('serve');
+  const gguf = join(root, 'serve.gguf');
+  await convertToGguf({ source: src, out: gguf });
+  const child = spawn(process.execPath, [join(projectRoot(), 'dist/lib/cli.js'), 'serve', '--model', `gguf:${gguf}`, '--port', '0', '--threads', '1', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((ok, fail) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /at (http:\/\/\S+)/.exec(out);
+        if (m) ok(m[1]);
+      });
+      child.once('exit', (code) => fail(new Error(`ipt serve exited with ${code}`)));
+    });
+    const client = await OpenAICompatible.connect({ baseUrl: url });
+    const prompt = '<s> <CON> Some text. </CON>\n\n';
+    const served = await client.complete([prompt], { maxNewTokens: 6 });
+    const lm = await LlamaCppLM.load(gguf, { threads: 1 });
+    try {
+      assert.deepEqual(served.map((c) => c.text), (await lm.complete([prompt], { maxNewTokens: 6 })).map((c) => c.text));
+    } finally {
+      await lm.close();
+    }
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const io = { out: '', err: '', stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s), readStdin: () => '' };
+  assert.equal(await main(['synthesize', '--input', gguf, '--engine', `gguf:${gguf}`, '--provider', 'webgpu', '--out', join(root, 'x')], io), 2);
+  assert.match(io.err, /--provider webgpu is ONNX Runtime's; llama\.cpp offers cpu, cuda, vulkan, metal, auto/);
+  io.err = '';
+  assert.equal(await main(['synthesize', '--input', gguf, '--engine', `onnx:${root}`, '--provider', 'vulkan', '--out', join(root, 'x')], io), 2);
+  assert.match(io.err, /--provider vulkan is a llama\.cpp backend; ONNX Runtime offers cpu, webgpu, cuda, auto/);
+});

@@ -270,9 +270,12 @@ test('probing providers whose libraries are missing prints nothing of ONNX Runti
   const cli = join(projectRoot(), 'dist', 'lib', 'cli.js');
   const probe = spawnSync(process.execPath, [cli, 'providers'], { encoding: 'utf8' });
   assert.equal(probe.status, 0, probe.stderr);
-  assert.match(probe.stdout, /^cpu {5}ok$/m);
+  assert.match(probe.stdout, /^ONNX Runtime \(--engine onnx:DIR\)\n {2}cpu {5}ok\n/);
+  assert.match(probe.stdout, /^ {2}--provider auto picks (cuda|webgpu|cpu)$/m);
+  assert.match(probe.stdout, /^llama\.cpp \(--engine gguf:FILE\)\n {2}(cpu {5}ok|not installed: node-llama-cpp is not installed .*npm run setup:llama)/m);
   if (/cuda {4}unavailable: .*CUDA provider is not installed/.test(probe.stdout)) assert.doesNotMatch(probe.stderr, /onnxruntime|provider_bridge/);
   if (/webgpu  unavailable: .*libvulkan\.so\.1 is not installed/.test(probe.stdout)) assert.doesNotMatch(probe.stderr, /Vulkan|dawn/);
+  assert.doesNotMatch(probe.stderr, /llama|ggml/i, 'llama.cpp prints nothing of its own');
   // the same for an explicit provider that cannot start: only the kit's message
   if (!existsSync(join('node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'))) {
     const run = spawnSync(process.execPath, [cli, 'serve', '--model', dir, '--provider', 'cuda'], { encoding: 'utf8' });
