@@ -9,7 +9,7 @@
 // q = round(x / d), rounded half away from zero, as ggml's reference quantizer does).
 
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { floatToHalf } from '../engine/float16.js';
+import { floatToHalf, toHalf } from '../engine/float16.js';
 
 export const GGML_TYPE = { F32: 0, F16: 1, Q8_0: 8 } as const;
 export type GgmlType = keyof typeof GGML_TYPE;
@@ -61,14 +61,17 @@ export function quantizeQ8(values: Float32Array): Uint8Array {
   if (values.length % Q8_BLOCK !== 0) throw new RangeError(`Q8_0 needs a multiple of ${Q8_BLOCK} values; got ${values.length}`);
   const blocks = values.length / Q8_BLOCK;
   const out = new Uint8Array(blocks * Q8_BYTES);
-  const view = new DataView(out.buffer);
+  const scales = new Uint16Array(out.buffer); // a block is 34 bytes: its scale is the 17th uint16 of it
+  const codes = new Int8Array(out.buffer);
   for (let b = 0; b < blocks; b++) {
+    const from = b * Q8_BLOCK;
     let amax = 0;
-    for (let i = 0; i < Q8_BLOCK; i++) amax = Math.max(amax, Math.abs(values[b * Q8_BLOCK + i]));
+    for (let i = 0; i < Q8_BLOCK; i++) amax = Math.max(amax, Math.abs(values[from + i]));
     const d = amax / 127;
     const id = d === 0 ? 0 : 1 / d;
-    view.setUint16(b * Q8_BYTES, floatToHalf(d), true);
-    for (let i = 0; i < Q8_BLOCK; i++) view.setInt8(b * Q8_BYTES + 2 + i, roundAway(values[b * Q8_BLOCK + i] * id));
+    scales[b * (Q8_BYTES / 2)] = floatToHalf(d);
+    const to = b * Q8_BYTES + 2;
+    for (let i = 0; i < Q8_BLOCK; i++) codes[to + i] = roundAway(values[from + i] * id);
   }
   return out;
 }
@@ -77,9 +80,7 @@ export function quantizeQ8(values: Float32Array): Uint8Array {
 export function encodeGgml(values: Float32Array, type: GgmlType): Uint8Array {
   if (type === 'F32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   if (type === 'Q8_0') return quantizeQ8(values);
-  const half = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) half[i] = floatToHalf(values[i]);
-  return new Uint8Array(half.buffer);
+  return new Uint8Array(toHalf(values).buffer);
 }
 
 class Bytes {

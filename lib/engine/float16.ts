@@ -14,13 +14,8 @@ export const HALF_TO_FLOAT: Float32Array = (() => {
   return table;
 })();
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** number -> float16 bit pattern, rounded to nearest even; overflow becomes infinity, NaN stays NaN. */
-export function floatToHalf(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
+/** float32 bit pattern -> float16 bit pattern, rounded to nearest even; overflow becomes infinity, NaN stays NaN. */
+function halfBits(bits: number): number {
   const sign = (bits >>> 16) & 0x8000;
   const exp = (bits >>> 23) & 0xff;
   const mant = bits & 0x7fffff;
@@ -42,10 +37,20 @@ export function floatToHalf(x: number): number {
   return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0));
 }
 
+const one = new Float32Array(1);
+const oneBits = new Uint32Array(one.buffer);
+
+/** number -> float16 bit pattern, rounded to nearest even. */
+export function floatToHalf(x: number): number {
+  one[0] = x;
+  return halfBits(oneBits[0]);
+}
+
 /** float32 values -> float16 bit patterns. */
 export function toHalf(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = floatToHalf(values[i]);
+  for (let i = 0; i < values.length; i++) out[i] = halfBits(bits[i]);
   return out;
 }
 
