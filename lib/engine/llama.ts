@@ -301,7 +301,7 @@ export async function resolveGguf(spec: string, hub: Omit<DownloadOptions, 'repo
   const colon = spec.indexOf(':');
   const repoId = colon < 0 ? spec : spec.slice(0, colon);
   const file = colon < 0 ? undefined : spec.slice(colon + 1);
-  if (/^[.~/]/.test(spec) || !/^[^/\s:]+\/[^/\s:]+$/.test(repoId)) throw new Error(`gguf:${spec}: no such file, and not a Hub repo id (REPO[:FILE], e.g. gguf:QuantFactory/instruction-synthesizer-GGUF:instruction-synthesizer.Q4_K_M.gguf)`);
+  if (/^[.~/]/.test(spec) || !/^[^/\s:]+\/[^/\s:]+$/.test(repoId)) throw new Error(`gguf:${spec}: no such file, and not a Hub repo id (REPO[:FILE], e.g. gguf:QuantFactory/instruction-synthesizer-GGUF to list its files)`);
   const repo = parseRepo(repoId);
   const plan = await resolveSnapshot({ ...hub, repo: repo.id });
   const ggufs = plan.files.map((f) => f.path).filter((p) => p.endsWith('.gguf'));
