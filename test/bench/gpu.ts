@@ -1,4 +1,4 @@
-// `npm run bench -- gpu [--shape 7b|1b|tiny] [--batches 1,8,32] [--keep DIR]`
+// `npm run bench -- gpu [--shape 7b|1b|tiny] [--batches 1,8,32] [--threads N] [--keep DIR]`
 //
 // NOT YET RUN ON A GPU. Written for a later session on a machine with one; the figures it prints have
 // never been measured. (Checked here only with --shape tiny on the CPU, to know the script runs.)
@@ -39,6 +39,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const shape = shapeName === 'tiny' ? TINY : shapeName === '1b' ? SHAPE_1B : SHAPE_7B;
   const batches = (option(args, 'batches') ?? '1,8,32').split(',').map(Number);
   const keep = option(args, 'keep');
+  const threads = Number(option(args, 'threads') ?? cpus().length);
   const root = keep ?? mkdtempSync(join(tmpdir(), 'ipt-bench-gpu-'));
   mkdirSync(root, { recursive: true });
   const worker = join(dirname(fileURLToPath(import.meta.url)), '_engines-worker.js');
@@ -76,13 +77,14 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           rows.push({ path: p.label, batch, error: failed });
           continue;
         }
-        const proc = spawnSync(process.execPath, [worker, p.engine, p.model, String(batch), '2', String(cpus().length), p.provider, String(PROMPT_TOKENS), String(NEW_TOKENS)], {
+        const proc = spawnSync(process.execPath, [worker, p.engine, p.model, String(batch), '2', String(threads), p.provider, String(PROMPT_TOKENS), String(NEW_TOKENS)], {
           encoding: 'utf8',
           timeout: TIME_LIMIT_MS,
           maxBuffer: 256 * 2 ** 20,
         });
         if (proc.status !== 0) {
-          failed = (proc.stderr || `exit ${proc.status ?? proc.signal}`).trim().split('\n').filter(Boolean).pop() ?? 'failed';
+          const said = proc.status === 3 ? (JSON.parse(proc.stdout.trim().split('\n').pop()!) as { error: string }).error : undefined;
+          failed = said ?? `exit ${proc.status ?? proc.signal}: ${(proc.stderr ?? '').trim().split('\n').find((l) => /Error/.test(l)) ?? 'see stderr'}`;
           rows.push({ path: p.label, batch, error: failed });
           console.log(`${p.label.padEnd(30)} batch ${batch}: ${failed}`);
           continue;
