@@ -5,13 +5,14 @@
 import { parseArgs } from 'node:util';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UsageError, type Command, type CommandArgs, type Io } from './cli/command.js';
+import { threadsOption, UsageError, type Command, type CommandArgs, type Io, type OptionSpec } from './cli/command.js';
 import { synthCommands } from './cli/synth.js';
 import { templatesCommands } from './cli/templates.js';
 import { corpusCommands } from './cli/corpus.js';
 import { engineCommands } from './cli/engine.js';
 import { tasksCommands } from './cli/tasks.js';
 import { trainCommands } from './cli/train.js';
+import { evalCommands } from './cli/eval.js';
 import { tinyCommands } from './cli/tiny.js';
 import { ablateCommands } from './cli/ablate.js';
 import { exportCommands } from './cli/export.js';
@@ -26,6 +27,7 @@ const commands: Command[] = [
   ...engineCommands,
   ...convertCommands,
   ...trainCommands,
+  ...evalCommands,
   ...tinyCommands,
   ...tasksCommands,
   ...ablateCommands,
@@ -114,13 +116,15 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         Object.fromEntries(Object.entries({ type: o.type, short: o.short, multiple: o.multiple, default: o.default }).filter(([, v]) => v !== undefined)),
       ]),
     );
-    const result = parseArgs({ args: rest, options: options as never, allowPositionals: true, strict: true });
+    const result = parseArgs({ args: optionValues(rest, cmd.options), options: options as never, allowPositionals: true, strict: true });
     parsed = { values: result.values as CommandArgs['values'], positionals: result.positionals };
     const required = (cmd.positionals ?? []).filter((p) => !p.optional).length;
     const variadic = (cmd.positionals ?? []).some((p) => p.variadic);
     if (parsed.positionals.length < required || (!variadic && parsed.positionals.length > (cmd.positionals ?? []).length)) {
       throw new UsageError(`expected ${usageLine(cmd)}`);
     }
+    // checked before any work: a command may load data for minutes before it reads its threads
+    if ('threads' in cmd.options) threadsOption(parsed.values);
   } catch (err) {
     io.stderr(`ipt ${cmd.name}: ${(err as Error).message}\nusage: ${usageLine(cmd)}   (ipt ${cmd.name} --help lists the options)\n`);
     return 2;
@@ -133,6 +137,33 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     if (process.env.IPT_DEBUG) io.stderr(`${e.stack}\n`);
     return e instanceof UsageError ? 2 : 1;
   }
+}
+
+/**
+ * Node's parseArgs reads "--n -1" as an option followed by another ("argument is ambiguous"): a value
+ * that is a number (negative seeds, a mistaken -1) is joined to its option, so the option's own check
+ * answers; an option followed by a real option is said to need a value.
+ */
+function optionValues(args: string[], specs: Record<string, OptionSpec>): string[] {
+  const byShort = new Map(Object.entries(specs).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const name = /^--[^=]+$/.test(a) ? a.slice(2) : /^-[^-]$/.test(a) ? byShort.get(a[1]) : undefined;
+    const next = args[i + 1];
+    if (name === undefined || specs[name]?.type !== 'string' || next === undefined || !next.startsWith('-') || next === '-') {
+      out.push(a);
+      continue;
+    }
+    if (!/^-(\d|\.\d)/.test(next)) throw new UsageError(`--${name} needs a value (${specs[name].value ?? 'VALUE'}); a value that starts with "-" is written --${name}=${next}`);
+    out.push(`--${name}=${next}`);
+    i++;
+  }
+  return out;
 }
 
 /**

@@ -107,7 +107,7 @@ test('ipt eval refuses an empty task list, an unknown provider and an --out fold
     // the model folder does not exist: each of these must be refused before it is opened
     const base = ['eval', '--model', join(dir, 'no-model')];
     let r = await run([...base, '--tasks', ',']);
-    assert.deepEqual([r.code, r.err], [2, 'ipt eval: --tasks names no file: give one or more task JSON files\n']);
+    assert.deepEqual([r.code, r.err], [2, 'ipt eval: --tasks names nothing: give benchmark names (arc_easy,mmlu) or task JSON files\n']);
     writeFileSync(join(dir, 'task.json'), '{}');
     r = await run([...base, '--tasks', join(dir, 'task.json'), '--out', dir]);
     assert.deepEqual([r.code, r.err], [2, `ipt eval: --out ${dir} is a folder; name a file\n`]);

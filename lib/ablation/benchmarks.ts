@@ -1,20 +1,32 @@
 // The ablation's benchmarks: reading-comprehension tasks built from documents no model or
 // synthesizer trained on, in lm-evaluation-harness form (lib/eval). The rule-based miner writes a
-// question about a passage (fill in a blank, which sentence comes next or first, is a statement
-// supported, a number, the genre); multiple choice is scored by log-likelihood of each option, a
-// blank without options by exact match of a short generation. A k-shot variant of a task puts k other
-// questions about the same passage, answered, before the test question: the same examples, so the
-// only difference between 0-shot and k-shot is the demonstrations.
+// multiple-choice question about a passage (fill in a blank, which sentence comes next or first, is a
+// statement supported, a number, the genre), scored by the log-likelihood of each option. A k-shot
+// variant of a task puts k other questions about the same passage, answered, before the test question:
+// the same examples, so the only difference between 0-shot and k-shot is the demonstrations.
+//
+// What makes a task measure something is checked here and in results.ts: every task is multiple choice
+// (a short generation scored 0 for every model at this size), its gold answers are balanced (a model
+// that always says "No" must not score above chance), a task whose gold answer is the same for every
+// item (the genre question about one genre) is not built, and each task states its chance level. The
+// `seen` group asks the same kinds of questions about passages of the pre-training documents: a task
+// the vanilla model cannot do above chance even there cannot show a difference between arms.
 //
 // The prompt format (qaPrompt) is also the instruction-tuning format, so tuning and testing agree.
 
 import type { Context } from '../corpus/chunk.js';
-import type { MultipleChoiceExample, GenerationExample, Task } from '../eval/tasks.js';
+import type { MultipleChoiceExample, MultipleChoiceTask, Task } from '../eval/tasks.js';
 import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
 import { mineTasks, optionsOf, type MinedPair, type RuleKind } from '../synth/rules.js';
 import { COT_QUESTION_SUFFIX, OPTIONS_MARKER, type Pair } from '../synth/format.js';
 
-export type BenchmarkGroup = 'general' | 'heldout-genre' | 'domain';
+/**
+ * general: held-out documents of the training genres; seen: passages of the pre-training documents
+ * (in-distribution, for the vanilla model's above-chance check); heldout-genre: a genre no model saw;
+ * domain: held-out documents of the continual pre-training's domain.
+ */
+export type BenchmarkGroup = 'general' | 'seen' | 'heldout-genre' | 'domain';
+export const BENCHMARK_GROUPS: readonly BenchmarkGroup[] = ['general', 'seen', 'heldout-genre', 'domain'];
 
 export type BenchmarkOptions = {
   seed: number;
@@ -24,7 +36,10 @@ export type BenchmarkOptions = {
   maxSentenceChars?: number;
 };
 
-export type BenchmarkTask = Task & { group: BenchmarkGroup; kind: RuleKind; shots: number };
+export type BenchmarkTask = MultipleChoiceTask & { group: BenchmarkGroup; kind: RuleKind; shots: number };
+
+/** Why a kind got no task in a group (e.g. its gold answer would be the same for every item). */
+export type SkippedBenchmark = { group: BenchmarkGroup; kind: RuleKind; items: number; reason: string };
 
 /** A question without its options and chain-of-thought line: what the model is asked. */
 export function questionStem(question: string): string {
@@ -57,55 +72,88 @@ function choicesOf(pair: MinedPair): { choices: string[]; gold: number } | undef
   return gold >= 0 && new Set(options).size === options.length ? { choices: options, gold } : undefined;
 }
 
-/** One test pair of `kind` per context (when the text offers one), plus the context's other pairs as demonstrations. */
+/** One multiple-choice test pair of `kind` per context (when the text offers one), plus the context's other pairs as demonstrations. */
 function itemsOf(contexts: Context[], kind: RuleKind, options: BenchmarkOptions): Item[] {
   const items: Item[] = [];
+  const maxShots = Math.max(...options.shots, 0);
   for (const context of contexts) {
     const seed = deriveSeed(options.seed, 'benchmark', kind);
-    const [test] = mineTasks(context.text, { seed, genre: context.genre, kinds: [kind], maxPairs: 1, minPairs: 1, maxSentenceChars: options.maxSentenceChars });
+    // the miner asks some questions with options and some without: of up to three, the first with options
+    const mined = mineTasks(context.text, { seed, genre: context.genre, kinds: [kind], maxPairs: 3, minPairs: 3, maxSentenceChars: options.maxSentenceChars });
+    const test = mined.find((p) => choicesOf(p) !== undefined);
     if (!test) continue;
     const others = mineTasks(context.text, {
       seed: deriveSeed(options.seed, 'demonstrations'),
       genre: context.genre,
       kinds: options.kinds.filter((k) => k !== kind),
-      maxPairs: Math.max(...options.shots, 0),
-      minPairs: Math.max(...options.shots, 0),
+      maxPairs: maxShots,
+      minPairs: maxShots,
       maxSentenceChars: options.maxSentenceChars,
     });
-    items.push({ context, test, others });
+    if (others.length >= maxShots) items.push({ context, test, others });
   }
   return items;
 }
 
-/** Tasks of one group: every kind, every shot count, on the same examples. */
-export function buildBenchmarks(contexts: Context[], group: BenchmarkGroup, options: BenchmarkOptions): BenchmarkTask[] {
+/**
+ * Up to `n` items with their gold answers as balanced as the items allow: items are grouped by gold
+ * answer text and taken round-robin over the groups (each in a seeded order), so Yes/No questions are
+ * half Yes, and no answer is more frequent than another unless it has run out.
+ */
+export function balanceAnswers<T>(items: T[], answerOf: (item: T) => string, n: number, seed: number): T[] {
+  const groups = new Map<string, T[]>();
+  for (const item of shuffleInPlace([...items], createRng(seed))) {
+    const key = answerOf(item);
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  }
+  const queues = [...groups.values()];
+  const out: T[] = [];
+  for (let round = 0; out.length < n; round++) {
+    let took = false;
+    for (const q of queues) {
+      if (round < q.length && out.length < n) {
+        out.push(q[round]);
+        took = true;
+      }
+    }
+    if (!took) break;
+  }
+  return shuffleInPlace(out, createRng(deriveSeed(seed, 'order')));
+}
+
+/** Share of the items whose gold answer is the most frequent one (1 for a constant answer). */
+export function majorityShare(task: Pick<MultipleChoiceTask, 'examples'>): number {
+  const counts = new Map<string, number>();
+  for (const e of task.examples) counts.set(e.choices[e.gold], (counts.get(e.choices[e.gold]) ?? 0) + 1);
+  return Math.max(...counts.values()) / task.examples.length;
+}
+
+/** Tasks of one group: every kind, every shot count, on the same examples; kinds that cannot make a task are listed with the reason. */
+export function buildBenchmarks(contexts: Context[], group: BenchmarkGroup, options: BenchmarkOptions): { tasks: BenchmarkTask[]; skipped: SkippedBenchmark[] } {
   const tasks: BenchmarkTask[] = [];
-  const maxShots = Math.max(...options.shots, 0);
+  const skipped: SkippedBenchmark[] = [];
   const minExamples = Math.min(10, options.examplesPerTask);
   for (const kind of options.kinds) {
-    let items = itemsOf(contexts, kind, options).filter((i) => i.others.length >= maxShots);
-    // a kind asked with options is scored as multiple choice (log-likelihood is a finer signal than an
-    // exact-match generation) when enough of its questions have them
-    const withChoices = items.filter((i) => choicesOf(i.test) !== undefined);
-    const multipleChoice = withChoices.length >= Math.max(minExamples, Math.min(options.examplesPerTask, items.length) / 2);
-    if (multipleChoice) items = withChoices;
-    items = shuffleInPlace(items, createRng(deriveSeed(options.seed, 'benchmark-sample', group, kind))).slice(0, options.examplesPerTask);
-    if (items.length < minExamples) continue;
-    const mc = items.map((i) => choicesOf(i.test));
+    const all = itemsOf(contexts, kind, options);
+    const items = balanceAnswers(all, (i) => finalAnswer(i.test.answer), options.examplesPerTask, deriveSeed(options.seed, 'benchmark-sample', group, kind));
+    if (items.length < minExamples) {
+      skipped.push({ group, kind, items: items.length, reason: `only ${items.length} passages offer a ${kind} question with options (at least ${minExamples} needed)` });
+      continue;
+    }
+    const mc = items.map((i) => choicesOf(i.test)!);
+    const golds = new Set(mc.map((m) => m.choices[m.gold]));
+    if (golds.size === 1) {
+      skipped.push({ group, kind, items: items.length, reason: `every item has the same gold answer ("${[...golds][0]}"): a model that always gives it would score 1` });
+      continue;
+    }
     for (const shots of options.shots) {
       const name = `${group}/${kind}/${shots}-shot`;
       const prompt = (i: Item) => qaPrompt(i.context.text, i.test.question, i.others.slice(0, shots));
-      const common = { name, group, kind, shots, description: `${kind} questions about ${group} passages, ${shots} answered before`, targetDelimiter: ' ', fewshotDelimiter: '\n\n' };
-      if (multipleChoice) {
-        const examples: MultipleChoiceExample[] = items.map((i, k) => ({ context: prompt(i), choices: mc[k]!.choices, gold: mc[k]!.gold }));
-        tasks.push({ ...common, type: 'multiple_choice', examples });
-      } else {
-        const examples: GenerationExample[] = items.map((i) => ({ context: prompt(i), answers: [finalAnswer(i.test.answer)] }));
-        tasks.push({ ...common, type: 'generation', examples, stop: ['\n'], maxNewTokens: 12 });
-      }
+      const examples: MultipleChoiceExample[] = items.map((i, k) => ({ context: prompt(i), choices: mc[k].choices, gold: mc[k].gold }));
+      tasks.push({ name, group, kind, shots, type: 'multiple_choice', description: `${kind} questions about ${group} passages, ${shots} answered before`, targetDelimiter: ' ', fewshotDelimiter: '\n\n', examples });
     }
   }
-  return tasks;
+  return { tasks, skipped };
 }
 
 /**
@@ -117,7 +165,7 @@ export function primaryMetric(task: Pick<Task, 'type'>): 'acc' | 'f1' {
   return task.type === 'multiple_choice' ? 'acc' : 'f1';
 }
 
-/** Chance level of a task's primary metric (mean 1/choices for multiple choice; 0 for generation). */
+/** Chance level of a task's primary metric (mean 1/choices for multiple choice; 0 for generation, where any overlap counts). */
 export function chanceLevel(task: Task): number {
   if (task.type !== 'multiple_choice') return 0;
   return task.examples.reduce((s, e) => s + 1 / e.choices.length, 0) / task.examples.length;

@@ -6,10 +6,15 @@
 // instruction pre-training with each synthesizer (rules; the kit's tiny synthesizer with M = 1 and
 // M = 2 rounds); and Mix PT (raw texts plus the synthesizer's fine-tuning collection).
 
-import { readFileSync } from 'node:fs';
 import type { GPTConfig } from '../engine/gpt.js';
+import { readJson } from '../repro/files.js';
+import { nonFiniteMessage, nonFiniteNumberPath } from '../repro/hash.js';
+import { brownGenres } from '../corpus/brown.js';
+import { checkBpeVocab, resolveRunConfig } from '../train/run.js';
+import { TINY_SYNTH_MODEL } from '../train/tiny-synthesizer.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
 import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
+import { BENCHMARK_GROUPS, type BenchmarkGroup } from './benchmarks.js';
 
 export type ArmKind = 'vanilla' | 'instruct' | 'mix';
 export type SynthesizerName = 'rules' | 'tiny';
@@ -84,7 +89,17 @@ export type AblationConfig = {
   /** Instruction tuning after pre-training, evaluated at checkpoints along the way. */
   instructionTuning: { arms: string[]; train: Partial<TrainConfig>; evalEvery: number };
   eval: {
+    /**
+     * Items per task (at most: a part of the corpus may offer fewer). Detecting a 0.05 difference on one
+     * task takes over a thousand (results.json's `power`); a group average pools its tasks' items.
+     */
     examplesPerTask: number;
+    /**
+     * Benchmark groups every pre-trained arm is scored on. The vanilla arm is also scored on `seen`
+     * (passages of its own pre-training documents: which tasks it can do above chance at all) and
+     * `domain` (the baseline of continual pre-training).
+     */
+    groups: BenchmarkGroup[];
     /** Demonstrations in the prompt: 0 (zero-shot) and k-shot variants of every task. */
     shots: number[];
     kinds: RuleKind[];
@@ -92,7 +107,8 @@ export type AblationConfig = {
   };
 };
 
-export const DEFAULT_ARMS: Arm[] = [
+/** Every arm the kit knows; the CI profile runs them all, so every code path stays tested. */
+export const ALL_ARMS: Arm[] = [
   { name: 'vanilla', kind: 'vanilla', description: 'Vanilla PT: raw texts only' },
   { name: 'instruct-rules', kind: 'instruct', synthesizer: 'rules', rounds: 2, description: 'Instruct PT, rule-based synthesizer (M = 2)' },
   { name: 'instruct-tiny-m1', kind: 'instruct', synthesizer: 'tiny', rounds: 1, description: 'Instruct PT, tiny synthesizer, one round (M = 1)' },
@@ -100,13 +116,25 @@ export const DEFAULT_ARMS: Arm[] = [
   { name: 'mix', kind: 'mix', description: "Mix PT: raw texts plus the synthesizer's fine-tuning collection" },
 ];
 
+/**
+ * The default profile's Brown arms: vanilla against instruction pre-training with each kind of
+ * synthesizer. M = 1 against M = 2 and Mix PT are compared in the controlled experiment, where an effect
+ * is measurable at this size; on Brown every arm scored at chance (issue 11), so the Brown budget goes to
+ * more items per task rather than more arms (add them back with a config file: `{"arms": [...]}`).
+ */
+export const DEFAULT_ARMS: Arm[] = ALL_ARMS.filter((a) => ['vanilla', 'instruct-rules', 'instruct-tiny-m2'].includes(a.name));
+
 const EVAL_KINDS: RuleKind[] = ['fill_blank', 'next_sentence', 'ordering', 'yes_no', 'number', 'genre'];
 
-/** The embedded default: Brown corpus, CPU, about 10 minutes on a 2-core machine (measured 9.5). */
+/**
+ * The embedded default: Brown corpus, CPU, about 6 minutes on a quiet 2-core machine (the plan's estimate). Two seeds: on
+ * these benchmarks the spread over seeds of a paired gain is a few times smaller than the spread over
+ * items (results.json's variance parts), so items buy more certainty than seeds.
+ */
 export const DEFAULT_PROFILE: AblationConfig = {
   profile: 'default',
   seed: 1,
-  seeds: [1, 2, 3],
+  seeds: [1, 2],
   corpus: {
     evalDocsPerGenre: 3,
     heldOutGenres: ['humor'],
@@ -143,12 +171,16 @@ export const DEFAULT_PROFILE: AblationConfig = {
     synthesizer: 'rules',
     instructionShare: 0.5,
   },
+  // instruction tuning after pre-training is tested in the controlled experiment; on Brown its scores
+  // stayed at chance (issue 11), so the default profile skips it (the CI profile keeps the code path)
   instructionTuning: {
-    arms: ['vanilla', 'instruct-rules'],
+    arms: [],
     train: { steps: 40, batchSize: 8, lr: 1e-3, minLr: 1e-4, warmupSteps: 4, evalEvery: 20, evalRows: 32, checkpointEvery: 20, keepCheckpoints: 10 },
     evalEvery: 20,
   },
-  eval: { examplesPerTask: 30, shots: [0, 1], kinds: EVAL_KINDS, batchSize: 16 },
+  // 0-shot only, held-out documents only: 1-shot and the held-out genre doubled the evaluation for tasks
+  // at chance; 200 items a task instead of 30
+  eval: { examplesPerTask: 200, groups: ['general'], shots: [0], kinds: EVAL_KINDS, batchSize: 16 },
 };
 
 /** The same code paths at CI size: under a minute on 2 cores (about 30 s measured). */
@@ -156,6 +188,7 @@ export const CI_PROFILE: AblationConfig = {
   ...DEFAULT_PROFILE,
   profile: 'ci',
   seeds: [1, 2, 3],
+  arms: ALL_ARMS,
   corpus: { ...DEFAULT_PROFILE.corpus, evalDocsPerGenre: 1, domainEvalDocsPerGenre: 2, maxDocs: { pretrain: 6, synthesizer: 6, eval: 6, heldOutGenre: 3, domainTrain: 4, domainEval: 2 } },
   tokenizer: { vocabSize: 320 },
   synthesis: {
@@ -175,10 +208,11 @@ export const CI_PROFILE: AblationConfig = {
   domain: { ...DEFAULT_PROFILE.domain, train: { steps: 4, batchSize: 4, lr: 1e-3, minLr: 1e-4, warmupSteps: 1, evalEvery: 2, evalRows: 8, checkpointEvery: 2 } },
   instructionTuning: {
     ...DEFAULT_PROFILE.instructionTuning,
+    arms: ['vanilla', 'instruct-rules'],
     train: { steps: 4, batchSize: 4, lr: 1e-3, minLr: 1e-4, warmupSteps: 1, evalEvery: 2, evalRows: 8, checkpointEvery: 2, keepCheckpoints: 10 },
     evalEvery: 2,
   },
-  eval: { ...DEFAULT_PROFILE.eval, examplesPerTask: 6, shots: [0, 1] },
+  eval: { ...DEFAULT_PROFILE.eval, examplesPerTask: 12, groups: ['general', 'heldout-genre'], shots: [0, 1] },
 };
 
 export const PROFILES: Record<string, AblationConfig> = { default: DEFAULT_PROFILE, ci: CI_PROFILE };
@@ -197,10 +231,60 @@ export function mergeConfig<T>(base: T, over: unknown, path = 'config'): T {
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
+/**
+ * What would only fail deep inside a run (an unknown genre after the splits, a model too large for the
+ * trainer after an hour of synthesis, counts that make empty benchmarks), refused before anything is written.
+ */
+function checkRunnable(c: AblationConfig): void {
+  const fail = (why: string): never => {
+    throw new Error(`ablation config: ${why}`);
+  };
+  const genres = brownGenres();
+  for (const [where, list] of [['corpus.heldOutGenres', c.corpus.heldOutGenres], ['corpus.domainGenres', c.corpus.domainGenres]] as const) {
+    if (!Array.isArray(list)) fail(`${where} must be a list of genre names`);
+    for (const g of list) if (!genres.includes(g)) fail(`${where}: genre "${g}" is not a Brown genre; genres: ${genres.join(', ')}`);
+  }
+  // counts that only fail (or silently make an empty benchmark) deep inside the run
+  const counts: Array<[string, unknown]> = [
+    ['corpus.evalDocsPerGenre', c.corpus.evalDocsPerGenre],
+    ['corpus.domainEvalDocsPerGenre', c.corpus.domainEvalDocsPerGenre],
+    ['synthesis.pairsPerText', c.synthesis.pairsPerText],
+    ['synthesis.maxSentenceChars', c.synthesis.maxSentenceChars],
+    ['synthesis.collection.pairsPerText', c.synthesis.collection.pairsPerText],
+    ['synthesis.tiny.maxNewTokens', c.synthesis.tiny.maxNewTokens],
+    ['synthesis.tiny.measureTexts', c.synthesis.tiny.measureTexts],
+    ['synthesis.tiny.batchSize', c.synthesis.tiny.batchSize],
+    ['instructionTuning.evalEvery', c.instructionTuning.evalEvery],
+    ['eval.examplesPerTask', c.eval.examplesPerTask],
+    ['eval.batchSize', c.eval.batchSize],
+    ...Object.entries(c.corpus.maxDocs ?? {}).map(([k, v]): [string, unknown] => [`corpus.maxDocs.${k}`, v]),
+  ];
+  for (const [where, v] of counts) if (!Number.isInteger(v) || (v as number) < 1) fail(`${where} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0) fail(`seed must be a non-negative integer, got ${JSON.stringify(c.seed)}`);
+  try {
+    checkBpeVocab(c.tokenizer.vocabSize, 'tokenizer.vocabSize', '');
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  // the models as the run builds them, so a size the trainer cannot hold is refused now, not after an hour
+  const models: Array<[string, Partial<GPTConfig>]> = [
+    ['pretrain.model', c.pretrain.model],
+    ['synthesis.tiny.model', { ...TINY_SYNTH_MODEL, ...c.synthesis.tiny.model }],
+  ];
+  for (const [where, model] of models) {
+    try {
+      resolveRunConfig({ model: { ...model, vocabSize: c.tokenizer.vocabSize } });
+    } catch (err) {
+      fail(`${where}: ${(err as Error).message}`);
+    }
+  }
+}
+
 export function validateConfig(c: AblationConfig): AblationConfig {
   const fail = (why: string): never => {
     throw new Error(`ablation config: ${why}`);
   };
+  checkRunnable(c);
   if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0)) fail('seeds must be a non-empty list of non-negative integers');
   if (new Set(c.seeds).size !== c.seeds.length) fail('seeds must be distinct');
   const share = (x: number, what: string) => (x >= 0 && x <= 1 ? x : fail(`${what} must be between 0 and 1, got ${x}`));
@@ -223,6 +307,8 @@ export function validateConfig(c: AblationConfig): AblationConfig {
   for (const a of c.instructionTuning.arms) if (!names.has(a)) fail(`instructionTuning.arms names "${a}", which is not an arm`);
   for (const k of c.eval.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`eval.kinds: unknown rule kind "${k}"`);
   if (!c.eval.shots.every((k) => Number.isInteger(k) && k >= 0)) fail('eval.shots must be non-negative integers');
+  if (!Array.isArray(c.eval.groups) || c.eval.groups.length === 0) fail('eval.groups must name at least one benchmark group');
+  for (const g of c.eval.groups) if (!BENCHMARK_GROUPS.includes(g)) fail(`eval.groups: unknown group "${g}"; groups: ${BENCHMARK_GROUPS.join(', ')}`);
   const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
   if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);
   // the training sections are checked here, so that --dry-run refuses what the run would refuse
@@ -252,18 +338,15 @@ function checkTopLevelFields(base: AblationConfig, over: unknown, where: string)
   }
 }
 
-export function loadAblationConfig(options: { profile?: string; file?: string; overrides?: unknown } = {}): AblationConfig {
+export function loadAblationConfig(options: { profile?: string; file?: string; overrides?: unknown; /** How the user gave the file (default "--config"). */ what?: string } = {}): AblationConfig {
   const name = options.profile ?? 'default';
   const base = PROFILES[name];
   if (!base) throw new Error(`unknown profile "${name}"; profiles: ${Object.keys(PROFILES).join(', ')}`);
   let config = base;
   if (options.file) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(options.file, 'utf8'));
-    } catch (err) {
-      throw new Error(`${options.file}: ${(err as Error).message}`);
-    }
+    const json = readJson(options.file, { what: options.what ?? '--config' });
+    const infinite = nonFiniteNumberPath(json);
+    if (infinite) throw new Error(`${options.file}: ${nonFiniteMessage(infinite)}`);
     checkTopLevelFields(base, json, options.file);
     config = mergeConfig(config, json, options.file);
   }

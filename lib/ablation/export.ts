@@ -8,14 +8,13 @@
 // half of one, and a re-run replaces it cleanly. Equal runs give byte-identical data files and cards.
 
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { ParquetWriter, fileWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
 import { readShard, CorruptShardError } from '../corpus/shards.js';
 import { parseDocument } from '../train/data.js';
 import { sha256File } from '../repro/hash.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { commitStagingDir, createStagingDir, fsyncPath, writeFileAtomic } from '../repro/files.js';
 import { writeManifest, type Manifest, type ManifestInput } from '../repro/manifest.js';
 import { createProgress, type ProgressMode } from '../repro/progress.js';
 import { projectRoot } from '../repro/project.js';
@@ -216,37 +215,6 @@ function checkReplaceable(out: string): void {
   }
 }
 
-
-/** Staging folders of exports that were killed midway (their process is gone). */
-function removeStaleStaging(out: string): void {
-  const parent = dirname(out);
-  if (!existsSync(parent)) return;
-  const prefix = `.${basename(out)}.`;
-  for (const name of readdirSync(parent)) {
-    const m = name.startsWith(prefix) ? /^(partial|old)-(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length)) : null;
-    if (!m) continue;
-    const pid = Number(m[2]);
-    let alive = pid === process.pid;
-    if (!alive) {
-      try {
-        process.kill(pid, 0);
-        alive = true;
-      } catch (err) {
-        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-      }
-    }
-    if (!alive) rmSync(join(parent, name), { recursive: true, force: true });
-  }
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 type ExportRow = { id: string; text: string; source: string };
 
@@ -523,15 +491,6 @@ function exportTotals(corpora: CorpusExport[]): Record<string, number> {
   return totals;
 }
 
-/** The old export steps aside, the new one takes its name, the old one goes. */
-function swapIntoPlace(staging: string, out: string): void {
-  const old = join(dirname(out), `.${basename(out)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const hadOld = existsSync(out);
-  if (hadOld) renameSync(out, old);
-  renameSync(staging, out);
-  if (hadOld) rmSync(old, { recursive: true, force: true });
-}
-
 /** Exports the run's corpora; see the module header for the layout and guarantees. */
 export async function exportCorpora(options: ExportOptions): Promise<ExportResult> {
   const startedAt = new Date();
@@ -540,12 +499,8 @@ export async function exportCorpora(options: ExportOptions): Promise<ExportResul
   const shardBytes = positiveInt(options.shardBytes, 'shardBytes', options.shardDocuments !== undefined ? Number.MAX_SAFE_INTEGER : EXPORT_DEFAULTS.shardBytes);
   const rowGroupDocuments = positiveInt(options.rowGroupDocuments, 'rowGroupDocuments', EXPORT_DEFAULTS.rowGroupDocuments);
   const rowGroupBytes = positiveInt(options.rowGroupBytes, 'rowGroupBytes', EXPORT_DEFAULTS.rowGroupBytes);
-  mkdirSync(dirname(out), { recursive: true });
-  removeStaleStaging(out);
-
   const version = kitVersion();
-  const staging = join(dirname(out), `.${basename(out)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(staging);
+  const staging = createStagingDir(out);
   try {
     const totalBytes = jobs.reduce((s, j) => s + j.files.reduce((t, f) => t + statSync(resolve(runDir, f)).size, 0), 0);
     const progress = createProgress({ label: 'export', total: totalBytes, bytes: true, mode: progressMode(options.progress) });
@@ -611,7 +566,7 @@ export async function exportCorpora(options: ExportOptions): Promise<ExportResul
       totals: exportTotals(corpora),
       notes,
     });
-    swapIntoPlace(staging, out);
+    commitStagingDir(staging, out);
     return { out, format: options.format, corpora, runManifestSha256, notes, manifest };
   } finally {
     rmSync(staging, { recursive: true, force: true });

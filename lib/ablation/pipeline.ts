@@ -4,8 +4,12 @@
 //
 //   split -> tokenizer, benchmarks, collection
 //   collection -> tiny-synthesizer (fine-tuned, exported to ONNX) -> synthesize (rules / tiny, M rounds)
+//   -> measure-<synthesizer> (quality and task coverage of its pairs)
 //   -> corpus-<arm> -> pretrain-<arm>-s<seed> -> eval -> (domain continual pre-training, instruction
-//   tuning along the way) -> results, report
+//   tuning along the way) -> results, report (outputs.ts renders the records; it computes nothing slow)
+//
+// runStages is a list of steps over one typed record (AblationRecords, records.ts): a new experiment
+// in the same run adds its stages with the same `stage` helper and its records beside these.
 //
 // Every arm trains for the same number of tokens (steps x batch x context). The run folder ends with
 // results/ (JSON, CSV), report.html, corpora.json (for `ipt export`) and manifest.json.
@@ -17,9 +21,8 @@ import { loadBrown } from '../corpus/brown.js';
 import { readTokenizerFiles, tinyTokenizerFiles, tokenizerFromFiles, loadTokenizer, TINY_BASE_VOCAB, type TokenizerFiles } from '../engine/tokenizer.js';
 import { gptTensorSpecs, type GPTWeights } from '../engine/gpt.js';
 import { evaluate, type EvalResults } from '../eval/harness.js';
-import type { Task } from '../eval/tasks.js';
 import { writeFileAtomic } from '../repro/files.js';
-import { writeManifest, type ManifestInput } from '../repro/manifest.js';
+import { writeManifest } from '../repro/manifest.js';
 import { type ProgressMode } from '../repro/progress.js';
 import { runStage, type StageOutcome, type StageContext } from '../repro/stages.js';
 import { buildSynthesizerCollection, type SynthesizerExample } from '../synth/collection.js';
@@ -30,10 +33,29 @@ import { BpeEncoder, trainBpeMerges } from '../train/bpe.js';
 import type { TrainingDocument } from '../train/data.js';
 import { OnnxCausalLM } from '../engine/onnx-lm.js';
 import { exportModel, loadModelFolder } from '../train/export.js';
-import { trainRun, readMetrics, type StepRecord, type ValRecord } from '../train/run.js';
+import { trainRun, readMetrics } from '../train/run.js';
 import { readSafetensors } from '../train/safetensors.js';
 import type { CompletionEngine } from '../engine/completion.js';
-import { buildBenchmarks, primaryMetric, type BenchmarkTask } from './benchmarks.js';
+import { computeCoverage } from '../tasks/coverage.js';
+import { createClassifier } from '../tasks/classify.js';
+import { pairSetFromChains } from '../tasks/input.js';
+import { measureSynthesizer } from '../synth/quality.js';
+import { buildBenchmarks, chanceLevel, majorityShare, primaryMetric, type BenchmarkGroup, type BenchmarkTask, type SkippedBenchmark } from './benchmarks.js';
+import { writeOutputs } from './outputs.js';
+import type {
+  AblationRecords,
+  BenchmarksSummary,
+  CollectionSummary,
+  CorpusResult,
+  ModelScores,
+  SplitSummary,
+  StageTiming,
+  SynthesisSummary,
+  SynthesizerMeasure,
+  TinySynthesizerSummary,
+  TokenizerSummary,
+  TrainStageResult,
+} from './records.js';
 import type { AblationConfig, Arm } from './config.js';
 import { augmentSelection, instructTexts, instructionTexts, instructionTuningDocuments, mixByTokens, mixTexts, shuffledTexts, textDocuments } from './corpora.js';
 import { makeSplits, PARTS, type Part } from './splits.js';
@@ -53,15 +75,12 @@ export type AblationOptions = {
   stopAfterStages?: number;
 };
 
-/** One evaluated model: task name -> primary metric value, plus its loss curve. */
-export type ModelScores = { scores: Record<string, number>; metrics: Record<string, Record<string, number>> };
-
-export type PretrainRecord = { arm: string; seed: number; tokens: number; steps: number; finalLoss: number; finalValLoss: number | null; seconds: number; tokensPerSecond: number | null };
+export type { AblationRecords, ModelScores } from './records.js';
 
 export type AblationOutcome = {
   outDir: string;
   complete: boolean;
-  stages: Array<{ name: string; cached: boolean; seconds: number; dir: string }>;
+  stages: StageTiming[];
 };
 
 type Ctx = {
@@ -135,7 +154,7 @@ function bpeCounter(files: TokenizerFiles): (s: string) => number {
 
 // ------------------------------------------------------------------------------------------ stages
 
-async function splitStage(ctx: Ctx) {
+async function splitStage(ctx: Ctx): Promise<StageOutcome<SplitSummary>> {
   const { config } = ctx;
   const brown = loadBrown();
   const key = { corpus: config.corpus, seed: config.seed, brown: brown.length };
@@ -155,7 +174,7 @@ function contextsOf(splitDir: string, part: Part): Context[] {
   return readJsonl<Context>(join(splitDir, `contexts.${part}.jsonl`));
 }
 
-async function tokenizerStage(ctx: Ctx, split: StageOutcome<unknown>) {
+async function tokenizerStage(ctx: Ctx, split: StageOutcome<SplitSummary>): Promise<StageOutcome<TokenizerSummary>> {
   const { vocabSize } = ctx.config.tokenizer;
   const contextLength = Math.max(ctx.config.pretrain.model.contextLength ?? 128, ctx.config.synthesis.tiny.model.contextLength ?? 128);
   return stage(ctx, 'tokenizer', 1, { split: split.record.keyHash, vocabSize, contextLength }, async ({ dir }) => {
@@ -168,22 +187,38 @@ async function tokenizerStage(ctx: Ctx, split: StageOutcome<unknown>) {
   });
 }
 
-async function benchmarksStage(ctx: Ctx, split: StageOutcome<unknown>) {
+/** Which groups a pre-trained arm is scored on: the configured ones, and for vanilla also the in-distribution check and the domain baseline. */
+function groupsFor(config: AblationConfig, arm: Arm): BenchmarkGroup[] {
+  const extra: BenchmarkGroup[] = arm.kind === 'vanilla' ? ['seen', 'domain'] : [];
+  return [...new Set([...config.eval.groups, ...extra])];
+}
+
+async function benchmarksStage(ctx: Ctx, split: StageOutcome<SplitSummary>): Promise<StageOutcome<BenchmarksSummary>> {
   const { config } = ctx;
-  const key = { split: split.record.keyHash, eval: config.eval, seed: config.seed, rules: RULES_VERSION, maxSentenceChars: config.synthesis.maxSentenceChars };
-  return stage(ctx, 'benchmarks', 1, key, async ({ dir }) => {
+  const key = { split: split.record.keyHash, eval: { ...config.eval, batchSize: null }, seed: config.seed, rules: RULES_VERSION, maxSentenceChars: config.synthesis.maxSentenceChars };
+  return stage(ctx, 'benchmarks', 2, key, async ({ dir }) => {
     const common = { seed: config.seed, kinds: config.eval.kinds, examplesPerTask: config.eval.examplesPerTask, maxSentenceChars: config.synthesis.maxSentenceChars };
-    const tasks: BenchmarkTask[] = [
-      ...buildBenchmarks(contextsOf(split.dir, 'eval'), 'general', { ...common, shots: config.eval.shots }),
-      ...buildBenchmarks(contextsOf(split.dir, 'heldOutGenre'), 'heldout-genre', { ...common, shots: [0] }),
-      ...buildBenchmarks(contextsOf(split.dir, 'domainEval'), 'domain', { ...common, shots: [0] }),
+    const wanted = new Set<BenchmarkGroup>([...config.eval.groups, 'seen', 'domain']);
+    const parts: Array<[BenchmarkGroup, Part, number[]]> = [
+      ['general', 'eval', config.eval.shots],
+      ['seen', 'pretrain', [0]],
+      ['heldout-genre', 'heldOutGenre', [0]],
+      ['domain', 'domainEval', [0]],
     ];
+    const tasks: BenchmarkTask[] = [];
+    const skipped: SkippedBenchmark[] = [];
+    for (const [group, part, shots] of parts) {
+      if (!wanted.has(group)) continue;
+      const built = buildBenchmarks(contextsOf(split.dir, part), group, { ...common, shots });
+      tasks.push(...built.tasks);
+      skipped.push(...built.skipped);
+    }
     writeFileAtomic(join(dir, 'tasks.json'), JSON.stringify(tasks) + '\n');
-    return { tasks: tasks.length, examples: tasks.reduce((n, t) => n + t.examples.length, 0), names: tasks.map((t) => t.name) };
+    return { tasks: tasks.length, examples: tasks.reduce((n, t) => n + t.examples.length, 0), names: tasks.map((t) => t.name), skipped };
   });
 }
 
-async function collectionStage(ctx: Ctx, split: StageOutcome<unknown>) {
+async function collectionStage(ctx: Ctx, split: StageOutcome<SplitSummary>): Promise<StageOutcome<CollectionSummary>> {
   const { config } = ctx;
   const key = { split: split.record.keyHash, seed: config.seed, collection: config.synthesis.collection, chars: config.synthesis.maxSentenceChars, bytes: config.corpus.contextBytes, rules: RULES_VERSION };
   return stage(ctx, 'collection', 1, key, async ({ dir }) => {
@@ -207,7 +242,7 @@ function augmentedTexts(splitDir: string, config: AblationConfig): { augmented: 
   return augmentSelection(contextsOf(splitDir, 'pretrain'), config.synthesis.augmentShare, config.seed);
 }
 
-async function rulesSynthesisStage(ctx: Ctx, split: StageOutcome<unknown>, texts: 'pretrain' | 'domain', rounds: number) {
+async function rulesSynthesisStage(ctx: Ctx, split: StageOutcome<SplitSummary>, texts: 'pretrain' | 'domain', rounds: number): Promise<StageOutcome<SynthesisSummary>> {
   const { config } = ctx;
   const key = { split: split.record.keyHash, texts, rounds, share: config.synthesis.augmentShare, seed: config.seed, pairs: config.synthesis.pairsPerText, chars: config.synthesis.maxSentenceChars, rules: RULES_VERSION };
   return stage(ctx, `synth-rules-${texts}-m${rounds}`, 1, key, async ({ dir }) => {
@@ -218,7 +253,7 @@ async function rulesSynthesisStage(ctx: Ctx, split: StageOutcome<unknown>, texts
   });
 }
 
-function synthesisSummary(r: Awaited<ReturnType<typeof synthesize>>) {
+function synthesisSummary(r: Awaited<ReturnType<typeof synthesize>>): SynthesisSummary {
   return { ...r.totals, seconds: r.session.seconds, tokensPerSecond: r.session.tokensPerSecond, textsPerSecond: r.session.textsPerSecond };
 }
 
@@ -226,7 +261,7 @@ function readChains(dir: string): Chain[] {
   return readJsonl<Chain | { chain: Chain }>(join(dir, 'chains.jsonl')).map((l) => (Array.isArray(l) ? l : l.chain));
 }
 
-async function tinySynthesizerStage(ctx: Ctx, collection: StageOutcome<unknown>, tokenizer: StageOutcome<unknown>) {
+async function tinySynthesizerStage(ctx: Ctx, collection: StageOutcome<CollectionSummary>, tokenizer: StageOutcome<TokenizerSummary>): Promise<StageOutcome<TinySynthesizerSummary>> {
   const { config } = ctx;
   const tiny = config.synthesis.tiny;
   const key = { collection: collection.record.keyHash, tokenizer: tokenizer.record.keyHash, model: tiny.model, train: tiny.train, seed: config.seed };
@@ -249,7 +284,7 @@ function tinyModelDir(stageOutcome: StageOutcome<{ modelDir: string }>): string 
   return join(stageOutcome.dir, stageOutcome.result.modelDir);
 }
 
-async function tinySynthesisStage(ctx: Ctx, split: StageOutcome<unknown>, model: StageOutcome<{ modelDir: string }>, rounds: number) {
+async function tinySynthesisStage(ctx: Ctx, split: StageOutcome<SplitSummary>, model: StageOutcome<TinySynthesizerSummary>, rounds: number): Promise<StageOutcome<SynthesisSummary>> {
   const { config } = ctx;
   const tiny = config.synthesis.tiny;
   const key = { split: split.record.keyHash, model: model.record.keyHash, rounds, share: config.synthesis.augmentShare, seed: config.seed, maxNewTokens: tiny.maxNewTokens };
@@ -267,7 +302,7 @@ async function tinySynthesisStage(ctx: Ctx, split: StageOutcome<unknown>, model:
   });
 }
 
-async function tinyQualityStage(ctx: Ctx, split: StageOutcome<unknown>, model: StageOutcome<{ modelDir: string }>) {
+async function tinyQualityStage(ctx: Ctx, split: StageOutcome<SplitSummary>, model: StageOutcome<TinySynthesizerSummary>) {
   const { config } = ctx;
   const tiny = config.synthesis.tiny;
   const key = { split: split.record.keyHash, model: model.record.keyHash, n: tiny.measureTexts, maxNewTokens: tiny.maxNewTokens, seed: config.seed };
@@ -294,9 +329,18 @@ async function tinyQualityStage(ctx: Ctx, split: StageOutcome<unknown>, model: S
   });
 }
 
-type CorpusResult = { documents: number; tokens: number; bytes: number; file: string };
+/** Quality and task coverage of the pairs a synthesizer wrote, computed once and cached beside its chains. */
+async function measureStage(ctx: Ctx, name: string, synthesis: StageOutcome<SynthesisSummary>): Promise<StageOutcome<SynthesizerMeasure>> {
+  return stage(ctx, `measure-${name}`, 1, { synthesis: synthesis.record.keyHash }, async () => {
+    const chains = readChains(synthesis.dir);
+    const quality = measureSynthesizer(chains.flat().map((e) => ({ context: e.context, pairs: e.pairs })));
+    const { labels: _labels, ...coverage } = computeCoverage(pairSetFromChains(name, chains), { classifier: createClassifier(), examplesPerCategory: 1 });
+    void _labels;
+    return { quality, coverage };
+  });
+}
 
-async function corpusStage(ctx: Ctx, name: string, key: unknown, tokenizer: StageOutcome<unknown>, build: () => TrainingDocument[]) {
+async function corpusStage(ctx: Ctx, name: string, key: unknown, tokenizer: StageOutcome<TokenizerSummary>, build: () => TrainingDocument[]): Promise<StageOutcome<CorpusResult>> {
   return stage(ctx, `corpus-${name}`, 1, { key, tokenizer: tokenizer.record.keyHash }, async ({ dir }) => {
     const docs = build();
     const count = bpeCounter(readTokenizerFolder(tokenizer.dir));
@@ -320,13 +364,11 @@ function readCorpus(outcome: StageOutcome<CorpusResult>): TrainingDocument[] {
   );
 }
 
-type TrainStageResult = { modelDir: string; steps: number; tokens: number; finalLoss: number | null; finalValLoss: number | null; tokensPerSecond: number | null; seconds: number };
-
 async function trainStage(
   ctx: Ctx,
   name: string,
   corpus: StageOutcome<CorpusResult>,
-  tokenizer: StageOutcome<unknown>,
+  tokenizer: StageOutcome<TokenizerSummary>,
   validation: TrainingDocument[],
   options: { model: AblationConfig['pretrain']['model']; train: AblationConfig['pretrain']['train']; seed: number; init?: StageOutcome<TrainStageResult> },
 ) {
@@ -360,20 +402,22 @@ async function trainStage(
   });
 }
 
-function scoresOf(results: EvalResults, tasks: Task[]): ModelScores {
+function scoresOf(results: EvalResults, tasks: BenchmarkTask[]): ModelScores {
   const scores: Record<string, number> = {};
   const metrics: Record<string, Record<string, number>> = {};
+  const items: Record<string, number[]> = {};
   for (const t of tasks) {
     const r = results.results[t.name];
     if (!r) continue;
     metrics[t.name] = Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, v.value]));
     scores[t.name] = r.metrics[primaryMetric(t)].value;
+    items[t.name] = r.perItem[primaryMetric(t)];
   }
-  return { scores, metrics };
+  return { scores, metrics, items };
 }
 
 /** Scores a model folder through ONNX Runtime: the same scores as in-process, and a KV cache for generation tasks. */
-async function evaluateModel(ctx: Ctx, modelDir: string, tasks: Task[]): Promise<ModelScores> {
+async function evaluateModel(ctx: Ctx, modelDir: string, tasks: BenchmarkTask[]): Promise<ModelScores> {
   const model = await OnnxCausalLM.load(modelDir, { threads: ctx.threads });
   try {
     const results = await evaluate(model, loadTokenizer(modelDir), tasks, { shots: 0, seed: ctx.config.seed, batchSize: ctx.config.eval.batchSize, progress: ctx.progress });
@@ -383,9 +427,9 @@ async function evaluateModel(ctx: Ctx, modelDir: string, tasks: Task[]): Promise
   }
 }
 
-async function evalStage(ctx: Ctx, name: string, model: StageOutcome<TrainStageResult>, benchmarks: StageOutcome<unknown>, groups: string[], shots?: number[]) {
+async function evalStage(ctx: Ctx, name: string, model: StageOutcome<TrainStageResult>, benchmarks: StageOutcome<BenchmarksSummary>, groups: BenchmarkGroup[], shots?: number[]): Promise<StageOutcome<ModelScores>> {
   const key = { model: model.record.keyHash, benchmarks: benchmarks.record.keyHash, groups, shots: shots ?? null, batch: ctx.config.eval.batchSize };
-  return stage(ctx, name, 2, key, async ({ dir }) => {
+  return stage(ctx, name, 3, key, async ({ dir }) => {
     const tasks = selectTasks(benchmarks, groups, shots);
     const scores = await evaluateModel(ctx, join(model.dir, model.result.modelDir), tasks);
     writeFileAtomic(join(dir, 'scores.json'), JSON.stringify(scores, null, 2) + '\n');
@@ -393,15 +437,15 @@ async function evalStage(ctx: Ctx, name: string, model: StageOutcome<TrainStageR
   });
 }
 
-function selectTasks(benchmarks: StageOutcome<unknown>, groups: string[], shots?: number[]): BenchmarkTask[] {
+function selectTasks(benchmarks: StageOutcome<BenchmarksSummary>, groups: BenchmarkGroup[], shots?: number[]): BenchmarkTask[] {
   const all = readJson<BenchmarkTask[]>(join(benchmarks.dir, 'tasks.json'));
   return all.filter((t) => groups.includes(t.group) && (!shots || shots.includes(t.shots)));
 }
 
 /** Scores of an instruction-tuning run at each kept checkpoint (the curve along the way). */
-async function tuningCurveStage(ctx: Ctx, name: string, run: StageOutcome<TrainStageResult>, benchmarks: StageOutcome<unknown>) {
+async function tuningCurveStage(ctx: Ctx, name: string, run: StageOutcome<TrainStageResult>, benchmarks: StageOutcome<BenchmarksSummary>): Promise<StageOutcome<{ points: Array<{ step: number } & ModelScores> }>> {
   const key = { run: run.record.keyHash, benchmarks: benchmarks.record.keyHash, batch: ctx.config.eval.batchSize };
-  return stage(ctx, name, 2, key, async ({ dir }) => {
+  return stage(ctx, name, 3, key, async ({ dir }) => {
     const tasks = selectTasks(benchmarks, ['general'], [0]);
     const modelDir = join(run.dir, run.result.modelDir);
     const ckptDir = join(run.dir, 'run', 'checkpoints');
@@ -430,20 +474,6 @@ async function tuningCurveStage(ctx: Ctx, name: string, run: StageOutcome<TrainS
 
 // ------------------------------------------------------------------------------------------ the run
 
-export type AblationRecords = {
-  config: AblationConfig;
-  split: unknown;
-  benchmarks: Array<Pick<BenchmarkTask, 'name' | 'group' | 'kind' | 'shots' | 'type'> & { examples: number; chance: number }>;
-  collection: unknown;
-  synthesis: Record<string, unknown>;
-  tinyQuality: unknown;
-  corpora: Record<string, CorpusResult & { dir: string; description: string }>;
-  pretrain: Array<{ arm: string; seed: number; train: TrainStageResult; scores: ModelScores; curve: { train: StepRecord[]; val: ValRecord[] } }>;
-  domain: Array<{ variant: string; seed: number; train: TrainStageResult; scores: ModelScores }>;
-  tuning: Array<{ arm: string; seed: number; points: Array<{ step: number } & ModelScores> }>;
-  pairs: Record<string, Chain[]>;
-};
-
 export async function runAblation(options: AblationOptions): Promise<{ outcome: AblationOutcome; records?: AblationRecords }> {
   const { config, outDir } = options;
   const startedAt = new Date();
@@ -459,16 +489,18 @@ export async function runAblation(options: AblationOptions): Promise<{ outcome: 
     stopAfter: options.stopAfterStages ?? Infinity,
   };
   mkdirSync(outDir, { recursive: true });
-  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  // config.json says what the folder's results are from: a finished run's stays until another run finishes
+  const writeConfig = () => writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  if (!existsSync(join(outDir, 'manifest.json'))) writeConfig();
   try {
     const records = await runStages(ctx);
-    const { writeOutputs } = await import('./outputs.js');
     const files = await writeOutputs(outDir, records, ctx.stages);
+    writeConfig();
     await writeManifest(outDir, {
       command: options.command ?? ['ipt', 'ablate'],
       config,
       seeds: Object.fromEntries([['master', config.seed], ...config.seeds.map((s) => [`pretrain-${s}`, s])]),
-      inputs: [(records.split as { input: ManifestInput }).input],
+      inputs: [records.split.input],
       outputs: files,
       startedAt,
       timings: Object.fromEntries(ctx.stages.map((s) => [s.name, Number(s.seconds.toFixed(2))])),
@@ -495,19 +527,21 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
   const collectionRows = () => readJsonl<SynthesizerExample>(join(collection.dir, 'collection.jsonl'));
 
   // synthesis: each (synthesizer, rounds) the arms need, over the same augmented texts
-  const chainsBy = new Map<string, StageOutcome<unknown>>();
+  const chainsBy = new Map<string, StageOutcome<SynthesisSummary>>();
   const needs = (a: Arm) => `${a.synthesizer}-m${a.rounds}`;
   const tinyNeeded = config.arms.some((a) => a.kind === 'instruct' && a.synthesizer === 'tiny') || config.domain.synthesizer === 'tiny';
   const tinyModel = tinyNeeded ? await tinySynthesizerStage(ctx, collection, tokenizer) : undefined;
-  const tinyQuality = tinyModel ? await tinyQualityStage(ctx, split, tinyModel as StageOutcome<{ modelDir: string }>) : undefined;
+  const tinyQuality = tinyModel ? await tinyQualityStage(ctx, split, tinyModel) : undefined;
   for (const arm of config.arms.filter((a) => a.kind === 'instruct')) {
     if (chainsBy.has(needs(arm))) continue;
     const s =
       arm.synthesizer === 'rules'
         ? await rulesSynthesisStage(ctx, split, 'pretrain', arm.rounds!)
-        : await tinySynthesisStage(ctx, split, tinyModel as StageOutcome<{ modelDir: string }>, arm.rounds!);
+        : await tinySynthesisStage(ctx, split, tinyModel!, arm.rounds!);
     chainsBy.set(needs(arm), s);
   }
+  const synthesizers: AblationRecords['synthesizers'] = {};
+  for (const [name, s] of chainsBy) synthesizers[name] = (await measureStage(ctx, name, s)).result;
 
   // the arms' corpora
   const pretrainContexts = () => contextsOf(split.dir, 'pretrain');
@@ -533,7 +567,7 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
     for (const arm of config.arms) {
       const run = await trainStage(ctx, `pretrain-${arm.name}-s${seed}`, corpusOf.get(arm.name)!, tokenizer, validation, { ...config.pretrain, seed });
       models.set(`${arm.name}/${seed}`, run);
-      const scores = await evalStage(ctx, `eval-${arm.name}-s${seed}`, run, benchmarks, ['general', 'heldout-genre', 'domain']);
+      const scores = await evalStage(ctx, `eval-${arm.name}-s${seed}`, run, benchmarks, groupsFor(config, arm));
       pretrain.push({ arm: arm.name, seed, train: run.result, scores: scores.result, curve: readMetrics(join(run.dir, 'run')) });
     }
   }
@@ -542,7 +576,7 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
   // each mixed with general instructions by tokens
   const domain: AblationRecords['domain'] = [];
   const vanilla = config.arms.find((a) => a.kind === 'vanilla')!;
-  const domainChains = await rulesOrTinyDomainSynthesis(ctx, split, tinyModel as StageOutcome<{ modelDir: string }> | undefined);
+  const domainChains = await rulesOrTinyDomainSynthesis(ctx, split, tinyModel);
   const countTokens = bpeCounter(readTokenizerFolder(tokenizer.dir));
   const instructions = () => instructionTexts(collectionRows(), config.seed);
   for (const variant of ['raw', 'instruct'] as const) {
@@ -562,13 +596,15 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
 
   // instruction tuning after pre-training, evaluated along the way
   const tuning: AblationRecords['tuning'] = [];
-  const itCorpus = await corpusStage(ctx, 'instruction-tuning', { collection: collection.record.keyHash }, tokenizer, () => instructionTuningDocuments(collectionRows()));
-  corpora['instruction-tuning'] = { ...itCorpus.result, dir: relative(ctx.outDir, itCorpus.dir), description: 'Instruction tuning: questions about passages, loss on the answers' };
-  for (const seed of config.seeds) {
+  const itCorpus = config.instructionTuning.arms.length
+    ? await corpusStage(ctx, 'instruction-tuning', { collection: collection.record.keyHash }, tokenizer, () => instructionTuningDocuments(collectionRows()))
+    : undefined;
+  if (itCorpus) corpora['instruction-tuning'] = { ...itCorpus.result, dir: relative(ctx.outDir, itCorpus.dir), description: 'Instruction tuning: questions about passages, loss on the answers' };
+  for (const seed of itCorpus ? config.seeds : []) {
     for (const armName of config.instructionTuning.arms) {
       const base = models.get(`${armName}/${seed}`)!;
       const train = { ...config.instructionTuning.train, checkpointEvery: config.instructionTuning.evalEvery };
-      const run = await trainStage(ctx, `tune-${armName}-s${seed}`, itCorpus, tokenizer, [], { model: config.pretrain.model, train, seed, init: base });
+      const run = await trainStage(ctx, `tune-${armName}-s${seed}`, itCorpus!, tokenizer, [], { model: config.pretrain.model, train, seed, init: base });
       const curve = await tuningCurveStage(ctx, `eval-tune-${armName}-s${seed}`, run, benchmarks);
       const start = pretrain.find((p) => p.arm === armName && p.seed === seed)!.scores;
       tuning.push({ arm: armName, seed, points: [{ step: 0, ...start }, ...curve.result.points] });
@@ -578,14 +614,17 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
   const pairs: Record<string, Chain[]> = {};
   for (const [name, s] of chainsBy) pairs[name] = readChains(s.dir);
   const tasks = readJson<BenchmarkTask[]>(join(benchmarks.dir, 'tasks.json'));
-  const { chanceLevel } = await import('./benchmarks.js');
   return {
     config,
     split: split.result,
-    benchmarks: tasks.map((t) => ({ name: t.name, group: t.group, kind: t.kind, shots: t.shots, type: t.type, examples: t.examples.length, chance: chanceLevel(t) })),
+    benchmarks: tasks.map((t) => ({ name: t.name, group: t.group, kind: t.kind, shots: t.shots, type: t.type, examples: t.examples.length, chance: chanceLevel(t), majorityShare: majorityShare(t) })),
+    skippedBenchmarks: benchmarks.result.skipped,
     collection: collection.result,
     synthesis: Object.fromEntries([...chainsBy].map(([k, s]) => [k, s.result])),
+    synthesizers,
     tinyQuality: tinyQuality?.result ?? null,
+    tokenizerDir: relative(ctx.outDir, tokenizer.dir),
+    splitDir: relative(ctx.outDir, split.dir),
     corpora,
     pretrain,
     domain,
@@ -594,7 +633,7 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
   };
 }
 
-async function rulesOrTinyDomainSynthesis(ctx: Ctx, split: StageOutcome<unknown>, tinyModel: StageOutcome<{ modelDir: string }> | undefined): Promise<StageOutcome<unknown>> {
+async function rulesOrTinyDomainSynthesis(ctx: Ctx, split: StageOutcome<SplitSummary>, tinyModel: StageOutcome<TinySynthesizerSummary> | undefined): Promise<StageOutcome<SynthesisSummary>> {
   if (ctx.config.domain.synthesizer === 'rules' || !tinyModel) return rulesSynthesisStage(ctx, split, 'domain', 2);
   const { config } = ctx;
   const tiny = config.synthesis.tiny;

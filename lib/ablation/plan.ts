@@ -38,12 +38,15 @@ export function describePlan(config: AblationConfig): Plan {
   const tuningTokens = tuned * seeds * tokensOf(config.instructionTuning.train, T);
   const tinyTokens = tinyRuns > 0 ? tokensOf(config.synthesis.tiny.train, config.synthesis.tiny.model.contextLength) : 0;
   const trainingTokens = pretrainTokens + domainTokens + tuningTokens + tinyTokens;
-  // benchmark examples scored: pre-trained models on every group and shot count; continual models on
-  // two groups at 0-shot; tuning checkpoints on the general 0-shot tasks
+  // benchmark examples scored: pre-trained models on their groups (and every shot count for the
+  // general group), vanilla also on the seen and domain groups; continual models on two groups at
+  // 0-shot; tuning checkpoints on the general 0-shot tasks
   const perTask = config.eval.examplesPerTask;
   const kinds = config.eval.kinds.length;
   const checkpoints = Math.floor((config.instructionTuning.train.steps ?? 0) / Math.max(1, config.instructionTuning.evalEvery));
-  const examples = perTask * kinds * (arms * seeds * (config.eval.shots.length + 2) + 2 * seeds * 2 + tuned * seeds * checkpoints);
+  const groupTasks = config.eval.groups.reduce((n, g) => n + (g === 'general' ? config.eval.shots.length : 1), 0);
+  const vanillaExtra = ['seen', 'domain'].filter((g) => !config.eval.groups.includes(g as never)).length;
+  const examples = perTask * kinds * (arms * seeds * groupTasks + seeds * vanillaExtra + 2 * seeds * 2 + tuned * seeds * checkpoints);
   const scale = config.corpus.contextBytes / 300;
   // the tiny synthesizer writes for the augmented share of the pre-training contexts, once per tiny run
   const docs = config.corpus.maxDocs.pretrain ?? 260;
@@ -60,7 +63,7 @@ export function describePlan(config: AblationConfig): Plan {
     estimatedSeconds: seconds,
     lines: [
       `Profile "${config.profile}": ${arms} arms (${config.arms.map((a) => a.name).join(', ')}) x ${seeds} seeds, each pre-trained for ${tokensOf(config.pretrain.train, T).toLocaleString('en-US')} tokens;`,
-      `then continual pre-training on ${config.corpus.domainGenres.join(', ')} (raw vs instruction-augmented) and instruction tuning of ${config.instructionTuning.arms.join(', ')}.`,
+      `then continual pre-training on ${config.corpus.domainGenres.join(', ')} (raw vs instruction-augmented)${config.instructionTuning.arms.length ? ` and instruction tuning of ${config.instructionTuning.arms.join(', ')}` : ''}.`,
       `${trainingRuns} training runs, ${(trainingTokens / 1e6).toFixed(1)} M training tokens: about ${minutes} minute${minutes === 1 ? '' : 's'} on a 2-core machine.`,
       'Every stage is cached in the run folder: stop it any time and run the same command again to resume.',
     ],

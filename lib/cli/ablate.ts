@@ -6,6 +6,7 @@ import { describePlan } from '../ablation/plan.js';
 import { runAblation } from '../ablation/pipeline.js';
 import { textTable } from '../report/html.js';
 import { formatEstimate, formatGain } from '../ablation/results.js';
+import { computeResults } from '../ablation/outputs.js';
 import { intOption, UsageError, type Command } from './command.js';
 
 export const ablateCommands: Command[] = [
@@ -21,7 +22,7 @@ export const ablateCommands: Command[] = [
       `Profiles: ${Object.keys(PROFILES).join(', ')}; --config FILE overrides any field of the profile (JSON).`,
     ].join('\n'),
     options: {
-      profile: { type: 'string', value: 'NAME', default: 'default', description: `built-in sizes: ${Object.keys(PROFILES).join(' (about 10 min on 2 cores), ')} (under a minute)` },
+      profile: { type: 'string', value: 'NAME', default: 'default', description: `built-in sizes: ${Object.keys(PROFILES).join(' (about 6 min on 2 cores), ')} (under a minute)` },
       config: { type: 'string', value: 'FILE', description: 'JSON with fields to override, e.g. {"seeds": [1, 2, 3, 4], "pretrain": {"train": {"steps": 400}}}' },
       out: { type: 'string', value: 'DIR', description: 'run folder (default: runs/ablation-<profile>)' },
       threads: { type: 'string', value: 'N', description: 'kernel threads (default: the number of cores; results do not depend on it)' },
@@ -44,13 +45,21 @@ export const ablateCommands: Command[] = [
       const command = ['ipt', 'ablate', '--profile', profile, '--out', out, ...(typeof values.config === 'string' ? ['--config', values.config] : [])];
       const { outcome, records } = await runAblation({ config, outDir: out, threads: intOption(values, 'threads'), command, log: (l) => io.stderr(l + '\n') });
       if (!outcome.complete || !records) return 1;
-      const { computeResults } = await import('../ablation/outputs.js');
-      const { results } = computeResults(records, outcome.stages);
+      const results = computeResults(records, outcome.stages);
       io.stdout(
         '\n' +
           textTable(
-            results.pretrain.summary.map((r) => ({ benchmark: `${r.group} ${r.shots}-shot`, arm: r.arm, score: formatEstimate(r.score), 'gain vs vanilla': formatGain(r.gain) })),
+            results.pretrain.summary.map((r) => ({
+              benchmark: `${r.group} ${r.shots}-shot${r.headline ? '' : ' (all tasks)'}`,
+              tasks: r.tasks.length,
+              arm: r.arm,
+              chance: r.chance.toFixed(3),
+              'score [95%]': formatEstimate(r.score),
+              'gain vs vanilla [95%]': formatGain(r.gain),
+            })),
           ) +
+          '\n\n' +
+          results.headline +
           '\n',
       );
       const minutes = (performance.now() - started) / 60000;

@@ -1,6 +1,7 @@
 // The shape of an ipt command and the option helpers commands share.
 
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 
 export type OptionSpec = {
@@ -33,8 +34,26 @@ export type Command = {
 /** An error whose message is meant for the user as is (no stack trace). */
 export class UsageError extends Error {}
 
+/** Each thread costs memory (a worker's heap, ONNX Runtime's buffers): beyond a few per core there is nothing to gain. */
+export function maxThreads(): number {
+  return Math.max(4, 4 * availableParallelism());
+}
+
+/** --threads: 1 to maxThreads(), or undefined when absent. */
+export function threadsOption(values: CommandArgs['values']): number | undefined {
+  const v = values.threads;
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  const max = maxThreads();
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new UsageError(`--threads must be a whole number from 1 to ${max} (this machine has ${availableParallelism()} cores; more threads than cores only cost memory), got "${String(v)}"`);
+  }
+  return n;
+}
+
 /** A whole-number option, or undefined when absent; a clear error otherwise. */
 export function intOption(values: CommandArgs['values'], name: string, min = 1): number | undefined {
+  if (name === 'threads') return threadsOption(values);
   const v = values[name];
   if (v === undefined) return undefined;
   const n = Number(v);

@@ -47,7 +47,7 @@ export const corpusCommands: Command[] = [
         exclude: (values.exclude as string[] | undefined) ?? [],
       };
       const result = await downloadRepo({ ...request, config, concurrency });
-      if (result.warning) io.stderr(`warning: ${result.warning}\n`);
+      for (const w of result.warning?.split('\n') ?? []) io.stderr(`warning: ${w}\n`);
       if (values['run-dir']) {
         await writeManifest(values['run-dir'] as string, {
           command: ['ipt', 'download', positionals[0]],
@@ -110,6 +110,10 @@ export const corpusCommands: Command[] = [
         onError: onError as 'throw' | 'skip',
       };
       const sample = await sampleCorpus(openCorpus(positionals[0], sourceOptions), { n, seed, scan });
+      if (sample.documents.length === 0) {
+        const skipped = sample.stats.skipped ? ` (${sample.stats.skipped} corrupt lines/rows skipped)` : '';
+        throw new Error(`${positionals[0]} holds no documents${skipped}; nothing was written`);
+      }
       const jsonl = sample.documents.map((d) => JSON.stringify(d)).join('\n') + (sample.documents.length ? '\n' : '');
       if (values['run-dir']) {
         const runDir = values['run-dir'] as string;
@@ -170,6 +174,7 @@ export const corpusCommands: Command[] = [
         docs.push(d);
         if (docs.length >= limit) break;
       }
+      if (docs.length === 0) throw new Error(`${positionals[0]} holds no documents; nothing was written`);
       const stats: ChunkStats = { documents: 0, contexts: 0, tokens: 0, droppedShort: 0, droppedDuplicates: 0 };
       const contexts = chunkDocuments(docs, {
         maxTokens,
@@ -178,6 +183,9 @@ export const corpusCommands: Command[] = [
         dedup: values.dedup ? { threshold, seed } : false,
         stats,
       });
+      if (contexts.length === 0) {
+        throw new Error(`no context was kept from ${stats.documents} documents (${stats.droppedShort} shorter than --min-tokens ${minTokens}, ${stats.droppedDuplicates} near-duplicates); nothing was written`);
+      }
       const jsonl = contexts.map((c) => JSON.stringify(c)).join('\n') + (contexts.length ? '\n' : '');
       if (values['run-dir']) {
         const runDir = values['run-dir'] as string;

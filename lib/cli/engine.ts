@@ -2,7 +2,10 @@
 
 import { serveCompletions } from '../engine/serve.js';
 import { parseProvider, probeProviders, PROVIDER_CHOICES, type ProviderChoice } from '../engine/providers.js';
-import { probeLlamaBackends } from '../engine/llama.js';
+import { LlamaCppLM, llamaTokenizer, probeLlamaBackends } from '../engine/llama.js';
+import { OnnxCausalLM } from '../engine/onnx-lm.js';
+import type { TokenLM } from '../engine/gpt.js';
+import type { TextTokenizer } from '../engine/tokenizer.js';
 import { LLAMA_INSTALL_HELP } from '../engine/llama-module.js';
 import { openEngine, parseEngineSpec, providerProblem, ENGINE_PROVIDERS, ENGINE_SPEC_HELP, type EngineProvider } from '../engine/open.js';
 import type { CompletionEngine } from '../engine/completion.js';
@@ -19,6 +22,13 @@ export const ENGINE_CLIENT_OPTIONS: Record<string, OptionSpec> = {
   retries: { type: 'string', value: 'N', default: '6', description: 'openai: retries on 429, 5xx, timeouts and dropped connections' },
   tokenizer: { type: 'string', value: 'DIR', description: 'openai: folder with the served model\'s tokenizer.json, for exact prompt budgets' },
 };
+
+/** The token-level side of a local engine, for `echo` + `logprobs` scoring requests to `ipt serve`. */
+function scorerOf(lm: CompletionEngine): { scorer?: { model: TokenLM; tokenizer: TextTokenizer } } {
+  if (lm instanceof OnnxCausalLM && lm.tokenizer) return { scorer: { model: lm, tokenizer: lm.tokenizer } };
+  if (lm instanceof LlamaCppLM) return { scorer: { model: lm, tokenizer: llamaTokenizer(lm) } };
+  return {};
+}
 
 /** --provider as an ONNX Runtime provider; an unknown name is a usage error. */
 export function providerOption(values: CommandArgs['values']): ProviderChoice {
@@ -93,11 +103,13 @@ export const engineCommands: Command[] = [
       let server;
       try {
         server = await serveCompletions(lm, {
+          debug: Boolean(process.env.IPT_DEBUG),
           port,
           host,
           modelName: name,
           maxModelLen: 'contextLength' in lm && typeof lm.contextLength === 'number' ? lm.contextLength : undefined,
           log: values.quiet ? undefined : (line) => io.stderr(`${line}\n`),
+          ...scorerOf(lm),
         });
       } catch (err) {
         await lm.close?.();

@@ -41,7 +41,7 @@ export const synthCommands: Command[] = [
       'Each output line is {id, genre, context, output, pairs}: `output` is the exact string a synthesizer would write\n' +
       '(<QUE> q <ANS> a </END> pairs), `pairs` the same pairs with their rule kind. Deterministic for a seed.',
     options: {
-      input: { type: 'string', value: 'brown|FILE.jsonl', description: '"brown" (a seeded sample of Brown corpus chunks) or a JSON-lines file of {"text", "id"?, "genre"?}' },
+      input: { type: 'string', value: 'brown|FILE.jsonl', description: '"brown" (a seeded sample of Brown corpus chunks) or a JSON-lines file of {"text", "id"?, "genre"?} (a long text is cut into contexts, ids "<id>#<k>")' },
       n: { type: 'string', value: 'N', default: '10', description: 'number of texts' },
       seed: { type: 'string', value: 'S', default: '0', description: 'seed for the sample and the rules' },
       'max-pairs': { type: 'string', value: 'K', default: '6', description: 'at most K pairs per text' },
@@ -138,6 +138,7 @@ export const synthCommands: Command[] = [
           seed: intOption(values, 'seed', 0),
           command: ['ipt', 'synthesize', ...Object.entries(values).flatMap(([k, v]) => (v === undefined ? [] : typeof v === 'boolean' ? (v ? [`--${k}`] : []) : [`--${k}`, String(v)]))],
           inputs: [source.input],
+          log: (line) => io.stderr(line + '\n'),
         });
         const t = result.totals;
         const s = result.session;

@@ -52,6 +52,7 @@ export const tasksCommands: Command[] = [
         throw err;
       }
       const set = loaded.set;
+      if (set.pairs.length === 0 && set.pairsPerText === null) throw new UsageError(`${input} holds no pairs or texts (it is empty); nothing was written`);
       const out = (values.out as string | undefined) ?? join('runs', 'coverage', set.name.replace(/[^\w.-]+/g, '_'));
       const command = ['ipt', 'coverage', '--input', input, '--out', out, '--png', png, ...(values.name ? ['--name', values.name as string] : [])];
       const spec = values.judge as string | undefined;

@@ -1,6 +1,6 @@
 // ipt commands for the kit's tiny synthesizer: fine-tune it on rule-mined Brown examples, measure it on held-out Brown texts.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { brownManifestInput, loadBrown } from '../corpus/brown.js';
 import { buildSynthesizerCollection, splitSources, type CollectionOptions } from '../synth/collection.js';
@@ -17,7 +17,7 @@ import {
 } from '../train/tiny-synthesizer.js';
 import { trainBpeMerges } from '../train/bpe.js';
 import { TINY_BASE_VOCAB, tinyTokenizerFiles } from '../engine/tokenizer.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { readJson, writeJson } from '../repro/files.js';
 import { intOption, requireOption, UsageError, type Command } from './command.js';
 
 /** What `tiny-synth train` records so `tiny-synth measure` holds out the same documents. */
@@ -72,7 +72,7 @@ export const tinyCommands: Command[] = [
       const tokenizer = tinyTokenizerFiles({ merges, modelMaxLength: model.contextLength });
       const split: BrownSplit = { seed, heldOutShare: HELD_OUT_SHARE, docs: docsLimit ?? null, collection: TINY_SYNTH_COLLECTION, profile: profileName };
       if (existsSync(join(out, BROWN_FILE))) {
-        const old = JSON.parse(readFileSync(join(out, BROWN_FILE), 'utf8')) as BrownSplit;
+        const old = readJson(join(out, BROWN_FILE)) as BrownSplit;
         if (JSON.stringify(old) !== JSON.stringify(split)) throw new UsageError(`${out} holds a run with other options (${BROWN_FILE}); use another --out folder`);
       }
       io.stderr(`ipt tiny-synth train: ${collection.length} examples from ${docs.length} Brown documents, ${merges.length} BPE merges\n`);
@@ -87,7 +87,7 @@ export const tinyCommands: Command[] = [
         command: commandLine(['tiny-synth', 'train'], values),
         inputs: [brownManifestInput()],
       });
-      writeFileAtomic(join(out, BROWN_FILE), JSON.stringify(split, null, 2) + '\n');
+      writeJson(join(out, BROWN_FILE), split);
       const fmt = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
       io.stdout(
         `${r.data.sequences} sequences (${r.data.examples} examples, ${r.data.skipped} too long); step ${r.result.step}` +
@@ -118,7 +118,7 @@ export const tinyCommands: Command[] = [
     async run({ values }, io) {
       const modelArg = requireOption(values, 'model');
       const runDir = existsSync(join(modelArg, BROWN_FILE)) ? modelArg : existsSync(join(modelArg, '..', BROWN_FILE)) ? join(modelArg, '..') : undefined;
-      const recorded = runDir ? (JSON.parse(readFileSync(join(runDir, BROWN_FILE), 'utf8')) as BrownSplit) : undefined;
+      const recorded = runDir ? (readJson(join(runDir, BROWN_FILE)) as BrownSplit) : undefined;
       const seedOption = intOption(values, 'seed', 0);
       if (recorded && seedOption !== undefined && seedOption !== recorded.seed) {
         throw new UsageError(`${runDir} was trained with seed ${recorded.seed}; --seed ${seedOption} would measure on other texts`);

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ManifestInput } from '../repro/manifest.js';
 import { sha256 } from '../repro/hash.js';
+import { readJson } from '../repro/files.js';
 
 export type BrownDocument = {
   /** File id, e.g. "ca01". */
@@ -204,7 +205,7 @@ export function loadBrown(options: BrownOptions = {}): BrownDocument[] {
 /** The run-manifest record of the Brown corpus: package version and the hash of every file read. */
 export function brownManifestInput(options: BrownOptions = {}): ManifestInput {
   const dir = options.dir ?? brownDir();
-  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
+  const pkg = readJson(join(dir, 'package.json')) as { version: string };
   const wanted = options.genres ? new Set(options.genres) : undefined;
   const files = brownCategories(dir)
     .filter((c) => !wanted || wanted.has(c.genre))

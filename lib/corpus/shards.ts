@@ -6,13 +6,12 @@
 // A corrupt line or row is an error that names the file and the line (1-based) or row (0-based).
 // With onError: 'skip' it is counted in the stats instead, and reading goes on.
 
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { fileFilter } from '../hub/globs.js';
+import { JsonLineError, newJsonLinesReport, streamJsonLines } from '../repro/jsonl.js';
 
 export type ShardFormat = 'jsonl' | 'jsonl.gz' | 'json' | 'parquet' | 'txt';
 export type ErrorPolicy = 'throw' | 'skip';
@@ -78,65 +77,38 @@ function report(err: CorruptShardError, options: ReadOptions, skippedRows = 1): 
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Lines as bytes, numbered from 1, split on \n (a \r before it is dropped); no line is held twice. */
-async function* byteLines(stream: AsyncIterable<Buffer>): AsyncGenerator<{ line: number; bytes: Buffer }> {
-  let pending: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of stream) {
-    let start = 0;
-    for (let i = chunk.indexOf(10, start); i >= 0; i = chunk.indexOf(10, start)) {
-      let bytes = chunk.subarray(start, i);
-      if (pending.length) {
-        bytes = Buffer.concat([...pending, bytes]);
-        pending = [];
-      }
-      n++;
-      yield { line: n, bytes: bytes.length && bytes[bytes.length - 1] === 13 ? bytes.subarray(0, -1) : bytes };
-      start = i + 1;
-    }
-    if (start < chunk.length) pending.push(chunk.subarray(start));
-  }
-  if (pending.length) yield { line: n + 1, bytes: Buffer.concat(pending) };
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-async function* readJsonLines(file: string, gz: boolean, options: ReadOptions): AsyncGenerator<ShardRow> {
-  const raw = createReadStream(file);
-  const stream: Readable = gz ? raw.pipe(createGunzip()) : raw;
-  if (gz) raw.on('error', (e) => stream.destroy(e));
+async function* readJsonLines(file: string, options: ReadOptions): AsyncGenerator<ShardRow> {
+  const policy = { onError: options.onError ?? 'throw' } as const;
+  const skipped = newJsonLinesReport();
+  let reported = 0;
+  // issues the reader skipped go into the stats as they come
+  const sync = () => {
+    for (; reported < skipped.skipped.length; reported++) {
+      const { line, message } = skipped.skipped[reported];
+      report(new CorruptShardError(file, { line }, message), options);
+    }
+  };
   let last = 0;
   try {
-    for await (const { line, bytes } of byteLines(stream as AsyncIterable<Buffer>)) {
+    for await (const { line, value } of streamJsonLines(file, file, policy, skipped)) {
+      sync();
       last = line;
-      let text: string;
-      try {
-        text = utf8.decode(bytes);
-      } catch {
-        report(new CorruptShardError(file, { line }, 'not valid UTF-8'), options);
-        continue;
-      }
-      if (line === 1) text = text.replace(/^\uFEFF/, '');
-      if (text.trim() === '') continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (err) {
-        report(new CorruptShardError(file, { line }, `invalid JSON (${(err as Error).message})${text.trim().startsWith('{') && !text.trim().endsWith('}') ? '; the line looks cut off' : ''}`), options);
-        continue;
-      }
       if (!isRecord(value)) {
         report(new CorruptShardError(file, { line }, `expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : typeof value}`), options);
         continue;
       }
       yield { file, line, value };
     }
+    sync();
   } catch (err) {
     if (err instanceof CorruptShardError) throw err;
+    if (err instanceof JsonLineError) throw new CorruptShardError(file, { line: err.line }, err.detail);
     const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (gz && /^Z_/.test(code)) {
+    if (/\.gz$/i.test(file) && /^Z_/.test(code)) {
       // the rest of a broken gzip stream cannot be read: report and stop this file
       report(new CorruptShardError(file, { line: last + 1 }, `the gzip data is truncated or corrupt after line ${last} (${(err as Error).message}); download the shard again`), options, 0);
       return;
@@ -150,7 +122,7 @@ function readJsonArray(file: string, options: ReadOptions): ShardRow[] {
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    report(new CorruptShardError(file, {}, `invalid JSON (${(err as Error).message})`), options);
+    report(new CorruptShardError(file, {}, `not valid JSON (${(err as Error).message})`), options);
     return [];
   }
   if (!Array.isArray(value)) {
@@ -224,7 +196,7 @@ export async function* readShard(file: string, options: ReadOptions = {}): Async
   };
   if (format === 'txt') return yield* count(readTextFile(file, options));
   if (format === 'json' && firstByte(file) === 0x5b) return yield* count(readJsonArray(file, options));
-  const source = format === 'parquet' ? readParquet(file, options) : readJsonLines(file, format === 'jsonl.gz', options);
+  const source = format === 'parquet' ? readParquet(file, options) : readJsonLines(file, options);
   for await (const r of source) {
     if (options.stats) options.stats.rows++;
     yield r;

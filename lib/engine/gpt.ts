@@ -134,7 +134,13 @@ export function gptConfigFromHf(json: Record<string, unknown>): GPTConfig {
 
 /** The contract every model the kit can run offers to evaluation and synthesis. */
 export type ScoreRequest = { context: number[]; continuation: number[] };
-export type ScoreResult = { logprob: number; tokens: number; greedy: boolean };
+export type ScoreResult = {
+  logprob: number;
+  tokens: number;
+  greedy: boolean;
+  /** Per continuation token, when the engine gives them: its log-probability and the most likely token with its log-probability. */
+  perToken?: Array<{ logprob: number; top: number; topLogprob: number }>;
+};
 export type GenerateOptions = {
   maxNewTokens: number;
   /** 0 (default) is greedy. */

@@ -366,14 +366,18 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
       let logprob = 0;
       let greedy = true;
       const n = r.continuation.length;
+      const perToken: NonNullable<ScoreResult['perToken']> = [];
       for (let k = 0; k < n; k++) {
         // logits at the last n positions predict the n continuation tokens
         const row = { data, offset: (b * Sx + Sx - n + k) * V, V, half };
         const target = r.continuation[k];
-        logprob += logSoftmaxAt(row, target);
-        if (argmax(row) !== target) greedy = false;
+        const lp = logSoftmaxAt(row, target);
+        const best = argmax(row);
+        logprob += lp;
+        perToken.push({ logprob: lp, top: best, topLogprob: logSoftmaxAt(row, best) });
+        if (best !== target) greedy = false;
       }
-      return { logprob, tokens: n, greedy };
+      return { logprob, tokens: n, greedy, perToken };
     });
   }
 }

@@ -5,14 +5,16 @@
 //   the highest, `acc_norm` the highest per character of the choice (as lm-eval's acc_norm);
 // - generation: greedy decoding until EOS or a stop string, scored by exact match and token F1;
 // - zero- or k-shot prompts with demonstrations drawn by a seed, one draw per example;
-// - requests go to the model in batches; results per task with the standard error of each metric.
+// - requests go to the model in batches; results per task with the standard error of each metric, and
+//   every example's scores (`perItem`, in example order) so that intervals can resample items.
 
 import type { ScoreRequest, TokenLM } from '../engine/gpt.js';
 import type { TextTokenizer } from '../engine/tokenizer.js';
 import { writeFileAtomic } from '../repro/files.js';
 import { createProgress, type ProgressMode } from '../repro/progress.js';
 import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
-import { exactMatch, meanWithStderr, tokenF1 } from './metrics.js';
+import { exactMatch, tokenF1 } from './metrics.js';
+import { meanWithStderr } from './stats.js';
 import type { GenerationExample, MultipleChoiceExample, Task } from './tasks.js';
 
 export type EvalOptions = {
@@ -33,7 +35,16 @@ export type EvalOptions = {
 
 export type MetricValue = { value: number; stderr: number | null };
 export type Sample = { index: number; prompt: string; target: string; prediction: string; scores: Record<string, number>; logprobs?: number[] };
-export type TaskResult = { task: string; type: Task['type']; n: number; shots: number; metrics: Record<string, MetricValue>; samples?: Sample[] };
+export type TaskResult = {
+  task: string;
+  type: Task['type'];
+  n: number;
+  shots: number;
+  metrics: Record<string, MetricValue>;
+  /** Each metric's score of every example, in example order (what a bootstrap over items resamples). */
+  perItem: Record<string, number[]>;
+  samples?: Sample[];
+};
 export type EvalResults = { results: Record<string, TaskResult>; config: { shots: number; seed: number; batchSize: number; limit: number | null; model?: string } };
 
 type Example = MultipleChoiceExample | GenerationExample;
@@ -141,8 +152,11 @@ export async function evaluate(model: TokenLM, tokenizer: TextTokenizer, tasks: 
     }
     progress.stop();
     const metrics: Record<string, MetricValue> = {};
-    for (const [k, v] of Object.entries(perMetric)) metrics[k] = meanWithStderr(v);
-    results[task.name] = { task: task.name, type: task.type, n: count, shots, metrics, ...(options.samples ? { samples } : {}) };
+    for (const [k, v] of Object.entries(perMetric)) {
+      const m = meanWithStderr(v);
+      metrics[k] = { value: m.mean, stderr: m.se };
+    }
+    results[task.name] = { task: task.name, type: task.type, n: count, shots, metrics, perItem: perMetric, ...(options.samples ? { samples } : {}) };
   }
   return { results, config: { shots, seed, batchSize, limit: options.limit ?? null } };
 }

@@ -13,11 +13,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, writeSync, unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { datasetInfo, HubApiError, listFiles, modelInfo, pathsInfo } from '@huggingface/hub';
+import { isProcessAlive, readJson, writeJson } from '../repro/files.js';
 import type { ManifestInput } from '../repro/manifest.js';
 import { createProgress, formatBytes, type Progress, type ProgressMode } from '../repro/progress.js';
-import { sha256File } from '../repro/hash.js';
 import { hubConfig, scrubToken, type HubConfig } from './config.js';
 import {
   blobPath,
@@ -123,6 +123,8 @@ export type HubRequestOptions = {
   retryDelayMs?: number;
   /** A transfer that receives nothing for this long is cut and retried. */
   idleTimeoutMs?: number;
+  /** The longest Retry-After (of a 429 or 503 answer) waited for; a longer one fails, saying when to try again. */
+  maxRetryAfterMs?: number;
 };
 
 export type DownloadOptions = HubRequestOptions & {
@@ -134,7 +136,17 @@ export type DownloadOptions = HubRequestOptions & {
   onProgress?: (event: DownloadProgressEvent) => void;
 };
 
-type Ctx = { cfg: HubConfig; repo: RepoRef; repoDir: string; retries: number; retryDelayMs: number; idleTimeoutMs: number };
+type Ctx = {
+  cfg: HubConfig;
+  repo: RepoRef;
+  repoDir: string;
+  retries: number;
+  retryDelayMs: number;
+  idleTimeoutMs: number;
+  maxRetryAfterMs: number;
+  /** The Retry-After of the last API answer that gave one (the library's errors do not carry headers). */
+  apiRetryAfterMs?: number;
+};
 
 function context(options: HubRequestOptions): Ctx {
   const cfg = hubConfig(options.config);
@@ -146,6 +158,7 @@ function context(options: HubRequestOptions): Ctx {
     retries: options.retries ?? 5,
     retryDelayMs: options.retryDelayMs ?? 1000,
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? 300_000,
   };
 }
 
@@ -153,15 +166,39 @@ function label(repo: RepoRef): string {
   return repo.type === 'dataset' ? `dataset ${repo.id}` : `model ${repo.id}`;
 }
 
-/** A fetch for @huggingface/hub calls that adds the token for the hub's own origin only. */
-function hubFetch(cfg: HubConfig): typeof fetch {
+/**
+ * A fetch for @huggingface/hub calls that adds the token for the hub's own origin only, and keeps the
+ * Retry-After of a 429 or 503 answer for withRetries.
+ */
+function hubFetch(ctx: Ctx): typeof fetch {
+  const { cfg } = ctx;
   const origin = new URL(cfg.endpoint).origin;
-  return (input, init) => {
+  return async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const headers = new Headers(init?.headers);
     if (cfg.token && new URL(url).origin === origin) headers.set('Authorization', `Bearer ${cfg.token}`);
-    return fetch(input, { ...init, headers });
+    const res = await fetch(input, { ...init, headers });
+    if (res.status === 429 || res.status === 503) ctx.apiRetryAfterMs = retryAfterMs(res.headers.get('retry-after'));
+    return res;
   };
+}
+
+/** The wait a Retry-After header asks for (seconds, or an HTTP date), in ms; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** The wait before attempt `attempt + 1`: doubling from retryDelayMs (capped at 16x), or longer when the server asks. */
+function retryWait(ctx: Ctx, attempt: number, serverAsks: number | undefined): number {
+  return Math.max(Math.min(ctx.retryDelayMs * 2 ** attempt, ctx.retryDelayMs * 16), serverAsks ?? 0);
+}
+
+function tooLongWait(ctx: Ctx, ms: number, status: string): string {
+  return `the hub answered ${status} and asks to wait ${Math.ceil(ms / 1000)} s before retrying (more than ${Math.round(ctx.maxRetryAfterMs / 1000)} s); try again later`;
 }
 
 function isNetworkError(err: unknown): boolean {
@@ -204,21 +241,26 @@ function apiError(ctx: Ctx, err: unknown, revision: string, what = 'access'): Hu
   return new HubError('bad-response', scrubToken(`${name}: ${(err as Error)?.message ?? String(err)}`, cfg.token), repo.id);
 }
 
-/** Retries an API call on network failures and 5xx/429 answers. */
+/** Retries an API call on network failures and 5xx/429 answers, waiting at least what Retry-After asks. */
 async function withRetries<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
+    ctx.apiRetryAfterMs = undefined;
     try {
       return await fn();
     } catch (err) {
       const transient = isNetworkError(err) || (err instanceof HubApiError && (err.statusCode >= 500 || err.statusCode === 429));
       if (!transient || attempt >= Math.min(ctx.retries, 2)) throw err;
-      await sleep(Math.min(ctx.retryDelayMs * 2 ** attempt, ctx.retryDelayMs * 16));
+      const asked = ctx.apiRetryAfterMs;
+      if (asked !== undefined && asked > ctx.maxRetryAfterMs) {
+        throw new HubError('network', `${label(ctx.repo)}: ${tooLongWait(ctx, asked, `HTTP ${(err as HubApiError).statusCode}`)}.`, ctx.repo.id, (err as HubApiError).statusCode);
+      }
+      await sleep(retryWait(ctx, attempt, asked));
     }
   }
 }
 
 async function revisionCommit(ctx: Ctx, revision: string): Promise<string> {
-  const params = { name: ctx.repo.id, hubUrl: ctx.cfg.endpoint, revision, fetch: hubFetch(ctx.cfg), additionalFields: ['sha' as const] };
+  const params = { name: ctx.repo.id, hubUrl: ctx.cfg.endpoint, revision, fetch: hubFetch(ctx), additionalFields: ['sha' as const] };
   const info = await withRetries(ctx, () => (ctx.repo.type === 'dataset' ? datasetInfo(params) : modelInfo(params)));
   const sha = (info as { sha?: unknown }).sha;
   if (typeof sha !== 'string' || !isCommitHash(sha)) {
@@ -237,7 +279,7 @@ function toRemote(e: Entry): RemoteFile {
 }
 
 async function remoteFiles(ctx: Ctx, commit: string, include: string[], exclude: string[]): Promise<RemoteFile[]> {
-  const common = { repo: hubDesignation(ctx.repo), hubUrl: ctx.cfg.endpoint, revision: commit, fetch: hubFetch(ctx.cfg) };
+  const common = { repo: hubDesignation(ctx.repo), hubUrl: ctx.cfg.endpoint, revision: commit, fetch: hubFetch(ctx) };
   let keep = fileFilter(include, exclude);
   let entries: Entry[] = [];
   let listed = false;
@@ -376,15 +418,6 @@ async function withBlobLock<T>(lockFile: string, fn: () => Promise<T>): Promise<
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function acquireFileLock(lockFile: string): Promise<void> {
   mkdirSync(dirname(lockFile), { recursive: true });
   for (let waited = 0; ; waited++) {
@@ -403,7 +436,7 @@ async function acquireFileLock(lockFile: string): Promise<void> {
       // vanished between our open and read: try again
     }
     // A lock left by a process that died (killed mid-download) is taken over; its .incomplete resumes.
-    if (Number.isInteger(holder) && holder !== process.pid && !pidAlive(holder)) {
+    if (Number.isInteger(holder) && !isProcessAlive(holder)) {
       try {
         unlinkSync(lockFile);
       } catch {
@@ -415,9 +448,82 @@ async function acquireFileLock(lockFile: string): Promise<void> {
   }
 }
 
+// ---- cached blobs ----------------------------------------------------------------------------
+//
+// A blob in the cache is trusted only after its content was hashed and matched its id (sha256 of LFS
+// files, git sha1 of regular ones): the right size alone says nothing (a file overwritten, a copy gone
+// wrong). Hashing runs at about 600 MB/s here, so a 15 GB model would cost some 25 s on every run: a
+// blob is hashed once, and the kit's note (beside its lock, in .locks/, which huggingface_hub ignores)
+// keeps the size, inode, modification and change times it had then. Any write to the file changes its
+// change time (which no program can set back), so the note no longer matches and the blob is hashed again.
+
+type BlobStamp = { size: number; ino: number; mtimeMs: number; ctimeMs: number };
+type VerifiedNote = BlobStamp & { etag: string; sha256: string };
+
+function noteDir(ctx: Ctx): string {
+  return join(ctx.cfg.cacheDir, '.locks', basename(ctx.repoDir));
+}
+
+function verifiedNotePath(ctx: Ctx, etag: string): string {
+  return join(noteDir(ctx), `${etag}.ipt.verified`);
+}
+
+function stampOf(path: string): BlobStamp {
+  const st = statSync(path);
+  return { size: st.size, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+}
+
+function sameStamp(a: BlobStamp, b: BlobStamp): boolean {
+  return a.size === b.size && a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+/** Records that the blob at `blob` was hashed and holds `sha256` (after a download, or a check). */
+function noteVerified(ctx: Ctx, etag: string, blob: string, sha256: string): void {
+  const note: VerifiedNote = { etag, sha256, ...stampOf(blob) };
+  writeJson(verifiedNotePath(ctx, etag), note);
+}
+
+type BlobCheck = { ok: true; sha256: string } | { ok: false; kind: string; expected: string; got: string };
+
+/** Whether a cached blob holds what its id says: from the note while the file is unchanged, else by hashing it. */
+async function checkCachedBlob(ctx: Ctx, file: RemoteFile, blob: string): Promise<BlobCheck> {
+  const notePath = verifiedNotePath(ctx, file.etag);
+  try {
+    const note = readJson(notePath) as VerifiedNote;
+    if (note.etag === file.etag && typeof note.sha256 === 'string' && sameStamp(note, stampOf(blob))) return { ok: true, sha256: note.sha256 };
+  } catch {
+    // no note, or a damaged one: hash the blob
+  }
+  const stampBefore = stampOf(blob);
+  const sha256 = createHash('sha256');
+  const sha1 = file.gitOid ? createHash('sha1').update(`blob ${stampBefore.size}\0`) : undefined;
+  await hashPrefix(blob, sha1 ? [sha256, sha1] : [sha256]);
+  const got256 = sha256.digest('hex');
+  const got = file.sha256 ? got256 : sha1!.digest('hex');
+  const expected = file.sha256 ?? file.gitOid!;
+  if (got !== expected) {
+    rmSync(notePath, { force: true });
+    return { ok: false, kind: file.sha256 ? 'LFS sha256' : 'git sha1', expected, got };
+  }
+  if (sameStamp(stampBefore, stampOf(blob))) noteVerified(ctx, file.etag, blob, got256);
+  return { ok: true, sha256: got256 };
+}
+
+function damagedBlobMessage(ctx: Ctx, file: RemoteFile, blob: string, check: Extract<BlobCheck, { ok: false }>): string {
+  return `the cached copy of ${file.path} of ${label(ctx.repo)} (${blob}) is damaged: its ${check.kind} is ${check.got}, expected ${check.expected}`;
+}
+
 type Transfer = { file: RemoteFile; onBytes: (fileBytes: number) => void };
 
-class RetryableError extends Error {}
+class RetryableError extends Error {
+  constructor(
+    message: string,
+    /** What the server's Retry-After asked for, in ms. */
+    readonly waitMs?: number,
+  ) {
+    super(message);
+  }
+}
 
 /** GET with the hub's redirects followed by hand: the token goes to the hub's origin only. */
 async function getFile(ctx: Ctx, url: string, offset: number, signal: AbortSignal): Promise<Response> {
@@ -486,7 +592,7 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
           }
           if (res.status >= 500 || res.status === 429) {
             await res.body?.cancel();
-            throw new RetryableError(`HTTP ${res.status}`);
+            throw new RetryableError(`HTTP ${res.status}`, res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get('retry-after')) : undefined);
           }
           if (res.status !== 200 && res.status !== 206) {
             await res.body?.cancel();
@@ -502,6 +608,8 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
           } else if (offset > 0) {
             offset = 0; // the server ignored the range: start over
           }
+          // the size the server says it sends in all, to tell a short file from a cut connection
+          const served = res.status === 206 ? Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1]) : offset + Number(res.headers.get('content-length') ?? NaN);
           if (offset > 0) await hashPrefix(partial, hashes);
           const fh = await open(partial, offset > 0 ? 'a' : 'w');
           let have = offset;
@@ -520,7 +628,7 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
               for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
                 clearTimeout(timer);
                 timer = setTimeout(() => controller.abort(), ctx.idleTimeoutMs);
-                if (have + chunk.length > file.size) throw new HubError('checksum', `${file.path} of ${label(ctx.repo)}: the server sent more than the ${file.size} bytes the hub listed`, ctx.repo.id);
+                if (have + chunk.length > file.size) throw sizeMismatch(ctx, file, `the server sent more than the ${file.size} bytes the hub listed`);
                 for (const h of hashes) h.update(chunk);
                 batch.push(chunk);
                 batched += chunk.length;
@@ -536,6 +644,8 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
             await fh.sync();
             await fh.close();
           }
+          // a body that ended cleanly was complete as far as the server knows: its file is shorter than listed
+          if (have < file.size && Number.isFinite(served) && served !== file.size) throw sizeMismatch(ctx, file, `the server's file has ${served} bytes but the hub listed ${file.size} bytes`);
           if (have < file.size) throw new RetryableError(`the connection ended after ${have} of ${file.size} bytes`);
         } finally {
           clearTimeout(timer);
@@ -561,23 +671,42 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
         );
       }
       renameSync(partial, blob);
+      noteVerified(ctx, file.etag, blob, got256);
       return { sha256: got256, downloaded };
     } catch (err) {
-      if (err instanceof HubError) throw err;
+      if (err instanceof HubError) {
+        if (err.code === 'checksum') rmSync(partial, { force: true }); // bytes that cannot be the file: nothing to resume
+        throw err;
+      }
       const transient = err instanceof RetryableError || isNetworkError(err) || (err as Error)?.name === 'AbortError';
       if (!transient) throw new HubError('bad-response', scrubToken(`${file.path} of ${label(ctx.repo)}: ${(err as Error).message}`, ctx.cfg.token), ctx.repo.id);
+      const asked = err instanceof RetryableError ? err.waitMs : undefined;
+      const kept = () => (existsSync(partial) ? statSync(partial).size : 0);
+      const keptNote = () =>
+        kept() > 0
+          ? `${formatBytes(kept())} of ${formatBytes(file.size)} are kept in ${partial} and the next run resumes from there.`
+          : 'nothing was received; the next run starts from the beginning.';
+      if (asked !== undefined && asked > ctx.maxRetryAfterMs) {
+        throw new HubError('network', `downloading ${file.path} of ${label(ctx.repo)}: ${tooLongWait(ctx, asked, (err as RetryableError).message)}; ${keptNote()}`, ctx.repo.id);
+      }
       if (attempt >= ctx.retries) {
-        const kept = existsSync(partial) ? statSync(partial).size : 0;
         throw new HubError(
           'network',
-          `downloading ${file.path} of ${label(ctx.repo)} failed ${attempt + 1} times (${err instanceof RetryableError ? err.message : describeNetworkError(err)}); ` +
-            `${formatBytes(kept)} of ${formatBytes(file.size)} are kept in ${partial} and the next run resumes from there.`,
+          `downloading ${file.path} of ${label(ctx.repo)} failed ${attempt + 1} times (${err instanceof RetryableError ? err.message : describeNetworkError(err)}); ${keptNote()}`,
           ctx.repo.id,
         );
       }
-      await sleep(Math.min(ctx.retryDelayMs * 2 ** attempt, ctx.retryDelayMs * 16));
+      await sleep(retryWait(ctx, attempt, asked));
     }
   }
+}
+
+function sizeMismatch(ctx: Ctx, file: RemoteFile, what: string): HubError {
+  return new HubError(
+    'checksum',
+    `${file.path} of ${label(ctx.repo)}: ${what}; the partial file was deleted. Run the download again; if it fails again the hub's listing and its file disagree (tell the repo's owners).`,
+    ctx.repo.id,
+  );
 }
 
 function apiErrorForFile(ctx: Ctx, status: number, path: string): HubError {
@@ -592,6 +721,7 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
   const files = plan.files.filter((f) => !wanted || wanted.has(f.path));
   const result: DownloadedFile[] = new Array(files.length);
   const todo: number[] = [];
+  const warnings: string[] = plan.warning ? [plan.warning] : [];
   for (const [i, f] of files.entries()) {
     const blob = blobPath(ctx.repoDir, f.etag);
     let size = -1;
@@ -600,14 +730,23 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
     } catch {
       // not cached
     }
-    if (size === f.size) {
+    const check = size === f.size ? await checkCachedBlob(ctx, f, blob) : undefined;
+    if (check?.ok) {
       const localPath = linkSnapshotFile(ctx.repoDir, plan.commit, f.path, f.etag);
-      result[i] = { path: f.path, localPath, blobPath: blob, etag: f.etag, bytes: f.size, sha256: f.sha256 ?? (await sha256File(blob)), fromCache: true };
-    } else {
-      if (size >= 0) rmSync(blob, { force: true }); // wrong size: not ours to trust
-      if (plan.fromCache) throw offlineMissing(ctx, plan.revision, [f.path], `has no complete copy of "${f.path}"`);
-      todo.push(i);
+      result[i] = { path: f.path, localPath, blobPath: blob, etag: f.etag, bytes: f.size, sha256: check.sha256, fromCache: true };
+      continue;
     }
+    if (check && plan.fromCache) {
+      throw new HubError(
+        'checksum',
+        `${damagedBlobMessage(ctx, f, blob, check)}. Run \`${downloadCommand(ctx.repo, plan.revision, [f.path])}\` with network access (HF_HUB_OFFLINE unset): it replaces the damaged copy.`,
+        ctx.repo.id,
+      );
+    }
+    if (size >= 0) rmSync(blob, { force: true }); // wrong size or content: not ours to trust
+    if (check) warnings.push(`${damagedBlobMessage(ctx, f, blob, check)}; it was deleted and is downloaded again.`);
+    if (plan.fromCache) throw offlineMissing(ctx, plan.revision, [f.path], `has no complete copy of "${f.path}"`);
+    todo.push(i);
   }
   const total = todo.reduce((s, i) => s + files[i].size, 0);
   const perFile = new Map<number, number>();
@@ -632,7 +771,11 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
       const blob = blobPath(ctx.repoDir, f.etag);
       const got = await withBlobLock(lock, async () => {
         // another worker or process may have fetched the same blob while we waited
-        if (existsSync(blob) && statSync(blob).size === f.size) return { sha256: f.sha256 ?? (await sha256File(blob)), downloaded: 0 };
+        if (existsSync(blob) && statSync(blob).size === f.size) {
+          const check = await checkCachedBlob(ctx, f, blob);
+          if (check.ok) return { sha256: check.sha256, downloaded: 0 };
+          rmSync(blob, { force: true });
+        }
         return fetchBlob(ctx, plan.commit, { file: f, onBytes });
       }).catch((err: unknown) => {
         failed = true;
@@ -658,7 +801,7 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
     snapshotDir: snapshotDir(ctx.repoDir, plan.commit),
     files: result,
     fromCache: plan.fromCache,
-    ...(plan.warning ? { warning: plan.warning } : {}),
+    ...(warnings.length ? { warning: warnings.join('\n') } : {}),
     bytesDownloaded,
     seconds: (performance.now() - started) / 1000,
   };

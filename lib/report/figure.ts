@@ -35,8 +35,8 @@ export function lineChart(series: Series[], opts: AxisTitles): Figure {
   };
 }
 
-/** Bars by category (counts, lengths, scores); optional error bars of the same length. */
-export function barChart(categories: string[], values: number[], opts: AxisTitles & { errors?: number[]; horizontal?: boolean }): Figure {
+/** Bars by category (counts, lengths, scores); optional symmetric error bars or intervals, one per bar. */
+export function barChart(categories: string[], values: number[], opts: AxisTitles & { errors?: number[]; intervals?: Array<{ lo: number; hi: number }>; horizontal?: boolean }): Figure {
   if (categories.length !== values.length) throw new RangeError(`${categories.length} categories but ${values.length} values`);
   const trace: Trace = opts.horizontal
     ? { type: 'bar', orientation: 'h', y: categories, x: values }
@@ -44,6 +44,11 @@ export function barChart(categories: string[], values: number[], opts: AxisTitle
   if (opts.errors) {
     if (opts.errors.length !== values.length) throw new RangeError(`${opts.errors.length} error bars for ${values.length} values`);
     trace[opts.horizontal ? 'error_x' : 'error_y'] = { type: 'data', array: opts.errors, visible: true };
+  }
+  if (opts.intervals) {
+    if (opts.intervals.length !== values.length) throw new RangeError(`${opts.intervals.length} intervals for ${values.length} values`);
+    const iv = opts.intervals;
+    trace[opts.horizontal ? 'error_x' : 'error_y'] = { type: 'data', symmetric: false, array: iv.map((x, i) => x.hi - values[i]), arrayminus: iv.map((x, i) => values[i] - x.lo), visible: true };
   }
   return { data: [trace], layout: layout(opts) };
 }
@@ -194,41 +199,55 @@ export function coverageComparison(
   };
 }
 
-/** Mean and standard error of the mean (sample standard deviation / sqrt(n); 0 for one value). */
-export function meanAndStandardError(values: number[]): { mean: number; se: number; n: number } {
-  const n = values.length;
-  if (n === 0) throw new RangeError('meanAndStandardError needs at least one value');
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n === 1) return { mean, se: 0, n };
-  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
-  return { mean, se: Math.sqrt(variance / n), n };
+/** One arm's score (or gain) on one task, with its interval (lib/eval/stats.ts computes them). */
+export type ArmInterval = { task: string; arm: string; mean: number; lo: number; hi: number };
+
+function intervalBars(arms: string[], tasks: string[], scores: ArmInterval[]): Trace[] {
+  const colours = colourMap(arms);
+  return arms.map((arm) => {
+    const byTask = new Map(scores.filter((s) => s.arm === arm).map((s) => [s.task, s]));
+    const present = tasks.filter((t) => byTask.has(t));
+    const at = (t: string) => byTask.get(t)!;
+    return {
+      type: 'bar',
+      name: arm,
+      x: present,
+      y: present.map((t) => at(t).mean),
+      error_y: { type: 'data', symmetric: false, array: present.map((t) => at(t).hi - at(t).mean), arrayminus: present.map((t) => at(t).mean - at(t).lo), visible: true },
+      customdata: present.map((t) => [at(t).lo, at(t).hi]),
+      marker: { color: colours[arm] },
+      hovertemplate: `${arm}<br>%{x}: %{y:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}]<extra></extra>`,
+    };
+  });
 }
 
-/** Scores of one arm on one task: raw values (e.g. one per seed) or a mean with its standard error. */
-export type ArmScore = { task: string; arm: string } & ({ values: number[] } | { mean: number; se?: number });
-
-/** Scores per task with arms side by side, mean ± standard error as error bars. */
-export function gainsChart(scores: ArmScore[], opts: AxisTitles & { armOrder?: string[]; taskOrder?: string[] }): Figure {
+/**
+ * Scores per task with arms side by side, each with its interval as an error bar, and each task's
+ * chance level drawn as a dashed black line across its bars (a score is read against chance, not against 0).
+ */
+export function scoreChart(scores: ArmInterval[], opts: AxisTitles & { chance: Record<string, number>; armOrder?: string[]; taskOrder?: string[] }): Figure {
   const tasks = [...new Set([...(opts.taskOrder ?? []), ...scores.map((s) => s.task)])];
   const arms = [...new Set([...(opts.armOrder ?? []), ...scores.map((s) => s.arm)])];
-  const colours = colourMap(arms);
-  const stat = (s: ArmScore) => ('values' in s ? meanAndStandardError(s.values) : { mean: s.mean, se: s.se ?? 0, n: undefined });
+  for (const t of tasks) if (!(t in opts.chance)) throw new RangeError(`scoreChart: no chance level for task "${t}"`);
+  // a dash across each task's group of bars (category i spans i - 0.5 .. i + 0.5 on the axis), and a
+  // legend entry for it
+  const shapes = tasks.map((t, i) => ({ type: 'line', xref: 'x', x0: i - 0.45, x1: i + 0.45, yref: 'y', y0: opts.chance[t], y1: opts.chance[t], line: { color: '#000', width: 2, dash: 'dash' } }));
+  const chance: Trace = { type: 'scatter', mode: 'lines', name: 'chance', x: [null], y: [null], line: { color: '#000', width: 2, dash: 'dash' }, hoverinfo: 'skip' };
+  return { data: [...intervalBars(arms, tasks, scores), chance], layout: layout(opts, { barmode: 'group', showlegend: true, legend: { title: { text: 'arm' } }, shapes, xaxis: { title: { text: opts.xTitle ?? '' }, type: 'category', categoryorder: 'array', categoryarray: tasks } }) };
+}
+
+/** Gains (arm minus baseline) per task with arms side by side, intervals as error bars, and a line at zero: a bar whose interval crosses it is within noise. */
+export function gainsChart(gains: ArmInterval[], opts: AxisTitles & { armOrder?: string[]; taskOrder?: string[] }): Figure {
+  const tasks = [...new Set([...(opts.taskOrder ?? []), ...gains.map((s) => s.task)])];
+  const arms = [...new Set([...(opts.armOrder ?? []), ...gains.map((s) => s.arm)])];
   return {
-    data: arms.map((arm) => {
-      const byTask = new Map(scores.filter((s) => s.arm === arm).map((s) => [s.task, stat(s)]));
-      const present = tasks.filter((t) => byTask.has(t));
-      return {
-        type: 'bar',
-        name: arm,
-        x: present,
-        y: present.map((t) => byTask.get(t)!.mean),
-        error_y: { type: 'data', array: present.map((t) => byTask.get(t)!.se), visible: true },
-        customdata: present.map((t) => byTask.get(t)!.se),
-        marker: { color: colours[arm] },
-        hovertemplate: `${arm}<br>%{x}: %{y:.3f} ± %{customdata:.3f}<extra></extra>`,
-      };
+    data: intervalBars(arms, tasks, gains),
+    layout: layout(opts, {
+      barmode: 'group',
+      showlegend: true,
+      legend: { title: { text: 'arm' } },
+      shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: 0, y1: 0, line: { color: '#000', width: 2 } }],
     }),
-    layout: layout(opts, { barmode: 'group', showlegend: true, legend: { title: { text: 'arm' } } }),
   };
 }
 

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { Figure } from './figure.js';
+import { readJson } from '../repro/files.js';
 
 const require = createRequire(import.meta.url);
 
@@ -23,7 +24,7 @@ export function plotlyBundle(): string {
 }
 
 export function plotlyVersion(): string {
-  return (JSON.parse(readFileSync(require.resolve('plotly.js-dist/package.json'), 'utf8')) as { version: string }).version;
+  return (readJson(require.resolve('plotly.js-dist/package.json')) as { version: string }).version;
 }
 
 let compressedBundle: string | undefined;

@@ -1,5 +1,6 @@
 // Crash-safe file writing: a file is either absent, or complete. Used for manifests,
-// checkpoints, downloads and every JSON a later run trusts.
+// checkpoints, downloads and every JSON a later run trusts. Also the one reader and writer of JSON
+// files (readJson, writeJson): errors name the file and say what to do.
 
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeSync, rmSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -9,6 +10,19 @@ import { randomBytes } from 'node:crypto';
 /** A sibling temporary path, so the final rename never crosses file systems. */
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * A file-system error on the hidden temporary file, told about the file the user asked for: a read-only
+ * folder is "permission denied: out.jsonl", not ".out.jsonl.1234.ab12cd34.tmp".
+ */
+export function outputError(err: unknown, tmp: string, path: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && e.path === tmp) {
+    e.path = path;
+    e.message = e.message.split(tmp).join(path);
+  }
+  return err;
 }
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -25,8 +39,48 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
+    throw outputError(err, tmp, path);
+  }
+}
+
+/** Flushes a file written by other means (a stream, a library) to the disk before it is renamed into place. */
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export type ReadJsonOptions = {
+  /** How the user gave the file, e.g. "--config": messages then say "x.json: no such file (the --config JSON file)". */
+  what?: string;
+  /** What to do when the file is not valid JSON, e.g. "delete the stage folder and run again". */
+  fix?: string;
+};
+
+/** A JSON file's value; an absent file, a folder or invalid JSON is an error naming the file. */
+export function readJson(path: string, options: ReadJsonOptions = {}): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`${path}: no such file${options.what ? ` (the ${options.what} JSON file)` : ''}`);
+    if (code === 'EISDIR') throw new Error(`${path}: is a folder; ${options.what ?? 'this'} takes a JSON file`);
     throw err;
   }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON (${(err as Error).message})${options.fix ? `; ${options.fix}` : ''}`);
+  }
+}
+
+/** Writes `value` as JSON, atomically: pretty-printed with a final newline unless `compact`. */
+export function writeJson(path: string, value: unknown, options: { compact?: boolean } = {}): void {
+  writeFileAtomic(path, options.compact ? JSON.stringify(value) : JSON.stringify(value, null, 2) + '\n');
 }
 
 /** What a data file holds, judged by its first bytes (not its name): gzip, parquet, or text. */
@@ -62,14 +116,8 @@ export function readTextFile(path: string): string {
 }
 
 /** A JSON object from a file; a damaged file gets an error that names it and says what to do (`fix`). */
-export function readJsonObject(path: string, fix: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    throw new Error(`${path}: not valid JSON (${err.message}); ${fix}`);
-  }
+export function readJsonObject(path: string, fix: string, what?: string): Record<string, unknown> {
+  const value = readJson(path, { fix, what });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${path}: expected a JSON object; ${fix}`);
   return value as Record<string, unknown>;
 }

@@ -27,10 +27,36 @@ export function hashJson(value: unknown): string {
   return sha256(canonicalJson(value));
 }
 
+/**
+ * The first number in a parsed JSON value that is not finite (JSON.parse reads 1e999 as Infinity), as a
+ * dotted path ("train.lr", "seeds[2]"); undefined when there is none. Config loaders refuse such values
+ * by name before they reach a hash or a run.
+ */
+export function nonFiniteNumberPath(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path || 'the value';
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nonFiniteNumberPath(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = nonFiniteNumberPath(v, path ? `${path}.${k}` : k);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** The message for nonFiniteNumberPath's finding. */
+export function nonFiniteMessage(where: string): string {
+  return `${where} is not a finite number (1e999 and the like read as Infinity): give a finite number`;
+}
+
 function sortKeys(value: unknown, path: string): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number at ${path}`);
+    if (!Number.isFinite(value)) throw new TypeError(`${path.replace(/^\$\.?/, '') || 'the value'} is ${value}, which JSON cannot hold: give a finite number`);
     return value;
   }
   if (Array.isArray(value)) return value.map((v, i) => sortKeys(v, `${path}[${i}]`));

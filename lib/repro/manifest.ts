@@ -3,11 +3,11 @@
 // output hashes, timings) and never carries a token or other secret.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { platform, arch, cpus, totalmem } from 'node:os';
 import { sha256File } from './hash.js';
-import { writeFileAtomic } from './files.js';
+import { readJson, writeJson } from './files.js';
 import { projectRoot } from './project.js';
 
 export type ManifestInput = {
@@ -89,7 +89,7 @@ export function gitState(dir: string): { commit: string | null; dirty: boolean |
 
 /** Installed versions of the project's direct dependencies (what actually ran, not the ranges). */
 export function packageVersions(root: string = projectRoot()): Record<string, string> {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  const pkg = readJson(join(root, 'package.json')) as {
     dependencies?: Record<string, string>;
     devDependencies?: Record<string, string>;
   };
@@ -97,14 +97,14 @@ export function packageVersions(root: string = projectRoot()): Record<string, st
   for (const name of Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).sort()) {
     const file = join(root, 'node_modules', name, 'package.json');
     if (!existsSync(file)) continue;
-    out[name] = (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    out[name] = (readJson(file) as { version: string }).version;
   }
   return out;
 }
 
 export async function buildManifest(runDir: string, draft: ManifestDraft): Promise<Manifest> {
   const root = projectRoot();
-  const kitPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
+  const kitPkg = readJson(join(root, 'package.json')) as { name: string; version: string };
   const git = gitState(root);
   const outputs: ManifestOutput[] = [];
   for (const rel of draft.outputs ?? []) {
@@ -143,6 +143,6 @@ export async function buildManifest(runDir: string, draft: ManifestDraft): Promi
 
 export async function writeManifest(runDir: string, draft: ManifestDraft): Promise<Manifest> {
   const manifest = await buildManifest(runDir, draft);
-  writeFileAtomic(join(runDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeJson(join(runDir, 'manifest.json'), manifest);
   return manifest;
 }

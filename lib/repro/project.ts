@@ -1,9 +1,10 @@
 // Where the kit lives on disk: its root folder (package.json, data/, node_modules/), found
 // from this module's own location so the CLI, the tests and notebooks agree whatever the cwd.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readJson } from './files.js';
 
 const KIT_NAME = 'ipt-kit';
 
@@ -13,7 +14,7 @@ export function projectRoot(): string {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg)) {
       try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === KIT_NAME) return dir;
+        if ((readJson(pkg) as { name?: string }).name === KIT_NAME) return dir;
       } catch {
         // a broken package.json further down is not ours; keep walking up
       }

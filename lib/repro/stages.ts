@@ -3,10 +3,10 @@
 // has a `stage.json` written last, so re-running after a change recomputes only stages whose key
 // changed, and a stage killed midway finds its folder without `stage.json` and resumes inside it.
 
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, sha256 } from './hash.js';
-import { writeFileAtomic } from './files.js';
+import { readJson, writeJson } from './files.js';
 
 export type StageContext = {
   dir: string;
@@ -54,7 +54,7 @@ export function readStage<T>(cacheDir: string, spec: Pick<StageSpec<T>, 'name' |
   const file = join(stageDir(cacheDir, spec), 'stage.json');
   if (!existsSync(file)) return undefined;
   try {
-    const record = JSON.parse(readFileSync(file, 'utf8')) as StageRecord<T>;
+    const record = readJson(file) as StageRecord<T>;
     return record.keyHash === stageKeyHash(spec) ? record : undefined;
   } catch {
     return undefined; // a torn write cannot happen (atomic rename), but a hand-edited file can
@@ -81,6 +81,6 @@ export async function runStage<T>(cacheDir: string, spec: StageSpec<T>): Promise
     seconds: (finished.getTime() - started.getTime()) / 1000,
     resumed: resuming,
   };
-  writeFileAtomic(join(dir, 'stage.json'), JSON.stringify(record, null, 2) + '\n');
+  writeJson(join(dir, 'stage.json'), record);
   return { dir, result, cached: false, record };
 }

@@ -12,13 +12,15 @@
 // checking its prompts are the ones planned), drops a torn last line or a half-written batch, and
 // synthesizes only what is missing. Each text is synthesized exactly once, and with greedy decoding
 // the result equals an uninterrupted run's: batches have the same members, so the same padding.
+// Each record carries a checksum of itself: a damaged line (not JSON, or a changed byte) is dropped,
+// said out loud, and the batch it leaves incomplete is synthesized again, never the whole round.
 
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompletionEngine, Completion } from '../engine/completion.js';
 import { planRound, collectRound, splitIntoRounds, cookRead, type Chain, type RoundItem } from './format.js';
 import { canonicalJson, hashJson, sha256 } from '../repro/hash.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { readJsonObject, writeFileAtomic, writeJson } from '../repro/files.js';
 import { deriveSeed } from '../repro/rng.js';
 import { writeManifest, type ManifestInput } from '../repro/manifest.js';
 import { createProgress, type ProgressMode } from '../repro/progress.js';
@@ -50,6 +52,8 @@ export type SynthesizeOptions = {
   progress?: ProgressMode;
   /** Start no more than this many batches in this session, then return unfinished (as if killed): for demonstrations of resuming. */
   stopAfterBatches?: number;
+  /** Warnings (damaged lines dropped on resume), one line each without the newline (default: standard error). */
+  log?: (line: string) => void;
 };
 
 export type RunOptions = {
@@ -76,6 +80,8 @@ export type RoundRecord = {
   finishReason?: 'stop' | 'length';
   promptTokens?: number;
   completionTokens?: number;
+  /** sha256 (16 hex) of the record without this field; records written before it existed have none. */
+  check?: string;
 };
 
 export type RoundResult = { items: RoundItem[]; outputs: string[]; records: RoundRecord[] };
@@ -115,6 +121,12 @@ export function planBatches(items: RoundItem[], batchSize: number): number[][] {
 
 const promptSha = (prompt: string) => sha256(prompt).slice(0, 16);
 
+function recordCheck(record: RoundRecord): string {
+  const { check: _c, ...rest } = record;
+  void _c;
+  return hashJson(rest).slice(0, 16);
+}
+
 /** Engines are the same for resuming when their names match; servers may move if they serve the same model. */
 function sameEngine(a: string, b: string): boolean {
   if (a === b) return true;
@@ -130,15 +142,10 @@ function holdsFinishedBatch(outDir: string): boolean {
 function checkRunFile(outDir: string, identity: Record<string, unknown>): boolean {
   const path = join(outDir, 'run.json');
   if (!existsSync(path)) {
-    writeFileAtomic(path, JSON.stringify(identity, null, 2) + '\n');
+    writeJson(path, identity);
     return false;
   }
-  let saved: Record<string, unknown>;
-  try {
-    saved = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`${path} is damaged (${(err as Error).message}); delete the run folder to start over, or use another --out`);
-  }
+  const saved = readJsonObject(path, 'delete the run folder to start over, or use another --out');
   if (saved.format !== RUN_FORMAT) throw new Error(`${path} is not a synthesis run (${String(saved.format)}): use another --out folder`);
   const differences: string[] = [];
   const a = saved.options as Record<string, unknown>;
@@ -148,7 +155,7 @@ function checkRunFile(outDir: string, identity: Record<string, unknown>): boolea
   if (!sameEngine(String(saved.engine), String(identity.engine))) differences.push(`engine: ${String(saved.engine)} then, ${String(identity.engine)} now`);
   if (differences.length && !holdsFinishedBatch(outDir)) {
     // nothing synthesized yet (a run that failed before its first batch): start over with these inputs
-    writeFileAtomic(path, JSON.stringify(identity, null, 2) + '\n');
+    writeJson(path, identity);
     return false;
   }
   if (differences.length) {
@@ -157,13 +164,25 @@ function checkRunFile(outDir: string, identity: Record<string, unknown>): boolea
   return true;
 }
 
+export type RoundFile = {
+  records: Map<number, RoundRecord>;
+  /** Lines dropped: a torn tail, damaged lines, members of incomplete batches. */
+  dropped: number;
+  /** Damaged lines, as "line N is not JSON" (a torn last line is not damage: a kill leaves one). */
+  damaged: string[];
+  /** Texts of batches left incomplete (by a kill or by damaged lines), to be synthesized again. */
+  redo: number;
+};
+
 /**
  * Reads a round file: complete batches whose prompts match the plan. A torn last line (a kill
- * mid-write) and batches with missing members are dropped, and the file is rewritten without them.
+ * mid-write), damaged lines (not JSON, or not matching their checksum) and batches with missing members
+ * are dropped, and the file is rewritten without them.
  */
-export function readRoundFile(path: string, round: number, items: RoundItem[], batches: number[][]): { records: Map<number, RoundRecord>; dropped: number } {
+export function readRoundFile(path: string, round: number, items: RoundItem[], batches: number[][]): RoundFile {
   const records = new Map<number, RoundRecord>();
-  if (!existsSync(path)) return { records, dropped: 0 };
+  const damaged: string[] = [];
+  if (!existsSync(path)) return { records, dropped: 0, damaged, redo: 0 };
   const raw = readFileSync(path, 'utf8');
   const lines = raw.split('\n');
   const torn = lines.pop() ?? ''; // '' when the file ends with a newline
@@ -175,7 +194,16 @@ export function readRoundFile(path: string, round: number, items: RoundItem[], b
     try {
       record = JSON.parse(line) as RoundRecord;
     } catch {
-      throw new Error(`${path} line ${n + 1} is not JSON: the file is damaged; delete it to synthesize round ${round} again`);
+      damaged.push(`line ${n + 1} is not JSON`);
+      return;
+    }
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+      damaged.push(`line ${n + 1} is not a record`);
+      return;
+    }
+    if (record.check !== undefined && record.check !== recordCheck(record)) {
+      damaged.push(`line ${n + 1} does not match its checksum`);
+      return;
     }
     const batch = batches[record.batch];
     if (record.round !== round || !batch || !batch.includes(record.item) || record.size !== batch.length) {
@@ -188,11 +216,14 @@ export function readRoundFile(path: string, round: number, items: RoundItem[], b
     list.push({ line, record });
     byBatch.set(record.batch, list);
   });
+  dropped += damaged.length;
   const kept: string[] = [];
+  let redo = 0;
   for (const [b, list] of [...byBatch].sort((x, y) => x[0] - y[0])) {
     const members = new Set(list.map((x) => x.record.item));
     if (members.size !== batches[b].length) {
       dropped += list.length;
+      redo += batches[b].length;
       continue;
     }
     const seen = new Set<number>();
@@ -206,7 +237,7 @@ export function readRoundFile(path: string, round: number, items: RoundItem[], b
   if (dropped > 0 || kept.length !== lines.filter((l) => l.trim() !== '').length) {
     writeFileAtomic(path, kept.map((l) => l + '\n').join(''));
   }
-  return { records, dropped };
+  return { records, dropped, damaged, redo };
 }
 
 /** Runs the M rounds, resuming whatever the run folder already holds. */
@@ -214,6 +245,7 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
   const startedAt = new Date();
   const run = resolveRunOptions(options);
   const { engine, outDir, texts } = options;
+  const log = options.log ?? ((line: string) => void process.stderr.write(line + '\n'));
   if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) throw new TypeError('texts must be an array of strings');
   if (texts.length === 0) throw new RangeError('there are no texts to synthesize from');
   const parallel = options.parallelBatches ?? 1;
@@ -265,7 +297,12 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
       const items = planRound(previous, slices[r], { maxModelLen: run.maxModelLen, maxNewTokens: run.maxNewTokens, countTokens });
       const batches = planBatches(items, run.batchSize);
       const path = join(outDir, `round-${round}.jsonl`);
-      const { records } = readRoundFile(path, round, items, batches);
+      const { records, damaged, redo } = readRoundFile(path, round, items, batches);
+      if (damaged.length) {
+        const n = damaged.length;
+        const what = redo > 0 ? `the ${redo} texts of the batch${redo > run.batchSize ? 'es' : ''} ${n === 1 ? 'it' : 'they'} left incomplete` : `the text${n === 1 ? '' : 's'} ${n === 1 ? 'it' : 'they'} held`;
+        log(`warning: ${path}: ${n} damaged line${n === 1 ? '' : 's'} dropped (${damaged.slice(0, 3).join('; ')}${n > 3 ? '; ...' : ''}); ${what} are synthesized again`);
+      }
       session.resumedTexts += records.size;
       doneTexts += records.size;
       progress.update(doneTexts, { round: `${round}/${slices.length}` });
@@ -280,7 +317,7 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
           const seed = deriveSeed(run.seed, 'round', round, 'batch', b);
           const completions: Completion[] = await engine.complete(prompts, { maxNewTokens: run.maxNewTokens, temperature: run.temperature, topP: run.topP, seed });
           if (completions.length !== prompts.length) throw new Error(`the engine returned ${completions.length} completions for ${prompts.length} prompts`);
-          const batchRecords: RoundRecord[] = members.map((i, k) => ({
+          const batchRecords: RoundRecord[] = members.map((i, k): RoundRecord => ({
             round,
             batch: b,
             size: members.length,
@@ -291,7 +328,7 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
             finishReason: completions[k].finishReason,
             promptTokens: completions[k].promptTokens,
             completionTokens: completions[k].completionTokens,
-          }));
+          })).map((x) => ({ ...x, check: recordCheck(x) }));
           // One write per batch, then fsync: a kill leaves whole batches and at most one torn tail.
           writeSync(fd, batchRecords.map((x) => JSON.stringify(x) + '\n').join(''));
           fsyncSync(fd);

@@ -1,8 +1,10 @@
-// What `ipt rules` does: take texts (a seeded sample of Brown chunks, or the first N records of a
-// JSON-lines file), mine pairs with the rules, and return one plain record per text with the context,
-// the exact synthesizer output string, and the pairs with their kinds, for a workshop to read.
+// What `ipt rules` does: take texts (a seeded sample of Brown chunks, or the first N contexts of a
+// JSON-lines file's records, a long record cut into contexts like a Brown document), mine pairs with the
+// rules, and return one plain record per text with the context, the exact synthesizer output string,
+// and the pairs with their kinds, for a workshop to read.
 
 import { readTextFile } from '../repro/files.js';
+import { jsonLines } from '../repro/jsonl.js';
 import { loadBrown } from '../corpus/brown.js';
 import { contextsOf, type TokenBudget } from '../corpus/chunk.js';
 import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
@@ -25,24 +27,24 @@ export function brownRuleTexts(n: number, seed: number, chunk?: TokenBudget): Ru
   return shuffleInPlace(all, createRng(deriveSeed(seed, 'rules-sample'))).slice(0, n);
 }
 
-/** The first `n` records of a JSON-lines file with a string `text` and optional `id` and `genre`. */
-export function jsonlRuleTexts(path: string, n: number): RuleText[] {
+/**
+ * The first `n` contexts of a JSON-lines file of records with a string `text` and optional `id` and
+ * `genre`. A record longer than a context is cut into contexts (ids "<id>#<k>") as Brown documents are:
+ * the rules read contexts, and mining one 50 MB text as a whole took minutes for a handful of pairs.
+ */
+export function jsonlRuleTexts(path: string, n: number, chunk?: TokenBudget): RuleText[] {
   const out: RuleText[] = [];
-  const lines = readTextFile(path).split('\n');
-  for (let i = 0; i < lines.length && out.length < n; i++) {
-    const line = lines[i].trim();
-    if (!line) continue;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${path}:${i + 1}: not valid JSON (${(err as Error).message}); each line must be an object like {"text": "..."}`);
-    }
-    const r = record as { text?: unknown; id?: unknown; genre?: unknown };
+  for (const { line, value } of jsonLines(readTextFile(path), path, { fix: 'each line must be an object like {"text": "..."}' })) {
+    if (out.length >= n) break;
+    const r = value as { text?: unknown; id?: unknown; genre?: unknown };
     if (typeof r !== 'object' || r === null || typeof r.text !== 'string') {
-      throw new Error(`${path}:${i + 1}: expected an object with a string "text" field`);
+      throw new Error(`${path}:${line}: expected an object with a string "text" field`);
     }
-    out.push({ id: typeof r.id === 'string' || typeof r.id === 'number' ? String(r.id) : `line${i + 1}`, ...(typeof r.genre === 'string' ? { genre: r.genre } : {}), text: r.text });
+    const id = typeof r.id === 'string' || typeof r.id === 'number' ? String(r.id) : `line${line}`;
+    const genre = typeof r.genre === 'string' ? { genre: r.genre } : {};
+    const contexts = contextsOf(r.text, chunk);
+    if (contexts.length <= 1) out.push({ id, ...genre, text: r.text });
+    else for (let k = 0; k < contexts.length && out.length < n; k++) out.push({ id: `${id}#${k}`, ...genre, text: contexts[k] });
   }
   return out;
 }

@@ -628,10 +628,14 @@ const numberRule: Rule = ({ a, rng, limit }) => {
 
 /** Occurrences of a word as a whole word token (any case), as [start, end) offsets in the text. */
 export function wordOccurrences(text: string, word: string): Array<[number, number]> {
-  const lower = word.toLowerCase();
-  const out: Array<[number, number]> = [];
-  for (const m of text.matchAll(WORD_RE)) if (m[0].toLowerCase() === lower) out.push([m.index!, m.index! + m[0].length]);
-  return out;
+  return wordOccurrencesOf(text, [word]).get(word.toLowerCase())!;
+}
+
+/** wordOccurrences of several words in one pass over the text (lower-cased word -> occurrences). */
+function wordOccurrencesOf(text: string, words: readonly string[]): Map<string, Array<[number, number]>> {
+  const found = new Map<string, Array<[number, number]>>(words.map((w) => [w.toLowerCase(), []]));
+  for (const m of text.matchAll(WORD_RE)) found.get(m[0].toLowerCase())?.push([m.index!, m.index! + m[0].length]);
+  return found;
 }
 
 /** A few words around an occurrence, within its line, as an exact span of the text. */
@@ -649,8 +653,11 @@ const counting: Rule = ({ a, rng, limit }) => {
     const c = a.counts.get(w)!;
     return c >= 2 && c <= 6 && w.length >= 4;
   });
-  for (const w of sample(words, rng, limit)) {
-    const occurrences = wordOccurrences(a.text, w);
+  const chosen = sample(words, rng, limit);
+  // one scan of the text for all chosen words: a scan per word made a long text cost `limit` scans
+  const found = wordOccurrencesOf(a.text, chosen);
+  for (const w of chosen) {
+    const occurrences = found.get(w.toLowerCase())!;
     if (occurrences.length !== a.counts.get(w)) continue; // only words whose count is unambiguous
     const snippets = occurrences.map((o) => snippet(a.text, o));
     if (snippets.some((x) => x.includes('"'))) continue;

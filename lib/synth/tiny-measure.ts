@@ -6,7 +6,7 @@
 // With an outDir the synthesis goes through the multi-round driver (one round) and every part is
 // kept, so a killed measurement resumes.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSynthesizerCollection, splitSources, TINY_SYNTH_COLLECTION, type CollectionOptions, type SourceDocument } from './collection.js';
 import { cookRead, parseComprehension, type Pair } from './format.js';
@@ -15,7 +15,7 @@ import { ruleKindOfQuestion } from './rules.js';
 import { synthesize } from './driver.js';
 import type { CompletionEngine } from '../engine/completion.js';
 import { canonicalJson, hashJson } from '../repro/hash.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { readJson, writeFileAtomic, writeJson } from '../repro/files.js';
 import { writeManifest } from '../repro/manifest.js';
 import type { ProgressMode } from '../repro/progress.js';
 import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
@@ -169,7 +169,7 @@ export async function measureTinySynthesizer(options: MeasureTinySynthesizerOpti
     })),
   };
   if (options.outDir !== undefined) {
-    writeFileAtomic(join(options.outDir, 'quality.json'), JSON.stringify(report, null, 2) + '\n');
+    writeJson(join(options.outDir, 'quality.json'), report);
     await writeManifest(options.outDir, {
       command: ['measureTinySynthesizer'],
       config: { engine: engine.name, maxNewTokens, answerMaxNewTokens, batchSize, texts: heldOut.length, temperature: options.temperature ?? 0, topP: options.topP ?? 1 },
@@ -225,7 +225,7 @@ async function promptedAnswers(
   const key = hashJson({ engine: engine.name, items, maxNewTokens: options.maxNewTokens });
   if (path && existsSync(path)) {
     try {
-      const saved = JSON.parse(readFileSync(path, 'utf8')) as { key: string; result: ReferenceScore & { answers: string[] } };
+      const saved = readJson(path) as { key: string; result: ReferenceScore & { answers: string[] } };
       if (saved.key === key) return saved.result;
     } catch {
       // a damaged file is redone

@@ -4,10 +4,10 @@
 // turn; the first rule whose conditions all hold names the category, and the result says which rule
 // fired, so every label can be traced and argued with. Nothing matches: "other".
 
-import { readFileSync } from 'node:fs';
 import { COT_ANSWER_MARKER, COT_QUESTION_SUFFIX, type Pair } from '../synth/format.js';
 import { dataPath } from '../repro/project.js';
 import { OTHER, familyOf, hasCategory, loadTaxonomy, type Taxonomy } from './taxonomy.js';
+import { readJson } from '../repro/files.js';
 
 export type AnswerShape = 'yes-no' | 'number' | 'code' | 'list' | 'word' | 'phrase' | 'sentence' | 'paragraph' | 'empty';
 
@@ -269,13 +269,7 @@ export function parseRules(json: unknown, source = 'rules'): RuleSet {
 }
 
 export function loadRules(path: string = defaultRulesPath()): RuleSet {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`cannot read the classifier rules ${path}: ${(err as Error).message}`);
-  }
-  return parseRules(json, path);
+  return parseRules(readJson(path, { fix: 'restore data/tasks/rules.json from the kit' }), path);
 }
 
 /** A classifier over a taxonomy and an ordered rule list (defaults: the kit's data files). */
@@ -298,12 +292,4 @@ export function createClassifier(options: { taxonomy?: Taxonomy; rules?: RuleSet
       return { category, family, rule };
     },
   };
-}
-
-let shared: Classifier | undefined;
-
-/** Classifies one pair with the kit's default taxonomy and rules (loaded once). */
-export function classifyPair(pair: Pair): Classification {
-  shared ??= createClassifier();
-  return shared.classify(pair);
 }

@@ -3,8 +3,8 @@
 // table. The labelled set has a "dev" split (written first; the rules were tuned on it) and a
 // "heldout" split (written after the rules were frozen), so both figures can be reported.
 
-import { readFileSync } from 'node:fs';
 import type { Pair } from '../synth/format.js';
+import { readJsonLines } from '../repro/jsonl.js';
 import { dataPath } from '../repro/project.js';
 import { hasCategory, type Taxonomy } from './taxonomy.js';
 
@@ -16,25 +16,18 @@ export function defaultLabelledPath(): string {
 
 /** Reads the labelled set; every line must be a complete record with a known category. */
 export function loadLabelledPairs(path: string = defaultLabelledPath(), taxonomy?: Taxonomy): LabelledPair[] {
-  const text = readFileSync(path, 'utf8');
   const out: LabelledPair[] = [];
   const ids = new Set<string>();
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let r: Partial<LabelledPair>;
-    try {
-      r = JSON.parse(line) as Partial<LabelledPair>;
-    } catch (err) {
-      throw new Error(`${path}:${i + 1}: not JSON (${(err as Error).message})`);
-    }
+  for (const { line, value } of readJsonLines(path).rows) {
+    const r = (value ?? {}) as Partial<LabelledPair>;
     for (const k of ['id', 'split', 'category', 'question', 'answer'] as const) {
-      if (typeof r[k] !== 'string') throw new Error(`${path}:${i + 1}: "${k}" must be a string`);
+      if (typeof r[k] !== 'string') throw new Error(`${path}:${line}: "${k}" must be a string`);
     }
-    if (ids.has(r.id!)) throw new Error(`${path}:${i + 1}: id "${r.id}" is used twice`);
+    if (ids.has(r.id!)) throw new Error(`${path}:${line}: id "${r.id}" is used twice`);
     ids.add(r.id!);
-    if (taxonomy && !hasCategory(taxonomy, r.category!)) throw new Error(`${path}:${i + 1}: unknown category "${r.category}"`);
+    if (taxonomy && !hasCategory(taxonomy, r.category!)) throw new Error(`${path}:${line}: unknown category "${r.category}"`);
     out.push({ id: r.id!, split: r.split!, category: r.category!, question: r.question!, answer: r.answer! });
-  });
+  }
   return out;
 }
 

@@ -9,7 +9,7 @@
 // bad line is an error naming the file and line.
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readTextFile } from '../repro/files.js';
+import { readJsonLines } from '../repro/jsonl.js';
 import { basename, join } from 'node:path';
 import type { Chain, ChainEntry, Pair } from '../synth/format.js';
 import { sha256 } from '../repro/hash.js';
@@ -97,23 +97,9 @@ function addLine(c: Collector, value: unknown, where: string, nextTextId: () => 
 }
 
 function readJsonlInto(c: Collector, path: string, warnings: string[], nextTextId: () => string): void {
-  const text = readTextFile(path);
-  const lines = text.split('\n');
-  const endsCleanly = text.endsWith('\n');
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      if (i === lines.length - 1 && !endsCleanly) {
-        warnings.push(`${path}:${i + 1}: skipped a last line cut off mid-write (${line.length} characters)`);
-        return;
-      }
-      throw new Error(`${path}:${i + 1}: not valid JSON (${(err as Error).message}); ${LINE_SHAPES}`);
-    }
-    addLine(c, value, `${path}:${i + 1}`, nextTextId);
-  });
+  const read = readJsonLines(path, { tornLastLine: 'skip', fix: LINE_SHAPES });
+  warnings.push(...read.warnings);
+  for (const { line, value } of read.rows) addLine(c, value, `${path}:${line}`, nextTextId);
 }
 
 function counter(prefix: string): () => string {

@@ -2,8 +2,8 @@
 // data/tasks/taxonomy.json so that people can read and extend it without touching code. The
 // classifier, the LM judge and the coverage report all speak in these ids.
 
-import { readFileSync } from 'node:fs';
 import { dataPath } from '../repro/project.js';
+import { readJson } from '../repro/files.js';
 
 export type Category = { id: string; name: string; description: string; family: string };
 export type Family = { id: string; name: string; description: string; categories: Category[] };
@@ -69,13 +69,7 @@ export function parseTaxonomy(json: unknown, source = 'taxonomy'): Taxonomy {
 }
 
 export function loadTaxonomy(path: string = defaultTaxonomyPath()): Taxonomy {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`cannot read the task taxonomy ${path}: ${(err as Error).message}`);
-  }
-  return parseTaxonomy(json, path);
+  return parseTaxonomy(readJson(path, { fix: 'restore data/tasks/taxonomy.json from the kit' }), path);
 }
 
 /** Every category in taxonomy order, without "other". */
@@ -98,7 +92,3 @@ export function familyOf(tax: Taxonomy, categoryId: string): string {
   return category(tax, categoryId).family;
 }
 
-/** Family display names by id, "other" included. */
-export function familyNames(tax: Taxonomy): Record<string, string> {
-  return Object.fromEntries([...tax.families.map((f) => [f.id, f.name] as const), [OTHER, tax.other.name] as const]);
-}

@@ -3,12 +3,12 @@
 // chain = the 0-based index of the chain it came from. The output file appears complete or not at all
 // (written to a temporary sibling, renamed at the end), so a bad line or a kill loses nothing.
 
-import { createReadStream, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { createReadStream, existsSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Chain } from '../synth/format.js';
-import { sniffDataFile, tempPathFor } from '../repro/files.js';
+import { outputError, sniffDataFile, tempPathFor } from '../repro/files.js';
 import { createProgress } from '../repro/progress.js';
 import { chainSeed, renderChain, type Family, type RenderOptions } from './render.js';
 
@@ -33,7 +33,12 @@ export function chainProblem(value: unknown): string | undefined {
 }
 
 function describe(v: unknown): string {
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    return 'a value nested too deeply to show'; // JSON.stringify recurses: a line of 100k brackets overflows it
+  }
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
@@ -84,7 +89,11 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
   if (options.out !== undefined) {
     mkdirSync(dirname(options.out), { recursive: true });
     tmp = tempPathFor(options.out);
-    fd = openSync(tmp, 'w');
+    try {
+      fd = openSync(tmp, 'w');
+    } catch (err) {
+      throw outputError(err, tmp, options.out);
+    }
   }
   const write = options.write ?? ((s: string) => process.stdout.write(s));
   let buffer = '';
@@ -137,6 +146,11 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
       }
     }
     flush();
+    // an empty input is a mistake (a wrong path, a run that wrote nothing), not an empty result to keep
+    if (summary.chains === 0) {
+      const kept = options.out !== undefined && existsSync(options.out) ? `, ${options.out} is left as it was` : '';
+      throw new Error(`${name} holds no chains (it is empty); nothing was written${kept}`);
+    }
     if (fd !== undefined) {
       fsyncSync(fd);
       closeSync(fd);
@@ -150,7 +164,7 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
     if (tmp !== undefined) rmSync(tmp, { force: true });
     lines.close();
     if (!fromStdin) (stream as ReturnType<typeof createReadStream>).destroy();
-    throw err;
+    throw tmp !== undefined ? outputError(err, tmp, options.out!) : err;
   } finally {
     bar.stop();
   }

@@ -3,10 +3,10 @@
 // pre-training texts the templates make. Scripted outputs stand in for the model, so it runs offline
 // and the same way every time. `ipt walkthrough` prints it; notebook 01 walks through the same steps.
 
-import { readFileSync } from 'node:fs';
 import { dataPath } from '../repro/project.js';
 import { ANS, END, EOS, QUE, collectRound, planRound, pyStrip, type Chain, type Pair } from '../synth/format.js';
 import { FAMILIES, chainSeed, renderChain, type Family, type RenderedText } from './render.js';
+import { readJson } from '../repro/files.js';
 
 export type WalkthroughExample = {
   description?: string;
@@ -44,12 +44,7 @@ export type Walkthrough = {
 export const WALKTHROUGH_FILE = ['examples', 'walkthrough.json'] as const;
 
 export function loadWalkthroughExample(path: string = dataPath(...WALKTHROUGH_FILE)): WalkthroughExample {
-  let value: WalkthroughExample;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8')) as WalkthroughExample;
-  } catch (err) {
-    throw new Error(`cannot read the walkthrough example ${path}: ${(err as Error).message}`);
-  }
+  const value = readJson(path, { what: '--example' }) as WalkthroughExample;
   const bad = (why: string) => new Error(`${path}: ${why}`);
   if (!Number.isFinite(value.seed) || !Number.isFinite(value.maxModelLen) || !Number.isFinite(value.maxNewTokens)) throw bad('needs numeric seed, maxModelLen and maxNewTokens');
   if (!Array.isArray(value.rounds) || value.rounds.length === 0) throw bad('needs a non-empty "rounds" array');

@@ -38,7 +38,10 @@ function words(text: string): string[] {
   return text.match(WORDS) ?? [];
 }
 
-const pairKey = (a: number, b: number) => a * 65536 + b;
+/** Token ids are packed two to a number (pairKey), so the kit's BPE holds at most this many tokens. */
+export const BPE_MAX_VOCAB = 65536;
+
+const pairKey = (a: number, b: number) => a * BPE_MAX_VOCAB + b;
 
 /**
  * Learns `count` merges (fewer if no pair occurs twice) from texts. Ties between equally frequent
@@ -47,7 +50,7 @@ const pairKey = (a: number, b: number) => a * 65536 + b;
  */
 export function trainBpeMerges(texts: Iterable<string>, count: number): Array<[string, string]> {
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`merge count must be a non-negative integer, got ${count}`);
-  if (TINY_BASE_VOCAB + count > 65536) throw new RangeError('at most 65536 tokens');
+  if (TINY_BASE_VOCAB + count > BPE_MAX_VOCAB) throw new RangeError(`the kit's BPE holds at most ${BPE_MAX_VOCAB} tokens; ${TINY_BASE_VOCAB + count} were asked for`);
   // word -> frequency
   const freq = new Map<string, number>();
   for (const text of texts) {

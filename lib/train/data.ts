@@ -11,6 +11,7 @@
 // Input folder layout for `ipt train --data DIR` (see DATA_LAYOUT_HELP).
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { jsonLines } from '../repro/jsonl.js';
 import { basename, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { createRng, deriveSeed, rngFromState, shuffleInPlace, type RngState } from '../repro/rng.js';
@@ -74,16 +75,7 @@ export function readJsonlDocuments(dir: string): { documents: TrainingDocument[]
     const path = join(dir, name);
     const raw = readFileSync(path);
     const before = documents.length;
-    raw.toString('utf8').split('\n').forEach((line, i) => {
-      if (line.trim() === '') return;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        throw new Error(`${path} line ${i + 1} is not valid JSON (a truncated file?)`);
-      }
-      documents.push(parseDocument(value, `${path} line ${i + 1}`));
-    });
+    for (const { line, value } of jsonLines(raw.toString('utf8'), path, { fix: 'a truncated file?' })) documents.push(parseDocument(value, `${path}:${line}`));
     files.push({ path, documents: documents.length - before, bytes: raw.length, sha256: createHash('sha256').update(raw).digest('hex') });
   }
   return { documents, files };

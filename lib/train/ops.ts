@@ -1,7 +1,9 @@
 // The model's building blocks as calls to the kernels: each method says in matrix terms what it
 // computes and how its work is split between threads. Arguments are byte addresses in the heap
-// (lib/train/heap.ts) and sizes; nothing here allocates.
+// (lib/train/heap.ts) and sizes; nothing here allocates. lib/train/reference.ts computes the same
+// layers in plain scalar code.
 
+import type { Heap } from './heap.js';
 import type { KernelRunner } from './pool.js';
 
 /** Rows per chunk of the sum over the batch in weight gradients (see gemmAtBPacked). */
@@ -16,12 +18,20 @@ export type OpsScratch = {
   /** Per-thread attention scratch: base address and bytes per thread. */
   attention: number;
   attentionStride: number;
-  /** f64 partial sums for the gradient norm. */
+  /** f64 partial sums for the gradient norm (gradientNormBlocks of them). */
   partials: number;
 };
 
+/** Elements per block of the gradient-norm sum (fixed, so the sum's order never depends on threads). */
+const GRAD_NORM_BLOCK = 8192;
+
+/** f64 partial sums `sumOfSquares` needs for n elements. */
+export function gradientNormBlocks(n: number): number {
+  return Math.ceil(n / GRAD_NORM_BLOCK);
+}
+
 export class Ops {
-  constructor(readonly runner: KernelRunner, private readonly scratch: OpsScratch) {}
+  constructor(readonly runner: KernelRunner, private readonly heap: Heap, private readonly scratch: OpsScratch) {}
 
   /** out[M, N] (+)= inp[M, K] @ w[K, N] (+ bias[N]; bias 0 means none). Split over rows. */
   matmul(out: number, inp: number, w: number, bias: number, M: number, K: number, N: number, accumulate = false): void {
@@ -85,6 +95,13 @@ export class Ops {
     this.runner.run('biasBackward', OC, 4, [db, dout, N, OC]);
   }
 
+  /** Backward of y[M, N] = x[M, K] @ W[K, N] + b:  dx = dy @ W^T;  dW += x^T @ dy;  db += column sums of dy. */
+  linearBackward(dx: number, dW: number, db: number, dy: number, x: number, W: number, M: number, K: number, N: number): void {
+    this.matmulTransposed(dx, dy, W, M, N, K);
+    this.matmulAtB(dW, x, dy, M, K, N);
+    this.biasBackward(db, dy, M, N);
+  }
+
   embeddingForward(out: number, ids: number, wte: number, wpe: number, N: number, T: number, C: number): void {
     this.runner.run('embeddingForward', N, 1, [out, ids, wte, wpe, T, C]);
   }
@@ -102,11 +119,14 @@ export class Ops {
     this.runner.run('adamw', n, 4, [p, g, m, v, h.beta1, h.beta2, h.eps, h.decay, h.stepSize, h.sqrtBc2, h.gscale]);
   }
 
-  /** Partial sums of squares over fixed blocks of `block` elements (written as f64 to scratch.partials). */
-  sumSquares(g: number, n: number, block: number): number {
-    const blocks = Math.ceil(n / block);
-    this.runner.run('sumSquares', blocks, 1, [this.scratch.partials, g, n, block]);
-    return blocks;
+  /** sum of g[i]^2 over n floats: f64 sums over fixed blocks (split between threads), added in block order. */
+  sumOfSquares(g: number, n: number): number {
+    const blocks = gradientNormBlocks(n);
+    this.runner.run('sumSquares', blocks, 1, [this.scratch.partials, g, n, GRAD_NORM_BLOCK]);
+    const partials = this.heap.f64(this.scratch.partials, blocks);
+    let sum = 0;
+    for (let i = 0; i < blocks; i++) sum += partials[i];
+    return sum;
   }
 }
 

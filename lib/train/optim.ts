@@ -4,7 +4,6 @@
 // (the nanoGPT convention).
 
 import type { GPTModel } from './model.js';
-import { GRAD_NORM_BLOCK } from './model.js';
 
 export type OptimizerConfig = {
   /** Peak learning rate, reached after warmup. */
@@ -35,13 +34,9 @@ export function decays(shape: number[]): boolean {
   return shape.length >= 2;
 }
 
-/** sqrt(sum of squared gradients): f64 sums over fixed blocks, added in block order. */
+/** sqrt(sum of squared gradients), summed in an order that does not depend on the threads. */
 export function gradientNorm(model: GPTModel): number {
-  const blocks = model.ops.sumSquares(model.grads, model.numParams, GRAD_NORM_BLOCK);
-  const partials = model.heap.f64(model.partials, blocks);
-  let sum = 0;
-  for (let i = 0; i < blocks; i++) sum += partials[i];
-  return Math.sqrt(sum);
+  return Math.sqrt(model.ops.sumOfSquares(model.grads, model.numParams));
 }
 
 /** The factor applied to the gradients so their norm is at most `clip`. */

@@ -18,11 +18,12 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSyn
 import { join } from 'node:path';
 import { validateGPTConfig, DEFAULT_GPT, type GPTConfig } from '../engine/gpt.js';
 import { TINY_BASE_VOCAB, EOS_ID, readTokenizerFiles, tinyTokenizerFiles, tokenizerFromFiles, type TokenizerFiles } from '../engine/tokenizer.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { readJson, writeFileAtomic, writeJson } from '../repro/files.js';
+import { jsonLines } from '../repro/jsonl.js';
 import { canonicalJson, sha256 } from '../repro/hash.js';
 import { writeManifest, type ManifestInput } from '../repro/manifest.js';
 import { createProgress, type ProgressMode } from '../repro/progress.js';
-import { BpeEncoder, trainBpeMerges } from './bpe.js';
+import { BPE_MAX_VOCAB, BpeEncoder, trainBpeMerges } from './bpe.js';
 import {
   documentTexts,
   packDocuments,
@@ -34,7 +35,7 @@ import {
   type TrainingDocument,
 } from './data.js';
 import { exportModel, loadModelFolder, MODEL_FILES } from './export.js';
-import { readSafetensors } from './safetensors.js';
+import { readChecksummedSafetensors } from './checksum.js';
 import { resolveTrainConfig, Trainer, type TrainConfig } from './trainer.js';
 
 export type TokenizerChoice = 'bpe' | 'bytes';
@@ -49,7 +50,37 @@ export function resolveRunConfig(input: RunConfigInput = {}): RunConfig {
   const tokenizer = input.tokenizer ?? 'bpe';
   if (tokenizer !== 'bpe' && tokenizer !== 'bytes') throw new Error(`tokenizer must be "bpe" or "bytes", got ${String(tokenizer)}`);
   if (model.vocabSize < TINY_BASE_VOCAB) throw new Error(`vocabSize ${model.vocabSize} is too small: the byte-level tokenizer has ${TINY_BASE_VOCAB} base tokens`);
+  checkTrainableSize(model);
   return { model, train: resolveTrainConfig(input.train), tokenizer };
+}
+
+/** The vocabulary the kit's own BPE can be trained to; `option` names the setting in the message. */
+export function checkBpeVocab(vocabSize: number, option: string, orElse = 'or put a tokenizer.json in the data folder'): void {
+  if (vocabSize > BPE_MAX_VOCAB) {
+    throw new RangeError(`${option} ${vocabSize} is too large for the kit's BPE tokenizer (at most ${BPE_MAX_VOCAB} tokens): choose ${option.split('.').pop()} <= ${BPE_MAX_VOCAB}${orElse ? `, ${orElse}` : ''}`);
+  }
+}
+
+/** Training keeps weights, gradients and AdamW's two moments (16 bytes a parameter) in one WebAssembly memory of 4 GiB at most. */
+const MAX_TRAINING_BYTES = 4 * 2 ** 30;
+
+/** Parameters of a GPT config, by arithmetic (a config with a billion layers must not build a billion tensor specs). */
+export function gptParameterEstimate(cfg: GPTConfig): number {
+  const C = cfg.width;
+  const H = cfg.mlpRatio * C;
+  const perLayer = 4 * C * C + 2 * C * H + 9 * C + H;
+  return cfg.vocabSize * C + cfg.contextLength * C + cfg.layers * perLayer + 2 * C;
+}
+
+/** Refuses, before anything is allocated, a model the trainer cannot hold, with what to change. */
+export function checkTrainableSize(cfg: GPTConfig): void {
+  const params = gptParameterEstimate(cfg);
+  if (params * 16 <= MAX_TRAINING_BYTES) return;
+  throw new RangeError(
+    `width ${cfg.width}, ${cfg.layers} layers, vocabSize ${cfg.vocabSize} and contextLength ${cfg.contextLength} make ${params.toPrecision(3)} parameters; ` +
+      `training keeps 16 bytes per parameter in one WebAssembly memory of at most 4 GiB (about ${Math.floor(MAX_TRAINING_BYTES / 16 / 1e6)}M parameters): ` +
+      'make width, layers, vocabSize or contextLength smaller',
+  );
 }
 
 export type DataSource =
@@ -118,14 +149,10 @@ export function readMetrics(outDir: string): { train: StepRecord[]; val: ValReco
   const train: StepRecord[] = [];
   const val: ValRecord[] = [];
   if (!existsSync(path)) return { train, val };
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let r: Record<string, number>;
-    try {
-      r = JSON.parse(line) as Record<string, number>;
-    } catch {
-      continue; // a line cut off by a kill; the resume rewrites the file
-    }
+  // a line cut off by a kill is skipped: the resume rewrites the file
+  for (const { value } of jsonLines(readFileSync(path, 'utf8'), path, { onError: 'skip' })) {
+    const r = value as Record<string, number>;
+    if (r === null || typeof r !== 'object') continue;
     if (typeof r.valLoss === 'number') val.push(r as unknown as ValRecord);
     else if (typeof r.loss === 'number') train.push(r as unknown as StepRecord);
   }
@@ -186,6 +213,7 @@ function chooseTokenizer(outDir: string, data: LoadedData, config: RunConfig, gi
   if (given) files = given;
   else if (data.tokenizer) files = data.tokenizer;
   else {
+    if (config.tokenizer === 'bpe') checkBpeVocab(config.model.vocabSize, 'vocabSize');
     const count = config.tokenizer === 'bpe' ? config.model.vocabSize - TINY_BASE_VOCAB : 0;
     const merges = count > 0 ? trainBpeMerges(documentTexts(data.train), count) : [];
     files = tinyTokenizerFiles({ merges, modelMaxLength: config.model.contextLength });
@@ -197,8 +225,8 @@ function chooseTokenizer(outDir: string, data: LoadedData, config: RunConfig, gi
 
 function writeTokenizer(outDir: string, files: TokenizerFiles): void {
   const dir = join(outDir, 'tokenizer');
-  writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig, null, 2) + '\n');
-  writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(files.tokenizerJson));
+  writeJson(join(dir, 'tokenizer_config.json'), files.tokenizerConfig);
+  writeJson(join(dir, 'tokenizer.json'), files.tokenizerJson, { compact: true });
 }
 
 /**
@@ -209,7 +237,7 @@ function mustWrite(path: string, value: unknown, what: string, outDir: string): 
   if (!existsSync(path)) return true;
   let old: unknown;
   try {
-    old = JSON.parse(readFileSync(path, 'utf8'));
+    old = readJson(path);
   } catch {
     return true;
   }
@@ -274,7 +302,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   let resumedFrom: number | undefined;
   try {
     mkdirSync(outDir, { recursive: true });
-    for (const r of records) writeFileAtomic(r.path, JSON.stringify(r.value, null, 2) + '\n');
+    for (const r of records) writeJson(r.path, r.value);
     if (chosen.write) writeTokenizer(outDir, tokenizer);
 
     // Checkpoints are written atomically (temp file + rename, lib/repro/files.ts), so a kill never leaves
@@ -283,7 +311,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     const unreadable: string[] = [];
     for (const c of listCheckpoints(ckptDir)) {
       try {
-        trainer.restore(readSafetensors(c.path));
+        trainer.restore(readChecksummedSafetensors(c.path));
         resumedFrom = c.step;
         break;
       } catch (err) {

@@ -31,7 +31,7 @@ import { encoderFor, trainRun, type TrainRunResult } from './run.js';
 import type { TrainConfig } from './trainer.js';
 import type { TrainingDocument } from './data.js';
 import { hashJson } from '../repro/hash.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { writeJson } from '../repro/files.js';
 import type { ManifestInput } from '../repro/manifest.js';
 import type { ProgressMode } from '../repro/progress.js';
 import { deriveSeed } from '../repro/rng.js';
@@ -189,10 +189,14 @@ export async function trainTinySynthesizer(options: TrainTinySynthesizerOptions)
   const { train, validation, ...counts } = data;
   mkdirSync(options.outDir, { recursive: true });
   const collectionSha = hashJson(options.collection);
-  writeFileAtomic(
-    join(options.outDir, SYNTH_RUN_FILE),
-    JSON.stringify({ format: 'ipt-tiny-synthesizer/1', seed: options.seed, valShare: options.valShare ?? 0.05, align: options.align ?? false, collection: { examples: options.collection.length, sha256: collectionSha }, data: counts }, null, 2) + '\n',
-  );
+  writeJson(join(options.outDir, SYNTH_RUN_FILE), {
+    format: 'ipt-tiny-synthesizer/1',
+    seed: options.seed,
+    valShare: options.valShare ?? 0.05,
+    align: options.align ?? false,
+    collection: { examples: options.collection.length, sha256: collectionSha },
+    data: counts,
+  });
   const result = await trainRun({
     outDir: options.outDir,
     config: { model, train: { ...TINY_SYNTH_TRAIN, seed: options.seed, ...options.train }, tokenizer: 'bpe' },

@@ -8,7 +8,8 @@ import { canonicalJson } from '../repro/hash.js';
 import { BatchLoader, gatherRows, type LoaderState, type PackedData } from './data.js';
 import { GPTModel, initGPTWeights } from './model.js';
 import { adamwUpdate, clipScale, gradientNorm, learningRate, type OptimizerConfig } from './optim.js';
-import { readSafetensors, writeSafetensors, type SafetensorsFile } from './safetensors.js';
+import { readSafetensors, type SafetensorsFile } from './safetensors.js';
+import { writeChecksummedSafetensors } from './checksum.js';
 
 export type TrainConfig = OptimizerConfig & {
   seed: number;
@@ -52,13 +53,20 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): TrainCon
   for (const k of Object.keys(partial)) if (!(k in DEFAULT_TRAIN_CONFIG)) throw new Error(`unknown training option "${k}"; known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}`);
   const c = { ...DEFAULT_TRAIN_CONFIG, ...partial };
   if (partial.microBatchSize === undefined) c.microBatchSize = c.batchSize; // no accumulation unless asked
+  // a value from a JSON file may be anything: a string "NaN" passes `x >= 0` checks once coerced, so the type is checked first
+  const bad = (k: keyof TrainConfig, what: string) => new RangeError(`training option ${k} must be ${what}, got ${typeof c[k] === 'string' ? JSON.stringify(c[k]) : String(c[k])}`);
+  const num = (k: keyof TrainConfig) => typeof c[k] === 'number' && Number.isFinite(c[k]);
   const positiveInt = ['steps', 'batchSize', 'microBatchSize', 'evalRows', 'keepCheckpoints'] as const;
-  for (const k of positiveInt) if (!Number.isInteger(c[k]) || c[k] < 1) throw new RangeError(`training option ${k} must be a positive integer, got ${c[k]}`);
-  for (const k of ['warmupSteps', 'evalEvery', 'checkpointEvery', 'seed'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 0) throw new RangeError(`training option ${k} must be a non-negative integer, got ${c[k]}`);
-  }
+  for (const k of positiveInt) if (!Number.isInteger(c[k]) || c[k] < 1) throw bad(k, 'a positive integer');
+  for (const k of ['warmupSteps', 'evalEvery', 'checkpointEvery', 'seed'] as const) if (!Number.isInteger(c[k]) || c[k] < 0) throw bad(k, 'a non-negative integer');
   if (c.batchSize % c.microBatchSize !== 0) throw new RangeError(`batchSize ${c.batchSize} must be a multiple of microBatchSize ${c.microBatchSize}`);
-  if (!(c.lr > 0) || !(c.minLr >= 0)) throw new RangeError('lr must be > 0 and minLr >= 0');
+  if (!num('lr') || !(c.lr > 0)) throw bad('lr', 'a finite number > 0');
+  if (!num('minLr') || !(c.minLr >= 0)) throw bad('minLr', 'a finite number >= 0');
+  if (c.minLr > c.lr) throw new RangeError(`training option minLr (${c.minLr}) must not exceed lr (${c.lr})`);
+  for (const k of ['beta1', 'beta2', 'valFraction'] as const) if (!num(k) || !(c[k] >= 0 && c[k] < 1)) throw bad(k, 'a number in [0, 1)');
+  if (!num('eps') || !(c.eps > 0)) throw bad('eps', 'a finite number > 0');
+  if (!num('weightDecay') || !(c.weightDecay >= 0)) throw bad('weightDecay', 'a finite number >= 0');
+  if (!num('gradClip') || !(c.gradClip >= 0)) throw bad('gradClip', 'a finite number >= 0 (0 turns clipping off)');
   return c;
 }
 
@@ -174,7 +182,7 @@ export class Trainer {
       tensors[`optimizer.m.${t.name}`] = { shape: t.shape, data: m1.subarray(o, o + t.size) };
       tensors[`optimizer.v.${t.name}`] = { shape: t.shape, data: m2.subarray(o, o + t.size) };
     }
-    writeSafetensors(path, tensors, {
+    writeChecksummedSafetensors(path, tensors, {
       format: 'pt',
       step: String(this.step),
       loader: JSON.stringify(this.loader.state()),

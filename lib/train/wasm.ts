@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { writeFileAtomic } from '../repro/files.js';
+import { readJson, writeFileAtomic, writeJson } from '../repro/files.js';
 import { sha256 } from '../repro/hash.js';
 import { projectRoot } from '../repro/project.js';
 
@@ -60,7 +60,7 @@ type Stamp = { sourceSha256: string; flags: string[]; asc: string };
 
 function ascVersion(): string {
   const require = createRequire(import.meta.url);
-  return (JSON.parse(readFileSync(require.resolve('assemblyscript/package.json'), 'utf8')) as { version: string }).version;
+  return (readJson(require.resolve('assemblyscript/package.json')) as { version: string }).version;
 }
 
 function wantedStamp(): Stamp | undefined {
@@ -75,7 +75,7 @@ function isCurrent(wasmPath: string, want: Stamp | undefined): boolean {
   const stampPath = `${wasmPath}.json`;
   if (!existsSync(stampPath)) return false;
   try {
-    const have = JSON.parse(readFileSync(stampPath, 'utf8')) as Stamp;
+    const have = readJson(stampPath) as Stamp;
     return have.sourceSha256 === want.sourceSha256 && have.asc === want.asc && have.flags.join(' ') === want.flags.join(' ');
   } catch {
     return false;
@@ -100,7 +100,7 @@ export async function buildKernels(options: { force?: boolean; /** default: next
   });
   if (error || !binary) throw new Error(`compiling the training kernels failed: ${error?.message ?? 'no output'}\n${log}`);
   writeFileAtomic(wasmPath, binary);
-  writeFileAtomic(`${wasmPath}.json`, JSON.stringify(want, null, 2) + '\n');
+  writeJson(`${wasmPath}.json`, want);
   return { path: wasmPath, rebuilt: true };
 }
 

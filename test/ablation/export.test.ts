@@ -380,7 +380,7 @@ test('errors: a missing corpus file, a corrupt or cut-off JSONL line, a row of n
   lines[2] = lines[2].slice(0, 20);
   writeFileSync(trainFile, lines.join('\n'));
   await assert.rejects(exportCorpora({ run: dir, out, format: 'parquet', ...quiet }), (err: Error) => {
-    assert.ok(err.message.includes(`corpus "vanilla" (train): ${trainFile}:3: invalid JSON`), err.message);
+    assert.ok(err.message.includes(`corpus "vanilla" (train): ${trainFile}:3: not valid JSON`), err.message);
     assert.match(err.message, /the line looks cut off/);
     assert.match(err.message, /rebuild that stage of the run/);
     return true;
@@ -406,7 +406,7 @@ test('errors: a failed re-run keeps the previous export; OUT that is not an expo
   const before = filesUnder(out).map((f) => [f, sha256(readFileSync(join(out, f)))]);
   const trainFile = join(dir, readCorporaIndex(dir).corpora[1].files[0]);
   appendFileSync(trainFile, '{"text": "cut');
-  await assert.rejects(exportCorpora({ run: dir, out, format: 'jsonl', ...quiet }), /invalid JSON/);
+  await assert.rejects(exportCorpora({ run: dir, out, format: 'jsonl', ...quiet }), /not valid JSON/);
   assert.deepEqual(filesUnder(out).map((f) => [f, sha256(readFileSync(join(out, f)))]), before);
 
   const foreign = join(root, 'foreign');

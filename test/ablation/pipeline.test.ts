@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { projectRoot } from '../../lib/repro/project.js';
 import { loadAblationConfig } from '../../lib/ablation/config.js';
 import { runAblation } from '../../lib/ablation/pipeline.js';
+import { domainCorpusComposition } from '../../lib/ablation/inspect.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipt-ablate-'));
 const cli = join(projectRoot(), 'dist', 'lib', 'cli.js');
@@ -29,29 +30,59 @@ function results(dir: string): Record<string, unknown> {
   return r;
 }
 
+/** The uninterrupted CI run the other tests compare with: run once, whichever test needs it first. */
+let straightRun: ReturnType<typeof runAblation> | undefined;
+function ensureStraight(): ReturnType<typeof runAblation> {
+  straightRun ??= runAblation({ config: loadAblationConfig({ profile: 'ci' }), outDir: straight, progress: 'silent', log: () => {} });
+  return straightRun;
+}
+
 test('the CI profile runs every arm and seed and writes the report, results and corpora index', { timeout: 600_000 }, async () => {
   const config = loadAblationConfig({ profile: 'ci' });
-  const first = await runAblation({ config, outDir: straight, progress: 'silent', log: () => {} });
+  const first = await ensureStraight();
   assert.equal(first.outcome.complete, true);
   for (const f of ['report.html', 'results/results.json', 'results/results.csv', 'corpora.json', 'manifest.json', 'config.json']) assert.ok(existsSync(join(straight, f)), f);
   const r = JSON.parse(readFileSync(join(straight, 'results', 'results.json'), 'utf8'));
   const arms = config.arms.map((a) => a.name);
-  // every arm has a score on every task, from every seed, and a paired gain against vanilla
-  for (const b of r.benchmarks) {
+  // every arm has a score on every task of its groups, from every seed and item, with an interval and
+  // chance beside it, and a paired gain against vanilla with a verdict
+  type Row = { task: string; arm: string; chance: number; score: { mean: number; lo: number; hi: number; seeds: number; items: number }; gain: { lo: number; hi: number; verdict: string } | null };
+  for (const b of r.benchmarks.filter((x: { group: string }) => (config.eval.groups as string[]).includes(x.group))) {
     for (const arm of arms) {
-      const row = r.pretrain.rows.find((x: { task: string; arm: string }) => x.task === b.name && x.arm === arm);
+      const row = r.pretrain.rows.find((x: Row) => x.task === b.name && x.arm === arm) as Row;
       assert.ok(row, `${b.name} ${arm}`);
-      assert.equal(row.score.n, config.seeds.length);
-      assert.ok(row.score.mean >= 0 && row.score.mean <= 1);
-      if (arm !== 'vanilla') assert.equal(row.gain.n, config.seeds.length);
+      assert.deepEqual([row.score.seeds, row.score.items], [config.seeds.length, b.examples]);
+      assert.ok(row.score.lo <= row.score.mean && row.score.mean <= row.score.hi);
+      assert.equal(row.chance, b.chance);
+      if (arm !== 'vanilla') assert.equal(row.gain!.verdict, row.gain!.lo > 0 ? 'gain' : row.gain!.hi < 0 ? 'loss' : 'within noise');
+      else assert.equal(row.gain, null);
     }
   }
+  assert.ok(r.benchmarks.every((b: { type: string }) => b.type === 'multiple_choice'));
   assert.ok(r.benchmarks.some((b: { group: string }) => b.group === 'heldout-genre'));
+  assert.ok(r.benchmarks.some((b: { group: string }) => b.group === 'seen'), 'in-distribution tasks for the vanilla model');
   assert.ok(r.benchmarks.some((b: { shots: number }) => b.shots === 1), 'few-shot tasks');
-  assert.ok(r.benchmarks.some((b: { type: string }) => b.type === 'generation') && r.benchmarks.some((b: { type: string }) => b.type === 'multiple_choice'));
-  assert.equal(r.domain.summary.length, 4, 'raw and instruct, on domain and general tasks');
+  // every non-seen task has its criteria, and the headline averages are over the tasks that pass
+  assert.equal(r.criteria.length, r.benchmarks.filter((b: { group: string }) => b.group !== 'seen').length);
+  for (const s of r.pretrain.summary.filter((x: { headline: boolean }) => x.headline)) {
+    for (const t of s.tasks) assert.ok(r.criteria.find((c: { task: string }) => c.task === t).headline, t);
+  }
+  assert.ok(r.headline.includes('Brown corpus') && r.headline.includes('What it does not show'), r.headline);
+  assert.equal(r.domain.length, 6, 'vanilla before, raw and instruct after, on domain and general tasks');
   assert.equal(r.tuning.length, config.instructionTuning.arms.length);
   for (const t of r.tuning) assert.ok(t.step[0] === 0 && t.step.length >= 2, 'tuning curves start at the pre-trained model');
+  // the domain corpora are mixes: domain texts and general instructions, told apart
+  for (const name of ['domain-raw', 'domain-instruct']) {
+    const c = domainCorpusComposition(straight, first.records!, name);
+    assert.ok(c.domainDocuments > 0 && c.instructionDocuments > 0 && c.domainDocuments + c.instructionDocuments === c.documents, JSON.stringify({ ...c, firstDomain: null, firstInstruction: null }));
+  }
+  // in domain-raw a domain document is a raw domain context itself; in domain-instruct it carries pairs around it
+  const domainContexts = new Set(readFileSync(join(straight, first.records!.splitDir, 'contexts.domainTrain.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text));
+  assert.ok(domainContexts.has(domainCorpusComposition(straight, first.records!, 'domain-raw').firstDomain!));
+  assert.ok(!domainContexts.has(domainCorpusComposition(straight, first.records!, 'domain-instruct').firstDomain!));
+  const html = readFileSync(join(straight, 'report.html'), 'utf8');
+  assert.ok(!html.includes('<pre'), 'no raw JSON dumps in the report');
+  assert.ok(html.includes('Which tasks make the headline') && html.indexOf('Headline') < html.indexOf('What was run'));
   assert.ok(r.synthesizers['rules-m2'] && r.synthesizers['tiny-m1'] && r.synthesizers['tiny-m2']);
   assert.ok(r.tinySynthesizer, 'the tiny synthesizer was measured on held-out texts');
   const corpora = JSON.parse(readFileSync(join(straight, 'corpora.json'), 'utf8'));
@@ -95,6 +126,7 @@ test('a run killed at any point resumes with the same command and ends with the 
     child.once('exit', (code) => resolve({ code, out }));
   });
   assert.equal(resumed.code, 0, resumed.out.slice(-3000));
+  await ensureStraight(); // this test can run alone
   const ran = Number(/\n(\d+) of (\d+) stages ran/.exec(resumed.out)?.[1]);
   const total = Number(/\n\d+ of (\d+) stages ran/.exec(resumed.out)?.[1]);
   assert.ok(ran > 0 && total - ran >= 8, `the resumed run reused the stages finished before the kills (${ran} of ${total} ran)`);
@@ -102,6 +134,7 @@ test('a run killed at any point resumes with the same command and ends with the 
 });
 
 test('changing one setting recomputes only the stages that depend on it', { timeout: 600_000 }, async () => {
+  await ensureStraight(); // this test can run alone
   const config = loadAblationConfig({ profile: 'ci', overrides: { instructionTuning: { train: { lr: 2e-3 } } } });
   const r = await runAblation({ config, outDir: straight, progress: 'silent', log: () => {} });
   const ran = r.outcome.stages.filter((s) => !s.cached).map((s) => s.name);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadBrown } from '../../lib/corpus/brown.js';
 import { makeSplits, PARTS, splitDocuments } from '../../lib/ablation/splits.js';
-import { buildBenchmarks, qaPrompt, questionStem, finalAnswer, chanceLevel } from '../../lib/ablation/benchmarks.js';
+import { balanceAnswers, buildBenchmarks, qaPrompt, questionStem, finalAnswer, chanceLevel, majorityShare } from '../../lib/ablation/benchmarks.js';
 import { DEFAULT_PROFILE, CI_PROFILE, loadAblationConfig, mergeConfig, validateConfig } from '../../lib/ablation/config.js';
 
 const docs = loadBrown();
@@ -49,7 +49,7 @@ test('contexts are slices of their part within the byte budget; CI caps document
 
 test('benchmarks: held-out passages only, same examples for every shot count, answers among the choices', () => {
   const s = makeSplits(CI_PROFILE, docs);
-  const tasks = buildBenchmarks(s.contexts.eval, 'general', { seed: 1, kinds: DEFAULT_PROFILE.eval.kinds, examplesPerTask: 20, shots: [0, 1] });
+  const { tasks } = buildBenchmarks(s.contexts.eval, 'general', { seed: 1, kinds: DEFAULT_PROFILE.eval.kinds, examplesPerTask: 20, shots: [0, 1] });
   assert.ok(tasks.length >= 8, `${tasks.length} tasks`);
   const kinds = new Set(tasks.map((t) => t.kind));
   for (const k of ['yes_no', 'genre', 'fill_blank']) assert.ok(kinds.has(k as never), `no ${k} task`);
@@ -71,7 +71,41 @@ test('benchmarks: held-out passages only, same examples for every shot count, an
     });
     if (t.type === 'multiple_choice') assert.ok(chanceLevel(t) > 0 && chanceLevel(t) <= 0.5);
   }
-  assert.deepEqual(buildBenchmarks(s.contexts.eval, 'general', { seed: 1, kinds: DEFAULT_PROFILE.eval.kinds, examplesPerTask: 20, shots: [0, 1] }), tasks, 'deterministic');
+  assert.deepEqual(buildBenchmarks(s.contexts.eval, 'general', { seed: 1, kinds: DEFAULT_PROFILE.eval.kinds, examplesPerTask: 20, shots: [0, 1] }).tasks, tasks, 'deterministic');
+  // every task is multiple choice: a short generation scored 0 for every model at this size
+  assert.ok(tasks.every((t) => t.type === 'multiple_choice'));
+});
+
+test('benchmarks: gold answers balanced, constant-answer tasks not built, a seen group from pre-training passages', () => {
+  const s = makeSplits(DEFAULT_PROFILE, docs);
+  const opts = { seed: 1, kinds: DEFAULT_PROFILE.eval.kinds, examplesPerTask: 200, shots: [0] };
+  const general = buildBenchmarks(s.contexts.eval, 'general', opts);
+  const yesNo = general.tasks.find((t) => t.kind === 'yes_no')!;
+  const yes = yesNo.examples.filter((e) => e.choices[e.gold] === 'Yes').length;
+  assert.equal(yes, yesNo.examples.length - yes, `yes/no is balanced: ${yes} of ${yesNo.examples.length} are Yes`);
+  assert.equal(majorityShare(yesNo), 0.5);
+  for (const t of general.tasks) assert.ok(majorityShare(t) <= chanceLevel(t) + 0.1, `${t.name}: most frequent answer ${majorityShare(t)}`);
+  // the held-out genre and the domain are one genre each: their genre question would have one answer
+  for (const [group, part] of [['heldout-genre', 'heldOutGenre'], ['domain', 'domainEval']] as const) {
+    const built = buildBenchmarks(s.contexts[part], group, opts);
+    assert.ok(!built.tasks.some((t) => t.kind === 'genre'), `${group} has no genre task`);
+    assert.match(built.skipped.find((k) => k.kind === 'genre')?.reason ?? '', /same gold answer/);
+  }
+  const seen = buildBenchmarks(s.contexts.pretrain, 'seen', opts);
+  const pretrainPassages = new Set(s.contexts.pretrain.map((c) => c.text));
+  assert.ok(seen.tasks.length >= 5);
+  for (const t of seen.tasks) for (const e of t.examples) assert.ok(pretrainPassages.has(e.context.split('\n\nQuestion: ')[0]));
+  // enough items where the corpus offers them
+  assert.ok(general.tasks.filter((t) => t.examples.length === 200).length >= 3, general.tasks.map((t) => `${t.kind} ${t.examples.length}`).join(', '));
+});
+
+test('balanceAnswers takes answers round-robin, so no answer outnumbers another until it runs out', () => {
+  const items = [...Array(30).fill('Yes'), ...Array(10).fill('No')].map((a, i) => ({ a, i }));
+  const picked = balanceAnswers(items, (x) => x.a, 16, 3);
+  assert.equal(picked.filter((x) => x.a === 'Yes').length, 8);
+  const more = balanceAnswers(items, (x) => x.a, 30, 3);
+  assert.deepEqual([more.filter((x) => x.a === 'No').length, more.filter((x) => x.a === 'Yes').length], [10, 20]);
+  assert.deepEqual(balanceAnswers(items, (x) => x.a, 16, 3), picked, 'deterministic for a seed');
 });
 
 test('the QA prompt format', () => {
@@ -92,7 +126,8 @@ test('configs: profiles validate, files override, mistakes are named', () => {
   assert.throws(() => loadAblationConfig({ overrides: { arms: [{ name: 'x', kind: 'mix', description: '' }] } }), /one arm must be vanilla/);
   assert.throws(() => loadAblationConfig({ overrides: { instructionTuning: { arms: ['nope'] } } }), /names "nope"/);
   assert.throws(() => loadAblationConfig({ overrides: { corpus: { heldOutGenres: ['learned'] } } }), /both held out and the domain/);
-  assert.throws(() => makeSplits(loadAblationConfig({ overrides: { corpus: { domainGenres: ['poetry'] } } }), docs), /genre "poetry" is not in the corpus/);
+  const ci = loadAblationConfig({ profile: 'ci' });
+  assert.throws(() => makeSplits({ ...ci, corpus: { ...ci.corpus, domainGenres: ['poetry'] } }, docs), /genre "poetry" is not in the corpus/);
   assert.throws(() => loadAblationConfig({ overrides: { pretraining: { train: { steps: 400 } } } }), /overrides: unknown field "pretraining"; the config's fields are .*pretrain/);
   assert.throws(() => loadAblationConfig({ overrides: { pretrain: { train: { steps: -4 } } } }), /ablation config: pretrain\.train: training option steps must be a positive integer, got -4/);
   assert.throws(() => loadAblationConfig({ overrides: { domain: { train: { stepz: 4 } } } }), /ablation config: domain\.train: unknown training option "stepz"/);

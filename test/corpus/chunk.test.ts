@@ -147,3 +147,21 @@ test('contextsOf cuts Brown documents into slices within the budget that cover e
     assert.match(doc.text.slice(at), /^\s*$/);
   }
 });
+
+test('work grows linearly with one huge line: the characters handed to the tokenizer, for a word with no spaces and for a sentence of many words', () => {
+  // counts what chunking asks of the tokenizer: a quadratic path (recounting the rest of a huge word for
+  // every context cut from it) shows as work per input character growing with the input
+  const work = (text: string) => {
+    let chars = 0;
+    const counter = { count: (s: string) => ((chars += s.length), Buffer.byteLength(s)) };
+    const contexts = chunkText(text, 512, counter);
+    assert.equal(contexts.map((c) => c.text.replace(/\s+/g, '')).join(''), text.replace(/\s+/g, ''), 'no character lost');
+    assert.ok(contexts.every((c) => c.tokens <= 512));
+    return chars / text.length;
+  };
+  for (const unit of ['x', 'word ']) {
+    const small = work(unit.repeat(100_000 / unit.length));
+    const large = work(unit.repeat(400_000 / unit.length));
+    assert.ok(small < 12 && large < 12, `${JSON.stringify(unit)}: ${small.toFixed(1)} and ${large.toFixed(1)} characters counted per input character`);
+  }
+});

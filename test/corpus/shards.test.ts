@@ -101,14 +101,14 @@ async function rejects(p: Promise<unknown>, message: RegExp): Promise<void> {
 test('corrupt JSON lines name file and line; skipping counts them and keeps the rest', async () => {
   const bad = join(dir, 'bad.jsonl');
   writeFileSync(bad, Buffer.concat([Buffer.from('{"text": "ok 1"}\n{"text": "broken\n[1, 2]\n'), Buffer.from([0x7b, 0x22, 0x74, 0xff, 0xfe, 0x7d, 0x0a]), Buffer.from('{"text": "ok 5"}\n{"text": "cut off')]));
-  await rejects(all(readShard(bad)), /bad\.jsonl:2: invalid JSON/);
+  await rejects(all(readShard(bad)), /bad\.jsonl:2: not valid JSON/);
   const stats = newReadStats();
   const rows = await all(readShard(bad, { onError: 'skip', stats }));
   assert.deepEqual(rows.map(where), [[1, 'ok 1'], [5, 'ok 5']]);
   assert.equal(stats.skipped, 4);
   assert.deepEqual(
     stats.issues.map((i) => [i.line, i.message.split(' (')[0]]),
-    [[2, 'invalid JSON'], [3, 'expected a JSON object per line, got an array'], [4, 'not valid UTF-8'], [6, 'invalid JSON']],
+    [[2, 'not valid JSON'], [3, 'expected a JSON object per line, got an array'], [4, 'not valid UTF-8'], [6, 'not valid JSON']],
   );
   assert.match(stats.issues[3].message, /looks cut off/);
 });

@@ -282,6 +282,11 @@ test('probing providers whose libraries are missing prints nothing of ONNX Runti
     assert.equal(run.status, 1);
     assert.match(run.stderr, /^ipt serve: cannot start the CUDA execution provider: onnxruntime-node's CUDA provider is not installed .*\n$/);
   }
+  // and on any machine, whatever it has: each provider has its line, ok or the kit's reason, and nothing of
+  // ONNX Runtime's or Dawn's own output reaches the terminal
+  assert.match(probe.stdout, /^ *cuda {4}(ok|unavailable: cannot start the CUDA execution provider: .+)$/m);
+  assert.match(probe.stdout, /^ *webgpu {2}(ok|unavailable: cannot start the WebGPU execution provider: .+)$/m);
+  assert.doesNotMatch(probe.stderr, /onnxruntime|provider_bridge|Vulkan|dawn/i);
 });
 
 test('new cache rows are exposed only where present.* is a Concat of the past', () => {

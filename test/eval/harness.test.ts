@@ -91,6 +91,12 @@ test('an untrained model scores near chance', { timeout: 60_000 }, async () => {
     assert.ok(acc.value <= 0.5, `untrained accuracy ${acc.value}`);
     assert.ok(acc.stderr! > 0);
     assert.equal(res.results['animal-sounds-gen'].metrics.exact_match.value, 0);
+    // every item's scores, in example order, always there (intervals resample them): their mean is the metric
+    const perItem = res.results['animal-sounds-24'].perItem;
+    assert.equal(perItem.acc.length, 24);
+    assert.ok(perItem.acc.every((v) => v === 0 || v === 1));
+    assert.equal(perItem.acc.reduce((a, b) => a + b, 0) / 24, acc.value);
+    assert.equal(res.results['animal-sounds-gen'].perItem.f1.length, res.results['animal-sounds-gen'].n);
   } finally {
     await untrained.close();
   }

@@ -1,7 +1,7 @@
 // Scoring functions and task helpers with known answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exactMatch, meanWithStderr, normalizeAnswer, tokenF1 } from '../../lib/eval/metrics.js';
+import { exactMatch, normalizeAnswer, tokenF1 } from '../../lib/eval/metrics.js';
 import { makeClozeTask, makeWordOrderTask } from '../../lib/eval/tasks.js';
 import { loadBrown } from '../../lib/corpus/brown.js';
 
@@ -18,14 +18,6 @@ test('token F1 as in SQuAD', () => {
   assert.equal(tokenF1('cat', ['dog', 'cat']), 1);
   assert.equal(tokenF1('', ['']), 1);
   assert.equal(tokenF1('x', ['']), 0);
-});
-
-test('mean and standard error of the mean', () => {
-  assert.deepEqual(meanWithStderr([1, 1, 1, 1]), { value: 1, stderr: 0 });
-  const r = meanWithStderr([1, 0, 1, 0]);
-  assert.equal(r.value, 0.5);
-  assert.ok(Math.abs(r.stderr! - Math.sqrt(1 / 3 / 4)) < 1e-15);
-  assert.equal(meanWithStderr([0.3]).stderr, null);
 });
 
 test('a cloze task from raw text: seeded, the right word among distinct choices', () => {

@@ -73,12 +73,12 @@ test('ipt corpus sample: brown by genre, a folder with a corrupt line skipped an
   writeFileSync(file, '{"text": "one"}\n{"text": oops}\n{"text": "three"}\n');
   const strict = capture();
   assert.equal(await main(['corpus', 'sample', dir, '--n', '5'], strict), 1);
-  assert.match(strict.err, /x\.jsonl:2: invalid JSON/);
+  assert.match(strict.err, /x\.jsonl:2: not valid JSON/);
   const lenient = capture();
   const runDir = join(tmp, 'run-sample');
   assert.equal(await main(['corpus', 'sample', dir, '--n', '5', '--on-error', 'skip', '--run-dir', runDir], lenient), 0, lenient.err);
   assert.match(lenient.err, /sampled 2 of 2 documents .*skipped 1 corrupt/);
-  assert.match(lenient.err, /x\.jsonl:2: invalid JSON/);
+  assert.match(lenient.err, /x\.jsonl:2: not valid JSON/);
   assert.deepEqual(readFileSync(join(runDir, 'sample.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text), ['one', 'three']);
   const manifest = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8'));
   assert.equal(manifest.inputs[0].files[0].path, 'x.jsonl');

@@ -447,3 +447,87 @@ test('a lock left by a killed process is taken over; a live holder is waited for
     holder.kill();
   }
 });
+
+test('a cached blob of the right size but the wrong content is found: re-downloaded online, an error naming it offline', async () => {
+  const { utimesSync, writeFileSync } = await import('node:fs');
+  const cache = freshCache();
+  const first = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors', 'config.json'] }));
+  const [config, weights] = first.files;
+  const spoil = (path: string) => {
+    const st = statSync(path);
+    const b = readFileSync(path);
+    b[b.length >> 1] ^= 0x01;
+    writeFileSync(path, b);
+    utimesSync(path, st.atime, st.mtime); // the same size and modification time: only the content differs
+  };
+  spoil(weights.blobPath);
+  spoil(config.blobPath);
+  // offline nothing can be fetched: the damaged files are named, with what to do
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } })),
+    'checksum',
+    `the cached copy of model.safetensors of model org/tiny (${weights.blobPath}) is damaged: its LFS sha256 is ${sha256(readFileSync(weights.blobPath))}, expected ${sha256(WEIGHTS)}`,
+    'ipt download org/tiny --include model.safetensors',
+    'HF_HUB_OFFLINE',
+  );
+  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['config.json'], config: { offline: true } })), 'checksum', config.blobPath, 'git sha1');
+  // online the damaged blobs are fetched again, and what is reported is the file's own hash
+  const start = hub.requests.length;
+  const again = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors', 'config.json'] }));
+  assert.deepEqual(readFileSync(again.files[1].localPath), WEIGHTS);
+  assert.deepEqual(readFileSync(again.files[0].localPath), hub.file('model', 'org/tiny', 'config.json').content);
+  for (const f of again.files) assert.equal(f.sha256, sha256(readFileSync(f.localPath)), f.path);
+  assert.match(again.warning ?? '', /the cached copy of config\.json .* is damaged: .*downloaded again\.\n.*the cached copy of model\.safetensors/);
+  assert.equal(again.bytesDownloaded, WEIGHTS.length + config.bytes);
+  assert.equal(hub.requests.slice(start).filter((q) => q.server === 'cdn').length, 1);
+  // a verified blob is not hashed again while it is unchanged, yet any write to it is noticed
+  const third = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } }));
+  assert.equal(third.files[0].sha256, sha256(WEIGHTS));
+  spoil(weights.blobPath);
+  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } })), 'checksum', 'model.safetensors');
+});
+
+test('a 429 answer is retried after the Retry-After it gives (transfers and API calls); a wait too long fails saying so', async () => {
+  const cache = freshCache();
+  const sha = hub.file('model', 'org/tiny', 'sub/extra.bin').sha256;
+  hub.faults = { rateLimit: new Map([[sha, { retryAfter: '1', times: 1 }]]), apiRateLimit: { retryAfter: '1', times: 1 } };
+  const start = hub.requests.length;
+  const r = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['sub/extra.bin'] }));
+  hub.faults = {};
+  assert.deepEqual(readFileSync(r.files[0].localPath), EXTRA);
+  const log = hub.requests.slice(start);
+  const api = log.filter((q) => q.url.startsWith('/api/'));
+  const cdn = log.filter((q) => q.server === 'cdn');
+  assert.equal(cdn.length, 2);
+  // retryDelayMs is 5 ms here: only Retry-After explains a wait of a second
+  assert.ok(api[1].at - api[0].at >= 950, `the API call was retried after ${Math.round(api[1].at - api[0].at)} ms`);
+  assert.ok(cdn[1].at - cdn[0].at >= 950, `the transfer was retried after ${Math.round(cdn[1].at - cdn[0].at)} ms`);
+  // an HTTP date works too; a wait beyond maxRetryAfterMs is not waited for
+  const cache2 = freshCache();
+  hub.faults = { rateLimit: new Map([[sha, { retryAfter: new Date(Date.now() + 3_600_000).toUTCString(), times: 1 }]]) };
+  await rejectsWith(downloadRepo(opts(cache2, { repo: 'org/tiny', include: ['sub/extra.bin'], maxRetryAfterMs: 60_000 })), 'network', 'sub/extra.bin', 'HTTP 429', 'asks to wait', 'try again');
+  hub.faults = {};
+});
+
+test('a file the hub lists with the wrong size fails clearly and leaves no .incomplete behind', async () => {
+  const cache = freshCache();
+  const repoDir = join(cache, 'models--org--tiny');
+  const sha = hub.file('model', 'org/tiny', 'model.safetensors').sha256;
+  for (const skew of [-10, 10]) {
+    hub.faults = { sizeSkew: new Map([['model.safetensors', skew]]) };
+    const err = await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'] })), 'checksum', 'model.safetensors', `${WEIGHTS.length + skew} bytes`, 'deleted');
+    assert.ok(!err.message.includes('.incomplete'), err.message);
+    assert.deepEqual(readdirSync(join(repoDir, 'blobs')), [], `skew ${skew}: nothing is left in blobs/`);
+  }
+  hub.faults = {};
+});
+
+test('the final message of a failed transfer names the kept .incomplete file only when it exists', async () => {
+  const cache = freshCache();
+  const sha = hub.file('model', 'org/tiny', 'sub/extra.bin').sha256;
+  hub.faults = { rateLimit: new Map([[sha, { retryAfter: '0', times: 5 }]]) };
+  const err = await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['sub/extra.bin'], retries: 1 })), 'network', 'sub/extra.bin', 'failed 2 times');
+  hub.faults = {};
+  assert.ok(!err.message.includes('.incomplete'), err.message);
+  assert.match(err.message, /nothing was received; the next run starts from the beginning/);
+});

@@ -7,7 +7,8 @@
 //        LFS files: 302 to a second server (another origin, like the hub's CDN) with X-Repo-Commit,
 //        X-Linked-Etag (sha256) and X-Linked-Size; 401/403 for a gated repo, 404 EntryNotFound.
 // Both servers honour Range (206). Faults: drop the connection after N bytes, serve bytes that do not
-// match the sha256, stall, answer 404 for a listed file, echo the Authorization header in error bodies.
+// match the sha256, stall, answer 404 for a listed file, echo the Authorization header in error bodies,
+// answer 429 with Retry-After, list a file with a wrong size.
 
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -30,7 +31,7 @@ type StoredFile = { path: string; content: Buffer; lfs: boolean; gitOid: string;
 type StoredCommit = { sha: string; files: Map<string, StoredFile> };
 type StoredRepo = { def: FixtureRepo; commits: StoredCommit[]; refs: Record<string, number> };
 
-export type LoggedRequest = { server: 'hub' | 'cdn'; method: string; url: string; range?: string; authorization?: string };
+export type LoggedRequest = { server: 'hub' | 'cdn'; method: string; url: string; range?: string; authorization?: string; /** performance.now() on arrival */ at: number };
 
 export type Faults = {
   /** sha256 (LFS) or git sha1 -> cut the connection after `bytes` bytes, for the next `times` transfers. */
@@ -43,6 +44,12 @@ export type Faults = {
   resolve404?: Set<string>;
   /** Error bodies repeat the Authorization header (a careless server), to test that the kit hides it. */
   echoAuthorization?: boolean;
+  /** Blob ids whose next `times` transfers answer 429 with this Retry-After header (seconds or an HTTP date). */
+  rateLimit?: Map<string, { retryAfter: string; times: number }>;
+  /** The next `times` API calls (/api/...) answer 429 with this Retry-After header. */
+  apiRateLimit?: { retryAfter: string; times: number };
+  /** Repo paths the tree and paths-info list with their size changed by this many bytes (the transfer is unchanged). */
+  sizeSkew?: Map<string, number>;
 };
 
 export function gitBlobSha1(content: Buffer): string {
@@ -70,10 +77,11 @@ function store(def: FixtureRepo): StoredRepo {
   return { def, commits, refs: { main: commits.length - 1, ...(def.refs ?? {}) } };
 }
 
-function treeEntry(f: StoredFile) {
+function treeEntry(f: StoredFile, skew = 0) {
+  const size = f.content.length + skew;
   return f.lfs
-    ? { type: 'file', oid: f.pointerOid, size: f.content.length, path: f.path, lfs: { oid: f.sha256, size: f.content.length, pointerSize: 134 } }
-    : { type: 'file', oid: f.gitOid, size: f.content.length, path: f.path };
+    ? { type: 'file', oid: f.pointerOid, size, path: f.path, lfs: { oid: f.sha256, size, pointerSize: 134 } }
+    : { type: 'file', oid: f.gitOid, size, path: f.path };
 }
 
 function directories(files: Iterable<StoredFile>): string[] {
@@ -155,7 +163,7 @@ export class FakeHub {
 
   private handle(server: 'hub' | 'cdn', req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://x');
-    this.requests.push({ server, method: req.method ?? 'GET', url: req.url ?? '', range: req.headers.range, authorization: req.headers.authorization });
+    this.requests.push({ server, method: req.method ?? 'GET', url: req.url ?? '', range: req.headers.range, authorization: req.headers.authorization, at: performance.now() });
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
@@ -170,6 +178,11 @@ export class FakeHub {
 
   private serveHub(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) {
     const parts = url.pathname.split('/').slice(1);
+    const limited = this.faults.apiRateLimit;
+    if (parts[0] === 'api' && limited && limited.times > 0) {
+      limited.times--;
+      return this.json(res, 429, { error: 'Too Many Requests' }, { 'Retry-After': limited.retryAfter });
+    }
     if (parts[0] === 'api' && (parts[1] === 'models' || parts[1] === 'datasets')) {
       const type = parts[1] === 'models' ? 'model' : 'dataset';
       const id = `${parts[2]}/${parts[3]}`;
@@ -201,7 +214,7 @@ export class FakeHub {
         const depthOk = (p: string) => recursive || !p.slice(prefix ? prefix.length + 1 : 0).includes('/');
         const entries = [
           ...directories(files).filter((d) => under(d) && depthOk(d)).map((path) => ({ type: 'directory', oid: createHash('sha1').update(path).digest('hex'), size: 0, path })),
-          ...files.filter((f) => under(f.path) && depthOk(f.path)).map(treeEntry),
+          ...files.filter((f) => under(f.path) && depthOk(f.path)).map((f) => treeEntry(f, this.faults.sizeSkew?.get(f.path))),
         ].sort((a, b) => (a.path < b.path ? -1 : 1));
         const cursor = Number(url.searchParams.get('cursor') ?? 0);
         const page = entries.slice(cursor, cursor + this.pageSize);
@@ -218,7 +231,7 @@ export class FakeHub {
         const dirs = new Set(directories(commit.files.values()));
         const out = (paths ?? []).flatMap((p) => {
           const f = commit.files.get(p);
-          if (f) return [treeEntry(f)];
+          if (f) return [treeEntry(f, this.faults.sizeSkew?.get(f.path))];
           return dirs.has(p) ? [{ type: 'directory', oid: createHash('sha1').update(p).digest('hex'), size: 0, path: p }] : [];
         });
         return this.json(res, 200, out);
@@ -272,6 +285,11 @@ export class FakeHub {
   }
 
   private sendBytes(req: http.IncomingMessage, res: http.ServerResponse, content: Buffer, blobId: string, headers: Record<string, string>) {
+    const limited = this.faults.rateLimit?.get(blobId);
+    if (limited && limited.times > 0) {
+      limited.times--;
+      return this.json(res, 429, { error: 'Too Many Requests' }, { 'Retry-After': limited.retryAfter });
+    }
     let data = content;
     if (this.faults.corrupt?.has(blobId) && content.length > 0) {
       data = Buffer.from(content);

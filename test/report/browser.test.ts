@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import {
-  confusionHeatmap, coverageBar, coverageComparison, coverageSunburst, gainsChart, lineChart, throughputChart, trainingCurves, type CategoryCount,
+  confusionHeatmap, coverageBar, coverageComparison, coverageSunburst, scoreChart, lineChart, throughputChart, trainingCurves, type CategoryCount,
 } from '../../lib/report/figure.js';
 import { figureCount, writeReport, type Report } from '../../lib/report/report.js';
 import { FigureRenderer, htmlFilePng, launchChromium } from '../../lib/report/png.js';
@@ -34,7 +34,7 @@ function everyFigureKind(): Report {
       { kind: 'figure', figure: coverageComparison([{ name: 'rules', categories: cats }, { name: 'tiny', categories: cats.slice(1) }]) },
       { kind: 'figure', figure: histogramBars({ values: [1, 2, 5, 100], counts: [4, 9, 2, 1], cap: 100 }, { title: 'answer length' }) },
       { kind: 'heading', text: 'Training and evaluation' },
-      { kind: 'figure', figure: gainsChart([{ task: 'piqa', arm: 'vanilla', values: [0.5, 0.55] }, { task: 'piqa', arm: 'ipt', values: [0.6, 0.62] }], { title: 'gains', yTitle: 'accuracy' }) },
+      { kind: 'figure', figure: scoreChart([{ task: 'piqa', arm: 'vanilla', mean: 0.52, lo: 0.45, hi: 0.6 }, { task: 'piqa', arm: 'ipt', mean: 0.61, lo: 0.55, hi: 0.68 }], { title: 'scores', yTitle: 'accuracy', chance: { piqa: 0.5 } }) },
       { kind: 'figure', figure: trainingCurves([{ name: 'vanilla', train: { step: [1, 2, 3], value: [3, 2.5, 2.2] }, eval: { step: [3], value: [2.4] } }], { title: 'loss' }) },
       { kind: 'figure', figure: throughputChart([{ name: 'b16', x: [1, 2, 3], y: [9000, 9600, 9700] }]) },
       { kind: 'figure', figure: confusionHeatmap(['a', 'b'], [[3, 1], [0, 4]]) },

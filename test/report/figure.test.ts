@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   barChart, colourMap, confusionHeatmap, coverageBar, coverageComparison, coverageSunburst, gainsChart, histogram,
-  lineChart, meanAndStandardError, throughputChart, trainingCurves, type CategoryCount, type Trace,
+  lineChart, scoreChart, throughputChart, trainingCurves, type CategoryCount, type Trace,
 } from '../../lib/report/figure.js';
 
 const cats: CategoryCount[] = [
@@ -61,26 +61,42 @@ test('coverage comparison: shares per set, categories ordered by summed share', 
   assert.equal(fig.layout.barmode, 'group');
 });
 
-test('mean and standard error', () => {
-  assert.deepEqual(meanAndStandardError([2, 4, 6]), { mean: 4, se: Math.sqrt(4 / 3), n: 3 }); // sample variance 4, n 3
-  assert.deepEqual(meanAndStandardError([5]), { mean: 5, se: 0, n: 1 });
-  assert.throws(() => meanAndStandardError([]), /at least one value/);
-});
-
-test('gains: arms side by side per task, mean ± standard error', () => {
-  const fig = gainsChart(
+test('score chart: arms side by side per task, asymmetric intervals, a chance mark per task', () => {
+  const fig = scoreChart(
     [
-      { task: 'piqa', arm: 'vanilla', values: [0.5, 0.6] },
-      { task: 'piqa', arm: 'instruct-pt', values: [0.5, 0.75, 1] },
-      { task: 'boolq', arm: 'instruct-pt', mean: 0.61, se: 0.02 },
+      { task: 'piqa', arm: 'vanilla', mean: 0.55, lo: 0.5, hi: 0.62 },
+      { task: 'piqa', arm: 'instruct-pt', mean: 0.75, lo: 0.7, hi: 0.76 },
+      { task: 'boolq', arm: 'instruct-pt', mean: 0.61, lo: 0.55, hi: 0.7 },
     ],
-    { title: 'gains', yTitle: 'accuracy', armOrder: ['vanilla', 'instruct-pt'] },
+    { title: 'scores', yTitle: 'accuracy', armOrder: ['vanilla', 'instruct-pt'], chance: { piqa: 0.5, boolq: 0.5 } },
   );
   assert.equal(fig.layout.barmode, 'group');
-  assert.deepEqual(fig.data.map((d) => [d.name, d.x, d.y, (d.error_y as { array: number[] }).array]), [
-    ['vanilla', ['piqa'], [0.55], [meanAndStandardError([0.5, 0.6]).se]],
-    ['instruct-pt', ['piqa', 'boolq'], [0.75, 0.61], [Math.sqrt(0.0625 / 3), 0.02]],
+  const bars = fig.data.filter((d) => d.type === 'bar');
+  const round = (xs: number[]) => xs.map((x) => Number(x.toFixed(10)));
+  assert.deepEqual(bars.map((d) => [d.name, d.x, d.y, round((d.error_y as { array: number[] }).array), round((d.error_y as { arrayminus: number[] }).arrayminus)]), [
+    ['vanilla', ['piqa'], [0.55], [0.07], [0.05]],
+    ['instruct-pt', ['piqa', 'boolq'], [0.75, 0.61], [0.01, 0.09], [0.05, 0.06]],
   ]);
+  assert.ok(fig.data.some((d) => d.name === 'chance'), 'a legend entry for the chance lines');
+  const shapes = fig.layout.shapes as Array<{ x0: number; x1: number; y0: number; y1: number }>;
+  assert.deepEqual(shapes.map((x) => [x.x0, x.x1, x.y0, x.y1]), [[-0.45, 0.45, 0.5, 0.5], [0.55, 1.45, 0.5, 0.5]]);
+  assert.deepEqual((fig.layout.xaxis as { categoryarray: string[] }).categoryarray, ['piqa', 'boolq']);
+  assert.throws(() => scoreChart([{ task: 'x', arm: 'a', mean: 1, lo: 1, hi: 1 }], { title: 't', chance: {} }), /no chance level for task "x"/);
+});
+
+test('bar chart intervals become asymmetric error bars', () => {
+  const fig = barChart(['a', 'b'], [0.5, 0.3], { title: 't', intervals: [{ lo: 0.4, hi: 0.55 }, { lo: 0.3, hi: 0.5 }] });
+  const e = fig.data[0].error_y as { symmetric: boolean; array: number[]; arrayminus: number[] };
+  assert.equal(e.symmetric, false);
+  assert.deepEqual([e.array.map((x) => Number(x.toFixed(10))), e.arrayminus.map((x) => Number(x.toFixed(10)))], [[0.05, 0.2], [0.1, 0]]);
+  assert.throws(() => barChart(['a'], [1], { title: 't', intervals: [] }), /0 intervals for 1 values/);
+});
+
+test('gains chart: intervals and a line at zero', () => {
+  const fig = gainsChart([{ task: 'piqa', arm: 'ipt', mean: 0.02, lo: -0.01, hi: 0.05 }], { title: 'gains' });
+  assert.deepEqual((fig.data[0].error_y as { arrayminus: number[] }).arrayminus.map((x) => Number(x.toFixed(10))), [0.03]);
+  const shapes = fig.layout.shapes as Array<{ y0: number; y1: number; xref: string }>;
+  assert.deepEqual(shapes.map((x) => [x.xref, x.y0, x.y1]), [['paper', 0, 0]]);
 });
 
 test('training curves: train solid, eval dashed, one colour per run; throughput lines', () => {

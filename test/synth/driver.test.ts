@@ -140,6 +140,39 @@ test('a torn last line and a half-written batch are redone, and only they', asyn
   assert.equal(engine2.prompts.length, 4, 'exactly the damaged batch of 4 was redone (later rounds were on disk)');
 });
 
+test('a damaged line in a round file is dropped, saying so; only its batch is synthesized again', async () => {
+  const done = join(root, 'damaged-source');
+  await synthesize({ texts, engine: new EchoEngine(), outDir: done, ...base });
+  const reference = readFileSync(join(done, 'chains.jsonl'), 'utf8');
+  const damage = (name: string, change: (line: string) => string, lineNo: number) => {
+    const dir = join(root, name);
+    cpSync(done, dir, { recursive: true });
+    rmSync(join(dir, 'chains.jsonl'));
+    const lines = readFileSync(join(dir, 'round-1.jsonl'), 'utf8').split('\n');
+    lines[lineNo - 1] = change(lines[lineNo - 1]);
+    writeFileSync(join(dir, 'round-1.jsonl'), lines.join('\n'));
+    return dir;
+  };
+  const cases: Array<[string, (line: string) => string, RegExp]> = [
+    ['garbled', (l) => l.slice(0, 20) + '\u0000garbage' + l.slice(40), /line 6 is not JSON/],
+    // still JSON, another output: only the record's checksum shows it
+    ['changed', (l) => l.replace('What does', 'What did'), /line 6 does not match its checksum/],
+  ];
+  for (const [name, change, why] of cases) {
+    const dir = damage(name, change, 6);
+    const engine = new EchoEngine();
+    const warnings: string[] = [];
+    const result = await synthesize({ texts, engine, outDir: dir, ...base, log: (l) => warnings.push(l) });
+    assert.equal(readFileSync(join(dir, 'chains.jsonl'), 'utf8'), reference, name);
+    assert.equal(engine.prompts.length, 4, `${name}: only the batch of 4 the damaged line belonged to was synthesized again`);
+    assert.equal(result.session.resumedTexts, texts.length - 4);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], new RegExp(`^warning: ${join(dir, 'round-1.jsonl').replace(/[.]/g, '\\.')}: 1 damaged line dropped \\(`));
+    assert.match(warnings[0], why);
+    assert.match(warnings[0], /; the 4 texts of the batch it left incomplete are synthesized again$/);
+  }
+});
+
 test('an engine that fails keeps the finished batches; the rerun does the rest', async () => {
   const out = join(root, 'failing');
   const engine = new EchoEngine();
@@ -164,8 +197,6 @@ test('a run folder refuses a different run, and bad input is explained', async (
   // a text of a later round is checked before anything is written, too
   await assert.rejects(synthesize({ texts: [...texts, 'x'.repeat(900)], engine: new EchoEngine(), outDir: join(root, 'long'), ...base }), /text 23 needs 919 tokens/);
   assert.equal(existsSync(join(root, 'long')), false, 'a run refused up front leaves no run folder');
-  writeFileSync(join(out, 'round-1.jsonl'), '{"not": "a record"\n');
-  await assert.rejects(synthesize({ texts, engine: new EchoEngine(), outDir: out, ...base }), /round-1\.jsonl line 1 is not JSON: the file is damaged/);
   await assert.rejects(synthesize({ texts: [], engine: new EchoEngine(), outDir: join(root, 'empty'), ...base }), /no texts/);
   const small = Object.assign(new EchoEngine(), { contextLength: 512 });
   await assert.rejects(synthesize({ texts, engine: small, outDir: join(root, 'small'), ...base }), /maxModelLen 900 is more than the model's context of 512 tokens/);

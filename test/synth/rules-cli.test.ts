@@ -69,3 +69,35 @@ test('ipt rules reads JSON lines and writes --out; bad input gets a clear error'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('ipt rules cuts a record longer than a context into contexts, as for Brown, and mines only the first --n', async () => {
+  const { contextsOf, DEFAULT_CONTEXT_BUDGET } = await import('../../lib/corpus/chunk.js');
+  const { loadBrown } = await import('../../lib/corpus/brown.js');
+  const dir = mkdtempSync(join(tmpdir(), 'ipt-rules-long-'));
+  try {
+    // one line of about 1 MB: Brown documents run together
+    let text = '';
+    for (const d of loadBrown()) {
+      if (text.length > 1_000_000) break;
+      text += d.text + '\n\n';
+    }
+    const file = join(dir, 'one-line.jsonl');
+    writeFileSync(file, JSON.stringify({ id: 'big', text, genre: 'news' }) + '\n' + JSON.stringify({ text: 'A short second record. It has two sentences.' }) + '\n');
+    const io = capture();
+    assert.equal(await main(['rules', '--input', file, '--n', '3', '--seed', '1'], io), 0, io.err);
+    const records = io.out.trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(records.map((r) => r.id), ['big#0', 'big#1', 'big#2']);
+    assert.deepEqual(records.map((r) => r.context), contextsOf(text).slice(0, 3));
+    for (const r of records) {
+      assert.ok(Buffer.byteLength(r.context) <= DEFAULT_CONTEXT_BUDGET.maxTokens, 'within the context budget');
+      assert.equal(r.genre, 'news');
+      assert.deepEqual(r.pairs.map((p: { question: string; answer: string }) => ({ question: p.question, answer: p.answer })), minePairs(r.context, { seed: 1, genre: 'news' }));
+    }
+    // a record within the budget keeps its own id
+    const short = capture();
+    assert.equal(await main(['rules', '--input', file, '--n', '1000'], short), 0, short.err);
+    assert.equal(short.out.trimEnd().split('\n').map((l) => JSON.parse(l)).at(-1).id, 'line2');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

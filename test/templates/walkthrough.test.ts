@@ -77,7 +77,8 @@ test('a broken example file gets a clear error', () => {
     writeFileSync(p, JSON.stringify({ seed: 1, maxModelLen: 10, maxNewTokens: 1, rounds: [{ texts: ['a'], outputs: [] }] }));
     assert.throws(() => loadWalkthroughExample(p), /round 1 needs "texts" and "outputs"/);
     writeFileSync(p, '{not json');
-    assert.throws(() => loadWalkthroughExample(p), /cannot read the walkthrough example/);
+    assert.throws(() => loadWalkthroughExample(p), /ex\.json: not valid JSON \(.*\)$/);
+    assert.throws(() => loadWalkthroughExample(join(dir, 'nope.json')), /nope\.json: no such file \(the --example JSON file\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
-// The wasm kernels against plain loops, on sizes that exercise every edge path, and the thread
-// pool: the same job split over 1, 2 or 3 threads gives bit-identical results.
+// The wasm kernels against plain loops, on sizes that exercise every edge path; the thread
+// pool: the same job split over 1, 2 or 3 threads gives bit-identical results; and the model's
+// heap plan: no two regions overlap.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,7 +42,7 @@ test('jobs are cut into aligned chunks, about four per thread, at most 65535', (
 test('many small jobs on 3 threads: every chunk runs exactly once', async () => {
   const plan = new HeapPlan();
   const a = plan.words(1000), out = plan.words(1000);
-  const heap = new Heap(plan);
+  const heap = new Heap(plan.size);
   const runner = await createKernelRunner(await kernelModule(), heap.memory, 3);
   const A = heap.f32(a, 1000), O = heap.f32(out, 1000);
   for (let job = 1; job <= 300; job++) {
@@ -57,7 +58,7 @@ test('many small jobs on 3 threads: every chunk runs exactly once', async () => 
 async function gemmOnThreads(threads: number, M: number, K: number, N: number) {
   const plan = new HeapPlan();
   const a = plan.words(M * K), b = plan.words(K * N), bias = plan.words(N), out = plan.words(M * N);
-  const heap = new Heap(plan);
+  const heap = new Heap(plan.size);
   const rng = createRng(3);
   for (const [p, n] of [[a, M * K], [b, K * N], [bias, N]] as const) heap.f32(p, n).forEach((_, i, arr) => (arr[i] = rng.normal()));
   heap.f32(out, M * N).fill(0.5);
@@ -108,11 +109,11 @@ test('packed products (A @ B + bias, A @ W^T, a^T @ b in chunks) match plain loo
     const a = plan.words(M * K), w = plan.words(K * N), wt = plan.words(N * K), bias = plan.words(N), g = plan.words(M * N);
     const out1 = plan.words(M * N), out2 = plan.words(M * N), out3 = plan.words(K * N);
     const scratch = { panels: plan.words(M * N + K * N), tiles: plan.bytes(threads * 4 * 64 * Math.max(K, AT_B_CHUNK)), tilesStride: 4 * 64 * Math.max(K, AT_B_CHUNK), attention: 0, attentionStride: 0, partials: 0 };
-    const heap = new Heap(plan);
+    const heap = new Heap(plan.size);
     const rng = createRng(8);
     for (const [p, n] of [[a, M * K], [w, K * N], [wt, N * K], [bias, N], [g, M * N], [out3, K * N]] as const) heap.f32(p, n).forEach((_, i, arr) => (arr[i] = rng.normal()));
     const runner = await createKernelRunner(await kernelModule(), heap.memory, threads);
-    const ops = new Ops(runner, scratch);
+    const ops = new Ops(runner, heap, scratch);
     ops.matmul(out1, a, w, bias, M, K, N);
     ops.matmulTransposed(out2, a, wt, M, K, N);
     ops.matmulAtB(out3, a, g, M, K, N, true);
@@ -140,4 +141,46 @@ test('packed products (A @ B + bias, A @ W^T, a^T @ b in chunks) match plain loo
   }
   assert.deepEqual(results[1], results[0]);
   assert.deepEqual(results[2], results[0]);
+});
+
+test("the model's heap plan: every region is 64-byte aligned, inside the heap and overlaps no other", async () => {
+  const { planGPTHeap } = await import('../../lib/train/heap.js');
+  const { gptParameterCount } = await import('../../lib/engine/gpt.js');
+  const cfg = { vocabSize: 61, contextLength: 13, width: 30, heads: 3, layers: 2, mlpRatio: 3, layerNormEps: 1e-5 };
+  for (const training of [false, true]) {
+    const [B, threads] = [3, 3];
+    const p = planGPTHeap(cfg, { maxBatch: B, training, threads });
+    const { contextLength: T, width: C, heads: H, vocabSize: V } = cfg;
+    const N = B * T, F = cfg.mlpRatio * C, P = gptParameterCount(cfg);
+    assert.equal(p.numParams, P);
+    // [address, bytes] of every region, sized from the shapes the plan documents
+    const regions: Array<[string, number, number]> = [['params', p.params, 4 * P]];
+    if (training) regions.push(['grads', p.grads, 4 * P], ['moment1', p.moment1, 4 * P], ['moment2', p.moment2, 4 * P]);
+    else assert.deepEqual([p.grads, p.moment1, p.moment2, p.backward], [0, 0, 0, undefined]);
+    for (const k of ['inputs', 'targets', 'lossWeights', 'losses', 'lnfMean', 'lnfRstd'] as const) regions.push([k, p[k], 4 * N]);
+    regions.push(['embedding', p.embedding, 4 * N * C], ['lnf', p.lnf, 4 * N * C], ['logits', p.logits, 4 * N * V]);
+    p.blocks.forEach((a, l) => {
+      const sizes = { ln1: N * C, ln1Mean: N, ln1Rstd: N, qkv: N * 3 * C, att: B * H * T * T, atty: N * C, res2: N * C, ln2: N * C, ln2Mean: N, ln2Rstd: N, fc: N * F, fcGelu: N * F, res3: N * C };
+      for (const [k, n] of Object.entries(sizes)) regions.push([`blocks[${l}].${k}`, a[k as keyof typeof sizes], 4 * n]);
+    });
+    if (p.backward) {
+      const sizes = { dres: N * C, dln: N * C, datty: N * C, dqkv: N * 3 * C, dfc: N * F };
+      for (const [k, n] of Object.entries(sizes)) regions.push([`backward.${k}`, p.backward[k as keyof typeof sizes], 4 * n]);
+    }
+    const s = p.scratch;
+    regions.push(['panels', s.panels, 4 * Math.max(V * C, 3 * C * C, F * C, training ? N * Math.max(C, F, 3 * C) : 0)], ['tiles', s.tiles, threads * s.tilesStride], ['attention', s.attention, threads * s.attentionStride], ['partials', s.partials, 8]);
+    assert.ok(s.attentionStride >= 4 * ((C / H) * T + T * T), 'attention scratch holds K^T or V^T and dS per thread');
+    let offset = 0;
+    for (const t of p.tensors) {
+      assert.equal(t.ptr, p.params + 4 * offset, `${t.name} sits at its offset in the parameter region`);
+      if (training) assert.equal(t.grad, p.grads + 4 * offset, `${t.name}'s gradient at the same offset`);
+      offset += t.size;
+    }
+    const sorted = regions.sort((a, b) => a[1] - b[1]);
+    for (const [name, at, bytes] of sorted) {
+      assert.equal(at % 64, 0, `${name} is aligned`);
+      assert.ok(at >= 65536 && at + bytes <= p.size, `${name} lies inside the heap`);
+    }
+    for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i - 1][1] + sorted[i - 1][2] <= sorted[i][1], `${sorted[i - 1][0]} overlaps ${sorted[i][0]}`);
+  }
 });

@@ -223,4 +223,23 @@ test('a damaged checkpoint is skipped with a warning naming it; the run resumes 
   assert.equal(readMetrics(out).train.length, 20, 'each step once in the loss curve');
 });
 
+test('a checkpoint with one flipped bit in its tensor data is named and skipped, not resumed silently', { timeout: 120_000 }, () => {
+  const out = join(root, 'bit-flip');
+  const args = ['train', '--config', configPath, '--data', dataDir, '--out', out, '--steps', '20', '--threads', '1'];
+  const first = ipt(args);
+  assert.equal(first.status, 0, first.stderr);
+  const weights = readFileSync(join(out, 'model', 'model.safetensors'));
+  const ckpt = (step: number) => join(out, 'checkpoints', `step-${String(step).padStart(8, '0')}.safetensors`);
+  const bytes = readFileSync(ckpt(20));
+  const headerEnd = 8 + Number(bytes.readBigUInt64LE(0));
+  bytes[headerEnd + 1000] ^= 0x40; // an exponent bit of a weight: the size and the header stay valid
+  writeFileSync(ckpt(20), bytes);
+  rmSync(join(out, 'model'), { recursive: true });
+  const again = ipt(args);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.stderr, `warning: checkpoint ${ckpt(20)} is unreadable (truncated or corrupt): resuming from the previous good checkpoint, step 10\n`);
+  assert.match(again.stdout, /^finished at step 20\/20 \(resumed from step 10\)/);
+  assert.deepEqual(readFileSync(join(out, 'model', 'model.safetensors')), weights);
+});
+
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -237,8 +237,11 @@ describe('a tiny synthesizer overfit on a handful of examples', () => {
     assert.deepEqual(again.prompted, q.prompted);
   });
 
-  test('closing the engine', async () => {
+  test('closing the engine releases its ONNX session: it takes no more work', async () => {
+    const prompt = cookRead(EXAMPLES[0].context);
+    assert.equal((await engine.complete([prompt], { maxNewTokens: 1 })).length, 1, 'open, it completes');
     await engine.close();
+    await assert.rejects(engine.complete([prompt], { maxNewTokens: 1 }), /disposed/);
   });
 });
 

@@ -85,20 +85,12 @@
 // tile: 8 SIMD accumulators, 4 broadcasts of A and 2 loads of B per k. Edge rows and columns use
 // 1x8 and scalar loops that do the same operations in the same order as a tile lane does.
 
+// The 4x8 tile's epilogue, shared by both tiles: row r's accumulators (cr0, cr1) plus the previous
+// output when accumulating, then the bias, stored to out + r*so. Inlined, so the accumulators stay
+// in registers.
 // @ts-ignore: decorator
-@inline function tile4x8(out: usize, so: usize, pa: usize, sr: usize, sa: usize, pb: usize, sb: usize, K: i32, pbias: usize, accumulate: i32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let pa0 = pa, pa1 = pa + sr, pa2 = pa + 2 * sr, pa3 = pa + 3 * sr;
-  for (let k = 0; k < K; k++) {
-    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    const a0 = f32x4.splat(f(pa0)), a1 = f32x4.splat(f(pa1)), a2 = f32x4.splat(f(pa2)), a3 = f32x4.splat(f(pa3));
-    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
-    pa0 += sa; pa1 += sa; pa2 += sa; pa3 += sa; pb += sb;
-  }
+@inline function storeTile4x8(out: usize, so: usize, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128,
+                              c30: v128, c31: v128, pbias: usize, accumulate: i32): void {
   const o0 = out, o1 = out + so, o2 = out + 2 * so, o3 = out + 3 * so;
   if (accumulate) {
     c00 = f32x4.add(c00, v128.load(o0)); c01 = f32x4.add(c01, v128.load(o0, 16));
@@ -115,6 +107,23 @@
   v128.store(o1, c10); v128.store(o1, c11, 16);
   v128.store(o2, c20); v128.store(o2, c21, 16);
   v128.store(o3, c30); v128.store(o3, c31, 16);
+}
+
+// @ts-ignore: decorator
+@inline function tile4x8(out: usize, so: usize, pa: usize, sr: usize, sa: usize, pb: usize, sb: usize, K: i32, pbias: usize, accumulate: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let pa0 = pa, pa1 = pa + sr, pa2 = pa + 2 * sr, pa3 = pa + 3 * sr;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    const a0 = f32x4.splat(f(pa0)), a1 = f32x4.splat(f(pa1)), a2 = f32x4.splat(f(pa2)), a3 = f32x4.splat(f(pa3));
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    pa0 += sa; pa1 += sa; pa2 += sa; pa3 += sa; pb += sb;
+  }
+  storeTile4x8(out, so, c00, c01, c10, c11, c20, c21, c30, c31, pbias, accumulate);
 }
 
 // @ts-ignore: decorator
@@ -139,8 +148,9 @@
   store<f32>(out, c);
 }
 
-function gemmRows(out: usize, ldc: i32, A: usize, sAi: i32, sAk: i32, B: usize, ldb: i32,
-                  bias: usize, K: i32, N: i32, accumulate: i32, r0: i32, r1: i32): void {
+/** out[M, N] (+)= A[M, K] @ B[K, N] (+ bias), rows [r0, r1). Attention's products, unpacked. */
+export function gemm(out: usize, ldc: i32, A: usize, sAi: i32, sAk: i32, B: usize, ldb: i32,
+                     bias: usize, K: i32, N: i32, accumulate: i32, r0: i32, r1: i32): void {
   const sr = <usize>sAi << 2, sa = <usize>sAk << 2, sb = <usize>ldb << 2, so = <usize>ldc << 2;
   const N8 = N & ~7;
   // Blocks of 64 rows keep a K x 8 strip of B in the L1 cache while it is reused.
@@ -157,12 +167,6 @@ function gemmRows(out: usize, ldc: i32, A: usize, sAi: i32, sAk: i32, B: usize, 
       for (let i = ib; i < ie; i++) dot1x1(out + <usize>i * so + (<usize>j << 2), A + <usize>i * sr, sa, pb, sb, K, pbias, accumulate);
     }
   }
-}
-
-/** out[M, N] (+)= A[M, K] @ B[K, N] (+ bias), rows [r0, r1). */
-export function gemm(out: usize, ldc: i32, A: usize, sAi: i32, sAk: i32, B: usize, ldb: i32,
-                     bias: usize, K: i32, N: i32, accumulate: i32, r0: i32, r1: i32): void {
-  gemmRows(out, ldc, A, sAi, sAk, B, ldb, bias, K, N, accumulate, r0, r1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,22 +243,7 @@ export function packPanels(P: usize, B: usize, sBk: i32, sBj: i32, K: i32, N: i3
     c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
     pa += 16; pb += 32;
   }
-  const o0 = out, o1 = out + so, o2 = out + 2 * so, o3 = out + 3 * so;
-  if (accumulate) {
-    c00 = f32x4.add(c00, v128.load(o0)); c01 = f32x4.add(c01, v128.load(o0, 16));
-    c10 = f32x4.add(c10, v128.load(o1)); c11 = f32x4.add(c11, v128.load(o1, 16));
-    c20 = f32x4.add(c20, v128.load(o2)); c21 = f32x4.add(c21, v128.load(o2, 16));
-    c30 = f32x4.add(c30, v128.load(o3)); c31 = f32x4.add(c31, v128.load(o3, 16));
-  }
-  if (pbias) {
-    const bb0 = v128.load(pbias), bb1 = v128.load(pbias, 16);
-    c00 = f32x4.add(c00, bb0); c01 = f32x4.add(c01, bb1); c10 = f32x4.add(c10, bb0); c11 = f32x4.add(c11, bb1);
-    c20 = f32x4.add(c20, bb0); c21 = f32x4.add(c21, bb1); c30 = f32x4.add(c30, bb0); c31 = f32x4.add(c31, bb1);
-  }
-  v128.store(o0, c00); v128.store(o0, c01, 16);
-  v128.store(o1, c10); v128.store(o1, c11, 16);
-  v128.store(o2, c20); v128.store(o2, c21, 16);
-  v128.store(o3, c30); v128.store(o3, c31, 16);
+  storeTile4x8(out, so, c00, c01, c10, c11, c20, c21, c30, c31, pbias, accumulate);
 }
 
 // One block of rows [ib, ie) against columns [0, N), over the k range [k0, k0 + K) of A and B
@@ -369,9 +358,9 @@ export function attentionForward(out: usize, att: usize, qkv: usize, T: i32, C: 
     transpose(KT, T, k, C3, hs, 0, T);
     for (let i0 = 0; i0 < T; i0 += 4) {
       const i1 = min(i0 + 4, T);
-      gemmRows(S, T, q, C3, 1, KT, T, 0, hs, i1, 0, i0, i1); // S = Q K^T, visible columns only
+      gemm(S, T, q, C3, 1, KT, T, 0, hs, i1, 0, i0, i1); // S = Q K^T, visible columns only
       for (let t = i0; t < i1; t++) softmaxCausalRow(S + (<usize>t * <usize>T << 2), t, T, scale);
-      gemmRows(y, C, S, T, 1, v, C3, 0, i1, hs, 0, i0, i1); // Y = P V
+      gemm(y, C, S, T, 1, v, C3, 0, i1, hs, 0, i0, i1); // Y = P V
     }
   }
 }
@@ -392,7 +381,7 @@ export function attentionBackward(dqkv: usize, dout: usize, qkv: usize, att: usi
     transpose(VT, T, v, C3, hs, 0, T);
     for (let i0 = 0; i0 < T; i0 += 4) {
       const i1 = min(i0 + 4, T);
-      gemmRows(dS, T, dY, C, 1, VT, T, 0, hs, i1, 0, i0, i1); // dP = dY V^T
+      gemm(dS, T, dY, C, 1, VT, T, 0, hs, i1, 0, i0, i1); // dP = dY V^T
       // softmax backward: dS = P * (dP - sum(P * dP)) * scale, zero above the diagonal
       for (let t = i0; t < i1; t++) {
         const pr = P + (<usize>t * <usize>T << 2), dr = dS + (<usize>t * <usize>T << 2);
@@ -404,14 +393,14 @@ export function attentionBackward(dqkv: usize, dout: usize, qkv: usize, att: usi
         }
         memory.fill(dr + (<usize>(t + 1) << 2), 0, <usize>(T - t - 1) << 2);
       }
-      gemmRows(dq, C3, dS, T, 1, k, C3, 0, i1, hs, 0, i0, i1); // dQ = dS K
+      gemm(dq, C3, dS, T, 1, k, C3, 0, i1, hs, 0, i0, i1); // dQ = dS K
     }
     // dK[j] = sum_{t >= j} dS[t, j] Q[t] and dV[j] = sum_{t >= j} P[t, j] dY[t]: for the band of
     // rows j in [j0, j1) the sum starts at t = j0 (the offset pointers below).
     for (let j0 = 0; j0 < T; j0 += 4) {
       const j1 = min(j0 + 4, T), rows = <usize>j0 * <usize>T << 2;
-      gemmRows(dk, C3, dS + rows, 1, T, q + (<usize>j0 * <usize>C3 << 2), C3, 0, T - j0, hs, 0, j0, j1);
-      gemmRows(dv, C3, P + rows, 1, T, dY + (<usize>j0 * <usize>C << 2), C, 0, T - j0, hs, 0, j0, j1);
+      gemm(dk, C3, dS + rows, 1, T, q + (<usize>j0 * <usize>C3 << 2), C3, 0, T - j0, hs, 0, j0, j1);
+      gemm(dv, C3, P + rows, 1, T, dY + (<usize>j0 * <usize>C << 2), C, 0, T - j0, hs, 0, j0, j1);
     }
   }
 }
