@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { GraphBuilder } from '../engine/onnx-graph.js';
 import { buildGptGraph, buildLlamaGraph, type DecoderVariant } from '../engine/onnx-decoder.js';
 import { ONNX_FILES } from '../engine/onnx-gpt.js';
-import { commitStagingDir, createStagingDir, readJsonObject, writeFileAtomic } from '../repro/files.js';
+import { commitStagingDir, createStagingDir, readJsonObject, writeFileAtomic, writeJson } from '../repro/files.js';
 import { createProgress, type ProgressMode } from '../repro/progress.js';
 import { writeManifest, type ManifestInput } from '../repro/manifest.js';
 import { Checkpoint } from './checkpoint.js';
@@ -144,10 +144,10 @@ export async function convertCheckpoint(options: ConvertOptions): Promise<Conver
       files.push(name);
     }
     if (!files.includes('generation_config.json')) {
-      writeFileAtomic(join(staging, 'generation_config.json'), JSON.stringify(generationConfig(config), null, 2) + '\n');
+      writeJson(join(staging, 'generation_config.json'), generationConfig(config));
       files.push('generation_config.json');
     }
-    writeFileAtomic(join(staging, 'config.json'), JSON.stringify(convertedConfig(config, dtype, external, source.input.name), null, 2) + '\n');
+    writeJson(join(staging, 'config.json'), convertedConfig(config, dtype, external, source.input.name));
     files.push('config.json');
     const outputBytes = files.reduce((s, f) => s + statSync(join(staging, f)).size, 0);
     const seconds = (Date.now() - started.getTime()) / 1000;

@@ -158,6 +158,16 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
     return this.encode(text).length;
   }
 
+  /**
+   * Whether the model's tokenizer puts BOS first by default (GGUF `tokenizer.ggml.add_bos_token`;
+   * llama.cpp assumes it for SentencePiece vocabularies that do not say), as lm-eval's HF model
+   * would. The kit's own encoding never adds it; this tells an evaluator whether to.
+   */
+  get addsBos(): boolean {
+    const ggml = (this.llamaModel.fileInfo.metadata as { tokenizer?: { ggml?: { add_bos_token?: unknown; model?: unknown } } }).tokenizer?.ggml;
+    return typeof ggml?.add_bos_token === 'boolean' ? ggml.add_bos_token : ggml?.model === 'llama';
+  }
+
   /** Text to ids as the prompt is read: special-token text such as `<s>` becomes its token, and no BOS is added. */
   encode(text: string): number[] {
     return this.llamaModel.tokenize(text, true);
@@ -249,14 +259,19 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
           const out = await s.controlledEvaluate(items);
           let logprob = 0;
           let greedy = true;
+          const perToken: NonNullable<ScoreResult['perToken']> = [];
+          const log = (p: number | undefined) => Math.log(Math.max(p ?? 0, 1.4e-45));
           for (let k = 0; k < n; k++) {
             const probabilities = out[first + k]?.next.probabilities;
             if (!probabilities) throw new Error(`llama.cpp returned no probabilities for request ${i}`);
             const target = all[first + k + 1];
-            logprob += Math.log(Math.max(probabilities.get(target) ?? 0, 1.4e-45));
-            if (probabilities.keys().next().value !== target) greedy = false;
+            // the map is sorted, most probable first
+            const [top, topP] = probabilities.entries().next().value as [number, number];
+            logprob += log(probabilities.get(target));
+            perToken.push({ logprob: log(probabilities.get(target)), top, topLogprob: log(topP) });
+            if (top !== target) greedy = false;
           }
-          return { logprob, tokens: n, greedy };
+          return { logprob, tokens: n, greedy, perToken };
         });
       }),
     );
@@ -322,10 +337,13 @@ export async function resolveGguf(spec: string, hub: Omit<DownloadOptions, 'repo
  * A GGUF model as the TokenLM lib/eval scores, with its tokenizer (`ipt eval --model gguf:SPEC`):
  * `const { model, tokenizer } = await openGgufTokenLM('models/x.gguf'); ... await model.close();`
  */
-export async function openGgufTokenLM(spec: string, options: LlamaCppOptions & { hub?: Omit<DownloadOptions, 'repo' | 'include' | 'exclude'> } = {}): Promise<{ model: LlamaCppLM; tokenizer: TextTokenizer; source: GgufSource }> {
+export async function openGgufTokenLM(
+  spec: string,
+  options: LlamaCppOptions & { hub?: Omit<DownloadOptions, 'repo' | 'include' | 'exclude'> } = {},
+): Promise<{ model: LlamaCppLM; tokenizer: TextTokenizer; source: GgufSource; addsBos: boolean }> {
   const source = await resolveGguf(spec, options.hub);
   const model = await LlamaCppLM.load(source.path, { ...options, name: options.name ?? source.name });
-  return { model, tokenizer: llamaTokenizer(model), source };
+  return { model, tokenizer: llamaTokenizer(model), source, addsBos: model.addsBos };
 }
 
 export type BackendProbe = { backend: LlamaBackend; ok: boolean; message?: string };

@@ -6,7 +6,9 @@
 // every round, the figure the median over rounds of each process's median. The same threads for all
 // sides (default 1: llama.cpp's spinning thread pool collapses on a machine shared with other work).
 // Greedy tokens are compared where the precision is the same (ONNX fp32 and GGUF f32 with a float32
-// KV cache); for q8_0 (and llama.cpp's float16 cache) the mean number of leading tokens it shares with fp32.
+// KV cache): rows identical, else the mean number of leading tokens shared (llama.cpp groups the
+// sequences' tokens into batches as they arrive, so summation order, and a near-tie, can vary from run
+// to run); for q8_0 (and llama.cpp's float16 cache) the mean number of leading tokens shared with fp32.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -93,11 +95,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       ggufF32: tokPerS(batch, 'ggufF32'),
       ggufQ8_0: tokPerS(batch, 'ggufQ8'),
       f32TokensIdentical: JSON.stringify(tokens[batch].onnx) === JSON.stringify(tokens[batch].ggufF32),
+      f32IdenticalRows: tokens[batch].onnx!.filter((row, r) => JSON.stringify(row) === JSON.stringify(tokens[batch].ggufF32![r])).length,
+      f32SharedPrefix: Math.round(sharedPrefix(tokens[batch].onnx!, tokens[batch].ggufF32!) * 10) / 10,
       q8_0SharedPrefix: Math.round(sharedPrefix(tokens[batch].onnx!, tokens[batch].ggufQ8!) * 10) / 10,
     }));
-    console.log('\n| batch | ONNX fp32 (kit) | llama.cpp GGUF f32 | llama.cpp GGUF q8_0 | f32 greedy tokens identical | q8_0: leading tokens equal to fp32 (of 64) |');
+    console.log('\n| batch | ONNX fp32 (kit) | llama.cpp GGUF f32 | llama.cpp GGUF q8_0 | f32: rows with identical greedy tokens | q8_0: leading tokens equal to fp32 (of 64) |');
     console.log('|---|---|---|---|---|---|');
-    for (const b of batches) console.log(`| ${b.batch} | ${b.onnxFp32} | ${b.ggufF32} | ${b.ggufQ8_0} | ${b.f32TokensIdentical} | ${b.q8_0SharedPrefix} |`);
+    for (const b of batches) console.log(`| ${b.batch} | ${b.onnxFp32} | ${b.ggufF32} | ${b.ggufQ8_0} | ${b.f32IdenticalRows} of ${b.batch}${b.f32TokensIdentical ? '' : ` (others share ${b.f32SharedPrefix} leading tokens on average)`} | ${b.q8_0SharedPrefix} |`);
     console.log(`(tokens/s; load average ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)} during the runs)`);
     return {
       batches,

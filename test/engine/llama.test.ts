@@ -108,6 +108,10 @@ test('scores: log-probabilities within 1e-4 of the reference, greedy flags right
       results[dtype] = scored.map((s) => s.logprob);
       if (dtype === 'f32') {
         assert.deepEqual(scored.map((s) => [s.tokens, s.greedy]), [[4, true], [3, false]]);
+        // per token: the continuation's log-probabilities (summing to the total) and the most likely token
+        assert.deepEqual(scored[0].perToken!.map((t) => t.top), greedy);
+        assert.ok(Math.abs(scored[1].perToken!.reduce((a, t) => a + t.logprob, 0) - scored[1].logprob) < 1e-9);
+        assert.ok(scored[1].perToken!.every((t) => t.topLogprob >= t.logprob));
         scored.forEach((s, i) => assert.ok(Math.abs(s.logprob - expected[i]) < 1e-4, `f32 logprob ${s.logprob} vs reference ${expected[i]}`));
       }
     } finally {
@@ -228,8 +232,9 @@ test('GGUF from the Hub: REPO:FILE downloads that file only; a repo with several
   try {
     const config = { endpoint: hub.url, cacheDir: join(root, 'hf-cache'), token: undefined, offline: false };
     await assert.rejects(resolveGguf('org/tiny-GGUF', { config, progress: 'silent' }), /has 2 \.gguf files; name one as gguf:org\/tiny-GGUF:FILE, e\.g\. tiny\.F32\.gguf, tiny\.Q8_0\.gguf/);
-    const { model, tokenizer, source } = await openGgufTokenLM('org/tiny-GGUF:tiny.Q8_0.gguf', { hub: { config, progress: 'silent' }, threads: 1 });
+    const { model, tokenizer, source, addsBos } = await openGgufTokenLM('org/tiny-GGUF:tiny.Q8_0.gguf', { hub: { config, progress: 'silent' }, threads: 1 });
     try {
+      assert.equal(addsBos, false, 'the kit writes add_bos_token false: its prompts carry their own <s>');
       assert.equal(source.name, `gguf:org/tiny-GGUF:tiny.Q8_0.gguf@${hub.commit('model', 'org/tiny-GGUF')}`);
       assert.equal(hub.count('cdn', /F32\.gguf/), 0, 'the other file is never fetched');
       assert.deepEqual(tokenizer.encode('<s> hi'), [1, 35, 107, 108]);
