@@ -3,9 +3,12 @@
 // chat template is applied and the prompt's own `<s>` is read as the BOS token) and TokenLM (token
 // generation and log-likelihood scoring, for lib/eval).
 //
-// One llama.cpp context holds `batchSize` sequences; the prompts of a call are spread over them and
-// run concurrently, and node-llama-cpp batches the sequences' tokens into shared decode steps. Each
-// row starts from an empty sequence, so a row's tokens do not depend on the other rows. Greedy is
+// `batchSize` sequences run at once, in llama.cpp contexts of at most 16 sequences and 8192 tokens
+// each: with node-llama-cpp 3.21.1, one context holding more (28 sequences of 320 tokens, 32 of 320)
+// gave tokens that differ from the same prompts run alone, from a different step on each run, while
+// 24 x 320, 16 x 320 and 32 x 200 matched (test/engine/llama.test.ts checks the split). The prompts of
+// a call are spread over the sequences; node-llama-cpp batches a context's sequences into shared
+// decode steps. Each row starts from an empty sequence, so its tokens do not depend on the others. Greedy is
 // llama.cpp's argmax; sampled rows use llama.cpp's own sampler (temperature, top-p) seeded per row
 // with the kit's derivation (seed, 'row', i): reproducible, but not the same draws as the kit's own
 // sampler (lib/engine/sampling.ts). Rows stop at a stop id (default: the model's EOS) or their budget.
@@ -49,6 +52,9 @@ type Row = { prompt: number[]; maxNew: number; seed: number };
 type RowResult = { tokens: number[]; finish: 'stop' | 'length' };
 
 const DEFAULT_CONTEXT = 4096;
+/** Most sequences and tokens one llama.cpp context holds here (see the module header). */
+const SEQUENCES_PER_CONTEXT = 16;
+const TOKENS_PER_CONTEXT = 8192;
 const FINGERPRINT_BYTES = 16 * 2 ** 20;
 
 /** Size and sha256 of the first 16 MiB: identifies a local file quickly (hashing a 4 GB model would take seconds). */
@@ -103,17 +109,16 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
     readonly backend: LlamaBackend,
     private readonly llama: Llama,
     readonly llamaModel: LlamaModel,
-    private readonly context: LlamaContext,
-    batchSize: number,
+    private readonly contexts: Array<{ context: LlamaContext; sequences: number }>,
     contextLength: number,
     vocabSize: number,
     name: string,
   ) {
-    this.batchSize = batchSize;
     this.contextLength = contextLength;
     this.vocabSize = vocabSize;
     this.eosTokenIds = llamaModel.tokens.eos === null ? [] : [llamaModel.tokens.eos];
-    this.free = Array.from({ length: batchSize }, () => context.getSequence());
+    this.free = contexts.flatMap((c) => Array.from({ length: c.sequences }, () => c.context.getSequence()));
+    this.batchSize = this.free.length;
     this.name = name;
   }
 
@@ -130,17 +135,29 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
       model = await llama.loadModel({ modelPath: file });
       const contextLength = options.contextLength ?? Math.min(model.trainContextSize, DEFAULT_CONTEXT);
       const cache = options.cacheType === 'f32' ? 'F32' : 'F16';
-      const context = await model.createContext({
-        sequences: batchSize,
-        contextSize: contextLength * batchSize,
-        ...(options.threads ? { threads: options.threads } : {}),
-        experimentalKvCacheKeyType: cache,
-        experimentalKvCacheValueType: cache,
-        ...(cache === 'F32' ? { flashAttention: false } : {}),
-      });
-      const vocabSize = vocabularySize(model);
+      const perContext = Math.max(1, Math.min(SEQUENCES_PER_CONTEXT, Math.floor(TOKENS_PER_CONTEXT / contextLength)));
+      const contexts: Array<{ context: LlamaContext; sequences: number }> = [];
+      try {
+        for (let left = batchSize; left > 0; left -= perContext) {
+          const sequences = Math.min(perContext, left);
+          const context = await model.createContext({
+            sequences,
+            contextSize: contextLength * sequences,
+            ...(options.threads ? { threads: options.threads } : {}),
+            experimentalKvCacheKeyType: cache,
+            experimentalKvCacheValueType: cache,
+            ...(cache === 'F32' ? { flashAttention: false } : {}),
+          });
+          contexts.push({ context, sequences });
+        }
+      } catch (err) {
+        for (const c of contexts) await c.context.dispose();
+        throw err;
+      }
+      // llama.cpp may round a context up; each sequence gets its share
+      const perSequence = Math.min(...contexts.map((c) => Math.floor(c.context.contextSize / c.sequences)));
       const backend: LlamaBackend = llama.gpu === false ? 'cpu' : llama.gpu;
-      return new LlamaCppLM(path, backend, llama, model, context, batchSize, Math.floor(context.contextSize / batchSize), vocabSize, name);
+      return new LlamaCppLM(path, backend, llama, model, contexts, perSequence, vocabularySize(model), name);
     } catch (err) {
       await model?.dispose();
       await llama.dispose();
@@ -149,7 +166,7 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
   }
 
   async close(): Promise<void> {
-    await this.context.dispose();
+    for (const c of this.contexts) await c.context.dispose();
     await this.llamaModel.dispose();
     await this.llama.dispose();
   }

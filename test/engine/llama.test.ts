@@ -286,3 +286,27 @@ test('ipt serve --model gguf:FILE answers /v1/completions as the engine does; pr
   assert.equal(await main(['synthesize', '--input', gguf, '--engine', `onnx:${root}`, '--provider', 'vulkan', '--out', join(root, 'x')], io), 2);
   assert.match(io.err, /--provider vulkan is a llama\.cpp backend; ONNX Runtime offers cpu, webgpu, cuda, auto/);
 });
+
+test('32 prompts at once give each the tokens it gets alone (the engine splits them over llama.cpp contexts)', { skip: LLAMA_SKIP, timeout: 180_000 }, async () => {
+  const config = llamaConfig({ vocab: 512, hidden: 64, intermediate: 128, layers: 2, heads: 4, kvHeads: 2, maxPositions: 512 });
+  const src = join(root, 'many-src');
+  writeCheckpoint(src, config, llamaWeights(config, 12).weights, { shards: ['F32'] });
+  const gguf = join(root, 'many.gguf');
+  await convertToGguf({ source: src, out: gguf });
+  const prompts = Array.from({ length: 32 }, (_, b) => Array.from({ length: 256 }, (_, i) => 3 + ((b * 7919 + i * 104729 + ((i * i) % 97)) % 500)));
+  const alone = await LlamaCppLM.load(gguf, { batchSize: 1, threads: 1, contextLength: 320, cacheType: 'f32' });
+  const expected: number[][] = [];
+  try {
+    for (const p of prompts) expected.push((await alone.generate([p], { maxNewTokens: 64, stopTokenIds: [] }))[0]);
+  } finally {
+    await alone.close();
+  }
+  const lm = await LlamaCppLM.load(gguf, { batchSize: 32, threads: 1, contextLength: 320, cacheType: 'f32' });
+  try {
+    assert.equal(lm.batchSize, 32);
+    assert.equal(lm.contextLength, 320);
+    assert.deepEqual(await lm.generate(prompts, { maxNewTokens: 64, stopTokenIds: [] }), expected);
+  } finally {
+    await lm.close();
+  }
+});
