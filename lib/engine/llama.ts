@@ -154,8 +154,8 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
         for (const c of contexts) await c.context.dispose();
         throw err;
       }
-      // llama.cpp may round a context up; each sequence gets its share
-      const perSequence = Math.min(...contexts.map((c) => Math.floor(c.context.contextSize / c.sequences)));
+      // llama.cpp may round a context up (never past what was asked: a GPT-2 has no positions beyond its own)
+      const perSequence = Math.min(contextLength, ...contexts.map((c) => Math.floor(c.context.contextSize / c.sequences)));
       const backend: LlamaBackend = llama.gpu === false ? 'cpu' : llama.gpu;
       return new LlamaCppLM(path, backend, llama, model, contexts, perSequence, vocabularySize(model), name);
     } catch (err) {
