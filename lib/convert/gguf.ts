@@ -11,7 +11,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { floatToHalf, toHalf } from '../engine/float16.js';
 
-export const GGML_TYPE = { F32: 0, F16: 1, Q8_0: 8 } as const;
+const GGML_TYPE = { F32: 0, F16: 1, Q8_0: 8 } as const;
 export type GgmlType = keyof typeof GGML_TYPE;
 
 /** general.file_type for a file whose matrices are of this type. */
@@ -77,7 +77,7 @@ export function quantizeQ8(values: Float32Array): Uint8Array {
 }
 
 /** float32 values encoded as a ggml type. */
-export function encodeGgml(values: Float32Array, type: GgmlType): Uint8Array {
+function encodeGgml(values: Float32Array, type: GgmlType): Uint8Array {
   if (type === 'F32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   if (type === 'Q8_0') return quantizeQ8(values);
   return new Uint8Array(toHalf(values).buffer);

@@ -54,10 +54,6 @@ export class WeightStore {
     if (external) this.fd = openSync(external.path, 'w');
   }
 
-  get externalBytes(): number {
-    return this.size;
-  }
-
   private source(name: string): void {
     if (this.touched.has(name)) return;
     this.touched.add(name);

@@ -160,7 +160,7 @@ type TokenizerJson = {
  * (padded to the model's vocabulary with unused [PAD<id>] tokens), their types (control for special
  * added tokens, user-defined for other added tokens), merges, and the special ids.
  */
-export function ggufTokenizer(dir: string, vocabSize: number, config: Record<string, unknown>): Record<string, GgufValue> {
+function ggufTokenizer(dir: string, vocabSize: number, config: Record<string, unknown>): Record<string, GgufValue> {
   const path = join(dir, 'tokenizer.json');
   if (!existsSync(path)) throw new Error(`${dir} has no tokenizer.json: a GGUF file embeds the tokenizer`);
   const json = readJsonObject(path, 'download the checkpoint again') as TokenizerJson;

@@ -18,7 +18,7 @@ export interface KvCache {
   compact(keep: number[], rows: number, length: number): void;
 }
 
-export function cacheArray(type: DecoderLayout['cacheType'], n: number): CacheArray {
+function cacheArray(type: DecoderLayout['cacheType'], n: number): CacheArray {
   return type === 'float16' ? new Uint16Array(n) : new Float32Array(n);
 }
 

@@ -10,9 +10,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../repro/project.js';
 
-/** The version env/llama pins (node-llama-cpp publishes its platform packages per version; this one has all of them on npm). */
-export const NODE_LLAMA_CPP_VERSION = '3.21.1';
-
 export type LlamaGpu = 'cuda' | 'vulkan' | 'metal' | false;
 export type LlamaLogLevel = 'disabled' | 'fatal' | 'error' | 'warn' | 'info' | 'log' | 'debug';
 

@@ -58,7 +58,7 @@ const TOKENS_PER_CONTEXT = 8192;
 const FINGERPRINT_BYTES = 16 * 2 ** 20;
 
 /** Size and sha256 of the first 16 MiB: identifies a local file quickly (hashing a 4 GB model would take seconds). */
-export function fileFingerprint(path: string): string {
+function fileFingerprint(path: string): string {
   const size = statSync(path).size;
   const fd = openSync(path, 'r');
   try {
@@ -76,7 +76,7 @@ function gpuOption(provider: LlamaCppOptions['provider']): 'auto' | LlamaGpu {
 }
 
 /** Opens llama.cpp on the requested backend; an explicit GPU that cannot start says what to install. */
-export async function openLlama(provider: LlamaCppOptions['provider']): Promise<Llama> {
+async function openLlama(provider: LlamaCppOptions['provider']): Promise<Llama> {
   const lib = await loadNodeLlamaCpp();
   try {
     return await lib.getLlama({ gpu: gpuOption(provider), build: 'never', logLevel: 'error', progressLogs: false, skipDownload: true });

@@ -15,7 +15,7 @@ export type EngineProvider = ProviderChoice | LlamaBackend;
 export const ENGINE_PROVIDERS: readonly EngineProvider[] = [...new Set<EngineProvider>([...PROVIDER_CHOICES, ...LLAMA_BACKENDS])];
 
 export type EngineKind = 'onnx' | 'gguf' | 'openai';
-export const ENGINE_KINDS: readonly EngineKind[] = ['onnx', 'gguf', 'openai'];
+const ENGINE_KINDS: readonly EngineKind[] = ['onnx', 'gguf', 'openai'];
 
 export type EngineOptions = {
   /** onnx and gguf: where the model runs; threads; prompts per batch (gguf: parallel sequences). */
