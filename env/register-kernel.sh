@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Registers the tslab TypeScript/JavaScript kernels with Debian's Jupyter. Idempotent.
 # The kernel starts `tslab` from PATH: run Jupyter with node_modules/.bin on PATH
-# (the README's `npm run jupyter` does this).
+# (`npm run notebook` does this).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3

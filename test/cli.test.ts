@@ -57,9 +57,29 @@ test('ipt parse prints pairs as JSON, deduplicated unless asked', async () => {
   const io = capture(output);
   assert.equal(await main(['parse'], io), 0);
   assert.deepEqual(JSON.parse(io.out), [{ question: 'Who?', answer: 'Cat' }]);
+  assert.equal(io.err, 'ipt parse: 1 pair; 1 piece dropped (1 × repeats an earlier question (ignoring case))\n');
   const keep = capture(output);
-  await main(['parse', '--keep-duplicates'], keep);
+  assert.equal(await main(['parse', '--keep-duplicates'], keep), 0);
   assert.equal(JSON.parse(keep.out).length, 2);
+  assert.equal(keep.err, '');
+});
+
+test('ipt parse on garbage: [] on stdout, the dropped pieces counted by reason on stderr, exit 1', async () => {
+  const garbage = 'lorem ipsum </END> <QUE> q <ANS> </END> <QUE> a <ANS> b <ANS> c </END> trailing text';
+  const io = capture(garbage);
+  assert.equal(await main(['parse'], io), 1);
+  assert.equal(io.out, '[]\n');
+  assert.equal(
+    io.err,
+    'ipt parse: no pairs in stdin: 4 pieces dropped (1 × no <ANS> between question and answer | 1 × empty answer | 1 × 2 <ANS> markers; a pair has exactly one | 1 × cut off: the output does not end with </END>); a pair is <QUE> question <ANS> answer </END>\n',
+  );
+  const empty = capture('');
+  assert.equal(await main(['parse'], empty), 1);
+  assert.equal(empty.out, '[]\n');
+  assert.match(empty.err, /no pairs in stdin: no text to parse/);
+  const mixed = capture('<QUE> Who? <ANS> Cat </END> <QUE> cut');
+  assert.equal(await main(['parse'], mixed), 0);
+  assert.equal(mixed.err, 'ipt parse: 1 pair; 1 piece dropped (1 × cut off: the output does not end with </END>)\n');
 });
 
 test('the bin entry runs as a process', () => {

@@ -1,10 +1,11 @@
 // Executes every notebook in notebooks/ headless (Jupyter nbconvert + nbclient, tslab kernel) and
 // fails on any error output. Notebooks read IPT_PROFILE=ci and run small configurations of the
 // same code paths.
+// needs env/setup.sh: Jupyter's nbconvert/nbclient, the tslab kernel, Chromium (npm test runs it when missing).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, delimiter } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
@@ -18,15 +19,16 @@ const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 // made (as they do for a user), and nothing is written into the checkout.
 const runsDir = mkdtempSync(join(tmpdir(), 'ipt-nb-runs-'));
 after(() => rmSync(runsDir, { recursive: true, force: true }));
-const env = {
+const env: NodeJS.ProcessEnv = {
   ...process.env,
   PATH: [join(root, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter),
   IPT_PROFILE: 'ci',
   IPT_RUNS_DIR: runsDir,
   IPT_NOTEBOOK_ONLINE: '0',
-  IPT_PROGRESS: 'lines',
   PYDEVD_DISABLE_FILE_VALIDATION: '1',
 };
+// progress as a user sees it: the kernel picks the notebook display by itself (run-tests sets silent)
+delete env.IPT_PROGRESS;
 
 type Output = { output_type: string; name?: string; text?: string | string[]; ename?: string; evalue?: string; data?: Record<string, string | string[]> };
 type Cell = { cell_type: string; source: string | string[]; outputs?: Output[] };
@@ -77,7 +79,7 @@ async function fixtureHub(): Promise<{ env: Record<string, string>; stop: () => 
 }
 
 for (const nb of notebooks) {
-  test(`notebook ${nb} runs without errors and its figures draw`, { timeout: 20 * 60_000 }, async () => {
+  test(`notebook ${nb} runs without errors and its figures draw`, { timeout: 20 * 60_000 }, async (t) => {
     ensureKernel();
     const out = mkdtempSync(join(tmpdir(), 'ipt-nb-'));
     const hub = nb.startsWith('08-') ? await fixtureHub() : undefined;
@@ -104,6 +106,9 @@ for (const nb of notebooks) {
           assert.ok(!(o.output_type === 'stream' && o.name === 'stderr' && /\b(Error|Exception)\b/.test(text)), `${nb} code cell ${i} wrote an error: ${text}`);
         }
       }
+      checkProgress(nb, code);
+      checkWholeTables(nb, code);
+      t.diagnostic(`${nb}: executed ${statSync(join(out, nb)).size} bytes (committed ${statSync(join(root, 'notebooks', nb)).size})`);
       if (nb.startsWith('07-')) {
         // notebook 05 ran first in this file: 07 puts its tiny synthesizer's pairs beside the rules'
         const stdout = code.flatMap((c) => c.outputs ?? []).filter((o) => o.name === 'stdout').map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? ''))).join('');
@@ -123,6 +128,40 @@ for (const nb of notebooks) {
       rmSync(out, { recursive: true, force: true });
     }
   });
+}
+
+const textOf = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join('') : (v ?? ''));
+
+/**
+ * Long steps show one progress bar each, updated in place (update_display_data, which nbclient applies
+ * to the output it first made): finished bars, never a stream of progress lines. Notebook 04 trains
+ * (its bar must be there); every notebook is held to no progress lines on stderr.
+ */
+function checkProgress(nb: string, code: Cell[]): void {
+  const outputs = code.flatMap((c) => c.outputs ?? []);
+  const lines = outputs.filter((o) => o.output_type === 'stream').flatMap((o) => textOf(o.text).split('\n')).filter((l) => /^\S[^:\n]{0,80}: \d+% /.test(l));
+  assert.deepEqual(lines, [], `${nb}: progress printed as lines`);
+  const bars = outputs.map((o) => textOf(o.data?.['text/html'])).filter((h) => h.includes('class="ipt-progress"'));
+  for (const b of bars) assert.match(b, /✓ 100% /, `${nb}: a progress bar left unfinished: ${b}`);
+  if (nb.startsWith('04-')) {
+    const train = bars.filter((b) => b.includes('<b>train</b>'));
+    assert.equal(train.length, 1, `${nb}: one training progress bar, got ${train.length}`);
+    assert.match(train[0], /<progress value="30" max="30"[^>]*><\/progress> <b>train<\/b> ✓ 100% 30\/30 steps/);
+  }
+}
+
+/** Tables are shown whole (danfojs' print stops at 10 rows); figures that come in a group sit in a grid. */
+function checkWholeTables(nb: string, code: Cell[]): void {
+  const html = code.flatMap((c) => c.outputs ?? []).map((o) => textOf(o.data?.['text/html']));
+  if (nb.startsWith('02-')) {
+    const genres = html.find((h) => h.includes('<caption>Brown corpus: documents and mean length per genre</caption>'));
+    assert.ok(genres, `${nb}: no genre table`);
+    assert.equal((genres.match(/<tr>/g) ?? []).length, 16, `${nb}: the genre table must show all 15 genres`);
+  }
+  if (nb.startsWith('07-')) {
+    const grid = html.find((h) => h.startsWith('<div class="ipt-figure-grid"'));
+    assert.ok(grid && (grid.match(/class="ipt-figure"/g) ?? []).length >= 3, `${nb}: the sunbursts are not in a grid`);
+  }
 }
 
 function figureOutputs(cells: Cell[]): number {

@@ -1,6 +1,7 @@
 // ipt commands for the synthesizer stage: the prompt/parse contract, the rule-based miner, synthesis runs.
 
 import { cookRead, parseComprehension } from '../synth/format.js';
+import { explainParse } from '../templates/walkthrough.js';
 import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
 import { brownRuleTexts, jsonlRuleTexts, mineRecords } from '../synth/rules-run.js';
 import { createProgress } from '../repro/progress.js';
@@ -25,13 +26,30 @@ export const synthCommands: Command[] = [
   {
     name: 'parse',
     summary: 'Parse a synthesizer output into instruction-response pairs (JSON).',
+    description:
+      'Prints the pairs as a JSON array on stdout. Pieces the parser drops (cut off, no <ANS>, no <QUE>, an empty\n' +
+      'answer, a repeated question) are counted on stderr, by reason. Exits 1 when no pair could be parsed (stdout\n' +
+      'still holds [], so a script can read it), 0 otherwise.',
     options: {
       'keep-duplicates': { type: 'boolean', description: 'keep questions repeated ignoring case (the released pipeline drops them)' },
     },
     positionals: [{ name: 'FILE', description: 'model output; "-" or nothing reads stdin', optional: true }],
+    examples: ['ipt parse output.txt > pairs.json'],
     async run({ values, positionals }, io) {
-      const pairs = parseComprehension(readInput(positionals[0], io), { deduplicate: values['keep-duplicates'] !== true });
+      const output = readInput(positionals[0], io);
+      const keepDuplicates = values['keep-duplicates'] === true;
+      const pairs = parseComprehension(output, { deduplicate: !keepDuplicates });
       io.stdout(JSON.stringify(pairs, null, 2) + '\n');
+      const dropped = explainParse(output).filter((v) => !v.kept && !(keepDuplicates && v.reason.startsWith('repeats')));
+      const reasons = new Map<string, number>();
+      for (const v of dropped) reasons.set(v.reason, (reasons.get(v.reason) ?? 0) + 1);
+      const why = [...reasons].map(([reason, n]) => `${n} × ${reason}`).join(' | ');
+      const name = positionals[0] && positionals[0] !== '-' ? positionals[0] : 'stdin';
+      if (pairs.length === 0) {
+        io.stderr(`ipt parse: no pairs in ${name}: ${dropped.length === 0 ? 'no text to parse' : `${dropped.length} piece${dropped.length === 1 ? '' : 's'} dropped (${why})`}; a pair is <QUE> question <ANS> answer </END>\n`);
+        return 1;
+      }
+      if (dropped.length > 0) io.stderr(`ipt parse: ${pairs.length} pair${pairs.length === 1 ? '' : 's'}; ${dropped.length} piece${dropped.length === 1 ? '' : 's'} dropped (${why})\n`);
     },
   },
   {

@@ -10,17 +10,18 @@ export const templatesCommands: Command[] = [
     name: 'render',
     summary: 'Render synthesized chains into pre-training texts with the templates (JSON lines in, JSON lines out).',
     description:
-      'Each input line is one chain: a JSON array of {"context", "pairs": [{"question", "answer"}], "inheritFromPrev"}.\n' +
+      'Each input line is one chain: a JSON array of {"context", "pairs": [{"question", "answer"}], "inheritFromPrev"},\n' +
+      'or a record holding it as "chain" ({"chain": [...]}, as in data/examples/synthesis-run/chains.jsonl).\n' +
       'Consecutive inherited entries become one few-shot reading-comprehension text; entries without pairs stay raw.\n' +
       'Each output line is {"text": ..., "chain": i}; chain i is rendered with a seed derived from --seed and i,\n' +
       'so the same input and seed give the same file. The output appears complete or not at all.',
     options: {
-      input: { type: 'string', short: 'i', value: 'FILE', description: 'chains, one JSON array per line ("-" reads stdin)' },
+      input: { type: 'string', short: 'i', value: 'FILE', description: 'chains, one per line: a JSON array or {"chain": [...]} ("-" reads stdin)' },
       out: { type: 'string', short: 'o', value: 'FILE', description: 'where to write the texts (default: stdout)' },
       seed: { type: 'string', value: 'N', default: '1', description: 'seed for the template draws' },
       family: { type: 'string', value: 'NAME', description: `use one layout family for every text: ${FAMILIES.join(', ')}` },
     },
-    examples: ['ipt render --input chains.jsonl --out texts.jsonl --seed 1', 'ipt render -i chains.jsonl --family dialog | head'],
+    examples: ['ipt render --input data/examples/synthesis-run/chains.jsonl --out texts.jsonl --seed 1', 'ipt render -i chains.jsonl --family dialog | head'],
     async run({ values }, io) {
       if (typeof values.input !== 'string') throw new UsageError('--input FILE is required (one chain per line; "-" reads stdin)');
       const seed = Number(values.seed);

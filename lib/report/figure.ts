@@ -16,8 +16,9 @@ function layout(opts: AxisTitles, extra: Record<string, unknown> = {}): Record<s
   return {
     ...BASE_LAYOUT,
     title: { text: opts.title },
-    xaxis: { title: { text: opts.xTitle ?? '' } },
-    yaxis: { title: { text: opts.yTitle ?? '' }, ...(opts.logY ? { type: 'log' } : {}) },
+    // automargin: room for long or rotated tick labels, with the axis title below them, not on them
+    xaxis: { title: { text: opts.xTitle ?? '' }, automargin: true },
+    yaxis: { title: { text: opts.yTitle ?? '' }, automargin: true, ...(opts.logY ? { type: 'log' } : {}) },
     ...extra,
   };
 }

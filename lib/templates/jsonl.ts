@@ -1,5 +1,6 @@
-// Chains in, pre-training texts out, as JSON lines: what `ipt render` runs. Input: one Chain (a JSON
-// array of {context, pairs, inheritFromPrev}) per line. Output: one {"text", "chain"} object per text,
+// Chains in, pre-training texts out, as JSON lines: what `ipt render` runs. Input: one Chain per
+// line, either the JSON array of {context, pairs, inheritFromPrev} itself or a record holding it as
+// "chain" ({"chain": [...], ...}, as in data/examples/synthesis-run). Output: one {"text", "chain"} object per text,
 // chain = the 0-based index of the chain it came from. The output file appears complete or not at all
 // (written to a temporary sibling, renamed at the end), so a bad line or a kill loses nothing.
 
@@ -12,9 +13,15 @@ import { outputError, sniffDataFile, tempPathFor } from '../repro/files.js';
 import { createProgress } from '../repro/progress.js';
 import { chainSeed, renderChain, type Family, type RenderOptions } from './render.js';
 
+/** A line's chain: the line itself, or the "chain" field of a record ({"chain": [...]}). */
+export function lineChain(value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'chain' in value) return (value as { chain: unknown }).chain;
+  return value;
+}
+
 /** What is wrong with a value that should be a Chain, or undefined when it is one. */
 export function chainProblem(value: unknown): string | undefined {
-  if (!Array.isArray(value)) return `expected a JSON array of chain entries, got ${describe(value)}`;
+  if (!Array.isArray(value)) return `expected a JSON array of chain entries (or {"chain": [...]}), got ${describe(value)}`;
   for (let i = 0; i < value.length; i++) {
     const e = value[i] as Record<string, unknown>;
     const at = `entry ${i}`;
@@ -127,9 +134,9 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
       if (line.trim() === '') continue;
       let value: unknown;
       try {
-        value = JSON.parse(line);
+        value = lineChain(JSON.parse(line));
       } catch (err) {
-        throw new Error(`${name} line ${lineNo}: not valid JSON (${(err as Error).message}); each line must be one chain, a JSON array of {"context", "pairs", "inheritFromPrev"}`);
+        throw new Error(`${name} line ${lineNo}: not valid JSON (${(err as Error).message}); each line must be one chain, a JSON array of {"context", "pairs", "inheritFromPrev"} or {"chain": [...]}`);
       }
       const problem = chainProblem(value);
       if (problem) throw new Error(`${name} line ${lineNo}: ${problem}`);

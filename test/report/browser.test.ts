@@ -1,6 +1,7 @@
 // Real Chromium (Debian's, via playwright-core) opens generated reports offline: no console errors,
 // no request leaves the machine, every figure is an SVG with data points, and the page is not blank.
 // Also PNG export of single figures and whole reports, and the missing-Chromium error.
+// needs env/setup.sh: Chromium (npm test runs it when missing).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';

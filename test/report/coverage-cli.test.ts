@@ -1,5 +1,6 @@
 // `ipt coverage` end to end on the committed example run: the files it writes, what they hold, the
 // PNG figures, and the errors for bad input.
+// needs env/setup.sh: Chromium for --png yes (npm test runs it when missing).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';

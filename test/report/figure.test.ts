@@ -17,7 +17,7 @@ const cats: CategoryCount[] = [
 test('the minimal core keeps its names and shapes', () => {
   const l = lineChart([{ name: 'loss', x: [1, 2], y: [3, 2] }], { title: 't', xTitle: 'step', yTitle: 'loss', logY: true });
   assert.deepEqual(l.data, [{ type: 'scatter', mode: 'lines', name: 'loss', x: [1, 2], y: [3, 2] }]);
-  assert.deepEqual(l.layout.yaxis, { title: { text: 'loss' }, type: 'log' });
+  assert.deepEqual(l.layout.yaxis, { title: { text: 'loss' }, automargin: true, type: 'log' });
   assert.throws(() => lineChart([{ name: 's', x: [1], y: [] }], { title: 't' }), /series "s": 1 x values but 0 y values/);
   const b = barChart(['a', 'b'], [1, 2], { title: 't', errors: [0.1, 0.2], horizontal: true });
   assert.deepEqual(b.data[0], { type: 'bar', orientation: 'h', y: ['a', 'b'], x: [1, 2], error_x: { type: 'data', array: [0.1, 0.2], visible: true } });

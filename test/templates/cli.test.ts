@@ -76,6 +76,30 @@ test('ipt render: a malformed line is named, and no output file appears', () =>
     }
   }));
 
+test("ipt render reads the kit's own example: lines that are a chain or {\"chain\": chain}", () =>
+  withDir(async (dir) => {
+    const example = join(projectRoot(), 'data', 'examples', 'synthesis-run', 'chains.jsonl');
+    const raw = readFileSync(example, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    assert.ok(raw.some((v) => Array.isArray(v)) && raw.some((v) => !Array.isArray(v)), 'the example mixes both forms');
+    const chains = raw.map((v) => (Array.isArray(v) ? v : (v as { chain: unknown }).chain)) as Parameters<typeof renderChains>[0];
+    const io = capture();
+    assert.equal(await main(['render', '--input', example, '--seed', '3'], io), 0, io.err);
+    const lines = io.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { text: string; chain: number });
+    assert.deepEqual(lines.map((l) => l.text), renderChains(chains, 3));
+    assert.match(io.err, new RegExp(`${chains.length} chains -> ${lines.length} texts`));
+    // the record form is the same chain: same texts as the bare array
+    const wrapped = join(dir, 'wrapped.jsonl');
+    writeFileSync(wrapped, chains.map((c, i) => JSON.stringify({ chain: c, id: i })).join('\n') + '\n');
+    const io2 = capture();
+    assert.equal(await main(['render', '--input', wrapped, '--seed', '3'], io2), 0, io2.err);
+    assert.equal(io2.out, io.out);
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, '{"chain": {"context": "x"}}\n');
+    const io3 = capture();
+    assert.equal(await main(['render', '--input', bad], io3), 1);
+    assert.match(io3.err, /bad\.jsonl line 1: expected a JSON array of chain entries \(or \{"chain": \[\.\.\.\]\}\)/);
+  }));
+
 test('ipt render: usage errors exit 2', async () => {
   const a = capture();
   assert.equal(await main(['render'], a), 2);
