@@ -124,6 +124,33 @@ test('scores: log-probabilities within 1e-4 of the reference, greedy flags right
   results.q8_0.forEach((lp, i) => assert.ok(Math.abs(lp - expected[i]) < 0.4, `q8_0 ${lp} vs ${expected[i]}`));
 });
 
+test('ipt eval\'s model spec gguf:FILE opens llama.cpp with the file\'s tokenizer; its scores agree with ONNX Runtime\'s on the same weights', { skip: LLAMA_SKIP, timeout: 180_000 }, async () => {
+  const { openEvalModel } = await import('../../lib/eval/models.js');
+  const { src } = await llamaModel('eval');
+  const gguf = join(root, 'eval.gguf');
+  await convertToGguf({ source: src, out: gguf, dtype: 'f32' });
+  const onnxDir = join(root, 'eval-onnx');
+  await convertCheckpoint({ source: src, out: onnxDir, progress: 'silent' });
+  await assert.rejects(openEvalModel(`gguf:${gguf}`, { provider: 'webgpu' }), /--provider webgpu is ONNX Runtime's/);
+  await assert.rejects(openEvalModel(`onnx:${onnxDir}`, { provider: 'vulkan' }), /--provider vulkan is a llama\.cpp backend/);
+  const viaGguf = await openEvalModel(`gguf:${gguf}`, { threads: 1 });
+  const viaOnnx = await openEvalModel(`onnx:${onnxDir}`, { threads: 1 });
+  try {
+    assert.match(viaGguf.name, /^gguf:.*eval\.gguf@.* \(llama\.cpp cpu\)$/);
+    const requests = [
+      { context: PROMPTS[0].slice(0, 6), continuation: PROMPTS[0].slice(6) },
+      { context: PROMPTS[2].slice(0, 3), continuation: PROMPTS[2].slice(3) },
+    ];
+    const [a, b] = [await viaGguf.model.scoreContinuations(requests), await viaOnnx.model.scoreContinuations(requests)];
+    // llama.cpp's default f16 cache and flash attention: log-probabilities within 5e-3 of float32's
+    a.forEach((r, i) => assert.ok(Math.abs(r.logprob - b[i].logprob) < 5e-3, `gguf ${r.logprob} vs onnx ${b[i].logprob}`));
+    assert.deepEqual(a.map((r) => r.greedy), b.map((r) => r.greedy));
+  } finally {
+    await viaGguf.close();
+    await viaOnnx.close();
+  }
+});
+
 test('text completion: a scripted model answers a synthesizer prompt with one pair, as ONNX Runtime does, and stops at EOS', { skip: LLAMA_SKIP, timeout: 120_000 }, async () => {
   // The kit's scripted GPT: after token script[i] its greedy continuation is script[i + 1].
   const tok = tokenizerFromFiles(tinyTokenizerFiles());
