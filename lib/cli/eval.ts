@@ -11,7 +11,7 @@ import { evaluateSuites, resolveSuites, suiteTable, type SuiteResults } from '..
 import { loadTasks } from '../eval/tasks.js';
 import { writeFileAtomic, writeJson } from '../repro/files.js';
 import { intOption, numberOption, prepareOutputFile, UsageError, type Command, type CommandArgs, type Io } from './command.js';
-import { providerOption } from './engine.js';
+import { engineProviderOption, providerOption } from './engine.js';
 
 const isTaskFile = (item: string) => item.endsWith('.json') || (existsSync(item) && statSync(item).isFile());
 
@@ -44,7 +44,7 @@ export const evalCommands: Command[] = [
       seed: { type: 'string', value: 'N', default: '1', description: 'task files: seed for drawing demonstrations' },
       samples: { type: 'boolean', description: 'task files: keep every prompt, prediction and score in the results' },
       runtime: { type: 'string', value: 'auto|in-process|onnx', default: 'auto', description: 'a model folder: in-process (safetensors) or ONNX Runtime' },
-      provider: { type: 'string', value: 'cpu|webgpu|cuda|auto', default: 'cpu', description: 'ONNX Runtime execution provider' },
+      provider: { type: 'string', value: 'cpu|webgpu|cuda|vulkan|metal|auto', default: 'cpu', description: 'ONNX Runtime execution provider; for gguf: llama.cpp\'s backend (cpu, cuda, vulkan, metal, auto)' },
       threads: { type: 'string', value: 'N', description: 'threads for the model' },
       tokenizer: { type: 'string', value: 'DIR', description: 'openai: the served model\'s tokenizer folder (needed to send token ids)' },
       'served-model': { type: 'string', value: 'ID', description: 'openai: model id on the server (default: the first it lists)' },
@@ -95,7 +95,7 @@ async function runSuites({ values }: CommandArgs, io: Io, names: string[]): Prom
   const timeout = numberOption(values, 'timeout-s');
   const opened = await openEvalModel(spec, {
     runtime,
-    provider: providerOption(values),
+    provider: spec.startsWith('gguf:') ? engineProviderOption(values) : providerOption(values),
     threads: intOption(values, 'threads'),
     batchSize,
     tokenizerDir: values.tokenizer as string | undefined,
