@@ -48,3 +48,4 @@ if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi -L || true; else echo 
 
 echo "setup-cuda: checking which execution providers start:"
 node dist/lib/cli.js providers || echo "setup-cuda: run npm run build, then node dist/lib/cli.js providers"
+echo "setup-cuda: for llama.cpp's CUDA build (--engine gguf:...), run: npm run setup:llama -- --gpu"

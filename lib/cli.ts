@@ -16,6 +16,7 @@ import { evalCommands } from './cli/eval.js';
 import { tinyCommands } from './cli/tiny.js';
 import { ablateCommands } from './cli/ablate.js';
 import { exportCommands } from './cli/export.js';
+import { convertCommands } from './cli/convert.js';
 
 export { UsageError, type Command, type CommandArgs, type Io, type OptionSpec, type PositionalSpec } from './cli/command.js';
 
@@ -24,6 +25,7 @@ const commands: Command[] = [
   ...templatesCommands,
   ...corpusCommands,
   ...engineCommands,
+  ...convertCommands,
   ...trainCommands,
   ...evalCommands,
   ...tinyCommands,

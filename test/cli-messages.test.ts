@@ -85,7 +85,7 @@ test('ipt render on a deeply nested JSON line names the line, not "Maximum call 
     writeFileSync(input, '['.repeat(200_000) + ']'.repeat(200_000) + '\n');
     const r = await run(['render', '--input', input]);
     assert.equal(r.code, 1);
-    assert.equal(r.err, `ipt render: ${input} line 1: entry 0: expected an object {context, pairs, inheritFromPrev}, got a value nested too deeply to show\n`);
+    assert.equal(r.err, `ipt render: ${input}:1: entry 0: expected an object {context, pairs, inheritFromPrev}, got a value nested too deeply to show\n`);
     assert.doesNotMatch(r.err, /call stack/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -95,16 +95,17 @@ test('engine and sampling flags are usage errors (exit 2) before anything is loa
     const out = join(tmp, 'run');
     // the input does not exist: these must be refused before it is read
     const synth = ['synthesize', '--input', join(tmp, 'missing.jsonl'), '--out', out];
-    const help = 'use onnx:DIR \\(a model folder run here\\) or openai:URL \\(';
+    const help = 'use onnx:DIR \\(a model folder run here by ONNX Runtime\\), gguf:FILE or gguf:REPO\\[:FILE\\] \\(.*\\), or openai:URL \\(';
     const cases: Array<[string[], RegExp]> = [
       [[...synth, '--engine', 'bogus'], new RegExp(`^ipt synthesize: unknown engine "bogus": ${help}`)],
       [[...synth, '--engine', 'onnx:'], new RegExp(`^ipt synthesize: unknown engine "onnx:": ${help}`)],
-      [[...synth, '--engine', 'onnx:m', '--provider', 'gpu'], /^ipt synthesize: --provider must be one of cpu, webgpu, cuda, auto, got "gpu"\n$/],
+      [[...synth, '--engine', 'onnx:m', '--provider', 'gpu'], /^ipt synthesize: --provider must be one of cpu, webgpu, cuda, auto, vulkan, metal, got "gpu"\n$/],
+      [[...synth, '--engine', 'onnx:m', '--provider', 'vulkan'], /^ipt synthesize: --provider vulkan is a llama\.cpp backend; ONNX Runtime offers cpu, webgpu, cuda, auto/],
       [[...synth, '--engine', 'onnx:m', '--temperature=-1'], /^ipt synthesize: --temperature must be >= 0 \(0 is greedy\), got "-1"\n$/],
       [[...synth, '--engine', 'onnx:m', '--top-p', '5'], /^ipt synthesize: --top-p must be in \(0, 1\], got "5"\n$/],
       [[...synth, '--engine', 'onnx:m', '--top-p', '0'], /^ipt synthesize: --top-p must be in \(0, 1\], got "0"\n$/],
       [['serve', '--model', join(tmp, 'm'), '--port', '70000'], /^ipt serve: --port must be 0\.\.65535 \(0 picks a free one\), got "70000"\n$/],
-      [['serve', '--model', join(tmp, 'm'), '--provider', 'gpu'], /^ipt serve: --provider must be one of cpu, webgpu, cuda, auto, got "gpu"\n$/],
+      [['serve', '--model', join(tmp, 'm'), '--provider', 'gpu'], /^ipt serve: --provider must be one of cpu, webgpu, cuda, auto, vulkan, metal, got "gpu"\n$/],
     ];
     for (const [args, message] of cases) {
       const io = capture();

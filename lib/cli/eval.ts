@@ -9,9 +9,9 @@ import { MODEL_SPEC_HELP, openEvalModel, openTokenLM, parseModelSpec, RUNTIMES, 
 import { RequestCache } from '../eval/requests.js';
 import { evaluateSuites, resolveSuites, suiteTable, type SuiteResults } from '../eval/suites/evaluate.js';
 import { loadTasks } from '../eval/tasks.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { writeFileAtomic, writeJson } from '../repro/files.js';
 import { intOption, numberOption, prepareOutputFile, UsageError, type Command, type CommandArgs, type Io } from './command.js';
-import { providerOption } from './engine.js';
+import { engineProviderOption, providerOption } from './engine.js';
 
 const isTaskFile = (item: string) => item.endsWith('.json') || (existsSync(item) && statSync(item).isFile());
 
@@ -44,7 +44,7 @@ export const evalCommands: Command[] = [
       seed: { type: 'string', value: 'N', default: '1', description: 'task files: seed for drawing demonstrations' },
       samples: { type: 'boolean', description: 'task files: keep every prompt, prediction and score in the results' },
       runtime: { type: 'string', value: 'auto|in-process|onnx', default: 'auto', description: 'a model folder: in-process (safetensors) or ONNX Runtime' },
-      provider: { type: 'string', value: 'cpu|webgpu|cuda|auto', default: 'cpu', description: 'ONNX Runtime execution provider' },
+      provider: { type: 'string', value: 'cpu|webgpu|cuda|vulkan|metal|auto', default: 'cpu', description: 'ONNX Runtime execution provider; for gguf: llama.cpp\'s backend (cpu, cuda, vulkan, metal, auto)' },
       threads: { type: 'string', value: 'N', description: 'threads for the model' },
       tokenizer: { type: 'string', value: 'DIR', description: 'openai: the served model\'s tokenizer folder (needed to send token ids)' },
       'served-model': { type: 'string', value: 'ID', description: 'openai: model id on the server (default: the first it lists)' },
@@ -95,7 +95,7 @@ async function runSuites({ values }: CommandArgs, io: Io, names: string[]): Prom
   const timeout = numberOption(values, 'timeout-s');
   const opened = await openEvalModel(spec, {
     runtime,
-    provider: providerOption(values),
+    provider: spec.startsWith('gguf:') ? engineProviderOption(values) : providerOption(values),
     threads: intOption(values, 'threads'),
     batchSize,
     tokenizerDir: values.tokenizer as string | undefined,
@@ -120,12 +120,11 @@ async function runSuites({ values }: CommandArgs, io: Io, names: string[]): Prom
     });
     io.stderr(`${suiteTable(results)}\n`);
     const { samples, ...rest } = results;
-    const json = JSON.stringify(rest, null, 2) + '\n';
     if (out) {
-      writeFileAtomic(out, json);
+      writeJson(out, rest);
       if (samples) for (const [task, lines] of Object.entries(samples)) writeFileAtomic(join(dirname(out), `samples_${task}.jsonl`), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
       io.stderr(`wrote ${out}${samples ? ` and ${Object.keys(samples).length} samples_<task>.jsonl files` : ''}\n`);
-    } else io.stdout(json);
+    } else io.stdout(JSON.stringify(rest, null, 2) + '\n');
   } finally {
     await opened.close();
   }

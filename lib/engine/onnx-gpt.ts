@@ -2,40 +2,21 @@
 //
 // Input is exactly `{ cfg: GPTConfig, weights }`, weights keyed by the tensor names of
 // `gptTensorSpecs(cfg)` (Hugging Face GPT-2 names, Conv1D weights [in, out]); the trainer exports
-// through here and tests build seeded models through here. The architecture is GPT-2's: learned
-// token and position embeddings, pre-LayerNorm blocks, causal multi-head attention, tanh GELU
-// ("gelu_new"), final LayerNorm and an output layer tied to the token embedding.
-//
-// Two graph variants share the weights:
-// - 'optimum': the Hugging Face Optimum "text-generation-with-past" I/O, so onnxruntime, Optimum
-//   and transformers.js all run it: input_ids, attention_mask, position_ids,
-//   past_key_values.{i}.key/.value [batch_size, heads, past_sequence_length, head] in; logits,
-//   present.{i}.key/.value [batch_size, heads, total_sequence_length, head] out. Heads and head size
-//   are fixed numbers and the batch dimension is named `batch_size` (transformers.js resolves every
-//   other symbol to 0 when it builds the empty cache; research/onnx.md §1).
-// - 'kv-delta': the kit's faster layout for its own engine. The cache is a buffer the engine
-//   preallocates and owns (cache.{i}.key/.value [batch_size, heads, cache_length, head]); slots not
-//   yet filled are masked out by attention_mask, which covers cache_length + sequence_length
-//   columns. The graph attends to the buffer and to the new tokens separately and joins only the
-//   scores, so the cache is never copied in-graph (the Optimum graph's Concat of the whole cache
-//   was half of a decode step, as profiled here), and only the new rows come back
-//   (cache_delta.{i}.key/.value [batch_size, heads, sequence_length, head]), O(batch) per step
-//   instead of O(batch x length), with nothing left for the garbage collector (research/onnx.md §2).
-//   A scalar num_logits_to_keep input (0 = all, as in transformers.js) skips the output layer for
-//   the prompt during generation.
-//
-// Left padding is handled in-graph: the attention bias combines the causal mask (offset by the
-// past length) with attention_mask, using a finite -1e9 so fully padded query rows stay finite.
+// through here and tests build seeded models through here. The graph itself (GPT-2's architecture,
+// the 'optimum' and 'kv-delta' I/O variants) is lib/engine/onnx-decoder.ts, shared with the
+// checkpoint converter; here the weights are float32 initializers held in the file.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { GraphBuilder, DataType, readOnnxInitializers } from './onnx-graph.js';
+import { GraphBuilder, readOnnxInitializers } from './onnx-graph.js';
+import { buildGptGraph, type DecoderVariant, type GraphWeights } from './onnx-decoder.js';
 import { checkGPTWeights, gptHfConfig, gptTensorSpecs, type GPTConfig, type GPTWeights } from './gpt.js';
 import { tinyTokenizerFiles, writeTokenizerFiles, type TokenizerFiles, BOS_ID, EOS_ID, PAD_ID } from './tokenizer.js';
 import { createRng, deriveSeed } from '../repro/rng.js';
 import { writeFileAtomic } from '../repro/files.js';
 
-export type GptOnnxVariant = 'optimum' | 'kv-delta';
+export { KV_DELTA_NAMES } from './onnx-decoder.js';
+export type GptOnnxVariant = DecoderVariant;
 
 /** What a trainer hands over: the config and its weights by `gptTensorSpecs` name. */
 export type GptModel = { cfg: GPTConfig; weights: GPTWeights };
@@ -46,122 +27,35 @@ export const ONNX_FILES: Record<GptOnnxVariant, string> = {
   'kv-delta': join('onnx', 'model_kv_delta.onnx'),
 };
 
-/** Input and output names of the kit's kv-delta layout (not Optimum names, so no tool mistakes it for one). */
-export const KV_DELTA_NAMES = {
-  past: (layer: number, kv: 'key' | 'value') => `cache.${layer}.${kv}`,
-  delta: (layer: number, kv: 'key' | 'value') => `cache_delta.${layer}.${kv}`,
-  logitsToKeep: 'num_logits_to_keep',
-};
-
-const MASK_VALUE = -1e9;
-const INT64_MAX = Number.MAX_SAFE_INTEGER;
+/** Float32 weights held in memory, each written once as an initializer under its own name. */
+function inMemoryWeights(g: GraphBuilder, cfg: GPTConfig, weights: GPTWeights): GraphWeights {
+  const shapes = new Map(gptTensorSpecs(cfg).map((t) => [t.name, t.shape]));
+  const added = new Set<string>();
+  const tensor = (name: string) => {
+    if (!added.has(name)) {
+      g.initializer(name, shapes.get(name)!, weights[name]);
+      added.add(name);
+    }
+    return name;
+  };
+  return {
+    cacheType: 'float32',
+    gather: (name, ids) => g.op1('Gather', [tensor(name), ids], { axis: { i: 0 } }),
+    vector: tensor,
+    linear: (x, name) => g.op1('MatMul', [x, tensor(name)]),
+    // ONNX Runtime folds the transpose of the initializer once, at load.
+    tiedOutput: (x, name) => g.op1('MatMul', [x, g.op1('Transpose', [tensor(name)], { perm: { ints: [1, 0] } })]),
+  };
+}
 
 /** The decoder as ONNX bytes (IR 8, opset 17). */
 export function buildGptOnnx(model: GptModel, options: { variant?: GptOnnxVariant } = {}): Uint8Array {
   const { cfg, weights } = model;
   checkGPTWeights(cfg, weights);
   const variant = options.variant ?? 'optimum';
-  const C = cfg.width;
-  const H = cfg.heads;
-  const D = C / H;
-  const V = cfg.vocabSize;
   const g = new GraphBuilder();
-  for (const spec of gptTensorSpecs(cfg)) g.initializer(spec.name, spec.shape, weights[spec.name]);
-
-  g.input('input_ids', DataType.INT64, ['batch_size', 'sequence_length']);
-  g.input('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']);
-  g.input('position_ids', DataType.INT64, ['batch_size', 'sequence_length']);
-  for (let l = 0; l < cfg.layers; l++) {
-    for (const kv of ['key', 'value'] as const) {
-      if (variant === 'optimum') g.input(`past_key_values.${l}.${kv}`, DataType.FLOAT, ['batch_size', H, 'past_sequence_length', D]);
-      else g.input(KV_DELTA_NAMES.past(l, kv), DataType.FLOAT, ['batch_size', H, 'cache_length', D]);
-    }
-  }
-  if (variant === 'kv-delta') g.input(KV_DELTA_NAMES.logitsToKeep, DataType.INT64, []);
-
-  g.output('logits', DataType.FLOAT, ['batch_size', variant === 'optimum' ? 'sequence_length' : 'logits_length', V]);
-  for (let l = 0; l < cfg.layers; l++) {
-    for (const kv of ['key', 'value'] as const) {
-      if (variant === 'optimum') g.output(`present.${l}.${kv}`, DataType.FLOAT, ['batch_size', H, 'total_sequence_length', D]);
-      else g.output(KV_DELTA_NAMES.delta(l, kv), DataType.FLOAT, ['batch_size', H, 'sequence_length', D]);
-    }
-  }
-
-  // Embeddings: token + learned position.
-  let x = g.op1('Add', [
-    g.op1('Gather', ['wte.weight', 'input_ids'], { axis: { i: 0 } }),
-    g.op1('Gather', ['wpe.weight', 'position_ids'], { axis: { i: 0 } }),
-  ]);
-
-  // Additive attention bias [B, 1, S, T]: query j (absolute position T-S+j) sees key t <= it, and only real tokens.
-  const one = g.i64([1], []);
-  const totalLen = g.op1('Gather', [g.op1('Shape', ['attention_mask']), one], { axis: { i: 0 } });
-  const seqLen = g.op1('Gather', [g.op1('Shape', ['input_ids']), one], { axis: { i: 0 } });
-  const queryPos = g.op1('Range', [g.op1('Sub', [totalLen, seqLen]), totalLen, one]);
-  const keyPos = g.op1('Range', [g.i64([0], []), totalLen, one]);
-  const causal = g.op1('LessOrEqual', [g.op1('Unsqueeze', [keyPos, g.i64([0])]), g.op1('Unsqueeze', [queryPos, g.i64([1])])]);
-  const real = g.op1('Unsqueeze', [g.op1('Cast', ['attention_mask'], { to: { i: DataType.BOOL } }), g.i64([1, 2])]);
-  const allowed = g.op1('And', [g.op1('Unsqueeze', [causal, g.i64([0, 1])]), real]);
-  const bias = g.op1('Where', [allowed, g.f32([0]), g.f32([MASK_VALUE])]);
-
-  const layerNorm = (input: string, prefix: string) =>
-    g.op1('LayerNormalization', [input, `${prefix}.weight`, `${prefix}.bias`], { axis: { i: -1 }, epsilon: { f: cfg.layerNormEps } });
-  const conv1d = (input: string, prefix: string) => g.op1('Add', [g.op1('MatMul', [input, `${prefix}.weight`]), `${prefix}.bias`]);
-  const splitHeads = (t: string) => g.op1('Reshape', [t, g.i64([0, 0, H, D])]); // [B,S,H,D]
-  const scale = g.f32([1 / Math.sqrt(D)]);
-
-  for (let l = 0; l < cfg.layers; l++) {
-    const p = `h.${l}`;
-    const qkv = conv1d(layerNorm(x, `${p}.ln_1`), `${p}.attn.c_attn`);
-    const [q, k, v] = g.op('Split', [qkv, g.i64([C, C, C])], { axis: { i: 2 } }, 3);
-    const qh = g.op1('Transpose', [splitHeads(q)], { perm: { ints: [0, 2, 1, 3] } }); // [B,H,S,D]
-    let context: string; // [B,S,C]
-    if (variant === 'optimum') {
-      const kh = g.op1('Transpose', [splitHeads(k)], { perm: { ints: [0, 2, 1, 3] } });
-      const vh = g.op1('Transpose', [splitHeads(v)], { perm: { ints: [0, 2, 1, 3] } });
-      const keys = g.op1('Concat', [`past_key_values.${l}.key`, kh], { axis: { i: 2 } }, `present.${l}.key`);
-      const values = g.op1('Concat', [`past_key_values.${l}.value`, vh], { axis: { i: 2 } }, `present.${l}.value`);
-      const keysT = g.op1('Transpose', [keys], { perm: { ints: [0, 1, 3, 2] } });
-      const scores = g.op1('Add', [g.op1('Mul', [g.op1('MatMul', [qh, keysT]), scale]), bias]);
-      const probs = g.op1('Softmax', [scores], { axis: { i: -1 } });
-      context = g.op1('MatMul', [probs, values]);
-    } else {
-      // Scores against the cache buffer and against the new tokens are joined before the softmax:
-      // only the [B,H,S,P+S] scores are concatenated, never the cache itself.
-      const kh = g.op1('Transpose', [splitHeads(k)], { perm: { ints: [0, 2, 1, 3] } }, KV_DELTA_NAMES.delta(l, 'key'));
-      const vh = g.op1('Transpose', [splitHeads(v)], { perm: { ints: [0, 2, 1, 3] } }, KV_DELTA_NAMES.delta(l, 'value'));
-      const pastKeys = KV_DELTA_NAMES.past(l, 'key');
-      const pastScores = g.op1('MatMul', [qh, g.op1('Transpose', [pastKeys], { perm: { ints: [0, 1, 3, 2] } })]); // [B,H,S,P]
-      const newScores = g.op1('MatMul', [qh, g.op1('Transpose', [kh], { perm: { ints: [0, 1, 3, 2] } })]); // [B,H,S,S]
-      const scores = g.op1('Add', [g.op1('Mul', [g.op1('Concat', [pastScores, newScores], { axis: { i: 3 } }), scale]), bias]);
-      const probs = g.op1('Softmax', [scores], { axis: { i: -1 } });
-      const pastLen = g.op1('Unsqueeze', [g.op1('Sub', [totalLen, seqLen]), g.i64([0])]);
-      const pastProbs = g.op1('Slice', [probs, g.i64([0]), pastLen, g.i64([3])]);
-      const newProbs = g.op1('Slice', [probs, pastLen, g.i64([INT64_MAX]), g.i64([3])]);
-      context = g.op1('Add', [g.op1('MatMul', [pastProbs, KV_DELTA_NAMES.past(l, 'value')]), g.op1('MatMul', [newProbs, vh])]);
-    }
-    context = g.op1('Reshape', [g.op1('Transpose', [context], { perm: { ints: [0, 2, 1, 3] } }), g.i64([0, 0, C])]);
-    x = g.op1('Add', [x, conv1d(context, `${p}.attn.c_proj`)]);
-    const hidden = gelu(g, conv1d(layerNorm(x, `${p}.ln_2`), `${p}.mlp.c_fc`));
-    x = g.op1('Add', [x, conv1d(hidden, `${p}.mlp.c_proj`)]);
-  }
-
-  let final = layerNorm(x, 'ln_f');
-  if (variant === 'kv-delta') {
-    // Keep the last num_logits_to_keep positions; 0 keeps all (Slice from -0 == 0).
-    const start = g.op1('Unsqueeze', [g.op1('Neg', [KV_DELTA_NAMES.logitsToKeep]), g.i64([0])]);
-    final = g.op1('Slice', [final, start, g.i64([INT64_MAX]), g.i64([1])]);
-  }
-  // Tied output layer: logits = h · wteᵀ (ONNX Runtime folds the transpose of the initializer once).
-  g.op1('MatMul', [final, g.op1('Transpose', ['wte.weight'], { perm: { ints: [1, 0] } })], {}, 'logits');
+  buildGptGraph(g, cfg, inMemoryWeights(g, cfg, weights), variant);
   return g.toBytes({ graphName: `ipt_gpt_${variant}`, docString: `ipt-kit GPT (${variant} I/O)` });
-}
-
-/** tanh GELU as in GPT-2 ("gelu_new"): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-function gelu(g: GraphBuilder, x: string): string {
-  const cube = g.op1('Pow', [x, g.f32([3])]);
-  const inner = g.op1('Mul', [g.op1('Add', [x, g.op1('Mul', [cube, g.f32([0.044715])])]), g.f32([Math.sqrt(2 / Math.PI)])]);
-  return g.op1('Mul', [g.op1('Mul', [x, g.f32([0.5])]), g.op1('Add', [g.op1('Tanh', [inner]), g.f32([1])])]);
 }
 
 export type ModelFolderOptions = {
@@ -275,17 +169,4 @@ export function scriptedGptWeights(cfg: GPTConfig, script: number[]): GPTWeights
   }
   for (let i = script.length - 1; i < hiddenSize; i++) fcBias[i] = -threshold;
   return weights;
-}
-
-/** Writes a folder for a model whose only purpose is tests (kept small). */
-export function writeSeededModelFolder(dir: string, cfg: GPTConfig, seed: number, options: ModelFolderOptions & { silentTokens?: number[] } = {}): string[] {
-  return writeGptModelFolder(dir, { cfg, weights: seededGptWeights(cfg, seed, { silentTokens: options.silentTokens }) }, {
-    ...options,
-    configExtra: { ipt_test_model: { seed, silentTokens: options.silentTokens ?? [] }, ...options.configExtra },
-  });
-}
-
-// Used by tests that check the bytes on disk rather than a folder.
-export function writeGptOnnxFile(path: string, model: GptModel, variant: GptOnnxVariant = 'optimum'): void {
-  writeFileSync(path, buildGptOnnx(model, { variant }));
 }

@@ -1,7 +1,7 @@
 // A small ONNX graph builder over `onnx-proto` (the ONNX protobuf schema as JavaScript): nodes,
 // initializers, typed inputs and outputs, and the model bytes. Enough to write the kit's own
 // models from weights; op types and opset versions are plain strings and numbers, so any opset
-// that ONNX Runtime accepts can be written (research/onnx.md §1).
+// that ONNX Runtime accepts can be written (env/engines.md, "Facts the engine relies on").
 
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
@@ -11,7 +11,7 @@ type IValueInfoProto = OnnxTypes.IValueInfoProto;
 type ITensorProto = OnnxTypes.ITensorProto;
 type INodeProto = OnnxTypes.INodeProto;
 
-export const DataType = { FLOAT: 1, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
 export type ElemType = (typeof DataType)[keyof typeof DataType];
 
 /** A dimension: a fixed size, or a symbolic name such as `batch_size`. */
@@ -27,7 +27,10 @@ function attribute(name: string, v: AttrValue): OnnxTypes.IAttributeProto {
   return { name, type: A.STRING, s: new TextEncoder().encode(v.s) };
 }
 
-function bytesOf(a: Float32Array | BigInt64Array | Uint8Array): Uint8Array {
+/** Where an initializer's bytes live when they are kept outside the .onnx file (ONNX external data). */
+export type ExternalData = { location: string; offset: number; length: number };
+
+function bytesOf(a: Float32Array | BigInt64Array | Uint8Array | Uint16Array): Uint8Array {
   // ONNX raw_data is little-endian, as are typed arrays on every platform Node supports.
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
@@ -38,16 +41,22 @@ export class GraphBuilder {
   private readonly inputs: IValueInfoProto[] = [];
   private readonly outputs: IValueInfoProto[] = [];
   private readonly constants = new Map<string, string>();
+  private readonly domains = new Set<string>();
   private counter = 0;
 
-  /** Adds a node; returns its output names (generated unless given). */
+  /** Adds a node; returns its output names (generated unless given). `domain:Op` names a contrib op, e.g. `com.microsoft:MatMulNBits`. */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs: number | string[] = 1): string[] {
-    const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => `/${opType}_${this.counter++}`) : outputs;
+    const colon = opType.lastIndexOf(':');
+    const domain = colon < 0 ? '' : opType.slice(0, colon);
+    const type = opType.slice(colon + 1);
+    if (domain) this.domains.add(domain);
+    const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => `/${type}_${this.counter++}`) : outputs;
     this.nodes.push({
-      opType,
+      opType: type,
+      ...(domain ? { domain } : {}),
       input: inputs,
       output: outs,
-      name: `${opType}_${this.counter++}`,
+      name: `${type}_${this.counter++}`,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
     return outs;
@@ -58,11 +67,29 @@ export class GraphBuilder {
     return this.op(opType, inputs, attrs, output === undefined ? 1 : [output])[0];
   }
 
-  initializer(name: string, dims: number[], data: Float32Array | BigInt64Array): string {
+  /** A tensor stored in the graph; a Uint16Array holds float16 bit patterns, a Uint8Array bytes (uint8). */
+  initializer(name: string, dims: number[], data: Float32Array | BigInt64Array | Uint16Array | Uint8Array): string {
     const size = dims.reduce((a, b) => a * b, 1);
     if (data.length !== size) throw new Error(`initializer ${name}: ${data.length} values for shape [${dims.join(', ')}]`);
-    const dataType = data instanceof Float32Array ? DataType.FLOAT : DataType.INT64;
+    const dataType =
+      data instanceof Float32Array ? DataType.FLOAT : data instanceof BigInt64Array ? DataType.INT64 : data instanceof Uint16Array ? DataType.FLOAT16 : DataType.UINT8;
     this.initializers.push({ name, dataType, dims, rawData: bytesOf(data) });
+    return name;
+  }
+
+  /** A tensor whose bytes live in an external data file beside the model (for models over protobuf's 2 GiB). */
+  externalInitializer(name: string, dataType: ElemType, dims: number[], data: ExternalData): string {
+    this.initializers.push({
+      name,
+      dataType,
+      dims,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: data.location },
+        { key: 'offset', value: String(data.offset) },
+        { key: 'length', value: String(data.length) },
+      ],
+    });
     return name;
   }
 
@@ -106,7 +133,7 @@ export class GraphBuilder {
       irVersion: meta.irVersion ?? 8,
       producerName: meta.producer ?? 'ipt-kit',
       docString: meta.docString ?? '',
-      opsetImport: [{ domain: '', version: meta.opset ?? 17 }],
+      opsetImport: [{ domain: '', version: meta.opset ?? 17 }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))],
       graph: onnx.GraphProto.create({
         name: meta.graphName,
         node: this.nodes,

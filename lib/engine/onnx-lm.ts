@@ -9,7 +9,7 @@
 // step, greedy or seeded temperature/top-p sampling, each row stops at a stop id or its token
 // budget, and finished rows are dropped from the batch so they cost nothing further.
 //
-// Where the time goes (research/onnx.md §2, and a profile of the kit's graphs): with the Optimum
+// Where the time goes (env/engines.md, "How the engine keeps the KV cache"): with the Optimum
 // round trip every step copies the whole cache in-graph (Concat) and onnxruntime-node returns it
 // as new JS arrays, O(batch x length) bytes to copy, allocate and collect per step. So the engine
 // keeps the cache itself ("kv-delta" layout) wherever it can: in buffers it owns, passed whole
@@ -19,19 +19,19 @@
 // fetches present.* (onnxruntime-node copies only the outputs that are fetched).
 
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { GenerateOptions, ScoreRequest, ScoreResult, TokenLM } from './gpt.js';
 import type { Completion, CompletionEngine, CompletionOptions } from './completion.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 import { openSession, type Provider, type ProviderChoice } from './providers.js';
-import { ONNX_FILES } from './onnx-gpt.js';
 import { exposeNewCacheRows } from './onnx-graph.js';
-import { createRng, deriveSeed, type Rng } from '../repro/rng.js';
+import { describeDecoder, findOnnxFile, readDecoderConfig, type CacheLayout, type DecoderConfig, type DecoderLayout } from './decoder-config.js';
+import { DeltaCache, FullCache, type KvCache } from './kv-cache.js';
+import { argmax, logSoftmaxAt, nextToken, resolveSampling, rowRng, stopIds, type Sampling } from './sampling.js';
+import type { Rng } from '../repro/rng.js';
 import { sha256File } from '../repro/hash.js';
 import { readJsonObject } from '../repro/files.js';
-
-export type CacheLayout = 'optimum' | 'kv-delta';
 
 export type OnnxCausalLMOptions = {
   /** Execution provider: cpu (default), webgpu, cuda, or auto (cuda, webgpu, cpu). */
@@ -51,322 +51,13 @@ export type OnnxCausalLMOptions = {
   batchSize?: number;
 };
 
-/** What the engine needs from config.json, for GPT-2 and Llama/Mistral style names. */
-export type DecoderConfig = {
-  modelType: string;
-  layers?: number;
-  heads?: number;
-  kvHeads?: number;
-  headDim?: number;
-  vocabSize?: number;
-  contextLength?: number;
-  eosTokenIds: number[];
-  bosTokenId?: number;
-  padTokenId?: number;
-};
-
-export type DecoderLayout = {
-  layout: CacheLayout;
-  layers: number;
-  kvHeads: number;
-  headDim: number;
-  cacheType: 'float32' | 'float16';
-  logitsType: 'float32' | 'float16';
-  hasPositionIds: boolean;
-  hasUseCacheBranch: boolean;
-  hasLogitsToKeep: boolean;
-  /** Cache inputs and the outputs that feed them, layer by layer, key then value. */
-  pastNames: string[];
-  returnNames: string[];
-  /** Outputs to fetch each step (undefined: all). */
-  fetch?: string[];
-  /** Where the layout comes from: the kit's kv-delta graph, an Optimum graph with its new rows exposed, or an Optimum graph as is. */
-  graph: 'kit-kv-delta' | 'optimum-rows' | 'optimum';
-};
-
 export type GenerationStats = { rows: number; newTokens: number; steps: number; prefillMs: number; totalMs: number };
 
 type Row = { prompt: number[]; maxNew: number; rng?: Rng };
 type RowResult = { tokens: number[]; finish: 'stop' | 'length' };
-type CacheArray = Float32Array | Uint16Array;
-
-function num(json: Record<string, unknown>, ...keys: string[]): number | undefined {
-  for (const k of keys) if (typeof json[k] === 'number') return json[k] as number;
-  return undefined;
-}
-
-function ids(v: unknown): number[] {
-  if (typeof v === 'number') return [v];
-  if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number');
-  return [];
-}
-
-/** Reads sizes and special ids from config.json (+ generation_config.json, which wins for EOS). */
-export function readDecoderConfig(config: Record<string, unknown>, generation: Record<string, unknown> = {}): DecoderConfig {
-  const text = (config.text_config && typeof config.text_config === 'object' ? config.text_config : config) as Record<string, unknown>;
-  const heads = num(text, 'n_head', 'num_attention_heads', 'num_heads');
-  const hidden = num(text, 'n_embd', 'hidden_size', 'd_model');
-  const eos = ids(generation.eos_token_id).length ? ids(generation.eos_token_id) : ids(text.eos_token_id ?? config.eos_token_id);
-  return {
-    modelType: String(text.model_type ?? config.model_type ?? 'unknown'),
-    layers: num(text, 'n_layer', 'num_hidden_layers', 'num_layers'),
-    heads,
-    kvHeads: num(text, 'num_key_value_heads', 'multi_query_group_num') ?? (text.multi_query === true ? 1 : heads),
-    headDim: num(text, 'head_dim') ?? (hidden !== undefined && heads ? hidden / heads : undefined),
-    vocabSize: num(text, 'vocab_size'),
-    contextLength: num(text, 'n_positions', 'max_position_embeddings', 'n_ctx', 'seq_length'),
-    eosTokenIds: eos,
-    bosTokenId: num(generation, 'bos_token_id') ?? num(text, 'bos_token_id'),
-    padTokenId: num(generation, 'pad_token_id') ?? num(text, 'pad_token_id'),
-  };
-}
-
-/** The cache layout of a session, from its input names and metadata, checked against config.json. */
-export function describeDecoder(session: ort.InferenceSession, cfg: DecoderConfig, exposedRows?: Record<string, string>): DecoderLayout {
-  const optimum = /^past_key_values\.(\d+)\.(key|value)$/;
-  const delta = /^cache\.(\d+)\.(key|value)$/;
-  const layout: CacheLayout | undefined = session.inputNames.some((n) => delta.test(n))
-    ? 'kv-delta'
-    : session.inputNames.some((n) => optimum.test(n))
-      ? 'optimum'
-      : undefined;
-  if (!layout) {
-    throw new Error(
-      `the model has no past_key_values.{i}.key/value inputs (inputs: ${session.inputNames.join(', ')}): ` +
-        'export it with a KV cache, e.g. `optimum-cli export onnx --task text-generation-with-past` (see env/engines.md)',
-    );
-  }
-  for (const need of ['input_ids', 'attention_mask']) {
-    if (!session.inputNames.includes(need)) throw new Error(`the model has no ${need} input; it is not a decoder export the engine can run`);
-  }
-  const pattern = layout === 'kv-delta' ? delta : optimum;
-  const layers = 1 + Math.max(...session.inputNames.map((n) => Number(pattern.exec(n)?.[1] ?? -1)));
-  if (cfg.layers !== undefined && cfg.layers !== layers) {
-    throw new Error(`config.json says ${cfg.layers} layers but the ONNX graph has a cache for ${layers}: the folder mixes files of different models`);
-  }
-  const pastNames: string[] = [];
-  const returnNames: string[] = [];
-  for (let l = 0; l < layers; l++) {
-    for (const kv of ['key', 'value']) {
-      const past = layout === 'kv-delta' ? `cache.${l}.${kv}` : `past_key_values.${l}.${kv}`;
-      const present = `present.${l}.${kv}`;
-      const ret = layout === 'kv-delta' ? `cache_delta.${l}.${kv}` : exposedRows ? exposedRows[present] : present;
-      if (!ret) throw new Error(`the exposed cache rows miss ${present}`);
-      if (!session.inputNames.includes(past)) throw new Error(`the model has no cache input ${past}`);
-      if (!session.outputNames.includes(ret)) throw new Error(`the model has no cache output ${ret} to match input ${past}`);
-      pastNames.push(past);
-      returnNames.push(ret);
-    }
-  }
-  const meta = session.inputMetadata.find((m) => m.name === pastNames[0]);
-  const shape = meta && meta.isTensor ? meta.shape : [];
-  const [headAxis, dimAxis] = [1, 3]; // [batch, heads, length, head] in every layout
-  const fixed = (i: number) => (typeof shape[i] === 'number' ? (shape[i] as number) : undefined);
-  const kvHeads = fixed(headAxis) ?? cfg.kvHeads;
-  const headDim = fixed(dimAxis) ?? cfg.headDim;
-  if (!kvHeads || !headDim) {
-    throw new Error('cannot tell the number of key/value heads and the head size: the graph leaves them symbolic and config.json has no num_key_value_heads / n_head / head_dim');
-  }
-  const typeOf = (m: ort.InferenceSession.ValueMetadata | undefined) => (m && m.isTensor ? m.type : 'float32');
-  const cacheType = typeOf(meta);
-  const logitsType = typeOf(session.outputMetadata.find((m) => m.name === 'logits'));
-  for (const [what, t] of [['cache', cacheType], ['logits', logitsType]] as const) {
-    if (t !== 'float32' && t !== 'float16') throw new Error(`the model's ${what} is ${t}; the engine runs float32 and float16 exports`);
-  }
-  if (!session.outputNames.includes('logits')) throw new Error('the model has no logits output');
-  const graph = layout === 'kv-delta' ? 'kit-kv-delta' : exposedRows ? 'optimum-rows' : 'optimum';
-  return {
-    layout: graph === 'optimum' ? 'optimum' : 'kv-delta',
-    graph,
-    fetch: graph === 'optimum-rows' ? ['logits', ...returnNames] : undefined,
-    layers,
-    kvHeads,
-    headDim,
-    cacheType: cacheType as 'float32' | 'float16',
-    logitsType: logitsType as 'float32' | 'float16',
-    hasPositionIds: session.inputNames.includes('position_ids'),
-    hasUseCacheBranch: session.inputNames.includes('use_cache_branch'),
-    hasLogitsToKeep: session.inputNames.includes('num_logits_to_keep'),
-    pastNames,
-    returnNames,
-  };
-}
-
-/** The .onnx file to load from a model folder. */
-export function findOnnxFile(dir: string, options: { file?: string; layout?: 'auto' | CacheLayout } = {}): string {
-  if (options.file) {
-    const path = isAbsolute(options.file) ? options.file : join(dir, options.file);
-    if (!existsSync(path)) throw new Error(`no ONNX file at ${path}`);
-    return path;
-  }
-  const optimum = [ONNX_FILES.optimum, 'model.onnx', join('onnx', 'decoder_model_merged.onnx'), 'decoder_model_merged.onnx'];
-  const candidates = options.layout === 'optimum' ? optimum : [ONNX_FILES['kv-delta'], ...optimum];
-  for (const c of candidates) if (existsSync(join(dir, c))) return join(dir, c);
-  throw new Error(`no ONNX decoder in ${dir} (looked for ${candidates.join(', ')}); export one with Optimum (see env/engines.md) or name it with --file`);
-}
 
 /** Largest file the engine reads into memory to expose its new cache rows (protobuf's own limit is 2 GiB). */
 const MAX_GRAPH_EDIT_BYTES = 1.5 * 2 ** 30;
-
-const HALF_TO_FLOAT = (() => {
-  const table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const s = h & 0x8000 ? -1 : 1;
-    const e = (h >> 10) & 0x1f;
-    const m = h & 0x3ff;
-    table[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
-  }
-  return table;
-})();
-
-function argmax(logits: Float32Array | Uint16Array, offset: number, V: number, half: boolean): number {
-  let best = 0;
-  let bestValue = -Infinity;
-  for (let v = 0; v < V; v++) {
-    const x = half ? HALF_TO_FLOAT[logits[offset + v]] : logits[offset + v];
-    if (x > bestValue) {
-      bestValue = x;
-      best = v;
-    }
-  }
-  return best;
-}
-
-/** Seeded sampling from softmax(logits / temperature), restricted to the top-p nucleus. */
-export function sampleToken(logits: ArrayLike<number>, offset: number, V: number, temperature: number, topP: number, rng: Rng, half = false): number {
-  const p = new Float64Array(V);
-  let max = -Infinity;
-  for (let v = 0; v < V; v++) {
-    const x = half ? HALF_TO_FLOAT[logits[offset + v]] : logits[offset + v];
-    p[v] = x;
-    if (x > max) max = x;
-  }
-  let z = 0;
-  for (let v = 0; v < V; v++) z += p[v] = Math.exp((p[v] - max) / temperature);
-  if (topP >= 1) {
-    let r = rng.next() * z;
-    for (let v = 0; v < V; v++) if ((r -= p[v]) < 0) return v;
-    return V - 1;
-  }
-  const order = Array.from({ length: V }, (_, v) => v).sort((a, b) => p[b] - p[a] || a - b);
-  let kept = 0;
-  let mass = 0;
-  while (kept < V && mass < topP * z) mass += p[order[kept++]];
-  let r = rng.next() * mass;
-  for (let i = 0; i < kept; i++) if ((r -= p[order[i]]) < 0) return order[i];
-  return order[kept - 1];
-}
-
-/**
- * The growing cache of one batch. `rows` is the current batch size, `length` the tokens it holds;
- * `columns(length)` is how many attention-mask columns the cache input takes (its slots).
- */
-interface KvCache {
-  columns(length: number): number;
-  feed(feeds: Record<string, ort.Tensor>, rows: number, length: number): void;
-  absorb(outputs: ort.InferenceSession.OnnxValueMapType, rows: number, length: number, added: number): void;
-  compact(keep: number[], rows: number, length: number): void;
-}
-
-function cacheArray(type: DecoderLayout['cacheType'], n: number): CacheArray {
-  return type === 'float16' ? new Uint16Array(n) : new Float32Array(n);
-}
-
-/** Optimum layout: the graph returns the whole cache [B, H, T, D] each step; feed it straight back. */
-class FullCache implements KvCache {
-  private values: Array<ort.Tensor | undefined>;
-  constructor(private readonly l: DecoderLayout) {
-    this.values = l.pastNames.map(() => undefined);
-  }
-  columns(length: number): number {
-    return length;
-  }
-  feed(feeds: Record<string, ort.Tensor>, rows: number, length: number): void {
-    const { kvHeads: H, headDim: D, cacheType } = this.l;
-    this.l.pastNames.forEach((name, i) => {
-      feeds[name] = this.values[i] ?? new ort.Tensor(cacheType, cacheArray(cacheType, 0), [rows, H, length, D]);
-    });
-  }
-  absorb(outputs: ort.InferenceSession.OnnxValueMapType): void {
-    this.values = this.l.returnNames.map((name) => outputs[name] as ort.Tensor);
-  }
-  compact(keep: number[], _rows: number, length: number): void {
-    const { kvHeads: H, headDim: D, cacheType } = this.l;
-    const block = H * length * D;
-    this.values = this.values.map((t) => {
-      if (!t) return t;
-      const src = t.data as CacheArray;
-      const dst = cacheArray(cacheType, keep.length * block);
-      keep.forEach((b, j) => dst.set(src.subarray(b * block, (b + 1) * block), j * block));
-      return new ort.Tensor(cacheType, dst, [keep.length, H, length, D]);
-    });
-  }
-}
-
-/**
- * kv-delta layout: the engine owns one buffer [B, H, capacity, D] per cache input and passes it
- * whole (zero copy); free slots are masked. The graph returns only the new rows, written here into
- * their slots. Capacity grows in chunks so attention over empty slots stays small.
- */
-class DeltaCache implements KvCache {
-  static readonly CHUNK = 64;
-  private buffers: CacheArray[];
-  private capacity = 0;
-  constructor(
-    private readonly l: DecoderLayout,
-    private readonly maxLength: number,
-  ) {
-    this.buffers = l.pastNames.map(() => cacheArray(l.cacheType, 0));
-  }
-  columns(length: number): number {
-    return length === 0 ? 0 : this.capacity;
-  }
-  feed(feeds: Record<string, ort.Tensor>, rows: number, length: number): void {
-    const { kvHeads: H, headDim: D, cacheType } = this.l;
-    const slots = this.columns(length);
-    this.l.pastNames.forEach((name, i) => {
-      feeds[name] = new ort.Tensor(cacheType, slots === 0 ? cacheArray(cacheType, 0) : this.buffers[i], [rows, H, slots, D]);
-    });
-  }
-  private grow(rows: number, length: number, needed: number): void {
-    if (needed <= this.capacity) return;
-    const capacity = Math.min(this.maxLength, Math.ceil(needed / DeltaCache.CHUNK) * DeltaCache.CHUNK);
-    const { kvHeads: H, headDim: D, cacheType } = this.l;
-    this.buffers = this.buffers.map((old) => {
-      const fresh = cacheArray(cacheType, rows * H * capacity * D);
-      for (let bh = 0; bh < rows * H; bh++) fresh.set(old.subarray(bh * this.capacity * D, (bh * this.capacity + length) * D), bh * capacity * D);
-      return fresh;
-    });
-    this.capacity = capacity;
-  }
-  absorb(outputs: ort.InferenceSession.OnnxValueMapType, rows: number, length: number, added: number): void {
-    this.grow(rows, length, length + added);
-    const { kvHeads: H, headDim: D } = this.l;
-    const cap = this.capacity;
-    this.l.returnNames.forEach((name, i) => {
-      const delta = (outputs[name] as ort.Tensor).data as CacheArray;
-      if (delta.length !== rows * H * added * D) throw new Error(`cache output ${name} has ${delta.length} values, expected ${rows * H * added * D}`);
-      const buffer = this.buffers[i];
-      const run = added * D;
-      for (let bh = 0; bh < rows * H; bh++) {
-        const from = bh * run;
-        const to = (bh * cap + length) * D;
-        if (run <= 64) for (let e = 0; e < run; e++) buffer[to + e] = delta[from + e];
-        else buffer.set(delta.subarray(from, from + run), to);
-      }
-    });
-  }
-  compact(keep: number[], _rows: number, _length: number): void {
-    // In place, front to back: a row only ever moves to a lower offset. The buffer keeps its size.
-    const block = this.l.kvHeads * this.capacity * this.l.headDim;
-    this.buffers = this.buffers.map((buffer) => {
-      keep.forEach((b, j) => {
-        if (b !== j) buffer.copyWithin(j * block, b * block, (b + 1) * block);
-      });
-      return buffer.subarray(0, keep.length * block);
-    });
-  }
-}
 
 export class OnnxCausalLM implements TokenLM, CompletionEngine {
   readonly name: string;
@@ -462,20 +153,16 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
   async generateRows(prompts: number[][], options: GenerateOptions): Promise<RowResult[]> {
     const maxNew = options.maxNewTokens;
     if (!Number.isInteger(maxNew) || maxNew < 0) throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNew}`);
-    const temperature = options.temperature ?? 0;
-    const topP = options.topP ?? 1;
-    if (!(temperature >= 0)) throw new RangeError(`temperature must be >= 0, got ${temperature}`);
-    if (!(topP > 0 && topP <= 1)) throw new RangeError(`topP must be in (0, 1], got ${topP}`);
-    const seed = options.seed ?? 0;
+    const sampling = resolveSampling(options);
     const rows: Row[] = prompts.map((prompt, i) => {
       if (prompt.length === 0) throw new RangeError(`prompt ${i} is empty: give at least one token (e.g. BOS)`);
       const room = this.contextLength - prompt.length;
       if (room < 1 && maxNew > 0) {
         throw new RangeError(`prompt ${i} has ${prompt.length} tokens; the model's context is ${this.contextLength}, which leaves no room to generate: shorten the text`);
       }
-      return { prompt, maxNew: Math.min(maxNew, room), rng: temperature > 0 ? createRng(deriveSeed(seed, 'row', i)) : undefined };
+      return { prompt, maxNew: Math.min(maxNew, room), rng: rowRng(sampling, i) };
     });
-    const stop = new Set(options.stopTokenIds ?? this.eosTokenIds);
+    const stop = stopIds(options.stopTokenIds, this.eosTokenIds);
     const results = new Array<RowResult>(rows.length);
     const order = rows.map((_, i) => i).sort((a, b) => rows[b].prompt.length - rows[a].prompt.length || a - b);
     const stats: GenerationStats = { rows: rows.length, newTokens: 0, steps: 0, prefillMs: 0, totalMs: 0 };
@@ -483,7 +170,7 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
       const chunk = order.slice(start, start + this.batchSize);
       const out = await this.runBatch(
         chunk.map((i) => rows[i]),
-        { temperature, topP, stop },
+        { sampling, stop },
         stats,
       );
       chunk.forEach((i, j) => (results[i] = out[j]));
@@ -492,7 +179,7 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
     return results;
   }
 
-  private async runBatch(rows: Row[], sampling: { temperature: number; topP: number; stop: Set<number> }, stats: GenerationStats): Promise<RowResult[]> {
+  private async runBatch(rows: Row[], decode: { sampling: Sampling; stop: Set<number> }, stats: GenerationStats): Promise<RowResult[]> {
     const started = performance.now();
     const l = this.layout;
     const results: RowResult[] = rows.map(() => ({ tokens: [], finish: 'length' }));
@@ -566,15 +253,13 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
           nextPos[b] = BigInt(lastPos[i]);
           continue;
         }
-        const offset = (b * Sx + Sx - 1) * V;
-        const rng = rows[i].rng;
-        const token = rng ? sampleToken(data, offset, V, sampling.temperature, sampling.topP, rng, half) : argmax(data, offset, V, half);
+        const token = nextToken({ data, offset: (b * Sx + Sx - 1) * V, V, half }, decode.sampling, rows[i].rng);
         const r = results[i];
         r.tokens.push(token);
         stats.newTokens++;
         lastPos[i]++;
-        if (sampling.stop.has(token)) r.finish = 'stop';
-        if (sampling.stop.has(token) || r.tokens.length >= rows[i].maxNew) {
+        if (decode.stop.has(token)) r.finish = 'stop';
+        if (decode.stop.has(token) || r.tokens.length >= rows[i].maxNew) {
           done[i] = true;
           finishedInBatch++;
         }
@@ -684,22 +369,12 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
       const perToken: NonNullable<ScoreResult['perToken']> = [];
       for (let k = 0; k < n; k++) {
         // logits at the last n positions predict the n continuation tokens
-        const offset = (b * Sx + Sx - n + k) * V;
-        let max = -Infinity;
-        let best = 0;
-        for (let v = 0; v < V; v++) {
-          const x = half ? HALF_TO_FLOAT[data[offset + v]] : data[offset + v];
-          if (x > max) {
-            max = x;
-            best = v;
-          }
-        }
-        let z = 0;
-        for (let v = 0; v < V; v++) z += Math.exp((half ? HALF_TO_FLOAT[data[offset + v]] : data[offset + v]) - max);
+        const row = { data, offset: (b * Sx + Sx - n + k) * V, V, half };
         const target = r.continuation[k];
-        const x = half ? HALF_TO_FLOAT[data[offset + target]] : data[offset + target];
-        logprob += x - max - Math.log(z);
-        perToken.push({ logprob: x - max - Math.log(z), top: best, topLogprob: -Math.log(z) });
+        const lp = logSoftmaxAt(row, target);
+        const best = argmax(row);
+        logprob += lp;
+        perToken.push({ logprob: lp, top: best, topLogprob: logSoftmaxAt(row, best) });
         if (best !== target) greedy = false;
       }
       return { logprob, tokens: n, greedy, perToken };

@@ -17,7 +17,7 @@ export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['cpu', 'webgpu', 'cu
 
 export type SessionSettings = {
   provider?: ProviderChoice;
-  /** Intra-op threads; default: every core (research/onnx.md: 2 threads halve prefill on 2 cores). */
+  /** Intra-op threads; default: every core (2 threads halve prefill on 2 cores: env/engines.md, "Facts the engine relies on"). */
   threads?: number;
   /** CUDA device index. */
   deviceId?: number;
@@ -51,7 +51,7 @@ export function parseProvider(value: string | undefined): ProviderChoice {
   return v as ProviderChoice;
 }
 
-/** Session options from research/onnx.md: full graph optimisation, one intra-op thread per core, sequential execution. */
+/** Session options measured for the kit (env/engines.md, "Facts the engine relies on"): full graph optimisation, one intra-op thread per core, sequential execution. */
 export function sessionOptions(provider: Provider, settings: SessionSettings = {}): ort.InferenceSession.SessionOptions {
   const threads = settings.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);

@@ -2,7 +2,12 @@
 // the in-process GPT and the ONNX Runtime model alike.
 //
 // - multiple choice: the log-likelihood of each choice as a continuation of the prompt; `acc` picks
-//   the highest, `acc_norm` the highest per character of the choice (as lm-eval's acc_norm);
+//   the highest, `acc_norm` the highest per character of the choice (as lm-eval's acc_norm); a task
+//   with `mutualInfo` adds lm-eval's `acc_mutual_info`: the highest log P(choice | prompt) minus
+//   log P(choice | nothing), where "nothing" is lm-eval's unconditional request ("", delimiter + choice),
+//   which its models encode as the prefix token alone (BOS, else EOS; here the same prefix every prompt
+//   gets) followed by the choice's tokens. A choice the model finds likely anywhere then no longer wins
+//   just for that (short, frequent words): what counts is what the prompt adds to it;
 // - generation: greedy decoding until EOS or a stop string, scored by exact match and token F1;
 // - zero- or k-shot prompts with demonstrations drawn by a seed, one draw per example;
 // - requests go to the model in batches; results per task with the standard error of each metric, and
@@ -10,7 +15,7 @@
 
 import type { ScoreRequest, TokenLM } from '../engine/gpt.js';
 import type { TextTokenizer } from '../engine/tokenizer.js';
-import { writeFileAtomic } from '../repro/files.js';
+import { writeJson } from '../repro/files.js';
 import { createProgress, type ProgressMode } from '../repro/progress.js';
 import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
 import { exactMatch, tokenF1 } from './metrics.js';
@@ -34,7 +39,17 @@ export type EvalOptions = {
 };
 
 export type MetricValue = { value: number; stderr: number | null };
-export type Sample = { index: number; prompt: string; target: string; prediction: string; scores: Record<string, number>; logprobs?: number[] };
+export type Sample = {
+  index: number;
+  prompt: string;
+  target: string;
+  prediction: string;
+  scores: Record<string, number>;
+  /** Multiple choice: each choice's log-likelihood after the prompt. */
+  logprobs?: number[];
+  /** Multiple choice with `mutualInfo`: each choice's log-likelihood after the prefix token alone. */
+  unconditionalLogprobs?: number[];
+};
 export type TaskResult = {
   task: string;
   type: Task['type'];
@@ -72,7 +87,27 @@ function encodePair(tok: TextTokenizer, context: string, continuation: string): 
   return { context: ctx, continuation: tok.encode(continuation) };
 }
 
-function argmax(values: number[]): number {
+/**
+ * lm-eval's unconditional request for a choice, ("", delimiter + choice): the prefix alone as context and
+ * the continuation encoded on its own; when the continuation's first token is the prefix token itself,
+ * that token is the context instead (as lm-eval's loglikelihood does).
+ */
+export function unconditionalRequest(tok: TextTokenizer, prefix: number[], continuation: string): ScoreRequest {
+  const ids = tok.encode(continuation);
+  if (prefix.length === 1 && ids.length > 1 && ids[0] === prefix[0]) return { context: ids.slice(0, 1), continuation: ids.slice(1) };
+  return { context: prefix, continuation: ids };
+}
+
+/**
+ * acc_mutual_info of one item: 1 when the choice with the highest log P(choice | prompt) - log P(choice |
+ * prefix alone) is the gold one (the first such choice on a tie, as numpy's argmax).
+ */
+export function accMutualInfo(conditional: readonly number[], unconditional: readonly number[], gold: number): number {
+  if (conditional.length !== unconditional.length) throw new RangeError(`${conditional.length} conditional but ${unconditional.length} unconditional log-likelihoods`);
+  return argmax(conditional.map((ll, c) => ll - unconditional[c])) === gold ? 1 : 0;
+}
+
+function argmax(values: readonly number[]): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;
@@ -98,7 +133,10 @@ export async function evaluate(model: TokenLM, tokenizer: TextTokenizer, tasks: 
     if (results[task.name]) throw new Error(`two tasks are named ${task.name}`);
     const count = Math.min(task.examples.length, options.limit ?? Infinity);
     const prompts = Array.from({ length: count }, (_, i) => buildPrompt(task, i, shots, seed));
-    const requests = task.type === 'multiple_choice' ? task.examples.slice(0, count).reduce((n, e) => n + e.choices.length, 0) : count;
+    const mutualInfo = task.type === 'multiple_choice' && task.mutualInfo === true;
+    if (mutualInfo && prefix.length === 0) throw new Error(`task ${task.name}: acc_mutual_info needs a prefix token for its unconditional requests (the tokenizer has no EOS or BOS; pass prefixIds)`);
+    const choiceCount = task.type === 'multiple_choice' ? task.examples.slice(0, count).reduce((n, e) => n + e.choices.length, 0) : count;
+    const requests = mutualInfo ? 2 * choiceCount : choiceCount;
     const progress = createProgress({ label: `eval ${task.name}`, total: requests, unit: 'requests', mode: options.progress });
     let done = 0;
     const tick = (n: number) => progress.update((done += n));
@@ -120,16 +158,31 @@ export async function evaluate(model: TokenLM, tokenizer: TextTokenizer, tasks: 
           owner.push({ example: i, choice: c });
         });
       });
+      const conditionalCount = reqs.length;
+      if (mutualInfo) {
+        prompts.forEach((_, i) => {
+          task.examples[i].choices.forEach((choice, c) => {
+            const req = unconditionalRequest(tokenizer, prefix, task.targetDelimiter + choice);
+            if (req.context.length + req.continuation.length > model.contextLength + 1) throw new Error(`task ${task.name} example ${i}: choice ${c} has ${req.continuation.length} tokens, more than the model's context`);
+            reqs.push(req);
+            owner.push({ example: i, choice: c });
+          });
+        });
+      }
       const scored = await inBatches(reqs, batchSize, (b) => model.scoreContinuations(b), tick);
       const lls: number[][] = prompts.map(() => []);
-      scored.forEach((s, k) => (lls[owner[k].example][owner[k].choice] = s.logprob));
+      const unconditional: number[][] = prompts.map(() => []);
+      scored.forEach((s, k) => ((k < conditionalCount ? lls : unconditional)[owner[k].example][owner[k].choice] = s.logprob));
       prompts.forEach((prompt, i) => {
         const e = task.examples[i];
         const pickRaw = argmax(lls[i]);
         const pickNorm = argmax(lls[i].map((ll, c) => ll / Math.max(1, e.choices[c].length)));
-        const scores = { acc: pickRaw === e.gold ? 1 : 0, acc_norm: pickNorm === e.gold ? 1 : 0 };
+        const scores: Record<string, number> = { acc: pickRaw === e.gold ? 1 : 0, acc_norm: pickNorm === e.gold ? 1 : 0 };
+        if (mutualInfo) scores.acc_mutual_info = accMutualInfo(lls[i], unconditional[i], e.gold);
         record(scores);
-        if (options.samples) samples.push({ index: i, prompt, target: e.choices[e.gold], prediction: e.choices[pickRaw], scores, logprobs: lls[i] });
+        if (options.samples) {
+          samples.push({ index: i, prompt, target: e.choices[e.gold], prediction: e.choices[pickRaw], scores, logprobs: lls[i], ...(mutualInfo ? { unconditionalLogprobs: unconditional[i] } : {}) });
+        }
       });
     } else {
       const room = model.contextLength - task.maxNewTokens;
@@ -162,7 +215,7 @@ export async function evaluate(model: TokenLM, tokenizer: TextTokenizer, tasks: 
 }
 
 export function writeResults(path: string, results: EvalResults): void {
-  writeFileAtomic(path, JSON.stringify(results, null, 2) + '\n');
+  writeJson(path, results);
 }
 
 /** One row per task and metric: what a table (danfojs DataFrame) or a bar chart needs. */

@@ -4,12 +4,15 @@
 //   onnx:DIR      an ONNX model folder run by ONNX Runtime (kit exports, Optimum exports)
 //   openai:URL    an OpenAI-compatible server scoring with echo + logprobs (vLLM, `ipt serve`); needs the
 //                 served model's tokenizer folder
-//   gguf:FILE     a GGUF file (llama.cpp): reserved for the GGUF engine; one case below once it exists
+//   gguf:FILE     a GGUF file, or gguf:REPO[:FILE] on the Hub, run by llama.cpp (node-llama-cpp, opt-in install:
+//                 npm run setup:llama); its own tokenizer
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenLM } from '../engine/gpt.js';
 import { OnnxCausalLM } from '../engine/onnx-lm.js';
+import { openGgufTokenLM, type LlamaBackend } from '../engine/llama.js';
+import { providerProblem } from '../engine/open.js';
 import { type ProviderChoice } from '../engine/providers.js';
 import { loadTokenizer, readTokenizerFiles, type TextTokenizer, type TokenizerFiles } from '../engine/tokenizer.js';
 import { GPTLanguageModel } from '../train/lm.js';
@@ -79,8 +82,9 @@ export type EvalModel = {
 export type OpenEvalModelOptions = {
   runtime?: Runtime;
   threads?: number;
-  provider?: ProviderChoice;
-  /** Requests per ONNX batch. */
+  /** ONNX Runtime's provider, or llama.cpp's backend for gguf: (cpu, cuda, vulkan, metal, auto). */
+  provider?: ProviderChoice | LlamaBackend;
+  /** Requests per ONNX batch; parallel sequences for gguf:. */
   batchSize?: number;
   /** openai: the served model's tokenizer folder (required), model id, requests in flight. */
   tokenizerDir?: string;
@@ -99,8 +103,11 @@ export async function openEvalModel(spec: string, options: OpenEvalModelOptions 
   };
   if (kind === 'folder' || kind === 'onnx') {
     if (!existsSync(target)) throw new Error(`model folder ${target} does not exist`);
+    const problem = providerProblem('onnx', options.provider);
+    if (problem) throw new Error(problem);
+    const onnxOptions = { threads: options.threads, provider: options.provider as ProviderChoice | undefined, batchSize: options.batchSize };
     const tokenizer = loadTokenizer(target);
-    const opened = kind === 'onnx' ? { model: await OnnxCausalLM.load(target, { threads: options.threads, provider: options.provider, batchSize: options.batchSize }), runtime: 'onnx' as const } : await openTokenLM(target, options);
+    const opened = kind === 'onnx' ? { model: await OnnxCausalLM.load(target, onnxOptions), runtime: 'onnx' as const } : await openTokenLM(target, { ...onnxOptions, runtime: options.runtime });
     const revision = opened.model instanceof OnnxCausalLM ? opened.model.name : `${opened.runtime}:${target}`;
     return { model: opened.model, tokenizer, name: `${spec} (${opened.runtime})`, key: revision, addsBos: bosOf(target), close: () => opened.model.close() };
   }
@@ -110,6 +117,9 @@ export async function openEvalModel(spec: string, options: OpenEvalModelOptions 
     const model = await OpenAIScoringLM.connect({ baseUrl: target, tokenizer, model: options.model, concurrency: options.concurrency, timeoutMs: options.timeoutMs, retries: options.retries });
     return { model, tokenizer, name: model.name, key: model.name, addsBos: bosOf(options.tokenizerDir), close: () => model.close() };
   }
-  // gguf: the GGUF engine (node-llama-cpp) opens FILE as a TokenLM; wire it here when it lands.
-  throw new Error(`${spec}: GGUF models are not available in this build yet (the GGUF engine is being added); convert the model to ONNX (ipt convert) or serve it with vLLM and use openai:URL`);
+  // gguf: llama.cpp scores and generates with the file's own tokenizer; its BOS default comes from the file
+  const problem = providerProblem('gguf', options.provider);
+  if (problem) throw new Error(problem);
+  const opened = await openGgufTokenLM(target, { provider: options.provider as LlamaBackend | 'auto' | undefined, threads: options.threads, batchSize: options.batchSize });
+  return { model: opened.model, tokenizer: opened.tokenizer, name: `${opened.source.name} (llama.cpp ${opened.model.backend})`, key: opened.source.name, addsBos: opened.addsBos, close: () => opened.model.close() };
 }

@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import type { ScoreRequest, ScoreResult, TokenLM } from '../engine/gpt.js';
 import type { TextTokenizer } from '../engine/tokenizer.js';
 import { sha256 } from '../repro/hash.js';
+import { jsonLines, newJsonLinesReport } from '../repro/jsonl.js';
 import type { Progress } from '../repro/progress.js';
 
 export type EncodeOptions = {
@@ -54,6 +55,10 @@ export function encodeRequest(tok: TextTokenizer, context: string, continuation:
 
 type CacheEntry = { k: string; ll?: number; g?: boolean; n?: number; out?: number[] };
 
+function isCacheEntry(v: unknown): v is CacheEntry {
+  return v !== null && typeof v === 'object' && typeof (v as { k?: unknown }).k === 'string';
+}
+
 /**
  * Results of requests already scored, on disk as JSON lines. A line cut off by a kill is ignored
  * (that request is scored again, once); entries are keyed by a hash of the model and the request.
@@ -67,20 +72,16 @@ export class RequestCache {
 
   private constructor(readonly path: string) {
     if (!existsSync(path)) return;
-    let skipped = 0;
     const text = readFileSync(path, 'utf8');
     this.cutOff = text.length > 0 && !text.endsWith('\n');
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const e = JSON.parse(line) as CacheEntry;
-        if (typeof e.k === 'string') this.entries.set(e.k, e);
-        else skipped++;
-      } catch {
-        skipped++;
-      }
+    // a damaged line is only a request to score again: skipped, never an error
+    const report = newJsonLinesReport();
+    let notEntries = 0;
+    for (const { value } of jsonLines(text, path, { onError: 'skip', tornLastLine: 'skip' }, report)) {
+      if (isCacheEntry(value)) this.entries.set(value.k, value);
+      else notEntries++;
     }
-    this.skippedLines = skipped;
+    this.skippedLines = report.skipped.length + report.warnings.length + notEntries;
   }
 
   static open(path: string): RequestCache {

@@ -8,11 +8,12 @@
 // Optional task fields: "fewshot" (a pool of demonstration examples; without it, demonstrations
 // are drawn from the other examples), "targetDelimiter" (between a context and its answer,
 // default " "), "fewshotDelimiter" (between demonstrations, default "\n\n"), "stop" (strings
-// that end a generated answer, default ["\n"]), "maxNewTokens" (default 32).
+// that end a generated answer, default ["\n"]), "maxNewTokens" (default 32), "mutualInfo" (a multiple-
+// choice task also reports lm-evaluation-harness's acc_mutual_info; lib/eval/harness.ts says how).
 // Example aliases: "question" for "context"; "answer" for "gold" (a choice index) or for
 // "answers" (a string or strings).
 
-import { readFileSync, existsSync } from 'node:fs';
+import { readJson } from '../repro/files.js';
 import { createRng, deriveSeed, pick, shuffleInPlace } from '../repro/rng.js';
 import { splitSentences } from '../corpus/sentences.js';
 
@@ -25,7 +26,13 @@ type Common = {
   targetDelimiter: string;
   fewshotDelimiter: string;
 };
-export type MultipleChoiceTask = Common & { type: 'multiple_choice'; examples: MultipleChoiceExample[]; fewshot?: MultipleChoiceExample[] };
+export type MultipleChoiceTask = Common & {
+  type: 'multiple_choice';
+  examples: MultipleChoiceExample[];
+  fewshot?: MultipleChoiceExample[];
+  /** Also score `acc_mutual_info`: each choice's log-likelihood minus its unconditional one (twice the requests). */
+  mutualInfo?: boolean;
+};
 export type GenerationTask = Common & {
   type: 'generation';
   examples: GenerationExample[];
@@ -75,7 +82,14 @@ export function parseTask(raw: unknown, where = 'task'): Task {
     fewshotDelimiter: typeof t.fewshotDelimiter === 'string' ? t.fewshotDelimiter : '\n\n',
   };
   if (type === 'multiple_choice') {
-    return { ...common, type, examples: examples as MultipleChoiceExample[], ...(fewshot ? { fewshot: fewshot as MultipleChoiceExample[] } : {}) };
+    if (t.mutualInfo !== undefined && typeof t.mutualInfo !== 'boolean') fail(`${where} (${name})`, '"mutualInfo" must be true or false');
+    return {
+      ...common,
+      type,
+      examples: examples as MultipleChoiceExample[],
+      ...(fewshot ? { fewshot: fewshot as MultipleChoiceExample[] } : {}),
+      ...(t.mutualInfo === true ? { mutualInfo: true } : {}),
+    };
   }
   const stop = Array.isArray(t.stop) && t.stop.every((s) => typeof s === 'string') ? (t.stop as string[]) : ['\n'];
   const maxNewTokens = Number.isInteger(t.maxNewTokens) && (t.maxNewTokens as number) > 0 ? (t.maxNewTokens as number) : 32;
@@ -84,23 +98,21 @@ export function parseTask(raw: unknown, where = 'task'): Task {
 
 /** A task file holds one task or a list of tasks. */
 export function loadTasks(path: string): Task[] {
-  if (!existsSync(path)) throw new Error(`task file ${path} does not exist`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`task file ${path} is not valid JSON: ${(err as Error).message}`);
-  }
+  const raw = readJson(path, { what: '--tasks', fix: 'a task file holds one task object or a list of them' });
   const list = Array.isArray(raw) ? raw : [raw];
   return list.map((t, i) => parseTask(t, list.length > 1 ? `${path} task ${i}` : path));
 }
 
 /**
  * A cloze task from raw text: the context is the start of a sentence, the right choice its last
- * word, the others last words of other sentences. A model that learned the text's language
- * scores well above chance; an untrained one scores near chance (1 / choices).
+ * word, the others last words of other sentences. The right word is more often short and common than
+ * the others, so even an untrained model scores above 1 / choices by picking the fewest tokens;
+ * `mutualInfo` adds acc_mutual_info, which scores what the sentence adds to each word and takes that out.
  */
-export function makeClozeTask(texts: string[], options: { name?: string; examples?: number; choices?: number; seed?: number; minWords?: number; maxChars?: number } = {}): MultipleChoiceTask {
+export function makeClozeTask(
+  texts: string[],
+  options: { name?: string; examples?: number; choices?: number; seed?: number; minWords?: number; maxChars?: number; mutualInfo?: boolean } = {},
+): MultipleChoiceTask {
   const nChoices = options.choices ?? 4;
   const minWords = options.minWords ?? 6;
   const maxChars = options.maxChars ?? 200;
@@ -123,7 +135,15 @@ export function makeClozeTask(texts: string[], options: { name?: string; example
     shuffleInPlace(choices, rng);
     return { context: s.context, choices, gold: choices.indexOf(s.word) };
   });
-  return { name: options.name ?? 'cloze', type: 'multiple_choice', description: 'last word of a sentence', targetDelimiter: ' ', fewshotDelimiter: '\n\n', examples };
+  return {
+    name: options.name ?? 'cloze',
+    type: 'multiple_choice',
+    description: 'last word of a sentence',
+    targetDelimiter: ' ',
+    fewshotDelimiter: '\n\n',
+    examples,
+    ...(options.mutualInfo ? { mutualInfo: true } : {}),
+  };
 }
 
 /** Sentences of raw text with at least `minWords` words and at most `maxChars` characters. */

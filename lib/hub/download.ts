@@ -130,9 +130,9 @@ export type HubRequestOptions = {
 export type DownloadOptions = HubRequestOptions & {
   /** Files transferred at once. */
   concurrency?: number;
-  /** Byte progress: a bar in a terminal, lines elsewhere ('silent' for none). */
+  /** Byte progress: a bar in a terminal, a bar redrawn in place in a notebook, lines elsewhere ('silent' for none). */
   progress?: ProgressMode;
-  /** Called as bytes arrive (notebooks render it in place). */
+  /** Called as bytes arrive, for a caller that shows or records progress its own way. */
   onProgress?: (event: DownloadProgressEvent) => void;
 };
 

@@ -79,6 +79,39 @@ export function pyStrip(s: string): string {
   return s.slice(start, end);
 }
 
+const READ_START = `${BOS} ${CON_START} `;
+const READ_END = ` ${CON_END}\n\n`;
+
+export type PromptParts = {
+  /** The current text: the last `<CON> ... </CON>` of the prompt. */
+  context: string;
+  /** Set when the prompt ends `<QUE> {question} <ANS>`: a request to answer that question. */
+  question?: string;
+};
+
+/**
+ * The current text of a synthesizer prompt: demonstrations (each ending `</s>`) may come first, then
+ * `<s> <CON> {text} </CON>\n\n`. Also accepts that prompt followed by `<QUE> {question} <ANS>` (see
+ * lib/synth/quality's reference prompts). Returns undefined for anything else.
+ */
+export function parsePrompt(prompt: string): PromptParts | undefined {
+  if (prompt === BOS) return { context: '' };
+  let head = prompt;
+  let question: string | undefined;
+  if (prompt.endsWith(ANS)) {
+    const at = prompt.lastIndexOf(READ_END + QUE);
+    if (at < 0) return undefined;
+    question = pyStrip(prompt.slice(at + READ_END.length + QUE.length, prompt.length - ANS.length));
+    head = prompt.slice(0, at + READ_END.length);
+  }
+  if (!head.endsWith(READ_END)) return undefined;
+  const afterDemos = head.lastIndexOf(EOS + READ_START);
+  const start = afterDemos >= 0 ? afterDemos + EOS.length : head.startsWith(READ_START) ? 0 : -1;
+  if (start < 0) return undefined;
+  const context = head.slice(start + READ_START.length, head.length - READ_END.length);
+  return question === undefined ? { context } : { context, question };
+}
+
 /**
  * The pairs in a synthesizer output. Never throws: malformed pieces are dropped.
  * A piece (between `</END>`s) is kept when it splits on `<ANS>` into exactly two parts, the

@@ -2,14 +2,16 @@
 // line, either the JSON array of {context, pairs, inheritFromPrev} itself or a record holding it as
 // "chain" ({"chain": [...], ...}, as in data/examples/synthesis-run). Output: one {"text", "chain"} object per text,
 // chain = the 0-based index of the chain it came from. The output file appears complete or not at all
-// (written to a temporary sibling, renamed at the end), so a bad line or a kill loses nothing.
+// (written to a temporary sibling, renamed at the end), so a bad line or a kill loses nothing. Lines are
+// read by the kit's JSON-lines reader (lib/repro/jsonl.ts), so a bad line is told as every command tells
+// one: "file:line: ...".
 
 import { createReadStream, existsSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Chain } from '../synth/format.js';
 import { outputError, sniffDataFile, tempPathFor } from '../repro/files.js';
+import { JsonLineError, streamJsonLines } from '../repro/jsonl.js';
 import { createProgress } from '../repro/progress.js';
 import { chainSeed, renderChain, type Family, type RenderOptions } from './render.js';
 
@@ -47,6 +49,17 @@ function describe(v: unknown): string {
     return 'a value nested too deeply to show'; // JSON.stringify recurses: a line of 100k brackets overflows it
   }
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+const LINE_FORMAT = 'each line must be one chain, a JSON array of {"context", "pairs", "inheritFromPrev"} or {"chain": [...]}';
+
+/** The chunks of `input` as bytes, counting them into `read` as they pass (the progress bar's position). */
+async function* countBytes(input: AsyncIterable<Buffer | string>, read: { bytes: number }): AsyncGenerator<Buffer> {
+  for await (const chunk of input) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    read.bytes += bytes.length;
+    yield bytes;
+  }
 }
 
 /** A missing `inheritFromPrev` reads as false (a chain written by hand). */
@@ -87,8 +100,9 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
       throw new Error(`${options.input} is a ${kind} file; ipt render reads plain JSON lines` + (kind === 'gzip' ? ` (gunzip -c ${options.input} | ipt render --input -)` : ''));
     }
   }
-  const stream = fromStdin ? (options.stdin ?? process.stdin) : createReadStream(options.input, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  const stream = fromStdin ? (options.stdin ?? process.stdin) : createReadStream(options.input, { highWaterMark: 1 << 20 });
+  const read = { bytes: 0 };
+  const lines = streamJsonLines(Readable.from(countBytes(stream, read)), name, { fix: LINE_FORMAT });
   const renderOptions: RenderOptions = options.family ? { family: options.family } : {};
 
   let tmp: string | undefined;
@@ -125,21 +139,11 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
 
   const summary: RenderFileSummary = { chains: 0, texts: 0, families: {}, outputBytes: 0 };
   const bar = createProgress({ label: `render ${name}`, total, bytes: true, stream: options.progress });
-  let lineNo = 0;
-  let readBytes = 0;
   try {
-    for await (const line of lines) {
-      lineNo++;
-      readBytes += Buffer.byteLength(line) + 1;
-      if (line.trim() === '') continue;
-      let value: unknown;
-      try {
-        value = lineChain(JSON.parse(line));
-      } catch (err) {
-        throw new Error(`${name} line ${lineNo}: not valid JSON (${(err as Error).message}); each line must be one chain, a JSON array of {"context", "pairs", "inheritFromPrev"} or {"chain": [...]}`);
-      }
+    for await (const { line, value: record } of lines) {
+      const value = lineChain(record);
       const problem = chainProblem(value);
-      if (problem) throw new Error(`${name} line ${lineNo}: ${problem}`);
+      if (problem) throw new JsonLineError(name, line, problem);
       const index = summary.chains++;
       for (const r of renderChain(normalize(value as Chain), chainSeed(options.seed, index), renderOptions)) {
         buffer += JSON.stringify({ text: r.text, chain: index }) + '\n';
@@ -148,8 +152,8 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
       }
       if (buffer.length > 1 << 20) flush();
       if ((index & 255) === 0) {
-        if (fromStdin) bar.setTotal(readBytes); // size unknown up front
-        bar.update(fromStdin ? readBytes : Math.min(readBytes, total), { chains: summary.chains });
+        if (fromStdin) bar.setTotal(read.bytes); // size unknown up front
+        bar.update(fromStdin ? read.bytes : Math.min(read.bytes, total), { chains: summary.chains });
       }
     }
     flush();
@@ -164,12 +168,12 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
       fd = undefined;
       renameSync(tmp!, options.out!);
     }
-    if (fromStdin) bar.setTotal(readBytes);
-    bar.update(fromStdin ? readBytes : total, { chains: summary.chains });
+    if (fromStdin) bar.setTotal(read.bytes);
+    bar.update(fromStdin ? read.bytes : total, { chains: summary.chains });
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     if (tmp !== undefined) rmSync(tmp, { force: true });
-    lines.close();
+    await lines.return(undefined);
     if (!fromStdin) (stream as ReturnType<typeof createReadStream>).destroy();
     throw tmp !== undefined ? outputError(err, tmp, options.out!) : err;
   } finally {

@@ -8,17 +8,28 @@
 // on how requests are batched.
 
 import type { GenerateOptions, GPTConfig, GPTWeights, ScoreRequest, ScoreResult, TokenLM } from '../engine/gpt.js';
-import { createRng, deriveSeed, type Rng } from '../repro/rng.js';
+import { argmax, logSoftmaxAt, nextToken, resolveSampling, rowRng, stopIds, wholeRow } from '../engine/sampling.js';
+import { EOS_ID } from '../engine/tokenizer.js';
 import { loadModelFolder } from './export.js';
 import { GPTModel } from './model.js';
 
-export type InProcessOptions = { threads?: number; /** sequences per forward pass (default 8) */ maxBatch?: number };
+export type InProcessOptions = {
+  threads?: number;
+  /** sequences per forward pass (default 8) */
+  maxBatch?: number;
+  /** Where generation stops when a call names no stop ids (default: the kit tokenizer's EOS). */
+  eosTokenIds?: number[];
+};
 
 export class GPTLanguageModel implements TokenLM {
-  private constructor(readonly model: GPTModel) {}
+  private constructor(
+    readonly model: GPTModel,
+    readonly eosTokenIds: number[],
+  ) {}
 
   static async create(cfg: GPTConfig, weights: GPTWeights, options: InProcessOptions = {}): Promise<GPTLanguageModel> {
-    return new GPTLanguageModel(await GPTModel.create(cfg, weights, { maxBatch: options.maxBatch ?? 8, threads: options.threads, training: false }));
+    const model = await GPTModel.create(cfg, weights, { maxBatch: options.maxBatch ?? 8, threads: options.threads, training: false });
+    return new GPTLanguageModel(model, options.eosTokenIds ?? [EOS_ID]);
   }
 
   /** Loads a model folder (config.json + model.safetensors). */
@@ -82,8 +93,8 @@ export class GPTLanguageModel implements TokenLM {
       let logprob = 0;
       let greedy = true;
       logits[k].forEach((row, j) => {
-        logprob += logSoftmaxAt(row, cont[j]);
-        if (argmax(row) !== cont[j]) greedy = false;
+        logprob += logSoftmaxAt(wholeRow(row), cont[j]);
+        if (argmax(wholeRow(row)) !== cont[j]) greedy = false;
       });
       results[i] = { logprob, tokens: cont.length, greedy };
     });
@@ -93,10 +104,10 @@ export class GPTLanguageModel implements TokenLM {
   async generate(prompts: number[][], options: GenerateOptions): Promise<number[][]> {
     const { maxNewTokens } = options;
     if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
-    const stop = new Set(options.stopTokenIds ?? []);
-    const temperature = options.temperature ?? 0;
+    const stop = stopIds(options.stopTokenIds, this.eosTokenIds);
+    const sampling = resolveSampling(options);
     // one generator per prompt: sampled tokens do not depend on batching
-    const rngs = prompts.map((_, i) => createRng(deriveSeed(options.seed ?? 0, 'generate', i)));
+    const rngs = prompts.map((_, i) => rowRng(sampling, i));
     const seqs = prompts.map((p, i) => {
       if (p.length === 0) throw new RangeError(`prompt ${i} is empty (start it with a BOS token)`);
       return [...p];
@@ -109,7 +120,7 @@ export class GPTLanguageModel implements TokenLM {
       const next: number[] = [];
       active.forEach((i, k) => {
         const row = logits[k][0];
-        const id = temperature > 0 ? sample(row, temperature, options.topP ?? 1, rngs[i]) : argmax(row);
+        const id = nextToken(wholeRow(row), sampling, rngs[i]);
         seqs[i].push(id);
         made[i].push(id);
         if (!stop.has(id) && made[i].length < maxNewTokens) next.push(i);
@@ -122,48 +133,4 @@ export class GPTLanguageModel implements TokenLM {
   async close(): Promise<void> {
     await this.model.close();
   }
-}
-
-/** log softmax(row)[id], in double precision. */
-export function logSoftmaxAt(row: Float32Array, id: number): number {
-  let max = -Infinity;
-  for (const v of row) if (v > max) max = v;
-  let sum = 0;
-  for (const v of row) sum += Math.exp(v - max);
-  return row[id] - max - Math.log(sum);
-}
-
-/** Index of the largest value (the first on ties). */
-export function argmax(row: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
-  return best;
-}
-
-/** Samples from softmax(row / temperature) restricted to the top-p nucleus. */
-export function sample(row: Float32Array, temperature: number, topP: number, rng: Rng): number {
-  let max = -Infinity;
-  for (const v of row) if (v > max) max = v;
-  const probs = Array.from(row, (v, id) => ({ id, p: Math.exp((v - max) / temperature) }));
-  probs.sort((a, b) => b.p - a.p || a.id - b.id);
-  let total = 0;
-  for (const x of probs) total += x.p;
-  let kept = 0;
-  let keep = probs.length;
-  for (let i = 0; i < probs.length; i++) {
-    kept += probs[i].p / total;
-    if (kept >= topP) {
-      keep = i + 1;
-      break;
-    }
-  }
-  const nucleus = probs.slice(0, keep);
-  let mass = 0;
-  for (const x of nucleus) mass += x.p;
-  let r = rng.next() * mass;
-  for (const x of nucleus) {
-    r -= x.p;
-    if (r < 0) return x.id;
-  }
-  return nucleus[nucleus.length - 1].id;
 }

@@ -1,6 +1,6 @@
-// One side of the generation benchmark in a process of its own (research/onnx.md: importing
-// transformers.js into a process slows another engine's loop through its heap, so the sides never
-// share a process). Usage: node _generation-worker.js <side> <modelDir> <batch> <reps> <threads>;
+// One side of the generation benchmark in a process of its own (env/engines.md, "Facts the engine
+// relies on": importing transformers.js into a process slows another engine's loop through its
+// heap, so the sides never share a process). Usage: node _generation-worker.js <side> <modelDir> <batch> <reps> <threads>;
 // prints one JSON line: {"side", "batch", "ms": [...], "tokens": [[...]]}.
 import { basename, dirname, resolve } from 'node:path';
 import { benchPrompts, NEW_TOKENS } from './_generation-shared.js';

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { projectRoot } from '../../lib/repro/project.js';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { OnnxCausalLM, readDecoderConfig, sampleToken } from '../../lib/engine/onnx-lm.js';
+import { OnnxCausalLM } from '../../lib/engine/onnx-lm.js';
+import { readDecoderConfig } from '../../lib/engine/decoder-config.js';
 import { writeGptModelFolder, seededGptWeights, scriptedGptWeights, buildGptOnnx } from '../../lib/engine/onnx-gpt.js';
 import { exposeNewCacheRows } from '../../lib/engine/onnx-graph.js';
 import { ProviderUnavailableError } from '../../lib/engine/providers.js';
@@ -119,21 +120,6 @@ test('seeded sampling is reproducible and depends on the seed', async () => {
   }
 });
 
-test('sampling follows softmax(logits / temperature) within the top-p nucleus', () => {
-  const rng = createRng(3);
-  const logits = Float32Array.from([0, Math.log(3), -50]);
-  let ones = 0;
-  const n = 4000;
-  for (let i = 0; i < n; i++) if (sampleToken(logits, 0, 3, 1, 1, rng) === 1) ones++;
-  assert.ok(Math.abs(ones / n - 0.75) < 0.03, `P(token 1) = ${ones / n}, expected 0.75`);
-  // temperature 0.5 sharpens 1:3 into 1:9
-  let sharp = 0;
-  for (let i = 0; i < n; i++) if (sampleToken(logits, 0, 3, 0.5, 1, rng) === 1) sharp++;
-  assert.ok(Math.abs(sharp / n - 0.9) < 0.03, `P(token 1) at T=0.5 = ${sharp / n}, expected 0.9`);
-  // top-p 0.7: the nucleus is token 1 alone (0.75 >= 0.7)
-  for (let i = 0; i < 200; i++) assert.equal(sampleToken(logits, 0, 3, 1, 0.7, rng), 1);
-});
-
 test('scoreContinuations equals the reference log-probabilities and greedy flags', async () => {
   for (const { name: layout, options: modeOptions } of modes) {
     const lm = await OnnxCausalLM.load(dir, { ...modeOptions, batchSize: 2 });
@@ -206,6 +192,9 @@ test('config.json in GPT-2 and Llama/Mistral form (grouped-query attention)', ()
   assert.equal(mistral.layers, 32);
   assert.deepEqual(mistral.eosTokenIds, [2, 32000]);
   assert.equal(mistral.contextLength, 32768);
+  // Mistral-7B-v0.1's sliding window of 4096: an export attending to the whole context matches the model within it
+  assert.equal(readDecoderConfig({ model_type: 'mistral', max_position_embeddings: 32768, sliding_window: 4096 }).contextLength, 4096);
+  assert.equal(readDecoderConfig({ model_type: 'mistral', max_position_embeddings: 32768, sliding_window: null }).contextLength, 32768);
 });
 
 test('a broken model folder gets an error that says what is wrong', async () => {
@@ -281,9 +270,12 @@ test('probing providers whose libraries are missing prints nothing of ONNX Runti
   const cli = join(projectRoot(), 'dist', 'lib', 'cli.js');
   const probe = spawnSync(process.execPath, [cli, 'providers'], { encoding: 'utf8' });
   assert.equal(probe.status, 0, probe.stderr);
-  assert.match(probe.stdout, /^cpu {5}ok$/m);
+  assert.match(probe.stdout, /^ONNX Runtime \(--engine onnx:DIR\)\n {2}cpu {5}ok\n/);
+  assert.match(probe.stdout, /^ {2}--provider auto picks (cuda|webgpu|cpu)$/m);
+  assert.match(probe.stdout, /^llama\.cpp \(--engine gguf:FILE\)\n {2}(cpu {5}ok|not installed: node-llama-cpp is not installed .*npm run setup:llama)/m);
   if (/cuda {4}unavailable: .*CUDA provider is not installed/.test(probe.stdout)) assert.doesNotMatch(probe.stderr, /onnxruntime|provider_bridge/);
   if (/webgpu  unavailable: .*libvulkan\.so\.1 is not installed/.test(probe.stdout)) assert.doesNotMatch(probe.stderr, /Vulkan|dawn/);
+  assert.doesNotMatch(probe.stderr, /llama|ggml/i, 'llama.cpp prints nothing of its own');
   // the same for an explicit provider that cannot start: only the kit's message
   if (!existsSync(join('node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'))) {
     const run = spawnSync(process.execPath, [cli, 'serve', '--model', dir, '--provider', 'cuda'], { encoding: 'utf8' });

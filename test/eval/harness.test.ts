@@ -16,7 +16,7 @@ import { GPTLanguageModel } from '../../lib/train/lm.js';
 import { initGPTWeights } from '../../lib/train/model.js';
 import { trainRun } from '../../lib/train/run.js';
 import { buildPrompt, evaluate, resultsTable } from '../../lib/eval/harness.js';
-import { parseTask, type Task } from '../../lib/eval/tasks.js';
+import { loadTasks, parseTask, type Task } from '../../lib/eval/tasks.js';
 
 const animals = ['cat', 'dog', 'cow', 'duck', 'owl', 'pig'];
 const sounds = ['meow', 'woof', 'moo', 'quack', 'hoot', 'oink'];
@@ -169,4 +169,65 @@ test('bad task files get a clear error', () => {
   assert.throws(() => parseTask({ name: 'x', type: 'multiple_choice', examples: [{ context: 'a', choices: ['b', 'c'], gold: 2 }] }), /x\) example 0: "gold" must be the index/);
   assert.throws(() => parseTask({ name: 'x', type: 'ranking', examples: [] }), /"type" must be/);
   assert.throws(() => parseTask({ name: 'x', type: 'generation', examples: [{ context: 'a' }] }), /needs "answers"/);
+  // task files are read by the kit's one JSON reader: the file is named, and what to do is said
+  const missing = join(root, 'no-such-tasks.json');
+  assert.throws(() => loadTasks(missing), { message: `${missing}: no such file (the --tasks JSON file)` });
+  const broken = join(root, 'broken-tasks.json');
+  writeFileSync(broken, '[{"name": "x", ');
+  assert.throws(() => loadTasks(broken), (err: Error) => err.message.startsWith(`${broken}: not valid JSON (`) && err.message.endsWith('); a task file holds one task object or a list of them'));
+  assert.throws(() => loadTasks(root), /is a folder; --tasks takes a JSON file/);
+  const two = join(root, 'two-tasks.json');
+  writeFileSync(two, JSON.stringify([soundsMC, { name: 'y', type: 'multiple_choice', examples: [] }]));
+  assert.throws(() => loadTasks(two), /two-tasks\.json task 1 \(y\): needs a non-empty "examples" list/);
+});
+
+/**
+ * A scripted TokenLM for acc_mutual_info: every continuation token costs 1 nat, and a continuation
+ * that mentions "meow" gains 0.5 after a real prompt (a context longer than the prefix token). Short
+ * choices then win on plain log-likelihood; what the prompt adds favours "meow".
+ */
+class Scripted implements TokenLM {
+  readonly vocabSize = 296;
+  readonly contextLength = 64;
+  requests: ScoreRequest[] = [];
+  constructor(private readonly meow: number[]) {}
+  async scoreContinuations(rs: ScoreRequest[]) {
+    this.requests.push(...rs);
+    const mentions = (ids: number[]) => ids.some((_, i) => this.meow.every((t, k) => ids[i + k] === t));
+    return rs.map((r) => ({ logprob: -r.continuation.length + (r.context.length > 1 && mentions(r.continuation) ? 0.5 : 0), tokens: r.continuation.length, greedy: false }));
+  }
+  async generate(): Promise<number[][]> {
+    throw new Error('not used');
+  }
+}
+
+test('acc_mutual_info: lm-eval\'s unconditional requests (prefix token, then the choice), and the choice the prompt makes likelier wins', async () => {
+  const tok = loadTokenizer(modelDir);
+  const task = parseTask({
+    name: 'mi',
+    type: 'multiple_choice',
+    mutualInfo: true,
+    examples: [
+      { context: 'The cat says', choices: ['a', 'meow meow meow'], gold: 1 },
+      { context: 'The dog says', choices: ['meow meow meow', 'a'], gold: 1 },
+    ],
+  });
+  const lm = new Scripted(tok.encode(' meow').slice(0, 1));
+  const res = await evaluate(lm, tok, [task], { samples: true, progress: 'silent' });
+  const eos = tok.eosTokenId!;
+  // the conditional requests first, then one unconditional request per choice: [EOS] + tokens of " choice"
+  const unconditional = lm.requests.slice(4);
+  assert.deepEqual(
+    unconditional,
+    ['a', 'meow meow meow', 'meow meow meow', 'a'].map((c) => ({ context: [eos], continuation: tok.encode(` ${c}`) })),
+  );
+  const r = res.results.mi;
+  // plain accuracy picks the shorter "a" both times (right once); mutual information picks "meow" both times (right once too, on the cat)
+  assert.deepEqual(r.samples!.map((s) => [s.scores.acc, s.scores.acc_mutual_info]), [[0, 1], [1, 0]]);
+  assert.equal(r.metrics.acc_mutual_info.value, 0.5);
+  // each sample keeps both sets of log-likelihoods; their difference is what was compared
+  const s0 = r.samples![0];
+  assert.deepEqual(s0.unconditionalLogprobs, unconditional.slice(0, 2).map((q) => -q.continuation.length));
+  assert.ok(s0.logprobs![1] - s0.unconditionalLogprobs![1] > s0.logprobs![0] - s0.unconditionalLogprobs![0]);
+  assert.throws(() => parseTask({ name: 'x', type: 'multiple_choice', mutualInfo: 'yes', examples: [{ context: 'a', choices: ['b', 'c'], gold: 0 }] }), /"mutualInfo" must be true or false/);
 });

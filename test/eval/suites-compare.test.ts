@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pairedDifference, pairedGains } from '../../lib/eval/suites/compare.js';
+import { gainEstimate, meanWithStderr } from '../../lib/eval/stats.js';
+import { createRng } from '../../lib/repro/rng.js';
 import { pyFloat, type SuiteResults } from '../../lib/eval/suites/evaluate.js';
 import { loadCollectionExamples, parseCollectionText, responsePrompt, synthesizerResponseAccuracy } from '../../lib/eval/synthesizer.js';
 import { FakeHub } from '../hub/fake-hub.js';
@@ -16,15 +18,49 @@ import { seededGptWeights, writeGptModelFolder } from '../../lib/engine/onnx-gpt
 import { loadTokenizer, TINY_BASE_VOCAB } from '../../lib/engine/tokenizer.js';
 
 test('a paired difference: mean of a_i - b_i, stderr of the differences, 95% interval, verdict from the interval', () => {
-  // differences [1, 1, 0, 1]: mean 0.75, sample sd 0.5, se 0.25, interval 0.75 +- 0.49
+  // differences [1, 1, 0, 1]: mean 0.75, sample sd 0.5, se 0.25, interval 0.75 +- 1.95996 * 0.25
   const d = pairedDifference([1, 1, 1, 1], [0, 0, 1, 0]);
   assert.equal(d.diff, 0.75);
   assert.equal(d.stderr, 0.25);
-  assert.ok(Math.abs(d.lo! - (0.75 - 1.96 * 0.25)) < 1e-12);
+  assert.ok(Math.abs(d.lo! - (0.75 - 1.959963984540054 * 0.25)) < 1e-9);
+  assert.ok(Math.abs(d.hi! - (0.75 + 1.959963984540054 * 0.25)) < 1e-9);
   assert.equal(d.verdict, 'gain');
   assert.equal(pairedDifference([0, 1, 0, 1], [1, 0, 0, 1]).verdict, 'within noise');
   assert.equal(pairedDifference([0, 0, 0, 0], [1, 1, 0, 1]).verdict, 'loss');
+  // a 90% interval is narrower: z = 1.644854
+  const d90 = pairedDifference([1, 1, 1, 1], [0, 0, 1, 0], 0.9);
+  assert.ok(Math.abs(d90.lo! - (0.75 - 1.6448536269514722 * 0.25)) < 1e-9);
+  // one item says nothing of the spread
+  assert.deepEqual(pairedDifference([1], [0]), { n: 1, a: 1, b: 0, diff: 1, stderr: null, lo: null, hi: null, verdict: 'within noise' });
   assert.throws(() => pairedDifference([1], [1, 0]), /same items/);
+});
+
+test("paired differences are the statistics module's paired gain: the same mean and standard error as before, the kit's z", () => {
+  // what compare.ts computed on its own before it used lib/eval/stats.ts, written out independently
+  const before = (a: number[], b: number[]) => {
+    const d = a.map((x, i) => x - b[i]);
+    const mean = d.reduce((s, v) => s + v, 0) / d.length;
+    const se = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / (d.length - 1) / d.length);
+    return { mean, se, lo: mean - 1.96 * se, hi: mean + 1.96 * se };
+  };
+  const rng = createRng(5);
+  for (let k = 0; k < 50; k++) {
+    const n = 2 + rng.int(300);
+    // 0/1 accuracies (as acc) and fractional scores (as a token F1)
+    const a = Array.from({ length: n }, () => (k % 2 ? rng.next() : rng.int(2)));
+    const b = Array.from({ length: n }, () => (k % 2 ? rng.next() : rng.int(2)));
+    const want = before(a, b);
+    const got = pairedDifference(a, b);
+    const viaStats = gainEstimate([[a]], [[b]]);
+    assert.equal(got.diff, viaStats.mean);
+    assert.equal(got.stderr, viaStats.se);
+    assert.equal(got.verdict, viaStats.verdict);
+    assert.ok(Math.abs(got.diff - want.mean) < 1e-12, `mean, case ${k}`);
+    assert.ok(Math.abs(got.stderr! - want.se) < 1e-12, `stderr, case ${k}`);
+    assert.equal(got.stderr, meanWithStderr(a.map((x, i) => x - b[i])).se, `stderr as meanWithStderr's, case ${k}`);
+    // the interval's z is 1.959964 (the normal quantile) where it was 1.96: ends move by 0.00004 standard errors
+    assert.ok(Math.abs(got.lo! - want.lo) <= 4e-5 * want.se + 1e-12 && Math.abs(got.hi! - want.hi) <= 4e-5 * want.se + 1e-12, `interval, case ${k}`);
+  }
 });
 
 function fake(items: Record<string, Record<string, number[]>>, groups: Record<string, string[]> = {}): SuiteResults {

@@ -248,4 +248,11 @@ test('the request cache ignores a line cut off by a kill and starts the next wri
   cache.add([{ k: 'b', ll: -2.25, g: false, n: 1 }]);
   const again = RequestCache.open(path);
   assert.deepEqual(again.score('b'), { logprob: -2.25, greedy: false, tokens: 1 });
+  // a damaged line in the middle, and lines that are JSON but not entries, are skipped too: scored again
+  const damaged = join(root, 'damaged.jsonl');
+  writeFileSync(damaged, '{"k":"a","ll":-1.5,"g":true,"n":2}\n{"k":"b",\x00}\nnull\n[1]\n{"k":"c","ll":-3,"g":false,"n":1}\n');
+  const d = RequestCache.open(damaged);
+  assert.equal(d.size, 2);
+  assert.equal(d.skippedLines, 3);
+  assert.deepEqual(d.score('c'), { logprob: -3, greedy: false, tokens: 1 });
 });

@@ -401,23 +401,6 @@ test('progress events count bytes up to the total', async () => {
   for (let i = 1; i < events.length; i++) assert.ok(events[i].bytes >= 0 && events[i].bytes <= last.total);
 });
 
-test('an in-place progress display is redrawn a few times a second and shows the end', async () => {
-  const { throttledProgress } = await import('../../lib/hub/progress.js');
-  let t = 0;
-  const lines: string[] = [];
-  const sink = throttledProgress((l) => lines.push(l), { everyMs: 100, now: () => t });
-  const ev = (bytes: number, filesDone: number) => ({ repo: 'org/x', file: 'a.bin', fileBytes: bytes, fileTotal: 2_000_000, bytes, total: 2_000_000, filesDone, filesTotal: 1 });
-  for (let i = 1; i <= 10; i++) {
-    t += 30;
-    sink(ev(i * 100_000, 0));
-  }
-  t += 1000;
-  sink(ev(2_000_000, 1));
-  assert.equal(lines.length, 4);
-  assert.equal(lines[0], 'org/x █░░░░░░░░░░░░░░░░░░░░░░░ 5% 100.0 KB/2.0 MB | 0/1 files | 3.3 MB/s | ETA 1s | a.bin');
-  assert.match(lines[3], /^org\/x █{24} 100% 2.0 MB\/2.0 MB \| 1\/1 files \| 1.5 MB\/s \| ETA 0s \| a.bin$/);
-});
-
 test('a lock left by a killed process is taken over; a live holder is waited for', async () => {
   const { spawn, spawnSync } = await import('node:child_process');
   const { mkdirSync, writeFileSync } = await import('node:fs');

@@ -3,8 +3,8 @@
 // CompletionEngine on prompts with demonstrations.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { RULE_KINDS, analyze, mineTasks, minePairs, parsePrompt, ruleKindOfQuestion, ruleSynthesizer, synthesizerOutput, type RuleKind } from '../../lib/synth/rules.js';
-import { collectRound, cookCompre, cookDemonstration, cookRead, parseComprehension, planRound, type Chain, type Pair } from '../../lib/synth/format.js';
+import { RULE_KINDS, analyze, mineTasks, minePairs, ruleKindOfQuestion, ruleSynthesizer, synthesizerOutput, type RuleKind } from '../../lib/synth/rules.js';
+import { collectRound, cookCompre, cookDemonstration, cookRead, parseComprehension, parsePrompt, planRound, type Chain, type Pair } from '../../lib/synth/format.js';
 import { final, unsupported } from './support.js';
 
 const TEXT = [

@@ -10,6 +10,8 @@ import { main, type Io } from '../../lib/cli.js';
 import { projectRoot } from '../../lib/repro/project.js';
 import { renderChains, chainSeed, renderChain } from '../../lib/templates/render.js';
 import { makeChains } from '../bench/_chains.js';
+import { Readable } from 'node:stream';
+import { renderJsonlFile } from '../../lib/templates/jsonl.js';
 
 function capture(): Io & { out: string; err: string } {
   const io = { out: '', err: '', stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s), readStdin: () => '' };
@@ -57,11 +59,11 @@ test('ipt render: a malformed line is named, and no output file appears', () =>
   withDir(async (dir) => {
     const good = JSON.stringify(makeChains(TEXTS, 1, 1)[0]);
     const cases: Array<[string, RegExp]> = [
-      [`${good}\n${good}\n{"context": "x"`, /line 3: not valid JSON/],
-      [`${good}\n{"context": "x", "pairs": []}`, /line 2: expected a JSON array of chain entries/],
-      [`[{"context": 1, "pairs": []}]`, /line 1: entry 0: "context" must be a string/],
-      [`[{"context": "c", "pairs": [{"question": "q", "answer": "a"}, {"question": "q"}]}]`, /line 1: entry 0, pair 1: expected \{"question": string, "answer": string\}/],
-      [`[{"context": "c", "pairs": [], "inheritFromPrev": "yes"}]`, /line 1: entry 0: "inheritFromPrev" must be true or false/],
+      [`${good}\n${good}\n{"context": "x"`, /:3: not valid JSON \(.*\); the line looks cut off; each line must be one chain/],
+      [`${good}\n{"context": "x", "pairs": []}`, /:2: expected a JSON array of chain entries/],
+      [`[{"context": 1, "pairs": []}]`, /:1: entry 0: "context" must be a string/],
+      [`[{"context": "c", "pairs": [{"question": "q", "answer": "a"}, {"question": "q"}]}]`, /:1: entry 0, pair 1: expected \{"question": string, "answer": string\}/],
+      [`[{"context": "c", "pairs": [], "inheritFromPrev": "yes"}]`, /:1: entry 0: "inheritFromPrev" must be true or false/],
     ];
     for (const [content, message] of cases) {
       const input = join(dir, 'bad.jsonl');
@@ -70,7 +72,7 @@ test('ipt render: a malformed line is named, and no output file appears', () =>
       const io = capture();
       assert.equal(await main(['render', '--input', input, '--out', out], io), 1);
       assert.match(io.err, message);
-      assert.ok(io.err.includes(input), 'the message names the file');
+      assert.ok(io.err.includes(`${input}:`), 'the message names the file and the line');
       assert.equal(existsSync(out), false);
       assert.deepEqual(readdirSync(dir).sort(), ['bad.jsonl']);
     }
@@ -97,7 +99,7 @@ test("ipt render reads the kit's own example: lines that are a chain or {\"chain
     writeFileSync(bad, '{"chain": {"context": "x"}}\n');
     const io3 = capture();
     assert.equal(await main(['render', '--input', bad], io3), 1);
-    assert.match(io3.err, /bad\.jsonl line 1: expected a JSON array of chain entries \(or \{"chain": \[\.\.\.\]\}\)/);
+    assert.match(io3.err, /bad\.jsonl:1: expected a JSON array of chain entries \(or \{"chain": \[\.\.\.\]\}\)/);
   }));
 
 test('ipt render: usage errors exit 2', async () => {
@@ -141,6 +143,22 @@ test('ipt walkthrough runs as a process', () => {
   const r = spawnSync(process.execPath, [join(projectRoot(), 'dist', 'lib', 'cli.js'), 'walkthrough'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Pre-training texts/);
+});
+
+test('render reads a stream whatever its chunks: lines split across chunks, CRLF, a BOM; a bad line is stdin:LINE', async () => {
+  const chains = makeChains(TEXTS, 4, 5);
+  const text = '\uFEFF' + chains.map((c, i) => JSON.stringify(i % 2 ? { chain: c } : c)).join('\r\n') + '\r\n\r\n';
+  // chunks of 7 bytes: lines, and the bytes of one character (the bee is 4), split across chunks
+  const bytes = Buffer.from(text, 'utf8');
+  const chunks = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, k) => bytes.subarray(7 * k, 7 * k + 7));
+  let out = '';
+  const summary = await renderJsonlFile({ input: '-', seed: 2, stdin: Readable.from(chunks), write: (s) => void (out += s), progress: process.stderr });
+  assert.equal(summary.chains, chains.length);
+  assert.deepEqual(out.trimEnd().split('\n').map((l) => (JSON.parse(l) as { text: string }).text), renderChains(chains, 2));
+  await assert.rejects(
+    renderJsonlFile({ input: '-', seed: 2, stdin: Readable.from([JSON.stringify(chains[0]) + '\n', '[{"context": "x", "pairs": [}]\n']), write: () => {} }),
+    /^JsonLineError: stdin:2: not valid JSON \(.*\); each line must be one chain/,
+  );
 });
 
 test('ipt render -i - reads chains from stdin (as a process)', () => {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { gptTensorSpecs } from '../../lib/engine/gpt.js';
 import { tinyTokenizerFiles, loadTokenizer } from '../../lib/engine/tokenizer.js';
 import { exportModel, loadModelFolder } from '../../lib/train/export.js';
-import { GPTLanguageModel, logSoftmaxAt } from '../../lib/train/lm.js';
+import { GPTLanguageModel } from '../../lib/train/lm.js';
+import { logSoftmaxAt, wholeRow } from '../../lib/engine/sampling.js';
 import { GPTModel, initGPTWeights } from '../../lib/train/model.js';
 import { readSafetensors } from '../../lib/train/safetensors.js';
 import { createRng } from '../../lib/repro/rng.js';
@@ -62,7 +63,7 @@ test('scores are the log-softmax of the forward pass, and do not depend on batch
     let lp = 0;
     continuation.forEach((id, k) => {
       const p = context.length - 1 + k;
-      lp += logSoftmaxAt(logits.slice(p * TINY.vocabSize, (p + 1) * TINY.vocabSize), id);
+      lp += logSoftmaxAt(wholeRow(logits.slice(p * TINY.vocabSize, (p + 1) * TINY.vocabSize)), id);
     });
     assert.equal(batched[2].logprob, lp);
     assert.equal(batched[2].tokens, continuation.length);
@@ -76,14 +77,14 @@ test('greedy generation is what scoring calls greedy; sampling is seeded; stop i
   const lm = await GPTLanguageModel.create(TINY, weights, { maxBatch: 2, threads: 1 });
   try {
     const prompts = [[3, 10, 11], [40], [5, 6, 7, 8, 9]];
-    const greedy = await lm.generate(prompts, { maxNewTokens: 6 });
+    const greedy = await lm.generate(prompts, { maxNewTokens: 6, stopTokenIds: [] });
     assert.deepEqual(greedy.map((g) => g.length), [6, 6, 6]);
     const scores = await lm.scoreContinuations(prompts.map((p, i) => ({ context: p, continuation: greedy[i] })));
     assert.ok(scores.every((s) => s.greedy), 'the greedy continuation scores as greedy');
     const changed = greedy[0].map((id, k) => (k === 2 ? (id === 3 ? 4 : 3) : id));
     const [other] = await lm.scoreContinuations([{ context: prompts[0], continuation: changed }]);
     assert.equal(other.greedy, false);
-    assert.deepEqual(await lm.generate([prompts[1]], { maxNewTokens: 6 }), [greedy[1]], 'batching does not change generation');
+    assert.deepEqual(await lm.generate([prompts[1]], { maxNewTokens: 6, stopTokenIds: [] }), [greedy[1]], 'batching does not change generation');
     const a = await lm.generate(prompts, { maxNewTokens: 8, temperature: 1, seed: 5 });
     const b = await lm.generate(prompts, { maxNewTokens: 8, temperature: 1, seed: 5 });
     const c = await lm.generate(prompts, { maxNewTokens: 8, temperature: 1, seed: 6 });

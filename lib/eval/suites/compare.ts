@@ -1,11 +1,12 @@
 // Paired comparison of two models' benchmark results: for each task, the per-item difference of
-// scores on the same documents (joined by doc_id), its mean, standard error and 95% interval (normal
-// approximation). A difference is called a gain (or a loss) only when the interval excludes zero;
+// scores on the same documents (joined by doc_id), its mean, standard error and 95% interval, all from
+// lib/eval/stats.ts (`gainEstimate`: two models are one seed each, so the interval covers item sampling).
+// A difference is called a gain (or a loss) only when the interval excludes zero (`verdictOf`);
 // otherwise it is within noise. Groups (mmlu) pool their subjects' items, so their difference is the
 // size-weighted one lm-eval reports. Tasks scored by a corpus-level F1 have no per-item score of
-// that metric and are left out, with a note. (The team's statistics module adds bootstrap over items
-// and seeds; this is the plain paired interval.)
+// that metric and are left out, with a note.
 
+import { gainEstimate, type Verdict } from '../stats.js';
 import { aggregateMean } from './lmeval.js';
 import type { SuiteResults } from './evaluate.js';
 
@@ -21,19 +22,22 @@ export type PairedGain = {
   lo: number | null;
   hi: number | null;
   chance: number | null;
-  verdict: 'gain' | 'loss' | 'within noise';
+  verdict: Verdict;
 };
 
 export type PairedDifference = { n: number; a: number; b: number; diff: number; stderr: number | null; lo: number | null; hi: number | null; verdict: PairedGain['verdict'] };
 
-/** The paired difference of two score lists over the same items (a_i - b_i), with its interval. */
-export function pairedDifference(a: number[], b: number[], z = 1.96): PairedDifference {
+/**
+ * The paired difference of two score lists over the same items (a_i - b_i), with its interval at
+ * `level` (0.95 by default). One item says nothing of the spread: no standard error, no interval.
+ */
+export function pairedDifference(a: number[], b: number[], level = 0.95): PairedDifference {
   if (a.length !== b.length) throw new RangeError(`paired scores need the same items: ${a.length} vs ${b.length}`);
   if (a.length === 0) throw new RangeError('paired scores need at least one item');
-  const d = aggregateMean(a.map((x, i) => x - b[i]));
-  const lo = d.stderr === null ? null : d.value - z * d.stderr;
-  const hi = d.stderr === null ? null : d.value + z * d.stderr;
-  return { n: a.length, a: aggregateMean(a).value, b: aggregateMean(b).value, diff: d.value, stderr: d.stderr, lo, hi, verdict: lo !== null && lo > 0 ? 'gain' : hi !== null && hi < 0 ? 'loss' : 'within noise' };
+  const means = { n: a.length, a: aggregateMean(a).value, b: aggregateMean(b).value };
+  if (a.length === 1) return { ...means, diff: a[0] - b[0], stderr: null, lo: null, hi: null, verdict: 'within noise' };
+  const g = gainEstimate([[a]], [[b]], level);
+  return { ...means, diff: g.mean, stderr: g.se, lo: g.lo, hi: g.hi, verdict: g.verdict };
 }
 
 /** Metrics that are means of per-item scores (a paired difference of items is their difference). */
@@ -54,10 +58,10 @@ function leavesOf(r: SuiteResults, name: string): string[] {
 
 /**
  * Model A minus model B on every task and group both evaluated, with `metric` where a task has it
- * (else the task's first metric). `z` sets the interval (1.96: 95%).
+ * (else the task's first metric). `level` sets the interval (0.95 by default).
  */
-export function pairedGains(a: SuiteResults, b: SuiteResults, options: { metric?: string; z?: number } = {}): { rows: PairedGain[]; notes: string[] } {
-  const z = options.z ?? 1.96;
+export function pairedGains(a: SuiteResults, b: SuiteResults, options: { metric?: string; level?: number } = {}): { rows: PairedGain[]; notes: string[] } {
+  const level = options.level ?? 0.95;
   const rows: PairedGain[] = [];
   const notes: string[] = [];
   const names = [...Object.keys(a.ipt.scores)].filter((n) => n in b.ipt.scores);
@@ -87,7 +91,7 @@ export function pairedGains(a: SuiteResults, b: SuiteResults, options: { metric?
       continue;
     }
     const chance = a.ipt.chance[name]?.[metric];
-    rows.push({ task: name, metric, chance: typeof chance === 'number' ? chance : null, ...pairedDifference(as, bs, z) });
+    rows.push({ task: name, metric, chance: typeof chance === 'number' ? chance : null, ...pairedDifference(as, bs, level) });
   }
   return { rows, notes };
 }
