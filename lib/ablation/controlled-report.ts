@@ -178,3 +178,19 @@ export function controlledSummary(results: ControlledResults, records: Controlle
     .map((r) => ({ test: label(r), arm: r.arm, chance: num(r.chance), 'score [95%]': formatScore(r.score), 'vs vanilla [95%]': formatControlledGain(r.gain) }));
   return `Controlled experiment\n${textTable(rows)}\n\n${controlledParagraph(results, records)}`;
 }
+
+/**
+ * The controlled experiment for results/results.md (and so the README): the paragraph, the scores and
+ * gains per test, and, when the run tuned, the tuned scores and each arm's gain from tuning. Strings are
+ * paragraphs, arrays are tables.
+ */
+export function controlledMarkdownParts(results: ControlledResults, records: ControlledRecords): Array<string | Array<Record<string, string>>> {
+  const parts: Array<string | Array<Record<string, string>>> = ['**Controlled experiment** (synthetic biographies; lib/ablation/controlled.ts)', controlledParagraph(results, records), scoreTable(results, false)];
+  if (results.rows.some((r) => r.tuned)) {
+    const c = records.config;
+    parts.push(`After instruction tuning (${c.tuning.train.steps} steps on questions about ${c.people.tuning} other people's ${c.tuning.attributes.join(', ')}; the held-out attributes asked neither in pre-training nor in tuning):`);
+    parts.push(scoreTable(results, true));
+    parts.push(results.tuningEffect.map((t) => ({ arm: t.arm, test: TEST_LABELS[t.test], measure: MEASURE_LABELS[t.measure], 'tuned minus before tuning [95%]': formatControlledGain(t.gain) })));
+  }
+  return parts;
+}

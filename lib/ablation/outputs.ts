@@ -6,6 +6,7 @@
 // synthesizer quality, task coverage) was computed by cached stages; this module only summarises and renders.
 
 import { computeControlledResults, type ControlledResults } from './controlled-results.js';
+import { controlledMarkdownParts } from './controlled-report.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../repro/files.js';
 import { barChart, gainsChart, lineChart, scoreChart, trainingCurves, coverageComparison, type Figure } from '../report/figure.js';
@@ -460,8 +461,11 @@ export function reportSections(results: AblationResults, records: AblationRecord
   return s;
 }
 
-/** The results as Markdown tables (results/results.md; the README's results section is pasted from it). */
-export function resultsMarkdown(results: AblationResults): string {
+/**
+ * The results as Markdown tables (results/results.md; the README's results section is pasted from it):
+ * the controlled experiment first when the run has one, then the Brown ablation.
+ */
+export function resultsMarkdown(results: AblationResults, records?: AblationRecords): string {
   const table = (rows: Array<Record<string, string | number>>): string => {
     if (!rows.length) return '';
     const cols = Object.keys(rows[0]);
@@ -470,6 +474,10 @@ export function resultsMarkdown(results: AblationResults): string {
   };
   const vanilla = results.arms[0].name;
   const parts: string[] = [];
+  if (results.controlled && records?.controlled) {
+    for (const part of controlledMarkdownParts(results.controlled, records.controlled)) parts.push(typeof part === 'string' ? part : table(part));
+    parts.push('**Brown corpus**');
+  }
   parts.push(results.headline);
   parts.push(
     table(
@@ -534,7 +542,7 @@ export async function writeOutputs(outDir: string, records: AblationRecords, sta
   const results = computeResults(records, stages);
   writeFileAtomic(join(outDir, 'results', 'results.json'), JSON.stringify(results, null, 2) + '\n');
   writeFileAtomic(join(outDir, 'results', 'results.csv'), resultsCsv(results));
-  writeFileAtomic(join(outDir, 'results', 'results.md'), resultsMarkdown(results));
+  writeFileAtomic(join(outDir, 'results', 'results.md'), resultsMarkdown(results, records));
   writeFileAtomic(
     join(outDir, 'corpora.json'),
     JSON.stringify(

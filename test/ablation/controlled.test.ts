@@ -14,7 +14,7 @@ import { generatePeople, questionWordings, wordingPattern } from '../../lib/corp
 import { CONTROLLED_CI, CONTROLLED_DEFAULT, describeControlledPlan, validateControlledConfig, type ControlledConfig } from '../../lib/ablation/controlled-config.js';
 import { filterPairs, heldOutPatterns, makePeople, readingPrompt, runControlled, type ControlledRecords, type StageRunner } from '../../lib/ablation/controlled.js';
 import { computeControlledResults } from '../../lib/ablation/controlled-results.js';
-import { controlledParagraph, controlledReportSections } from '../../lib/ablation/controlled-report.js';
+import { controlledParagraph, controlledReportSections, controlledMarkdownParts } from '../../lib/ablation/controlled-report.js';
 import { loadAblationConfig } from '../../lib/ablation/config.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipt-controlled-'));
@@ -152,6 +152,13 @@ test('the CI profile: every arm and seed scored on every item; corpora without h
   const sections = controlledReportSections(results, records);
   assert.equal(sections[1].kind, 'figure');
   assert.equal(sections[2].kind, 'text');
+  // results.md (and so the README): the paragraph, then one row per arm and test with chance and interval
+  const md = controlledMarkdownParts(results, records);
+  assert.equal(md[1], paragraph);
+  const scores = md[2] as Array<Record<string, string>>;
+  assert.equal(scores.length, results.rows.filter((r) => !r.tuned).length);
+  assert.deepEqual(Object.keys(scores[0]), ['test', 'measure', 'arm', 'seeds', 'chance', 'score [95%]', 'vs vanilla [95%]']);
+  assert.ok(md.some((p) => Array.isArray(p) && p.length === results.tuningEffect.length && 'tuned minus before tuning [95%]' in p[0]));
 
   // a second run reuses every stage and gives the same records
   const ran: string[] = [];
