@@ -6,16 +6,17 @@ import type { AblationConfig } from './config.js';
 import { describeControlledPlan } from './controlled-config.js';
 
 /**
- * Throughputs of the kit measured on a 2-core x86 VM (Node 20) with the default profile
- * (`npm start`, 2026-11-21: 9.5 minutes; the manifest's per-stage timings): training 15.5k tokens/s
- * at width 128, 2 layers; evaluation through ONNX Runtime about 6.5 ms per example of ~300-byte
- * passages; the tiny synthesizer writing about 13k tokens/s at batch 16.
+ * Throughputs of the kit measured on the project's 2-core x86 VM (Node 20) in `npm start` from a fresh clone
+ * (2026-12-02, load average 1.2-1.5; the manifest's per-stage timings): training 10.5k tokens/s over the
+ * Brown part's runs (width 128 at context 384 about 8.7k, the tiny synthesizer at width 64 about 17k);
+ * evaluation through ONNX Runtime about 8.6 ms per example of ~300-byte passages; the tiny synthesizer
+ * writing about 3.3k tokens/s at batch 16 (prompts of ~130-380 tokens).
  */
 export const MEASURED = {
-  trainTokensPerSecond: 15_500,
+  trainTokensPerSecond: 10_500,
   /** Seconds per benchmark example (all its choices, or its generation), for passages of 300 bytes. */
-  secondsPerExample: 0.0065,
-  generateTokensPerSecond: 12_000,
+  secondsPerExample: 0.0086,
+  generateTokensPerSecond: 3_300,
   /** A Brown document is about 12 KB: this many contexts per document at a context budget of B bytes is 12000 / (0.8 B). */
   documentBytes: 12_000,
   /** Splits, tokenizer, benchmarks, corpora, report, process start (seconds). */
