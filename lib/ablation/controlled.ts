@@ -33,6 +33,7 @@ import { OnnxCausalLM } from '../engine/onnx-lm.js';
 import { evaluate } from '../eval/harness.js';
 import type { GenerationTask, MultipleChoiceTask, Task } from '../eval/tasks.js';
 import { writeFileAtomic } from '../repro/files.js';
+import { readJsonl, readStageJson, writeJsonl } from './stage-files.js';
 import { canonicalJson, sha256 } from '../repro/hash.js';
 import type { ProgressMode } from '../repro/progress.js';
 import { createRng, deriveSeed, pick, shuffleInPlace } from '../repro/rng.js';
@@ -69,27 +70,6 @@ export function readingPrompt(biography: string, question: string): string {
 }
 
 // ------------------------------------------------------------------------------------------ files
-
-function writeJsonl(path: string, rows: unknown[]): void {
-  writeFileAtomic(path, rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
-}
-
-function readJsonl<T>(path: string): T[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as T;
-      } catch {
-        throw new Error(`${path} line ${i + 1} is not JSON: the stage folder is damaged; delete it and run again`);
-      }
-    });
-}
-
-function readJson<T>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
-}
 
 // ------------------------------------------------------------------------------------------ people and pairs
 
@@ -475,7 +455,7 @@ async function testsStage(ctx: Ctx, people: StageOutcome<unknown>, testSynth: St
 }
 
 function readTasks(stage: StageOutcome<unknown>): ControlledTask[] {
-  return readJson<ControlledTask[]>(join(stage.dir, 'tasks.json'));
+  return readStageJson<ControlledTask[]>(join(stage.dir, 'tasks.json'));
 }
 
 // ------------------------------------------------------------------------------------------ training and scoring

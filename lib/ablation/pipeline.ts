@@ -22,6 +22,7 @@ import { readTokenizerFiles, tinyTokenizerFiles, tokenizerFromFiles, loadTokeniz
 import { gptTensorSpecs, type GPTWeights } from '../engine/gpt.js';
 import { evaluate, type EvalResults } from '../eval/harness.js';
 import { writeFileAtomic } from '../repro/files.js';
+import { readJsonl, readStageJson, writeJsonl } from './stage-files.js';
 import { writeManifest } from '../repro/manifest.js';
 import { type ProgressMode } from '../repro/progress.js';
 import { runStage, type StageOutcome, type StageContext } from '../repro/stages.js';
@@ -122,27 +123,6 @@ async function stage<T>(ctx: Ctx, name: string, version: number, key: unknown, r
 
 // ------------------------------------------------------------------------------------------ files
 
-export function writeJsonl(path: string, rows: unknown[]): void {
-  writeFileAtomic(path, rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
-}
-
-export function readJsonl<T>(path: string): T[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as T;
-      } catch {
-        throw new Error(`${path} line ${i + 1} is not JSON: the stage folder is damaged; delete it and run again`);
-      }
-    });
-}
-
-function readJson<T>(path: string): T {
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
-}
-
 function readTokenizerFolder(dir: string): TokenizerFiles {
   const files = readTokenizerFiles(dir);
   if (!files) throw new Error(`no tokenizer.json in ${dir}: the stage folder is incomplete; delete it and run again`);
@@ -225,7 +205,7 @@ async function collectionStage(ctx: Ctx, split: StageOutcome<SplitSummary>): Pro
   const { config } = ctx;
   const key = { split: split.record.keyHash, seed: config.seed, collection: config.synthesis.collection, chars: config.synthesis.maxSentenceChars, bytes: config.corpus.contextBytes, rules: RULES_VERSION };
   return stage(ctx, 'collection', 1, key, async ({ dir }) => {
-    const ids = new Set(readJson<{ documents: Record<Part, string[]> }>(join(split.dir, 'splits.json')).documents.synthesizer);
+    const ids = new Set(readStageJson<{ documents: Record<Part, string[]> }>(join(split.dir, 'splits.json')).documents.synthesizer);
     const docs = loadBrown().filter((d) => ids.has(d.id));
     const collection = buildSynthesizerCollection(docs, {
       seed: config.seed,
@@ -456,7 +436,7 @@ async function evalStage(ctx: Ctx, name: string, model: StageOutcome<TrainStageR
 }
 
 function selectTasks(benchmarks: StageOutcome<BenchmarksSummary>, groups: BenchmarkGroup[], shots?: number[]): BenchmarkTask[] {
-  const all = readJson<BenchmarkTask[]>(join(benchmarks.dir, 'tasks.json'));
+  const all = readStageJson<BenchmarkTask[]>(join(benchmarks.dir, 'tasks.json'));
   return all.filter((t) => groups.includes(t.group) && (!shots || shots.includes(t.shots)));
 }
 
@@ -642,7 +622,7 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
 
   const pairs: Record<string, Chain[]> = {};
   for (const [name, s] of chainsBy) pairs[name] = readChains(s.dir);
-  const tasks = readJson<BenchmarkTask[]>(join(benchmarks.dir, 'tasks.json'));
+  const tasks = readStageJson<BenchmarkTask[]>(join(benchmarks.dir, 'tasks.json'));
   return {
     config,
     split: split.result,

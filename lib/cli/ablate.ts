@@ -23,7 +23,7 @@ export const ablateCommands: Command[] = [
       `Profiles: ${Object.keys(PROFILES).join(', ')}; --config FILE overrides any field of the profile (JSON).`,
     ].join('\n'),
     options: {
-      profile: { type: 'string', value: 'NAME', default: 'default', description: `built-in sizes: ${Object.keys(PROFILES).join(' (about 6 min on 2 cores), ')} (under a minute)` },
+      profile: { type: 'string', value: 'NAME', default: 'default', description: `built-in sizes: ${Object.keys(PROFILES).join(' (about 12 min on 2 cores), ')} (toy sizes, the same code paths)` },
       config: { type: 'string', value: 'FILE', description: 'JSON with fields to override, e.g. {"seeds": [1, 2, 3, 4], "pretrain": {"train": {"steps": 400}}}' },
       out: { type: 'string', value: 'DIR', description: 'run folder (default: runs/ablation-<profile>)' },
       threads: { type: 'string', value: 'N', description: 'kernel threads (default: the number of cores; results do not depend on it)' },
