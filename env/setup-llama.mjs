@@ -35,10 +35,14 @@ function installedVersion(name) {
   return existsSync(pkg) ? JSON.parse(readFileSync(pkg, 'utf8')).version : undefined;
 }
 
-const present = installedVersion('node-llama-cpp') === pinned && (!platformPackage || installedVersion(`@node-llama-cpp/${platformPackage}`) === pinned);
+const present =
+  installedVersion('node-llama-cpp') === pinned &&
+  (!platformPackage || installedVersion(`@node-llama-cpp/${platformPackage}`) === pinned);
 if (args.has('--if-missing') && present && !args.has('--gpu')) process.exit(0);
 if (!platformPackage) {
-  console.error(`env/setup-llama: node-llama-cpp has no prebuilt binary for ${process.platform}-${process.arch}; the gguf: engine is not available here`);
+  console.error(
+    `env/setup-llama: node-llama-cpp has no prebuilt binary for ${process.platform}-${process.arch}; the gguf: engine is not available here`,
+  );
   process.exit(1);
 }
 
@@ -49,12 +53,17 @@ function run(step) {
   return r.status === 0;
 }
 const started = Date.now();
-console.error(`env/setup-llama: installing node-llama-cpp ${pinned} (${args.has('--gpu') ? 'CPU, CUDA and Vulkan builds' : `CPU build for ${platformPackage}`}) into env/llama`);
+console.error(
+  `env/setup-llama: installing node-llama-cpp ${pinned} (${args.has('--gpu') ? 'CPU, CUDA and Vulkan builds' : `CPU build for ${platformPackage}`}) into env/llama`,
+);
 const ok = args.has('--gpu')
   ? run(['ci', ...common])
-  : run(['ci', '--omit=optional', ...common]) && run(['install', '--no-save', '--omit=optional', ...common, `@node-llama-cpp/${platformPackage}@${pinned}`]);
+  : run(['ci', '--omit=optional', ...common]) &&
+    run(['install', '--no-save', '--omit=optional', ...common, `@node-llama-cpp/${platformPackage}@${pinned}`]);
 if (!ok) {
-  console.error('env/setup-llama: npm could not install node-llama-cpp (no network, or no npm registry?); the gguf: engine and its tests are unavailable until `npm run setup:llama` succeeds');
+  console.error(
+    'env/setup-llama: npm could not install node-llama-cpp (no network, or no npm registry?); the gguf: engine and its tests are unavailable until `npm run setup:llama` succeeds',
+  );
   process.exit(1);
 }
 console.error(`env/setup-llama: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -36,7 +36,8 @@ function stripNotebook(text, { addIds = false } = {}) {
   }
   if (!nb || typeof nb !== 'object' || !Array.isArray(nb.cells)) return text;
   const info = nb.metadata?.language_info;
-  if (info && typeof info === 'object' && typeof info.name === 'string') nb.metadata.language_info = { name: info.name };
+  if (info && typeof info === 'object' && typeof info.name === 'string')
+    nb.metadata.language_info = { name: info.name };
   const ids = addIds && nb.nbformat === 4 && nb.nbformat_minor >= 5;
   nb.cells = nb.cells.map((cell) => {
     const c = ids && cell.id === undefined ? { id: randomBytes(4).toString('hex'), ...cell } : cell;
@@ -55,7 +56,11 @@ function stripNotebook(text, { addIds = false } = {}) {
 function sortKeys(v) {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v === null || typeof v !== 'object') return v;
-  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys(v[k])]),
+  );
 }
 
 const files = process.argv.slice(2);

@@ -18,7 +18,14 @@ import { ablateCommands } from './cli/ablate.js';
 import { exportCommands } from './cli/export.js';
 import { convertCommands } from './cli/convert.js';
 
-export { UsageError, type Command, type CommandArgs, type Io, type OptionSpec, type PositionalSpec } from './cli/command.js';
+export {
+  UsageError,
+  type Command,
+  type CommandArgs,
+  type Io,
+  type OptionSpec,
+  type PositionalSpec,
+} from './cli/command.js';
 
 const commands: Command[] = [
   ...synthCommands,
@@ -57,7 +64,10 @@ export function commandHelp(cmd: Command): string {
   lines.push('', 'Options:');
   for (const [name, o] of opts) {
     const flag = `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
-    const def = o.default !== undefined && o.default !== false ? ` (default: ${Array.isArray(o.default) ? o.default.join(', ') : o.default})` : '';
+    const def =
+      o.default !== undefined && o.default !== false
+        ? ` (default: ${Array.isArray(o.default) ? o.default.join(', ') : o.default})`
+        : '';
     lines.push(`  ${flag.padEnd(24)} ${o.description}${o.multiple ? ' (repeatable)' : ''}${def}`);
   }
   lines.push(`  ${'-h, --help'.padEnd(24)} show this help`);
@@ -113,20 +123,34 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     const options = Object.fromEntries(
       Object.entries(cmd.options).map(([name, o]) => [
         name,
-        Object.fromEntries(Object.entries({ type: o.type, short: o.short, multiple: o.multiple, default: o.default }).filter(([, v]) => v !== undefined)),
+        Object.fromEntries(
+          Object.entries({ type: o.type, short: o.short, multiple: o.multiple, default: o.default }).filter(
+            ([, v]) => v !== undefined,
+          ),
+        ),
       ]),
     );
-    const result = parseArgs({ args: optionValues(rest, cmd.options), options: options as never, allowPositionals: true, strict: true });
+    const result = parseArgs({
+      args: optionValues(rest, cmd.options),
+      options: options as never,
+      allowPositionals: true,
+      strict: true,
+    });
     parsed = { values: result.values as CommandArgs['values'], positionals: result.positionals };
     const required = (cmd.positionals ?? []).filter((p) => !p.optional).length;
     const variadic = (cmd.positionals ?? []).some((p) => p.variadic);
-    if (parsed.positionals.length < required || (!variadic && parsed.positionals.length > (cmd.positionals ?? []).length)) {
+    if (
+      parsed.positionals.length < required ||
+      (!variadic && parsed.positionals.length > (cmd.positionals ?? []).length)
+    ) {
       throw new UsageError(`expected ${usageLine(cmd)}`);
     }
     // checked before any work: a command may load data for minutes before it reads its threads
     if ('threads' in cmd.options) threadsOption(parsed.values);
   } catch (err) {
-    io.stderr(`ipt ${cmd.name}: ${(err as Error).message}\nusage: ${usageLine(cmd)}   (ipt ${cmd.name} --help lists the options)\n`);
+    io.stderr(
+      `ipt ${cmd.name}: ${(err as Error).message}\nusage: ${usageLine(cmd)}   (ipt ${cmd.name} --help lists the options)\n`,
+    );
     return 2;
   }
   try {
@@ -155,11 +179,20 @@ function optionValues(args: string[], specs: Record<string, OptionSpec>): string
     }
     const name = /^--[^=]+$/.test(a) ? a.slice(2) : /^-[^-]$/.test(a) ? byShort.get(a[1]) : undefined;
     const next = args[i + 1];
-    if (name === undefined || specs[name]?.type !== 'string' || next === undefined || !next.startsWith('-') || next === '-') {
+    if (
+      name === undefined ||
+      specs[name]?.type !== 'string' ||
+      next === undefined ||
+      !next.startsWith('-') ||
+      next === '-'
+    ) {
       out.push(a);
       continue;
     }
-    if (!/^-(\d|\.\d)/.test(next)) throw new UsageError(`--${name} needs a value (${specs[name].value ?? 'VALUE'}); a value that starts with "-" is written --${name}=${next}`);
+    if (!/^-(\d|\.\d)/.test(next))
+      throw new UsageError(
+        `--${name} needs a value (${specs[name].value ?? 'VALUE'}); a value that starts with "-" is written --${name}=${next}`,
+      );
     out.push(`--${name}=${next}`);
     i++;
   }
@@ -182,11 +215,15 @@ export function fileErrorMessage(err: Error): string | undefined {
     case 'ENOENT':
       return `no such file or folder: ${path}`;
     case 'EEXIST':
-      return e.syscall === 'mkdir' ? `cannot create the folder ${path}: a file of that name is in the way; choose another output path` : `${target} already exists`;
+      return e.syscall === 'mkdir'
+        ? `cannot create the folder ${path}: a file of that name is in the way; choose another output path`
+        : `${target} already exists`;
     case 'ENOTDIR':
       return `${path}: part of this path is a file, not a folder; choose another path`;
     case 'EISDIR':
-      return e.syscall === 'rename' ? `cannot write ${target}: it is a folder; name a file there` : `${path} is a folder; a file is expected here`;
+      return e.syscall === 'rename'
+        ? `cannot write ${target}: it is a folder; name a file there`
+        : `${path} is a folder; a file is expected here`;
     case 'EACCES':
     case 'EPERM':
       return `permission denied: ${target}`;

@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { main, type Io } from '../lib/cli.js';
 
 async function run(argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  const io = { out: '', err: '', stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s), readStdin: () => '' } as Io & { out: string; err: string };
+  const io = {
+    out: '',
+    err: '',
+    stdout: (s: string) => void (io.out += s),
+    stderr: (s: string) => void (io.err += s),
+    readStdin: () => '',
+  } as Io & { out: string; err: string };
   const code = await main(argv, io);
   return { code, err: io.err, out: io.out };
 }
@@ -36,15 +42,56 @@ test('an empty input is refused and the earlier output is left as it was', async
     const blank = join(dir, 'blank.jsonl');
     writeFileSync(blank, '\n  \n');
     const chains = join(dir, 'chains.jsonl');
-    writeFileSync(chains, JSON.stringify([{ context: 'The cat sat on the mat.', pairs: [{ question: 'Where did the cat sit?', answer: 'On the mat.' }], inheritFromPrev: false }]) + '\n');
+    writeFileSync(
+      chains,
+      JSON.stringify([
+        {
+          context: 'The cat sat on the mat.',
+          pairs: [{ question: 'Where did the cat sit?', answer: 'On the mat.' }],
+          inheritFromPrev: false,
+        },
+      ]) + '\n',
+    );
     const docs = join(dir, 'docs.jsonl');
-    writeFileSync(docs, JSON.stringify({ text: 'A first document with some words in it.' }) + '\n' + JSON.stringify({ text: 'A second document.' }) + '\n');
+    writeFileSync(
+      docs,
+      JSON.stringify({ text: 'A first document with some words in it.' }) +
+        '\n' +
+        JSON.stringify({ text: 'A second document.' }) +
+        '\n',
+    );
 
-    const cases: Array<{ make: string[]; again: (input: string) => string[]; out: string; message: (input: string) => string }> = [
-      { make: ['render', '--input', chains, '--out', join(dir, 'prev.jsonl')], again: (i) => ['render', '--input', i, '--out', join(dir, 'prev.jsonl')], out: join(dir, 'prev.jsonl'), message: (i) => `ipt render: ${i} holds no chains (it is empty); nothing was written, ${join(dir, 'prev.jsonl')} is left as it was\n` },
-      { make: ['coverage', '--input', chains, '--out', join(dir, 'prevcov'), '--png', 'no'], again: (i) => ['coverage', '--input', i, '--out', join(dir, 'prevcov'), '--png', 'no'], out: join(dir, 'prevcov'), message: (i) => `ipt coverage: ${i} holds no pairs or texts (it is empty); nothing was written\n` },
-      { make: ['corpus', 'sample', docs, '--n', '2', '--out', join(dir, 'prev-sample.jsonl')], again: (i) => ['corpus', 'sample', i, '--n', '2', '--out', join(dir, 'prev-sample.jsonl')], out: join(dir, 'prev-sample.jsonl'), message: (i) => `ipt corpus sample: ${i} holds no documents; nothing was written\n` },
-      { make: ['corpus', 'chunk', docs, '--out', join(dir, 'prev-chunks.jsonl')], again: (i) => ['corpus', 'chunk', i, '--out', join(dir, 'prev-chunks.jsonl')], out: join(dir, 'prev-chunks.jsonl'), message: (i) => `ipt corpus chunk: ${i} holds no documents; nothing was written\n` },
+    const cases: Array<{
+      make: string[];
+      again: (input: string) => string[];
+      out: string;
+      message: (input: string) => string;
+    }> = [
+      {
+        make: ['render', '--input', chains, '--out', join(dir, 'prev.jsonl')],
+        again: (i) => ['render', '--input', i, '--out', join(dir, 'prev.jsonl')],
+        out: join(dir, 'prev.jsonl'),
+        message: (i) =>
+          `ipt render: ${i} holds no chains (it is empty); nothing was written, ${join(dir, 'prev.jsonl')} is left as it was\n`,
+      },
+      {
+        make: ['coverage', '--input', chains, '--out', join(dir, 'prevcov'), '--png', 'no'],
+        again: (i) => ['coverage', '--input', i, '--out', join(dir, 'prevcov'), '--png', 'no'],
+        out: join(dir, 'prevcov'),
+        message: (i) => `ipt coverage: ${i} holds no pairs or texts (it is empty); nothing was written\n`,
+      },
+      {
+        make: ['corpus', 'sample', docs, '--n', '2', '--out', join(dir, 'prev-sample.jsonl')],
+        again: (i) => ['corpus', 'sample', i, '--n', '2', '--out', join(dir, 'prev-sample.jsonl')],
+        out: join(dir, 'prev-sample.jsonl'),
+        message: (i) => `ipt corpus sample: ${i} holds no documents; nothing was written\n`,
+      },
+      {
+        make: ['corpus', 'chunk', docs, '--out', join(dir, 'prev-chunks.jsonl')],
+        again: (i) => ['corpus', 'chunk', i, '--out', join(dir, 'prev-chunks.jsonl')],
+        out: join(dir, 'prev-chunks.jsonl'),
+        message: (i) => `ipt corpus chunk: ${i} holds no documents; nothing was written\n`,
+      },
     ];
     for (const c of cases) {
       const made = await run(c.make);
@@ -57,7 +104,10 @@ test('an empty input is refused and the earlier output is left as it was', async
         assert.deepEqual(snapshot(c.out), before, `${c.out} is unchanged`);
       }
     }
-    assert.ok(readdirSync(dir).every((f) => !f.endsWith('.tmp')), 'no temporary file left behind');
+    assert.ok(
+      readdirSync(dir).every((f) => !f.endsWith('.tmp')),
+      'no temporary file left behind',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

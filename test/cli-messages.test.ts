@@ -12,7 +12,13 @@ import { main, type Io } from '../lib/cli.js';
 import { projectRoot } from '../lib/repro/project.js';
 
 async function run(argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  const io = { out: '', err: '', stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s), readStdin: () => '' } as Io & { out: string; err: string };
+  const io = {
+    out: '',
+    err: '',
+    stdout: (s: string) => void (io.out += s),
+    stderr: (s: string) => void (io.err += s),
+    readStdin: () => '',
+  } as Io & { out: string; err: string };
   const code = await main(argv, io);
   return { code, err: io.err, out: io.out };
 }
@@ -21,7 +27,10 @@ test('negative numbers reach the option checks: accepted where allowed, refused 
   const refused: Array<[string[], string]> = [
     [['corpus', 'sample', 'brown', '--n', '-1'], 'ipt corpus sample: --n must be a positive integer, got -1\n'],
     [['rules', '--input', 'brown', '--n', '-1'], 'ipt rules: --n must be an integer >= 1, got "-1"\n'],
-    [['corpus', 'chunk', 'brown', '--max-tokens', '-5'], 'ipt corpus chunk: --max-tokens must be an integer >= 1, got -5\n'],
+    [
+      ['corpus', 'chunk', 'brown', '--max-tokens', '-5'],
+      'ipt corpus chunk: --max-tokens must be an integer >= 1, got -5\n',
+    ],
     [['render', '--input', 'x.jsonl', '--seed', '-1.5'], 'ipt render: --seed must be an integer, got "-1.5"\n'],
   ];
   for (const [argv, message] of refused) {
@@ -49,22 +58,36 @@ test('a vocabulary too large for the BPE, a number read as Infinity and a missin
       writeFileSync(config, cfg);
       return run(['train', '--config', config, '--data', data, '--out', join(dir, 'out')]);
     };
-    let r = await train(JSON.stringify({ model: { vocabSize: 70000, width: 16, heads: 2, layers: 1, contextLength: 16 } }));
+    let r = await train(
+      JSON.stringify({ model: { vocabSize: 70000, width: 16, heads: 2, layers: 1, contextLength: 16 } }),
+    );
     assert.equal(r.code, 1);
-    assert.equal(r.err, "ipt train: vocabSize 70000 is too large for the kit's BPE tokenizer (at most 65536 tokens): choose vocabSize <= 65536, or put a tokenizer.json in the data folder\n");
+    assert.equal(
+      r.err,
+      "ipt train: vocabSize 70000 is too large for the kit's BPE tokenizer (at most 65536 tokens): choose vocabSize <= 65536, or put a tokenizer.json in the data folder\n",
+    );
     assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'data'], 'nothing written');
     r = await train('{"model": {"layerNormEps": 1e999}}');
     assert.equal(r.code, 1);
-    assert.equal(r.err, `ipt train: ${config}: model.layerNormEps is not a finite number (1e999 and the like read as Infinity): give a finite number\n`);
+    assert.equal(
+      r.err,
+      `ipt train: ${config}: model.layerNormEps is not a finite number (1e999 and the like read as Infinity): give a finite number\n`,
+    );
 
     const ablate = async (cfg: string) => {
       writeFileSync(config, cfg);
       return run(['ablate', '--profile', 'ci', '--config', config, '--dry-run']);
     };
     r = await ablate('{"corpus": {"contextBytes": 1e999}}');
-    assert.equal(r.err, `ipt ablate: ${config}: corpus.contextBytes is not a finite number (1e999 and the like read as Infinity): give a finite number\n`);
+    assert.equal(
+      r.err,
+      `ipt ablate: ${config}: corpus.contextBytes is not a finite number (1e999 and the like read as Infinity): give a finite number\n`,
+    );
     r = await ablate('{"tokenizer": {"vocabSize": 70000}}');
-    assert.match(r.err, /^ipt ablate: ablation config: tokenizer\.vocabSize 70000 is too large for the kit's BPE tokenizer \(at most 65536 tokens\)/);
+    assert.match(
+      r.err,
+      /^ipt ablate: ablation config: tokenizer\.vocabSize 70000 is too large for the kit's BPE tokenizer \(at most 65536 tokens\)/,
+    );
     r = await run(['ablate', '--config', join(dir, 'nope.json'), '--dry-run']);
     assert.equal(r.code, 1);
     assert.equal(r.err, `ipt ablate: ${join(dir, 'nope.json')}: no such file (the --config JSON file)\n`);
@@ -85,7 +108,10 @@ test('ipt render on a deeply nested JSON line names the line, not "Maximum call 
     writeFileSync(input, '['.repeat(200_000) + ']'.repeat(200_000) + '\n');
     const r = await run(['render', '--input', input]);
     assert.equal(r.code, 1);
-    assert.equal(r.err, `ipt render: ${input}:1: entry 0: expected an object {context, pairs, inheritFromPrev}, got a value nested too deeply to show\n`);
+    assert.equal(
+      r.err,
+      `ipt render: ${input}:1: entry 0: expected an object {context, pairs, inheritFromPrev}, got a value nested too deeply to show\n`,
+    );
     assert.doesNotMatch(r.err, /call stack/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -106,9 +132,16 @@ test('a read-only output folder is named with the output file, not the hidden te
       ['rules', '--input', 'brown', '--n', '2', '--out', join(ro, 'pairs.jsonl')],
       ['corpus', 'sample', 'brown', '--n', '2', '--out', join(ro, 'sample.jsonl')],
     ]) {
-      const r = spawnSync(process.execPath, [cli, ...argv], { encoding: 'utf8', env: { ...process.env, IPT_PROGRESS: 'silent' }, ...asUser });
+      const r = spawnSync(process.execPath, [cli, ...argv], {
+        encoding: 'utf8',
+        env: { ...process.env, IPT_PROGRESS: 'silent' },
+        ...asUser,
+      });
       assert.equal(r.status, 1, r.stderr);
-      assert.equal(r.stderr, `ipt ${argv[0] === 'corpus' ? 'corpus sample' : 'rules'}: permission denied: ${argv.at(-1)}\n`);
+      assert.equal(
+        r.stderr,
+        `ipt ${argv[0] === 'corpus' ? 'corpus sample' : 'rules'}: permission denied: ${argv.at(-1)}\n`,
+      );
     }
     assert.deepEqual(readdirSync(ro), []);
   } finally {

@@ -6,7 +6,13 @@ import { availableParallelism } from 'node:os';
 import { main, type Io } from '../lib/cli.js';
 
 function capture(): Io & { out: string; err: string } {
-  const io = { out: '', err: '', stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s), readStdin: () => '' };
+  const io = {
+    out: '',
+    err: '',
+    stdout: (s: string) => void (io.out += s),
+    stderr: (s: string) => void (io.err += s),
+    readStdin: () => '',
+  };
   return io;
 }
 

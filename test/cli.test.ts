@@ -84,7 +84,10 @@ test('ipt parse on garbage: [] on stdout, the dropped pieces counted by reason o
 
 test('the bin entry runs as a process', () => {
   const root = projectRoot();
-  const r = spawnSync(process.execPath, [join(root, 'dist', 'lib', 'cli.js'), 'prompt'], { input: 'x', encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'dist', 'lib', 'cli.js'), 'prompt'], {
+    input: 'x',
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, '<s> <CON> x </CON>\n\n');
 });
@@ -95,17 +98,33 @@ test('engine and sampling flags are usage errors (exit 2) before anything is loa
     const out = join(tmp, 'run');
     // the input does not exist: these must be refused before it is read
     const synth = ['synthesize', '--input', join(tmp, 'missing.jsonl'), '--out', out];
-    const help = 'use onnx:DIR \\(a model folder run here by ONNX Runtime\\), gguf:FILE or gguf:REPO\\[:FILE\\] \\(.*\\), or openai:URL \\(';
+    const help =
+      'use onnx:DIR \\(a model folder run here by ONNX Runtime\\), gguf:FILE or gguf:REPO\\[:FILE\\] \\(.*\\), or openai:URL \\(';
     const cases: Array<[string[], RegExp]> = [
       [[...synth, '--engine', 'bogus'], new RegExp(`^ipt synthesize: unknown engine "bogus": ${help}`)],
       [[...synth, '--engine', 'onnx:'], new RegExp(`^ipt synthesize: unknown engine "onnx:": ${help}`)],
-      [[...synth, '--engine', 'onnx:m', '--provider', 'gpu'], /^ipt synthesize: --provider must be one of cpu, webgpu, cuda, auto, vulkan, metal, got "gpu"\n$/],
-      [[...synth, '--engine', 'onnx:m', '--provider', 'vulkan'], /^ipt synthesize: --provider vulkan is a llama\.cpp backend; ONNX Runtime offers cpu, webgpu, cuda, auto/],
-      [[...synth, '--engine', 'onnx:m', '--temperature=-1'], /^ipt synthesize: --temperature must be >= 0 \(0 is greedy\), got "-1"\n$/],
+      [
+        [...synth, '--engine', 'onnx:m', '--provider', 'gpu'],
+        /^ipt synthesize: --provider must be one of cpu, webgpu, cuda, auto, vulkan, metal, got "gpu"\n$/,
+      ],
+      [
+        [...synth, '--engine', 'onnx:m', '--provider', 'vulkan'],
+        /^ipt synthesize: --provider vulkan is a llama\.cpp backend; ONNX Runtime offers cpu, webgpu, cuda, auto/,
+      ],
+      [
+        [...synth, '--engine', 'onnx:m', '--temperature=-1'],
+        /^ipt synthesize: --temperature must be >= 0 \(0 is greedy\), got "-1"\n$/,
+      ],
       [[...synth, '--engine', 'onnx:m', '--top-p', '5'], /^ipt synthesize: --top-p must be in \(0, 1\], got "5"\n$/],
       [[...synth, '--engine', 'onnx:m', '--top-p', '0'], /^ipt synthesize: --top-p must be in \(0, 1\], got "0"\n$/],
-      [['serve', '--model', join(tmp, 'm'), '--port', '70000'], /^ipt serve: --port must be 0\.\.65535 \(0 picks a free one\), got "70000"\n$/],
-      [['serve', '--model', join(tmp, 'm'), '--provider', 'gpu'], /^ipt serve: --provider must be one of cpu, webgpu, cuda, auto, vulkan, metal, got "gpu"\n$/],
+      [
+        ['serve', '--model', join(tmp, 'm'), '--port', '70000'],
+        /^ipt serve: --port must be 0\.\.65535 \(0 picks a free one\), got "70000"\n$/,
+      ],
+      [
+        ['serve', '--model', join(tmp, 'm'), '--provider', 'gpu'],
+        /^ipt serve: --provider must be one of cpu, webgpu, cuda, auto, vulkan, metal, got "gpu"\n$/,
+      ],
     ];
     for (const [args, message] of cases) {
       const io = capture();
@@ -123,12 +142,23 @@ test('ipt serve on a port in use says so and how to choose another', async () =>
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   try {
-    const cfg = { vocabSize: TINY_BASE_VOCAB, contextLength: 16, width: 8, heads: 1, layers: 1, mlpRatio: 1, layerNormEps: 1e-5 };
+    const cfg = {
+      vocabSize: TINY_BASE_VOCAB,
+      contextLength: 16,
+      width: 8,
+      heads: 1,
+      layers: 1,
+      mlpRatio: 1,
+      layerNormEps: 1e-5,
+    };
     writeGptModelFolder(join(tmp, 'm'), { cfg, weights: seededGptWeights(cfg, 1) });
     const port = (blocker.address() as AddressInfo).port;
     const io = capture();
     assert.equal(await main(['serve', '--model', join(tmp, 'm'), '--port', String(port), '--threads', '1'], io), 1);
-    assert.equal(io.err, `ipt serve: port ${port} on 127.0.0.1 is in use: choose another --port (0 picks a free one)\n`);
+    assert.equal(
+      io.err,
+      `ipt serve: port ${port} on 127.0.0.1 is in use: choose another --port (0 picks a free one)\n`,
+    );
   } finally {
     blocker.close();
     rmSync(tmp, { recursive: true, force: true });
@@ -141,7 +171,12 @@ test('ipt train names the --config file in its errors and writes nothing', async
     const data = join(dir, 'data');
     mkdirSync(data);
     writeFileSync(join(data, 'a.jsonl'), JSON.stringify({ text: 'The cat says meow.' }) + '\n');
-    const files: Record<string, string> = { 'empty.json': '', 'corrupt.json': '{"train": {}} x', 'list.json': '[]', 'section.json': '{"optimizer": {}}' };
+    const files: Record<string, string> = {
+      'empty.json': '',
+      'corrupt.json': '{"train": {}} x',
+      'list.json': '[]',
+      'section.json': '{"optimizer": {}}',
+    };
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     const out = join(dir, 'run');
     const expected: Array<[string, string]> = [

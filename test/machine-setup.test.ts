@@ -36,17 +36,27 @@ test('env/setup.sh --check names what is missing on one line, installs nothing, 
   const bin = mkdtempSync(join(tmpdir(), 'ipt-fresh-bin-'));
   try {
     mkdirSync(join(bin, 'bin'));
-    for (const [name, body] of [['dpkg-query', 'exit 1'], ['python3', 'exit 1'], ['apt-get', 'echo apt-get must not run >&2; exit 9']]) {
+    for (const [name, body] of [
+      ['dpkg-query', 'exit 1'],
+      ['python3', 'exit 1'],
+      ['apt-get', 'echo apt-get must not run >&2; exit 9'],
+    ]) {
       writeFileSync(join(bin, 'bin', name), `#!/bin/sh\n${body}\n`);
       chmodSync(join(bin, 'bin', name), 0o755);
     }
     const env = { ...process.env, PATH: `${join(bin, 'bin')}:/usr/bin:/bin` };
     // (the kernel check asks /usr/bin/python3 first, so "tslab kernel" shows only where that has none)
-    const run = spawnSync('bash', [join(root, 'env', 'setup.sh'), '--check'], { env: { ...env, IPT_CHROMIUM: '' }, encoding: 'utf8' });
+    const run = spawnSync('bash', [join(root, 'env', 'setup.sh'), '--check'], {
+      env: { ...env, IPT_CHROMIUM: '' },
+      encoding: 'utf8',
+    });
     assert.equal(run.status, 1, run.stderr);
     const line = run.stdout.trim();
     assert.equal(line.split('\n').length, 1);
-    assert.match(line, /^missing: jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook chromium fonts-dejavu-core( tslab kernel)?$/);
+    assert.match(
+      line,
+      /^missing: jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook chromium fonts-dejavu-core( tslab kernel)?$/,
+    );
     assert.equal(run.stderr, '');
   } finally {
     rmSync(bin, { recursive: true, force: true });

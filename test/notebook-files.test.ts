@@ -11,7 +11,9 @@ import { projectRoot } from '../lib/repro/project.js';
 
 const root = projectRoot();
 const script = join(root, 'env', 'strip-notebook.mjs');
-const notebooks = readdirSync(join(root, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+const notebooks = readdirSync(join(root, 'notebooks'))
+  .filter((f) => f.endsWith('.ipynb'))
+  .sort();
 
 function strip(text: string): string {
   const r = spawnSync(process.execPath, [script], { input: text, encoding: 'utf8' });
@@ -19,39 +21,63 @@ function strip(text: string): string {
   return r.stdout;
 }
 
-type Nb = { cells: Array<{ cell_type: string; id?: string; outputs?: unknown[]; execution_count?: number | null; metadata: Record<string, unknown> }> };
+type Nb = {
+  cells: Array<{
+    cell_type: string;
+    id?: string;
+    outputs?: unknown[];
+    execution_count?: number | null;
+    metadata: Record<string, unknown>;
+  }>;
+};
 
 /** A notebook as Jupyter saves it after a run: outputs, counts, timings, the kernel's language info, sources as lines. */
 function executed(text: string): string {
   const nb = JSON.parse(text) as Nb & { metadata: Record<string, unknown> };
-  nb.metadata.language_info = { name: 'typescript', version: '3.7.2', mimetype: 'text/typescript', file_extension: '.ts' };
+  nb.metadata.language_info = {
+    name: 'typescript',
+    version: '3.7.2',
+    mimetype: 'text/typescript',
+    file_extension: '.ts',
+  };
   nb.cells.forEach((c, i) => {
     const cell = c as typeof c & { source: string | string[] };
     if (typeof cell.source === 'string') cell.source = cell.source.split(/(?<=\n)/);
     if (c.cell_type !== 'code') return;
-    c.outputs = [{ output_type: 'display_data', data: { 'text/html': '<script>/* 2.7 MB of plotly.js */</script>' }, metadata: {} }];
+    c.outputs = [
+      {
+        output_type: 'display_data',
+        data: { 'text/html': '<script>/* 2.7 MB of plotly.js */</script>' },
+        metadata: {},
+      },
+    ];
     c.execution_count = i;
     c.metadata.execution = { 'iopub.status.busy': '2026-12-02T09:00:00Z' };
   });
   return JSON.stringify(nb, null, 1) + '\n';
 }
 
-test('committed notebooks have no outputs; those with cell ids are in the filter\'s normal form', (t) => {
+test("committed notebooks have no outputs; those with cell ids are in the filter's normal form", (t) => {
   assert.ok(notebooks.length >= 7);
   for (const nb of notebooks) {
     const text = readFileSync(join(root, 'notebooks', nb), 'utf8');
     const parsed = JSON.parse(text) as Nb;
     for (const c of parsed.cells.filter((x) => x.cell_type === 'code')) {
-      assert.deepEqual([c.outputs, c.execution_count], [[], null], `${nb} is committed with outputs: node env/strip-notebook.mjs notebooks/${nb}`);
+      assert.deepEqual(
+        [c.outputs, c.execution_count],
+        [[], null],
+        `${nb} is committed with outputs: node env/strip-notebook.mjs notebooks/${nb}`,
+      );
     }
     assert.ok(text.length < 40_000, `${nb}: ${text.length} characters`);
     // a cell without an id gets a random one at every Jupyter save: such a notebook cannot stay clean
-    if (parsed.cells.every((c) => typeof c.id === 'string')) assert.equal(strip(text), text, `${nb}: run node env/strip-notebook.mjs notebooks/${nb}`);
+    if (parsed.cells.every((c) => typeof c.id === 'string'))
+      assert.equal(strip(text), text, `${nb}: run node env/strip-notebook.mjs notebooks/${nb}`);
     else t.diagnostic(`${nb} has cells without ids: node env/strip-notebook.mjs notebooks/${nb} gives them ids`);
   }
 });
 
-test('the strip filter removes outputs, counts, timings and the kernel\'s language details, and passes anything else through', () => {
+test("the strip filter removes outputs, counts, timings and the kernel's language details, and passes anything else through", () => {
   const clean = readFileSync(join(root, 'notebooks', notebooks[0]), 'utf8');
   const run = executed(clean);
   assert.notEqual(run, clean);
@@ -61,7 +87,8 @@ test('the strip filter removes outputs, counts, timings and the kernel\'s langua
 
 test('with the filter configured, an executed notebook leaves git clean', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ipt-nbgit-'));
-  const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, encoding: 'utf8' });
+  const git = (...args: string[]) =>
+    spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, encoding: 'utf8' });
   try {
     for (const d of ['notebooks', 'env']) mkdirSync(join(dir, d));
     copyFileSync(join(root, '.gitattributes'), join(dir, '.gitattributes'));

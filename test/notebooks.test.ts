@@ -30,7 +30,14 @@ const env: NodeJS.ProcessEnv = {
 // progress as a user sees it: the kernel picks the notebook display by itself (run-tests sets silent)
 delete env.IPT_PROGRESS;
 
-type Output = { output_type: string; name?: string; text?: string | string[]; ename?: string; evalue?: string; data?: Record<string, string | string[]> };
+type Output = {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  ename?: string;
+  evalue?: string;
+  data?: Record<string, string | string[]>;
+};
 type Cell = { cell_type: string; source: string | string[]; outputs?: Output[] };
 
 function ensureKernel(): void {
@@ -46,10 +53,18 @@ const notebooks = readdirSync(join(root, 'notebooks'))
 
 test('there are notebooks to run', () => {
   // exactly the ones the README's notebook table lists, each a JSON notebook with code cells (a renamed, lost or empty notebook fails here)
-  const listed = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/^\| `(\d\d-[\w-]+\.ipynb)` \|/gm)].map((m) => m[1]).sort();
+  const listed = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/^\| `(\d\d-[\w-]+\.ipynb)` \|/gm)]
+    .map((m) => m[1])
+    .sort();
   assert.ok(listed.length > 0, 'the README lists the notebooks');
   assert.deepEqual(notebooks, listed);
-  for (const nb of notebooks) assert.ok((JSON.parse(readFileSync(join(root, 'notebooks', nb), 'utf8')) as { cells: Cell[] }).cells.some((c) => c.cell_type === 'code'), `${nb} has code cells`);
+  for (const nb of notebooks)
+    assert.ok(
+      (JSON.parse(readFileSync(join(root, 'notebooks', nb), 'utf8')) as { cells: Cell[] }).cells.some(
+        (c) => c.cell_type === 'code',
+      ),
+      `${nb} has code cells`,
+    );
 });
 
 /**
@@ -57,7 +72,9 @@ test('there are notebooks to run', () => {
  * Hub's layouts (test/eval/fixtures.ts). It runs in its own process, since nbconvert blocks this one.
  */
 async function fixtureHub(): Promise<{ env: Record<string, string>; stop: () => void }> {
-  const child = spawn(process.execPath, [join(root, 'dist', 'test', 'eval', '_fixture-hub.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'dist', 'test', 'eval', '_fixture-hub.js')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -87,10 +104,15 @@ for (const nb of notebooks) {
       const run = spawnSync(
         python,
         [
-          '-m', 'nbconvert', '--to', 'notebook', '--execute',
+          '-m',
+          'nbconvert',
+          '--to',
+          'notebook',
+          '--execute',
           '--ExecutePreprocessor.kernel_name=tslab',
           '--ExecutePreprocessor.timeout=1200',
-          '--output-dir', out,
+          '--output-dir',
+          out,
           join(root, 'notebooks', nb),
         ],
         { env: { ...env, ...hub?.env }, encoding: 'utf8', cwd: join(root, 'notebooks'), maxBuffer: 64 * 2 ** 20 },
@@ -103,20 +125,33 @@ for (const nb of notebooks) {
         for (const o of cell.outputs ?? []) {
           const text = Array.isArray(o.text) ? o.text.join('') : (o.text ?? '');
           assert.notEqual(o.output_type, 'error', `${nb} code cell ${i}: ${o.ename}: ${o.evalue}`);
-          assert.ok(!(o.output_type === 'stream' && o.name === 'stderr' && /\b(Error|Exception)\b/.test(text)), `${nb} code cell ${i} wrote an error: ${text}`);
+          assert.ok(
+            !(o.output_type === 'stream' && o.name === 'stderr' && /\b(Error|Exception)\b/.test(text)),
+            `${nb} code cell ${i} wrote an error: ${text}`,
+          );
         }
       }
       checkProgress(nb, code);
       checkWholeTables(nb, code);
-      t.diagnostic(`${nb}: executed ${statSync(join(out, nb)).size} bytes (committed ${statSync(join(root, 'notebooks', nb)).size})`);
+      t.diagnostic(
+        `${nb}: executed ${statSync(join(out, nb)).size} bytes (committed ${statSync(join(root, 'notebooks', nb)).size})`,
+      );
       if (nb.startsWith('07-')) {
         // notebook 05 ran first in this file: 07 puts its tiny synthesizer's pairs beside the rules'
-        const stdout = code.flatMap((c) => c.outputs ?? []).filter((o) => o.name === 'stdout').map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? ''))).join('');
+        const stdout = code
+          .flatMap((c) => c.outputs ?? [])
+          .filter((o) => o.name === 'stdout')
+          .map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? '')))
+          .join('');
         assert.match(stdout, /tiny synthesizer \(M=2\): \d+ pairs from \d+ texts/);
       }
       if (nb.startsWith('08-')) {
         // the suites ran on the fixtures and the verdicts were written out, whatever they were
-        const stdout = code.flatMap((c) => c.outputs ?? []).filter((o) => o.name === 'stdout').map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? ''))).join('');
+        const stdout = code
+          .flatMap((c) => c.outputs ?? [])
+          .filter((o) => o.name === 'stdout')
+          .map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? '')))
+          .join('');
         assert.match(stdout, /\| *mmlu *\|/);
         assert.match(stdout, /of the 9 differences|differences are beyond noise/);
         assert.match(stdout, /\d+ examples from squad, race/);
@@ -139,7 +174,10 @@ const textOf = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(
  */
 function checkProgress(nb: string, code: Cell[]): void {
   const outputs = code.flatMap((c) => c.outputs ?? []);
-  const lines = outputs.filter((o) => o.output_type === 'stream').flatMap((o) => textOf(o.text).split('\n')).filter((l) => /^\S[^:\n]{0,80}: \d+% /.test(l));
+  const lines = outputs
+    .filter((o) => o.output_type === 'stream')
+    .flatMap((o) => textOf(o.text).split('\n'))
+    .filter((l) => /^\S[^:\n]{0,80}: \d+% /.test(l));
   assert.deepEqual(lines, [], `${nb}: progress printed as lines`);
   const bars = outputs.map((o) => textOf(o.data?.['text/html'])).filter((h) => h.includes('class="ipt-progress"'));
   for (const b of bars) assert.match(b, /✓ 100% /, `${nb}: a progress bar left unfinished: ${b}`);
@@ -166,7 +204,9 @@ function checkWholeTables(nb: string, code: Cell[]): void {
 
 function figureOutputs(cells: Cell[]): number {
   const text = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join('') : (v ?? ''));
-  return cells.flatMap((c) => c.outputs ?? []).reduce((n, o) => n + (text(o.data?.['text/html']).match(/class="ipt-figure"/g)?.length ?? 0), 0);
+  return cells
+    .flatMap((c) => c.outputs ?? [])
+    .reduce((n, o) => n + (text(o.data?.['text/html']).match(/class="ipt-figure"/g)?.length ?? 0), 0);
 }
 
 /**
@@ -181,10 +221,16 @@ async function drawnInBrowser(nb: string, executed: string, cells: Cell[]): Prom
   const browser = await launchChromium();
   try {
     // nbconvert's page asks for Debian's require.js and MathJax by file URL; they are optional.
-    const check = await checkPage(browser, pathToFileURL(executed.replace(/\.ipynb$/, '.html')).href, { allowMissing: /\/usr\/share\/javascript\// });
+    const check = await checkPage(browser, pathToFileURL(executed.replace(/\.ipynb$/, '.html')).href, {
+      allowMissing: /\/usr\/share\/javascript\//,
+    });
     assert.deepEqual(check.consoleErrors, [], `${nb}: console errors in the rendered notebook`);
     assert.deepEqual(check.externalRequests, [], `${nb}: the rendered notebook fetched from the network`);
-    assert.equal(check.figures.length, expected, `${nb}: ${expected} figures displayed, ${check.figures.length} on the page`);
+    assert.equal(
+      check.figures.length,
+      expected,
+      `${nb}: ${expected} figures displayed, ${check.figures.length} on the page`,
+    );
     for (const f of check.figures) assert.ok(f.svg && f.points > 0, `${nb}: figure ${f.id} did not draw`);
     assert.ok(check.inkShare > 0.02, `${nb}: the rendered notebook looks blank`);
   } finally {

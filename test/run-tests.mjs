@@ -18,13 +18,16 @@ if (!existsSync(testDir)) {
   console.error('dist/test is missing: run `npm run build` first (npm test does it for you).');
   process.exit(1);
 }
-const walk = (dir) => readdirSync(dir).flatMap((name) => {
-  const full = join(dir, name);
-  return statSync(full).isDirectory() ? walk(full) : full.endsWith('.test.js') ? [full] : [];
-});
+const walk = (dir) =>
+  readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    return statSync(full).isDirectory() ? walk(full) : full.endsWith('.test.js') ? [full] : [];
+  });
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
-const files = walk(testDir).sort().filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)));
+const files = walk(testDir)
+  .sort()
+  .filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)));
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(', ')}`);
   process.exit(1);
@@ -35,20 +38,31 @@ if (needsSetup.length > 0 && process.env.IPT_SETUP !== 'skip') ensureMachine(nee
 function ensureMachine(needing) {
   let check = spawnSync('bash', [join(root, 'env', 'setup.sh'), '--check'], { cwd: root, encoding: 'utf8' });
   // a shared machine may be installing packages this very moment: look again before installing
-  if (check.status !== 0) check = spawnSync('bash', ['-c', 'sleep 3; bash env/setup.sh --check'], { cwd: root, encoding: 'utf8' });
+  if (check.status !== 0)
+    check = spawnSync('bash', ['-c', 'sleep 3; bash env/setup.sh --check'], { cwd: root, encoding: 'utf8' });
   if (check.status === 0) return;
   const what = (check.stdout.trim() || check.stderr.trim() || 'the check failed').replace(/^missing: /, '');
-  console.log(`npm test: ${needing.length} test file(s) need env/setup.sh and this machine lacks ${what}: running env/setup.sh (Debian packages, kernel registration; once)`);
+  console.log(
+    `npm test: ${needing.length} test file(s) need env/setup.sh and this machine lacks ${what}: running env/setup.sh (Debian packages, kernel registration; once)`,
+  );
   const started = Date.now();
-  const setup = spawnSync('bash', [join(root, 'env', 'setup.sh')], { cwd: root, encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
+  const setup = spawnSync('bash', [join(root, 'env', 'setup.sh')], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 256 * 2 ** 20,
+  });
   if (setup.status !== 0) {
     process.stderr.write(setup.stdout.slice(-4000) + setup.stderr.slice(-4000));
-    console.error(`npm test: env/setup.sh failed (exit ${setup.status}); the tests in ${needing.map((f) => relative(root, f)).join(', ')} cannot run without it. Install what it names, or run only other tests (npm test -- <filter>).`);
+    console.error(
+      `npm test: env/setup.sh failed (exit ${setup.status}); the tests in ${needing.map((f) => relative(root, f)).join(', ')} cannot run without it. Install what it names, or run only other tests (npm test -- <filter>).`,
+    );
     process.exit(1);
   }
   const again = spawnSync('bash', [join(root, 'env', 'setup.sh'), '--check'], { cwd: root, encoding: 'utf8' });
   if (again.status !== 0) {
-    console.error(`npm test: env/setup.sh ran but the machine still lacks ${again.stdout.trim().replace(/^missing: /, '')}`);
+    console.error(
+      `npm test: env/setup.sh ran but the machine still lacks ${again.stdout.trim().replace(/^missing: /, '')}`,
+    );
     process.stderr.write(setup.stdout.slice(-3000) + setup.stderr.slice(-3000));
     process.exit(1);
   }

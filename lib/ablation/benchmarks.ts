@@ -58,7 +58,9 @@ export function finalAnswer(answer: string): string {
 
 /** The prompt of a question about a passage, with answered demonstrations first. */
 export function qaPrompt(passage: string, question: string, demonstrations: Pair[] = []): string {
-  const demos = demonstrations.map((d) => `Question: ${questionStem(d.question)}\nAnswer: ${finalAnswer(d.answer)}\n\n`).join('');
+  const demos = demonstrations
+    .map((d) => `Question: ${questionStem(d.question)}\nAnswer: ${finalAnswer(d.answer)}\n\n`)
+    .join('');
   return `${passage}\n\n${demos}Question: ${questionStem(question)}\nAnswer:`;
 }
 
@@ -79,7 +81,14 @@ function itemsOf(contexts: Context[], kind: RuleKind, options: BenchmarkOptions)
   for (const context of contexts) {
     const seed = deriveSeed(options.seed, 'benchmark', kind);
     // the miner asks some questions with options and some without: of up to three, the first with options
-    const mined = mineTasks(context.text, { seed, genre: context.genre, kinds: [kind], maxPairs: 3, minPairs: 3, maxSentenceChars: options.maxSentenceChars });
+    const mined = mineTasks(context.text, {
+      seed,
+      genre: context.genre,
+      kinds: [kind],
+      maxPairs: 3,
+      minPairs: 3,
+      maxSentenceChars: options.maxSentenceChars,
+    });
     const test = mined.find((p) => choicesOf(p) !== undefined);
     if (!test) continue;
     const others = mineTasks(context.text, {
@@ -129,28 +138,61 @@ export function majorityShare(task: Pick<MultipleChoiceTask, 'examples'>): numbe
 }
 
 /** Tasks of one group: every kind, every shot count, on the same examples; kinds that cannot make a task are listed with the reason. */
-export function buildBenchmarks(contexts: Context[], group: BenchmarkGroup, options: BenchmarkOptions): { tasks: BenchmarkTask[]; skipped: SkippedBenchmark[] } {
+export function buildBenchmarks(
+  contexts: Context[],
+  group: BenchmarkGroup,
+  options: BenchmarkOptions,
+): { tasks: BenchmarkTask[]; skipped: SkippedBenchmark[] } {
   const tasks: BenchmarkTask[] = [];
   const skipped: SkippedBenchmark[] = [];
   const minExamples = Math.min(10, options.examplesPerTask);
   for (const kind of options.kinds) {
     const all = itemsOf(contexts, kind, options);
-    const items = balanceAnswers(all, (i) => finalAnswer(i.test.answer), options.examplesPerTask, deriveSeed(options.seed, 'benchmark-sample', group, kind));
+    const items = balanceAnswers(
+      all,
+      (i) => finalAnswer(i.test.answer),
+      options.examplesPerTask,
+      deriveSeed(options.seed, 'benchmark-sample', group, kind),
+    );
     if (items.length < minExamples) {
-      skipped.push({ group, kind, items: items.length, reason: `only ${items.length} passages offer a ${kind} question with options (at least ${minExamples} needed)` });
+      skipped.push({
+        group,
+        kind,
+        items: items.length,
+        reason: `only ${items.length} passages offer a ${kind} question with options (at least ${minExamples} needed)`,
+      });
       continue;
     }
     const mc = items.map((i) => choicesOf(i.test)!);
     const golds = new Set(mc.map((m) => m.choices[m.gold]));
     if (golds.size === 1) {
-      skipped.push({ group, kind, items: items.length, reason: `every item has the same gold answer ("${[...golds][0]}"): a model that always gives it would score 1` });
+      skipped.push({
+        group,
+        kind,
+        items: items.length,
+        reason: `every item has the same gold answer ("${[...golds][0]}"): a model that always gives it would score 1`,
+      });
       continue;
     }
     for (const shots of options.shots) {
       const name = `${group}/${kind}/${shots}-shot`;
       const prompt = (i: Item) => qaPrompt(i.context.text, i.test.question, i.others.slice(0, shots));
-      const examples: MultipleChoiceExample[] = items.map((i, k) => ({ context: prompt(i), choices: mc[k].choices, gold: mc[k].gold }));
-      tasks.push({ name, group, kind, shots, type: 'multiple_choice', description: `${kind} questions about ${group} passages, ${shots} answered before`, targetDelimiter: ' ', fewshotDelimiter: '\n\n', examples });
+      const examples: MultipleChoiceExample[] = items.map((i, k) => ({
+        context: prompt(i),
+        choices: mc[k].choices,
+        gold: mc[k].gold,
+      }));
+      tasks.push({
+        name,
+        group,
+        kind,
+        shots,
+        type: 'multiple_choice',
+        description: `${kind} questions about ${group} passages, ${shots} answered before`,
+        targetDelimiter: ' ',
+        fewshotDelimiter: '\n\n',
+        examples,
+      });
     }
   }
   return { tasks, skipped };

@@ -14,7 +14,12 @@ import { checkBpeVocab, resolveRunConfig } from '../train/run.js';
 import { TINY_SYNTH_MODEL } from '../train/tiny-synthesizer.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
 import { RULE_KINDS, type RuleKind } from '../synth/rules.js';
-import { CONTROLLED_CI, CONTROLLED_DEFAULT, validateControlledConfig, type ControlledConfig } from './controlled-config.js';
+import {
+  CONTROLLED_CI,
+  CONTROLLED_DEFAULT,
+  validateControlledConfig,
+  type ControlledConfig,
+} from './controlled-config.js';
 import { TINY_SYNTH_COLLECTION } from '../synth/collection.js';
 import { BENCHMARK_GROUPS, type BenchmarkGroup } from './benchmarks.js';
 
@@ -54,7 +59,9 @@ export type AblationConfig = {
      * Documents kept per part (a seeded choice); a part not named keeps all. The training budget uses
      * only so much text: more pre-training documents would only cost synthesis time.
      */
-    maxDocs: Partial<Record<'pretrain' | 'synthesizer' | 'eval' | 'heldOutGenre' | 'domainTrain' | 'domainEval', number>>;
+    maxDocs: Partial<
+      Record<'pretrain' | 'synthesizer' | 'eval' | 'heldOutGenre' | 'domainTrain' | 'domainEval', number>
+    >;
   };
   tokenizer: { vocabSize: number };
   synthesis: {
@@ -68,7 +75,12 @@ export type AblationConfig = {
      * rule pairs per text, whether genre questions are asked (a tiny greedy synthesizer trained
      * with them writes nothing else), the rule kinds mined and their weights in the mix.
      */
-    collection: { pairsPerText: number; useGenre: boolean; kinds: RuleKind[]; weights: Partial<Record<RuleKind, number>> };
+    collection: {
+      pairsPerText: number;
+      useGenre: boolean;
+      kinds: RuleKind[];
+      weights: Partial<Record<RuleKind, number>>;
+    };
     /** The tiny synthesizer: its model, training, and generation budget. */
     tiny: {
       model: Partial<GPTConfig>;
@@ -117,9 +129,27 @@ export type AblationConfig = {
 /** Every arm the kit knows; the CI profile runs them all, so every code path stays tested. */
 export const ALL_ARMS: Arm[] = [
   { name: 'vanilla', kind: 'vanilla', description: 'Vanilla PT: raw texts only' },
-  { name: 'instruct-rules', kind: 'instruct', synthesizer: 'rules', rounds: 2, description: 'Instruct PT, rule-based synthesizer (M = 2)' },
-  { name: 'instruct-tiny-m1', kind: 'instruct', synthesizer: 'tiny', rounds: 1, description: 'Instruct PT, tiny synthesizer, one round (M = 1)' },
-  { name: 'instruct-tiny-m2', kind: 'instruct', synthesizer: 'tiny', rounds: 2, description: 'Instruct PT, tiny synthesizer, two rounds (M = 2)' },
+  {
+    name: 'instruct-rules',
+    kind: 'instruct',
+    synthesizer: 'rules',
+    rounds: 2,
+    description: 'Instruct PT, rule-based synthesizer (M = 2)',
+  },
+  {
+    name: 'instruct-tiny-m1',
+    kind: 'instruct',
+    synthesizer: 'tiny',
+    rounds: 1,
+    description: 'Instruct PT, tiny synthesizer, one round (M = 1)',
+  },
+  {
+    name: 'instruct-tiny-m2',
+    kind: 'instruct',
+    synthesizer: 'tiny',
+    rounds: 2,
+    description: 'Instruct PT, tiny synthesizer, two rounds (M = 2)',
+  },
   { name: 'mix', kind: 'mix', description: "Mix PT: raw texts plus the synthesizer's fine-tuning collection" },
 ];
 
@@ -129,7 +159,9 @@ export const ALL_ARMS: Arm[] = [
  * is measurable at this size; on Brown every arm scored at chance (issue 11), so the Brown budget goes to
  * more items per task rather than more arms (add them back with a config file: `{"arms": [...]}`).
  */
-export const DEFAULT_ARMS: Arm[] = ALL_ARMS.filter((a) => ['vanilla', 'instruct-rules', 'instruct-tiny-m2'].includes(a.name));
+export const DEFAULT_ARMS: Arm[] = ALL_ARMS.filter((a) =>
+  ['vanilla', 'instruct-rules', 'instruct-tiny-m2'].includes(a.name),
+);
 
 const EVAL_KINDS: RuleKind[] = ['fill_blank', 'next_sentence', 'ordering', 'yes_no', 'number', 'genre'];
 
@@ -157,13 +189,27 @@ export const DEFAULT_PROFILE: AblationConfig = {
     pairsPerText: 3,
     maxSentenceChars: 120,
     // the tiny synthesizer's collection: span-answer kinds, no word counts (lib/synth/collection.ts)
-    collection: { pairsPerText: 2, useGenre: false, kinds: [...TINY_SYNTH_COLLECTION.kinds!], weights: { ...TINY_SYNTH_COLLECTION.weights } },
+    collection: {
+      pairsPerText: 2,
+      useGenre: false,
+      kinds: [...TINY_SYNTH_COLLECTION.kinds!],
+      weights: { ...TINY_SYNTH_COLLECTION.weights },
+    },
     tiny: {
       // measured (README, lib/train/tiny-synthesizer.ts): ~2M tokens in the ~70 s that width 128 took for 1M; sampled (greedy loops)
       model: { contextLength: 512, width: 64, heads: 4, layers: 2, mlpRatio: 4 },
       // 600 steps (1.23M tokens) rather than `ipt tiny-synth train`'s 1000: the default run must stay within 15 minutes
       // with the controlled experiment, and at either length this model does not read the text (README, tiny synthesizer)
-      train: { steps: 600, batchSize: 4, lr: 4e-3, minLr: 4e-4, warmupSteps: 40, evalEvery: 200, evalRows: 32, checkpointEvery: 200 },
+      train: {
+        steps: 600,
+        batchSize: 4,
+        lr: 4e-3,
+        minLr: 4e-4,
+        warmupSteps: 40,
+        evalEvery: 200,
+        evalRows: 32,
+        checkpointEvery: 200,
+      },
       maxNewTokens: 128,
       temperature: 0.8,
       topP: 0.95,
@@ -175,12 +221,31 @@ export const DEFAULT_PROFILE: AblationConfig = {
     model: { contextLength: 384, width: 128, heads: 4, layers: 2, mlpRatio: 4 },
     // warmup 30 and beta2 0.99: with 10 warmup steps and beta2 0.95 one seed in three spiked (loss 8.6 at
     // step 16) and ended 0.3 nats worse; these settings gave final validation losses 4.27 / 4.35 / 4.29
-    train: { steps: 100, batchSize: 8, lr: 2e-3, minLr: 2e-4, warmupSteps: 30, beta2: 0.99, evalEvery: 25, evalRows: 32, checkpointEvery: 25 },
+    train: {
+      steps: 100,
+      batchSize: 8,
+      lr: 2e-3,
+      minLr: 2e-4,
+      warmupSteps: 30,
+      beta2: 0.99,
+      evalEvery: 25,
+      evalRows: 32,
+      checkpointEvery: 25,
+    },
   },
   arms: DEFAULT_ARMS,
   domain: {
     // 24 steps (73,728 tokens; 40 before): the default run stays within 15 minutes with the controlled experiment
-    train: { steps: 24, batchSize: 8, lr: 1e-3, minLr: 1e-4, warmupSteps: 4, evalEvery: 12, evalRows: 32, checkpointEvery: 12 },
+    train: {
+      steps: 24,
+      batchSize: 8,
+      lr: 1e-3,
+      minLr: 1e-4,
+      warmupSteps: 4,
+      evalEvery: 12,
+      evalRows: 32,
+      checkpointEvery: 12,
+    },
     synthesizer: 'rules',
     instructionShare: 0.5,
   },
@@ -188,7 +253,17 @@ export const DEFAULT_PROFILE: AblationConfig = {
   // stayed at chance (issue 11), so the default profile skips it (the CI profile keeps the code path)
   instructionTuning: {
     arms: [],
-    train: { steps: 40, batchSize: 8, lr: 1e-3, minLr: 1e-4, warmupSteps: 4, evalEvery: 20, evalRows: 32, checkpointEvery: 20, keepCheckpoints: 10 },
+    train: {
+      steps: 40,
+      batchSize: 8,
+      lr: 1e-3,
+      minLr: 1e-4,
+      warmupSteps: 4,
+      evalEvery: 20,
+      evalRows: 32,
+      checkpointEvery: 20,
+      keepCheckpoints: 10,
+    },
     evalEvery: 20,
   },
   controlled: CONTROLLED_DEFAULT,
@@ -204,7 +279,12 @@ export const CI_PROFILE: AblationConfig = {
   profile: 'ci',
   seeds: [1, 2, 3],
   arms: ALL_ARMS,
-  corpus: { ...DEFAULT_PROFILE.corpus, evalDocsPerGenre: 1, domainEvalDocsPerGenre: 2, maxDocs: { pretrain: 6, synthesizer: 6, eval: 6, heldOutGenre: 3, domainTrain: 4, domainEval: 2 } },
+  corpus: {
+    ...DEFAULT_PROFILE.corpus,
+    evalDocsPerGenre: 1,
+    domainEvalDocsPerGenre: 2,
+    maxDocs: { pretrain: 6, synthesizer: 6, eval: 6, heldOutGenre: 3, domainTrain: 4, domainEval: 2 },
+  },
   tokenizer: { vocabSize: 320 },
   synthesis: {
     ...DEFAULT_PROFILE.synthesis,
@@ -220,13 +300,44 @@ export const CI_PROFILE: AblationConfig = {
   },
   pretrain: {
     model: { contextLength: 256, width: 32, heads: 4, layers: 1, mlpRatio: 4 },
-    train: { steps: 10, batchSize: 4, lr: 3e-3, minLr: 3e-4, warmupSteps: 2, evalEvery: 5, evalRows: 8, checkpointEvery: 5 },
+    train: {
+      steps: 10,
+      batchSize: 4,
+      lr: 3e-3,
+      minLr: 3e-4,
+      warmupSteps: 2,
+      evalEvery: 5,
+      evalRows: 8,
+      checkpointEvery: 5,
+    },
   },
-  domain: { ...DEFAULT_PROFILE.domain, train: { steps: 4, batchSize: 4, lr: 1e-3, minLr: 1e-4, warmupSteps: 1, evalEvery: 2, evalRows: 8, checkpointEvery: 2 } },
+  domain: {
+    ...DEFAULT_PROFILE.domain,
+    train: {
+      steps: 4,
+      batchSize: 4,
+      lr: 1e-3,
+      minLr: 1e-4,
+      warmupSteps: 1,
+      evalEvery: 2,
+      evalRows: 8,
+      checkpointEvery: 2,
+    },
+  },
   instructionTuning: {
     ...DEFAULT_PROFILE.instructionTuning,
     arms: ['vanilla', 'instruct-rules'],
-    train: { steps: 4, batchSize: 4, lr: 1e-3, minLr: 1e-4, warmupSteps: 1, evalEvery: 2, evalRows: 8, checkpointEvery: 2, keepCheckpoints: 10 },
+    train: {
+      steps: 4,
+      batchSize: 4,
+      lr: 1e-3,
+      minLr: 1e-4,
+      warmupSteps: 1,
+      evalEvery: 2,
+      evalRows: 8,
+      checkpointEvery: 2,
+      keepCheckpoints: 10,
+    },
     evalEvery: 2,
   },
   controlled: CONTROLLED_CI,
@@ -243,7 +354,8 @@ export function mergeConfig<T>(base: T, over: unknown, path = 'config'): T {
   if (base === null || typeof base !== 'object' || Array.isArray(base)) return over as T;
   if (over === null || typeof over !== 'object' || Array.isArray(over)) throw new Error(`${path} must be an object`);
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(over as Record<string, Json>)) out[k] = k in out ? mergeConfig(out[k], v, `${path}.${k}`) : v;
+  for (const [k, v] of Object.entries(over as Record<string, Json>))
+    out[k] = k in out ? mergeConfig(out[k], v, `${path}.${k}`) : v;
   return out as T;
 }
 
@@ -258,9 +370,13 @@ function checkRunnable(c: AblationConfig): void {
     throw new Error(`ablation config: ${why}`);
   };
   const genres = brownGenres();
-  for (const [where, list] of [['corpus.heldOutGenres', c.corpus.heldOutGenres], ['corpus.domainGenres', c.corpus.domainGenres]] as const) {
+  for (const [where, list] of [
+    ['corpus.heldOutGenres', c.corpus.heldOutGenres],
+    ['corpus.domainGenres', c.corpus.domainGenres],
+  ] as const) {
     if (!Array.isArray(list)) fail(`${where} must be a list of genre names`);
-    for (const g of list) if (!genres.includes(g)) fail(`${where}: genre "${g}" is not a Brown genre; genres: ${genres.join(', ')}`);
+    for (const g of list)
+      if (!genres.includes(g)) fail(`${where}: genre "${g}" is not a Brown genre; genres: ${genres.join(', ')}`);
   }
   // counts that only fail (or silently make an empty benchmark) deep inside the run
   const counts: Array<[string, unknown]> = [
@@ -277,8 +393,11 @@ function checkRunnable(c: AblationConfig): void {
     ['eval.batchSize', c.eval.batchSize],
     ...Object.entries(c.corpus.maxDocs ?? {}).map(([k, v]): [string, unknown] => [`corpus.maxDocs.${k}`, v]),
   ];
-  for (const [where, v] of counts) if (!Number.isInteger(v) || (v as number) < 1) fail(`${where} must be a positive integer, got ${JSON.stringify(v)}`);
-  if (!Number.isInteger(c.seed) || c.seed < 0) fail(`seed must be a non-negative integer, got ${JSON.stringify(c.seed)}`);
+  for (const [where, v] of counts)
+    if (!Number.isInteger(v) || (v as number) < 1)
+      fail(`${where} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0)
+    fail(`seed must be a non-negative integer, got ${JSON.stringify(c.seed)}`);
   try {
     checkBpeVocab(c.tokenizer.vocabSize, 'tokenizer.vocabSize', '');
   } catch (err) {
@@ -303,7 +422,8 @@ export function validateConfig(c: AblationConfig): AblationConfig {
     throw new Error(`ablation config: ${why}`);
   };
   checkRunnable(c);
-  if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0)) fail('seeds must be a non-empty list of non-negative integers');
+  if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0))
+    fail('seeds must be a non-empty list of non-negative integers');
   if (new Set(c.seeds).size !== c.seeds.length) fail('seeds must be distinct');
   const share = (x: number, what: string) => (x >= 0 && x <= 1 ? x : fail(`${what} must be between 0 and 1, got ${x}`));
   share(c.corpus.synthesizerShare, 'corpus.synthesizerShare');
@@ -315,27 +435,40 @@ export function validateConfig(c: AblationConfig): AblationConfig {
     if (!NAME.test(a.name)) fail(`arm name "${a.name}" must be lower-case letters, digits and '-'`);
     if (names.has(a.name)) fail(`arm "${a.name}" appears twice`);
     names.add(a.name);
-    if (!['vanilla', 'instruct', 'mix'].includes(a.kind)) fail(`arm "${a.name}": kind must be vanilla, instruct or mix`);
+    if (!['vanilla', 'instruct', 'mix'].includes(a.kind))
+      fail(`arm "${a.name}": kind must be vanilla, instruct or mix`);
     if (a.kind === 'instruct') {
-      if (a.synthesizer !== 'rules' && a.synthesizer !== 'tiny') fail(`arm "${a.name}": an instruct arm needs synthesizer "rules" or "tiny"`);
-      if (!Number.isInteger(a.rounds) || (a.rounds ?? 0) < 1) fail(`arm "${a.name}": rounds must be a positive integer`);
+      if (a.synthesizer !== 'rules' && a.synthesizer !== 'tiny')
+        fail(`arm "${a.name}": an instruct arm needs synthesizer "rules" or "tiny"`);
+      if (!Number.isInteger(a.rounds) || (a.rounds ?? 0) < 1)
+        fail(`arm "${a.name}": rounds must be a positive integer`);
     }
   }
   if (!c.arms.some((a) => a.kind === 'vanilla')) fail('one arm must be vanilla: every gain is measured against it');
-  for (const a of c.instructionTuning.arms) if (!names.has(a)) fail(`instructionTuning.arms names "${a}", which is not an arm`);
-  for (const k of c.eval.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`eval.kinds: unknown rule kind "${k}"`);
+  for (const a of c.instructionTuning.arms)
+    if (!names.has(a)) fail(`instructionTuning.arms names "${a}", which is not an arm`);
+  for (const k of c.eval.kinds)
+    if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`eval.kinds: unknown rule kind "${k}"`);
   const collection = c.synthesis.collection;
-  if (!Array.isArray(collection.kinds) || collection.kinds.length === 0) fail('synthesis.collection.kinds must be a non-empty list of rule kinds');
-  for (const k of collection.kinds) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`synthesis.collection.kinds: unknown rule kind "${k}"`);
+  if (!Array.isArray(collection.kinds) || collection.kinds.length === 0)
+    fail('synthesis.collection.kinds must be a non-empty list of rule kinds');
+  for (const k of collection.kinds)
+    if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`synthesis.collection.kinds: unknown rule kind "${k}"`);
   for (const [k, w] of Object.entries(collection.weights ?? {})) {
     if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`synthesis.collection.weights: unknown rule kind "${k}"`);
-    if (!(typeof w === 'number' && w > 0 && Number.isFinite(w))) fail(`synthesis.collection.weights.${k} must be a positive number, got ${w}`);
+    if (!(typeof w === 'number' && w > 0 && Number.isFinite(w)))
+      fail(`synthesis.collection.weights.${k} must be a positive number, got ${w}`);
   }
-  if (!(c.synthesis.tiny.temperature >= 0)) fail(`synthesis.tiny.temperature must be >= 0, got ${c.synthesis.tiny.temperature}`);
-  if (!(c.synthesis.tiny.topP > 0 && c.synthesis.tiny.topP <= 1)) fail(`synthesis.tiny.topP must be in (0, 1], got ${c.synthesis.tiny.topP}`);
+  if (!(c.synthesis.tiny.temperature >= 0))
+    fail(`synthesis.tiny.temperature must be >= 0, got ${c.synthesis.tiny.temperature}`);
+  if (!(c.synthesis.tiny.topP > 0 && c.synthesis.tiny.topP <= 1))
+    fail(`synthesis.tiny.topP must be in (0, 1], got ${c.synthesis.tiny.topP}`);
   if (!c.eval.shots.every((k) => Number.isInteger(k) && k >= 0)) fail('eval.shots must be non-negative integers');
-  if (!Array.isArray(c.eval.groups) || c.eval.groups.length === 0) fail('eval.groups must name at least one benchmark group');
-  for (const g of c.eval.groups) if (!BENCHMARK_GROUPS.includes(g)) fail(`eval.groups: unknown group "${g}"; groups: ${BENCHMARK_GROUPS.join(', ')}`);
+  if (!Array.isArray(c.eval.groups) || c.eval.groups.length === 0)
+    fail('eval.groups must name at least one benchmark group');
+  for (const g of c.eval.groups)
+    if (!BENCHMARK_GROUPS.includes(g))
+      fail(`eval.groups: unknown group "${g}"; groups: ${BENCHMARK_GROUPS.join(', ')}`);
   const overlap = c.corpus.heldOutGenres.filter((g) => c.corpus.domainGenres.includes(g));
   if (overlap.length) fail(`a genre cannot be both held out and the domain: ${overlap.join(', ')}`);
   // the training sections are checked here, so that --dry-run refuses what the run would refuse
@@ -362,11 +495,19 @@ function checkTopLevelFields(base: AblationConfig, over: unknown, where: string)
   if (over === null || typeof over !== 'object' || Array.isArray(over)) return; // mergeConfig says what is wrong
   const known = Object.keys(base);
   for (const k of Object.keys(over)) {
-    if (!known.includes(k)) throw new Error(`${where}: unknown field "${k}"; the config's fields are ${known.join(', ')}`);
+    if (!known.includes(k))
+      throw new Error(`${where}: unknown field "${k}"; the config's fields are ${known.join(', ')}`);
   }
 }
 
-export function loadAblationConfig(options: { profile?: string; file?: string; overrides?: unknown; /** How the user gave the file (default "--config"). */ what?: string } = {}): AblationConfig {
+export function loadAblationConfig(
+  options: {
+    profile?: string;
+    file?: string;
+    overrides?: unknown;
+    /** How the user gave the file (default "--config"). */ what?: string;
+  } = {},
+): AblationConfig {
   const name = options.profile ?? 'default';
   const base = PROFILES[name];
   if (!base) throw new Error(`unknown profile "${name}"; profiles: ${Object.keys(PROFILES).join(', ')}`);

@@ -47,7 +47,14 @@ export type ControlledConfig = {
    * Who writes the pairs: "rules" (the kit's rule-based synthesizer), "tiny" (the tiny synthesizer the
    * Brown part of the run trains), or any engine spec (onnx:DIR, openai:URL).
    */
-  synthesizer: { engine: string; maxPairs: number; kinds?: RuleKind[]; maxModelLen: number; maxNewTokens: number; batchSize: number };
+  synthesizer: {
+    engine: string;
+    maxPairs: number;
+    kinds?: RuleKind[];
+    maxModelLen: number;
+    maxNewTokens: number;
+    batchSize: number;
+  };
   arms: ControlledArm[];
   tokenizer: { vocabSize: number };
   model: Partial<GPTConfig>;
@@ -64,9 +71,26 @@ export type ControlledConfig = {
 
 export const CONTROLLED_ARMS: ControlledArm[] = [
   { name: 'vanilla', kind: 'vanilla', description: 'Vanilla PT: the biographies only' },
-  { name: 'instruct', kind: 'instruct', rounds: 1, description: 'Instruct PT: each biography followed by the pairs the synthesizer wrote about it (M = 1), rendered by the templates' },
-  { name: 'mix', kind: 'mix', description: 'Mix PT: the biographies, plus as many instruction texts (biography and pairs) about other people' },
-  { name: 'instruct-m2', kind: 'instruct', rounds: 2, seeds: [1], description: 'Instruct PT with two-round synthesis (M = 2): earlier biographies and their pairs as few-shot demonstrations' },
+  {
+    name: 'instruct',
+    kind: 'instruct',
+    rounds: 1,
+    description:
+      'Instruct PT: each biography followed by the pairs the synthesizer wrote about it (M = 1), rendered by the templates',
+  },
+  {
+    name: 'mix',
+    kind: 'mix',
+    description: 'Mix PT: the biographies, plus as many instruction texts (biography and pairs) about other people',
+  },
+  {
+    name: 'instruct-m2',
+    kind: 'instruct',
+    rounds: 2,
+    seeds: [1],
+    description:
+      'Instruct PT with two-round synthesis (M = 2): earlier biographies and their pairs as few-shot demonstrations',
+  },
 ];
 
 const TRAINED = ['birthYear', 'birthCity', 'university', 'major'];
@@ -86,8 +110,33 @@ export const CONTROLLED_DEFAULT: ControlledConfig = {
   model: { contextLength: 128, width: 64, heads: 4, layers: 2, mlpRatio: 4 },
   // 600 steps (307,200 tokens, about 8 passes over the vanilla corpus): measured, the instruct gain on new people was
   // +0.575 [+0.453, +0.697] at 800 steps and +0.529 [+0.424, +0.635] at 3000 (README), so the budget goes to the Brown part
-  pretrain: { steps: 600, batchSize: 4, lr: 5e-3, minLr: 5e-4, warmupSteps: 30, beta2: 0.99, packing: 'documents', valFraction: 0, evalEvery: 0, checkpointEvery: 300 },
-  tuning: { arms: ['vanilla', 'instruct'], attributes: TRAINED, train: { steps: 100, batchSize: 8, lr: 2e-3, minLr: 2e-4, warmupSteps: 10, packing: 'documents', valFraction: 0, evalEvery: 0, checkpointEvery: 50 } },
+  pretrain: {
+    steps: 600,
+    batchSize: 4,
+    lr: 5e-3,
+    minLr: 5e-4,
+    warmupSteps: 30,
+    beta2: 0.99,
+    packing: 'documents',
+    valFraction: 0,
+    evalEvery: 0,
+    checkpointEvery: 300,
+  },
+  tuning: {
+    arms: ['vanilla', 'instruct'],
+    attributes: TRAINED,
+    train: {
+      steps: 100,
+      batchSize: 8,
+      lr: 2e-3,
+      minLr: 2e-4,
+      warmupSteps: 10,
+      packing: 'documents',
+      valFraction: 0,
+      evalEvery: 0,
+      checkpointEvery: 50,
+    },
+  },
   eval: { items: 150, choices: 4, maxNewTokens: 4, batchSize: 32 },
 };
 
@@ -100,7 +149,10 @@ export const CONTROLLED_CI: ControlledConfig = {
   tokenizer: { vocabSize: 384 },
   model: { contextLength: 128, width: 32, heads: 4, layers: 1, mlpRatio: 4 },
   pretrain: { ...CONTROLLED_DEFAULT.pretrain, steps: 8, warmupSteps: 2, checkpointEvery: 4 },
-  tuning: { ...CONTROLLED_DEFAULT.tuning, train: { ...CONTROLLED_DEFAULT.tuning.train, steps: 4, warmupSteps: 1, checkpointEvery: 2 } },
+  tuning: {
+    ...CONTROLLED_DEFAULT.tuning,
+    train: { ...CONTROLLED_DEFAULT.tuning.train, steps: 4, warmupSteps: 1, checkpointEvery: 2 },
+  },
   eval: { items: 12, choices: 4, maxNewTokens: 4, batchSize: 32 },
 };
 
@@ -115,7 +167,8 @@ export function validateControlledConfig(c: ControlledConfig, where = 'ablation 
   if (typeof c.enabled !== 'boolean') fail('enabled must be true or false');
   if (!Number.isInteger(c.seed) || c.seed < 0) fail(`seed must be a non-negative integer, got ${c.seed}`);
   const seedList = (seeds: unknown, what: string) => {
-    if (!Array.isArray(seeds) || seeds.length === 0 || !seeds.every((s) => Number.isInteger(s) && s >= 0)) fail(`${what} must be a non-empty list of non-negative integers`);
+    if (!Array.isArray(seeds) || seeds.length === 0 || !seeds.every((s) => Number.isInteger(s) && s >= 0))
+      fail(`${what} must be a non-empty list of non-negative integers`);
     if (new Set(seeds as number[]).size !== (seeds as number[]).length) fail(`${what} must be distinct`);
   };
   seedList(c.seeds, 'seeds');
@@ -126,36 +179,57 @@ export function validateControlledConfig(c: ControlledConfig, where = 'ablation 
   const total = c.people.pretrain + c.people.instruction + c.people.tuning + c.people.test;
   if (total > NAME_COUNT) fail(`people: ${total} people in all, but the generator has ${NAME_COUNT} distinct names`);
   if (!Array.isArray(c.attributes) || c.attributes.length < 2) fail('attributes must name at least two attributes');
-  for (const a of [...c.attributes, ...c.heldOutAttributes, ...c.tuning.attributes]) if (!known.has(a)) fail(`unknown attribute "${a}"; attributes: ${[...known].join(', ')}`);
+  for (const a of [...c.attributes, ...c.heldOutAttributes, ...c.tuning.attributes])
+    if (!known.has(a)) fail(`unknown attribute "${a}"; attributes: ${[...known].join(', ')}`);
   if (new Set(c.attributes).size !== c.attributes.length) fail('attributes must be distinct');
-  for (const a of c.heldOutAttributes) if (!c.attributes.includes(a)) fail(`heldOutAttributes: "${a}" is not in attributes`);
-  if (c.heldOutAttributes.length < 2 || c.attributes.length - c.heldOutAttributes.length < 2) fail('heldOutAttributes: hold out at least two attributes and ask about at least two (the "which fact" choices are their values)');
-  for (const a of c.tuning.attributes) if (c.heldOutAttributes.includes(a)) fail(`tuning.attributes: "${a}" is held out; tuning may only ask about attributes pre-training asks about`);
-  if (!Number.isInteger(c.heldOutWordings) || c.heldOutWordings < 1 || c.heldOutWordings > 3) fail(`heldOutWordings must be 1, 2 or 3, got ${c.heldOutWordings}`);
+  for (const a of c.heldOutAttributes)
+    if (!c.attributes.includes(a)) fail(`heldOutAttributes: "${a}" is not in attributes`);
+  if (c.heldOutAttributes.length < 2 || c.attributes.length - c.heldOutAttributes.length < 2)
+    fail(
+      'heldOutAttributes: hold out at least two attributes and ask about at least two (the "which fact" choices are their values)',
+    );
+  for (const a of c.tuning.attributes)
+    if (c.heldOutAttributes.includes(a))
+      fail(`tuning.attributes: "${a}" is held out; tuning may only ask about attributes pre-training asks about`);
+  if (!Number.isInteger(c.heldOutWordings) || c.heldOutWordings < 1 || c.heldOutWordings > 3)
+    fail(`heldOutWordings must be 1, 2 or 3, got ${c.heldOutWordings}`);
   if (typeof c.biography?.shuffleOrder !== 'boolean') fail('biography.shuffleOrder must be true or false');
   const s = c.synthesizer;
-  if (typeof s?.engine !== 'string' || !(s.engine === 'rules' || s.engine === 'tiny' || /^(onnx|openai):.+/.test(s.engine))) {
+  if (
+    typeof s?.engine !== 'string' ||
+    !(s.engine === 'rules' || s.engine === 'tiny' || /^(onnx|openai):.+/.test(s.engine))
+  ) {
     fail(`synthesizer.engine must be "rules", "tiny", onnx:DIR or openai:URL, got ${JSON.stringify(s?.engine)}`);
   }
-  for (const k of ['maxPairs', 'maxModelLen', 'maxNewTokens', 'batchSize'] as const) if (!Number.isInteger(s[k]) || s[k] < 1) fail(`synthesizer.${k} must be a positive integer, got ${s[k]}`);
+  for (const k of ['maxPairs', 'maxModelLen', 'maxNewTokens', 'batchSize'] as const)
+    if (!Number.isInteger(s[k]) || s[k] < 1) fail(`synthesizer.${k} must be a positive integer, got ${s[k]}`);
   if (s.maxNewTokens >= s.maxModelLen) fail('synthesizer.maxNewTokens must be below synthesizer.maxModelLen');
-  for (const k of s.kinds ?? []) if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`synthesizer.kinds: unknown rule kind "${k}"`);
+  for (const k of s.kinds ?? [])
+    if (!(RULE_KINDS as readonly string[]).includes(k)) fail(`synthesizer.kinds: unknown rule kind "${k}"`);
   const names = new Set<string>();
   for (const a of c.arms) {
     if (!NAME.test(a.name)) fail(`arms: name "${a.name}" must be lower-case letters, digits and '-'`);
     if (names.has(a.name)) fail(`arms: "${a.name}" appears twice`);
     names.add(a.name);
-    if (!['vanilla', 'instruct', 'mix'].includes(a.kind)) fail(`arms: "${a.name}": kind must be vanilla, instruct or mix`);
-    if (a.kind === 'instruct' && (!Number.isInteger(a.rounds) || (a.rounds ?? 0) < 1)) fail(`arms: "${a.name}": rounds must be a positive integer`);
+    if (!['vanilla', 'instruct', 'mix'].includes(a.kind))
+      fail(`arms: "${a.name}": kind must be vanilla, instruct or mix`);
+    if (a.kind === 'instruct' && (!Number.isInteger(a.rounds) || (a.rounds ?? 0) < 1))
+      fail(`arms: "${a.name}": rounds must be a positive integer`);
     if (a.seeds !== undefined) {
       seedList(a.seeds, `arms "${a.name}" seeds`);
-      for (const x of a.seeds) if (!c.seeds.includes(x)) fail(`arms: "${a.name}" seed ${x} is not in seeds (gains pair runs with vanilla's)`);
+      for (const x of a.seeds)
+        if (!c.seeds.includes(x)) fail(`arms: "${a.name}" seed ${x} is not in seeds (gains pair runs with vanilla's)`);
     }
   }
-  if (!c.arms.some((a) => a.kind === 'vanilla' && a.seeds === undefined)) fail('arms: one vanilla arm with every seed is needed: gains are measured against it');
+  if (!c.arms.some((a) => a.kind === 'vanilla' && a.seeds === undefined))
+    fail('arms: one vanilla arm with every seed is needed: gains are measured against it');
   for (const a of c.tuning.arms) if (!names.has(a)) fail(`tuning.arms names "${a}", which is not an arm`);
-  if (!Number.isInteger(c.tokenizer?.vocabSize) || c.tokenizer.vocabSize < 300) fail(`tokenizer.vocabSize must be an integer of at least 300, got ${c.tokenizer?.vocabSize}`);
-  for (const [k, train] of [['pretrain', c.pretrain], ['tuning.train', c.tuning.train]] as const) {
+  if (!Number.isInteger(c.tokenizer?.vocabSize) || c.tokenizer.vocabSize < 300)
+    fail(`tokenizer.vocabSize must be an integer of at least 300, got ${c.tokenizer?.vocabSize}`);
+  for (const [k, train] of [
+    ['pretrain', c.pretrain],
+    ['tuning.train', c.tuning.train],
+  ] as const) {
     try {
       resolveTrainConfig(train);
     } catch (err) {
@@ -165,8 +239,10 @@ export function validateControlledConfig(c: ControlledConfig, where = 'ablation 
   const e = c.eval;
   if (!Number.isInteger(e?.items) || e.items < 2) fail(`eval.items must be an integer of at least 2, got ${e?.items}`);
   const fewest = Math.min(...c.attributes.map((a) => ATTRIBUTES.find((x) => x.name === a)!.values.length));
-  if (!Number.isInteger(e.choices) || e.choices < 2 || e.choices > fewest) fail(`eval.choices must be from 2 to ${fewest} (the smallest vocabulary), got ${e.choices}`);
-  for (const k of ['maxNewTokens', 'batchSize'] as const) if (!Number.isInteger(e[k]) || e[k] < 1) fail(`eval.${k} must be a positive integer, got ${e[k]}`);
+  if (!Number.isInteger(e.choices) || e.choices < 2 || e.choices > fewest)
+    fail(`eval.choices must be from 2 to ${fewest} (the smallest vocabulary), got ${e.choices}`);
+  for (const k of ['maxNewTokens', 'batchSize'] as const)
+    if (!Number.isInteger(e[k]) || e[k] < 1) fail(`eval.${k} must be a positive integer, got ${e[k]}`);
   return c;
 }
 
@@ -195,7 +271,13 @@ function requestsPerEvaluation(c: ControlledConfig, tuned: boolean): number {
   return c.eval.items * (2 * reading(asked) + reading(c.heldOutAttributes.length) + (tuned ? 0 : c.eval.choices));
 }
 
-export type ControlledPlan = { trainingRuns: number; trainingTokens: number; evaluations: number; estimatedSeconds: number; lines: string[] };
+export type ControlledPlan = {
+  trainingRuns: number;
+  trainingTokens: number;
+  evaluations: number;
+  estimatedSeconds: number;
+  lines: string[];
+};
 
 export function describeControlledPlan(c: ControlledConfig): ControlledPlan {
   const T = c.model.contextLength;
@@ -205,7 +287,10 @@ export function describeControlledPlan(c: ControlledConfig): ControlledPlan {
   const tuningTokens = tuned * tokensOf(c.tuning.train, T);
   const evaluations = runs + tuned;
   const requests = runs * requestsPerEvaluation(c, false) + tuned * requestsPerEvaluation(c, true);
-  const seconds = (pretrainTokens + tuningTokens) / CONTROLLED_MEASURED.trainTokensPerSecond + requests * CONTROLLED_MEASURED.secondsPerRequest + CONTROLLED_MEASURED.overheadSeconds;
+  const seconds =
+    (pretrainTokens + tuningTokens) / CONTROLLED_MEASURED.trainTokensPerSecond +
+    requests * CONTROLLED_MEASURED.secondsPerRequest +
+    CONTROLLED_MEASURED.overheadSeconds;
   const minutes = Math.max(1, Math.round(seconds / 60));
   return {
     trainingRuns: runs + tuned,

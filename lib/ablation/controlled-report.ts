@@ -26,9 +26,11 @@ export const MEASURE_LABELS: Record<Measure, string> = {
 const TEST_ORDER: TestName[] = ['seen', 'heldout-wording', 'heldout-attribute', 'memorised'];
 const MEASURE_ORDER: Measure[] = ['fact', 'value', 'generated'];
 
-const label = (r: Pick<ControlledRow, 'test' | 'measure'>) => (r.test === 'memorised' ? TEST_LABELS[r.test] : `${TEST_LABELS[r.test]} · ${MEASURE_LABELS[r.measure]}`);
+const label = (r: Pick<ControlledRow, 'test' | 'measure'>) =>
+  r.test === 'memorised' ? TEST_LABELS[r.test] : `${TEST_LABELS[r.test]} · ${MEASURE_LABELS[r.measure]}`;
 const order = (a: Pick<ControlledRow, 'test' | 'measure'>, b: Pick<ControlledRow, 'test' | 'measure'>) =>
-  TEST_ORDER.indexOf(a.test) - TEST_ORDER.indexOf(b.test) || MEASURE_ORDER.indexOf(a.measure) - MEASURE_ORDER.indexOf(b.measure);
+  TEST_ORDER.indexOf(a.test) - TEST_ORDER.indexOf(b.test) ||
+  MEASURE_ORDER.indexOf(a.measure) - MEASURE_ORDER.indexOf(b.measure);
 
 function num(x: number, digits = 3): string {
   return x.toFixed(digits);
@@ -79,10 +81,16 @@ function effect(r: ControlledRow | undefined, base: ControlledRow | undefined): 
 export function controlledParagraph(results: ControlledResults, records: ControlledRecords): string {
   const c = records.config;
   const mc = rowsOf(results);
-  const get = (arm: string, test: TestName, measure: Measure) => mc.find((r) => r.arm === arm && r.test === test && r.measure === measure);
+  const get = (arm: string, test: TestName, measure: Measure) =>
+    mc.find((r) => r.arm === arm && r.test === test && r.measure === measure);
   const vanilla = results.arms.find((a) => a.kind === 'vanilla')!.name;
   const instruct = results.arms.find((a) => a.kind === 'instruct')?.name ?? vanilla;
-  const engine = c.synthesizer.engine === 'rules' ? "the kit's rule-based synthesizer" : c.synthesizer.engine === 'tiny' ? "the kit's tiny synthesizer" : `the synthesizer ${c.synthesizer.engine}`;
+  const engine =
+    c.synthesizer.engine === 'rules'
+      ? "the kit's rule-based synthesizer"
+      : c.synthesizer.engine === 'tiny'
+        ? "the kit's tiny synthesizer"
+        : `the synthesizer ${c.synthesizer.engine}`;
   const parts: string[] = [];
   parts.push(
     `What was compared: small language models pre-trained from scratch for ${results.tokensPerRun.toLocaleString('en-US')} tokens each on the biographies of ${c.people.pretrain} synthetic people: ` +
@@ -100,7 +108,10 @@ export function controlledParagraph(results: ControlledResults, records: Control
   for (const [test, intro] of kinds) {
     const fact = effect(get(instruct, test, 'fact'), get(vanilla, test, 'fact'));
     const value = effect(get(instruct, test, 'value'), get(vanilla, test, 'value'));
-    if (fact || value) parts.push(`${intro}, instruct scores ${[fact && `${fact} on "which fact"`, value && `${value} on "which value"`].filter(Boolean).join('; and ')}.`);
+    if (fact || value)
+      parts.push(
+        `${intro}, instruct scores ${[fact && `${fact} on "which fact"`, value && `${value} on "which value"`].filter(Boolean).join('; and ')}.`,
+      );
   }
   const memo = get(vanilla, 'memorised', 'value');
   if (memo) {
@@ -136,7 +147,12 @@ export function controlledReportSections(results: ControlledResults, records: Co
   const c = records.config;
   const s: ReportSection[] = [];
   s.push({ kind: 'heading', text: 'Controlled experiment: questions about people no model has seen' });
-  s.push({ kind: 'figure', figure: controlledHeadlineFigure(results), caption: 'Bars: mean accuracy over seeds and items; whiskers: 95% interval over items and seeds; black dash: chance.' });
+  s.push({
+    kind: 'figure',
+    figure: controlledHeadlineFigure(results),
+    caption:
+      'Bars: mean accuracy over seeds and items; whiskers: 95% interval over items and seeds; black dash: chance.',
+  });
   s.push({ kind: 'text', text: controlledParagraph(results, records) });
   s.push({ kind: 'heading', text: 'Scores and gains per test', level: 3 });
   s.push({ kind: 'table', rows: scoreTable(results, false) });
@@ -149,7 +165,12 @@ export function controlledReportSections(results: ControlledResults, records: Co
     s.push({ kind: 'table', rows: scoreTable(results, true) });
     s.push({
       kind: 'table',
-      rows: results.tuningEffect.map((t) => ({ arm: t.arm, test: TEST_LABELS[t.test], measure: MEASURE_LABELS[t.measure], 'tuned minus before tuning [95%]': formatControlledGain(t.gain) })),
+      rows: results.tuningEffect.map((t) => ({
+        arm: t.arm,
+        test: TEST_LABELS[t.test],
+        measure: MEASURE_LABELS[t.measure],
+        'tuned minus before tuning [95%]': formatControlledGain(t.gain),
+      })),
     });
   }
   s.push({ kind: 'heading', text: 'What the synthesizer wrote, and what pre-training kept', level: 3 });
@@ -162,12 +183,19 @@ export function controlledReportSections(results: ControlledResults, records: Co
       'pairs kept': x.pairsKept ?? '',
       'dropped: held-out attribute': x.droppedHeldOutAttribute ?? '',
       'dropped: held-out wording': x.droppedHeldOutWording ?? '',
-      'kept pairs by attribute': x.pairsByAttribute ? Object.entries(x.pairsByAttribute).map(([a, n]) => `${a} ${n}`).join(', ') : '',
+      'kept pairs by attribute': x.pairsByAttribute
+        ? Object.entries(x.pairsByAttribute)
+            .map(([a, n]) => `${a} ${n}`)
+            .join(', ')
+        : '',
     })),
   });
   s.push({ kind: 'heading', text: 'Examples', level: 3 });
-  for (const [arm, x] of Object.entries(records.corpora)) s.push({ kind: 'text', text: `Training text, ${arm}:\n${x.example}` });
-  for (const test of TEST_ORDER) if (records.examples.prompts[test]) s.push({ kind: 'text', text: `Test prompt, ${TEST_LABELS[test]}:\n${records.examples.prompts[test]}` });
+  for (const [arm, x] of Object.entries(records.corpora))
+    s.push({ kind: 'text', text: `Training text, ${arm}:\n${x.example}` });
+  for (const test of TEST_ORDER)
+    if (records.examples.prompts[test])
+      s.push({ kind: 'text', text: `Test prompt, ${TEST_LABELS[test]}:\n${records.examples.prompts[test]}` });
   return s;
 }
 
@@ -175,7 +203,13 @@ export function controlledReportSections(results: ControlledResults, records: Co
 export function controlledSummary(results: ControlledResults, records: ControlledRecords): string {
   const rows = rowsOf(results)
     .sort(order)
-    .map((r) => ({ test: label(r), arm: r.arm, chance: num(r.chance), 'score [95%]': formatScore(r.score), 'vs vanilla [95%]': formatControlledGain(r.gain) }));
+    .map((r) => ({
+      test: label(r),
+      arm: r.arm,
+      chance: num(r.chance),
+      'score [95%]': formatScore(r.score),
+      'vs vanilla [95%]': formatControlledGain(r.gain),
+    }));
   return `Controlled experiment\n${textTable(rows)}\n\n${controlledParagraph(results, records)}`;
 }
 
@@ -184,13 +218,29 @@ export function controlledSummary(results: ControlledResults, records: Controlle
  * gains per test, and, when the run tuned, the tuned scores and each arm's gain from tuning. Strings are
  * paragraphs, arrays are tables.
  */
-export function controlledMarkdownParts(results: ControlledResults, records: ControlledRecords): Array<string | Array<Record<string, string>>> {
-  const parts: Array<string | Array<Record<string, string>>> = ['**Controlled experiment** (synthetic biographies; lib/ablation/controlled.ts)', controlledParagraph(results, records), scoreTable(results, false)];
+export function controlledMarkdownParts(
+  results: ControlledResults,
+  records: ControlledRecords,
+): Array<string | Array<Record<string, string>>> {
+  const parts: Array<string | Array<Record<string, string>>> = [
+    '**Controlled experiment** (synthetic biographies; lib/ablation/controlled.ts)',
+    controlledParagraph(results, records),
+    scoreTable(results, false),
+  ];
   if (results.rows.some((r) => r.tuned)) {
     const c = records.config;
-    parts.push(`After instruction tuning (${c.tuning.train.steps} steps on questions about ${c.people.tuning} other people's ${c.tuning.attributes.join(', ')}; the held-out attributes asked neither in pre-training nor in tuning):`);
+    parts.push(
+      `After instruction tuning (${c.tuning.train.steps} steps on questions about ${c.people.tuning} other people's ${c.tuning.attributes.join(', ')}; the held-out attributes asked neither in pre-training nor in tuning):`,
+    );
     parts.push(scoreTable(results, true));
-    parts.push(results.tuningEffect.map((t) => ({ arm: t.arm, test: TEST_LABELS[t.test], measure: MEASURE_LABELS[t.measure], 'tuned minus before tuning [95%]': formatControlledGain(t.gain) })));
+    parts.push(
+      results.tuningEffect.map((t) => ({
+        arm: t.arm,
+        test: TEST_LABELS[t.test],
+        measure: MEASURE_LABELS[t.measure],
+        'tuned minus before tuning [95%]': formatControlledGain(t.gain),
+      })),
+    );
   }
   return parts;
 }

@@ -5,7 +5,14 @@
 
 import { gainEstimate, scoreEstimate, type LinearEstimate, type SeedItemTable, type Verdict } from '../eval/stats.js';
 import { armSeeds } from './controlled-config.js';
-import { MEASURE_DESCRIPTIONS, TEST_DESCRIPTIONS, type ControlledRecords, type ControlledRun, type Measure, type TestName } from './controlled.js';
+import {
+  MEASURE_DESCRIPTIONS,
+  TEST_DESCRIPTIONS,
+  type ControlledRecords,
+  type ControlledRun,
+  type Measure,
+  type TestName,
+} from './controlled.js';
 
 export type ControlledEstimate = Pick<LinearEstimate, 'mean' | 'lo' | 'hi' | 'se' | 'seeds' | 'items'>;
 export type ControlledGain = ControlledEstimate & { verdict: Verdict; baseline: string };
@@ -37,12 +44,36 @@ export type ControlledResults = {
   /** Instruction tuning's own effect per arm (tuned minus the same arm before tuning, same seed and item). */
   tuningEffect: Array<{ arm: string; test: TestName; measure: Measure; task: string; gain: ControlledGain }>;
   synthesis: ControlledRecords['synthesis'];
-  corpora: Record<string, { documents: number; tokens: number; pairsKept: number | null; droppedHeldOutAttribute: number | null; droppedHeldOutWording: number | null; pairsByAttribute: Record<string, number> | null }>;
+  corpora: Record<
+    string,
+    {
+      documents: number;
+      tokens: number;
+      pairsKept: number | null;
+      droppedHeldOutAttribute: number | null;
+      droppedHeldOutWording: number | null;
+      pairsByAttribute: Record<string, number> | null;
+    }
+  >;
   /** Per run: tokens, steps, final loss (wall times are in the run's stage timings, which vary between runs). */
-  training: Array<{ arm: string; seed: number; tuned: boolean; tokens: number; steps: number; finalLoss: number | null }>;
+  training: Array<{
+    arm: string;
+    seed: number;
+    tuned: boolean;
+    tokens: number;
+    steps: number;
+    finalLoss: number | null;
+  }>;
 };
 
-const pick = (e: LinearEstimate): ControlledEstimate => ({ mean: e.mean, lo: e.lo, hi: e.hi, se: e.se, seeds: e.seeds, items: e.items });
+const pick = (e: LinearEstimate): ControlledEstimate => ({
+  mean: e.mean,
+  lo: e.lo,
+  hi: e.hi,
+  se: e.se,
+  seeds: e.seeds,
+  items: e.items,
+});
 
 function table(runs: ControlledRun[], task: string): SeedItemTable {
   return runs.map((r) => {
@@ -93,11 +124,28 @@ export function computeControlledResults(records: ControlledRecords): Controlled
           const g = gainEstimate([table(runs, task.name)], [table(base, task.name)]);
           gain = { ...pick(g), verdict: g.verdict, baseline: tuned ? `${vanilla} + tuning` : vanilla };
         }
-        rows.push({ test: task.test, measure: task.measure, metric: task.metric, task: task.name, arm: arm.name, tuned, chance: task.chance, score: pick(score), gain, byAttribute: byAttribute(records, runs, task.name) });
+        rows.push({
+          test: task.test,
+          measure: task.measure,
+          metric: task.metric,
+          task: task.name,
+          arm: arm.name,
+          tuned,
+          chance: task.chance,
+          score: pick(score),
+          gain,
+          byAttribute: byAttribute(records, runs, task.name),
+        });
         if (tuned) {
           const before = runsOf(records, arm.name, false, seeds);
           const g = gainEstimate([table(runs, task.name)], [table(before, task.name)]);
-          tuningEffect.push({ arm: arm.name, test: task.test, measure: task.measure, task: task.name, gain: { ...pick(g), verdict: g.verdict, baseline: `${arm.name} before tuning` } });
+          tuningEffect.push({
+            arm: arm.name,
+            test: task.test,
+            measure: task.measure,
+            task: task.name,
+            gain: { ...pick(g), verdict: g.verdict, baseline: `${arm.name} before tuning` },
+          });
         }
       }
     }
@@ -123,11 +171,23 @@ export function computeControlledResults(records: ControlledRecords): Controlled
         },
       ]),
     ),
-    training: records.runs.map((r) => ({ arm: r.arm, seed: r.seed, tuned: r.tuned, tokens: r.train.tokens, steps: r.train.steps, finalLoss: r.train.finalLoss })),
+    training: records.runs.map((r) => ({
+      arm: r.arm,
+      seed: r.seed,
+      tuned: r.tuned,
+      tokens: r.train.tokens,
+      steps: r.train.steps,
+      finalLoss: r.train.finalLoss,
+    })),
   };
 }
 
 /** The row of one arm on one task (before or after tuning), if the experiment has it. */
-export function controlledRow(results: ControlledResults, arm: string, task: string, tuned = false): ControlledRow | undefined {
+export function controlledRow(
+  results: ControlledResults,
+  arm: string,
+  task: string,
+  tuned = false,
+): ControlledRow | undefined {
   return results.rows.find((r) => r.arm === arm && r.task === task && r.tuned === tuned);
 }

@@ -28,7 +28,13 @@ import {
 } from '../corpus/people.js';
 import type { CompletionEngine } from '../engine/completion.js';
 import { openEngine } from '../engine/open.js';
-import { loadTokenizer, tinyTokenizerFiles, TINY_BASE_VOCAB, type TokenizerFiles, readTokenizerFiles } from '../engine/tokenizer.js';
+import {
+  loadTokenizer,
+  tinyTokenizerFiles,
+  TINY_BASE_VOCAB,
+  type TokenizerFiles,
+  readTokenizerFiles,
+} from '../engine/tokenizer.js';
 import { OnnxCausalLM } from '../engine/onnx-lm.js';
 import { evaluate } from '../eval/harness.js';
 import type { GenerationTask, MultipleChoiceTask, Task } from '../eval/tasks.js';
@@ -49,7 +55,12 @@ import { openTinySynthesizer } from '../train/tiny-synthesizer.js';
 import { armSeeds, type ControlledArm, type ControlledConfig } from './controlled-config.js';
 
 /** Runs one cached stage of the ablation run (the pipeline's, so stages are counted and logged in one place). */
-export type StageRunner = <T>(name: string, version: number, key: unknown, run: (s: StageContext) => Promise<T>) => Promise<StageOutcome<T>>;
+export type StageRunner = <T>(
+  name: string,
+  version: number,
+  key: unknown,
+  run: (s: StageContext) => Promise<T>,
+) => Promise<StageOutcome<T>>;
 
 export type ControlledOptions = {
   config: ControlledConfig;
@@ -85,7 +96,12 @@ export function makePeople(c: ControlledConfig): RoledPerson[] {
     sentenceTemplates: c.biography.sentenceTemplates,
     shuffleOrder: c.biography.shuffleOrder,
   });
-  const roles = assignRoles(people, { pretrain: p.pretrain, instruction: p.instruction, tuning: p.tuning, test: p.test });
+  const roles = assignRoles(people, {
+    pretrain: p.pretrain,
+    instruction: p.instruction,
+    tuning: p.tuning,
+    test: p.test,
+  });
   return (Object.keys(roles) as Role[]).flatMap((role) => roles[role].map((x) => ({ ...x, role })));
 }
 
@@ -100,7 +116,13 @@ export function heldOutPatterns(c: ControlledConfig): RegExp[] {
  * The pairs pre-training may keep: a pair that mentions (in question or answer) the person's value of a
  * held-out attribute is about that attribute and is dropped, and so is a pair worded like a held-out wording.
  */
-export function filterPairs(person: Person, pairs: Pair[], c: ControlledConfig, patterns: RegExp[], tally: PairFilter): Pair[] {
+export function filterPairs(
+  person: Person,
+  pairs: Pair[],
+  c: ControlledConfig,
+  patterns: RegExp[],
+  tally: PairFilter,
+): Pair[] {
   const held = c.heldOutAttributes.map((a) => person.values[a].toLowerCase());
   return pairs.filter((p) => {
     const text = `${p.question}\n${p.answer}`.toLowerCase();
@@ -118,12 +140,20 @@ export function filterPairs(person: Person, pairs: Pair[], c: ControlledConfig, 
 }
 
 /** Chains with every entry's pairs filtered (the entry's context is a biography, which names its person). */
-function filterChains(chains: Chain[], byBiography: Map<string, Person>, c: ControlledConfig, tally: PairFilter): Chain[] {
+function filterChains(
+  chains: Chain[],
+  byBiography: Map<string, Person>,
+  c: ControlledConfig,
+  tally: PairFilter,
+): Chain[] {
   const patterns = heldOutPatterns(c);
   return chains.map((chain) =>
     chain.map((e) => {
       const person = byBiography.get(e.context);
-      if (!person) throw new Error(`a synthesized chain holds a text that is no biography of the experiment: ${JSON.stringify(e.context.slice(0, 60))}`);
+      if (!person)
+        throw new Error(
+          `a synthesized chain holds a text that is no biography of the experiment: ${JSON.stringify(e.context.slice(0, 60))}`,
+        );
       return { ...e, pairs: filterPairs(person, e.pairs, c, patterns, tally) };
     }),
   );
@@ -149,8 +179,21 @@ function pairsByAttribute(chains: Chain[], byBiography: Map<string, Person>): Re
 type Ctx = ControlledOptions & { c: ControlledConfig };
 
 type SynthesisResult = { texts: number; pairs: number; textsWithPairs: number; engine: string };
-type CorpusResult = { documents: number; bytes: number; filter: PairFilter | null; pairsByAttribute: Record<string, number> | null; file: string };
-type TrainResult = { modelDir: string; steps: number; tokens: number; finalLoss: number | null; seconds: number; tokensPerSecond: number | null };
+type CorpusResult = {
+  documents: number;
+  bytes: number;
+  filter: PairFilter | null;
+  pairsByAttribute: Record<string, number> | null;
+  file: string;
+};
+type TrainResult = {
+  modelDir: string;
+  steps: number;
+  tokens: number;
+  finalLoss: number | null;
+  seconds: number;
+  tokensPerSecond: number | null;
+};
 
 export type TestName = 'seen' | 'heldout-wording' | 'heldout-attribute' | 'memorised';
 
@@ -178,7 +221,13 @@ export const MEASURE_DESCRIPTIONS: Record<Measure, string> = {
   generated: 'generated answer, exact match',
 };
 
-export type ControlledTask = Task & { test: TestName; measure: Measure; metric: 'acc' | 'exact_match'; chance: number; items: ItemInfo[] };
+export type ControlledTask = Task & {
+  test: TestName;
+  measure: Measure;
+  metric: 'acc' | 'exact_match';
+  chance: number;
+  items: ItemInfo[];
+};
 
 export type ModelScores = {
   /** task name -> the score of each item, in the task's order (acc or exact match: 0 or 1). */
@@ -187,7 +236,14 @@ export type ModelScores = {
   samples: Record<string, Array<{ prompt: string; target: string; prediction: string }>>;
 };
 
-export type ControlledRun = { arm: string; seed: number; tuned: boolean; train: TrainResult; curve: StepRecord[]; scores: ModelScores };
+export type ControlledRun = {
+  arm: string;
+  seed: number;
+  tuned: boolean;
+  train: TrainResult;
+  curve: StepRecord[];
+  scores: ModelScores;
+};
 
 export type ControlledRecords = {
   config: ControlledConfig;
@@ -210,11 +266,20 @@ async function openSynthesizer(ctx: Ctx): Promise<{ engine: CompletionEngine; ke
     return { engine, key: { engine: 'rules', version: RULES_VERSION, maxPairs: s.maxPairs, kinds: s.kinds ?? null } };
   }
   if (s.engine === 'tiny') {
-    if (!ctx.tinySynthesizer) throw new Error('controlled.synthesizer.engine "tiny" needs the tiny synthesizer of the run, which this run does not train');
+    if (!ctx.tinySynthesizer)
+      throw new Error(
+        'controlled.synthesizer.engine "tiny" needs the tiny synthesizer of the run, which this run does not train',
+      );
     const tiny = await ctx.tinySynthesizer();
-    return { engine: await openTinySynthesizer(tiny.modelDir, { threads: ctx.threads, batchSize: s.batchSize }), key: { engine: 'tiny', model: tiny.keyHash } };
+    return {
+      engine: await openTinySynthesizer(tiny.modelDir, { threads: ctx.threads, batchSize: s.batchSize }),
+      key: { engine: 'tiny', model: tiny.keyHash },
+    };
   }
-  return { engine: await openEngine(s.engine, { threads: ctx.threads, batchSize: s.batchSize }), key: { engine: s.engine } };
+  return {
+    engine: await openEngine(s.engine, { threads: ctx.threads, batchSize: s.batchSize }),
+    key: { engine: s.engine },
+  };
 }
 
 async function peopleStage(ctx: Ctx) {
@@ -239,14 +304,41 @@ async function synthesisStage(ctx: Ctx, people: StageOutcome<unknown>, role: Rol
   const s = c.synthesizer;
   // the engine's identity is part of the key; opening it is cheap for the rules, and needed anyway otherwise
   const opened = s.engine === 'rules' ? await openSynthesizer(ctx) : undefined;
-  const engineKey = opened?.key ?? { engine: s.engine, ...(s.engine === 'tiny' && ctx.tinySynthesizer ? { model: (await ctx.tinySynthesizer()).keyHash } : {}) };
-  const key = { people: people.record.keyHash, role, rounds, engine: engineKey, maxModelLen: s.maxModelLen, maxNewTokens: s.maxNewTokens, batchSize: s.batchSize };
+  const engineKey = opened?.key ?? {
+    engine: s.engine,
+    ...(s.engine === 'tiny' && ctx.tinySynthesizer ? { model: (await ctx.tinySynthesizer()).keyHash } : {}),
+  };
+  const key = {
+    people: people.record.keyHash,
+    role,
+    rounds,
+    engine: engineKey,
+    maxModelLen: s.maxModelLen,
+    maxNewTokens: s.maxNewTokens,
+    batchSize: s.batchSize,
+  };
   return ctx.stage(`controlled-synth-${role}-m${rounds}`, 1, key, async ({ dir }) => {
     const { engine } = opened ?? (await openSynthesizer(ctx));
     try {
-      const texts = readPeople(people).filter((p) => p.role === role).map((p) => p.biography);
-      const r = await synthesize({ texts, engine, outDir: join(dir, 'run'), rounds, maxModelLen: s.maxModelLen, maxNewTokens: s.maxNewTokens, batchSize: s.batchSize, progress: ctx.progress });
-      return { texts: r.totals.texts, pairs: r.totals.pairs, textsWithPairs: r.totals.textsWithPairs, engine: engine.name } satisfies SynthesisResult;
+      const texts = readPeople(people)
+        .filter((p) => p.role === role)
+        .map((p) => p.biography);
+      const r = await synthesize({
+        texts,
+        engine,
+        outDir: join(dir, 'run'),
+        rounds,
+        maxModelLen: s.maxModelLen,
+        maxNewTokens: s.maxNewTokens,
+        batchSize: s.batchSize,
+        progress: ctx.progress,
+      });
+      return {
+        texts: r.totals.texts,
+        pairs: r.totals.pairs,
+        textsWithPairs: r.totals.textsWithPairs,
+        engine: engine.name,
+      } satisfies SynthesisResult;
     } finally {
       await engine.close?.();
     }
@@ -257,9 +349,22 @@ function readChains(stage: StageOutcome<unknown>): Chain[] {
   return readJsonl<Chain>(join(stage.dir, 'run', 'chains.jsonl'));
 }
 
-async function corpusStage(ctx: Ctx, arm: ControlledArm, people: StageOutcome<unknown>, synth: { own?: StageOutcome<unknown>; other?: StageOutcome<unknown> }) {
+async function corpusStage(
+  ctx: Ctx,
+  arm: ControlledArm,
+  people: StageOutcome<unknown>,
+  synth: { own?: StageOutcome<unknown>; other?: StageOutcome<unknown> },
+) {
   const c = ctx.c;
-  const key = { people: people.record.keyHash, kind: arm.kind, own: synth.own?.record.keyHash ?? null, other: synth.other?.record.keyHash ?? null, heldOut: c.heldOutAttributes, heldOutWordings: c.heldOutWordings, seed: c.seed };
+  const key = {
+    people: people.record.keyHash,
+    kind: arm.kind,
+    own: synth.own?.record.keyHash ?? null,
+    other: synth.other?.record.keyHash ?? null,
+    heldOut: c.heldOutAttributes,
+    heldOutWordings: c.heldOutWordings,
+    seed: c.seed,
+  };
   return ctx.stage(`controlled-corpus-${arm.name}`, 1, key, async ({ dir }) => {
     const everyone = readPeople(people);
     const byBiography = new Map(everyone.map((p) => [p.biography, p as Person]));
@@ -270,7 +375,12 @@ async function corpusStage(ctx: Ctx, arm: ControlledArm, people: StageOutcome<un
     if (arm.kind === 'vanilla') {
       texts = biographies;
     } else {
-      const chains = filterChains(readChains((arm.kind === 'instruct' ? synth.own : synth.other)!), byBiography, c, tally);
+      const chains = filterChains(
+        readChains((arm.kind === 'instruct' ? synth.own : synth.other)!),
+        byBiography,
+        c,
+        tally,
+      );
       byAttribute = pairsByAttribute(chains, byBiography);
       const rendered = renderChains(chains, deriveSeed(c.seed, 'render', arm.name));
       texts = arm.kind === 'instruct' ? rendered : [...biographies, ...rendered];
@@ -278,9 +388,21 @@ async function corpusStage(ctx: Ctx, arm: ControlledArm, people: StageOutcome<un
     // what reaches pre-training never uses a held-out wording (the templates add none; the filter removed the synthesizer's)
     const patterns = heldOutPatterns(c);
     const leaked = texts.filter((t) => patterns.some((r) => r.test(t)));
-    if (leaked.length) throw new Error(`corpus ${arm.name}: ${leaked.length} texts use a held-out question wording, e.g. ${JSON.stringify(leaked[0].slice(0, 200))}`);
-    writeJsonl(join(dir, 'train.jsonl'), texts.map((text) => ({ text })));
-    return { documents: texts.length, bytes: texts.reduce((n, t) => n + Buffer.byteLength(t), 0), filter: arm.kind === 'vanilla' ? null : tally, pairsByAttribute: byAttribute, file: 'train.jsonl' } satisfies CorpusResult;
+    if (leaked.length)
+      throw new Error(
+        `corpus ${arm.name}: ${leaked.length} texts use a held-out question wording, e.g. ${JSON.stringify(leaked[0].slice(0, 200))}`,
+      );
+    writeJsonl(
+      join(dir, 'train.jsonl'),
+      texts.map((text) => ({ text })),
+    );
+    return {
+      documents: texts.length,
+      bytes: texts.reduce((n, t) => n + Buffer.byteLength(t), 0),
+      filter: arm.kind === 'vanilla' ? null : tally,
+      pairsByAttribute: byAttribute,
+      file: 'train.jsonl',
+    } satisfies CorpusResult;
   });
 }
 
@@ -302,33 +424,53 @@ export function tuningDocuments(people: Person[], c: ControlledConfig): Training
 
 async function tokenizerStage(ctx: Ctx, corpora: Array<StageOutcome<CorpusResult>>, people: StageOutcome<unknown>) {
   const c = ctx.c;
-  const key = { corpora: corpora.map((x) => x.record.keyHash), people: people.record.keyHash, vocabSize: c.tokenizer.vocabSize, contextLength: c.model.contextLength, tuning: c.tuning.attributes };
+  const key = {
+    corpora: corpora.map((x) => x.record.keyHash),
+    people: people.record.keyHash,
+    vocabSize: c.tokenizer.vocabSize,
+    contextLength: c.model.contextLength,
+    tuning: c.tuning.attributes,
+  };
   return ctx.stage('controlled-tokenizer', 1, key, async ({ dir }) => {
     // every text any model trains on (not the tests): the arms' corpora and the tuning questions
-    const tuning = tuningDocuments(readPeople(people).filter((p) => p.role === 'tuning'), c).flatMap((d) => ('segments' in d ? [d.segments.map((s) => s.text).join('')] : []));
+    const tuning = tuningDocuments(
+      readPeople(people).filter((p) => p.role === 'tuning'),
+      c,
+    ).flatMap((d) => ('segments' in d ? [d.segments.map((s) => s.text).join('')] : []));
     const texts = [...corpora.flatMap(corpusTexts), ...tuning];
     const merges = trainBpeMerges(texts, c.tokenizer.vocabSize - TINY_BASE_VOCAB);
     const files = tinyTokenizerFiles({ merges, modelMaxLength: c.model.contextLength });
     writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(files.tokenizerJson));
     writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig, null, 2) + '\n');
     const enc = new BpeEncoder(merges);
-    const tokens = Object.fromEntries(corpora.map((x) => [x.record.name, corpusTexts(x).reduce((n, t) => n + enc.encode(t).length + 1, 0)]));
+    const tokens = Object.fromEntries(
+      corpora.map((x) => [x.record.name, corpusTexts(x).reduce((n, t) => n + enc.encode(t).length + 1, 0)]),
+    );
     return { merges: merges.length, vocabSize: TINY_BASE_VOCAB + merges.length, tokens };
   });
 }
 
 function tokenizerFiles(stage: StageOutcome<unknown>): TokenizerFiles {
   const files = readTokenizerFiles(stage.dir);
-  if (!files) throw new Error(`no tokenizer.json in ${stage.dir}: the stage folder is incomplete; delete it and run again`);
+  if (!files)
+    throw new Error(`no tokenizer.json in ${stage.dir}: the stage folder is incomplete; delete it and run again`);
   return files;
 }
 
 // ------------------------------------------------------------------------------------------ tests
 
 /** Multiple choice over the attribute's values: the right one and `choices - 1` others (none of them in the biography). */
-function choicesFor(person: Person, attribute: string, count: number, rng: ReturnType<typeof createRng>): { choices: string[]; gold: number } {
+function choicesFor(
+  person: Person,
+  attribute: string,
+  count: number,
+  rng: ReturnType<typeof createRng>,
+): { choices: string[]; gold: number } {
   const value = person.values[attribute];
-  const others = shuffleInPlace(attributeByName(attribute).values.filter((v) => v !== value), rng).slice(0, count - 1);
+  const others = shuffleInPlace(
+    attributeByName(attribute).values.filter((v) => v !== value),
+    rng,
+  ).slice(0, count - 1);
   const choices = shuffleInPlace([value, ...others], rng);
   return { choices, gold: choices.indexOf(value) };
 }
@@ -336,7 +478,13 @@ function choicesFor(person: Person, attribute: string, count: number, rng: Retur
 type Question = { person: Person; attribute: string; question: string };
 
 /** Test (i): the questions the synthesizer wrote about the test people, about attributes pre-training asks about. */
-function seenQuestions(test: Person[], chains: Chain[], c: ControlledConfig, limit: number, rng: ReturnType<typeof createRng>): Question[] {
+function seenQuestions(
+  test: Person[],
+  chains: Chain[],
+  c: ControlledConfig,
+  limit: number,
+  rng: ReturnType<typeof createRng>,
+): Question[] {
   const byBiography = new Map(test.map((p) => [p.biography, p]));
   const asked = c.attributes.filter((a) => !c.heldOutAttributes.includes(a));
   const found: Question[] = [];
@@ -361,7 +509,13 @@ function seenQuestions(test: Person[], chains: Chain[], c: ControlledConfig, lim
 }
 
 /** Questions in the generator's wordings of `set` about `attributes`, cycling through the people. */
-function generatorQuestions(people: Person[], attributes: string[], wordings: (a: string) => string[], limit: number, rng: ReturnType<typeof createRng>): Question[] {
+function generatorQuestions(
+  people: Person[],
+  attributes: string[],
+  wordings: (a: string) => string[],
+  limit: number,
+  rng: ReturnType<typeof createRng>,
+): Question[] {
   const pairs: Array<[Person, string]> = [];
   for (const p of people) for (const a of attributes) pairs.push([p, a]);
   return shuffleInPlace(pairs, rng)
@@ -370,25 +524,45 @@ function generatorQuestions(people: Person[], attributes: string[], wordings: (a
 }
 
 /** Multiple choice among the person's values of `attributes` (all stated in the biography), in a seeded order. */
-function factChoices(person: Person, attribute: string, attributes: string[], rng: ReturnType<typeof createRng>): { choices: string[]; gold: number } {
-  const choices = shuffleInPlace(attributes.map((a) => person.values[a]), rng);
+function factChoices(
+  person: Person,
+  attribute: string,
+  attributes: string[],
+  rng: ReturnType<typeof createRng>,
+): { choices: string[]; gold: number } {
+  const choices = shuffleInPlace(
+    attributes.map((a) => person.values[a]),
+    rng,
+  );
   return { choices, gold: choices.indexOf(person.values[attribute]) };
 }
 
-function readingTasks(test: TestName, questions: Question[], attributes: string[], c: ControlledConfig, rng: ReturnType<typeof createRng>): ControlledTask[] {
+function readingTasks(
+  test: TestName,
+  questions: Question[],
+  attributes: string[],
+  c: ControlledConfig,
+  rng: ReturnType<typeof createRng>,
+): ControlledTask[] {
   const items = questions.map((q) => ({ person: q.person.id, attribute: q.attribute }));
   const common = { targetDelimiter: ' ', fewshotDelimiter: '\n\n' };
   const fact: MultipleChoiceTask = {
     name: `${test}-fact`,
     type: 'multiple_choice',
     ...common,
-    examples: questions.map((q) => ({ context: readingPrompt(q.person.biography, q.question), ...factChoices(q.person, q.attribute, attributes, rng) })),
+    examples: questions.map((q) => ({
+      context: readingPrompt(q.person.biography, q.question),
+      ...factChoices(q.person, q.attribute, attributes, rng),
+    })),
   };
   const value: MultipleChoiceTask = {
     name: `${test}-value`,
     type: 'multiple_choice',
     ...common,
-    examples: questions.map((q) => ({ context: readingPrompt(q.person.biography, q.question), ...choicesFor(q.person, q.attribute, c.eval.choices, rng) })),
+    examples: questions.map((q) => ({
+      context: readingPrompt(q.person.biography, q.question),
+      ...choicesFor(q.person, q.attribute, c.eval.choices, rng),
+    })),
   };
   const gen: GenerationTask = {
     name: `${test}-generated`,
@@ -396,7 +570,10 @@ function readingTasks(test: TestName, questions: Question[], attributes: string[
     ...common,
     stop: ['\n'],
     maxNewTokens: c.eval.maxNewTokens,
-    examples: questions.map((q) => ({ context: readingPrompt(q.person.biography, q.question), answers: [q.person.values[q.attribute]] })),
+    examples: questions.map((q) => ({
+      context: readingPrompt(q.person.biography, q.question),
+      answers: [q.person.values[q.attribute]],
+    })),
   };
   return [
     // a question-blind choice is right 1 time in |attributes| at best: the items are spread over the attributes
@@ -414,8 +591,16 @@ function memorisedTask(pretrain: Person[], c: ControlledConfig, rng: ReturnType<
     const k = i % p.sentences.length;
     const s = p.sentences[k];
     const value = p.values[s.attribute];
-    const before = [...p.sentences.slice(0, k).map((x) => x.text), s.text.slice(0, s.text.indexOf(value)).trimEnd()].join(' ');
-    return { context: before, ...choicesFor(p, s.attribute, c.eval.choices, rng), attribute: s.attribute, person: p.id };
+    const before = [
+      ...p.sentences.slice(0, k).map((x) => x.text),
+      s.text.slice(0, s.text.indexOf(value)).trimEnd(),
+    ].join(' ');
+    return {
+      context: before,
+      ...choicesFor(p, s.attribute, c.eval.choices, rng),
+      attribute: s.attribute,
+      person: p.id,
+    };
   });
   return {
     name: 'memorised-value',
@@ -433,7 +618,14 @@ function memorisedTask(pretrain: Person[], c: ControlledConfig, rng: ReturnType<
 
 async function testsStage(ctx: Ctx, people: StageOutcome<unknown>, testSynth: StageOutcome<unknown>) {
   const c = ctx.c;
-  const key = { people: people.record.keyHash, synth: testSynth.record.keyHash, eval: c.eval, heldOut: c.heldOutAttributes, heldOutWordings: c.heldOutWordings, seed: c.seed };
+  const key = {
+    people: people.record.keyHash,
+    synth: testSynth.record.keyHash,
+    eval: c.eval,
+    heldOut: c.heldOutAttributes,
+    heldOutWordings: c.heldOutWordings,
+    seed: c.seed,
+  };
   return ctx.stage('controlled-tests', 1, key, async ({ dir }) => {
     const everyone = readPeople(people);
     const test = everyone.filter((p) => p.role === 'test');
@@ -441,8 +633,20 @@ async function testsStage(ctx: Ctx, people: StageOutcome<unknown>, testSynth: St
     const asked = c.attributes.filter((a) => !c.heldOutAttributes.includes(a));
     const rng = createRng(deriveSeed(c.seed, 'controlled-tests'));
     const seen = seenQuestions(test, readChains(testSynth), c, c.eval.items, rng);
-    const heldWording = generatorQuestions(test, asked, (a) => questionWordings(a, 'heldout', c.heldOutWordings), c.eval.items, rng);
-    const heldAttribute = generatorQuestions(test, c.heldOutAttributes, (a) => [...attributeByName(a).questions], c.eval.items, rng);
+    const heldWording = generatorQuestions(
+      test,
+      asked,
+      (a) => questionWordings(a, 'heldout', c.heldOutWordings),
+      c.eval.items,
+      rng,
+    );
+    const heldAttribute = generatorQuestions(
+      test,
+      c.heldOutAttributes,
+      (a) => [...attributeByName(a).questions],
+      c.eval.items,
+      rng,
+    );
     const tasks: ControlledTask[] = [
       ...(seen.length ? readingTasks('seen', seen, asked, c, rng) : []),
       ...readingTasks('heldout-wording', heldWording, asked, c, rng),
@@ -450,7 +654,17 @@ async function testsStage(ctx: Ctx, people: StageOutcome<unknown>, testSynth: St
       memorisedTask(pretrain, c, rng),
     ];
     writeFileAtomic(join(dir, 'tasks.json'), JSON.stringify(tasks) + '\n');
-    return { tasks: tasks.map((t) => ({ name: t.name, test: t.test, measure: t.measure, type: t.type, metric: t.metric, chance: t.chance, examples: t.examples.length })) };
+    return {
+      tasks: tasks.map((t) => ({
+        name: t.name,
+        test: t.test,
+        measure: t.measure,
+        type: t.type,
+        metric: t.metric,
+        chance: t.chance,
+        examples: t.examples.length,
+      })),
+    };
   });
 }
 
@@ -473,7 +687,13 @@ async function trainStage(
   const c = ctx.c;
   const model = { ...c.model, vocabSize: c.tokenizer.vocabSize };
   const t = { ...train, seed };
-  const key = { data: dataKey, tokenizer: tokenizer.record.keyHash, model, train: t, init: init?.record.keyHash ?? null };
+  const key = {
+    data: dataKey,
+    tokenizer: tokenizer.record.keyHash,
+    model,
+    train: t,
+    init: init?.record.keyHash ?? null,
+  };
   return ctx.stage(name, 1, key, async ({ dir }) => {
     const started = performance.now();
     const r = await trainRun({
@@ -500,7 +720,13 @@ async function trainStage(
 
 const SAMPLES_KEPT = 5;
 
-async function scoreStage(ctx: Ctx, name: string, model: StageOutcome<TrainResult>, tests: StageOutcome<unknown>, only?: TestName[]) {
+async function scoreStage(
+  ctx: Ctx,
+  name: string,
+  model: StageOutcome<TrainResult>,
+  tests: StageOutcome<unknown>,
+  only?: TestName[],
+) {
   const c = ctx.c;
   const key = { model: model.record.keyHash, tests: tests.record.keyHash, only: only ?? null, batch: c.eval.batchSize };
   return ctx.stage(name, 1, key, async ({ dir }) => {
@@ -508,12 +734,19 @@ async function scoreStage(ctx: Ctx, name: string, model: StageOutcome<TrainResul
     const modelDir = join(model.dir, model.result.modelDir);
     const lm = await OnnxCausalLM.load(modelDir, { threads: ctx.threads });
     try {
-      const r = await evaluate(lm, loadTokenizer(modelDir), tasks, { batchSize: c.eval.batchSize, samples: true, progress: ctx.progress });
+      const r = await evaluate(lm, loadTokenizer(modelDir), tasks, {
+        batchSize: c.eval.batchSize,
+        samples: true,
+        progress: ctx.progress,
+      });
       const scores: ModelScores = { items: {}, samples: {} };
       for (const t of tasks) {
         const samples = r.results[t.name].samples ?? [];
         scores.items[t.name] = samples.map((s) => s.scores[t.metric]);
-        if (t.type === 'generation') scores.samples[t.name] = samples.slice(0, SAMPLES_KEPT).map((s) => ({ prompt: s.prompt, target: s.target, prediction: s.prediction }));
+        if (t.type === 'generation')
+          scores.samples[t.name] = samples
+            .slice(0, SAMPLES_KEPT)
+            .map((s) => ({ prompt: s.prompt, target: s.target, prediction: s.prediction }));
       }
       writeFileAtomic(join(dir, 'scores.json'), JSON.stringify(scores) + '\n');
       return scores;
@@ -554,23 +787,65 @@ export async function runControlled(options: ControlledOptions): Promise<Control
     for (const arm of c.arms) {
       if (!armSeeds(c, arm).includes(seed)) continue;
       const corpus = corpora.get(arm.name)!;
-      const run = await trainStage(ctx, `controlled-pretrain-${arm.name}-s${seed}`, () => corpusTexts(corpus).map((text) => ({ segments: [{ text, train: true }] })), corpus.record.keyHash, tokenizer, c.pretrain, seed);
+      const run = await trainStage(
+        ctx,
+        `controlled-pretrain-${arm.name}-s${seed}`,
+        () => corpusTexts(corpus).map((text) => ({ segments: [{ text, train: true }] })),
+        corpus.record.keyHash,
+        tokenizer,
+        c.pretrain,
+        seed,
+      );
       models.set(`${arm.name}/${seed}`, run);
       const scores = await scoreStage(ctx, `controlled-eval-${arm.name}-s${seed}`, run, tests);
-      runs.push({ arm: arm.name, seed, tuned: false, train: run.result, curve: readMetrics(join(run.dir, 'run')).train, scores: scores.result });
+      runs.push({
+        arm: arm.name,
+        seed,
+        tuned: false,
+        train: run.result,
+        curve: readMetrics(join(run.dir, 'run')).train,
+        scores: scores.result,
+      });
     }
   }
 
   // instruction tuning on some attributes, then the same tests: does an arm gain more from it?
   const tuningPeople = () => readPeople(people).filter((p) => p.role === 'tuning');
-  const tuningKey = sha256(canonicalJson({ people: people.record.keyHash, attributes: c.tuning.attributes, heldOutWordings: c.heldOutWordings, seed: c.seed }));
+  const tuningKey = sha256(
+    canonicalJson({
+      people: people.record.keyHash,
+      attributes: c.tuning.attributes,
+      heldOutWordings: c.heldOutWordings,
+      seed: c.seed,
+    }),
+  );
   for (const seed of c.seeds) {
     for (const armName of c.tuning.arms) {
       const base = models.get(`${armName}/${seed}`);
       if (!base) continue;
-      const run = await trainStage(ctx, `controlled-tune-${armName}-s${seed}`, () => tuningDocuments(tuningPeople(), c), tuningKey, tokenizer, c.tuning.train, seed, base);
-      const scores = await scoreStage(ctx, `controlled-eval-tune-${armName}-s${seed}`, run, tests, ['seen', 'heldout-wording', 'heldout-attribute']);
-      runs.push({ arm: armName, seed, tuned: true, train: run.result, curve: readMetrics(join(run.dir, 'run')).train, scores: scores.result });
+      const run = await trainStage(
+        ctx,
+        `controlled-tune-${armName}-s${seed}`,
+        () => tuningDocuments(tuningPeople(), c),
+        tuningKey,
+        tokenizer,
+        c.tuning.train,
+        seed,
+        base,
+      );
+      const scores = await scoreStage(ctx, `controlled-eval-tune-${armName}-s${seed}`, run, tests, [
+        'seen',
+        'heldout-wording',
+        'heldout-attribute',
+      ]);
+      runs.push({
+        arm: armName,
+        seed,
+        tuned: true,
+        train: run.result,
+        curve: readMetrics(join(run.dir, 'run')).train,
+        scores: scores.result,
+      });
     }
   }
 
@@ -594,7 +869,15 @@ export async function runControlled(options: ControlledOptions): Promise<Control
       ]),
     ),
     tokenizer: { vocabSize: tokenizer.result.vocabSize, merges: (tokenizer.result as { merges: number }).merges },
-    tasks: taskList.map((t) => ({ name: t.name, test: t.test, measure: t.measure, type: t.type, metric: t.metric, chance: t.chance, examples: t.examples.length })),
+    tasks: taskList.map((t) => ({
+      name: t.name,
+      test: t.test,
+      measure: t.measure,
+      type: t.type,
+      metric: t.metric,
+      chance: t.chance,
+      examples: t.examples.length,
+    })),
     taskItems: Object.fromEntries(taskList.map((t) => [t.name, t.items])),
     runs,
     examples: { prompts },

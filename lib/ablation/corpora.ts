@@ -15,7 +15,10 @@ import { finalAnswer, qaPrompt } from './benchmarks.js';
 
 /** Splits contexts into the share that instruct arms augment and the rest, both in corpus order. */
 export function augmentSelection<T>(contexts: T[], share: number, seed: number): { augmented: T[]; raw: T[] } {
-  const order = shuffleInPlace(contexts.map((_, i) => i), createRng(deriveSeed(seed, 'augment-selection')));
+  const order = shuffleInPlace(
+    contexts.map((_, i) => i),
+    createRng(deriveSeed(seed, 'augment-selection')),
+  );
   const chosen = new Set(order.slice(0, Math.round(share * contexts.length)));
   return { augmented: contexts.filter((_, i) => chosen.has(i)), raw: contexts.filter((_, i) => !chosen.has(i)) };
 }
@@ -31,12 +34,21 @@ export function textDocuments(texts: string[]): TrainingDocument[] {
 
 /** Instruct PT: the augmented share rendered from the synthesizer's chains, plus the raw rest. */
 export function instructTexts(raw: Context[], chains: Chain[], seed: number, label: string): string[] {
-  return shuffledTexts([...renderChains(chains, deriveSeed(seed, 'render', label)), ...raw.map((c) => c.text)], seed, label);
+  return shuffledTexts(
+    [...renderChains(chains, deriveSeed(seed, 'render', label)), ...raw.map((c) => c.text)],
+    seed,
+    label,
+  );
 }
 
 /** The fine-tuning collection rendered as pre-training text, one example per text (general instructions). */
 export function instructionTexts(collection: SynthesizerExample[], seed: number): string[] {
-  return collection.map((e, i) => toPretrainTexts([{ context: e.context, pairs: e.pairs, inheritFromPrev: false }], deriveSeed(seed, 'collection', i)).join('\n\n'));
+  return collection.map((e, i) =>
+    toPretrainTexts(
+      [{ context: e.context, pairs: e.pairs, inheritFromPrev: false }],
+      deriveSeed(seed, 'collection', i),
+    ).join('\n\n'),
+  );
 }
 
 /**
@@ -53,7 +65,14 @@ export function mixTexts(contexts: Context[], collection: SynthesizerExample[], 
  * `primary` texts plus `secondary` texts (cycled if there are too few) until the secondary ones make up
  * `share` of the tokens, e.g. domain texts and general instructions 1:1 (share 0.5).
  */
-export function mixByTokens(primary: string[], secondary: string[], share: number, countTokens: (s: string) => number, seed: number, label: string): string[] {
+export function mixByTokens(
+  primary: string[],
+  secondary: string[],
+  share: number,
+  countTokens: (s: string) => number,
+  seed: number,
+  label: string,
+): string[] {
   if (share < 0 || share >= 1) throw new RangeError(`share must be in [0, 1), got ${share}`);
   const primaryTokens = primary.reduce((n, t) => n + countTokens(t), 0);
   const want = (share / (1 - share)) * primaryTokens;

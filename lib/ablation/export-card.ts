@@ -132,7 +132,9 @@ export function datasetCard(corpus: CardCorpus, ctx: CardContext): string {
   };
   const ext = ctx.format;
   const loader = ext === 'jsonl' ? 'json' : 'parquet';
-  const dataFiles = corpus.splits.map((s) => `"${s.split}": "OUT/${corpus.name}/${splitDir(s.split)}/*.${ext}"`).join(', ');
+  const dataFiles = corpus.splits
+    .map((s) => `"${s.split}": "OUT/${corpus.name}/${splitDir(s.split)}/*.${ext}"`)
+    .join(', ');
   const masked = corpus.splits.reduce((s, x) => s + x.maskedDocuments, 0);
   const repaired = corpus.splits.reduce((s, x) => s + x.repairedDocuments, 0);
   const hasValidation = corpus.splits.some((s) => s.split === 'validation');
@@ -164,22 +166,29 @@ export function datasetCard(corpus: CardCorpus, ctx: CardContext): string {
     '',
   ];
   if (corpus.tokens !== undefined) {
-    lines.push(`The run counted ${fmt(corpus.tokens)} tokens in this corpus with its own tokenizer${ctx.tokenizer ? ` (\`${ctx.tokenizer}\`)` : ''}; a real trainer's tokenizer counts differently.`, '');
+    lines.push(
+      `The run counted ${fmt(corpus.tokens)} tokens in this corpus with its own tokenizer${ctx.tokenizer ? ` (\`${ctx.tokenizer}\`)` : ''}; a real trainer's tokenizer counts differently.`,
+      '',
+    );
   }
   if (masked > 0) {
     lines.push(
       `${fmt(masked)} documents had segments the kit excluded from the loss (instruction-tuning style). Pre-training trains on every token of \`text\`; ` +
-        'if you need the masks, train on the run folder\'s corpus files, which keep them.',
+        "if you need the masks, train on the run folder's corpus files, which keep them.",
       '',
     );
   }
-  if (repaired > 0) lines.push(`${fmt(repaired)} documents held unpaired UTF-16 surrogates, written as U+FFFD, as the kit's tokenizer reads them.`, '');
+  if (repaired > 0)
+    lines.push(
+      `${fmt(repaired)} documents held unpaired UTF-16 surrogates, written as U+FFFD, as the kit's tokenizer reads them.`,
+      '',
+    );
   lines.push(
     '## Source',
     '',
     `- run: \`${ctx.run}\``,
     `- run manifest sha256: ${ctx.runManifestSha256 ? `\`${ctx.runManifestSha256}\`` : 'none (the run folder had no manifest.json)'}`,
-    '- every file\'s sha256, the corpus files read and the counts: `../manifest.json`',
+    "- every file's sha256, the corpus files read and the counts: `../manifest.json`",
     '',
     '## License',
     '',
@@ -194,7 +203,9 @@ export function datasetCard(corpus: CardCorpus, ctx: CardContext): string {
     `ds = load_dataset("${loader}", data_files={${dataFiles}})`,
     '```',
     '',
-    'Replace `OUT` with the export folder. Uploaded as a dataset repo (`huggingface-cli upload ORG/NAME OUT/' + corpus.name + ' --repo-type dataset`), ' +
+    'Replace `OUT` with the export folder. Uploaded as a dataset repo (`huggingface-cli upload ORG/NAME OUT/' +
+      corpus.name +
+      ' --repo-type dataset`), ' +
       'the hub shows the same splits.',
     '',
     '## Continual pre-training with LLaMA-Factory',
@@ -211,7 +222,7 @@ export function datasetCard(corpus: CardCorpus, ctx: CardContext): string {
     '',
     '## Pre-training from scratch with OLMo',
     '',
-    'OLMo trains on token-id arrays that Dolma\'s `dolma tokens` writes from JSON-lines documents with `id`, `text` and `source` fields.',
+    "OLMo trains on token-id arrays that Dolma's `dolma tokens` writes from JSON-lines documents with `id`, `text` and `source` fields.",
     ext === 'jsonl'
       ? 'These files are such documents:'
       : 'Dolma reads JSON lines: export this run with `ipt export --format jsonl` for that step, then:',
@@ -237,7 +248,10 @@ export function llamaFactoryDatasetInfo(corpora: CardCorpus[]): Record<string, L
   const info: Record<string, LlamaFactoryEntry> = {};
   for (const c of corpora) {
     for (const s of c.splits) {
-      info[s.split === 'train' ? c.name : `${c.name}-${s.split}`] = { file_name: `${c.name}/${splitDir(s.split)}`, columns: { prompt: 'text' } };
+      info[s.split === 'train' ? c.name : `${c.name}-${s.split}`] = {
+        file_name: `${c.name}/${splitDir(s.split)}`,
+        columns: { prompt: 'text' },
+      };
     }
   }
   return info;
@@ -256,10 +270,13 @@ export function exportIndex(corpora: CardCorpus[], ctx: CardContext): string {
     '',
     '| corpus | train documents | validation documents | description |',
     '|---|---:|---:|---|',
-    ...corpora.map((c) => `| [${c.name}](${c.name}/README.md) | ${count(c, 'train')} | ${count(c, 'validation')} | ${(c.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`),
+    ...corpora.map(
+      (c) =>
+        `| [${c.name}](${c.name}/README.md) | ${count(c, 'train')} | ${count(c, 'validation')} | ${(c.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`,
+    ),
     '',
     '- `dataset_info.json`: the corpora for LLaMA-Factory (`dataset_dir: <this folder>`, `stage: pt`).',
-    '- `manifest.json`: the source run\'s manifest hash, every file\'s sha256, the counts.',
+    "- `manifest.json`: the source run's manifest hash, every file's sha256, the counts.",
     '',
   ].join('\n');
 }

@@ -7,7 +7,19 @@
 // folder and renamed into place at the end: OUT holds a complete export or the previous one, never
 // half of one, and a re-run replaces it cleanly. Equal runs give byte-identical data files and cards.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { ParquetWriter, fileWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
@@ -32,7 +44,14 @@ import {
   type SplitSummary,
 } from './export-card.js';
 
-export { EXPORT_COLUMNS, shardFileName, splitDir, splitGlob, datasetCard, llamaFactoryDatasetInfo } from './export-card.js';
+export {
+  EXPORT_COLUMNS,
+  shardFileName,
+  splitDir,
+  splitGlob,
+  datasetCard,
+  llamaFactoryDatasetInfo,
+} from './export-card.js';
 export type { ExportFormat, SplitName, SplitSummary, ShardSummary } from './export-card.js';
 
 export const CORPORA_INDEX = 'corpora.json';
@@ -116,13 +135,17 @@ export function readCorporaIndex(runDir: string): CorporaIndex {
   const path = join(runDir, CORPORA_INDEX);
   if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new Error(`run folder ${runDir} does not exist`);
   if (!existsSync(path)) {
-    throw new Error(`${path} not found: ${runDir} is not an ablation run whose corpora are built (the ablation pipeline writes corpora.json once its corpora exist)`);
+    throw new Error(
+      `${path} not found: ${runDir} is not an ablation run whose corpora are built (the ablation pipeline writes corpora.json once its corpora exist)`,
+    );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`${path} is not valid JSON (${(err as Error).message}); it may have been cut off: rebuild the run's corpora`);
+    throw new Error(
+      `${path} is not valid JSON (${(err as Error).message}); it may have been cut off: rebuild the run's corpora`,
+    );
   }
   const bad = (field: string, want: string) => new Error(`${path}: ${field} must be ${want}`);
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('the file', 'a JSON object');
@@ -140,7 +163,11 @@ export function readCorporaIndex(runDir: string): CorporaIndex {
   };
   const paths = (value: unknown, field: string, required: boolean): string[] | undefined => {
     if (value === undefined && !required) return undefined;
-    if (!Array.isArray(value) || (required && value.length === 0) || !value.every((p) => typeof p === 'string' && p.length > 0)) {
+    if (
+      !Array.isArray(value) ||
+      (required && value.length === 0) ||
+      !value.every((p) => typeof p === 'string' && p.length > 0)
+    ) {
       throw bad(field, `a ${required ? 'non-empty ' : ''}list of file paths relative to the run folder`);
     }
     return value as string[];
@@ -151,7 +178,8 @@ export function readCorporaIndex(runDir: string): CorporaIndex {
     const at = `corpora[${i}]`;
     if (!c || typeof c !== 'object' || Array.isArray(c)) throw bad(at, 'an object');
     const e = c as Record<string, unknown>;
-    if (typeof e.name !== 'string' || !NAME.test(e.name)) throw bad(`${at}.name`, 'a name of letters, digits, ".", "_" and "-" (it names a folder)');
+    if (typeof e.name !== 'string' || !NAME.test(e.name))
+      throw bad(`${at}.name`, 'a name of letters, digits, ".", "_" and "-" (it names a folder)');
     if (seen.has(e.name)) throw new Error(`${path}: corpus name "${e.name}" appears twice`);
     seen.add(e.name);
     const entry: CorpusEntry = { name: e.name, files: paths(e.files, `${at}.files`, true)! };
@@ -211,10 +239,11 @@ function checkReplaceable(out: string): void {
     tool = undefined;
   }
   if (tool !== EXPORT_TOOL) {
-    throw new Error(`${out} exists and is not an earlier ipt export (no export manifest.json in it); choose another --out or remove it yourself`);
+    throw new Error(
+      `${out} exists and is not an earlier ipt export (no export manifest.json in it); choose another --out or remove it yourself`,
+    );
   }
 }
-
 
 type ExportRow = { id: string; text: string; source: string };
 
@@ -253,14 +282,21 @@ function jsonlSink(path: string): ShardSink {
 
 const PARQUET_SCHEMA: SchemaElement[] = [
   { name: 'schema', num_children: EXPORT_COLUMNS.length },
-  ...EXPORT_COLUMNS.map((name): SchemaElement => ({ name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' })),
+  ...EXPORT_COLUMNS.map(
+    (name): SchemaElement => ({ name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' }),
+  ),
 ];
 
 // What `datasets` writes into its own parquet files: the features, so a load gets exact types.
-const HF_FEATURES = JSON.stringify({ info: { features: Object.fromEntries(EXPORT_COLUMNS.map((c) => [c, { dtype: 'string', _type: 'Value' }])) } });
+const HF_FEATURES = JSON.stringify({
+  info: { features: Object.fromEntries(EXPORT_COLUMNS.map((c) => [c, { dtype: 'string', _type: 'Value' }])) },
+});
 
 /** Parquet, one row group per `rowGroupDocuments` documents or `rowGroupBytes` of text. */
-function parquetSink(path: string, options: { rowGroupDocuments: number; rowGroupBytes: number; createdBy: string }): ShardSink {
+function parquetSink(
+  path: string,
+  options: { rowGroupDocuments: number; rowGroupBytes: number; createdBy: string },
+): ShardSink {
   const pq = new ParquetWriter({
     writer: fileWriter(path),
     schema: PARQUET_SCHEMA,
@@ -274,13 +310,17 @@ function parquetSink(path: string, options: { rowGroupDocuments: number; rowGrou
   let bytes = 0;
   const writeGroup = () => {
     if (!rows.length) return;
-    pq.write({ columnData: EXPORT_COLUMNS.map((name) => ({ name, data: rows.map((r) => r[name]) })), rowGroupSize: rows.length });
+    pq.write({
+      columnData: EXPORT_COLUMNS.map((name) => ({ name, data: rows.map((r) => r[name]) })),
+      rowGroupSize: rows.length,
+    });
     rows = [];
     bytes = 0;
   };
   return {
     add(row, textBytes) {
-      if (rows.length && (rows.length >= options.rowGroupDocuments || bytes + textBytes > options.rowGroupBytes)) writeGroup();
+      if (rows.length && (rows.length >= options.rowGroupDocuments || bytes + textBytes > options.rowGroupBytes))
+        writeGroup();
       rows.push(row);
       bytes += textBytes;
     },
@@ -316,7 +356,15 @@ async function exportSplit(job: SplitJob, s: Settings): Promise<SplitSummary | u
   const { corpus, split } = job;
   const dir = join(s.staging, corpus.name, splitDir(split));
   mkdirSync(dir, { recursive: true });
-  const summary: SplitSummary = { split, documents: 0, textBytes: 0, maskedDocuments: 0, emptyDocuments: 0, repairedDocuments: 0, shards: [] };
+  const summary: SplitSummary = {
+    split,
+    documents: 0,
+    textBytes: 0,
+    maskedDocuments: 0,
+    emptyDocuments: 0,
+    repairedDocuments: 0,
+    shards: [],
+  };
   const pending: Array<{ tmp: string; documents: number }> = [];
   let sink: ShardSink | undefined;
   let shardDocs = 0;
@@ -327,7 +375,14 @@ async function exportSplit(job: SplitJob, s: Settings): Promise<SplitSummary | u
   };
   const openShard = () => {
     const tmp = join(dir, `.shard-${pending.length}.${s.format}`);
-    sink = s.format === 'jsonl' ? jsonlSink(tmp) : parquetSink(tmp, { rowGroupDocuments: s.rowGroupDocuments, rowGroupBytes: s.rowGroupBytes, createdBy: s.createdBy });
+    sink =
+      s.format === 'jsonl'
+        ? jsonlSink(tmp)
+        : parquetSink(tmp, {
+            rowGroupDocuments: s.rowGroupDocuments,
+            rowGroupBytes: s.rowGroupBytes,
+            createdBy: s.createdBy,
+          });
     pending.push({ tmp, documents: 0 });
     shardDocs = 0;
     shardBytes = 0;
@@ -340,7 +395,10 @@ async function exportSplit(job: SplitJob, s: Settings): Promise<SplitSummary | u
         for await (const row of readShard(file)) {
           const where = row.line !== undefined ? `${file} line ${row.line}` : `${file} row ${row.row}`;
           const doc = parseDocument(row.value, where);
-          if (!('segments' in doc)) throw new Error(`${where}: pre-tokenized documents ({"ids"}) have no text to export; export the text corpora the run tokenized`);
+          if (!('segments' in doc))
+            throw new Error(
+              `${where}: pre-tokenized documents ({"ids"}) have no text to export; export the text corpora the run tokenized`,
+            );
           let text = doc.segments.map((x) => x.text).join('');
           if (LONE_SURROGATE.test(text)) {
             text = text.replace(LONE_SURROGATES, '\uFFFD');
@@ -362,7 +420,10 @@ async function exportSplit(job: SplitJob, s: Settings): Promise<SplitSummary | u
         }
       } catch (err) {
         const e = err as Error;
-        const hint = err instanceof CorruptShardError ? '; the corpus file is corrupt or was cut off: rebuild that stage of the run' : '';
+        const hint =
+          err instanceof CorruptShardError
+            ? '; the corpus file is corrupt or was cut off: rebuild that stage of the run'
+            : '';
         throw new Error(`corpus "${corpus.name}" (${split}): ${e.message}${hint}`);
       }
       // progress counts text bytes as they pass; settle it to the file's size when the file is done
@@ -411,7 +472,8 @@ type Plan = {
 
 /** Checks everything an export needs before anything is written: the index, the corpora asked for, every file, OUT. */
 function planExport(options: ExportOptions): Plan {
-  if (!EXPORT_FORMATS.includes(options.format)) throw new Error(`unknown export format "${options.format}"; choose ${EXPORT_FORMATS.join(' or ')}`);
+  if (!EXPORT_FORMATS.includes(options.format))
+    throw new Error(`unknown export format "${options.format}"; choose ${EXPORT_FORMATS.join(' or ')}`);
   const runDir = resolve(options.run);
   const index = readCorporaIndex(runDir);
   const out = resolve(options.out ?? defaultExportDir(runDir, options.format));
@@ -419,20 +481,34 @@ function planExport(options: ExportOptions): Plan {
   if (options.corpora?.length) {
     const names = new Set(index.corpora.map((c) => c.name));
     const unknown = options.corpora.filter((n) => !names.has(n));
-    if (unknown.length) throw new Error(`no corpus ${unknown.map((n) => `"${n}"`).join(', ')} in ${join(runDir, CORPORA_INDEX)}; it has ${[...names].join(', ')}`);
+    if (unknown.length)
+      throw new Error(
+        `no corpus ${unknown.map((n) => `"${n}"`).join(', ')} in ${join(runDir, CORPORA_INDEX)}; it has ${[...names].join(', ')}`,
+      );
     const wanted = new Set(options.corpora);
     chosen = index.corpora.filter((c) => wanted.has(c.name));
   }
-  if (isInside(runDir, out)) throw new Error(`--out ${out} contains the run folder ${runDir}; replacing it would delete the run: choose another --out`);
+  if (isInside(runDir, out))
+    throw new Error(
+      `--out ${out} contains the run folder ${runDir}; replacing it would delete the run: choose another --out`,
+    );
   const jobs: SplitJob[] = [];
   for (const corpus of chosen) {
-    for (const [split, files] of [['train', corpus.files], ['validation', corpus.validation ?? []]] as Array<[SplitName, string[]]>) {
+    for (const [split, files] of [
+      ['train', corpus.files],
+      ['validation', corpus.validation ?? []],
+    ] as Array<[SplitName, string[]]>) {
       for (const rel of files) {
         const file = resolve(runDir, rel);
         if (!existsSync(file) || !statSync(file).isFile()) {
-          throw new Error(`corpus "${corpus.name}": ${split} file ${rel} (listed in ${join(runDir, CORPORA_INDEX)}) does not exist; the run is incomplete: finish it, or fix corpora.json`);
+          throw new Error(
+            `corpus "${corpus.name}": ${split} file ${rel} (listed in ${join(runDir, CORPORA_INDEX)}) does not exist; the run is incomplete: finish it, or fix corpora.json`,
+          );
         }
-        if (isInside(file, out)) throw new Error(`corpus "${corpus.name}": ${rel} lies inside --out ${out}, which the export replaces: choose another --out`);
+        if (isInside(file, out))
+          throw new Error(
+            `corpus "${corpus.name}": ${rel} lies inside --out ${out}, which the export replaces: choose another --out`,
+          );
       }
       if (files.length) jobs.push({ corpus, split, files });
     }
@@ -442,7 +518,12 @@ function planExport(options: ExportOptions): Plan {
 }
 
 /** Every split of one corpus into the staging folder; notes what the user should know. */
-async function exportCorpus(corpus: CorpusEntry, jobs: SplitJob[], s: Settings, notes: string[]): Promise<CorpusExport> {
+async function exportCorpus(
+  corpus: CorpusEntry,
+  jobs: SplitJob[],
+  s: Settings,
+  notes: string[],
+): Promise<CorpusExport> {
   const splits: SplitSummary[] = [];
   for (const job of jobs) {
     const summary = await exportSplit(job, s);
@@ -450,14 +531,23 @@ async function exportCorpus(corpus: CorpusEntry, jobs: SplitJob[], s: Settings, 
     else notes.push(`corpus "${corpus.name}": the ${job.split} files hold no documents; the split is left out`);
   }
   const train = splits.find((x) => x.split === 'train');
-  if (!train) throw new Error(`corpus "${corpus.name}": its files (${corpus.files.join(', ')}) hold no documents; nothing to export`);
+  if (!train)
+    throw new Error(
+      `corpus "${corpus.name}": its files (${corpus.files.join(', ')}) hold no documents; nothing to export`,
+    );
   if (corpus.documents !== undefined && corpus.documents !== train.documents) {
-    notes.push(`corpus "${corpus.name}": corpora.json says ${corpus.documents} documents, its train files hold ${train.documents}`);
+    notes.push(
+      `corpus "${corpus.name}": corpora.json says ${corpus.documents} documents, its train files hold ${train.documents}`,
+    );
   }
   const masked = splits.reduce((t, x) => t + x.maskedDocuments, 0);
-  if (masked) notes.push(`corpus "${corpus.name}": ${masked} documents had loss-masked segments; the text column keeps all their text, the masks are not exported`);
+  if (masked)
+    notes.push(
+      `corpus "${corpus.name}": ${masked} documents had loss-masked segments; the text column keeps all their text, the masks are not exported`,
+    );
   const repaired = splits.reduce((t, x) => t + x.repairedDocuments, 0);
-  if (repaired) notes.push(`corpus "${corpus.name}": ${repaired} documents held unpaired surrogates, written as U+FFFD`);
+  if (repaired)
+    notes.push(`corpus "${corpus.name}": ${repaired} documents held unpaired surrogates, written as U+FFFD`);
   const sourceFiles = [];
   for (const rel of [...corpus.files, ...(corpus.validation ?? [])]) {
     const file = resolve(s.runDir, rel);
@@ -496,14 +586,27 @@ export async function exportCorpora(options: ExportOptions): Promise<ExportResul
   const startedAt = new Date();
   const { runDir, index, out, chosen, jobs } = planExport(options);
   const shardDocuments = positiveInt(options.shardDocuments, 'shardDocuments', Number.MAX_SAFE_INTEGER);
-  const shardBytes = positiveInt(options.shardBytes, 'shardBytes', options.shardDocuments !== undefined ? Number.MAX_SAFE_INTEGER : EXPORT_DEFAULTS.shardBytes);
-  const rowGroupDocuments = positiveInt(options.rowGroupDocuments, 'rowGroupDocuments', EXPORT_DEFAULTS.rowGroupDocuments);
+  const shardBytes = positiveInt(
+    options.shardBytes,
+    'shardBytes',
+    options.shardDocuments !== undefined ? Number.MAX_SAFE_INTEGER : EXPORT_DEFAULTS.shardBytes,
+  );
+  const rowGroupDocuments = positiveInt(
+    options.rowGroupDocuments,
+    'rowGroupDocuments',
+    EXPORT_DEFAULTS.rowGroupDocuments,
+  );
   const rowGroupBytes = positiveInt(options.rowGroupBytes, 'rowGroupBytes', EXPORT_DEFAULTS.rowGroupBytes);
   const version = kitVersion();
   const staging = createStagingDir(out);
   try {
     const totalBytes = jobs.reduce((s, j) => s + j.files.reduce((t, f) => t + statSync(resolve(runDir, f)).size, 0), 0);
-    const progress = createProgress({ label: 'export', total: totalBytes, bytes: true, mode: progressMode(options.progress) });
+    const progress = createProgress({
+      label: 'export',
+      total: totalBytes,
+      bytes: true,
+      mode: progressMode(options.progress),
+    });
     let done = 0;
     const settings: Settings = {
       runDir,
@@ -518,12 +621,21 @@ export async function exportCorpora(options: ExportOptions): Promise<ExportResul
     };
     const notes: string[] = [];
     const corpora: CorpusExport[] = [];
-    for (const corpus of chosen) corpora.push(await exportCorpus(corpus, jobs.filter((j) => j.corpus === corpus), settings, notes));
+    for (const corpus of chosen)
+      corpora.push(
+        await exportCorpus(
+          corpus,
+          jobs.filter((j) => j.corpus === corpus),
+          settings,
+          notes,
+        ),
+      );
     progress.stop();
 
     const runManifest = join(runDir, 'manifest.json');
     const runManifestSha256 = existsSync(runManifest) ? await sha256File(runManifest) : null;
-    if (!runManifestSha256) notes.push(`the run folder has no manifest.json; the export cannot name the exact run it came from`);
+    if (!runManifestSha256)
+      notes.push(`the run folder has no manifest.json; the export cannot name the exact run it came from`);
     const input = index.input ?? inputFromConfig(runDir);
     const ctx: CardContext = {
       format: options.format,
@@ -544,7 +656,11 @@ export async function exportCorpora(options: ExportOptions): Promise<ExportResul
 
     const inputs: ManifestInput[] = [
       { name: 'run', source: runDir, ...(runManifestSha256 ? { sha256: runManifestSha256 } : {}) },
-      { name: CORPORA_INDEX, source: join(runDir, CORPORA_INDEX), sha256: await sha256File(join(runDir, CORPORA_INDEX)) },
+      {
+        name: CORPORA_INDEX,
+        source: join(runDir, CORPORA_INDEX),
+        sha256: await sha256File(join(runDir, CORPORA_INDEX)),
+      },
       ...corpora.map((c) => ({ name: `corpus:${c.name}`, source: runDir, files: c.sourceFiles })),
     ];
     const manifest = await writeManifest(staging, {

@@ -31,7 +31,9 @@ export function domainCorpusComposition(outDir: string, records: AblationRecords
   const c = records.corpora[corpus];
   if (!c) throw new Error(`no corpus "${corpus}" in this run; corpora: ${Object.keys(records.corpora).join(', ')}`);
   const domain = jsonLines<Context>(join(outDir, records.splitDir, 'contexts.domainTrain.jsonl')).map((x) => x.text);
-  const texts = jsonLines<{ text?: string; segments?: Array<{ text: string }> }>(join(outDir, c.dir, c.file)).map((d) => d.text ?? (d.segments ?? []).map((s) => s.text).join(''));
+  const texts = jsonLines<{ text?: string; segments?: Array<{ text: string }> }>(join(outDir, c.dir, c.file)).map(
+    (d) => d.text ?? (d.segments ?? []).map((s) => s.text).join(''),
+  );
   // a rendered domain text contains its passage verbatim; the general instructions are about other genres
   const isDomain = (t: string) => domain.some((d) => t.includes(d));
   const flags = texts.map(isDomain);

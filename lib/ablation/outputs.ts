@@ -9,7 +9,15 @@ import { computeControlledResults, type ControlledResults } from './controlled-r
 import { controlledMarkdownParts } from './controlled-report.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../repro/files.js';
-import { barChart, gainsChart, lineChart, scoreChart, trainingCurves, coverageComparison, type Figure } from '../report/figure.js';
+import {
+  barChart,
+  gainsChart,
+  lineChart,
+  scoreChart,
+  trainingCurves,
+  coverageComparison,
+  type Figure,
+} from '../report/figure.js';
 import { writeReport, type ReportSection } from '../report/report.js';
 import { categoryCounts } from '../report/coverage.js';
 import type { TinySynthesizerQuality } from '../synth/tiny-measure.js';
@@ -46,12 +54,29 @@ export type AblationResults = {
   benchmarks: BenchmarkInfo[];
   skippedBenchmarks: SkippedBenchmark[];
   criteria: TaskCriteria[];
-  pretrain: { rows: ScoreRow[]; summary: SummaryRow[]; training: Array<{ arm: string; seed: number; finalLoss: number | null; finalValLoss: number | null; tokensPerSecond: number | null; seconds: number }> };
+  pretrain: {
+    rows: ScoreRow[];
+    summary: SummaryRow[];
+    training: Array<{
+      arm: string;
+      seed: number;
+      finalLoss: number | null;
+      finalValLoss: number | null;
+      tokensPerSecond: number | null;
+      seconds: number;
+    }>;
+  };
   domain: DomainRow[];
   tuning: TuningCurve[];
   /** Per arm, mean over seeds: training loss and validation loss along the steps. */
   lossCurves: Record<string, { train: { step: number[]; value: number[] }; eval: { step: number[]; value: number[] } }>;
-  synthesizers: Record<string, { quality: QualityReport; coverage: Pick<Coverage, 'categoriesCovered' | 'categoriesInTaxonomy' | 'otherShare' | 'pairs'> }>;
+  synthesizers: Record<
+    string,
+    {
+      quality: QualityReport;
+      coverage: Pick<Coverage, 'categoriesCovered' | 'categoriesInTaxonomy' | 'otherShare' | 'pairs'>;
+    }
+  >;
   tinySynthesizer: Omit<TinySynthesizerQuality, 'examples'> | null;
   corpora: AblationRecords['corpora'];
   stages: StageTiming[];
@@ -83,8 +108,12 @@ export function brownHeadline(results: Omit<AblationResults, 'headline'>): strin
   const general = results.pretrain.summary.filter((r) => r.group === 'general' && r.shots === 0);
   const headline = general.filter((r) => r.headline);
   const all = general.filter((r) => !r.headline);
-  const passing = results.criteria.filter((c) => c.group === 'general' && c.shots === 0 && c.headline).map((c) => c.kind);
-  const failing = results.criteria.filter((c) => c.group === 'general' && c.shots === 0 && !c.headline).map((c) => c.kind);
+  const passing = results.criteria
+    .filter((c) => c.group === 'general' && c.shots === 0 && c.headline)
+    .map((c) => c.kind);
+  const failing = results.criteria
+    .filter((c) => c.group === 'general' && c.shots === 0 && !c.headline)
+    .map((c) => c.kind);
   const intro =
     `Brown corpus: ${arms.length} arms (${arms.join(', ')}) × ${results.seeds.length} seeds, each a GPT pre-trained from scratch on ${results.tokensPerRun.toLocaleString('en-US')} tokens, ` +
     `tested zero-shot with multiple-choice questions about held-out documents.`;
@@ -124,7 +153,10 @@ function detectableOfAverage(results: Pick<AblationResults, 'criteria'>, tasks: 
 }
 
 /** The tiny synthesizer's measure without its example outputs (they stay in its stage folder). */
-function withoutExamples({ examples: _examples, ...rest }: TinySynthesizerQuality): Omit<TinySynthesizerQuality, 'examples'> {
+function withoutExamples({
+  examples: _examples,
+  ...rest
+}: TinySynthesizerQuality): Omit<TinySynthesizerQuality, 'examples'> {
   void _examples;
   return rest;
 }
@@ -139,7 +171,8 @@ export function computeResults(records: AblationRecords, stages: StageTiming[]):
     profile: config.profile,
     arms: config.arms.map((a) => ({ name: a.name, description: a.description })),
     seeds: config.seeds,
-    tokensPerRun: (config.pretrain.train.steps ?? 0) * (config.pretrain.train.batchSize ?? 0) * (ptModel.contextLength ?? 0),
+    tokensPerRun:
+      (config.pretrain.train.steps ?? 0) * (config.pretrain.train.batchSize ?? 0) * (ptModel.contextLength ?? 0),
     statistics: { ...STATISTICS, headlineRules: HEADLINE_RULES, power: POWER },
     benchmarks: records.benchmarks,
     skippedBenchmarks: records.skippedBenchmarks,
@@ -147,22 +180,43 @@ export function computeResults(records: AblationRecords, stages: StageTiming[]):
     pretrain: {
       rows: scoreRows(records, criteria, arms, vanilla),
       summary: summaryRows(records, criteria, arms, vanilla),
-      training: records.pretrain.map((p) => ({ arm: p.arm, seed: p.seed, finalLoss: p.train.finalLoss, finalValLoss: p.train.finalValLoss, tokensPerSecond: p.train.tokensPerSecond, seconds: p.train.seconds })),
+      training: records.pretrain.map((p) => ({
+        arm: p.arm,
+        seed: p.seed,
+        finalLoss: p.train.finalLoss,
+        finalValLoss: p.train.finalValLoss,
+        tokensPerSecond: p.train.tokensPerSecond,
+        seconds: p.train.seconds,
+      })),
     },
     domain: domainRows(records, criteria, vanilla),
     tuning: tuningCurves(records, criteria),
     lossCurves: Object.fromEntries(
       arms.map((arm) => {
         const runs = records.pretrain.filter((p) => p.arm === arm);
-        const train = meanCurve(runs.map((r) => r.curve.train), (p) => p.loss);
-        const val = meanCurve(runs.map((r) => r.curve.val), (p) => p.valLoss);
+        const train = meanCurve(
+          runs.map((r) => r.curve.train),
+          (p) => p.loss,
+        );
+        const val = meanCurve(
+          runs.map((r) => r.curve.val),
+          (p) => p.valLoss,
+        );
         return [arm, { train: { step: train.step, value: train.mean }, eval: { step: val.step, value: val.mean } }];
       }),
     ),
     synthesizers: Object.fromEntries(
       Object.entries(records.synthesizers).map(([name, m]) => [
         name,
-        { quality: m.quality, coverage: { categoriesCovered: m.coverage.categoriesCovered, categoriesInTaxonomy: m.coverage.categoriesInTaxonomy, otherShare: m.coverage.otherShare, pairs: m.coverage.pairs } },
+        {
+          quality: m.quality,
+          coverage: {
+            categoriesCovered: m.coverage.categoriesCovered,
+            categoriesInTaxonomy: m.coverage.categoriesInTaxonomy,
+            otherShare: m.coverage.otherShare,
+            pairs: m.coverage.pairs,
+          },
+        },
       ]),
     ),
     tinySynthesizer: records.tinyQuality ? withoutExamples(records.tinyQuality) : null,
@@ -203,7 +257,9 @@ export function resultsCsv(results: AblationResults): string {
     verdict: r.gain?.verdict ?? null,
   });
   return csv([
-    ...results.pretrain.summary.map((r) => flat(r, `(average of ${r.tasks.length} ${r.headline ? 'headline' : ''} tasks)`.replace('  ', ' '), '')),
+    ...results.pretrain.summary.map((r) =>
+      flat(r, `(average of ${r.tasks.length} ${r.headline ? 'headline' : ''} tasks)`.replace('  ', ' '), ''),
+    ),
     ...results.pretrain.rows.map((r) => flat(r, r.task, r.kind)),
   ]);
 }
@@ -236,9 +292,17 @@ export function ablationFigures(results: AblationResults, coverages: Record<stri
   const summary = results.pretrain.summary;
   const headlineRows = summary.some((r) => r.headline) ? summary.filter((r) => r.headline) : summary;
   const headline = scoreChart(
-    headlineRows.map((r) => ({ task: summaryLabel(r), arm: r.arm, mean: r.score.mean, lo: r.score.lo, hi: r.score.hi })),
+    headlineRows.map((r) => ({
+      task: summaryLabel(r),
+      arm: r.arm,
+      mean: r.score.mean,
+      lo: r.score.lo,
+      hi: r.score.hi,
+    })),
     {
-      title: summary.some((r) => r.headline) ? 'Brown: average score of the headline tasks, 95% intervals (items and seeds)' : 'Brown: no task passed the headline rules; average of every task, 95% intervals',
+      title: summary.some((r) => r.headline)
+        ? 'Brown: average score of the headline tasks, 95% intervals (items and seeds)'
+        : 'Brown: no task passed the headline rules; average of every task, 95% intervals',
       yTitle: 'accuracy',
       armOrder: arms,
       chance: Object.fromEntries(headlineRows.map((r) => [summaryLabel(r), r.chance])),
@@ -252,39 +316,62 @@ export function ablationFigures(results: AblationResults, coverages: Record<stri
     const label = (r: ScoreRow) => `${r.kind}${r.headline ? '' : ' *'}`;
     scores[key] = scoreChart(
       rows.map((r) => ({ task: label(r), arm: r.arm, mean: r.score.mean, lo: r.score.lo, hi: r.score.hi })),
-      { title: `${GROUP_NAMES[group] ?? group}, ${shots}-shot: score per task (dashed: chance; * not in the headline)`, yTitle: 'accuracy', armOrder: arms, chance: Object.fromEntries(rows.map((r) => [label(r), r.chance])) },
+      {
+        title: `${GROUP_NAMES[group] ?? group}, ${shots}-shot: score per task (dashed: chance; * not in the headline)`,
+        yTitle: 'accuracy',
+        armOrder: arms,
+        chance: Object.fromEntries(rows.map((r) => [label(r), r.chance])),
+      },
     );
     const withGain = rows.filter((r) => r.gain);
     if (withGain.length)
       gains[key] = gainsChart(
         withGain.map((r) => ({ task: label(r), arm: r.arm, mean: r.gain!.mean, lo: r.gain!.lo, hi: r.gain!.hi })),
-        { title: `${GROUP_NAMES[group] ?? group}, ${shots}-shot: gain over ${vanilla} per task (paired; an interval across 0 is within noise)`, yTitle: `score minus ${vanilla}`, armOrder: arms.filter((a) => a !== vanilla) },
+        {
+          title: `${GROUP_NAMES[group] ?? group}, ${shots}-shot: gain over ${vanilla} per task (paired; an interval across 0 is within noise)`,
+          yTitle: `score minus ${vanilla}`,
+          armOrder: arms.filter((a) => a !== vanilla),
+        },
       );
   }
   const figures: AblationFigures = { headline, scores, gains, loss: lossFigure(results, arms) };
   if (results.tuning.length) {
-    figures.tuning = lineChart(results.tuning.map((t) => ({ name: t.arm, x: t.step, y: t.score.map((e) => e.mean) })), {
-      title: 'Held-out 0-shot average during instruction tuning (intervals in the table)',
-      xTitle: 'tuning step',
-      yTitle: 'average score',
-    });
+    figures.tuning = lineChart(
+      results.tuning.map((t) => ({ name: t.arm, x: t.step, y: t.score.map((e) => e.mean) })),
+      {
+        title: 'Held-out 0-shot average during instruction tuning (intervals in the table)',
+        xTitle: 'tuning step',
+        yTitle: 'average score',
+      },
+    );
   }
   if (results.domain.length) {
     figures.domain = barChart(
       results.domain.map((d) => `${d.model} · ${d.group}`),
       results.domain.map((d) => d.score.mean),
-      { title: 'Continual pre-training: average 0-shot score, 95% intervals', yTitle: 'average score', intervals: results.domain.map((d) => ({ lo: d.score.lo, hi: d.score.hi })) },
+      {
+        title: 'Continual pre-training: average 0-shot score, 95% intervals',
+        yTitle: 'average score',
+        intervals: results.domain.map((d) => ({ lo: d.score.lo, hi: d.score.hi })),
+      },
     );
   }
   const covs = Object.entries(coverages);
-  if (covs.length) figures.coverage = coverageComparison(covs.map(([name, c]) => ({ name, categories: categoryCounts(c) })), { title: 'Task categories of the synthesized pairs', top: 20 });
+  if (covs.length)
+    figures.coverage = coverageComparison(
+      covs.map(([name, c]) => ({ name, categories: categoryCounts(c) })),
+      { title: 'Task categories of the synthesized pairs', top: 20 },
+    );
   return figures;
 }
 
 function lossFigure(results: AblationResults, arms: string[]): Figure {
   return trainingCurves(
     arms.map((arm) => ({ name: arm, ...(results.lossCurves[arm] ?? {}) })),
-    { title: 'Training loss (solid) and validation loss on held-out raw text (dashed), mean over seeds', yTitle: 'cross-entropy (nats per token)' },
+    {
+      title: 'Training loss (solid) and validation loss on held-out raw text (dashed), mean over seeds',
+      yTitle: 'cross-entropy (nats per token)',
+    },
   );
 }
 
@@ -295,15 +382,37 @@ export function tinyQualityRows(t: Omit<TinySynthesizerQuality, 'examples'>): Ar
     { measure: 'held-out texts', value: t.texts },
     { measure: 'texts with at least one parsed pair', value: percent(q.parseRate) },
     { measure: 'pairs per text (mean)', value: q.pairsPerText.mean.toFixed(2) },
-    { measure: 'answers found in the text', value: `${percent(q.answerInContext.rate)} of ${q.answerInContext.eligible}` },
-    { measure: 'multiple-choice / chain-of-thought / free pairs', value: `${q.forms.multipleChoice} / ${q.forms.chainOfThought} / ${q.forms.free}` },
-    { measure: 'duplicate questions within a text / across texts', value: `${q.duplicates.withinText} / ${q.duplicates.acrossTexts}` },
-    { measure: 'question kinds written (rule wording)', value: Object.entries(q.kinds).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || 'none' },
-    { measure: "free mode: the rules' reference questions it asked itself", value: `${percent(t.free.askedRate)}, exact on those ${percent(t.free.exactOnAsked)}` },
+    {
+      measure: 'answers found in the text',
+      value: `${percent(q.answerInContext.rate)} of ${q.answerInContext.eligible}`,
+    },
+    {
+      measure: 'multiple-choice / chain-of-thought / free pairs',
+      value: `${q.forms.multipleChoice} / ${q.forms.chainOfThought} / ${q.forms.free}`,
+    },
+    {
+      measure: 'duplicate questions within a text / across texts',
+      value: `${q.duplicates.withinText} / ${q.duplicates.acrossTexts}`,
+    },
+    {
+      measure: 'question kinds written (rule wording)',
+      value:
+        Object.entries(q.kinds)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || 'none',
+    },
+    {
+      measure: "free mode: the rules' reference questions it asked itself",
+      value: `${percent(t.free.askedRate)}, exact on those ${percent(t.free.exactOnAsked)}`,
+    },
     { measure: 'prompted mode: exact match on the reference questions', value: percent(t.prompted.exactOverall) },
     { measure: 'prompted mode: token F1', value: t.prompted.f1Overall.toFixed(3) },
     { measure: 'majority-answer baseline (prompted, per rule kind)', value: percent(t.majorityBaseline.exactOverall) },
-    { measure: 'generated tokens; seconds (synthesis, prompted)', value: `${t.completionTokens}; ${t.seconds.synthesis.toFixed(1)}, ${t.seconds.prompted.toFixed(1)}` },
+    {
+      measure: 'generated tokens; seconds (synthesis, prompted)',
+      value: `${t.completionTokens}; ${t.seconds.synthesis.toFixed(1)}, ${t.seconds.prompted.toFixed(1)}`,
+    },
   ];
 }
 
@@ -319,7 +428,11 @@ export type ReportOptions = {
   headline?: ReportSection[];
 };
 
-export function reportSections(results: AblationResults, records: AblationRecords, options: ReportOptions = {}): ReportSection[] {
+export function reportSections(
+  results: AblationResults,
+  records: AblationRecords,
+  options: ReportOptions = {},
+): ReportSection[] {
   const coverages = Object.fromEntries(Object.entries(records.synthesizers).map(([k, v]) => [k, v.coverage]));
   const figures = ablationFigures(results, coverages);
   const { config } = records;
@@ -331,7 +444,11 @@ export function reportSections(results: AblationResults, records: AblationRecord
   s.push({ kind: 'heading', text: 'Headline' });
   s.push(...(options.headline ?? []));
   s.push({ kind: 'heading', text: 'Brown corpus', level: 3 });
-  s.push({ kind: 'figure', figure: figures.headline, caption: 'Bars: mean score; whiskers: 95% interval over items and seeds; dashed line: chance level.' });
+  s.push({
+    kind: 'figure',
+    figure: figures.headline,
+    caption: 'Bars: mean score; whiskers: 95% interval over items and seeds; dashed line: chance level.',
+  });
   s.push({ kind: 'text', text: results.headline });
 
   s.push({ kind: 'heading', text: 'What was run' });
@@ -347,7 +464,10 @@ export function reportSections(results: AblationResults, records: AblationRecord
   });
 
   s.push({ kind: 'heading', text: 'Which tasks make the headline' });
-  s.push({ kind: 'text', text: `A task is in a group's headline average when it passes every rule:\n${HEADLINE_RULES.map((r, i) => `${i + 1}. ${r}`).join('\n')}` });
+  s.push({
+    kind: 'text',
+    text: `A task is in a group's headline average when it passes every rule:\n${HEADLINE_RULES.map((r, i) => `${i + 1}. ${r}`).join('\n')}`,
+  });
   s.push({
     kind: 'table',
     rows: results.criteria.map((c) => ({
@@ -355,7 +475,9 @@ export function reportSections(results: AblationResults, records: AblationRecord
       items: c.items,
       chance: c.chance.toFixed(3),
       'most frequent answer': percent(c.majorityShare),
-      'vanilla on pre-training passages': c.inDistribution ? `${formatEstimate(c.inDistribution.score)} (chance ${c.inDistribution.chance.toFixed(3)})` : '—',
+      'vanilla on pre-training passages': c.inDistribution
+        ? `${formatEstimate(c.inDistribution.score)} (chance ${c.inDistribution.chance.toFixed(3)})`
+        : '—',
       headline: c.headline ? 'yes' : 'no',
       'why not': c.reasons.join('; '),
     })),
@@ -372,7 +494,16 @@ export function reportSections(results: AblationResults, records: AblationRecord
     })),
     caption: `Power for paired proportions (McNemar), one seed, alpha ${POWER.alpha} two-sided, power ${POWER.power}. No single task here has the items to detect ${POWER.delta}; a group average pools its tasks' items.`,
   });
-  if (results.skippedBenchmarks.length) s.push({ kind: 'table', rows: results.skippedBenchmarks.map((k) => ({ group: k.group, kind: k.kind, items: k.items, 'not built because': k.reason })) });
+  if (results.skippedBenchmarks.length)
+    s.push({
+      kind: 'table',
+      rows: results.skippedBenchmarks.map((k) => ({
+        group: k.group,
+        kind: k.kind,
+        items: k.items,
+        'not built because': k.reason,
+      })),
+    });
 
   s.push({ kind: 'heading', text: 'Summary' });
   s.push({
@@ -405,10 +536,21 @@ export function reportSections(results: AblationResults, records: AblationRecord
   });
 
   s.push({ kind: 'heading', text: 'Pre-training loss' });
-  s.push({ kind: 'figure', figure: figures.loss, caption: 'Training losses are on each arm’s own corpus; validation is the same raw held-out text for every arm.' });
+  s.push({
+    kind: 'figure',
+    figure: figures.loss,
+    caption: 'Training losses are on each arm’s own corpus; validation is the same raw held-out text for every arm.',
+  });
   s.push({
     kind: 'table',
-    rows: results.pretrain.training.map((t) => ({ arm: t.arm, seed: t.seed, 'final loss': t.finalLoss?.toFixed(3) ?? '', 'validation loss': t.finalValLoss?.toFixed(3) ?? '', 'tokens/s': t.tokensPerSecond ? Math.round(t.tokensPerSecond) : '', seconds: t.seconds.toFixed(1) })),
+    rows: results.pretrain.training.map((t) => ({
+      arm: t.arm,
+      seed: t.seed,
+      'final loss': t.finalLoss?.toFixed(3) ?? '',
+      'validation loss': t.finalValLoss?.toFixed(3) ?? '',
+      'tokens/s': t.tokensPerSecond ? Math.round(t.tokensPerSecond) : '',
+      seconds: t.seconds.toFixed(1),
+    })),
   });
 
   if (results.tuning.length) {
@@ -418,7 +560,17 @@ export function reportSections(results: AblationResults, records: AblationRecord
       text: 'Each pre-trained model is tuned on questions about passages (the synthesizer’s collection, loss on the answers) and evaluated along the way on the held-out 0-shot benchmarks: does instruction pre-training benefit more from further instruction tuning?',
     });
     if (figures.tuning) s.push({ kind: 'figure', figure: figures.tuning });
-    s.push({ kind: 'table', rows: results.tuning.flatMap((t) => t.step.map((step, i) => ({ arm: t.arm, step, tasks: t.headline ? 'headline' : 'all', ...estimateCells('score [95%]', t.score[i]) }))) });
+    s.push({
+      kind: 'table',
+      rows: results.tuning.flatMap((t) =>
+        t.step.map((step, i) => ({
+          arm: t.arm,
+          step,
+          tasks: t.headline ? 'headline' : 'all',
+          ...estimateCells('score [95%]', t.score[i]),
+        })),
+      ),
+    });
   }
 
   if (results.domain.length) {
@@ -429,7 +581,13 @@ export function reportSections(results: AblationResults, records: AblationRecord
     });
     s.push({
       kind: 'table',
-      rows: results.domain.map((d) => ({ model: d.model, benchmark: `${d.group}${d.headline ? '' : ' (all tasks)'}`, chance: d.chance.toFixed(3), ...estimateCells('score [95%]', d.score), 'instruct vs raw [95%]': formatGain(d.gainOverRaw) })),
+      rows: results.domain.map((d) => ({
+        model: d.model,
+        benchmark: `${d.group}${d.headline ? '' : ' (all tasks)'}`,
+        chance: d.chance.toFixed(3),
+        ...estimateCells('score [95%]', d.score),
+        'instruct vs raw [95%]': formatGain(d.gainOverRaw),
+      })),
     });
     if (figures.domain) s.push({ kind: 'figure', figure: figures.domain });
   }
@@ -450,14 +608,34 @@ export function reportSections(results: AblationResults, records: AblationRecord
   });
   if (figures.coverage) s.push({ kind: 'figure', figure: figures.coverage });
   if (results.tinySynthesizer) {
-    s.push({ kind: 'text', text: 'The tiny synthesizer on held-out texts: what it writes, and how it answers the rules’ reference questions when asked them (prompted mode) against answering every question with its kind’s most common answer.' });
+    s.push({
+      kind: 'text',
+      text: 'The tiny synthesizer on held-out texts: what it writes, and how it answers the rules’ reference questions when asked them (prompted mode) against answering every question with its kind’s most common answer.',
+    });
     s.push({ kind: 'table', rows: tinyQualityRows(results.tinySynthesizer) });
   }
 
   s.push({ kind: 'heading', text: 'Corpora' });
-  s.push({ kind: 'table', rows: Object.entries(results.corpora).map(([name, c]) => ({ corpus: name, documents: c.documents, tokens: c.tokens, MB: (c.bytes / 1e6).toFixed(2), description: c.description })) });
+  s.push({
+    kind: 'table',
+    rows: Object.entries(results.corpora).map(([name, c]) => ({
+      corpus: name,
+      documents: c.documents,
+      tokens: c.tokens,
+      MB: (c.bytes / 1e6).toFixed(2),
+      description: c.description,
+    })),
+  });
   s.push({ kind: 'heading', text: 'Stages' });
-  s.push({ kind: 'table', rows: results.stages.map((st) => ({ stage: st.name, cached: st.cached ? 'yes' : '', seconds: st.seconds.toFixed(1), folder: st.dir })) });
+  s.push({
+    kind: 'table',
+    rows: results.stages.map((st) => ({
+      stage: st.name,
+      cached: st.cached ? 'yes' : '',
+      seconds: st.seconds.toFixed(1),
+      folder: st.dir,
+    })),
+  });
   return s;
 }
 
@@ -470,12 +648,17 @@ export function resultsMarkdown(results: AblationResults, records?: AblationReco
     if (!rows.length) return '';
     const cols = Object.keys(rows[0]);
     const cell = (v: string | number) => String(v).replace(/\|/g, '\\|');
-    return [`| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${cols.map((c) => cell(r[c])).join(' | ')} |`)].join('\n');
+    return [
+      `| ${cols.join(' | ')} |`,
+      `|${cols.map(() => '---').join('|')}|`,
+      ...rows.map((r) => `| ${cols.map((c) => cell(r[c])).join(' | ')} |`),
+    ].join('\n');
   };
   const vanilla = results.arms[0].name;
   const parts: string[] = [];
   if (results.controlled && records?.controlled) {
-    for (const part of controlledMarkdownParts(results.controlled, records.controlled)) parts.push(typeof part === 'string' ? part : table(part));
+    for (const part of controlledMarkdownParts(results.controlled, records.controlled))
+      parts.push(typeof part === 'string' ? part : table(part));
     parts.push('**Brown corpus**');
   }
   parts.push(results.headline);
@@ -507,10 +690,18 @@ export function resultsMarkdown(results: AblationResults, records?: AblationReco
     table(
       results.pretrain.rows
         .filter((r) => r.group === 'general' && r.shots === 0)
-        .map((r) => ({ task: r.kind, arm: r.arm, chance: r.chance.toFixed(3), 'score [95%]': formatEstimate(r.score), [`gain vs ${vanilla} [95%]`]: formatGain(r.gain), 'in the headline': r.headline ? 'yes' : 'no' })),
+        .map((r) => ({
+          task: r.kind,
+          arm: r.arm,
+          chance: r.chance.toFixed(3),
+          'score [95%]': formatEstimate(r.score),
+          [`gain vs ${vanilla} [95%]`]: formatGain(r.gain),
+          'in the headline': r.headline ? 'yes' : 'no',
+        })),
     ),
   );
-  if (results.skippedBenchmarks.length) parts.push(`Not built: ${results.skippedBenchmarks.map((k) => `${k.group}/${k.kind} (${k.reason})`).join('; ')}.`);
+  if (results.skippedBenchmarks.length)
+    parts.push(`Not built: ${results.skippedBenchmarks.map((k) => `${k.group}/${k.kind} (${k.reason})`).join('; ')}.`);
   if (results.domain.length)
     parts.push(
       table(
@@ -538,7 +729,12 @@ export function resultsMarkdown(results: AblationResults, records?: AblationReco
 }
 
 /** Writes results, report and corpora index; returns the paths written (relative to the run folder). */
-export async function writeOutputs(outDir: string, records: AblationRecords, stages: StageTiming[], options: ReportOptions = {}): Promise<string[]> {
+export async function writeOutputs(
+  outDir: string,
+  records: AblationRecords,
+  stages: StageTiming[],
+  options: ReportOptions = {},
+): Promise<string[]> {
   const results = computeResults(records, stages);
   writeFileAtomic(join(outDir, 'results', 'results.json'), JSON.stringify(results, null, 2) + '\n');
   writeFileAtomic(join(outDir, 'results', 'results.csv'), resultsCsv(results));
@@ -550,7 +746,14 @@ export async function writeOutputs(outDir: string, records: AblationRecords, sta
         version: 1,
         run: outDir,
         input: 'brown',
-        corpora: Object.entries(records.corpora).map(([name, c]) => ({ name, description: c.description, files: [join(c.dir, c.file)], documents: c.documents, tokens: c.tokens, arm: name })),
+        corpora: Object.entries(records.corpora).map(([name, c]) => ({
+          name,
+          description: c.description,
+          files: [join(c.dir, c.file)],
+          documents: c.documents,
+          tokens: c.tokens,
+          arm: name,
+        })),
         tokenizer: join(records.tokenizerDir, 'tokenizer.json'),
       },
       null,

@@ -18,7 +18,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Context } from '../corpus/chunk.js';
 import { loadBrown } from '../corpus/brown.js';
-import { readTokenizerFiles, tinyTokenizerFiles, tokenizerFromFiles, loadTokenizer, TINY_BASE_VOCAB, type TokenizerFiles } from '../engine/tokenizer.js';
+import {
+  readTokenizerFiles,
+  tinyTokenizerFiles,
+  tokenizerFromFiles,
+  loadTokenizer,
+  TINY_BASE_VOCAB,
+  type TokenizerFiles,
+} from '../engine/tokenizer.js';
 import { gptTensorSpecs, type GPTWeights } from '../engine/gpt.js';
 import { evaluate, type EvalResults } from '../eval/harness.js';
 import { writeFileAtomic } from '../repro/files.js';
@@ -41,7 +48,15 @@ import { computeCoverage } from '../tasks/coverage.js';
 import { createClassifier } from '../tasks/classify.js';
 import { pairSetFromChains } from '../tasks/input.js';
 import { measureSynthesizer } from '../synth/quality.js';
-import { buildBenchmarks, chanceLevel, majorityShare, primaryMetric, type BenchmarkGroup, type BenchmarkTask, type SkippedBenchmark } from './benchmarks.js';
+import {
+  buildBenchmarks,
+  chanceLevel,
+  majorityShare,
+  primaryMetric,
+  type BenchmarkGroup,
+  type BenchmarkTask,
+  type SkippedBenchmark,
+} from './benchmarks.js';
 import { writeOutputs } from './outputs.js';
 import type {
   AblationRecords,
@@ -58,7 +73,16 @@ import type {
   TrainStageResult,
 } from './records.js';
 import type { AblationConfig, Arm } from './config.js';
-import { augmentSelection, instructTexts, instructionTexts, instructionTuningDocuments, mixByTokens, mixTexts, shuffledTexts, textDocuments } from './corpora.js';
+import {
+  augmentSelection,
+  instructTexts,
+  instructionTexts,
+  instructionTuningDocuments,
+  mixByTokens,
+  mixTexts,
+  shuffledTexts,
+  textDocuments,
+} from './corpora.js';
 import { makeSplits, PARTS, type Part } from './splits.js';
 import { trainTinySynthesizer, openTinySynthesizer } from '../train/tiny-synthesizer.js';
 import { measureTinySynthesizer } from '../synth/tiny-measure.js';
@@ -101,7 +125,13 @@ type Ctx = {
 
 class StopRequested extends Error {}
 
-async function stage<T>(ctx: Ctx, name: string, version: number, key: unknown, run: (s: StageContext) => Promise<T>): Promise<StageOutcome<T>> {
+async function stage<T>(
+  ctx: Ctx,
+  name: string,
+  version: number,
+  key: unknown,
+  run: (s: StageContext) => Promise<T>,
+): Promise<StageOutcome<T>> {
   const n = ctx.stages.length + 1;
   const started = performance.now();
   const outcome = await runStage(ctx.cacheDir, {
@@ -117,7 +147,12 @@ async function stage<T>(ctx: Ctx, name: string, version: number, key: unknown, r
     },
   });
   if (outcome.cached) ctx.log(`[${n}] ${name}: cached`);
-  ctx.stages.push({ name, cached: outcome.cached, seconds: (performance.now() - started) / 1000, dir: relative(ctx.outDir, outcome.dir) });
+  ctx.stages.push({
+    name,
+    cached: outcome.cached,
+    seconds: (performance.now() - started) / 1000,
+    dir: relative(ctx.outDir, outcome.dir),
+  });
   return outcome;
 }
 
@@ -144,7 +179,10 @@ async function splitStage(ctx: Ctx): Promise<StageOutcome<SplitSummary>> {
   return stage(ctx, 'split', 1, key, async ({ dir }) => {
     const s = makeSplits(config, brown);
     for (const p of PARTS) writeJsonl(join(dir, `contexts.${p}.jsonl`), s.contexts[p]);
-    writeFileAtomic(join(dir, 'splits.json'), JSON.stringify({ documents: s.documents, input: s.input }, null, 2) + '\n');
+    writeFileAtomic(
+      join(dir, 'splits.json'),
+      JSON.stringify({ documents: s.documents, input: s.input }, null, 2) + '\n',
+    );
     return {
       documents: Object.fromEntries(PARTS.map((p) => [p, s.documents[p].length])) as Record<Part, number>,
       contexts: Object.fromEntries(PARTS.map((p) => [p, s.contexts[p].length])) as Record<Part, number>,
@@ -159,7 +197,10 @@ function contextsOf(splitDir: string, part: Part): Context[] {
 
 async function tokenizerStage(ctx: Ctx, split: StageOutcome<SplitSummary>): Promise<StageOutcome<TokenizerSummary>> {
   const { vocabSize } = ctx.config.tokenizer;
-  const contextLength = Math.max(ctx.config.pretrain.model.contextLength ?? 128, ctx.config.synthesis.tiny.model.contextLength ?? 128);
+  const contextLength = Math.max(
+    ctx.config.pretrain.model.contextLength ?? 128,
+    ctx.config.synthesis.tiny.model.contextLength ?? 128,
+  );
   return stage(ctx, 'tokenizer', 1, { split: split.record.keyHash, vocabSize, contextLength }, async ({ dir }) => {
     const texts = contextsOf(split.dir, 'pretrain').map((c) => c.text);
     const merges = trainBpeMerges(texts, vocabSize - TINY_BASE_VOCAB);
@@ -178,9 +219,20 @@ function groupsFor(config: AblationConfig, arm: Arm): BenchmarkGroup[] {
 
 async function benchmarksStage(ctx: Ctx, split: StageOutcome<SplitSummary>): Promise<StageOutcome<BenchmarksSummary>> {
   const { config } = ctx;
-  const key = { split: split.record.keyHash, eval: { ...config.eval, batchSize: null }, seed: config.seed, rules: RULES_VERSION, maxSentenceChars: config.synthesis.maxSentenceChars };
+  const key = {
+    split: split.record.keyHash,
+    eval: { ...config.eval, batchSize: null },
+    seed: config.seed,
+    rules: RULES_VERSION,
+    maxSentenceChars: config.synthesis.maxSentenceChars,
+  };
   return stage(ctx, 'benchmarks', 2, key, async ({ dir }) => {
-    const common = { seed: config.seed, kinds: config.eval.kinds, examplesPerTask: config.eval.examplesPerTask, maxSentenceChars: config.synthesis.maxSentenceChars };
+    const common = {
+      seed: config.seed,
+      kinds: config.eval.kinds,
+      examplesPerTask: config.eval.examplesPerTask,
+      maxSentenceChars: config.synthesis.maxSentenceChars,
+    };
     const wanted = new Set<BenchmarkGroup>([...config.eval.groups, 'seen', 'domain']);
     const parts: Array<[BenchmarkGroup, Part, number[]]> = [
       ['general', 'eval', config.eval.shots],
@@ -197,15 +249,29 @@ async function benchmarksStage(ctx: Ctx, split: StageOutcome<SplitSummary>): Pro
       skipped.push(...built.skipped);
     }
     writeFileAtomic(join(dir, 'tasks.json'), JSON.stringify(tasks) + '\n');
-    return { tasks: tasks.length, examples: tasks.reduce((n, t) => n + t.examples.length, 0), names: tasks.map((t) => t.name), skipped };
+    return {
+      tasks: tasks.length,
+      examples: tasks.reduce((n, t) => n + t.examples.length, 0),
+      names: tasks.map((t) => t.name),
+      skipped,
+    };
   });
 }
 
 async function collectionStage(ctx: Ctx, split: StageOutcome<SplitSummary>): Promise<StageOutcome<CollectionSummary>> {
   const { config } = ctx;
-  const key = { split: split.record.keyHash, seed: config.seed, collection: config.synthesis.collection, chars: config.synthesis.maxSentenceChars, bytes: config.corpus.contextBytes, rules: RULES_VERSION };
+  const key = {
+    split: split.record.keyHash,
+    seed: config.seed,
+    collection: config.synthesis.collection,
+    chars: config.synthesis.maxSentenceChars,
+    bytes: config.corpus.contextBytes,
+    rules: RULES_VERSION,
+  };
   return stage(ctx, 'collection', 1, key, async ({ dir }) => {
-    const ids = new Set(readStageJson<{ documents: Record<Part, string[]> }>(join(split.dir, 'splits.json')).documents.synthesizer);
+    const ids = new Set(
+      readStageJson<{ documents: Record<Part, string[]> }>(join(split.dir, 'splits.json')).documents.synthesizer,
+    );
     const docs = loadBrown().filter((d) => ids.has(d.id));
     const collection = buildSynthesizerCollection(docs, {
       seed: config.seed,
@@ -218,7 +284,11 @@ async function collectionStage(ctx: Ctx, split: StageOutcome<SplitSummary>): Pro
       chunk: { maxTokens: config.corpus.contextBytes },
     });
     writeJsonl(join(dir, 'collection.jsonl'), collection);
-    return { examples: collection.length, pairs: collection.reduce((n, e) => n + e.pairs.length, 0), sources: ids.size };
+    return {
+      examples: collection.length,
+      pairs: collection.reduce((n, e) => n + e.pairs.length, 0),
+      sources: ids.size,
+    };
   });
 }
 
@@ -227,29 +297,73 @@ function augmentedTexts(splitDir: string, config: AblationConfig): { augmented: 
   return augmentSelection(contextsOf(splitDir, 'pretrain'), config.synthesis.augmentShare, config.seed);
 }
 
-async function rulesSynthesisStage(ctx: Ctx, split: StageOutcome<SplitSummary>, texts: 'pretrain' | 'domain', rounds: number): Promise<StageOutcome<SynthesisSummary>> {
+async function rulesSynthesisStage(
+  ctx: Ctx,
+  split: StageOutcome<SplitSummary>,
+  texts: 'pretrain' | 'domain',
+  rounds: number,
+): Promise<StageOutcome<SynthesisSummary>> {
   const { config } = ctx;
-  const key = { split: split.record.keyHash, texts, rounds, share: config.synthesis.augmentShare, seed: config.seed, pairs: config.synthesis.pairsPerText, chars: config.synthesis.maxSentenceChars, rules: RULES_VERSION };
+  const key = {
+    split: split.record.keyHash,
+    texts,
+    rounds,
+    share: config.synthesis.augmentShare,
+    seed: config.seed,
+    pairs: config.synthesis.pairsPerText,
+    chars: config.synthesis.maxSentenceChars,
+    rules: RULES_VERSION,
+  };
   return stage(ctx, `synth-rules-${texts}-m${rounds}`, 1, key, async ({ dir }) => {
-    const contexts = texts === 'pretrain' ? augmentedTexts(split.dir, config).augmented : contextsOf(split.dir, 'domainTrain');
+    const contexts =
+      texts === 'pretrain' ? augmentedTexts(split.dir, config).augmented : contextsOf(split.dir, 'domainTrain');
     const genre = new Map(contexts.map((c) => [c.text, c.genre]));
-    const engine = ruleSynthesizer({ seed: config.seed, maxPairs: config.synthesis.pairsPerText, maxSentenceChars: config.synthesis.maxSentenceChars, genreOf: (t) => genre.get(t) });
-    return synthesisSummary(await synthesize({ texts: contexts.map((c) => c.text), engine, outDir: dir, rounds, batchSize: 64, progress: ctx.progress }));
+    const engine = ruleSynthesizer({
+      seed: config.seed,
+      maxPairs: config.synthesis.pairsPerText,
+      maxSentenceChars: config.synthesis.maxSentenceChars,
+      genreOf: (t) => genre.get(t),
+    });
+    return synthesisSummary(
+      await synthesize({
+        texts: contexts.map((c) => c.text),
+        engine,
+        outDir: dir,
+        rounds,
+        batchSize: 64,
+        progress: ctx.progress,
+      }),
+    );
   });
 }
 
 function synthesisSummary(r: Awaited<ReturnType<typeof synthesize>>): SynthesisSummary {
-  return { ...r.totals, seconds: r.session.seconds, tokensPerSecond: r.session.tokensPerSecond, textsPerSecond: r.session.textsPerSecond };
+  return {
+    ...r.totals,
+    seconds: r.session.seconds,
+    tokensPerSecond: r.session.tokensPerSecond,
+    textsPerSecond: r.session.textsPerSecond,
+  };
 }
 
 function readChains(dir: string): Chain[] {
   return readJsonl<Chain | { chain: Chain }>(join(dir, 'chains.jsonl')).map((l) => (Array.isArray(l) ? l : l.chain));
 }
 
-async function tinySynthesizerStage(ctx: Ctx, collection: StageOutcome<CollectionSummary>, tokenizer: StageOutcome<TokenizerSummary>): Promise<StageOutcome<TinySynthesizerSummary>> {
+async function tinySynthesizerStage(
+  ctx: Ctx,
+  collection: StageOutcome<CollectionSummary>,
+  tokenizer: StageOutcome<TokenizerSummary>,
+): Promise<StageOutcome<TinySynthesizerSummary>> {
   const { config } = ctx;
   const tiny = config.synthesis.tiny;
-  const key = { collection: collection.record.keyHash, tokenizer: tokenizer.record.keyHash, model: tiny.model, train: tiny.train, seed: config.seed };
+  const key = {
+    collection: collection.record.keyHash,
+    tokenizer: tokenizer.record.keyHash,
+    model: tiny.model,
+    train: tiny.train,
+    seed: config.seed,
+  };
   return stage(ctx, 'tiny-synthesizer', 1, key, async ({ dir }) => {
     const r = await trainTinySynthesizer({
       outDir: join(dir, 'run'),
@@ -261,7 +375,13 @@ async function tinySynthesizerStage(ctx: Ctx, collection: StageOutcome<Collectio
       threads: ctx.threads,
       progress: ctx.progress,
     });
-    return { modelDir: relative(dir, r.modelDir), finalLoss: r.result.lastLoss ?? null, finalValLoss: r.result.lastValLoss ?? null, tokensPerSecond: r.result.tokensPerSecond ?? null, data: r.data };
+    return {
+      modelDir: relative(dir, r.modelDir),
+      finalLoss: r.result.lastLoss ?? null,
+      finalValLoss: r.result.lastValLoss ?? null,
+      tokensPerSecond: r.result.tokensPerSecond ?? null,
+      data: r.data,
+    };
   });
 }
 
@@ -269,17 +389,44 @@ function tinyModelDir(stageOutcome: StageOutcome<{ modelDir: string }>): string 
   return join(stageOutcome.dir, stageOutcome.result.modelDir);
 }
 
-async function tinySynthesisStage(ctx: Ctx, split: StageOutcome<SplitSummary>, model: StageOutcome<TinySynthesizerSummary>, rounds: number): Promise<StageOutcome<SynthesisSummary>> {
+async function tinySynthesisStage(
+  ctx: Ctx,
+  split: StageOutcome<SplitSummary>,
+  model: StageOutcome<TinySynthesizerSummary>,
+  rounds: number,
+): Promise<StageOutcome<SynthesisSummary>> {
   const { config } = ctx;
   const tiny = config.synthesis.tiny;
-  const key = { split: split.record.keyHash, model: model.record.keyHash, rounds, share: config.synthesis.augmentShare, seed: config.seed, maxNewTokens: tiny.maxNewTokens, temperature: tiny.temperature, topP: tiny.topP };
+  const key = {
+    split: split.record.keyHash,
+    model: model.record.keyHash,
+    rounds,
+    share: config.synthesis.augmentShare,
+    seed: config.seed,
+    maxNewTokens: tiny.maxNewTokens,
+    temperature: tiny.temperature,
+    topP: tiny.topP,
+  };
   return stage(ctx, `synth-tiny-pretrain-m${rounds}`, 1, key, async ({ dir }) => {
     const engine = await openTinySynthesizer(tinyModelDir(model), { threads: ctx.threads });
     try {
       const texts = augmentedTexts(split.dir, config).augmented.map((c) => c.text);
-      const contextLength = (engine as CompletionEngine & { contextLength?: number }).contextLength ?? tiny.model.contextLength ?? 512;
+      const contextLength =
+        (engine as CompletionEngine & { contextLength?: number }).contextLength ?? tiny.model.contextLength ?? 512;
       return synthesisSummary(
-        await synthesize({ texts, engine, outDir: dir, rounds, maxModelLen: contextLength, maxNewTokens: tiny.maxNewTokens, temperature: tiny.temperature, topP: tiny.topP, seed: config.seed, batchSize: tiny.batchSize, progress: ctx.progress }),
+        await synthesize({
+          texts,
+          engine,
+          outDir: dir,
+          rounds,
+          maxModelLen: contextLength,
+          maxNewTokens: tiny.maxNewTokens,
+          temperature: tiny.temperature,
+          topP: tiny.topP,
+          seed: config.seed,
+          batchSize: tiny.batchSize,
+          progress: ctx.progress,
+        }),
       );
     } finally {
       await engine.close?.();
@@ -287,12 +434,26 @@ async function tinySynthesisStage(ctx: Ctx, split: StageOutcome<SplitSummary>, m
   });
 }
 
-async function tinyQualityStage(ctx: Ctx, split: StageOutcome<SplitSummary>, model: StageOutcome<TinySynthesizerSummary>) {
+async function tinyQualityStage(
+  ctx: Ctx,
+  split: StageOutcome<SplitSummary>,
+  model: StageOutcome<TinySynthesizerSummary>,
+) {
   const { config } = ctx;
   const tiny = config.synthesis.tiny;
-  const key = { split: split.record.keyHash, model: model.record.keyHash, n: tiny.measureTexts, maxNewTokens: tiny.maxNewTokens, temperature: tiny.temperature, topP: tiny.topP, seed: config.seed };
+  const key = {
+    split: split.record.keyHash,
+    model: model.record.keyHash,
+    n: tiny.measureTexts,
+    maxNewTokens: tiny.maxNewTokens,
+    temperature: tiny.temperature,
+    topP: tiny.topP,
+    seed: config.seed,
+  };
   return stage(ctx, 'tiny-quality', 1, key, async ({ dir }) => {
-    const heldOut = contextsOf(split.dir, 'eval').slice(0, tiny.measureTexts).map((c) => ({ context: c.text, genre: c.genre }));
+    const heldOut = contextsOf(split.dir, 'eval')
+      .slice(0, tiny.measureTexts)
+      .map((c) => ({ context: c.text, genre: c.genre }));
     const engine = await openTinySynthesizer(tinyModelDir(model), { threads: ctx.threads });
     try {
       // references: what the rules mine from the same texts, as the collection the synthesizer learned from was mined
@@ -328,17 +489,30 @@ async function tinyQualityStage(ctx: Ctx, split: StageOutcome<SplitSummary>, mod
 }
 
 /** Quality and task coverage of the pairs a synthesizer wrote, computed once and cached beside its chains. */
-async function measureStage(ctx: Ctx, name: string, synthesis: StageOutcome<SynthesisSummary>): Promise<StageOutcome<SynthesizerMeasure>> {
+async function measureStage(
+  ctx: Ctx,
+  name: string,
+  synthesis: StageOutcome<SynthesisSummary>,
+): Promise<StageOutcome<SynthesizerMeasure>> {
   return stage(ctx, `measure-${name}`, 1, { synthesis: synthesis.record.keyHash }, async () => {
     const chains = readChains(synthesis.dir);
     const quality = measureSynthesizer(chains.flat().map((e) => ({ context: e.context, pairs: e.pairs })));
-    const { labels: _labels, ...coverage } = computeCoverage(pairSetFromChains(name, chains), { classifier: createClassifier(), examplesPerCategory: 1 });
+    const { labels: _labels, ...coverage } = computeCoverage(pairSetFromChains(name, chains), {
+      classifier: createClassifier(),
+      examplesPerCategory: 1,
+    });
     void _labels;
     return { quality, coverage };
   });
 }
 
-async function corpusStage(ctx: Ctx, name: string, key: unknown, tokenizer: StageOutcome<TokenizerSummary>, build: () => TrainingDocument[]): Promise<StageOutcome<CorpusResult>> {
+async function corpusStage(
+  ctx: Ctx,
+  name: string,
+  key: unknown,
+  tokenizer: StageOutcome<TokenizerSummary>,
+  build: () => TrainingDocument[],
+): Promise<StageOutcome<CorpusResult>> {
   return stage(ctx, `corpus-${name}`, 1, { key, tokenizer: tokenizer.record.keyHash }, async ({ dir }) => {
     const docs = build();
     const count = bpeCounter(readTokenizerFolder(tokenizer.dir));
@@ -351,7 +525,12 @@ async function corpusStage(ctx: Ctx, name: string, key: unknown, tokenizer: Stag
         bytes += Buffer.byteLength(s.text);
       }
     }
-    writeJsonl(join(dir, 'train.jsonl'), docs.map((d) => ('segments' in d && d.segments.length === 1 && d.segments[0].train ? { text: d.segments[0].text } : d)));
+    writeJsonl(
+      join(dir, 'train.jsonl'),
+      docs.map((d) =>
+        'segments' in d && d.segments.length === 1 && d.segments[0].train ? { text: d.segments[0].text } : d,
+      ),
+    );
     return { documents: docs.length, tokens, bytes, file: 'train.jsonl' } satisfies CorpusResult;
   });
 }
@@ -368,12 +547,23 @@ async function trainStage(
   corpus: StageOutcome<CorpusResult>,
   tokenizer: StageOutcome<TokenizerSummary>,
   validation: TrainingDocument[],
-  options: { model: AblationConfig['pretrain']['model']; train: AblationConfig['pretrain']['train']; seed: number; init?: StageOutcome<TrainStageResult> },
+  options: {
+    model: AblationConfig['pretrain']['model'];
+    train: AblationConfig['pretrain']['train'];
+    seed: number;
+    init?: StageOutcome<TrainStageResult>;
+  },
 ) {
   const { config } = ctx;
   const model = { ...options.model, vocabSize: config.tokenizer.vocabSize };
   const train = { ...options.train, seed: options.seed };
-  const key = { corpus: corpus.record.keyHash, tokenizer: tokenizer.record.keyHash, model, train, init: options.init?.record.keyHash ?? null };
+  const key = {
+    corpus: corpus.record.keyHash,
+    tokenizer: tokenizer.record.keyHash,
+    model,
+    train,
+    init: options.init?.record.keyHash ?? null,
+  };
   return stage(ctx, name, 1, key, async ({ dir }) => {
     const started = performance.now();
     const r = await trainRun({
@@ -418,15 +608,33 @@ function scoresOf(results: EvalResults, tasks: BenchmarkTask[]): ModelScores {
 async function evaluateModel(ctx: Ctx, modelDir: string, tasks: BenchmarkTask[]): Promise<ModelScores> {
   const model = await OnnxCausalLM.load(modelDir, { threads: ctx.threads });
   try {
-    const results = await evaluate(model, loadTokenizer(modelDir), tasks, { shots: 0, seed: ctx.config.seed, batchSize: ctx.config.eval.batchSize, progress: ctx.progress });
+    const results = await evaluate(model, loadTokenizer(modelDir), tasks, {
+      shots: 0,
+      seed: ctx.config.seed,
+      batchSize: ctx.config.eval.batchSize,
+      progress: ctx.progress,
+    });
     return scoresOf(results, tasks);
   } finally {
     await model.close();
   }
 }
 
-async function evalStage(ctx: Ctx, name: string, model: StageOutcome<TrainStageResult>, benchmarks: StageOutcome<BenchmarksSummary>, groups: BenchmarkGroup[], shots?: number[]): Promise<StageOutcome<ModelScores>> {
-  const key = { model: model.record.keyHash, benchmarks: benchmarks.record.keyHash, groups, shots: shots ?? null, batch: ctx.config.eval.batchSize };
+async function evalStage(
+  ctx: Ctx,
+  name: string,
+  model: StageOutcome<TrainStageResult>,
+  benchmarks: StageOutcome<BenchmarksSummary>,
+  groups: BenchmarkGroup[],
+  shots?: number[],
+): Promise<StageOutcome<ModelScores>> {
+  const key = {
+    model: model.record.keyHash,
+    benchmarks: benchmarks.record.keyHash,
+    groups,
+    shots: shots ?? null,
+    batch: ctx.config.eval.batchSize,
+  };
   return stage(ctx, name, 3, key, async ({ dir }) => {
     const tasks = selectTasks(benchmarks, groups, shots);
     const scores = await evaluateModel(ctx, join(model.dir, model.result.modelDir), tasks);
@@ -435,13 +643,22 @@ async function evalStage(ctx: Ctx, name: string, model: StageOutcome<TrainStageR
   });
 }
 
-function selectTasks(benchmarks: StageOutcome<BenchmarksSummary>, groups: BenchmarkGroup[], shots?: number[]): BenchmarkTask[] {
+function selectTasks(
+  benchmarks: StageOutcome<BenchmarksSummary>,
+  groups: BenchmarkGroup[],
+  shots?: number[],
+): BenchmarkTask[] {
   const all = readStageJson<BenchmarkTask[]>(join(benchmarks.dir, 'tasks.json'));
   return all.filter((t) => groups.includes(t.group) && (!shots || shots.includes(t.shots)));
 }
 
 /** Scores of an instruction-tuning run at each kept checkpoint (the curve along the way). */
-async function tuningCurveStage(ctx: Ctx, name: string, run: StageOutcome<TrainStageResult>, benchmarks: StageOutcome<BenchmarksSummary>): Promise<StageOutcome<{ points: Array<{ step: number } & ModelScores> }>> {
+async function tuningCurveStage(
+  ctx: Ctx,
+  name: string,
+  run: StageOutcome<TrainStageResult>,
+  benchmarks: StageOutcome<BenchmarksSummary>,
+): Promise<StageOutcome<{ points: Array<{ step: number } & ModelScores> }>> {
   const key = { run: run.record.keyHash, benchmarks: benchmarks.record.keyHash, batch: ctx.config.eval.batchSize };
   return stage(ctx, name, 3, key, async ({ dir }) => {
     const tasks = selectTasks(benchmarks, ['general'], [0]);
@@ -449,8 +666,12 @@ async function tuningCurveStage(ctx: Ctx, name: string, run: StageOutcome<TrainS
     const ckptDir = join(run.dir, 'run', 'checkpoints');
     const cfg = loadModelFolder(modelDir).cfg;
     const points: Array<{ step: number } & ModelScores> = [];
-    const done = existsSync(join(dir, 'curve.jsonl')) ? readJsonl<{ step: number } & ModelScores>(join(dir, 'curve.jsonl')) : [];
-    const files = readdirSync(ckptDir).filter((f) => /^step-\d{8}\.safetensors$/.test(f)).sort();
+    const done = existsSync(join(dir, 'curve.jsonl'))
+      ? readJsonl<{ step: number } & ModelScores>(join(dir, 'curve.jsonl'))
+      : [];
+    const files = readdirSync(ckptDir)
+      .filter((f) => /^step-\d{8}\.safetensors$/.test(f))
+      .sort();
     for (const f of files) {
       const step = Number(f.slice(5, 13));
       const cached = done.find((p) => p.step === step);
@@ -472,7 +693,9 @@ async function tuningCurveStage(ctx: Ctx, name: string, run: StageOutcome<TrainS
 
 // ------------------------------------------------------------------------------------------ the run
 
-export async function runAblation(options: AblationOptions): Promise<{ outcome: AblationOutcome; records?: AblationRecords }> {
+export async function runAblation(
+  options: AblationOptions,
+): Promise<{ outcome: AblationOutcome; records?: AblationRecords }> {
   const { config, outDir } = options;
   const startedAt = new Date();
   const ctx: Ctx = {
@@ -492,8 +715,12 @@ export async function runAblation(options: AblationOptions): Promise<{ outcome: 
   if (!existsSync(join(outDir, 'manifest.json'))) writeConfig();
   try {
     const records = await runStages(ctx);
-    const controlled = records.controlled ? { results: computeControlledResults(records.controlled), records: records.controlled } : undefined;
-    const files = await writeOutputs(outDir, records, ctx.stages, { headline: controlled ? controlledReportSections(controlled.results, controlled.records) : [] });
+    const controlled = records.controlled
+      ? { results: computeControlledResults(records.controlled), records: records.controlled }
+      : undefined;
+    const files = await writeOutputs(outDir, records, ctx.stages, {
+      headline: controlled ? controlledReportSections(controlled.results, controlled.records) : [],
+    });
     writeConfig();
     await writeManifest(outDir, {
       command: options.command ?? ['ipt', 'ablate'],
@@ -528,7 +755,8 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
   // synthesis: each (synthesizer, rounds) the arms need, over the same augmented texts
   const chainsBy = new Map<string, StageOutcome<SynthesisSummary>>();
   const needs = (a: Arm) => `${a.synthesizer}-m${a.rounds}`;
-  const tinyNeeded = config.arms.some((a) => a.kind === 'instruct' && a.synthesizer === 'tiny') || config.domain.synthesizer === 'tiny';
+  const tinyNeeded =
+    config.arms.some((a) => a.kind === 'instruct' && a.synthesizer === 'tiny') || config.domain.synthesizer === 'tiny';
   const tinyModel = tinyNeeded ? await tinySynthesizerStage(ctx, collection, tokenizer) : undefined;
   const tinyQuality = tinyModel ? await tinyQualityStage(ctx, split, tinyModel) : undefined;
   for (const arm of config.arms.filter((a) => a.kind === 'instruct')) {
@@ -548,10 +776,32 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
   const corpusOf = new Map<string, StageOutcome<CorpusResult>>();
   for (const arm of config.arms) {
     const synth = arm.kind === 'instruct' ? chainsBy.get(needs(arm))! : undefined;
-    const key = { arm: { kind: arm.kind, synthesizer: arm.synthesizer ?? null, rounds: arm.rounds ?? null }, split: split.record.keyHash, synth: synth?.record.keyHash ?? null, collection: arm.kind === 'mix' ? collection.record.keyHash : null, seed: config.seed, share: config.synthesis.augmentShare };
+    const key = {
+      arm: { kind: arm.kind, synthesizer: arm.synthesizer ?? null, rounds: arm.rounds ?? null },
+      split: split.record.keyHash,
+      synth: synth?.record.keyHash ?? null,
+      collection: arm.kind === 'mix' ? collection.record.keyHash : null,
+      seed: config.seed,
+      share: config.synthesis.augmentShare,
+    };
     const c = await corpusStage(ctx, arm.name, key, tokenizer, () => {
-      if (arm.kind === 'vanilla') return textDocuments(shuffledTexts(pretrainContexts().map((x) => x.text), config.seed, arm.name));
-      if (arm.kind === 'mix') return textDocuments(mixTexts(pretrainContexts(), collectionRows(), config.seed, augmentedTexts(split.dir, config).augmented.length));
+      if (arm.kind === 'vanilla')
+        return textDocuments(
+          shuffledTexts(
+            pretrainContexts().map((x) => x.text),
+            config.seed,
+            arm.name,
+          ),
+        );
+      if (arm.kind === 'mix')
+        return textDocuments(
+          mixTexts(
+            pretrainContexts(),
+            collectionRows(),
+            config.seed,
+            augmentedTexts(split.dir, config).augmented.length,
+          ),
+        );
       const { raw } = augmentedTexts(split.dir, config);
       return textDocuments(instructTexts(raw, readChains(synth!.dir), config.seed, arm.name));
     });
@@ -564,10 +814,23 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
   const models = new Map<string, StageOutcome<TrainStageResult>>();
   for (const seed of config.seeds) {
     for (const arm of config.arms) {
-      const run = await trainStage(ctx, `pretrain-${arm.name}-s${seed}`, corpusOf.get(arm.name)!, tokenizer, validation, { ...config.pretrain, seed });
+      const run = await trainStage(
+        ctx,
+        `pretrain-${arm.name}-s${seed}`,
+        corpusOf.get(arm.name)!,
+        tokenizer,
+        validation,
+        { ...config.pretrain, seed },
+      );
       models.set(`${arm.name}/${seed}`, run);
       const scores = await evalStage(ctx, `eval-${arm.name}-s${seed}`, run, benchmarks, groupsFor(config, arm));
-      pretrain.push({ arm: arm.name, seed, train: run.result, scores: scores.result, curve: readMetrics(join(run.dir, 'run')) });
+      pretrain.push({
+        arm: arm.name,
+        seed,
+        train: run.result,
+        scores: scores.result,
+        curve: readMetrics(join(run.dir, 'run')),
+      });
     }
   }
 
@@ -579,16 +842,51 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
   const countTokens = bpeCounter(readTokenizerFolder(tokenizer.dir));
   const instructions = () => instructionTexts(collectionRows(), config.seed);
   for (const variant of ['raw', 'instruct'] as const) {
-    const key = { variant, split: split.record.keyHash, synth: variant === 'instruct' ? domainChains.record.keyHash : null, collection: collection.record.keyHash, share: config.domain.instructionShare, seed: config.seed };
+    const key = {
+      variant,
+      split: split.record.keyHash,
+      synth: variant === 'instruct' ? domainChains.record.keyHash : null,
+      collection: collection.record.keyHash,
+      share: config.domain.instructionShare,
+      seed: config.seed,
+    };
     const c = await corpusStage(ctx, `domain-${variant}`, key, tokenizer, () => {
-      const domainTexts = variant === 'raw' ? contextsOf(split.dir, 'domainTrain').map((x) => x.text) : instructTexts([], readChains(domainChains.dir), config.seed, 'domain');
-      return textDocuments(mixByTokens(domainTexts, instructions(), config.domain.instructionShare, countTokens, config.seed, `domain-${variant}`));
+      const domainTexts =
+        variant === 'raw'
+          ? contextsOf(split.dir, 'domainTrain').map((x) => x.text)
+          : instructTexts([], readChains(domainChains.dir), config.seed, 'domain');
+      return textDocuments(
+        mixByTokens(
+          domainTexts,
+          instructions(),
+          config.domain.instructionShare,
+          countTokens,
+          config.seed,
+          `domain-${variant}`,
+        ),
+      );
     });
-    corpora[`domain-${variant}`] = { ...c.result, dir: relative(ctx.outDir, c.dir), description: `Domain-adaptive continual pre-training on ${config.corpus.domainGenres.join(', ')}: ${variant === 'raw' ? 'raw' : 'instruction-augmented'} domain texts mixed with general instructions` };
+    corpora[`domain-${variant}`] = {
+      ...c.result,
+      dir: relative(ctx.outDir, c.dir),
+      description: `Domain-adaptive continual pre-training on ${config.corpus.domainGenres.join(', ')}: ${variant === 'raw' ? 'raw' : 'instruction-augmented'} domain texts mixed with general instructions`,
+    };
     for (const seed of config.seeds) {
       const base = models.get(`${vanilla.name}/${seed}`)!;
-      const run = await trainStage(ctx, `domain-${variant}-s${seed}`, c, tokenizer, validation, { model: config.pretrain.model, train: config.domain.train, seed, init: base });
-      const scores = await evalStage(ctx, `eval-domain-${variant}-s${seed}`, run, benchmarks, ['domain', 'general'], [0]);
+      const run = await trainStage(ctx, `domain-${variant}-s${seed}`, c, tokenizer, validation, {
+        model: config.pretrain.model,
+        train: config.domain.train,
+        seed,
+        init: base,
+      });
+      const scores = await evalStage(
+        ctx,
+        `eval-domain-${variant}-s${seed}`,
+        run,
+        benchmarks,
+        ['domain', 'general'],
+        [0],
+      );
       domain.push({ variant, seed, train: run.result, scores: scores.result });
     }
   }
@@ -596,14 +894,26 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
   // instruction tuning after pre-training, evaluated along the way
   const tuning: AblationRecords['tuning'] = [];
   const itCorpus = config.instructionTuning.arms.length
-    ? await corpusStage(ctx, 'instruction-tuning', { collection: collection.record.keyHash }, tokenizer, () => instructionTuningDocuments(collectionRows()))
+    ? await corpusStage(ctx, 'instruction-tuning', { collection: collection.record.keyHash }, tokenizer, () =>
+        instructionTuningDocuments(collectionRows()),
+      )
     : undefined;
-  if (itCorpus) corpora['instruction-tuning'] = { ...itCorpus.result, dir: relative(ctx.outDir, itCorpus.dir), description: 'Instruction tuning: questions about passages, loss on the answers' };
+  if (itCorpus)
+    corpora['instruction-tuning'] = {
+      ...itCorpus.result,
+      dir: relative(ctx.outDir, itCorpus.dir),
+      description: 'Instruction tuning: questions about passages, loss on the answers',
+    };
   for (const seed of itCorpus ? config.seeds : []) {
     for (const armName of config.instructionTuning.arms) {
       const base = models.get(`${armName}/${seed}`)!;
       const train = { ...config.instructionTuning.train, checkpointEvery: config.instructionTuning.evalEvery };
-      const run = await trainStage(ctx, `tune-${armName}-s${seed}`, itCorpus!, tokenizer, [], { model: config.pretrain.model, train, seed, init: base });
+      const run = await trainStage(ctx, `tune-${armName}-s${seed}`, itCorpus!, tokenizer, [], {
+        model: config.pretrain.model,
+        train,
+        seed,
+        init: base,
+      });
       const curve = await tuningCurveStage(ctx, `eval-tune-${armName}-s${seed}`, run, benchmarks);
       const start = pretrain.find((p) => p.arm === armName && p.seed === seed)!.scores;
       tuning.push({ arm: armName, seed, points: [{ step: 0, ...start }, ...curve.result.points] });
@@ -613,11 +923,20 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
   // the controlled experiment: its own people, corpora, models and tests, in the same stage cache
   const runner: StageRunner = (name, version, key, run) => stage(ctx, name, version, key, run);
   const tinyFor = async () => {
-    const t = (tinyModel ?? (await tinySynthesizerStage(ctx, collection, tokenizer))) as StageOutcome<{ modelDir: string }>;
+    const t = (tinyModel ?? (await tinySynthesizerStage(ctx, collection, tokenizer))) as StageOutcome<{
+      modelDir: string;
+    }>;
     return { modelDir: tinyModelDir(t), keyHash: t.record.keyHash };
   };
   const controlled = config.controlled.enabled
-    ? await runControlled({ config: config.controlled, stage: runner, outDir: ctx.outDir, threads: ctx.threads, progress: ctx.progress, tinySynthesizer: tinyFor })
+    ? await runControlled({
+        config: config.controlled,
+        stage: runner,
+        outDir: ctx.outDir,
+        threads: ctx.threads,
+        progress: ctx.progress,
+        tinySynthesizer: tinyFor,
+      })
     : null;
 
   const pairs: Record<string, Chain[]> = {};
@@ -626,7 +945,16 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
   return {
     config,
     split: split.result,
-    benchmarks: tasks.map((t) => ({ name: t.name, group: t.group, kind: t.kind, shots: t.shots, type: t.type, examples: t.examples.length, chance: chanceLevel(t), majorityShare: majorityShare(t) })),
+    benchmarks: tasks.map((t) => ({
+      name: t.name,
+      group: t.group,
+      kind: t.kind,
+      shots: t.shots,
+      type: t.type,
+      examples: t.examples.length,
+      chance: chanceLevel(t),
+      majorityShare: majorityShare(t),
+    })),
     skippedBenchmarks: benchmarks.result.skipped,
     collection: collection.result,
     synthesis: Object.fromEntries([...chainsBy].map(([k, s]) => [k, s.result])),
@@ -643,20 +971,45 @@ async function runStages(ctx: Ctx): Promise<AblationRecords> {
   };
 }
 
-async function rulesOrTinyDomainSynthesis(ctx: Ctx, split: StageOutcome<SplitSummary>, tinyModel: StageOutcome<TinySynthesizerSummary> | undefined): Promise<StageOutcome<SynthesisSummary>> {
+async function rulesOrTinyDomainSynthesis(
+  ctx: Ctx,
+  split: StageOutcome<SplitSummary>,
+  tinyModel: StageOutcome<TinySynthesizerSummary> | undefined,
+): Promise<StageOutcome<SynthesisSummary>> {
   if (ctx.config.domain.synthesizer === 'rules' || !tinyModel) return rulesSynthesisStage(ctx, split, 'domain', 2);
   const { config } = ctx;
   const tiny = config.synthesis.tiny;
-  const key = { split: split.record.keyHash, model: tinyModel.record.keyHash, seed: config.seed, maxNewTokens: tiny.maxNewTokens, temperature: tiny.temperature, topP: tiny.topP };
+  const key = {
+    split: split.record.keyHash,
+    model: tinyModel.record.keyHash,
+    seed: config.seed,
+    maxNewTokens: tiny.maxNewTokens,
+    temperature: tiny.temperature,
+    topP: tiny.topP,
+  };
   return stage(ctx, 'synth-tiny-domain-m2', 1, key, async ({ dir }) => {
     const engine = await openTinySynthesizer(tinyModelDir(tinyModel), { threads: ctx.threads });
     try {
       const texts = contextsOf(split.dir, 'domainTrain').map((c) => c.text);
-      const contextLength = (engine as CompletionEngine & { contextLength?: number }).contextLength ?? tiny.model.contextLength ?? 512;
-      return synthesisSummary(await synthesize({ texts, engine, outDir: dir, rounds: 2, maxModelLen: contextLength, maxNewTokens: tiny.maxNewTokens, temperature: tiny.temperature, topP: tiny.topP, seed: config.seed, batchSize: tiny.batchSize, progress: ctx.progress }));
+      const contextLength =
+        (engine as CompletionEngine & { contextLength?: number }).contextLength ?? tiny.model.contextLength ?? 512;
+      return synthesisSummary(
+        await synthesize({
+          texts,
+          engine,
+          outDir: dir,
+          rounds: 2,
+          maxModelLen: contextLength,
+          maxNewTokens: tiny.maxNewTokens,
+          temperature: tiny.temperature,
+          topP: tiny.topP,
+          seed: config.seed,
+          batchSize: tiny.batchSize,
+          progress: ctx.progress,
+        }),
+      );
     } finally {
       await engine.close?.();
     }
   });
 }
-

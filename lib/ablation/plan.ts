@@ -23,7 +23,13 @@ export const MEASURED = {
   overheadSeconds: 15,
 };
 
-export type Plan = { trainingRuns: number; trainingTokens: number; evaluations: number; estimatedSeconds: number; lines: string[] };
+export type Plan = {
+  trainingRuns: number;
+  trainingTokens: number;
+  evaluations: number;
+  estimatedSeconds: number;
+  lines: string[];
+};
 
 function tokensOf(train: { steps?: number; batchSize?: number }, contextLength: number | undefined): number {
   return (train.steps ?? 0) * (train.batchSize ?? 0) * (contextLength ?? 0);
@@ -34,36 +40,54 @@ export function describePlan(config: AblationConfig): Plan {
   const seeds = config.seeds.length;
   const arms = config.arms.length;
   const tuned = config.instructionTuning.arms.length;
-  const tinyRuns = config.arms.filter((a) => a.synthesizer === 'tiny').length + (config.domain.synthesizer === 'tiny' ? 1 : 0);
+  const tinyRuns =
+    config.arms.filter((a) => a.synthesizer === 'tiny').length + (config.domain.synthesizer === 'tiny' ? 1 : 0);
   const pretrainTokens = arms * seeds * tokensOf(config.pretrain.train, T);
   const domainTokens = 2 * seeds * tokensOf(config.domain.train, T);
   const tuningTokens = tuned * seeds * tokensOf(config.instructionTuning.train, T);
-  const tinyTokens = tinyRuns > 0 ? tokensOf(config.synthesis.tiny.train, config.synthesis.tiny.model.contextLength) : 0;
+  const tinyTokens =
+    tinyRuns > 0 ? tokensOf(config.synthesis.tiny.train, config.synthesis.tiny.model.contextLength) : 0;
   const trainingTokens = pretrainTokens + domainTokens + tuningTokens + tinyTokens;
   // benchmark examples scored: pre-trained models on their groups (and every shot count for the
   // general group), vanilla also on the seen and domain groups; continual models on two groups at
   // 0-shot; tuning checkpoints on the general 0-shot tasks
   const perTask = config.eval.examplesPerTask;
   const kinds = config.eval.kinds.length;
-  const checkpoints = Math.floor((config.instructionTuning.train.steps ?? 0) / Math.max(1, config.instructionTuning.evalEvery));
+  const checkpoints = Math.floor(
+    (config.instructionTuning.train.steps ?? 0) / Math.max(1, config.instructionTuning.evalEvery),
+  );
   const groupTasks = config.eval.groups.reduce((n, g) => n + (g === 'general' ? config.eval.shots.length : 1), 0);
   const vanillaExtra = ['seen', 'domain'].filter((g) => !config.eval.groups.includes(g as never)).length;
-  const examples = perTask * kinds * (arms * seeds * groupTasks + seeds * vanillaExtra + 2 * seeds * 2 + tuned * seeds * checkpoints);
+  const examples =
+    perTask * kinds * (arms * seeds * groupTasks + seeds * vanillaExtra + 2 * seeds * 2 + tuned * seeds * checkpoints);
   const scale = config.corpus.contextBytes / 300;
   // the tiny synthesizer writes for the augmented share of the pre-training contexts, once per tiny run
   const docs = config.corpus.maxDocs.pretrain ?? 260;
-  const augmented = config.synthesis.augmentShare * docs * (MEASURED.documentBytes / (0.8 * config.corpus.contextBytes));
+  const augmented =
+    config.synthesis.augmentShare * docs * (MEASURED.documentBytes / (0.8 * config.corpus.contextBytes));
   const generated = tinyRuns * augmented * 0.8 * config.synthesis.tiny.maxNewTokens;
   const seconds =
-    trainingTokens / MEASURED.trainTokensPerSecond + examples * MEASURED.secondsPerExample * scale + generated / MEASURED.generateTokensPerSecond + MEASURED.overheadSeconds;
+    trainingTokens / MEASURED.trainTokensPerSecond +
+    examples * MEASURED.secondsPerExample * scale +
+    generated / MEASURED.generateTokensPerSecond +
+    MEASURED.overheadSeconds;
   const controlled = config.controlled.enabled ? describeControlledPlan(config.controlled) : undefined;
-  const trainingRuns = arms * seeds + 2 * seeds + config.instructionTuning.arms.length * seeds + (tinyTokens ? 1 : 0) + (controlled?.trainingRuns ?? 0);
+  const trainingRuns =
+    arms * seeds +
+    2 * seeds +
+    config.instructionTuning.arms.length * seeds +
+    (tinyTokens ? 1 : 0) +
+    (controlled?.trainingRuns ?? 0);
   const totalSeconds = seconds + (controlled?.estimatedSeconds ?? 0);
   const minutes = Math.max(1, Math.round(totalSeconds / 60));
   return {
     trainingRuns,
     trainingTokens: trainingTokens + (controlled?.trainingTokens ?? 0),
-    evaluations: arms * seeds + 2 * seeds + config.instructionTuning.arms.length * seeds * (checkpoints + 1) + (controlled?.evaluations ?? 0),
+    evaluations:
+      arms * seeds +
+      2 * seeds +
+      config.instructionTuning.arms.length * seeds * (checkpoints + 1) +
+      (controlled?.evaluations ?? 0),
     estimatedSeconds: totalSeconds,
     lines: [
       ...(controlled?.lines ?? []),

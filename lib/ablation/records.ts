@@ -46,20 +46,38 @@ export type SynthesisSummary = {
   textsPerSecond: number | null;
 };
 
-export type TinySynthesizerSummary = { modelDir: string; finalLoss: number | null; finalValLoss: number | null; tokensPerSecond: number | null; data: TinySynthesizerDataCounts };
+export type TinySynthesizerSummary = {
+  modelDir: string;
+  finalLoss: number | null;
+  finalValLoss: number | null;
+  tokensPerSecond: number | null;
+  data: TinySynthesizerDataCounts;
+};
 
 /** Quality and task coverage of the pairs one synthesizer wrote for the pre-training texts (a cached stage). */
 export type SynthesizerMeasure = { quality: QualityReport; coverage: Coverage };
 
 export type CorpusResult = { documents: number; tokens: number; bytes: number; file: string };
 
-export type TrainStageResult = { modelDir: string; steps: number; tokens: number; finalLoss: number | null; finalValLoss: number | null; tokensPerSecond: number | null; seconds: number };
+export type TrainStageResult = {
+  modelDir: string;
+  steps: number;
+  tokens: number;
+  finalLoss: number | null;
+  finalValLoss: number | null;
+  tokensPerSecond: number | null;
+  seconds: number;
+};
 
 /**
  * One evaluated model: per task its primary metric (accuracy or token F1), every metric's mean, and the
  * primary metric of every item in task order (what the intervals resample).
  */
-export type ModelScores = { scores: Record<string, number>; metrics: Record<string, Record<string, number>>; items: Record<string, number[]> };
+export type ModelScores = {
+  scores: Record<string, number>;
+  metrics: Record<string, Record<string, number>>;
+  items: Record<string, number[]>;
+};
 
 export type StageTiming = { name: string; cached: boolean; seconds: number; dir: string };
 
@@ -74,7 +92,13 @@ export type AblationRecords = {
   synthesizers: Record<string, SynthesizerMeasure>;
   tinyQuality: TinySynthesizerQuality | null;
   corpora: Record<string, CorpusResult & { dir: string; description: string }>;
-  pretrain: Array<{ arm: string; seed: number; train: TrainStageResult; scores: ModelScores; curve: { train: StepRecord[]; val: ValRecord[] } }>;
+  pretrain: Array<{
+    arm: string;
+    seed: number;
+    train: TrainStageResult;
+    scores: ModelScores;
+    curve: { train: StepRecord[]; val: ValRecord[] };
+  }>;
   domain: Array<{ variant: string; seed: number; train: TrainStageResult; scores: ModelScores }>;
   tuning: Array<{ arm: string; seed: number; points: Array<{ step: number } & ModelScores> }>;
   pairs: Record<string, Chain[]>;

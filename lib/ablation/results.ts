@@ -8,10 +8,28 @@
 // passages it was pre-trained on. A group average (the headline) is taken over the tasks that pass;
 // the average over every task is kept beside it, labelled as such.
 
-import { detectableDifference, discordanceAtChance, gainEstimate, itemsToDetect, linearEstimate, meanWithStderr, measuredDiscordance, type LinearEstimate, type Verdict } from '../eval/stats.js';
+import {
+  detectableDifference,
+  discordanceAtChance,
+  gainEstimate,
+  itemsToDetect,
+  linearEstimate,
+  meanWithStderr,
+  measuredDiscordance,
+  type LinearEstimate,
+  type Verdict,
+} from '../eval/stats.js';
 import type { AblationRecords, BenchmarkInfo, ModelScores } from './records.js';
 
-export type Estimate = { mean: number; lo: number; hi: number; se: number; seeds: number; items: number; variance: { seeds: number; items: number } };
+export type Estimate = {
+  mean: number;
+  lo: number;
+  hi: number;
+  se: number;
+  seeds: number;
+  items: number;
+  variance: { seeds: number; items: number };
+};
 export type Gain = Estimate & { verdict: Verdict };
 
 /** The difference a headline must be able to detect, and the test's settings. */
@@ -50,7 +68,17 @@ export type TaskCriteria = {
   };
 };
 
-export type ScoreRow = { group: string; task: string; kind: string; shots: number; arm: string; chance: number; headline: boolean; score: Estimate; gain: Gain | null };
+export type ScoreRow = {
+  group: string;
+  task: string;
+  kind: string;
+  shots: number;
+  arm: string;
+  chance: number;
+  headline: boolean;
+  score: Estimate;
+  gain: Gain | null;
+};
 
 export type SummaryRow = {
   group: string;
@@ -65,7 +93,11 @@ export type SummaryRow = {
 };
 
 /** Seeds x items table of one task for the runs given (rows in `seeds` order); undefined when a seed lacks the task. */
-export function tableOf(runs: Array<{ seed: number; scores: ModelScores }>, seeds: readonly number[], task: string): number[][] | undefined {
+export function tableOf(
+  runs: Array<{ seed: number; scores: ModelScores }>,
+  seeds: readonly number[],
+  task: string,
+): number[][] | undefined {
   const rows: number[][] = [];
   for (const seed of seeds) {
     const r = runs.find((x) => x.seed === seed)?.scores.items[task];
@@ -121,7 +153,9 @@ export function taskCriteria(records: AblationRecords, vanilla: string): TaskCri
       if (allZero) reasons.push('every arm scores 0');
       if (!inDistribution) reasons.push(`no seen-group ${b.kind} task to check the vanilla model on`);
       else if (!aboveChanceInDistribution)
-        reasons.push(`vanilla is not above chance even on pre-training passages (${fmt(inDistribution.score.mean)} [${fmt(inDistribution.score.lo)}, ${fmt(inDistribution.score.hi)}], chance ${fmt(inDistribution.chance)})`);
+        reasons.push(
+          `vanilla is not above chance even on pre-training passages (${fmt(inDistribution.score.mean)} [${fmt(inDistribution.score.lo)}, ${fmt(inDistribution.score.hi)}], chance ${fmt(inDistribution.chance)})`,
+        );
       const discordances = records.pretrain
         .filter((p) => p.arm !== vanilla)
         .map((p) => {
@@ -148,7 +182,8 @@ export function taskCriteria(records: AblationRecords, vanilla: string): TaskCri
         reasons,
         power: {
           itemsFor005AtChance: itemsToDetect(POWER.delta, discordanceAtChance(b.chance, POWER.delta), opts),
-          itemsFor005Measured: discordance !== null && discordance > 0 ? itemsToDetect(POWER.delta, discordance, opts) : null,
+          itemsFor005Measured:
+            discordance !== null && discordance > 0 ? itemsToDetect(POWER.delta, discordance, opts) : null,
           discordance,
           detectableAtChance: detectableDifference(b.examples, (d) => discordanceAtChance(b.chance, d), opts),
         },
@@ -157,22 +192,47 @@ export function taskCriteria(records: AblationRecords, vanilla: string): TaskCri
 }
 
 /** Per task and arm: score and paired gain against the baseline. */
-export function scoreRows(records: AblationRecords, criteria: TaskCriteria[], arms: string[], baseline: string): ScoreRow[] {
+export function scoreRows(
+  records: AblationRecords,
+  criteria: TaskCriteria[],
+  arms: string[],
+  baseline: string,
+): ScoreRow[] {
   const seeds = records.config.seeds;
   const rows: ScoreRow[] = [];
   const base = records.pretrain.filter((p) => p.arm === baseline);
   for (const c of criteria) {
     for (const arm of arms) {
-      const r = compare([c.task], records.pretrain.filter((p) => p.arm === arm), arm === baseline ? null : base, seeds);
+      const r = compare(
+        [c.task],
+        records.pretrain.filter((p) => p.arm === arm),
+        arm === baseline ? null : base,
+        seeds,
+      );
       if (!r) continue;
-      rows.push({ group: c.group, task: c.task, kind: c.kind, shots: c.shots, arm, chance: c.chance, headline: c.headline, score: r.score, gain: r.gain });
+      rows.push({
+        group: c.group,
+        task: c.task,
+        kind: c.kind,
+        shots: c.shots,
+        arm,
+        chance: c.chance,
+        headline: c.headline,
+        score: r.score,
+        gain: r.gain,
+      });
     }
   }
   return rows;
 }
 
 /** Per group and shot count: the average over the headline tasks, and over every task. */
-export function summaryRows(records: AblationRecords, criteria: TaskCriteria[], arms: string[], baseline: string): SummaryRow[] {
+export function summaryRows(
+  records: AblationRecords,
+  criteria: TaskCriteria[],
+  arms: string[],
+  baseline: string,
+): SummaryRow[] {
   const seeds = records.config.seeds;
   const base = records.pretrain.filter((p) => p.arm === baseline);
   const rows: SummaryRow[] = [];
@@ -185,7 +245,12 @@ export function summaryRows(records: AblationRecords, criteria: TaskCriteria[], 
       const tasks = chosen.map((c) => c.task);
       const chance = chosen.reduce((s, c) => s + c.chance, 0) / chosen.length;
       for (const arm of arms) {
-        const r = compare(tasks, records.pretrain.filter((p) => p.arm === arm), arm === baseline ? null : base, seeds);
+        const r = compare(
+          tasks,
+          records.pretrain.filter((p) => p.arm === arm),
+          arm === baseline ? null : base,
+          seeds,
+        );
         if (r) rows.push({ group, shots, arm, headline, tasks, chance, score: r.score, gain: r.gain });
       }
     }
@@ -193,7 +258,15 @@ export function summaryRows(records: AblationRecords, criteria: TaskCriteria[], 
   return rows;
 }
 
-export type DomainRow = { model: string; group: string; headline: boolean; tasks: string[]; chance: number; score: Estimate; gainOverRaw: Gain | null };
+export type DomainRow = {
+  model: string;
+  group: string;
+  headline: boolean;
+  tasks: string[];
+  chance: number;
+  score: Estimate;
+  gainOverRaw: Gain | null;
+};
 
 /**
  * Domain-adaptive continual pre-training: vanilla before, raw and instruct after, on the domain and
@@ -209,12 +282,40 @@ export function domainRows(records: AblationRecords, criteria: TaskCriteria[], v
     if (!chosen.length) continue;
     const tasks = chosen.map((c) => c.task);
     const chance = chosen.reduce((s, c) => s + c.chance, 0) / chosen.length;
-    const before = compare(tasks, records.pretrain.filter((p) => p.arm === vanilla), null, seeds);
-    if (before) rows.push({ model: 'vanilla (before)', group, headline: passing.length > 0, tasks, chance, score: before.score, gainOverRaw: null });
+    const before = compare(
+      tasks,
+      records.pretrain.filter((p) => p.arm === vanilla),
+      null,
+      seeds,
+    );
+    if (before)
+      rows.push({
+        model: 'vanilla (before)',
+        group,
+        headline: passing.length > 0,
+        tasks,
+        chance,
+        score: before.score,
+        gainOverRaw: null,
+      });
     const raw = records.domain.filter((d) => d.variant === 'raw');
     for (const variant of ['raw', 'instruct']) {
-      const r = compare(tasks, records.domain.filter((d) => d.variant === variant), variant === 'raw' ? null : raw, seeds);
-      if (r) rows.push({ model: `continual: ${variant}`, group, headline: passing.length > 0, tasks, chance, score: r.score, gainOverRaw: r.gain });
+      const r = compare(
+        tasks,
+        records.domain.filter((d) => d.variant === variant),
+        variant === 'raw' ? null : raw,
+        seeds,
+      );
+      if (r)
+        rows.push({
+          model: `continual: ${variant}`,
+          group,
+          headline: passing.length > 0,
+          tasks,
+          chance,
+          score: r.score,
+          gainOverRaw: r.gain,
+        });
     }
   }
   return rows;
@@ -230,15 +331,30 @@ export function tuningCurves(records: AblationRecords, criteria: TaskCriteria[])
   if (!tasks.length) return [];
   return [...new Set(records.tuning.map((t) => t.arm))].map((arm) => {
     const runs = records.tuning.filter((t) => t.arm === arm);
-    const steps = [...new Set(runs.flatMap((r) => r.points.map((p) => p.step)))].sort((a, b) => a - b).filter((s) => runs.every((r) => r.points.some((p) => p.step === s)));
-    const score = steps.map((step) => compare(tasks, runs.map((r) => ({ seed: r.seed, scores: r.points.find((p) => p.step === step)! })), null, records.config.seeds)!.score);
+    const steps = [...new Set(runs.flatMap((r) => r.points.map((p) => p.step)))]
+      .sort((a, b) => a - b)
+      .filter((s) => runs.every((r) => r.points.some((p) => p.step === s)));
+    const score = steps.map(
+      (step) =>
+        compare(
+          tasks,
+          runs.map((r) => ({ seed: r.seed, scores: r.points.find((p) => p.step === step)! })),
+          null,
+          records.config.seeds,
+        )!.score,
+    );
     return { arm, tasks, headline: passing.length > 0, step: steps, score };
   });
 }
 
 /** Mean curve over seeds: at each step present in every seed, the mean (and standard error) of `value`. */
-export function meanCurve<P extends { step: number }>(runs: P[][], value: (p: P) => number): { step: number[]; mean: number[]; se: Array<number | null> } {
-  const steps = [...new Set(runs.flat().map((p) => p.step))].sort((a, b) => a - b).filter((s) => runs.every((r) => r.some((p) => p.step === s)));
+export function meanCurve<P extends { step: number }>(
+  runs: P[][],
+  value: (p: P) => number,
+): { step: number[]; mean: number[]; se: Array<number | null> } {
+  const steps = [...new Set(runs.flat().map((p) => p.step))]
+    .sort((a, b) => a - b)
+    .filter((s) => runs.every((r) => r.some((p) => p.step === s)));
   const out = { step: [] as number[], mean: [] as number[], se: [] as Array<number | null> };
   for (const s of steps) {
     const e = meanWithStderr(runs.map((r) => value(r.find((p) => p.step === s)!)));

@@ -28,7 +28,12 @@ function byGenre(docs: BrownDocument[]): Map<string, BrownDocument[]> {
 }
 
 /** Takes `n` documents of every genre (seeded), returning [taken, rest] in corpus order. */
-function takePerGenre(docs: BrownDocument[], n: number, seed: number, label: string): [BrownDocument[], BrownDocument[]] {
+function takePerGenre(
+  docs: BrownDocument[],
+  n: number,
+  seed: number,
+  label: string,
+): [BrownDocument[], BrownDocument[]] {
   const taken = new Set<string>();
   for (const [genre, list] of byGenre(docs)) {
     const shuffled = shuffleInPlace([...list], createRng(deriveSeed(seed, label, genre)));
@@ -37,15 +42,28 @@ function takePerGenre(docs: BrownDocument[], n: number, seed: number, label: str
   return [docs.filter((d) => taken.has(d.id)), docs.filter((d) => !taken.has(d.id))];
 }
 
-function takeShare(docs: BrownDocument[], share: number, seed: number, label: string): [BrownDocument[], BrownDocument[]] {
-  const order = shuffleInPlace(docs.map((d) => d.id), createRng(deriveSeed(seed, label)));
+function takeShare(
+  docs: BrownDocument[],
+  share: number,
+  seed: number,
+  label: string,
+): [BrownDocument[], BrownDocument[]] {
+  const order = shuffleInPlace(
+    docs.map((d) => d.id),
+    createRng(deriveSeed(seed, label)),
+  );
   const taken = new Set(order.slice(0, Math.round(share * docs.length)));
   return [docs.filter((d) => taken.has(d.id)), docs.filter((d) => !taken.has(d.id))];
 }
 
 function cap(docs: BrownDocument[], max: number | undefined, seed: number, label: string): BrownDocument[] {
   if (max === undefined || docs.length <= max) return docs;
-  const keep = new Set(shuffleInPlace(docs.map((d) => d.id), createRng(deriveSeed(seed, label, 'cap'))).slice(0, max));
+  const keep = new Set(
+    shuffleInPlace(
+      docs.map((d) => d.id),
+      createRng(deriveSeed(seed, label, 'cap')),
+    ).slice(0, max),
+  );
   return docs.filter((d) => keep.has(d.id));
 }
 
@@ -61,7 +79,14 @@ export function splitDocuments(docs: BrownDocument[], config: AblationConfig): R
   const [domainEval, domainTrain] = takePerGenre(domain, corpus.domainEvalDocsPerGenre, seed, 'domain-eval');
   const [evalDocs, rest] = takePerGenre(general, corpus.evalDocsPerGenre, seed, 'eval');
   const [synthesizer, pretrain] = takeShare(rest, corpus.synthesizerShare, seed, 'synthesizer');
-  const parts: Record<Part, BrownDocument[]> = { pretrain, synthesizer, eval: evalDocs, heldOutGenre, domainTrain, domainEval };
+  const parts: Record<Part, BrownDocument[]> = {
+    pretrain,
+    synthesizer,
+    eval: evalDocs,
+    heldOutGenre,
+    domainTrain,
+    domainEval,
+  };
   for (const p of PARTS) parts[p] = cap(parts[p], corpus.maxDocs[p], seed, p);
   return parts;
 }
@@ -73,7 +98,10 @@ export function makeSplits(config: AblationConfig, docs: BrownDocument[] = loadB
   for (const p of PARTS) {
     documents[p] = parts[p].map((d) => d.id);
     // a heading or a last line alone is not a context worth synthesizing for
-    contexts[p] = chunkDocuments(parts[p], { maxTokens: config.corpus.contextBytes, minTokens: Math.floor(config.corpus.contextBytes / 4) });
+    contexts[p] = chunkDocuments(parts[p], {
+      maxTokens: config.corpus.contextBytes,
+      minTokens: Math.floor(config.corpus.contextBytes / 4),
+    });
   }
   return { documents, contexts, input: brownManifestInput() };
 }

@@ -46,7 +46,9 @@ export function threadsOption(values: CommandArgs['values']): number | undefined
   const n = Number(v);
   const max = maxThreads();
   if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new UsageError(`--threads must be a whole number from 1 to ${max} (this machine has ${availableParallelism()} cores; more threads than cores only cost memory), got "${String(v)}"`);
+    throw new UsageError(
+      `--threads must be a whole number from 1 to ${max} (this machine has ${availableParallelism()} cores; more threads than cores only cost memory), got "${String(v)}"`,
+    );
   }
   return n;
 }
@@ -57,7 +59,8 @@ export function intOption(values: CommandArgs['values'], name: string, min = 1):
   const v = values[name];
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}, got "${String(v)}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be a whole number >= ${min}, got "${String(v)}"`);
   return n;
 }
 

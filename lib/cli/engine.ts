@@ -7,20 +7,59 @@ import { OnnxCausalLM } from '../engine/onnx-lm.js';
 import type { TokenLM } from '../engine/gpt.js';
 import type { TextTokenizer } from '../engine/tokenizer.js';
 import { LLAMA_INSTALL_HELP } from '../engine/llama-module.js';
-import { openEngine, parseEngineSpec, providerProblem, ENGINE_PROVIDERS, ENGINE_SPEC_HELP, type EngineProvider } from '../engine/open.js';
+import {
+  openEngine,
+  parseEngineSpec,
+  providerProblem,
+  ENGINE_PROVIDERS,
+  ENGINE_SPEC_HELP,
+  type EngineProvider,
+} from '../engine/open.js';
 import type { CompletionEngine } from '../engine/completion.js';
-import { intOption, numberOption, requireOption, UsageError, type CommandArgs, type Command, type OptionSpec } from './command.js';
+import {
+  intOption,
+  numberOption,
+  requireOption,
+  UsageError,
+  type CommandArgs,
+  type Command,
+  type OptionSpec,
+} from './command.js';
 
 /** The options of every command that opens an engine spec (onnx:DIR or openai:URL). */
 export const ENGINE_CLIENT_OPTIONS: Record<string, OptionSpec> = {
-  provider: { type: 'string', value: 'EP', default: 'cpu', description: 'onnx: cpu, webgpu, cuda, or auto (tries cuda, webgpu, cpu); gguf: cpu, cuda, vulkan, metal, or auto (the best GPU that starts, else cpu)' },
+  provider: {
+    type: 'string',
+    value: 'EP',
+    default: 'cpu',
+    description:
+      'onnx: cpu, webgpu, cuda, or auto (tries cuda, webgpu, cpu); gguf: cpu, cuda, vulkan, metal, or auto (the best GPU that starts, else cpu)',
+  },
   threads: { type: 'string', value: 'N', description: 'onnx, gguf: CPU threads (default: all cores)' },
-  file: { type: 'string', value: 'PATH', description: 'onnx: the .onnx file, relative to the folder (default: found in it, see env/engines.md)' },
+  file: {
+    type: 'string',
+    value: 'PATH',
+    description: 'onnx: the .onnx file, relative to the folder (default: found in it, see env/engines.md)',
+  },
   model: { type: 'string', value: 'ID', description: 'openai: model id on the server (default: the first it lists)' },
   concurrency: { type: 'string', value: 'N', default: '8', description: 'openai: requests in flight' },
-  'timeout-s': { type: 'string', value: 'S', default: '600', description: 'openai: seconds before a request is retried' },
-  retries: { type: 'string', value: 'N', default: '6', description: 'openai: retries on 429, 5xx, timeouts and dropped connections' },
-  tokenizer: { type: 'string', value: 'DIR', description: 'openai: folder with the served model\'s tokenizer.json, for exact prompt budgets' },
+  'timeout-s': {
+    type: 'string',
+    value: 'S',
+    default: '600',
+    description: 'openai: seconds before a request is retried',
+  },
+  retries: {
+    type: 'string',
+    value: 'N',
+    default: '6',
+    description: 'openai: retries on 429, 5xx, timeouts and dropped connections',
+  },
+  tokenizer: {
+    type: 'string',
+    value: 'DIR',
+    description: "openai: folder with the served model's tokenizer.json, for exact prompt budgets",
+  },
 };
 
 /** The token-level side of a local engine, for `echo` + `logprobs` scoring requests to `ipt serve`. */
@@ -42,7 +81,8 @@ export function providerOption(values: CommandArgs['values']): ProviderChoice {
 /** --provider for an engine spec: ONNX Runtime's or llama.cpp's names; an unknown name is a usage error. */
 export function engineProviderOption(values: CommandArgs['values']): EngineProvider {
   const value = ((values.provider as string | undefined) ?? 'cpu').toLowerCase();
-  if (!(ENGINE_PROVIDERS as readonly string[]).includes(value)) throw new UsageError(`--provider must be one of ${ENGINE_PROVIDERS.join(', ')}, got "${String(values.provider)}"`);
+  if (!(ENGINE_PROVIDERS as readonly string[]).includes(value))
+    throw new UsageError(`--provider must be one of ${ENGINE_PROVIDERS.join(', ')}, got "${String(values.provider)}"`);
   return value as EngineProvider;
 }
 
@@ -55,7 +95,11 @@ export function checkEngineOptions(spec: string, values: CommandArgs['values']):
 }
 
 /** Opens `spec` with the values of ENGINE_CLIENT_OPTIONS; `batchSize` is the prompts per ONNX batch. */
-export async function openEngineFromOptions(spec: string, values: CommandArgs['values'], batchSize?: number): Promise<CompletionEngine> {
+export async function openEngineFromOptions(
+  spec: string,
+  values: CommandArgs['values'],
+  batchSize?: number,
+): Promise<CompletionEngine> {
   checkEngineOptions(spec, values);
   const timeout = numberOption(values, 'timeout-s');
   return openEngine(spec, {
@@ -74,16 +118,32 @@ export async function openEngineFromOptions(spec: string, values: CommandArgs['v
 export const engineCommands: Command[] = [
   {
     name: 'serve',
-    summary: 'Serve an ONNX model folder over the OpenAI-compatible /v1/completions API (for a workshop, or for tests).',
+    summary:
+      'Serve an ONNX model folder over the OpenAI-compatible /v1/completions API (for a workshop, or for tests).',
     options: {
-      model: { type: 'string', value: 'DIR|SPEC', description: 'an ONNX model folder (config.json, tokenizer.json, onnx/model*.onnx), or gguf:FILE|REPO[:FILE] for llama.cpp' },
+      model: {
+        type: 'string',
+        value: 'DIR|SPEC',
+        description:
+          'an ONNX model folder (config.json, tokenizer.json, onnx/model*.onnx), or gguf:FILE|REPO[:FILE] for llama.cpp',
+      },
       port: { type: 'string', value: 'P', default: '8000', description: 'port (0 picks a free one)' },
-      host: { type: 'string', value: 'HOST', default: '127.0.0.1', description: 'address to listen on (0.0.0.0 to share it on the network)' },
+      host: {
+        type: 'string',
+        value: 'HOST',
+        default: '127.0.0.1',
+        description: 'address to listen on (0.0.0.0 to share it on the network)',
+      },
       name: { type: 'string', value: 'ID', description: 'model id clients use (default: the folder name)' },
       provider: ENGINE_CLIENT_OPTIONS.provider,
       threads: ENGINE_CLIENT_OPTIONS.threads,
       file: ENGINE_CLIENT_OPTIONS.file,
-      'batch-size': { type: 'string', value: 'N', default: '8', description: 'prompts per generation batch (gguf: parallel sequences)' },
+      'batch-size': {
+        type: 'string',
+        value: 'N',
+        default: '8',
+        description: 'prompts per generation batch (gguf: parallel sequences)',
+      },
       quiet: { type: 'boolean', description: 'no line per request' },
     },
     examples: [
@@ -95,11 +155,15 @@ export const engineCommands: Command[] = [
       const model = requireOption(values, 'model');
       const spec = parseEngineSpec(model) && !model.startsWith('openai:') ? model : `onnx:${model}`;
       const port = intOption(values, 'port', 0) ?? 8000;
-      if (port > 65535) throw new UsageError(`--port must be 0..65535 (0 picks a free one), got "${String(values.port)}"`);
+      if (port > 65535)
+        throw new UsageError(`--port must be 0..65535 (0 picks a free one), got "${String(values.port)}"`);
       const host = (values.host as string | undefined) ?? '127.0.0.1';
       checkEngineOptions(spec, values);
       const lm = await openEngineFromOptions(spec, values, intOption(values, 'batch-size'));
-      const name = (values.name as string | undefined) ?? parseEngineSpec(spec)!.target.replace(/\/+$/, '').split(/[/:]/).pop() ?? 'model';
+      const name =
+        (values.name as string | undefined) ??
+        parseEngineSpec(spec)!.target.replace(/\/+$/, '').split(/[/:]/).pop() ??
+        'model';
       let server;
       try {
         server = await serveCompletions(lm, {
@@ -113,7 +177,8 @@ export const engineCommands: Command[] = [
         });
       } catch (err) {
         await lm.close?.();
-        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${port} on ${host} is in use: choose another --port (0 picks a free one)`);
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+          throw new Error(`port ${port} on ${host} is in use: choose another --port (0 picks a free one)`);
         throw err;
       }
       io.stdout(`ipt serve: ${name} (${lm.name}) at ${server.url}\n`);
@@ -128,7 +193,8 @@ export const engineCommands: Command[] = [
   },
   {
     name: 'providers',
-    summary: 'Show which ONNX Runtime execution providers (cpu, webgpu, cuda) and llama.cpp backends (cpu, cuda, vulkan) start here, and what the others need.',
+    summary:
+      'Show which ONNX Runtime execution providers (cpu, webgpu, cuda) and llama.cpp backends (cpu, cuda, vulkan) start here, and what the others need.',
     options: {},
     async run(_args, io) {
       io.stdout('ONNX Runtime (--engine onnx:DIR)\n');
@@ -142,7 +208,8 @@ export const engineCommands: Command[] = [
         io.stdout(`  not installed: ${LLAMA_INSTALL_HELP}\n`);
         return;
       }
-      for (const b of llama.backends) io.stdout(`  ${b.backend.padEnd(7)} ${b.ok ? 'ok' : `unavailable: ${b.message}`}\n`);
+      for (const b of llama.backends)
+        io.stdout(`  ${b.backend.padEnd(7)} ${b.ok ? 'ok' : `unavailable: ${b.message}`}\n`);
       io.stdout(`  --provider auto picks ${llama.auto ?? 'nothing (no backend starts)'}\n`);
     },
   },

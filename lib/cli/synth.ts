@@ -31,7 +31,10 @@ export const synthCommands: Command[] = [
       'answer, a repeated question) are counted on stderr, by reason. Exits 1 when no pair could be parsed (stdout\n' +
       'still holds [], so a script can read it), 0 otherwise.',
     options: {
-      'keep-duplicates': { type: 'boolean', description: 'keep questions repeated ignoring case (the released pipeline drops them)' },
+      'keep-duplicates': {
+        type: 'boolean',
+        description: 'keep questions repeated ignoring case (the released pipeline drops them)',
+      },
     },
     positionals: [{ name: 'FILE', description: 'model output; "-" or nothing reads stdin', optional: true }],
     examples: ['ipt parse output.txt > pairs.json'],
@@ -40,16 +43,23 @@ export const synthCommands: Command[] = [
       const keepDuplicates = values['keep-duplicates'] === true;
       const pairs = parseComprehension(output, { deduplicate: !keepDuplicates });
       io.stdout(JSON.stringify(pairs, null, 2) + '\n');
-      const dropped = explainParse(output).filter((v) => !v.kept && !(keepDuplicates && v.reason.startsWith('repeats')));
+      const dropped = explainParse(output).filter(
+        (v) => !v.kept && !(keepDuplicates && v.reason.startsWith('repeats')),
+      );
       const reasons = new Map<string, number>();
       for (const v of dropped) reasons.set(v.reason, (reasons.get(v.reason) ?? 0) + 1);
       const why = [...reasons].map(([reason, n]) => `${n} × ${reason}`).join(' | ');
       const name = positionals[0] && positionals[0] !== '-' ? positionals[0] : 'stdin';
       if (pairs.length === 0) {
-        io.stderr(`ipt parse: no pairs in ${name}: ${dropped.length === 0 ? 'no text to parse' : `${dropped.length} piece${dropped.length === 1 ? '' : 's'} dropped (${why})`}; a pair is <QUE> question <ANS> answer </END>\n`);
+        io.stderr(
+          `ipt parse: no pairs in ${name}: ${dropped.length === 0 ? 'no text to parse' : `${dropped.length} piece${dropped.length === 1 ? '' : 's'} dropped (${why})`}; a pair is <QUE> question <ANS> answer </END>\n`,
+        );
         return 1;
       }
-      if (dropped.length > 0) io.stderr(`ipt parse: ${pairs.length} pair${pairs.length === 1 ? '' : 's'}; ${dropped.length} piece${dropped.length === 1 ? '' : 's'} dropped (${why})\n`);
+      if (dropped.length > 0)
+        io.stderr(
+          `ipt parse: ${pairs.length} pair${pairs.length === 1 ? '' : 's'}; ${dropped.length} piece${dropped.length === 1 ? '' : 's'} dropped (${why})\n`,
+        );
     },
   },
   {
@@ -59,18 +69,28 @@ export const synthCommands: Command[] = [
       'Each output line is {id, genre, context, output, pairs}: `output` is the exact string a synthesizer would write\n' +
       '(<QUE> q <ANS> a </END> pairs), `pairs` the same pairs with their rule kind. Deterministic for a seed.',
     options: {
-      input: { type: 'string', value: 'brown|FILE.jsonl', description: '"brown" (a seeded sample of Brown corpus chunks) or a JSON-lines file of {"text", "id"?, "genre"?} (a long text is cut into contexts, ids "<id>#<k>")' },
+      input: {
+        type: 'string',
+        value: 'brown|FILE.jsonl',
+        description:
+          '"brown" (a seeded sample of Brown corpus chunks) or a JSON-lines file of {"text", "id"?, "genre"?} (a long text is cut into contexts, ids "<id>#<k>")',
+      },
       n: { type: 'string', value: 'N', default: '10', description: 'number of texts' },
       seed: { type: 'string', value: 'S', default: '0', description: 'seed for the sample and the rules' },
       'max-pairs': { type: 'string', value: 'K', default: '6', description: 'at most K pairs per text' },
-      kinds: { type: 'string', value: 'LIST', description: `comma-separated rule kinds (default all: ${RULE_KINDS.join(', ')})` },
+      kinds: {
+        type: 'string',
+        value: 'LIST',
+        description: `comma-separated rule kinds (default all: ${RULE_KINDS.join(', ')})`,
+      },
       out: { type: 'string', value: 'FILE', description: 'write the JSON lines to FILE instead of printing them' },
     },
     examples: ['ipt rules --input brown --n 5 --seed 1', 'ipt rules --input texts.jsonl --n 100 --out pairs.jsonl'],
     async run({ values }, io) {
       const int = (name: string, min: number): number => {
         const raw = String(values[name]);
-        if (!/^\d+$/.test(raw) || Number(raw) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${raw}"`);
+        if (!/^\d+$/.test(raw) || Number(raw) < min)
+          throw new UsageError(`--${name} must be an integer >= ${min}, got "${raw}"`);
         return Number(raw);
       };
       const input = values.input as string | undefined;
@@ -80,13 +100,19 @@ export const synthCommands: Command[] = [
       const maxPairs = int('max-pairs', 1);
       let kinds: RuleKind[] | undefined;
       if (values.kinds !== undefined) {
-        kinds = String(values.kinds).split(',').map((k) => k.trim()).filter(Boolean) as RuleKind[];
+        kinds = String(values.kinds)
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean) as RuleKind[];
         const unknown = kinds.filter((k) => !(RULE_KINDS as readonly string[]).includes(k));
-        if (kinds.length === 0) throw new UsageError(`--kinds names no rule kind; choose from ${RULE_KINDS.join(', ')}`);
-        if (unknown.length) throw new UsageError(`unknown rule kind(s) ${unknown.join(', ')}; choose from ${RULE_KINDS.join(', ')}`);
+        if (kinds.length === 0)
+          throw new UsageError(`--kinds names no rule kind; choose from ${RULE_KINDS.join(', ')}`);
+        if (unknown.length)
+          throw new UsageError(`unknown rule kind(s) ${unknown.join(', ')}; choose from ${RULE_KINDS.join(', ')}`);
       }
       const texts = input === 'brown' ? brownRuleTexts(n, seed) : jsonlRuleTexts(input, n);
-      if (texts.length === 0) throw new Error(`${input} holds no texts: each line must be a JSON object like {"text": "..."}`);
+      if (texts.length === 0)
+        throw new Error(`${input} holds no texts: each line must be a JSON object like {"text": "..."}`);
       const progress = createProgress({ label: 'rules', total: texts.length, unit: 'texts' });
       const records = mineRecords(texts, { seed, maxPairs, kinds, onText: () => progress.increment() });
       progress.stop();
@@ -98,8 +124,8 @@ export const synthCommands: Command[] = [
       writeFileAtomic(String(values.out), jsonl);
       const pairs = records.reduce((s, r) => s + r.pairs.length, 0);
       io.stdout(`wrote ${records.length} texts, ${pairs} pairs to ${values.out}\n`);
-      },
     },
+  },
   {
     name: 'synthesize',
     summary: 'Synthesize instruction-response pairs for raw texts, M rounds, resumable (kill it and run it again).',
@@ -112,17 +138,51 @@ export const synthCommands: Command[] = [
       input: { type: 'string', value: 'SOURCE', description: INPUT_HELP },
       engine: { type: 'string', value: 'SPEC', description: ENGINE_SPEC_HELP },
       out: { type: 'string', value: 'DIR', description: 'run folder (created; resumed when it holds the same run)' },
-      rounds: { type: 'string', value: 'M', default: String(SYNTHESIS_DEFAULTS.rounds), description: 'rounds: texts are cut into M slices, each round continuing the chains of the last' },
-      'max-model-len': { type: 'string', value: 'N', default: String(SYNTHESIS_DEFAULTS.maxModelLen), description: 'context budget in the synthesizer\'s tokens' },
-      'max-new-tokens': { type: 'string', value: 'N', default: String(SYNTHESIS_DEFAULTS.maxNewTokens), description: 'tokens generated per text at most' },
-      'batch-size': { type: 'string', value: 'N', default: String(SYNTHESIS_DEFAULTS.batchSize), description: 'prompts per engine call (one batch, one append to the run folder)' },
-      'parallel-batches': { type: 'string', value: 'N', default: '1', description: 'batches in flight (raise it for remote servers)' },
+      rounds: {
+        type: 'string',
+        value: 'M',
+        default: String(SYNTHESIS_DEFAULTS.rounds),
+        description: 'rounds: texts are cut into M slices, each round continuing the chains of the last',
+      },
+      'max-model-len': {
+        type: 'string',
+        value: 'N',
+        default: String(SYNTHESIS_DEFAULTS.maxModelLen),
+        description: "context budget in the synthesizer's tokens",
+      },
+      'max-new-tokens': {
+        type: 'string',
+        value: 'N',
+        default: String(SYNTHESIS_DEFAULTS.maxNewTokens),
+        description: 'tokens generated per text at most',
+      },
+      'batch-size': {
+        type: 'string',
+        value: 'N',
+        default: String(SYNTHESIS_DEFAULTS.batchSize),
+        description: 'prompts per engine call (one batch, one append to the run folder)',
+      },
+      'parallel-batches': {
+        type: 'string',
+        value: 'N',
+        default: '1',
+        description: 'batches in flight (raise it for remote servers)',
+      },
       temperature: { type: 'string', value: 'T', default: '0', description: '0 is greedy (the released setup)' },
       'top-p': { type: 'string', value: 'P', default: '1', description: 'nucleus sampling mass when sampling' },
       seed: { type: 'string', value: 'N', default: '0', description: 'sampling seed' },
       limit: { type: 'string', value: 'N', description: 'use only the first N texts' },
-      'max-tokens': { type: 'string', value: 'N', description: 'cut documents longer than N tokens into contexts (paragraph, then sentence ends)' },
-      'text-field': { type: 'string', value: 'F', default: 'text', description: 'shard files: the field that holds the text' },
+      'max-tokens': {
+        type: 'string',
+        value: 'N',
+        description: 'cut documents longer than N tokens into contexts (paragraph, then sentence ends)',
+      },
+      'text-field': {
+        type: 'string',
+        value: 'F',
+        default: 'text',
+        description: 'shard files: the field that holds the text',
+      },
       ...ENGINE_CLIENT_OPTIONS,
     },
     examples: [
@@ -134,11 +194,17 @@ export const synthCommands: Command[] = [
       const spec = requireOption(values, 'engine');
       const out = requireOption(values, 'out');
       const temperature = numberOption(values, 'temperature');
-      if (temperature !== undefined && temperature < 0) throw new UsageError(`--temperature must be >= 0 (0 is greedy), got "${String(values.temperature)}"`);
+      if (temperature !== undefined && temperature < 0)
+        throw new UsageError(`--temperature must be >= 0 (0 is greedy), got "${String(values.temperature)}"`);
       const topP = numberOption(values, 'top-p');
-      if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new UsageError(`--top-p must be in (0, 1], got "${String(values['top-p'])}"`);
+      if (topP !== undefined && !(topP > 0 && topP <= 1))
+        throw new UsageError(`--top-p must be in (0, 1], got "${String(values['top-p'])}"`);
       checkEngineOptions(spec, values);
-      const source = await loadTexts(input, { limit: intOption(values, 'limit'), maxTokens: intOption(values, 'max-tokens'), textField: values['text-field'] as string | undefined });
+      const source = await loadTexts(input, {
+        limit: intOption(values, 'limit'),
+        maxTokens: intOption(values, 'max-tokens'),
+        textField: values['text-field'] as string | undefined,
+      });
       const engine = await openEngineFromOptions(spec, values, intOption(values, 'batch-size'));
       try {
         io.stderr(`ipt synthesize: ${source.texts.length} texts from ${input} with ${engine.name}\n`);
@@ -154,7 +220,13 @@ export const synthCommands: Command[] = [
           temperature,
           topP,
           seed: intOption(values, 'seed', 0),
-          command: ['ipt', 'synthesize', ...Object.entries(values).flatMap(([k, v]) => (v === undefined ? [] : typeof v === 'boolean' ? (v ? [`--${k}`] : []) : [`--${k}`, String(v)]))],
+          command: [
+            'ipt',
+            'synthesize',
+            ...Object.entries(values).flatMap(([k, v]) =>
+              v === undefined ? [] : typeof v === 'boolean' ? (v ? [`--${k}`] : []) : [`--${k}`, String(v)],
+            ),
+          ],
           inputs: [source.input],
           log: (line) => io.stderr(line + '\n'),
         });

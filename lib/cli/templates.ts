@@ -16,22 +16,40 @@ export const templatesCommands: Command[] = [
       'Each output line is {"text": ..., "chain": i}; chain i is rendered with a seed derived from --seed and i,\n' +
       'so the same input and seed give the same file. The output appears complete or not at all.',
     options: {
-      input: { type: 'string', short: 'i', value: 'FILE', description: 'chains, one per line: a JSON array or {"chain": [...]} ("-" reads stdin)' },
+      input: {
+        type: 'string',
+        short: 'i',
+        value: 'FILE',
+        description: 'chains, one per line: a JSON array or {"chain": [...]} ("-" reads stdin)',
+      },
       out: { type: 'string', short: 'o', value: 'FILE', description: 'where to write the texts (default: stdout)' },
       seed: { type: 'string', value: 'N', default: '1', description: 'seed for the template draws' },
-      family: { type: 'string', value: 'NAME', description: `use one layout family for every text: ${FAMILIES.join(', ')}` },
+      family: {
+        type: 'string',
+        value: 'NAME',
+        description: `use one layout family for every text: ${FAMILIES.join(', ')}`,
+      },
     },
-    examples: ['ipt render --input data/examples/synthesis-run/chains.jsonl --out texts.jsonl --seed 1', 'ipt render -i chains.jsonl --family dialog | head'],
+    examples: [
+      'ipt render --input data/examples/synthesis-run/chains.jsonl --out texts.jsonl --seed 1',
+      'ipt render -i chains.jsonl --family dialog | head',
+    ],
     async run({ values }, io) {
-      if (typeof values.input !== 'string') throw new UsageError('--input FILE is required (one chain per line; "-" reads stdin)');
+      if (typeof values.input !== 'string')
+        throw new UsageError('--input FILE is required (one chain per line; "-" reads stdin)');
       const seed = Number(values.seed);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
       const family = values.family as Family | undefined;
-      if (family !== undefined && !FAMILIES.includes(family)) throw new UsageError(`--family must be one of ${FAMILIES.join(', ')}, got "${family}"`);
+      if (family !== undefined && !FAMILIES.includes(family))
+        throw new UsageError(`--family must be one of ${FAMILIES.join(', ')}, got "${family}"`);
       const out = typeof values.out === 'string' ? values.out : undefined;
       const summary = await renderJsonlFile({ input: values.input, out, seed, family, write: io.stdout });
-      const families = Object.entries(summary.families).map(([f, n]) => `${f} ${n}`).join(', ');
-      io.stderr(`ipt render: ${summary.chains} chains -> ${summary.texts} texts (${families || 'none'})${out ? ` in ${out}` : ''}\n`);
+      const families = Object.entries(summary.families)
+        .map(([f, n]) => `${f} ${n}`)
+        .join(', ');
+      io.stderr(
+        `ipt render: ${summary.chains} chains -> ${summary.texts} texts (${families || 'none'})${out ? ` in ${out}` : ''}\n`,
+      );
     },
   },
   {
@@ -45,6 +63,6 @@ export const templatesCommands: Command[] = [
     async run({ values }, io) {
       const w = runWalkthrough(loadWalkthroughExample(typeof values.example === 'string' ? values.example : undefined));
       io.stdout(values.json === true ? JSON.stringify(w, null, 2) + '\n' : formatWalkthrough(w));
-      },
     },
+  },
 ];

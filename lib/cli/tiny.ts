@@ -22,7 +22,13 @@ import { intOption, numberOption, requireOption, UsageError, type Command } from
 
 /** What `tiny-synth train` records so `tiny-synth measure` holds out the same documents. */
 const BROWN_FILE = 'brown-split.json';
-type BrownSplit = { seed: number; heldOutShare: number; docs: number | null; collection: Omit<CollectionOptions, 'seed'>; profile: string };
+type BrownSplit = {
+  seed: number;
+  heldOutShare: number;
+  docs: number | null;
+  collection: Omit<CollectionOptions, 'seed'>;
+  profile: string;
+};
 
 const PROFILES = {
   default: { model: TINY_SYNTH_MODEL, train: TINY_SYNTH_TRAIN },
@@ -43,18 +49,30 @@ export const tinyCommands: Command[] = [
       'Brown documents are split by source (10% held out for `tiny-synth measure`); the rules mine short',
       '(context, pairs) examples from the rest, BPE merges are trained on them (vocabulary 512), and a tiny',
       'GPT is fine-tuned on few-shot sequences in the exact synthesizer format, loss on the pairs only.',
-      'The run folder is trainRun\'s (config.json, metrics.jsonl, checkpoints/, manifest.json) with the',
+      "The run folder is trainRun's (config.json, metrics.jsonl, checkpoints/, manifest.json) with the",
       'model in DIR/model (model.safetensors and onnx/), ready for `ipt synthesize --engine onnx:DIR/model`.',
     ].join('\n'),
     options: {
       out: { type: 'string', value: 'DIR', description: 'run folder (created, or resumed when it exists)' },
       docs: { type: 'string', value: 'N', description: 'use only the first N training documents (default all)' },
-      steps: { type: 'string', value: 'N', description: 'training steps (default: the profile\'s)' },
+      steps: { type: 'string', value: 'N', description: "training steps (default: the profile's)" },
       seed: { type: 'string', value: 'S', default: '0', description: 'seed for the split, the rules and training' },
-      profile: { type: 'string', value: 'default|ci', default: 'default', description: 'model and training sizes: default (about a minute or two on 2 cores) or ci (seconds)' },
-      threads: { type: 'string', value: 'N', description: 'kernel threads (default: the number of cores; results do not depend on it)' },
+      profile: {
+        type: 'string',
+        value: 'default|ci',
+        default: 'default',
+        description: 'model and training sizes: default (about a minute or two on 2 cores) or ci (seconds)',
+      },
+      threads: {
+        type: 'string',
+        value: 'N',
+        description: 'kernel threads (default: the number of cores; results do not depend on it)',
+      },
     },
-    examples: ['ipt tiny-synth train --out runs/tiny-synth', 'ipt tiny-synth train --out runs/tiny-ci --profile ci --docs 20 --steps 20'],
+    examples: [
+      'ipt tiny-synth train --out runs/tiny-synth',
+      'ipt tiny-synth train --out runs/tiny-ci --profile ci --docs 20 --steps 20',
+    ],
     async run({ values }, io) {
       const out = requireOption(values, 'out');
       const seed = intOption(values, 'seed', 0) ?? 0;
@@ -67,15 +85,27 @@ export const tinyCommands: Command[] = [
       if (docsLimit !== undefined) docs = docs.slice(0, docsLimit);
       const collection = buildSynthesizerCollection(docs, { ...TINY_SYNTH_COLLECTION, seed });
       if (collection.length === 0) throw new UsageError('the rules found no pairs in these documents: use more --docs');
-      const merges = trainBpeMerges(collection.flatMap((e) => [cookRead(e.context), cookCompre(e.pairs) + EOS]), 512 - TINY_BASE_VOCAB);
+      const merges = trainBpeMerges(
+        collection.flatMap((e) => [cookRead(e.context), cookCompre(e.pairs) + EOS]),
+        512 - TINY_BASE_VOCAB,
+      );
       const model = { ...profile.model, vocabSize: 512 };
       const tokenizer = tinyTokenizerFiles({ merges, modelMaxLength: model.contextLength });
-      const split: BrownSplit = { seed, heldOutShare: HELD_OUT_SHARE, docs: docsLimit ?? null, collection: TINY_SYNTH_COLLECTION, profile: profileName };
+      const split: BrownSplit = {
+        seed,
+        heldOutShare: HELD_OUT_SHARE,
+        docs: docsLimit ?? null,
+        collection: TINY_SYNTH_COLLECTION,
+        profile: profileName,
+      };
       if (existsSync(join(out, BROWN_FILE))) {
         const old = readJson(join(out, BROWN_FILE)) as BrownSplit;
-        if (JSON.stringify(old) !== JSON.stringify(split)) throw new UsageError(`${out} holds a run with other options (${BROWN_FILE}); use another --out folder`);
+        if (JSON.stringify(old) !== JSON.stringify(split))
+          throw new UsageError(`${out} holds a run with other options (${BROWN_FILE}); use another --out folder`);
       }
-      io.stderr(`ipt tiny-synth train: ${collection.length} examples from ${docs.length} Brown documents, ${merges.length} BPE merges\n`);
+      io.stderr(
+        `ipt tiny-synth train: ${collection.length} examples from ${docs.length} Brown documents, ${merges.length} BPE merges\n`,
+      );
       const r = await trainTinySynthesizer({
         outDir: out,
         collection,
@@ -98,32 +128,58 @@ export const tinyCommands: Command[] = [
   },
   {
     name: 'tiny-synth measure',
-    summary: 'Measure a tiny synthesizer on held-out Brown texts: parse rate, pairs per text, answers in context, accuracy on rule pairs.',
+    summary:
+      'Measure a tiny synthesizer on held-out Brown texts: parse rate, pairs per text, answers in context, accuracy on rule pairs.',
     description: [
-      'The texts come from the Brown documents `tiny-synth train` held out (read from the run folder\'s',
+      "The texts come from the Brown documents `tiny-synth train` held out (read from the run folder's",
       `${BROWN_FILE}; otherwise --seed and the default split), cut and mined as in training; their rule`,
-      'pairs are the references. Accuracy is given free (the synthesizer\'s own questions that match a',
+      "pairs are the references. Accuracy is given free (the synthesizer's own questions that match a",
       'reference) and prompted (each reference question forced after the text); see lib/synth/quality.ts.',
     ].join('\n'),
     options: {
       model: { type: 'string', value: 'DIR', description: 'a tiny-synth run folder or its model/ folder' },
       n: { type: 'string', value: 'N', default: '100', description: 'held-out texts' },
       seed: { type: 'string', value: 'S', description: 'split seed when the folder does not record one (default 0)' },
-      'max-new-tokens': { type: 'string', value: 'N', default: String(TINY_SYNTH_GENERATION.maxNewTokens), description: 'tokens generated per text at most' },
+      'max-new-tokens': {
+        type: 'string',
+        value: 'N',
+        default: String(TINY_SYNTH_GENERATION.maxNewTokens),
+        description: 'tokens generated per text at most',
+      },
       'batch-size': { type: 'string', value: 'N', default: '16', description: 'prompts per generation batch' },
-      temperature: { type: 'string', value: 'T', default: String(TINY_SYNTH_GENERATION.temperature), description: 'sampling temperature of the synthesis, 0 greedy (prompted answers are always greedy)' },
-      'top-p': { type: 'string', value: 'P', default: String(TINY_SYNTH_GENERATION.topP), description: 'nucleus sampling mass when sampling' },
-      out: { type: 'string', value: 'DIR', description: 'run folder for the measurement (resumable; quality.json); default: print JSON' },
+      temperature: {
+        type: 'string',
+        value: 'T',
+        default: String(TINY_SYNTH_GENERATION.temperature),
+        description: 'sampling temperature of the synthesis, 0 greedy (prompted answers are always greedy)',
+      },
+      'top-p': {
+        type: 'string',
+        value: 'P',
+        default: String(TINY_SYNTH_GENERATION.topP),
+        description: 'nucleus sampling mass when sampling',
+      },
+      out: {
+        type: 'string',
+        value: 'DIR',
+        description: 'run folder for the measurement (resumable; quality.json); default: print JSON',
+      },
       threads: { type: 'string', value: 'N', description: 'ONNX Runtime intra-op threads (default: all cores)' },
     },
     examples: ['ipt tiny-synth measure --model runs/tiny-synth --n 200 --out runs/tiny-synth-quality'],
     async run({ values }, io) {
       const modelArg = requireOption(values, 'model');
-      const runDir = existsSync(join(modelArg, BROWN_FILE)) ? modelArg : existsSync(join(modelArg, '..', BROWN_FILE)) ? join(modelArg, '..') : undefined;
+      const runDir = existsSync(join(modelArg, BROWN_FILE))
+        ? modelArg
+        : existsSync(join(modelArg, '..', BROWN_FILE))
+          ? join(modelArg, '..')
+          : undefined;
       const recorded = runDir ? (readJson(join(runDir, BROWN_FILE)) as BrownSplit) : undefined;
       const seedOption = intOption(values, 'seed', 0);
       if (recorded && seedOption !== undefined && seedOption !== recorded.seed) {
-        throw new UsageError(`${runDir} was trained with seed ${recorded.seed}; --seed ${seedOption} would measure on other texts`);
+        throw new UsageError(
+          `${runDir} was trained with seed ${recorded.seed}; --seed ${seedOption} would measure on other texts`,
+        );
       }
       const seed = recorded?.seed ?? seedOption ?? 0;
       const { heldOut, references } = tinySynthesizerHeldOut(loadBrown(), {
@@ -132,14 +188,20 @@ export const tinyCommands: Command[] = [
         n: intOption(values, 'n')!,
         collection: recorded?.collection ?? TINY_SYNTH_COLLECTION,
       });
-      const engine = await openTinySynthesizer(modelArg, { threads: intOption(values, 'threads'), batchSize: intOption(values, 'batch-size') });
+      const engine = await openTinySynthesizer(modelArg, {
+        threads: intOption(values, 'threads'),
+        batchSize: intOption(values, 'batch-size'),
+      });
       try {
         const maxNewTokens = intOption(values, 'max-new-tokens')!;
         const temperature = numberOption(values, 'temperature')!;
-        if (!(temperature >= 0)) throw new UsageError(`--temperature must be >= 0 (0 is greedy), got "${String(values.temperature)}"`);
+        if (!(temperature >= 0))
+          throw new UsageError(`--temperature must be >= 0 (0 is greedy), got "${String(values.temperature)}"`);
         const topP = numberOption(values, 'top-p')!;
-        if (!(topP > 0 && topP <= 1)) throw new UsageError(`--top-p must be in (0, 1], got "${String(values['top-p'])}"`);
-        if (maxNewTokens >= engine.contextLength) throw new UsageError(`--max-new-tokens must be below the model's context of ${engine.contextLength} tokens`);
+        if (!(topP > 0 && topP <= 1))
+          throw new UsageError(`--top-p must be in (0, 1], got "${String(values['top-p'])}"`);
+        if (maxNewTokens >= engine.contextLength)
+          throw new UsageError(`--max-new-tokens must be below the model's context of ${engine.contextLength} tokens`);
         const q = await measureTinySynthesizer({
           engine,
           heldOut,

@@ -24,16 +24,32 @@ export const trainCommands: Command[] = [
       'checkpoints/, manifest.json and, when training finishes, model/ (a Hugging Face GPT-2 folder).',
     ].join('\n'),
     options: {
-      'init-from': { type: 'string', value: 'DIR', description: 'start from this model folder (continual pre-training, instruction tuning); its tokenizer is used' },
+      'init-from': {
+        type: 'string',
+        value: 'DIR',
+        description: 'start from this model folder (continual pre-training, instruction tuning); its tokenizer is used',
+      },
       config: { type: 'string', description: 'training config JSON (model, train, tokenizer sections)', value: 'FILE' },
-      data: { type: 'string', description: 'data folder (layout above), or "brown" for the embedded Brown corpus', value: 'DIR' },
+      data: {
+        type: 'string',
+        description: 'data folder (layout above), or "brown" for the embedded Brown corpus',
+        value: 'DIR',
+      },
       out: { type: 'string', description: 'run folder (created, or resumed when it exists)', value: 'DIR' },
       steps: { type: 'string', description: 'override train.steps', value: 'N' },
-      threads: { type: 'string', description: 'kernel threads (default: the number of cores; results do not depend on it)', value: 'N' },
+      threads: {
+        type: 'string',
+        description: 'kernel threads (default: the number of cores; results do not depend on it)',
+        value: 'N',
+      },
     },
-    examples: ['ipt train --config train.json --data brown --out runs/tiny', 'ipt train --data my-corpus/ --out runs/mine --steps 500'],
+    examples: [
+      'ipt train --config train.json --data brown --out runs/tiny',
+      'ipt train --data my-corpus/ --out runs/mine --steps 500',
+    ],
     async run({ values }, io) {
-      if (typeof values.data !== 'string' || typeof values.out !== 'string') throw new UsageError('--data and --out are required');
+      if (typeof values.data !== 'string' || typeof values.out !== 'string')
+        throw new UsageError('--data and --out are required');
       const config = typeof values.config === 'string' ? readConfigFile(values.config) : {};
       const steps = intOption(values, 'steps');
       if (steps !== undefined) config.train = { ...config.train, steps };
@@ -49,7 +65,11 @@ export const trainCommands: Command[] = [
       }
       const data =
         values.data === 'brown'
-          ? { name: 'brown', documents: documentsFromTexts(loadBrown().map((d) => d.text)), inputs: [brownManifestInput()] }
+          ? {
+              name: 'brown',
+              documents: documentsFromTexts(loadBrown().map((d) => d.text)),
+              inputs: [brownManifestInput()],
+            }
           : { dir: values.data };
       const r = await trainRun({
         outDir: values.out,
@@ -58,7 +78,11 @@ export const trainCommands: Command[] = [
         threads: intOption(values, 'threads'),
         initFrom,
         log: (line) => io.stderr(line + '\n'),
-        command: ['ipt', 'train', ...Object.entries(values).flatMap(([k, v]) => (typeof v === 'string' ? [`--${k}`, v] : []))],
+        command: [
+          'ipt',
+          'train',
+          ...Object.entries(values).flatMap(([k, v]) => (typeof v === 'string' ? [`--${k}`, v] : [])),
+        ],
       });
       const fmt = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
       io.stdout(
@@ -74,7 +98,8 @@ export const trainCommands: Command[] = [
 /** A training config file, its problems named by its path. */
 function readConfigFile(path: string): RunConfigInput {
   const value = readJson(path, { what: '--config' });
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${path}: not a JSON object; expected {"model": {...}, "train": {...}, "tokenizer": ...}`);
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${path}: not a JSON object; expected {"model": {...}, "train": {...}, "tokenizer": ...}`);
   const infinite = nonFiniteNumberPath(value);
   if (infinite) throw new Error(`${path}: ${nonFiniteMessage(infinite)}`);
   return value as RunConfigInput;

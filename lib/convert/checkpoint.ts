@@ -25,14 +25,17 @@ export function checkpointFiles(dir: string): string[] {
   const index = join(dir, INDEX_FILE);
   if (existsSync(index)) {
     const map = readJsonObject(index, 'download the checkpoint again').weight_map;
-    if (!map || typeof map !== 'object' || Array.isArray(map)) throw new Error(`${index}: no "weight_map" object; download the checkpoint again`);
+    if (!map || typeof map !== 'object' || Array.isArray(map))
+      throw new Error(`${index}: no "weight_map" object; download the checkpoint again`);
     const files = [...new Set(Object.values(map as Record<string, unknown>).map(String))];
     if (files.length === 0) throw new Error(`${index}: the weight_map is empty`);
     return files;
   }
   if (existsSync(join(dir, SINGLE_FILE))) return [SINGLE_FILE];
   if (existsSync(join(dir, 'pytorch_model.bin')) || existsSync(join(dir, 'pytorch_model.bin.index.json'))) {
-    throw new UnsupportedModelError(`${dir} has only PyTorch .bin weights; the converter reads safetensors (model.safetensors or ${INDEX_FILE} with its shards)`);
+    throw new UnsupportedModelError(
+      `${dir} has only PyTorch .bin weights; the converter reads safetensors (model.safetensors or ${INDEX_FILE} with its shards)`,
+    );
   }
   throw new Error(`${dir} has no ${SINGLE_FILE} and no ${INDEX_FILE}: not a Hugging Face safetensors checkpoint`);
 }
@@ -57,17 +60,25 @@ export class Checkpoint {
     const tensors = new Map<string, CheckpointTensor>();
     for (const file of files) {
       const path = join(dir, file);
-      if (!existsSync(path)) throw new Error(`${path} is missing: ${INDEX_FILE} lists it; download the checkpoint again`);
+      if (!existsSync(path))
+        throw new Error(`${path} is missing: ${INDEX_FILE} lists it; download the checkpoint again`);
       const header = readSafetensorsHeader(path);
       for (const e of header.entries) {
-        tensors.set(canonicalName(spec, e.name), { name: e.name, file: path, offset: header.dataStart + e.begin, dtype: e.dtype as FloatDtype, shape: e.shape });
+        tensors.set(canonicalName(spec, e.name), {
+          name: e.name,
+          file: path,
+          offset: header.dataStart + e.begin,
+          dtype: e.dtype as FloatDtype,
+          shape: e.shape,
+        });
       }
     }
     const problems: string[] = [];
     for (const w of weights) {
       const t = tensors.get(w.name);
       if (!t) problems.push(`${w.name} is missing`);
-      else if (t.shape.join('x') !== w.shape.join('x')) problems.push(`${w.name} has shape [${t.shape}], config.json implies [${w.shape}]`);
+      else if (t.shape.join('x') !== w.shape.join('x'))
+        problems.push(`${w.name} has shape [${t.shape}], config.json implies [${w.shape}]`);
       else if (!(t.dtype in BYTES)) problems.push(`${w.name} is ${t.dtype}; the converter reads F32, F16 and BF16`);
     }
     if (problems.length) {

@@ -16,7 +16,15 @@ import { commitStagingDir, createStagingDir, readJsonObject, writeFileAtomic, wr
 import { createProgress, type ProgressMode } from '../repro/progress.js';
 import { writeManifest, type ManifestInput } from '../repro/manifest.js';
 import { Checkpoint } from './checkpoint.js';
-import { contextLimit, gpt2WeightSpecs, llamaWeightSpecs, readModelSpec, ropeInverseFrequencies, type ModelSpec, type WeightSpec } from './hf-config.js';
+import {
+  contextLimit,
+  gpt2WeightSpecs,
+  llamaWeightSpecs,
+  readModelSpec,
+  ropeInverseFrequencies,
+  type ModelSpec,
+  type WeightSpec,
+} from './hf-config.js';
 import { convertedWeights, WeightStore, ONNX_DTYPES, type OnnxDtype } from './onnx-weights.js';
 import { checkBlockSize } from './int4.js';
 import { resolveSource, type SourceOptions } from './source.js';
@@ -53,10 +61,19 @@ export type ConvertResult = {
 };
 
 /** Tokenizer and generation files copied as they are, when the checkpoint has them. */
-const COPIED = ['generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.model', 'added_tokens.json', 'vocab.json', 'merges.txt'];
+const COPIED = [
+  'generation_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'tokenizer.model',
+  'added_tokens.json',
+  'vocab.json',
+  'merges.txt',
+];
 
 const EXTERNAL_AUTO_BYTES = 2 ** 30;
-const VARIANT_LABEL: Record<DecoderVariant, string> = { optimum: 'Optimum I/O', 'kv-delta': 'the kit\'s kv-delta I/O' };
+const VARIANT_LABEL: Record<DecoderVariant, string> = { optimum: 'Optimum I/O', 'kv-delta': "the kit's kv-delta I/O" };
 
 export function weightSpecs(spec: ModelSpec): WeightSpec[] {
   return spec.kind === 'llama' ? llamaWeightSpecs(spec) : gpt2WeightSpecs(spec);
@@ -71,11 +88,17 @@ function convertedBytes(spec: ModelSpec, dtype: OnnxDtype): number {
 function checkOut(out: string, force: boolean | undefined): void {
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) throw new Error(`--out ${out} is a file; name a folder to write the model into`);
-  if (readdirSync(out).length > 0 && !force) throw new Error(`${out} already exists and is not empty: choose another --out, or pass --force to replace it`);
+  if (readdirSync(out).length > 0 && !force)
+    throw new Error(`${out} already exists and is not empty: choose another --out, or pass --force to replace it`);
 }
 
 /** The Hugging Face config.json of the converted folder: the source's, with what transformers.js needs to load it. */
-function convertedConfig(config: Record<string, unknown>, dtype: OnnxDtype, external: boolean, source: string): Record<string, unknown> {
+function convertedConfig(
+  config: Record<string, unknown>,
+  dtype: OnnxDtype,
+  external: boolean,
+  source: string,
+): Record<string, unknown> {
   return {
     ...config,
     use_cache: true,
@@ -90,13 +113,16 @@ function convertedConfig(config: Record<string, unknown>, dtype: OnnxDtype, exte
 
 function generationConfig(config: Record<string, unknown>): Record<string, unknown> {
   const keys = ['bos_token_id', 'eos_token_id', 'pad_token_id'];
-  return Object.fromEntries(keys.filter((k) => config[k] !== undefined && config[k] !== null).map((k) => [k, config[k]]));
+  return Object.fromEntries(
+    keys.filter((k) => config[k] !== undefined && config[k] !== null).map((k) => [k, config[k]]),
+  );
 }
 
 export async function convertCheckpoint(options: ConvertOptions): Promise<ConvertResult> {
   const started = new Date();
   const dtype = options.dtype ?? 'fp32';
-  if (!ONNX_DTYPES.includes(dtype)) throw new RangeError(`dtype must be one of ${ONNX_DTYPES.join(', ')}, got ${dtype}`);
+  if (!ONNX_DTYPES.includes(dtype))
+    throw new RangeError(`dtype must be one of ${ONNX_DTYPES.join(', ')}, got ${dtype}`);
   const blockSize = options.blockSize ?? 32;
   checkBlockSize(blockSize);
   const variants = options.variants ?? ['optimum', 'kv-delta'];
@@ -111,14 +137,25 @@ export async function convertCheckpoint(options: ConvertOptions): Promise<Conver
   const weights = weightSpecs(spec);
   const checkpoint = Checkpoint.open(source.dir, spec, weights);
   const sourceBytes = checkpoint.bytesOf(weights.map((w) => w.name));
-  const external = options.externalData === 'always' || (options.externalData !== 'never' && convertedBytes(spec, dtype) > EXTERNAL_AUTO_BYTES);
+  const external =
+    options.externalData === 'always' ||
+    (options.externalData !== 'never' && convertedBytes(spec, dtype) > EXTERNAL_AUTO_BYTES);
 
   const staging = createStagingDir(out);
   mkdirSync(join(staging, 'onnx'));
-  const progress = createProgress({ label: `convert ${dtype}`, total: sourceBytes, bytes: true, mode: options.progress ?? 'auto' });
+  const progress = createProgress({
+    label: `convert ${dtype}`,
+    total: sourceBytes,
+    bytes: true,
+    mode: options.progress ?? 'auto',
+  });
   let done = 0;
-  const store = new WeightStore(checkpoint, dtype, blockSize, external ? { path: join(staging, 'onnx', 'model.onnx_data'), location: 'model.onnx_data' } : undefined, (bytes) =>
-    progress.update((done += bytes)),
+  const store = new WeightStore(
+    checkpoint,
+    dtype,
+    blockSize,
+    external ? { path: join(staging, 'onnx', 'model.onnx_data'), location: 'model.onnx_data' } : undefined,
+    (bytes) => progress.update((done += bytes)),
   );
   try {
     const files: string[] = [];
@@ -130,7 +167,10 @@ export async function convertCheckpoint(options: ConvertOptions): Promise<Conver
       } else {
         buildGptGraph(g, spec.cfg, w, variant);
       }
-      const bytes = g.toBytes({ graphName: `${spec.modelType}_${variant}`, docString: `${spec.architecture} converted by ipt-kit from ${options.source} (${dtype}, ${VARIANT_LABEL[variant]})` });
+      const bytes = g.toBytes({
+        graphName: `${spec.modelType}_${variant}`,
+        docString: `${spec.architecture} converted by ipt-kit from ${options.source} (${dtype}, ${VARIANT_LABEL[variant]})`,
+      });
       writeFileAtomic(join(staging, ONNX_FILES[variant]), bytes);
       files.push(ONNX_FILES[variant]);
     }
@@ -153,13 +193,25 @@ export async function convertCheckpoint(options: ConvertOptions): Promise<Conver
     const seconds = (Date.now() - started.getTime()) / 1000;
     await writeManifest(staging, {
       command: options.command ?? ['ipt', 'convert', options.source, '--out', options.out, '--dtype', dtype],
-      config: { dtype, blockSize: dtype === 'int4' ? blockSize : undefined, external, variants, architecture: spec.architecture, contextLimit: contextLimit(spec) },
+      config: {
+        dtype,
+        blockSize: dtype === 'int4' ? blockSize : undefined,
+        external,
+        variants,
+        architecture: spec.architecture,
+        contextLimit: contextLimit(spec),
+      },
       seeds: {},
       inputs: [source.input],
       outputs: files,
       startedAt: started,
       totals: { sourceBytes, outputBytes, tensors: weights.length },
-      notes: spec.kind === 'llama' && spec.slidingWindow ? [`sliding_window ${spec.slidingWindow}: the converted graph attends to the whole context, so it matches the original model for sequences up to ${spec.slidingWindow} tokens, the limit the kit's engine applies`] : [],
+      notes:
+        spec.kind === 'llama' && spec.slidingWindow
+          ? [
+              `sliding_window ${spec.slidingWindow}: the converted graph attends to the whole context, so it matches the original model for sequences up to ${spec.slidingWindow} tokens, the limit the kit's engine applies`,
+            ]
+          : [],
     });
     checkpoint.close();
     commitStagingDir(staging, out);

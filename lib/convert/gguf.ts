@@ -58,7 +58,8 @@ function roundAway(x: number): number {
 
 /** float32 values in ggml's Q8_0 layout. */
 export function quantizeQ8(values: Float32Array): Uint8Array {
-  if (values.length % Q8_BLOCK !== 0) throw new RangeError(`Q8_0 needs a multiple of ${Q8_BLOCK} values; got ${values.length}`);
+  if (values.length % Q8_BLOCK !== 0)
+    throw new RangeError(`Q8_0 needs a multiple of ${Q8_BLOCK} values; got ${values.length}`);
   const blocks = values.length / Q8_BLOCK;
   const out = new Uint8Array(blocks * Q8_BYTES);
   const scales = new Uint16Array(out.buffer); // a block is 34 bytes: its scale is the 17th uint16 of it
@@ -217,7 +218,8 @@ export class GgufWriter {
     const t = this.tensors[this.next];
     if (!t || t.name !== name) throw new Error(`GGUF writer: expected tensor ${t?.name ?? '(none)'}, got ${name}`);
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (values.length !== count) throw new Error(`GGUF writer: ${name} has ${values.length} values for shape [${t.shape}]`);
+    if (values.length !== count)
+      throw new Error(`GGUF writer: ${name} has ${values.length} values for shape [${t.shape}]`);
     const bytes = encodeGgml(values, t.type);
     this.put(bytes);
     this.put(Buffer.alloc(pad(bytes.length)));
@@ -230,7 +232,8 @@ export class GgufWriter {
   }
 
   close(): void {
-    if (this.next !== this.tensors.length) throw new Error(`GGUF writer: ${this.tensors.length - this.next} tensors of ${this.path} were never written`);
+    if (this.next !== this.tensors.length)
+      throw new Error(`GGUF writer: ${this.tensors.length - this.next} tensors of ${this.path} were never written`);
     fsyncSync(this.fd);
     this.abandon();
   }

@@ -5,7 +5,12 @@
 
 import { gptConfigFromHf, gptTensorSpecs, type GPTConfig } from '../engine/gpt.js';
 
-export type Llama3RopeScaling = { factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
+export type Llama3RopeScaling = {
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  originalMaxPositions: number;
+};
 
 export type LlamaSpec = {
   kind: 'llama';
@@ -48,13 +53,15 @@ function fail(source: string, what: string): never {
 
 function int(json: Json, key: string, source: string, fallback?: number): number {
   const v = json[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(source, `"${key}" must be a positive integer, got ${JSON.stringify(json[key])}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+    fail(source, `"${key}" must be a positive integer, got ${JSON.stringify(json[key])}`);
   return v;
 }
 
 function positive(json: Json, key: string, source: string, fallback?: number): number {
   const v = json[key] ?? fallback;
-  if (typeof v !== 'number' || !(v > 0)) fail(source, `"${key}" must be a positive number, got ${JSON.stringify(json[key])}`);
+  if (typeof v !== 'number' || !(v > 0))
+    fail(source, `"${key}" must be a positive number, got ${JSON.stringify(json[key])}`);
   return v;
 }
 
@@ -62,10 +69,13 @@ const SUPPORTED = 'LlamaForCausalLM, MistralForCausalLM and GPT2LMHeadModel';
 
 /** The architecture of a config.json, or an UnsupportedModelError saying why not. `source` names the file in messages. */
 export function readModelSpec(config: Json, source = 'config.json'): ModelSpec {
-  const archs = Array.isArray(config.architectures) ? config.architectures.filter((a): a is string => typeof a === 'string') : [];
+  const archs = Array.isArray(config.architectures)
+    ? config.architectures.filter((a): a is string => typeof a === 'string')
+    : [];
   const arch = archs[0] ?? (config.model_type === 'gpt2' ? 'GPT2LMHeadModel' : undefined);
   if (!arch) fail(source, `names no architecture ("architectures" is missing); the converter handles ${SUPPORTED}`);
-  if (archs.length > 1) fail(source, `names several architectures (${archs.join(', ')}); the converter handles one of ${SUPPORTED}`);
+  if (archs.length > 1)
+    fail(source, `names several architectures (${archs.join(', ')}); the converter handles one of ${SUPPORTED}`);
   if (arch === 'LlamaForCausalLM' || arch === 'MistralForCausalLM') return readLlama(config, arch, source);
   if (arch === 'GPT2LMHeadModel') return readGpt2(config, source);
   fail(source, `architecture ${arch} is not supported; the converter handles ${SUPPORTED}`);
@@ -74,14 +84,21 @@ export function readModelSpec(config: Json, source = 'config.json'): ModelSpec {
 function readLlama(c: Json, architecture: LlamaSpec['architecture'], source: string): LlamaSpec {
   const act = c.hidden_act ?? 'silu';
   if (act !== 'silu') fail(source, `hidden_act "${String(act)}" is not supported (Llama and Mistral use "silu")`);
-  for (const flag of ['attention_bias', 'mlp_bias'] as const) if (c[flag] === true) fail(source, `${flag}: true is not supported (biases on the attention or MLP projections)`);
-  if (typeof c.partial_rotary_factor === 'number' && c.partial_rotary_factor !== 1) fail(source, `partial_rotary_factor ${c.partial_rotary_factor} is not supported (rotary positions over part of each head)`);
+  for (const flag of ['attention_bias', 'mlp_bias'] as const)
+    if (c[flag] === true) fail(source, `${flag}: true is not supported (biases on the attention or MLP projections)`);
+  if (typeof c.partial_rotary_factor === 'number' && c.partial_rotary_factor !== 1)
+    fail(
+      source,
+      `partial_rotary_factor ${c.partial_rotary_factor} is not supported (rotary positions over part of each head)`,
+    );
   const hidden = int(c, 'hidden_size', source);
   const heads = int(c, 'num_attention_heads', source);
   const kvHeads = int(c, 'num_key_value_heads', source, heads);
-  if (heads % kvHeads !== 0) fail(source, `num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}`);
+  if (heads % kvHeads !== 0)
+    fail(source, `num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads}`);
   const headDim = c.head_dim == null ? hidden / heads : int(c, 'head_dim', source);
-  if (!Number.isInteger(headDim) || headDim % 2 !== 0) fail(source, `a head size of ${headDim} is not supported (rotary positions need an even integer)`);
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0)
+    fail(source, `a head size of ${headDim} is not supported (rotary positions need an even integer)`);
   const maxPositions = int(c, 'max_position_embeddings', source, 2048);
   const window = c.sliding_window;
   const slidingWindow = typeof window === 'number' && window > 0 && window < maxPositions ? window : undefined;
@@ -112,7 +129,11 @@ function readRopeScaling(c: Json, source: string): { ropeScaling?: Llama3RopeSca
   const r = s as Json;
   const type = r.rope_type ?? r.type;
   if (type === 'default') return {};
-  if (type !== 'llama3') fail(source, `rope_scaling of type "${String(type)}" is not supported (only "llama3", Llama 3.1's frequency scaling)`);
+  if (type !== 'llama3')
+    fail(
+      source,
+      `rope_scaling of type "${String(type)}" is not supported (only "llama3", Llama 3.1's frequency scaling)`,
+    );
   return {
     ropeScaling: {
       factor: positive(r, 'factor', `${source} rope_scaling`),
@@ -126,9 +147,11 @@ function readRopeScaling(c: Json, source: string): { ropeScaling?: Llama3RopeSca
 function readGpt2(c: Json, source: string): Gpt2Spec {
   const act = c.activation_function ?? 'gelu_new';
   if (act !== 'gelu_new') fail(source, `activation_function "${String(act)}" is not supported (GPT-2 uses "gelu_new")`);
-  for (const flag of ['scale_attn_by_inverse_layer_idx', 'reorder_and_upcast_attn'] as const) if (c[flag] === true) fail(source, `${flag}: true is not supported`);
+  for (const flag of ['scale_attn_by_inverse_layer_idx', 'reorder_and_upcast_attn'] as const)
+    if (c[flag] === true) fail(source, `${flag}: true is not supported`);
   if (c.scale_attn_weights === false) fail(source, 'scale_attn_weights: false is not supported');
-  if (c.add_cross_attention === true) fail(source, 'add_cross_attention: true is not supported (a decoder with cross-attention)');
+  if (c.add_cross_attention === true)
+    fail(source, 'add_cross_attention: true is not supported (a decoder with cross-attention)');
   const width = int(c, 'n_embd', source);
   const heads = int(c, 'n_head', source);
   if (width % heads !== 0) fail(source, `n_embd ${width} is not divisible by n_head ${heads}`);

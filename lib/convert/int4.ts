@@ -12,7 +12,8 @@ export type Int4Weight = { packed: Uint8Array; scales: Float32Array; N: number; 
 export const INT4_BLOCK_SIZES = [16, 32, 64, 128, 256] as const;
 
 export function checkBlockSize(blockSize: number): void {
-  if (!(INT4_BLOCK_SIZES as readonly number[]).includes(blockSize)) throw new RangeError(`int4 block size must be one of ${INT4_BLOCK_SIZES.join(', ')}, got ${blockSize}`);
+  if (!(INT4_BLOCK_SIZES as readonly number[]).includes(blockSize))
+    throw new RangeError(`int4 block size must be one of ${INT4_BLOCK_SIZES.join(', ')}, got ${blockSize}`);
 }
 
 /** Quantizes `rows` ([N, K] row-major float32). */

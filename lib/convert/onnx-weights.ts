@@ -148,7 +148,8 @@ export function convertedWeights(g: GraphBuilder, store: WeightStore, checkpoint
   const inPrecision = (chunks: Iterable<Float32Array>) => (half ? map(chunks, toHalf) : chunks);
   const cast = (x: string, to: number) => g.op1('Cast', [x], { to: { i: to } });
   const table = (name: string) => store.put(g, name, shapeOf(name), () => inPrecision(store.rowChunks(name)));
-  const matmul = (x: string, w: string) => (half ? cast(g.op1('MatMul', [cast(x, DataType.FLOAT16), w]), DataType.FLOAT) : g.op1('MatMul', [x, w]));
+  const matmul = (x: string, w: string) =>
+    half ? cast(g.op1('MatMul', [cast(x, DataType.FLOAT16), w]), DataType.FLOAT) : g.op1('MatMul', [x, w]);
 
   /** MatMulNBits over a weight given as [N, K] rows (`rows` yields them in order). */
   const nbits = (x: string, key: string, N: number, K: number, rows: () => Iterable<Float32Array>) => {
@@ -165,7 +166,12 @@ export function convertedWeights(g: GraphBuilder, store: WeightStore, checkpoint
       scales = concat(parts);
     });
     const s = store.put(g, `${key}.scales`, [N * blocks], () => [scales ?? new Float32Array(0)]);
-    return g.op1('com.microsoft:MatMulNBits', [x, q, s], { K: { i: K }, N: { i: N }, bits: { i: 4 }, block_size: { i: blockSize } });
+    return g.op1('com.microsoft:MatMulNBits', [x, q, s], {
+      K: { i: K },
+      N: { i: N },
+      bits: { i: 4 },
+      block_size: { i: blockSize },
+    });
   };
 
   return {
@@ -178,8 +184,11 @@ export function convertedWeights(g: GraphBuilder, store: WeightStore, checkpoint
     linear(x, name, stored) {
       const [a, b] = shapeOf(name);
       const [N, K] = stored === 'out-in' ? [a, b] : [b, a];
-      if (dtype === 'int4') return nbits(x, name, N, K, () => (stored === 'out-in' ? store.rowChunks(name) : store.transposedChunks(name)));
-      const w = store.put(g, name, [K, N], () => inPrecision(stored === 'out-in' ? store.transposedChunks(name) : store.rowChunks(name)));
+      if (dtype === 'int4')
+        return nbits(x, name, N, K, () => (stored === 'out-in' ? store.rowChunks(name) : store.transposedChunks(name)));
+      const w = store.put(g, name, [K, N], () =>
+        inPrecision(stored === 'out-in' ? store.transposedChunks(name) : store.rowChunks(name)),
+      );
       return matmul(x, w);
     },
     tiedOutput(x, name) {

@@ -56,13 +56,28 @@ function matrixType(shape: number[], dtype: GgufDtype): GgmlType {
 
 function llamaPlan(spec: LlamaSpec, ckpt: Checkpoint, dtype: GgufDtype): Planned[] {
   const { hidden: C, intermediate: F, heads: H, kvHeads: K, headDim: D, vocabSize: V } = spec;
-  const m = (name: string, shape: number[], values: () => Float32Array): Planned => ({ name, shape, type: matrixType(shape, dtype), values });
-  const v = (name: string, source: string): Planned => ({ name, shape: [C], type: 'F32', values: () => ckpt.rows(source) });
+  const m = (name: string, shape: number[], values: () => Float32Array): Planned => ({
+    name,
+    shape,
+    type: matrixType(shape, dtype),
+    values,
+  });
+  const v = (name: string, source: string): Planned => ({
+    name,
+    shape: [C],
+    type: 'F32',
+    values: () => ckpt.rows(source),
+  });
   const plan: Planned[] = [m('token_embd.weight', [V, C], () => ckpt.rows('model.embed_tokens.weight'))];
   if (spec.ropeScaling) {
     const base = ropeInverseFrequencies({ ...spec, ropeScaling: undefined });
     const scaled = ropeInverseFrequencies(spec);
-    plan.push({ name: 'rope_freqs.weight', shape: [D / 2], type: 'F32', values: () => Float32Array.from(base, (f, i) => f / scaled[i]) });
+    plan.push({
+      name: 'rope_freqs.weight',
+      shape: [D / 2],
+      type: 'F32',
+      values: () => Float32Array.from(base, (f, i) => f / scaled[i]),
+    });
   }
   for (let l = 0; l < spec.layers; l++) {
     const p = `model.layers.${l}`;
@@ -106,11 +121,26 @@ function llamaMetadata(spec: LlamaSpec): Record<string, GgufValue> {
 function gpt2Plan(spec: Gpt2Spec, ckpt: Checkpoint, dtype: GgufDtype): Planned[] {
   const { width: C, vocabSize: V, contextLength: P } = spec.cfg;
   const F = spec.cfg.mlpRatio * C;
-  const vec = (name: string, source: string, n: number): Planned => ({ name, shape: [n], type: 'F32', values: () => ckpt.rows(source) });
+  const vec = (name: string, source: string, n: number): Planned => ({
+    name,
+    shape: [n],
+    type: 'F32',
+    values: () => ckpt.rows(source),
+  });
   // Conv1D stores [in, out]; llama.cpp wants [out, in] like a Linear.
-  const conv = (name: string, source: string, fin: number, fout: number): Planned => ({ name, shape: [fout, fin], type: matrixType([fout, fin], dtype), values: () => transpose(ckpt.rows(source), fin, fout) });
+  const conv = (name: string, source: string, fin: number, fout: number): Planned => ({
+    name,
+    shape: [fout, fin],
+    type: matrixType([fout, fin], dtype),
+    values: () => transpose(ckpt.rows(source), fin, fout),
+  });
   const plan: Planned[] = [
-    { name: 'token_embd.weight', shape: [V, C], type: matrixType([V, C], dtype), values: () => ckpt.rows('wte.weight') },
+    {
+      name: 'token_embd.weight',
+      shape: [V, C],
+      type: matrixType([V, C], dtype),
+      values: () => ckpt.rows('wte.weight'),
+    },
     { name: 'position_embd.weight', shape: [P, C], type: 'F32', values: () => ckpt.rows('wpe.weight') },
   ];
   for (let l = 0; l < spec.cfg.layers; l++) {
@@ -133,7 +163,12 @@ function gpt2Plan(spec: Gpt2Spec, ckpt: Checkpoint, dtype: GgufDtype): Planned[]
   }
   plan.push(vec('output_norm.weight', 'ln_f.weight', C), vec('output_norm.bias', 'ln_f.bias', C));
   // GPT-2 ties its output layer to the token embedding; llama.cpp's converter writes it out.
-  plan.push({ name: 'output.weight', shape: [V, C], type: matrixType([V, C], dtype), values: () => ckpt.rows('wte.weight') });
+  plan.push({
+    name: 'output.weight',
+    shape: [V, C],
+    type: matrixType([V, C], dtype),
+    values: () => ckpt.rows('wte.weight'),
+  });
   return plan;
 }
 
@@ -186,7 +221,8 @@ function ggufTokenizer(dir: string, vocabSize: number, config: Record<string, un
     }
   }
   const merges = (json.model.merges ?? []).map((m) => (Array.isArray(m) ? m.join(' ') : m));
-  const id = (v: unknown): number | undefined => (typeof v === 'number' ? v : Array.isArray(v) && typeof v[0] === 'number' ? v[0] : undefined);
+  const id = (v: unknown): number | undefined =>
+    typeof v === 'number' ? v : Array.isArray(v) && typeof v[0] === 'number' ? v[0] : undefined;
   const special: Record<string, GgufValue> = {};
   for (const [key, value] of [
     ['bos', config.bos_token_id],
@@ -212,10 +248,13 @@ function ggufTokenizer(dir: string, vocabSize: number, config: Record<string, un
 export async function convertToGguf(options: GgufOptions): Promise<GgufResult> {
   const started = Date.now();
   const dtype = options.dtype ?? 'f32';
-  if (!GGUF_DTYPES.includes(dtype)) throw new RangeError(`GGUF dtype must be one of ${GGUF_DTYPES.join(', ')}, got ${dtype}`);
+  if (!GGUF_DTYPES.includes(dtype))
+    throw new RangeError(`GGUF dtype must be one of ${GGUF_DTYPES.join(', ')}, got ${dtype}`);
   const out = resolve(options.out);
-  if (existsSync(out) && !options.force) throw new Error(`${out} already exists: choose another --out, or pass --force to replace it`);
-  if (existsSync(out) && statSync(out).isDirectory()) throw new Error(`--out ${out} is a folder; name the .gguf file to write`);
+  if (existsSync(out) && !options.force)
+    throw new Error(`${out} already exists: choose another --out, or pass --force to replace it`);
+  if (existsSync(out) && statSync(out).isDirectory())
+    throw new Error(`--out ${out} is a folder; name the .gguf file to write`);
   const source = await resolveSource(options.source, options);
   const configPath = join(source.dir, 'config.json');
   const config = readJsonObject(configPath, 'download the checkpoint again');

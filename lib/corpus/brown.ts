@@ -66,7 +66,25 @@ function tagOf(token: string): string {
   return slash > 0 ? token.slice(slash + 1) : '';
 }
 
-const CLOSING = new Set([',', '.', ';', ':', '?', '!', ')', ']', '}', '%', "'s", "n't", "'ll", "'re", "'ve", "'d", "'m"]);
+const CLOSING = new Set([
+  ',',
+  '.',
+  ';',
+  ':',
+  '?',
+  '!',
+  ')',
+  ']',
+  '}',
+  '%',
+  "'s",
+  "n't",
+  "'ll",
+  "'re",
+  "'ve",
+  "'d",
+  "'m",
+]);
 const OPENING = new Set(['(', '[', '{', '$']);
 const DOUBLED = new Set([';', '?', '!']);
 const TERMINAL = /[.?!]["'”’)\]]*$/;
@@ -195,11 +213,18 @@ export function loadBrown(options: BrownOptions = {}): BrownDocument[] {
   if (wanted) {
     const known = new Set(brownGenres(dir));
     const unknown = [...wanted].filter((g) => !known.has(g));
-    if (unknown.length) throw new Error(`unknown Brown genre ${unknown.map((g) => `"${g}"`).join(', ')}; the genres are ${[...known].join(', ')}`);
+    if (unknown.length)
+      throw new Error(
+        `unknown Brown genre ${unknown.map((g) => `"${g}"`).join(', ')}; the genres are ${[...known].join(', ')}`,
+      );
   }
   return brownCategories(dir)
     .filter((c) => !wanted || wanted.has(c.genre))
-    .map((c) => ({ id: c.id, genre: c.genre, text: parseBrownFile(readFileSync(join(dir, c.id), 'utf8'), { quotes: options.quotes }).join('\n\n') }));
+    .map((c) => ({
+      id: c.id,
+      genre: c.genre,
+      text: parseBrownFile(readFileSync(join(dir, c.id), 'utf8'), { quotes: options.quotes }).join('\n\n'),
+    }));
 }
 
 /** The run-manifest record of the Brown corpus: package version and the hash of every file read. */

@@ -23,7 +23,13 @@ export type Context = {
   tokens: number;
 };
 
-export type ChunkStats = { documents: number; contexts: number; tokens: number; droppedShort: number; droppedDuplicates: number };
+export type ChunkStats = {
+  documents: number;
+  contexts: number;
+  tokens: number;
+  droppedShort: number;
+  droppedDuplicates: number;
+};
 
 export type ChunkOptions = {
   maxTokens: number;
@@ -113,8 +119,13 @@ function units(text: string, max: number, counter: TokenCounter): Span[] {
 }
 
 /** One document's contexts, packed greedily; each context's count is exact, never over maxTokens. */
-export function chunkText(text: string, maxTokens: number, counter: TokenCounter): Array<{ text: string; tokens: number }> {
-  if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new RangeError(`maxTokens must be a positive integer, got ${maxTokens}`);
+export function chunkText(
+  text: string,
+  maxTokens: number,
+  counter: TokenCounter,
+): Array<{ text: string; tokens: number }> {
+  if (!Number.isInteger(maxTokens) || maxTokens < 1)
+    throw new RangeError(`maxTokens must be a positive integer, got ${maxTokens}`);
   const normalized = text.replace(/\r\n?/g, '\n');
   const us = units(normalized, maxTokens, counter);
   const sepCache = new Map<string, number>();
@@ -159,7 +170,13 @@ export function contextsOf(text: string, budget: TokenBudget = DEFAULT_CONTEXT_B
 export function chunkDocuments(docs: Iterable<ChunkableDocument>, options: ChunkOptions): Context[] {
   const counter = counterOf(options.tokenizer);
   const minTokens = options.minTokens ?? 1;
-  const stats: ChunkStats = options.stats ?? { documents: 0, contexts: 0, tokens: 0, droppedShort: 0, droppedDuplicates: 0 };
+  const stats: ChunkStats = options.stats ?? {
+    documents: 0,
+    contexts: 0,
+    tokens: 0,
+    droppedShort: 0,
+    droppedDuplicates: 0,
+  };
   Object.assign(stats, { documents: 0, contexts: 0, tokens: 0, droppedShort: 0, droppedDuplicates: 0 });
   let contexts: Context[] = [];
   for (const doc of docs) {
@@ -169,7 +186,14 @@ export function chunkDocuments(docs: Iterable<ChunkableDocument>, options: Chunk
         stats.droppedShort++;
         return;
       }
-      contexts.push({ id: `${doc.id}#${chunk}`, docId: doc.id, ...(doc.genre !== undefined ? { genre: doc.genre } : {}), chunk, text: c.text, tokens: c.tokens });
+      contexts.push({
+        id: `${doc.id}#${chunk}`,
+        docId: doc.id,
+        ...(doc.genre !== undefined ? { genre: doc.genre } : {}),
+        chunk,
+        text: c.text,
+        tokens: c.tokens,
+      });
     });
   }
   if (options.dedup) {

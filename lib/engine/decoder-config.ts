@@ -64,11 +64,19 @@ function withinWindow(positions: number | undefined, window: number | undefined)
 }
 
 /** Reads sizes and special ids from config.json (+ generation_config.json, which wins for EOS). */
-export function readDecoderConfig(config: Record<string, unknown>, generation: Record<string, unknown> = {}): DecoderConfig {
-  const text = (config.text_config && typeof config.text_config === 'object' ? config.text_config : config) as Record<string, unknown>;
+export function readDecoderConfig(
+  config: Record<string, unknown>,
+  generation: Record<string, unknown> = {},
+): DecoderConfig {
+  const text = (config.text_config && typeof config.text_config === 'object' ? config.text_config : config) as Record<
+    string,
+    unknown
+  >;
   const heads = num(text, 'n_head', 'num_attention_heads', 'num_heads');
   const hidden = num(text, 'n_embd', 'hidden_size', 'd_model');
-  const eos = ids(generation.eos_token_id).length ? ids(generation.eos_token_id) : ids(text.eos_token_id ?? config.eos_token_id);
+  const eos = ids(generation.eos_token_id).length
+    ? ids(generation.eos_token_id)
+    : ids(text.eos_token_id ?? config.eos_token_id);
   return {
     modelType: String(text.model_type ?? config.model_type ?? 'unknown'),
     layers: num(text, 'n_layer', 'num_hidden_layers', 'num_layers'),
@@ -76,7 +84,10 @@ export function readDecoderConfig(config: Record<string, unknown>, generation: R
     kvHeads: num(text, 'num_key_value_heads', 'multi_query_group_num') ?? (text.multi_query === true ? 1 : heads),
     headDim: num(text, 'head_dim') ?? (hidden !== undefined && heads ? hidden / heads : undefined),
     vocabSize: num(text, 'vocab_size'),
-    contextLength: withinWindow(num(text, 'n_positions', 'max_position_embeddings', 'n_ctx', 'seq_length'), num(text, 'sliding_window')),
+    contextLength: withinWindow(
+      num(text, 'n_positions', 'max_position_embeddings', 'n_ctx', 'seq_length'),
+      num(text, 'sliding_window'),
+    ),
     eosTokenIds: eos,
     bosTokenId: num(generation, 'bos_token_id') ?? num(text, 'bos_token_id'),
     padTokenId: num(generation, 'pad_token_id') ?? num(text, 'pad_token_id'),
@@ -84,7 +95,11 @@ export function readDecoderConfig(config: Record<string, unknown>, generation: R
 }
 
 /** The cache layout of a session, from its input names and metadata, checked against config.json. */
-export function describeDecoder(session: ort.InferenceSession, cfg: DecoderConfig, exposedRows?: Record<string, string>): DecoderLayout {
+export function describeDecoder(
+  session: ort.InferenceSession,
+  cfg: DecoderConfig,
+  exposedRows?: Record<string, string>,
+): DecoderLayout {
   const optimum = /^past_key_values\.(\d+)\.(key|value)$/;
   const delta = /^cache\.(\d+)\.(key|value)$/;
   const layout: CacheLayout | undefined = session.inputNames.some((n) => delta.test(n))
@@ -99,12 +114,15 @@ export function describeDecoder(session: ort.InferenceSession, cfg: DecoderConfi
     );
   }
   for (const need of ['input_ids', 'attention_mask']) {
-    if (!session.inputNames.includes(need)) throw new Error(`the model has no ${need} input; it is not a decoder export the engine can run`);
+    if (!session.inputNames.includes(need))
+      throw new Error(`the model has no ${need} input; it is not a decoder export the engine can run`);
   }
   const pattern = layout === 'kv-delta' ? delta : optimum;
   const layers = 1 + Math.max(...session.inputNames.map((n) => Number(pattern.exec(n)?.[1] ?? -1)));
   if (cfg.layers !== undefined && cfg.layers !== layers) {
-    throw new Error(`config.json says ${cfg.layers} layers but the ONNX graph has a cache for ${layers}: the folder mixes files of different models`);
+    throw new Error(
+      `config.json says ${cfg.layers} layers but the ONNX graph has a cache for ${layers}: the folder mixes files of different models`,
+    );
   }
   const pastNames: string[] = [];
   const returnNames: string[] = [];
@@ -115,7 +133,8 @@ export function describeDecoder(session: ort.InferenceSession, cfg: DecoderConfi
       const ret = layout === 'kv-delta' ? `cache_delta.${l}.${kv}` : exposedRows ? exposedRows[present] : present;
       if (!ret) throw new Error(`the exposed cache rows miss ${present}`);
       if (!session.inputNames.includes(past)) throw new Error(`the model has no cache input ${past}`);
-      if (!session.outputNames.includes(ret)) throw new Error(`the model has no cache output ${ret} to match input ${past}`);
+      if (!session.outputNames.includes(ret))
+        throw new Error(`the model has no cache output ${ret} to match input ${past}`);
       pastNames.push(past);
       returnNames.push(ret);
     }
@@ -127,13 +146,19 @@ export function describeDecoder(session: ort.InferenceSession, cfg: DecoderConfi
   const kvHeads = fixed(headAxis) ?? cfg.kvHeads;
   const headDim = fixed(dimAxis) ?? cfg.headDim;
   if (!kvHeads || !headDim) {
-    throw new Error('cannot tell the number of key/value heads and the head size: the graph leaves them symbolic and config.json has no num_key_value_heads / n_head / head_dim');
+    throw new Error(
+      'cannot tell the number of key/value heads and the head size: the graph leaves them symbolic and config.json has no num_key_value_heads / n_head / head_dim',
+    );
   }
   const typeOf = (m: ort.InferenceSession.ValueMetadata | undefined) => (m && m.isTensor ? m.type : 'float32');
   const cacheType = typeOf(meta);
   const logitsType = typeOf(session.outputMetadata.find((m) => m.name === 'logits'));
-  for (const [what, t] of [['cache', cacheType], ['logits', logitsType]] as const) {
-    if (t !== 'float32' && t !== 'float16') throw new Error(`the model's ${what} is ${t}; the engine runs float32 and float16 exports`);
+  for (const [what, t] of [
+    ['cache', cacheType],
+    ['logits', logitsType],
+  ] as const) {
+    if (t !== 'float32' && t !== 'float16')
+      throw new Error(`the model's ${what} is ${t}; the engine runs float32 and float16 exports`);
   }
   if (!session.outputNames.includes('logits')) throw new Error('the model has no logits output');
   const graph = layout === 'kv-delta' ? 'kit-kv-delta' : exposedRows ? 'optimum-rows' : 'optimum';
@@ -161,9 +186,15 @@ export function findOnnxFile(dir: string, options: { file?: string; layout?: 'au
     if (!existsSync(path)) throw new Error(`no ONNX file at ${path}`);
     return path;
   }
-  const optimum = [ONNX_FILES.optimum, 'model.onnx', join('onnx', 'decoder_model_merged.onnx'), 'decoder_model_merged.onnx'];
+  const optimum = [
+    ONNX_FILES.optimum,
+    'model.onnx',
+    join('onnx', 'decoder_model_merged.onnx'),
+    'decoder_model_merged.onnx',
+  ];
   const candidates = options.layout === 'optimum' ? optimum : [ONNX_FILES['kv-delta'], ...optimum];
   for (const c of candidates) if (existsSync(join(dir, c))) return join(dir, c);
-  throw new Error(`no ONNX decoder in ${dir} (looked for ${candidates.join(', ')}); export one with Optimum (see env/engines.md) or name it with --file`);
+  throw new Error(
+    `no ONNX decoder in ${dir} (looked for ${candidates.join(', ')}); export one with Optimum (see env/engines.md) or name it with --file`,
+  );
 }
-

@@ -29,12 +29,12 @@ function halfBits(bits: number): number {
     const half = m >>> shift;
     const rest = m & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    return sign | (half + (rest > mid || (rest === mid && (half & 1)) ? 1 : 0));
+    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
   }
   const half = (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
   // a carry out of the mantissa correctly bumps the exponent (up to infinity)
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0));
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }
 
 const one = new Float32Array(1);

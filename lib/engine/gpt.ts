@@ -35,7 +35,8 @@ export function validateGPTConfig(cfg: GPTConfig): GPTConfig {
     const v = cfg[k];
     if (!Number.isInteger(v) || v <= 0) throw new RangeError(`GPT config: ${k} must be a positive integer, got ${v}`);
   }
-  if (cfg.width % cfg.heads !== 0) throw new RangeError(`GPT config: width ${cfg.width} is not divisible by heads ${cfg.heads}`);
+  if (cfg.width % cfg.heads !== 0)
+    throw new RangeError(`GPT config: width ${cfg.width} is not divisible by heads ${cfg.heads}`);
   if (!(cfg.layerNormEps > 0)) throw new RangeError(`GPT config: layerNormEps must be > 0, got ${cfg.layerNormEps}`);
   return cfg;
 }
@@ -82,12 +83,16 @@ export function checkGPTWeights(cfg: GPTConfig, weights: GPTWeights): void {
     const w = weights[spec.name];
     const size = spec.shape.reduce((a, b) => a * b, 1);
     if (!w) throw new Error(`GPT weights: missing tensor ${spec.name}`);
-    if (w.length !== size) throw new Error(`GPT weights: ${spec.name} has ${w.length} values, expected ${size} (${spec.shape.join('x')})`);
+    if (w.length !== size)
+      throw new Error(`GPT weights: ${spec.name} has ${w.length} values, expected ${size} (${spec.shape.join('x')})`);
   }
 }
 
 /** config.json in Hugging Face GPT-2 form, plus the kit's own fields. */
-export function gptHfConfig(cfg: GPTConfig, extra: { bosTokenId?: number; eosTokenId?: number; padTokenId?: number } = {}): Record<string, unknown> {
+export function gptHfConfig(
+  cfg: GPTConfig,
+  extra: { bosTokenId?: number; eosTokenId?: number; padTokenId?: number } = {},
+): Record<string, unknown> {
   return {
     architectures: ['GPT2LMHeadModel'],
     model_type: 'gpt2',

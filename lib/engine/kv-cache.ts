@@ -75,7 +75,12 @@ export class DeltaCache implements KvCache {
     const { kvHeads: H, headDim: D, cacheType } = this.l;
     const slots = this.columns(length);
     this.l.pastNames.forEach((name, i) => {
-      feeds[name] = new ort.Tensor(cacheType, slots === 0 ? cacheArray(cacheType, 0) : this.buffers[i], [rows, H, slots, D]);
+      feeds[name] = new ort.Tensor(cacheType, slots === 0 ? cacheArray(cacheType, 0) : this.buffers[i], [
+        rows,
+        H,
+        slots,
+        D,
+      ]);
     });
   }
   private grow(rows: number, length: number, needed: number): void {
@@ -84,7 +89,8 @@ export class DeltaCache implements KvCache {
     const { kvHeads: H, headDim: D, cacheType } = this.l;
     this.buffers = this.buffers.map((old) => {
       const fresh = cacheArray(cacheType, rows * H * capacity * D);
-      for (let bh = 0; bh < rows * H; bh++) fresh.set(old.subarray(bh * this.capacity * D, (bh * this.capacity + length) * D), bh * capacity * D);
+      for (let bh = 0; bh < rows * H; bh++)
+        fresh.set(old.subarray(bh * this.capacity * D, (bh * this.capacity + length) * D), bh * capacity * D);
       return fresh;
     });
     this.capacity = capacity;
@@ -95,7 +101,8 @@ export class DeltaCache implements KvCache {
     const cap = this.capacity;
     this.l.returnNames.forEach((name, i) => {
       const delta = (outputs[name] as ort.Tensor).data as CacheArray;
-      if (delta.length !== rows * H * added * D) throw new Error(`cache output ${name} has ${delta.length} values, expected ${rows * H * added * D}`);
+      if (delta.length !== rows * H * added * D)
+        throw new Error(`cache output ${name} has ${delta.length} values, expected ${rows * H * added * D}`);
       const buffer = this.buffers[i];
       const run = added * D;
       for (let bh = 0; bh < rows * H; bh++) {
@@ -117,4 +124,3 @@ export class DeltaCache implements KvCache {
     });
   }
 }
-

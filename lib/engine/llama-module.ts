@@ -17,7 +17,17 @@ export type ProbabilityOutput = { next: { token?: number | null; probabilities?:
 export type ControlledItem = number | [number, { generateNext?: { probabilities?: boolean } }];
 
 export interface LlamaSequence {
-  evaluate(tokens: number[], options?: { temperature?: number; topP?: number; topK?: number; minP?: number; seed?: number; yieldEogToken?: boolean }): AsyncGenerator<number, void, void | number | number[]>;
+  evaluate(
+    tokens: number[],
+    options?: {
+      temperature?: number;
+      topP?: number;
+      topK?: number;
+      minP?: number;
+      seed?: number;
+      yieldEogToken?: boolean;
+    },
+  ): AsyncGenerator<number, void, void | number | number[]>;
   controlledEvaluate(input: ControlledItem[]): Promise<Array<ProbabilityOutput | undefined>>;
   clearHistory(): Promise<void>;
   dispose(): void;
@@ -59,7 +69,15 @@ export interface Llama {
 }
 
 export interface NodeLlamaCpp {
-  getLlama(options: { gpu?: 'auto' | LlamaGpu; build?: 'never'; logLevel?: LlamaLogLevel; logger?: (level: LlamaLogLevel, message: string) => void; maxThreads?: number; progressLogs?: boolean; skipDownload?: boolean }): Promise<Llama>;
+  getLlama(options: {
+    gpu?: 'auto' | LlamaGpu;
+    build?: 'never';
+    logLevel?: LlamaLogLevel;
+    logger?: (level: LlamaLogLevel, message: string) => void;
+    maxThreads?: number;
+    progressLogs?: boolean;
+    skipDownload?: boolean;
+  }): Promise<Llama>;
   getLlamaGpuTypes(include: 'supported' | 'allValid'): Promise<LlamaGpu[]>;
 }
 

@@ -19,7 +19,15 @@ import { resolve } from 'node:path';
 import type { GenerateOptions, ScoreRequest, ScoreResult, TokenLM } from './gpt.js';
 import type { Completion, CompletionEngine, CompletionOptions } from './completion.js';
 import { resolveSampling, stopIds, type Sampling } from './sampling.js';
-import { findNodeLlamaCpp, loadNodeLlamaCpp, type Llama, type LlamaContext, type LlamaGpu, type LlamaModel, type LlamaSequence } from './llama-module.js';
+import {
+  findNodeLlamaCpp,
+  loadNodeLlamaCpp,
+  type Llama,
+  type LlamaContext,
+  type LlamaGpu,
+  type LlamaModel,
+  type LlamaSequence,
+} from './llama-module.js';
 import { deriveSeed } from '../repro/rng.js';
 import type { ManifestInput } from '../repro/manifest.js';
 import type { TextTokenizer } from './tokenizer.js';
@@ -79,13 +87,22 @@ function gpuOption(provider: LlamaCppOptions['provider']): 'auto' | LlamaGpu {
 async function openLlama(provider: LlamaCppOptions['provider']): Promise<Llama> {
   const lib = await loadNodeLlamaCpp();
   try {
-    return await lib.getLlama({ gpu: gpuOption(provider), build: 'never', logLevel: 'error', progressLogs: false, skipDownload: true });
+    return await lib.getLlama({
+      gpu: gpuOption(provider),
+      build: 'never',
+      logLevel: 'error',
+      progressLogs: false,
+      skipDownload: true,
+    });
   } catch (err) {
-    const raw = (err as Error).constructor.name === 'NoBinaryFoundError' ? 'its prebuilt binary is not installed' : (err as Error).message.split('\n')[0];
+    const raw =
+      (err as Error).constructor.name === 'NoBinaryFoundError'
+        ? 'its prebuilt binary is not installed'
+        : (err as Error).message.split('\n')[0];
     throw new Error(
       `cannot start llama.cpp on ${provider}: ${raw}. ` +
         (provider === 'cuda'
-          ? 'The CUDA build needs `npm run setup:llama -- --gpu` and NVIDIA\'s driver with the CUDA 12 runtime and cuBLAS (libcudart.so.12, libcublas.so.12) on the library path'
+          ? "The CUDA build needs `npm run setup:llama -- --gpu` and NVIDIA's driver with the CUDA 12 runtime and cuBLAS (libcudart.so.12, libcublas.so.12) on the library path"
           : provider === 'vulkan'
             ? 'The Vulkan build needs `npm run setup:llama -- --gpu` and a Vulkan driver (`vulkaninfo --summary` should list the GPU)'
             : 'Run `npm run setup:llama` again') +
@@ -126,8 +143,10 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
   static async load(path: string, options: LlamaCppOptions = {}): Promise<LlamaCppLM> {
     const file = resolve(path);
     const batchSize = options.batchSize ?? 8;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
-    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new RangeError(`threads must be a positive integer, got ${options.threads}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1))
+      throw new RangeError(`threads must be a positive integer, got ${options.threads}`);
     const name = options.name ?? `gguf:${path}@${fileFingerprint(file)}`;
     const llama = await openLlama(options.provider);
     let model: LlamaModel | undefined;
@@ -155,7 +174,10 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
         throw err;
       }
       // llama.cpp may round a context up (never past what was asked: a GPT-2 has no positions beyond its own)
-      const perSequence = Math.min(contextLength, ...contexts.map((c) => Math.floor(c.context.contextSize / c.sequences)));
+      const perSequence = Math.min(
+        contextLength,
+        ...contexts.map((c) => Math.floor(c.context.contextSize / c.sequences)),
+      );
       const backend: LlamaBackend = llama.gpu === false ? 'cpu' : llama.gpu;
       return new LlamaCppLM(path, backend, llama, model, contexts, perSequence, vocabularySize(model), name);
     } catch (err) {
@@ -181,7 +203,9 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
    * would. The kit's own encoding never adds it; this tells an evaluator whether to.
    */
   get addsBos(): boolean {
-    const ggml = (this.llamaModel.fileInfo.metadata as { tokenizer?: { ggml?: { add_bos_token?: unknown; model?: unknown } } }).tokenizer?.ggml;
+    const ggml = (
+      this.llamaModel.fileInfo.metadata as { tokenizer?: { ggml?: { add_bos_token?: unknown; model?: unknown } } }
+    ).tokenizer?.ggml;
     return typeof ggml?.add_bos_token === 'boolean' ? ggml.add_bos_token : ggml?.model === 'llama';
   }
 
@@ -207,12 +231,15 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
   }
 
   private rows(prompts: number[][], maxNewTokens: number, sampling: Sampling): Row[] {
-    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
+    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0)
+      throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
     return prompts.map((prompt, i) => {
       if (prompt.length === 0) throw new RangeError(`prompt ${i} is empty: give at least one token (e.g. BOS)`);
       const room = this.contextLength - prompt.length;
       if (room < 1 && maxNewTokens > 0) {
-        throw new RangeError(`prompt ${i} has ${prompt.length} tokens; the context is ${this.contextLength} per sequence, which leaves no room to generate: shorten the text or raise the context`);
+        throw new RangeError(
+          `prompt ${i} has ${prompt.length} tokens; the context is ${this.contextLength} per sequence, which leaves no room to generate: shorten the text or raise the context`,
+        );
       }
       return { prompt, maxNew: Math.min(maxNewTokens, room), seed: deriveSeed(sampling.seed, 'row', i) };
     });
@@ -222,7 +249,17 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
     const result: RowResult = { tokens: [], finish: 'length' };
     if (row.maxNew === 0) return result;
     // top-k and min-p off (node-llama-cpp defaults top-k to 40): the kit samples by temperature and top-p only.
-    const options = sampling.temperature > 0 ? { temperature: sampling.temperature, topP: sampling.topP, topK: 0, minP: 0, seed: row.seed, yieldEogToken: true } : { temperature: 0, yieldEogToken: true };
+    const options =
+      sampling.temperature > 0
+        ? {
+            temperature: sampling.temperature,
+            topP: sampling.topP,
+            topK: 0,
+            minP: 0,
+            seed: row.seed,
+            yieldEogToken: true,
+          }
+        : { temperature: 0, yieldEogToken: true };
     for await (const token of sequence.evaluate(row.prompt, options)) {
       result.tokens.push(token);
       if (stop.has(token)) {
@@ -249,11 +286,21 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
   /** Text in, text out; each prompt is read exactly as given. */
   async complete(prompts: string[], options: CompletionOptions): Promise<Completion[]> {
     const encoded = prompts.map((p) => this.encode(p));
-    const rows = await this.generateRows(encoded, { maxNewTokens: options.maxNewTokens, temperature: options.temperature, topP: options.topP, seed: options.seed });
+    const rows = await this.generateRows(encoded, {
+      maxNewTokens: options.maxNewTokens,
+      temperature: options.temperature,
+      topP: options.topP,
+      seed: options.seed,
+    });
     const eos = new Set(this.eosTokenIds);
     return rows.map((r, i) => {
       const shown = r.finish === 'stop' && eos.has(r.tokens[r.tokens.length - 1]) ? r.tokens.slice(0, -1) : r.tokens;
-      return { text: this.decode(shown), promptTokens: encoded[i].length, completionTokens: r.tokens.length, finishReason: r.finish };
+      return {
+        text: this.decode(shown),
+        promptTokens: encoded[i].length,
+        completionTokens: r.tokens.length,
+        finishReason: r.finish,
+      };
     });
   }
 
@@ -265,14 +312,22 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
   async scoreContinuations(requests: ScoreRequest[]): Promise<ScoreResult[]> {
     return Promise.all(
       requests.map((r, i) => {
-        if (r.context.length === 0) throw new RangeError(`request ${i} has an empty context: start it with a token (e.g. BOS)`);
+        if (r.context.length === 0)
+          throw new RangeError(`request ${i} has an empty context: start it with a token (e.g. BOS)`);
         if (r.continuation.length === 0) throw new RangeError(`request ${i} has an empty continuation`);
         const all = [...r.context, ...r.continuation].slice(-(this.contextLength + 1));
         const input = all.slice(0, -1);
         const n = Math.min(r.continuation.length, input.length);
         const first = input.length - n; // input position whose next-token distribution predicts continuation[0]
         return this.withSequence(async (s) => {
-          const items = input.map((t, j) => (j >= first ? ([t, { generateNext: { probabilities: true } }] as [number, { generateNext: { probabilities: boolean } }]) : t));
+          const items = input.map((t, j) =>
+            j >= first
+              ? ([t, { generateNext: { probabilities: true } }] as [
+                  number,
+                  { generateNext: { probabilities: boolean } },
+                ])
+              : t,
+          );
           const out = await s.controlledEvaluate(items);
           let logprob = 0;
           let greedy = true;
@@ -296,7 +351,8 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
 }
 
 function vocabularySize(model: LlamaModel): number {
-  const tokens = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly string[] } } }).tokenizer?.ggml?.tokens;
+  const tokens = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: readonly string[] } } }).tokenizer?.ggml
+    ?.tokens;
   return tokens?.length ?? 0;
 }
 
@@ -325,15 +381,25 @@ export type GgufSource = { path: string; name: string; input: ManifestInput };
  * that file is downloaded, into the standard cache). Without FILE the repo must hold one .gguf file;
  * a repo with several (one per quantization) is an error that lists them.
  */
-export async function resolveGguf(spec: string, hub: Omit<DownloadOptions, 'repo' | 'include' | 'exclude'> = {}): Promise<GgufSource> {
+export async function resolveGguf(
+  spec: string,
+  hub: Omit<DownloadOptions, 'repo' | 'include' | 'exclude'> = {},
+): Promise<GgufSource> {
   if (existsSync(spec)) {
     if (statSync(spec).isDirectory()) throw new Error(`${spec} is a folder: name the .gguf file (gguf:PATH)`);
-    return { path: spec, name: `gguf:${spec}@${fileFingerprint(spec)}`, input: { name: 'model', source: resolve(spec), files: [{ path: spec, bytes: statSync(spec).size }] } };
+    return {
+      path: spec,
+      name: `gguf:${spec}@${fileFingerprint(spec)}`,
+      input: { name: 'model', source: resolve(spec), files: [{ path: spec, bytes: statSync(spec).size }] },
+    };
   }
   const colon = spec.indexOf(':');
   const repoId = colon < 0 ? spec : spec.slice(0, colon);
   const file = colon < 0 ? undefined : spec.slice(colon + 1);
-  if (/^[.~/]/.test(spec) || !/^[^/\s:]+\/[^/\s:]+$/.test(repoId)) throw new Error(`gguf:${spec}: no such file, and not a Hub repo id (REPO[:FILE], e.g. gguf:QuantFactory/instruction-synthesizer-GGUF to list its files)`);
+  if (/^[.~/]/.test(spec) || !/^[^/\s:]+\/[^/\s:]+$/.test(repoId))
+    throw new Error(
+      `gguf:${spec}: no such file, and not a Hub repo id (REPO[:FILE], e.g. gguf:QuantFactory/instruction-synthesizer-GGUF to list its files)`,
+    );
   const repo = parseRepo(repoId);
   const plan = await resolveSnapshot({ ...hub, repo: repo.id });
   const ggufs = plan.files.map((f) => f.path).filter((p) => p.endsWith('.gguf'));
@@ -345,9 +411,16 @@ export async function resolveGguf(spec: string, hub: Omit<DownloadOptions, 'repo
         : `${repo.id} has ${ggufs.length} .gguf files; name one as gguf:${repo.id}:FILE, e.g. ${ggufs.slice(0, 6).join(', ')}`,
     );
   }
-  if (!ggufs.includes(chosen)) throw new Error(`${repo.id}@${plan.revision} has no file ${chosen}${ggufs.length ? `; its .gguf files: ${ggufs.slice(0, 8).join(', ')}` : ''}`);
+  if (!ggufs.includes(chosen))
+    throw new Error(
+      `${repo.id}@${plan.revision} has no file ${chosen}${ggufs.length ? `; its .gguf files: ${ggufs.slice(0, 8).join(', ')}` : ''}`,
+    );
   const result = await downloadPlanned(plan, hub, [chosen]);
-  return { path: result.files[0].localPath, name: `gguf:${repo.id}:${chosen}@${result.commit}`, input: manifestInputOf(result, 'model') };
+  return {
+    path: result.files[0].localPath,
+    name: `gguf:${repo.id}:${chosen}@${result.commit}`,
+    input: manifestInputOf(result, 'model'),
+  };
 }
 
 /**
@@ -370,7 +443,11 @@ export type BackendProbe = { backend: LlamaBackend; ok: boolean; message?: strin
  * downloading anything; `auto` is the first GPU that starts, else the CPU. Empty when node-llama-cpp
  * is not installed (the caller says how to install it).
  */
-export async function probeLlamaBackends(): Promise<{ installed: boolean; backends: BackendProbe[]; auto?: LlamaBackend }> {
+export async function probeLlamaBackends(): Promise<{
+  installed: boolean;
+  backends: BackendProbe[];
+  auto?: LlamaBackend;
+}> {
   if (!findNodeLlamaCpp()) return { installed: false, backends: [] };
   const candidates: LlamaBackend[] = process.platform === 'darwin' ? ['cpu', 'metal'] : ['cpu', 'cuda', 'vulkan'];
   const backends: BackendProbe[] = [];
@@ -384,5 +461,9 @@ export async function probeLlamaBackends(): Promise<{ installed: boolean; backen
     }
   }
   const gpu = backends.find((b) => b.ok && b.backend !== 'cpu');
-  return { installed: true, backends, auto: gpu?.backend ?? (backends.find((b) => b.backend === 'cpu' && b.ok) ? 'cpu' : undefined) };
+  return {
+    installed: true,
+    backends,
+    auto: gpu?.backend ?? (backends.find((b) => b.backend === 'cpu' && b.ok) ? 'cpu' : undefined),
+  };
 }

@@ -68,15 +68,21 @@ function declareIO(g: GraphBuilder, s: Shape, variant: DecoderVariant, cacheType
   g.input('position_ids', DataType.INT64, ['batch_size', 'sequence_length']);
   for (let l = 0; l < s.layers; l++) {
     for (const kv of ['key', 'value'] as const) {
-      if (variant === 'optimum') g.input(`past_key_values.${l}.${kv}`, T, ['batch_size', s.kvHeads, 'past_sequence_length', s.headDim]);
+      if (variant === 'optimum')
+        g.input(`past_key_values.${l}.${kv}`, T, ['batch_size', s.kvHeads, 'past_sequence_length', s.headDim]);
       else g.input(KV_DELTA_NAMES.past(l, kv), T, ['batch_size', s.kvHeads, 'cache_length', s.headDim]);
     }
   }
   if (variant === 'kv-delta') g.input(KV_DELTA_NAMES.logitsToKeep, DataType.INT64, []);
-  g.output('logits', DataType.FLOAT, ['batch_size', variant === 'optimum' ? 'sequence_length' : 'logits_length', s.vocab]);
+  g.output('logits', DataType.FLOAT, [
+    'batch_size',
+    variant === 'optimum' ? 'sequence_length' : 'logits_length',
+    s.vocab,
+  ]);
   for (let l = 0; l < s.layers; l++) {
     for (const kv of ['key', 'value'] as const) {
-      if (variant === 'optimum') g.output(`present.${l}.${kv}`, T, ['batch_size', s.kvHeads, 'total_sequence_length', s.headDim]);
+      if (variant === 'optimum')
+        g.output(`present.${l}.${kv}`, T, ['batch_size', s.kvHeads, 'total_sequence_length', s.headDim]);
       else g.output(KV_DELTA_NAMES.delta(l, kv), T, ['batch_size', s.kvHeads, 'sequence_length', s.headDim]);
     }
   }
@@ -89,7 +95,10 @@ function attentionBias(g: GraphBuilder): { bias: string; totalLen: string; seqLe
   const seqLen = g.op1('Gather', [g.op1('Shape', ['input_ids']), one], { axis: { i: 0 } });
   const queryPos = g.op1('Range', [g.op1('Sub', [totalLen, seqLen]), totalLen, one]);
   const keyPos = g.op1('Range', [g.i64([0], []), totalLen, one]);
-  const causal = g.op1('LessOrEqual', [g.op1('Unsqueeze', [keyPos, g.i64([0])]), g.op1('Unsqueeze', [queryPos, g.i64([1])])]);
+  const causal = g.op1('LessOrEqual', [
+    g.op1('Unsqueeze', [keyPos, g.i64([0])]),
+    g.op1('Unsqueeze', [queryPos, g.i64([1])]),
+  ]);
   const real = g.op1('Unsqueeze', [g.op1('Cast', ['attention_mask'], { to: { i: DataType.BOOL } }), g.i64([1, 2])]);
   const allowed = g.op1('And', [g.op1('Unsqueeze', [causal, g.i64([0, 1])]), real]);
   return { bias: g.op1('Where', [allowed, g.f32([0]), g.f32([MASK_VALUE])]), totalLen, seqLen };
@@ -114,7 +123,8 @@ function attend(g: GraphBuilder, a: Attention): string {
   const { heads: H, kvHeads: K, headDim: D } = a;
   const groups = H / K;
   const half = a.cacheType === 'float16';
-  const toCache = (t: string, name: string) => g.op1(half ? 'Cast' : 'Identity', [t], half ? { to: { i: DataType.FLOAT16 } } : {}, name);
+  const toCache = (t: string, name: string) =>
+    g.op1(half ? 'Cast' : 'Identity', [t], half ? { to: { i: DataType.FLOAT16 } } : {}, name);
   const regroup = (t: string, n: number) => (groups === 1 ? t : g.op1('Reshape', [t, g.i64([0, n, -1, 0])]));
   const transposeLast = (t: string) => g.op1('Transpose', [t], { perm: { ints: [0, 1, 3, 2] } });
   let q = g.op1('Mul', [a.q, g.f32([1 / Math.sqrt(D)])]);
@@ -129,8 +139,18 @@ function attend(g: GraphBuilder, a: Attention): string {
   };
   let context: string; // [B, K, groups*S, D]
   if (a.variant === 'optimum') {
-    const keys = g.op1('Concat', [`past_key_values.${a.layer}.key`, toCache(a.k, `/new_key_${a.layer}`)], { axis: { i: 2 } }, `present.${a.layer}.key`);
-    const values = g.op1('Concat', [`past_key_values.${a.layer}.value`, toCache(a.v, `/new_value_${a.layer}`)], { axis: { i: 2 } }, `present.${a.layer}.value`);
+    const keys = g.op1(
+      'Concat',
+      [`past_key_values.${a.layer}.key`, toCache(a.k, `/new_key_${a.layer}`)],
+      { axis: { i: 2 } },
+      `present.${a.layer}.key`,
+    );
+    const values = g.op1(
+      'Concat',
+      [`past_key_values.${a.layer}.value`, toCache(a.v, `/new_value_${a.layer}`)],
+      { axis: { i: 2 } },
+      `present.${a.layer}.value`,
+    );
     context = g.op1('MatMul', [softmax(g.op1('MatMul', [q, transposeLast(keys)])), values]);
   } else {
     // Scores against the cache buffer and against the new tokens are joined before the softmax:
@@ -143,7 +163,10 @@ function attend(g: GraphBuilder, a: Attention): string {
     const pastLen = g.op1('Unsqueeze', [g.op1('Sub', [a.mask.totalLen, a.mask.seqLen]), g.i64([0])]);
     const pastProbs = g.op1('Slice', [probs, g.i64([0]), pastLen, g.i64([3])]);
     const newProbs = g.op1('Slice', [probs, pastLen, g.i64([INT64_MAX]), g.i64([3])]);
-    context = g.op1('Add', [g.op1('MatMul', [pastProbs, KV_DELTA_NAMES.past(a.layer, 'value')]), g.op1('MatMul', [newProbs, newV])]);
+    context = g.op1('Add', [
+      g.op1('MatMul', [pastProbs, KV_DELTA_NAMES.past(a.layer, 'value')]),
+      g.op1('MatMul', [newProbs, newV]),
+    ]);
   }
   context = regroup(context, H); // [B, H, S, D]
   if (half) context = g.op1('Cast', [context], { to: { i: DataType.FLOAT } });
@@ -169,7 +192,10 @@ function outputLogits(g: GraphBuilder, hidden: string, variant: DecoderVariant, 
 /** tanh GELU as in GPT-2 ("gelu_new"): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
 function geluNew(g: GraphBuilder, x: string): string {
   const cube = g.op1('Pow', [x, g.f32([3])]);
-  const inner = g.op1('Mul', [g.op1('Add', [x, g.op1('Mul', [cube, g.f32([0.044715])])]), g.f32([Math.sqrt(2 / Math.PI)])]);
+  const inner = g.op1('Mul', [
+    g.op1('Add', [x, g.op1('Mul', [cube, g.f32([0.044715])])]),
+    g.f32([Math.sqrt(2 / Math.PI)]),
+  ]);
   return g.op1('Mul', [g.op1('Mul', [x, g.f32([0.5])]), g.op1('Add', [g.op1('Tanh', [inner]), g.f32([1])])]);
 }
 
@@ -186,14 +212,29 @@ export function buildGptGraph(g: GraphBuilder, cfg: GPTConfig, w: GraphWeights, 
   let x = g.op1('Add', [w.gather('wte.weight', 'input_ids'), w.gather('wpe.weight', 'position_ids')]);
   const mask = attentionBias(g);
   const layerNorm = (input: string, prefix: string) =>
-    g.op1('LayerNormalization', [input, w.vector(`${prefix}.weight`), w.vector(`${prefix}.bias`)], { axis: { i: -1 }, epsilon: { f: cfg.layerNormEps } });
-  const conv1d = (input: string, prefix: string) => g.op1('Add', [w.linear(input, `${prefix}.weight`, 'in-out'), w.vector(`${prefix}.bias`)]);
+    g.op1('LayerNormalization', [input, w.vector(`${prefix}.weight`), w.vector(`${prefix}.bias`)], {
+      axis: { i: -1 },
+      epsilon: { f: cfg.layerNormEps },
+    });
+  const conv1d = (input: string, prefix: string) =>
+    g.op1('Add', [w.linear(input, `${prefix}.weight`, 'in-out'), w.vector(`${prefix}.bias`)]);
   for (let l = 0; l < cfg.layers; l++) {
     const p = `h.${l}`;
     const qkv = conv1d(layerNorm(x, `${p}.ln_1`), `${p}.attn.c_attn`);
     const [q, k, v] = g.op('Split', [qkv, g.i64([C, C, C])], { axis: { i: 2 } }, 3);
     const heads = (t: string) => splitHeads(g, t, H, D);
-    const context = attend(g, { layer: l, variant, heads: H, kvHeads: H, headDim: D, cacheType: w.cacheType, mask, q: heads(q), k: heads(k), v: heads(v) });
+    const context = attend(g, {
+      layer: l,
+      variant,
+      heads: H,
+      kvHeads: H,
+      headDim: D,
+      cacheType: w.cacheType,
+      mask,
+      q: heads(q),
+      k: heads(k),
+      v: heads(v),
+    });
     x = g.op1('Add', [x, conv1d(context, `${p}.attn.c_proj`)]);
     const hidden = geluNew(g, conv1d(layerNorm(x, `${p}.ln_2`), `${p}.mlp.c_fc`));
     x = g.op1('Add', [x, conv1d(hidden, `${p}.mlp.c_proj`)]);
@@ -218,16 +259,25 @@ export type LlamaGraphConfig = {
  * Llama/Mistral (Hugging Face names): RMSNorm, rotary positions (rotate-half, as Hugging Face
  * stores q/k), grouped-query attention, SwiGLU MLP, optional tied output layer.
  */
-export function buildLlamaGraph(g: GraphBuilder, cfg: LlamaGraphConfig, w: GraphWeights, variant: DecoderVariant): void {
+export function buildLlamaGraph(
+  g: GraphBuilder,
+  cfg: LlamaGraphConfig,
+  w: GraphWeights,
+  variant: DecoderVariant,
+): void {
   const { heads: H, kvHeads: K, headDim: D } = cfg;
-  if (cfg.invFreq.length !== D / 2) throw new RangeError(`invFreq has ${cfg.invFreq.length} values; head size ${D} needs ${D / 2}`);
+  if (cfg.invFreq.length !== D / 2)
+    throw new RangeError(`invFreq has ${cfg.invFreq.length} values; head size ${D} needs ${D / 2}`);
   declareIO(g, { layers: cfg.layers, kvHeads: K, headDim: D, vocab: cfg.vocabSize }, variant, w.cacheType);
   let x = w.gather('model.embed_tokens.weight', 'input_ids');
   const mask = attentionBias(g);
   // RMSNorm written as ONNX Runtime's SimplifiedLayerNormalization fusion expects it.
   const rms = (input: string, weight: string) => {
     const ms = g.op1('ReduceMean', [g.op1('Pow', [input, g.f32([2])])], { axes: { ints: [-1] }, keepdims: { i: 1 } });
-    return g.op1('Mul', [g.op1('Div', [input, g.op1('Sqrt', [g.op1('Add', [ms, g.f32([cfg.rmsNormEps])])])]), w.vector(weight)]);
+    return g.op1('Mul', [
+      g.op1('Div', [input, g.op1('Sqrt', [g.op1('Add', [ms, g.f32([cfg.rmsNormEps])])])]),
+      w.vector(weight),
+    ]);
   };
   // cos/sin [B, 1, S, D] from the position ids, shared by every layer (float32, as Hugging Face computes them).
   const freqs = g.op1('Mul', [
@@ -249,7 +299,18 @@ export function buildLlamaGraph(g: GraphBuilder, cfg: LlamaGraphConfig, w: Graph
     const q = rope(splitHeads(g, w.linear(h, `${p}.self_attn.q_proj.weight`, 'out-in'), H, D));
     const k = rope(splitHeads(g, w.linear(h, `${p}.self_attn.k_proj.weight`, 'out-in'), K, D));
     const v = splitHeads(g, w.linear(h, `${p}.self_attn.v_proj.weight`, 'out-in'), K, D);
-    const context = attend(g, { layer: l, variant, heads: H, kvHeads: K, headDim: D, cacheType: w.cacheType, mask, q, k, v });
+    const context = attend(g, {
+      layer: l,
+      variant,
+      heads: H,
+      kvHeads: K,
+      headDim: D,
+      cacheType: w.cacheType,
+      mask,
+      q,
+      k,
+      v,
+    });
     x = g.op1('Add', [x, w.linear(context, `${p}.self_attn.o_proj.weight`, 'out-in')]);
     const h2 = rms(x, `${p}.post_attention_layernorm.weight`);
     const gate = w.linear(h2, `${p}.mlp.gate_proj.weight`, 'out-in');
@@ -257,6 +318,7 @@ export function buildLlamaGraph(g: GraphBuilder, cfg: LlamaGraphConfig, w: Graph
     const act = g.op1('Mul', [g.op1('Mul', [gate, g.op1('Sigmoid', [gate])]), up]);
     x = g.op1('Add', [x, w.linear(act, `${p}.mlp.down_proj.weight`, 'out-in')]);
   }
-  const head = (h: string) => (cfg.tieWordEmbeddings ? w.tiedOutput(h, 'model.embed_tokens.weight') : w.linear(h, 'lm_head.weight', 'out-in'));
+  const head = (h: string) =>
+    cfg.tieWordEmbeddings ? w.tiedOutput(h, 'model.embed_tokens.weight') : w.linear(h, 'lm_head.weight', 'out-in');
   outputLogits(g, rms(x, 'model.norm.weight'), variant, head);
 }

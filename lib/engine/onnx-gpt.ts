@@ -77,9 +77,14 @@ export type ModelFolderOptions = {
 export function writeGptModelFolder(dir: string, model: GptModel, options: ModelFolderOptions = {}): string[] {
   const variants = options.variants ?? ['optimum', 'kv-delta'];
   const tokenizer = options.tokenizer ?? tinyTokenizerFiles({ modelMaxLength: model.cfg.contextLength });
-  const ids = { bosTokenId: options.bosTokenId ?? BOS_ID, eosTokenId: options.eosTokenId ?? EOS_ID, padTokenId: options.padTokenId ?? PAD_ID };
+  const ids = {
+    bosTokenId: options.bosTokenId ?? BOS_ID,
+    eosTokenId: options.eosTokenId ?? EOS_ID,
+    padTokenId: options.padTokenId ?? PAD_ID,
+  };
   for (const [k, id] of Object.entries(ids)) {
-    if (!Number.isInteger(id) || id < 0 || id >= model.cfg.vocabSize) throw new RangeError(`${k} ${id} is outside the model's vocabulary (${model.cfg.vocabSize})`);
+    if (!Number.isInteger(id) || id < 0 || id >= model.cfg.vocabSize)
+      throw new RangeError(`${k} ${id} is outside the model's vocabulary (${model.cfg.vocabSize})`);
   }
   mkdirSync(join(dir, 'onnx'), { recursive: true });
   const written: string[] = [];
@@ -88,9 +93,18 @@ export function writeGptModelFolder(dir: string, model: GptModel, options: Model
     written.push(rel);
   };
   for (const variant of variants) put(ONNX_FILES[variant], buildGptOnnx(model, { variant }));
-  const config = { ...gptHfConfig(model.cfg, ids), 'transformers.js_config': { dtype: 'fp32' }, ...options.configExtra };
+  const config = {
+    ...gptHfConfig(model.cfg, ids),
+    'transformers.js_config': { dtype: 'fp32' },
+    ...options.configExtra,
+  };
   put('config.json', JSON.stringify(config, null, 2) + '\n');
-  const generation = { bos_token_id: ids.bosTokenId, eos_token_id: ids.eosTokenId, pad_token_id: ids.padTokenId, do_sample: false };
+  const generation = {
+    bos_token_id: ids.bosTokenId,
+    eos_token_id: ids.eosTokenId,
+    pad_token_id: ids.padTokenId,
+    do_sample: false,
+  };
   put('generation_config.json', JSON.stringify(generation, null, 2) + '\n');
   writeTokenizerFiles(dir, tokenizer);
   written.push('tokenizer.json', 'tokenizer_config.json');
@@ -144,10 +158,15 @@ export function seededGptWeights(cfg: GPTConfig, seed: number, options: { silent
  */
 export function scriptedGptWeights(cfg: GPTConfig, script: number[]): GPTWeights {
   const C = cfg.width;
-  if (new Set(script).size !== script.length) throw new RangeError('scriptedGptWeights: the script tokens must be distinct');
-  if (script.length * 2 > C) throw new RangeError(`scriptedGptWeights: a script of ${script.length} tokens needs width >= ${script.length * 2}`);
-  if (cfg.mlpRatio * C < script.length) throw new RangeError('scriptedGptWeights: the MLP is too narrow for the script');
-  for (const t of script) if (!Number.isInteger(t) || t < 0 || t >= cfg.vocabSize) throw new RangeError(`scriptedGptWeights: token ${t} is outside the vocabulary`);
+  if (new Set(script).size !== script.length)
+    throw new RangeError('scriptedGptWeights: the script tokens must be distinct');
+  if (script.length * 2 > C)
+    throw new RangeError(`scriptedGptWeights: a script of ${script.length} tokens needs width >= ${script.length * 2}`);
+  if (cfg.mlpRatio * C < script.length)
+    throw new RangeError('scriptedGptWeights: the MLP is too narrow for the script');
+  for (const t of script)
+    if (!Number.isInteger(t) || t < 0 || t >= cfg.vocabSize)
+      throw new RangeError(`scriptedGptWeights: token ${t} is outside the vocabulary`);
   const weights: GPTWeights = {};
   for (const spec of gptTensorSpecs(cfg)) {
     const n = spec.shape.reduce((a, b) => a * b, 1);

@@ -45,12 +45,18 @@ export class GraphBuilder {
   private counter = 0;
 
   /** Adds a node; returns its output names (generated unless given). `domain:Op` names a contrib op, e.g. `com.microsoft:MatMulNBits`. */
-  op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs: number | string[] = 1): string[] {
+  op(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    outputs: number | string[] = 1,
+  ): string[] {
     const colon = opType.lastIndexOf(':');
     const domain = colon < 0 ? '' : opType.slice(0, colon);
     const type = opType.slice(colon + 1);
     if (domain) this.domains.add(domain);
-    const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => `/${type}_${this.counter++}`) : outputs;
+    const outs =
+      typeof outputs === 'number' ? Array.from({ length: outputs }, () => `/${type}_${this.counter++}`) : outputs;
     this.nodes.push({
       opType: type,
       ...(domain ? { domain } : {}),
@@ -70,9 +76,16 @@ export class GraphBuilder {
   /** A tensor stored in the graph; a Uint16Array holds float16 bit patterns, a Uint8Array bytes (uint8). */
   initializer(name: string, dims: number[], data: Float32Array | BigInt64Array | Uint16Array | Uint8Array): string {
     const size = dims.reduce((a, b) => a * b, 1);
-    if (data.length !== size) throw new Error(`initializer ${name}: ${data.length} values for shape [${dims.join(', ')}]`);
+    if (data.length !== size)
+      throw new Error(`initializer ${name}: ${data.length} values for shape [${dims.join(', ')}]`);
     const dataType =
-      data instanceof Float32Array ? DataType.FLOAT : data instanceof BigInt64Array ? DataType.INT64 : data instanceof Uint16Array ? DataType.FLOAT16 : DataType.UINT8;
+      data instanceof Float32Array
+        ? DataType.FLOAT
+        : data instanceof BigInt64Array
+          ? DataType.INT64
+          : data instanceof Uint16Array
+            ? DataType.FLOAT16
+            : DataType.UINT8;
     this.initializers.push({ name, dataType, dims, rawData: bytesOf(data) });
     return name;
   }
@@ -128,12 +141,21 @@ export class GraphBuilder {
   }
 
   /** The serialised model. IR 8 + opset 17 is what the kit writes and ONNX Runtime 1.30 runs. */
-  toBytes(meta: { graphName: string; opset?: number; irVersion?: number; producer?: string; docString?: string }): Uint8Array {
+  toBytes(meta: {
+    graphName: string;
+    opset?: number;
+    irVersion?: number;
+    producer?: string;
+    docString?: string;
+  }): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: meta.irVersion ?? 8,
       producerName: meta.producer ?? 'ipt-kit',
       docString: meta.docString ?? '',
-      opsetImport: [{ domain: '', version: meta.opset ?? 17 }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))],
+      opsetImport: [
+        { domain: '', version: meta.opset ?? 17 },
+        ...[...this.domains].map((domain) => ({ domain, version: 1 })),
+      ],
       graph: onnx.GraphProto.create({
         name: meta.graphName,
         node: this.nodes,
@@ -151,7 +173,12 @@ export class GraphBuilder {
 function valueInfo(name: string, elemType: ElemType, dims: Dim[]): IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
   };
 }
 
@@ -182,11 +209,14 @@ export function readOnnxInitializers(bytes: Uint8Array): Record<string, { dims: 
  * instead of the whole cache. Returns undefined when the graph does not have that shape (merged
  * decoders with If nodes, fused attention ops that own the cache, external data).
  */
-export function exposeNewCacheRows(bytes: Uint8Array): { bytes: Uint8Array; names: Record<string, string> } | undefined {
+export function exposeNewCacheRows(
+  bytes: Uint8Array,
+): { bytes: Uint8Array; names: Record<string, string> } | undefined {
   const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph;
   if (!graph) return undefined;
-  if ((graph.initializer ?? []).some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)) return undefined;
+  if ((graph.initializer ?? []).some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL))
+    return undefined;
   const producer = new Map<string, OnnxTypes.INodeProto>();
   for (const node of graph.node ?? []) for (const out of node.output ?? []) producer.set(out, node);
   const names: Record<string, string> = {};
@@ -198,7 +228,14 @@ export function exposeNewCacheRows(bytes: Uint8Array): { bytes: Uint8Array; name
     const node = producer.get(out.name!);
     const axis = node?.attribute?.find((a) => a.name === 'axis')?.i;
     const past = `past_key_values.${m[1]}.${m[2]}`;
-    if (!node || node.opType !== 'Concat' || node.input?.length !== 2 || node.input[0] !== past || !(Number(axis) === 2 || Number(axis) === -2)) return undefined;
+    if (
+      !node ||
+      node.opType !== 'Concat' ||
+      node.input?.length !== 2 ||
+      node.input[0] !== past ||
+      !(Number(axis) === 2 || Number(axis) === -2)
+    )
+      return undefined;
     const rows = `present_rows.${m[1]}.${m[2]}`;
     added.push({ opType: 'Identity', input: [node.input[1]], output: [rows], name: `expose_${rows}` });
     outputs.push({ name: rows, type: { tensorType: { elemType: out.type?.tensorType?.elemType } } });

@@ -26,7 +26,14 @@ import type { Completion, CompletionEngine, CompletionOptions } from './completi
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 import { openSession, type Provider, type ProviderChoice } from './providers.js';
 import { exposeNewCacheRows } from './onnx-graph.js';
-import { describeDecoder, findOnnxFile, readDecoderConfig, type CacheLayout, type DecoderConfig, type DecoderLayout } from './decoder-config.js';
+import {
+  describeDecoder,
+  findOnnxFile,
+  readDecoderConfig,
+  type CacheLayout,
+  type DecoderConfig,
+  type DecoderLayout,
+} from './decoder-config.js';
 import { DeltaCache, FullCache, type KvCache } from './kv-cache.js';
 import { argmax, logSoftmaxAt, nextToken, resolveSampling, rowRng, stopIds, type Sampling } from './sampling.js';
 import type { Rng } from '../repro/rng.js';
@@ -83,10 +90,15 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
   ) {
     this.vocabSize = config.vocabSize ?? tokenizer?.vocabSize ?? 0;
     this.contextLength = config.contextLength ?? Number.MAX_SAFE_INTEGER;
-    this.eosTokenIds = config.eosTokenIds.length ? config.eosTokenIds : tokenizer?.eosTokenId !== undefined ? [tokenizer.eosTokenId] : [];
+    this.eosTokenIds = config.eosTokenIds.length
+      ? config.eosTokenIds
+      : tokenizer?.eosTokenId !== undefined
+        ? [tokenizer.eosTokenId]
+        : [];
     this.padTokenId = config.padTokenId ?? tokenizer?.padTokenId ?? this.eosTokenIds[0] ?? 0;
     this.batchSize = options.batchSize ?? 8;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
     this.name = `onnx:${dir}@${revision}`;
   }
 
@@ -94,7 +106,8 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
   static async load(dir: string, options: OnnxCausalLMOptions = {}): Promise<OnnxCausalLM> {
     const folder = resolve(dir);
     const configPath = join(folder, 'config.json');
-    if (!existsSync(configPath)) throw new Error(`no config.json in ${folder}: a model folder needs the config.json of its export`);
+    if (!existsSync(configPath))
+      throw new Error(`no config.json in ${folder}: a model folder needs the config.json of its export`);
     const readJson = (p: string) => readJsonObject(p, "restore it from the model's export");
     const genPath = join(folder, 'generation_config.json');
     const config = readDecoderConfig(readJson(configPath), existsSync(genPath) ? readJson(genPath) : {});
@@ -123,12 +136,27 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
     const layout = describeDecoder(opened.session, config, exposed);
     if (options.layout === 'kv-delta' && layout.layout !== 'kv-delta') {
       await opened.session.release();
-      throw new Error(`${file} cannot run with layout kv-delta: its present.* outputs are not a Concat of the past and the new rows (use layout optimum)`);
+      throw new Error(
+        `${file} cannot run with layout kv-delta: its present.* outputs are not a Concat of the past and the new rows (use layout optimum)`,
+      );
     }
     const tokenizer = existsSync(join(folder, 'tokenizer.json')) ? loadTokenizer(folder) : undefined;
-    const snapshot = /\/snapshots\/([0-9a-f]{40})(\/|$)/.exec(realpathSync(folder) + '/') ?? /\/snapshots\/([0-9a-f]{40})(\/|$)/.exec(folder + '/');
+    const snapshot =
+      /\/snapshots\/([0-9a-f]{40})(\/|$)/.exec(realpathSync(folder) + '/') ??
+      /\/snapshots\/([0-9a-f]{40})(\/|$)/.exec(folder + '/');
     const revision = snapshot ? snapshot[1] : `sha256:${(await sha256File(file)).slice(0, 16)}`;
-    return new OnnxCausalLM(dir, basename(file), opened.session, opened.provider, layout, config, tokenizer, revision, opened.skipped, options);
+    return new OnnxCausalLM(
+      dir,
+      basename(file),
+      opened.session,
+      opened.provider,
+      layout,
+      config,
+      tokenizer,
+      revision,
+      opened.skipped,
+      options,
+    );
   }
 
   async close(): Promise<void> {
@@ -140,7 +168,8 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
   }
 
   private requireTokenizer(): TextTokenizer {
-    if (!this.tokenizer) throw new Error(`${this.dir} has no tokenizer.json: text in and out needs the model's tokenizer`);
+    if (!this.tokenizer)
+      throw new Error(`${this.dir} has no tokenizer.json: text in and out needs the model's tokenizer`);
     return this.tokenizer;
   }
 
@@ -152,13 +181,16 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
   /** As `generate`, with why each row stopped. */
   async generateRows(prompts: number[][], options: GenerateOptions): Promise<RowResult[]> {
     const maxNew = options.maxNewTokens;
-    if (!Number.isInteger(maxNew) || maxNew < 0) throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNew}`);
+    if (!Number.isInteger(maxNew) || maxNew < 0)
+      throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNew}`);
     const sampling = resolveSampling(options);
     const rows: Row[] = prompts.map((prompt, i) => {
       if (prompt.length === 0) throw new RangeError(`prompt ${i} is empty: give at least one token (e.g. BOS)`);
       const room = this.contextLength - prompt.length;
       if (room < 1 && maxNew > 0) {
-        throw new RangeError(`prompt ${i} has ${prompt.length} tokens; the model's context is ${this.contextLength}, which leaves no room to generate: shorten the text`);
+        throw new RangeError(
+          `prompt ${i} has ${prompt.length} tokens; the model's context is ${this.contextLength}, which leaves no room to generate: shorten the text`,
+        );
       }
       return { prompt, maxNew: Math.min(maxNew, room), rng: rowRng(sampling, i) };
     });
@@ -179,7 +211,11 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
     return results;
   }
 
-  private async runBatch(rows: Row[], decode: { sampling: Sampling; stop: Set<number> }, stats: GenerationStats): Promise<RowResult[]> {
+  private async runBatch(
+    rows: Row[],
+    decode: { sampling: Sampling; stop: Set<number> },
+    stats: GenerationStats,
+  ): Promise<RowResult[]> {
     const started = performance.now();
     const l = this.layout;
     const results: RowResult[] = rows.map(() => ({ tokens: [], finish: 'length' }));
@@ -316,14 +352,17 @@ export class OnnxCausalLM implements TokenLM, CompletionEngine {
    */
   async scoreContinuations(requests: ScoreRequest[]): Promise<ScoreResult[]> {
     const prepared = requests.map((r, i) => {
-      if (r.context.length === 0) throw new RangeError(`request ${i} has an empty context: start it with a token (e.g. BOS)`);
+      if (r.context.length === 0)
+        throw new RangeError(`request ${i} has an empty context: start it with a token (e.g. BOS)`);
       if (r.continuation.length === 0) throw new RangeError(`request ${i} has an empty continuation`);
       const all = [...r.context, ...r.continuation];
       const window = all.slice(-(Math.min(this.contextLength, Number.MAX_SAFE_INTEGER) + 1)).slice(0, -1);
       return { input: window, continuation: r.continuation.slice(-window.length) };
     });
     const results = new Array<ScoreResult>(requests.length);
-    const order = prepared.map((_, i) => i).sort((a, b) => prepared[b].input.length - prepared[a].input.length || a - b);
+    const order = prepared
+      .map((_, i) => i)
+      .sort((a, b) => prepared[b].input.length - prepared[a].input.length || a - b);
     for (let start = 0; start < order.length; start += this.batchSize) {
       const chunk = order.slice(start, start + this.batchSize);
       const scored = await this.scoreBatch(chunk.map((i) => prepared[i]));

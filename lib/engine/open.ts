@@ -12,7 +12,9 @@ import { LLAMA_BACKENDS, LlamaCppLM, resolveGguf, type LlamaBackend } from './ll
 
 /** A provider name for either local engine: ONNX Runtime's (cpu, webgpu, cuda, auto) or llama.cpp's (cpu, cuda, vulkan, metal, auto). */
 export type EngineProvider = ProviderChoice | LlamaBackend;
-export const ENGINE_PROVIDERS: readonly EngineProvider[] = [...new Set<EngineProvider>([...PROVIDER_CHOICES, ...LLAMA_BACKENDS])];
+export const ENGINE_PROVIDERS: readonly EngineProvider[] = [
+  ...new Set<EngineProvider>([...PROVIDER_CHOICES, ...LLAMA_BACKENDS]),
+];
 
 export type EngineKind = 'onnx' | 'gguf' | 'openai';
 const ENGINE_KINDS: readonly EngineKind[] = ['onnx', 'gguf', 'openai'];
@@ -50,7 +52,8 @@ export function providerProblem(kind: EngineKind, provider: EngineProvider | und
   if (kind === 'onnx' && !(PROVIDER_CHOICES as readonly string[]).includes(provider)) {
     return `--provider ${provider} is a llama.cpp backend; ONNX Runtime offers ${PROVIDER_CHOICES.join(', ')} (webgpu runs on Vulkan)`;
   }
-  if (kind === 'gguf' && provider === 'webgpu') return `--provider webgpu is ONNX Runtime's; llama.cpp offers ${[...LLAMA_BACKENDS, 'auto'].join(', ')}`;
+  if (kind === 'gguf' && provider === 'webgpu')
+    return `--provider webgpu is ONNX Runtime's; llama.cpp offers ${[...LLAMA_BACKENDS, 'auto'].join(', ')}`;
   return undefined;
 }
 
@@ -61,11 +64,21 @@ export async function openEngine(spec: string, options: EngineOptions = {}): Pro
   if (problem) throw new Error(problem);
   const { kind, target } = parsed;
   if (kind === 'onnx') {
-    return OnnxCausalLM.load(target, { provider: options.provider as ProviderChoice | undefined, threads: options.threads, batchSize: options.batchSize, file: options.file });
+    return OnnxCausalLM.load(target, {
+      provider: options.provider as ProviderChoice | undefined,
+      threads: options.threads,
+      batchSize: options.batchSize,
+      file: options.file,
+    });
   }
   if (kind === 'gguf') {
     const source = await resolveGguf(target);
-    return LlamaCppLM.load(source.path, { provider: options.provider as LlamaBackend | 'auto' | undefined, threads: options.threads, batchSize: options.batchSize, name: source.name });
+    return LlamaCppLM.load(source.path, {
+      provider: options.provider as LlamaBackend | 'auto' | undefined,
+      threads: options.threads,
+      batchSize: options.batchSize,
+      name: source.name,
+    });
   }
   return OpenAICompatible.connect({
     baseUrl: target,

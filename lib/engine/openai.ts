@@ -54,7 +54,11 @@ type CompletionResponse = { choices?: Choice[]; usage?: { prompt_tokens?: number
 const RETRY_STATUS = (s: number) => s === 429 || s === 408 || s >= 500;
 
 /** Runs `tasks` with at most `limit` in flight; results in order; the first failure rejects. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   let failed = false;
@@ -87,7 +91,8 @@ export class OpenAICompatible implements CompletionEngine {
   readonly name: string;
   readonly baseUrl: string;
   readonly model: string;
-  private readonly opts: Required<Omit<OpenAICompatibleOptions, 'model' | 'apiKey' | 'tokenizer' | 'extraBody'>> & Pick<OpenAICompatibleOptions, 'apiKey' | 'tokenizer' | 'extraBody'>;
+  private readonly opts: Required<Omit<OpenAICompatibleOptions, 'model' | 'apiKey' | 'tokenizer' | 'extraBody'>> &
+    Pick<OpenAICompatibleOptions, 'apiKey' | 'tokenizer' | 'extraBody'>;
   private readonly jitter = createRng(deriveSeed(0, 'openai-backoff'));
   /** Requests retried so far (for logs and tests). */
   retried = 0;
@@ -109,7 +114,8 @@ export class OpenAICompatible implements CompletionEngine {
       tokenizer: options.tokenizer,
     };
     for (const k of ['concurrency', 'promptsPerRequest', 'timeoutMs'] as const) {
-      if (!(Number.isInteger(this.opts[k]) && this.opts[k] > 0)) throw new RangeError(`${k} must be a positive integer, got ${this.opts[k]}`);
+      if (!(Number.isInteger(this.opts[k]) && this.opts[k] > 0))
+        throw new RangeError(`${k} must be a positive integer, got ${this.opts[k]}`);
     }
     this.name = `openai:${this.baseUrl}#${model}`;
     const tok = options.tokenizer;
@@ -127,12 +133,14 @@ export class OpenAICompatible implements CompletionEngine {
     } catch {
       throw new Error(`"${options.baseUrl}" is not a URL: give the server's base URL, e.g. http://localhost:8000/v1`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${options.baseUrl}: only http and https servers are supported`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new Error(`${options.baseUrl}: only http and https servers are supported`);
     const probe = new OpenAICompatible(options, options.model ?? '?');
     const models = (await probe.request('GET', '/models')) as { data?: Array<{ id?: string }> };
     const ids = (models.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
     if (options.model) {
-      if (ids.length && !ids.includes(options.model)) throw new Error(`${probe.baseUrl} does not serve model "${options.model}"; it serves ${ids.join(', ')}`);
+      if (ids.length && !ids.includes(options.model))
+        throw new Error(`${probe.baseUrl} does not serve model "${options.model}"; it serves ${ids.join(', ')}`);
       return new OpenAICompatible(options, options.model);
     }
     if (ids.length === 0) throw new Error(`${probe.baseUrl}/models lists no model: name one with --model`);
@@ -144,7 +152,13 @@ export class OpenAICompatible implements CompletionEngine {
     for (let i = 0; i < prompts.length; i += this.opts.promptsPerRequest) {
       groups.push(Array.from({ length: Math.min(this.opts.promptsPerRequest, prompts.length - i) }, (_, k) => i + k));
     }
-    const answers = await mapLimit(groups, this.opts.concurrency, (group, g) => this.completeGroup(group.map((i) => prompts[i]), options, g));
+    const answers = await mapLimit(groups, this.opts.concurrency, (group, g) =>
+      this.completeGroup(
+        group.map((i) => prompts[i]),
+        options,
+        g,
+      ),
+    );
     return answers.flat();
   }
 
@@ -163,13 +177,16 @@ export class OpenAICompatible implements CompletionEngine {
     const res = (await this.request('POST', '/completions', body)) as CompletionResponse;
     const choices = res.choices;
     if (!Array.isArray(choices) || choices.length !== prompts.length) {
-      throw new CompletionHttpError(`${this.baseUrl}/completions returned ${Array.isArray(choices) ? choices.length : 'no'} choices for ${prompts.length} prompts`);
+      throw new CompletionHttpError(
+        `${this.baseUrl}/completions returned ${Array.isArray(choices) ? choices.length : 'no'} choices for ${prompts.length} prompts`,
+      );
     }
     const ordered = new Array<Choice>(prompts.length);
     choices.forEach((c, k) => (ordered[typeof c.index === 'number' ? c.index : k] = c));
     const tok = this.opts.tokenizer;
     return ordered.map((c, k) => {
-      if (!c || typeof c.text !== 'string') throw new CompletionHttpError(`${this.baseUrl}/completions returned a choice without text for prompt ${k}`);
+      if (!c || typeof c.text !== 'string')
+        throw new CompletionHttpError(`${this.baseUrl}/completions returned a choice without text for prompt ${k}`);
       const completion: Completion = { text: c.text };
       if (c.finish_reason === 'stop' || c.finish_reason === 'length') completion.finishReason = c.finish_reason;
       if (prompts.length === 1 && res.usage) {
@@ -204,13 +221,22 @@ export class OpenAICompatible implements CompletionEngine {
           try {
             return JSON.parse(text);
           } catch {
-            throw new CompletionHttpError(`${method} ${url} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, res.status);
+            throw new CompletionHttpError(
+              `${method} ${url} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+              res.status,
+            );
           }
         }
         const detail = serverMessage(text);
         if (!RETRY_STATUS(res.status)) {
-          const hint = res.status === 401 || res.status === 403 ? ' (set OPENAI_API_KEY or IPT_API_KEY for a server that needs a key)' : '';
-          throw new CompletionHttpError(`${method} ${url} failed: ${res.status} ${res.statusText}: ${detail}${hint}`, res.status);
+          const hint =
+            res.status === 401 || res.status === 403
+              ? ' (set OPENAI_API_KEY or IPT_API_KEY for a server that needs a key)'
+              : '';
+          throw new CompletionHttpError(
+            `${method} ${url} failed: ${res.status} ${res.statusText}: ${detail}${hint}`,
+            res.status,
+          );
         }
         lastProblem = `${res.status} ${res.statusText}: ${detail}`;
         wait = retryAfterMs(res.headers.get('retry-after'));
@@ -227,7 +253,9 @@ export class OpenAICompatible implements CompletionEngine {
       const backoff = Math.min(this.opts.maxBackoffMs, this.opts.backoffMs * 2 ** attempt) * (0.5 + this.jitter.next());
       await sleep(Math.min(this.opts.maxBackoffMs, wait ?? backoff));
     }
-    throw new CompletionHttpError(`${method} ${url} failed after ${this.opts.retries + 1} attempts; last: ${lastProblem}. Is the server up and reachable?`);
+    throw new CompletionHttpError(
+      `${method} ${url} failed after ${this.opts.retries + 1} attempts; last: ${lastProblem}. Is the server up and reachable?`,
+    );
   }
 }
 

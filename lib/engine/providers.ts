@@ -52,11 +52,19 @@ export function parseProvider(value: string | undefined): ProviderChoice {
 }
 
 /** Session options measured for the kit (env/engines.md, "Facts the engine relies on"): full graph optimisation, one intra-op thread per core, sequential execution. */
-export function sessionOptions(provider: Provider, settings: SessionSettings = {}): ort.InferenceSession.SessionOptions {
+export function sessionOptions(
+  provider: Provider,
+  settings: SessionSettings = {},
+): ort.InferenceSession.SessionOptions {
   const threads = settings.threads ?? availableParallelism();
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new RangeError(`threads must be a positive integer, got ${threads}`);
   const eps: ort.InferenceSession.ExecutionProviderConfig[] =
-    provider === 'cuda' ? [{ name: 'cuda', deviceId: settings.deviceId ?? 0 }, 'cpu'] : provider === 'webgpu' ? ['webgpu', 'cpu'] : ['cpu'];
+    provider === 'cuda'
+      ? [{ name: 'cuda', deviceId: settings.deviceId ?? 0 }, 'cpu']
+      : provider === 'webgpu'
+        ? ['webgpu', 'cpu']
+        : ['cpu'];
   return {
     executionProviders: eps,
     graphOptimizationLevel: 'all',
@@ -75,7 +83,14 @@ function ortBinaryDir(): string {
 }
 
 function hasSharedLibrary(name: string): boolean {
-  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':'), '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/usr/local/lib'];
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':'),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib/x86_64-linux-gnu',
+    '/usr/local/lib',
+  ];
   if (dirs.some((d) => d && existsSync(join(d, name)))) return true;
   try {
     return readFileSync('/etc/ld.so.cache').includes(Buffer.from(name));
@@ -86,21 +101,27 @@ function hasSharedLibrary(name: string): boolean {
 
 const CUDA_HELP =
   'To use CUDA: run `npm run setup:cuda` (it downloads the CUDA provider libraries of onnxruntime-node 1.30 from NuGet), ' +
-  'and install NVIDIA\'s CUDA 12 runtime, cuBLAS and cuDNN 9 so that libcudart.so.12, libcublas.so.12 and libcudnn.so.9 are on the library path ' +
+  "and install NVIDIA's CUDA 12 runtime, cuBLAS and cuDNN 9 so that libcudart.so.12, libcublas.so.12 and libcudnn.so.9 are on the library path " +
   '(see env/engines.md). Or use --provider cpu, or --provider auto to fall back to the CPU.';
 
 const WEBGPU_HELP =
-  'WebGPU runs on Vulkan here: install the Vulkan loader and your GPU\'s Vulkan driver ' +
+  "WebGPU runs on Vulkan here: install the Vulkan loader and your GPU's Vulkan driver " +
   '(Debian/Ubuntu: `apt-get install libvulkan1 mesa-vulkan-drivers` for AMD/Intel GPUs, or the NVIDIA driver with its Vulkan ICD), ' +
   'then `vulkaninfo --summary` (package vulkan-tools) should list the GPU. Or use --provider cpu, or --provider auto to fall back to the CPU.';
 
 /** Explains why `provider` failed to start, with what to install. */
 export function explainProviderFailure(provider: Provider, err: unknown): string {
   const raw = err instanceof Error ? err.message : String(err);
-  const first = raw.split('\n').find((l) => l.trim().length > 0)?.trim() ?? raw;
+  const first =
+    raw
+      .split('\n')
+      .find((l) => l.trim().length > 0)
+      ?.trim() ?? raw;
   if (provider === 'cuda') {
     const dir = ortBinaryDir();
-    const missing = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'].filter((f) => !existsSync(join(dir, f)));
+    const missing = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'].filter(
+      (f) => !existsSync(join(dir, f)),
+    );
     const what = missing.length
       ? `onnxruntime-node's CUDA provider is not installed (${missing.join(', ')} missing in ${dir})`
       : `the CUDA provider is installed but could not start (${first}); usually the CUDA 12 / cuDNN 9 libraries are missing or there is no usable NVIDIA GPU (check nvidia-smi)`;
@@ -108,7 +129,8 @@ export function explainProviderFailure(provider: Provider, err: unknown): string
   }
   if (provider === 'webgpu') {
     const listed = ort.listSupportedBackends().some((b) => b.name === 'webgpu');
-    if (!listed) return `cannot start WebGPU: this onnxruntime-node build (${process.platform}/${process.arch}) does not include it. Use --provider cpu or cuda.`;
+    if (!listed)
+      return `cannot start WebGPU: this onnxruntime-node build (${process.platform}/${process.arch}) does not include it. Use --provider cpu or cuda.`;
     const what = !hasSharedLibrary('libvulkan.so.1')
       ? 'the Vulkan loader libvulkan.so.1 is not installed'
       : /adapter/i.test(raw)
@@ -121,7 +143,8 @@ export function explainProviderFailure(provider: Provider, err: unknown): string
 
 /** A reason not to try `provider` at all (libraries certainly absent), or undefined. */
 function missingPrerequisite(provider: Provider): string | undefined {
-  if (provider === 'cuda' && !existsSync(join(ortBinaryDir(), 'libonnxruntime_providers_cuda.so'))) return 'provider library missing';
+  if (provider === 'cuda' && !existsSync(join(ortBinaryDir(), 'libonnxruntime_providers_cuda.so')))
+    return 'provider library missing';
   if (provider === 'webgpu' && !hasSharedLibrary('libvulkan.so.1')) return 'libvulkan.so.1 missing';
   return undefined;
 }
@@ -148,7 +171,9 @@ export async function openSession(model: string | Uint8Array, settings: SessionS
     }
     try {
       const session =
-        typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, options)
+          : await ort.InferenceSession.create(model, options);
       return { session, provider, skipped, options };
     } catch (err) {
       if (provider === 'cpu') throw new Error(explainProviderFailure('cpu', err), { cause: err });

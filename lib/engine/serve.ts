@@ -66,28 +66,53 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-type CompletionRequest = { prompts: Array<string | number[]>; options: CompletionOptions; echo: boolean; logprobs: number | null };
+type CompletionRequest = {
+  prompts: Array<string | number[]>;
+  options: CompletionOptions;
+  echo: boolean;
+  logprobs: number | null;
+};
 
-const isTokenIds = (p: unknown): p is number[] => Array.isArray(p) && p.length > 0 && p.every((x) => Number.isInteger(x) && x >= 0);
+const isTokenIds = (p: unknown): p is number[] =>
+  Array.isArray(p) && p.length > 0 && p.every((x) => Number.isInteger(x) && x >= 0);
 
 /**
  * Validates a /v1/completions body; unsupported OpenAI features are refused, not ignored. Token-id
  * prompts, echo and logprobs are accepted only when `scoring` is true (the server has a scorer).
  */
-export function parseCompletionRequest(json: unknown, modelName: string, maxPrompts: number, scoring = false): CompletionRequest {
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new HttpProblem(400, 'the body must be a JSON object');
+export function parseCompletionRequest(
+  json: unknown,
+  modelName: string,
+  maxPrompts: number,
+  scoring = false,
+): CompletionRequest {
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new HttpProblem(400, 'the body must be a JSON object');
   const b = json as Record<string, unknown>;
-  if (b.model !== undefined && b.model !== modelName) throw new HttpProblem(404, `model "${String(b.model)}" does not exist; this server has "${modelName}"`, 'not_found_error');
+  if (b.model !== undefined && b.model !== modelName)
+    throw new HttpProblem(
+      404,
+      `model "${String(b.model)}" does not exist; this server has "${modelName}"`,
+      'not_found_error',
+    );
   let prompts: Array<string | number[]> | undefined;
   if (typeof b.prompt === 'string') prompts = [b.prompt];
   else if (isTokenIds(b.prompt)) prompts = [b.prompt];
-  else if (Array.isArray(b.prompt) && b.prompt.length > 0 && b.prompt.every((p) => typeof p === 'string' || isTokenIds(p))) prompts = b.prompt as Array<string | number[]>;
-  if (!prompts) throw new HttpProblem(400, '"prompt" must be a string, a list of token ids, or a non-empty array of either');
-  if (prompts.length > maxPrompts) throw new HttpProblem(400, `at most ${maxPrompts} prompts per request, got ${prompts.length}`);
+  else if (
+    Array.isArray(b.prompt) &&
+    b.prompt.length > 0 &&
+    b.prompt.every((p) => typeof p === 'string' || isTokenIds(p))
+  )
+    prompts = b.prompt as Array<string | number[]>;
+  if (!prompts)
+    throw new HttpProblem(400, '"prompt" must be a string, a list of token ids, or a non-empty array of either');
+  if (prompts.length > maxPrompts)
+    throw new HttpProblem(400, `at most ${maxPrompts} prompts per request, got ${prompts.length}`);
   const echo = b.echo === true;
   const logprobs = b.logprobs === undefined || b.logprobs === null ? null : b.logprobs;
   if (!scoring) {
-    if (prompts.some((p) => typeof p !== 'string')) throw new HttpProblem(400, 'token-id prompts need a model with a tokenizer');
+    if (prompts.some((p) => typeof p !== 'string'))
+      throw new HttpProblem(400, 'token-id prompts need a model with a tokenizer');
   }
   for (const [key, bad] of [
     ['stream', b.stream === true],
@@ -100,11 +125,16 @@ export function parseCompletionRequest(json: unknown, modelName: string, maxProm
   ] as const) {
     if (bad) throw new HttpProblem(400, `"${key}" is not supported by ipt serve`);
   }
-  if (logprobs !== null && !(logprobs === 0 || logprobs === 1)) throw new HttpProblem(400, `"logprobs" must be 0 or 1 (ipt serve returns the top token only), got ${JSON.stringify(logprobs)}`);
+  if (logprobs !== null && !(logprobs === 0 || logprobs === 1))
+    throw new HttpProblem(
+      400,
+      `"logprobs" must be 0 or 1 (ipt serve returns the top token only), got ${JSON.stringify(logprobs)}`,
+    );
   const numberField = (key: string, fallback: number, ok: (v: number) => boolean, rule: string): number => {
     const v = b[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !ok(v)) throw new HttpProblem(400, `"${key}" must be ${rule}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !ok(v))
+      throw new HttpProblem(400, `"${key}" must be ${rule}, got ${JSON.stringify(v)}`);
     return v;
   };
   const options: CompletionOptions = {
@@ -129,9 +159,21 @@ async function scoredChoice(
   const { model, tokenizer } = scorer;
   const ids = typeof prompt === 'string' ? tokenizer.encode(prompt) : prompt;
   if (ids.length === 0) throw new HttpProblem(400, `prompt ${index} is empty`);
-  if (ids.some((id) => id >= model.vocabSize)) throw new HttpProblem(400, `prompt ${index} has a token id outside the vocabulary of ${model.vocabSize}`);
+  if (ids.some((id) => id >= model.vocabSize))
+    throw new HttpProblem(400, `prompt ${index} has a token id outside the vocabulary of ${model.vocabSize}`);
   const o = request.options;
-  const generated = o.maxNewTokens > 0 ? (await model.generate([ids], { maxNewTokens: o.maxNewTokens, temperature: o.temperature, topP: o.topP, seed: o.seed, stopTokenIds: eos }))[0] : [];
+  const generated =
+    o.maxNewTokens > 0
+      ? (
+          await model.generate([ids], {
+            maxNewTokens: o.maxNewTokens,
+            temperature: o.temperature,
+            topP: o.topP,
+            seed: o.seed,
+            stopTokenIds: eos,
+          })
+        )[0]
+      : [];
   const stopped = generated.length > 0 && eos.includes(generated[generated.length - 1]);
   const shown = stopped ? generated.slice(0, -1) : generated;
   const genText = tokenizer.decode(shown, { skipSpecialTokens: true });
@@ -139,9 +181,18 @@ async function scoredChoice(
   let logprobs: Choice['logprobs'] = null;
   if (request.logprobs !== null) {
     const seq = [...ids, ...generated];
-    if (seq.length > model.contextLength + 1) throw new HttpProblem(400, `prompt ${index} and its completion (${seq.length} tokens) are longer than the model's context of ${model.contextLength}`);
-    const per = seq.length > 1 ? ((await model.scoreContinuations([{ context: seq.slice(0, 1), continuation: seq.slice(1) }]))[0].perToken ?? []) : [];
-    if (per.length !== seq.length - 1) throw new HttpProblem(500, 'the model gives no per-token log-probabilities', 'server_error');
+    if (seq.length > model.contextLength + 1)
+      throw new HttpProblem(
+        400,
+        `prompt ${index} and its completion (${seq.length} tokens) are longer than the model's context of ${model.contextLength}`,
+      );
+    const per =
+      seq.length > 1
+        ? ((await model.scoreContinuations([{ context: seq.slice(0, 1), continuation: seq.slice(1) }]))[0].perToken ??
+          [])
+        : [];
+    if (per.length !== seq.length - 1)
+      throw new HttpProblem(500, 'the model gives no per-token log-probabilities', 'server_error');
     const text = (id: number) => tokenizer.decode([id]);
     const tokens = seq.map(text);
     const tokenLogprobs: Array<number | null> = [null, ...per.map((p) => p.logprob)];
@@ -156,10 +207,20 @@ async function scoredChoice(
       at += t.length;
     }
     const from = request.echo ? 0 : ids.length;
-    logprobs = { tokens: tokens.slice(from), token_logprobs: tokenLogprobs.slice(from), top_logprobs: top.slice(from), text_offset: offsets.slice(from) };
+    logprobs = {
+      tokens: tokens.slice(from),
+      token_logprobs: tokenLogprobs.slice(from),
+      top_logprobs: top.slice(from),
+      text_offset: offsets.slice(from),
+    };
   }
   return {
-    choice: { index, text: request.echo ? promptText + genText : genText, logprobs, finish_reason: stopped ? 'stop' : 'length' },
+    choice: {
+      index,
+      text: request.echo ? promptText + genText : genText,
+      logprobs,
+      finish_reason: stopped ? 'stop' : 'length',
+    },
     promptTokens: ids.length,
     completionTokens: generated.length,
   };
@@ -172,14 +233,26 @@ const BYTES_PER_TOKEN_BOUND = 32;
  * tokenizing: a 30 MB prompt would stall the server for minutes), then more tokens than the context
  * (a scoring request without new tokens may fill the context and one more, as lm-eval's do).
  */
-function checkPrompts(engine: CompletionEngine, request: CompletionRequest, maxModelLen: number | undefined, maxPromptBytes: number): void {
+function checkPrompts(
+  engine: CompletionEngine,
+  request: CompletionRequest,
+  maxModelLen: number | undefined,
+  maxPromptBytes: number,
+): void {
   request.prompts.forEach((p, i) => {
     if (typeof p !== 'string') return; // token ids: counted below
-    if (p === '') throw new HttpProblem(400, `prompt ${i} is empty: a prompt needs at least one token (the synthesizer prompts an empty text as "<s>")`);
+    if (p === '')
+      throw new HttpProblem(
+        400,
+        `prompt ${i} is empty: a prompt needs at least one token (the synthesizer prompts an empty text as "<s>")`,
+      );
     const bytes = Buffer.byteLength(p, 'utf8');
     if (bytes > maxPromptBytes) {
       const why = maxModelLen ? ` (${BYTES_PER_TOKEN_BOUND} bytes per token of its ${maxModelLen}-token context)` : '';
-      throw new HttpProblem(400, `prompt ${i} has ${bytes} bytes; this server takes at most ${maxPromptBytes} bytes a prompt${why}: shorten it`);
+      throw new HttpProblem(
+        400,
+        `prompt ${i} has ${bytes} bytes; this server takes at most ${maxPromptBytes} bytes a prompt${why}: shorten it`,
+      );
     }
   });
   if (!maxModelLen) return;
@@ -189,14 +262,18 @@ function checkPrompts(engine: CompletionEngine, request: CompletionRequest, maxM
   request.prompts.forEach((p, i) => {
     const n = typeof p === 'string' ? engine.countTokens?.(p) : p.length;
     if (n !== undefined && n > most) {
-      throw new HttpProblem(400, `prompt ${i} has ${n} tokens; the model's context is ${maxModelLen}${generating ? ', which leaves no room to generate' : ''}: shorten it`);
+      throw new HttpProblem(
+        400,
+        `prompt ${i} has ${n} tokens; the model's context is ${maxModelLen}${generating ? ', which leaves no room to generate' : ''}: shorten it`,
+      );
     }
   });
 }
 
 export async function serveCompletions(engine: CompletionEngine, options: ServeOptions = {}): Promise<RunningServer> {
   const modelName = options.modelName ?? engine.name;
-  const maxPromptBytes = options.maxPromptBytes ?? (options.maxModelLen ? options.maxModelLen * BYTES_PER_TOKEN_BOUND : 2 ** 20);
+  const maxPromptBytes =
+    options.maxPromptBytes ?? (options.maxModelLen ? options.maxModelLen * BYTES_PER_TOKEN_BOUND : 2 ** 20);
   const maxBody = options.maxBodyBytes ?? 32 * 2 ** 20;
   const maxPrompts = options.maxPrompts ?? 256;
   const log = options.log ?? (() => {});
@@ -211,10 +288,23 @@ export async function serveCompletions(engine: CompletionEngine, options: ServeO
       if (req.method !== 'GET') throw new HttpProblem(405, 'use GET for /v1/models');
       return send(res, 200, {
         object: 'list',
-        data: [{ id: modelName, object: 'model', created, owned_by: 'ipt-kit', ...(options.maxModelLen ? { max_model_len: options.maxModelLen } : {}) }],
+        data: [
+          {
+            id: modelName,
+            object: 'model',
+            created,
+            owned_by: 'ipt-kit',
+            ...(options.maxModelLen ? { max_model_len: options.maxModelLen } : {}),
+          },
+        ],
       });
     }
-    if (path !== '/v1/completions') throw new HttpProblem(404, `no route ${req.method} ${path}; this server has GET /v1/models and POST /v1/completions`, 'not_found_error');
+    if (path !== '/v1/completions')
+      throw new HttpProblem(
+        404,
+        `no route ${req.method} ${path}; this server has GET /v1/models and POST /v1/completions`,
+        'not_found_error',
+      );
     if (req.method !== 'POST') throw new HttpProblem(405, 'use POST for /v1/completions');
     let json: unknown;
     try {
@@ -228,7 +318,9 @@ export async function serveCompletions(engine: CompletionEngine, options: ServeO
     checkPrompts(engine, request, options.maxModelLen, maxPromptBytes);
     const id = `cmpl-${++counter}`;
     const started = performance.now();
-    const viaScorer = scorer !== undefined && (request.echo || request.logprobs !== null || request.prompts.some((p) => typeof p !== 'string'));
+    const viaScorer =
+      scorer !== undefined &&
+      (request.echo || request.logprobs !== null || request.prompts.some((p) => typeof p !== 'string'));
     const eos = scorer?.tokenizer.eosTokenId !== undefined ? [scorer.tokenizer.eosTokenId] : [];
     const run = queue.then(async () => {
       if (viaScorer) {
@@ -247,21 +339,33 @@ export async function serveCompletions(engine: CompletionEngine, options: ServeO
     const answered = await run;
     const promptTokens = answered.reduce((a, c) => a + c.promptTokens, 0);
     const completionTokens = answered.reduce((a, c) => a + c.completionTokens, 0);
-    log(`${id}: ${request.prompts.length} prompt(s), ${completionTokens} new tokens in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+    log(
+      `${id}: ${request.prompts.length} prompt(s), ${completionTokens} new tokens in ${((performance.now() - started) / 1000).toFixed(2)} s`,
+    );
     send(res, 200, {
       id,
       object: 'text_completion',
       created: Math.floor(Date.now() / 1000),
       model: modelName,
       choices: answered.map((a) => a.choice),
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      },
     });
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      const problem = err instanceof HttpProblem ? err : new HttpProblem(500, `the model failed: ${(err as Error).message}`, 'server_error');
-      if (!(err instanceof HttpProblem)) log(`error: ${(err as Error).message ?? String(err)}${options.debug && (err as Error).stack ? `\n${(err as Error).stack}` : ''}`);
+      const problem =
+        err instanceof HttpProblem
+          ? err
+          : new HttpProblem(500, `the model failed: ${(err as Error).message}`, 'server_error');
+      if (!(err instanceof HttpProblem))
+        log(
+          `error: ${(err as Error).message ?? String(err)}${options.debug && (err as Error).stack ? `\n${(err as Error).stack}` : ''}`,
+        );
       if (res.headersSent) return res.destroy();
       send(res, problem.status, { error: { message: problem.message, type: problem.type, code: problem.status } });
     });

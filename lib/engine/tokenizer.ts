@@ -57,7 +57,9 @@ export type TokenizerFiles = { tokenizerJson: Record<string, unknown>; tokenizer
  * The tiny model's tokenizer.json. `merges` are pairs of vocabulary strings in the byte alphabet
  * (as in any GPT-2 style tokenizer.json), each adding one token after the markers.
  */
-export function tinyTokenizerFiles(options: { merges?: Array<[string, string]>; modelMaxLength?: number } = {}): TokenizerFiles {
+export function tinyTokenizerFiles(
+  options: { merges?: Array<[string, string]>; modelMaxLength?: number } = {},
+): TokenizerFiles {
   const alphabet = bytesToUnicode();
   const vocab: Record<string, number> = {};
   TINY_SPECIALS.forEach((s, i) => (vocab[s] = i));
@@ -131,7 +133,8 @@ export function tokenizerFromFiles(files: TokenizerFiles): TextTokenizer {
   const idOf = (name: string | undefined) => (name === undefined ? undefined : hf.token_to_id(name));
   return {
     encode: (text) => hf.encode(text, { add_special_tokens: false }).ids,
-    decode: (ids, options) => (ids.length === 0 ? '' : hf.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? false })),
+    decode: (ids, options) =>
+      ids.length === 0 ? '' : hf.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? false }),
     count: (text) => (text.length === 0 ? 0 : hf.encode(text, { add_special_tokens: false }).ids.length),
     tokenToId: (token) => hf.token_to_id(token),
     vocabSize,
@@ -147,7 +150,10 @@ export function readTokenizerFiles(dir: string): TokenizerFiles | undefined {
   if (!existsSync(jsonPath)) return undefined;
   const configPath = join(dir, 'tokenizer_config.json');
   const fix = "restore it from the model's export";
-  return { tokenizerJson: readJsonObject(jsonPath, fix), tokenizerConfig: existsSync(configPath) ? readJsonObject(configPath, fix) : {} };
+  return {
+    tokenizerJson: readJsonObject(jsonPath, fix),
+    tokenizerConfig: existsSync(configPath) ? readJsonObject(configPath, fix) : {},
+  };
 }
 
 /** Loads `tokenizer.json` (+ `tokenizer_config.json` when present) from a model folder. */

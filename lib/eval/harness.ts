@@ -60,12 +60,17 @@ export type TaskResult = {
   perItem: Record<string, number[]>;
   samples?: Sample[];
 };
-export type EvalResults = { results: Record<string, TaskResult>; config: { shots: number; seed: number; batchSize: number; limit: number | null; model?: string } };
+export type EvalResults = {
+  results: Record<string, TaskResult>;
+  config: { shots: number; seed: number; batchSize: number; limit: number | null; model?: string };
+};
 
 type Example = MultipleChoiceExample | GenerationExample;
 
 function target(task: Task, e: Example): string {
-  return task.type === 'multiple_choice' ? (e as MultipleChoiceExample).choices[(e as MultipleChoiceExample).gold] : (e as GenerationExample).answers[0];
+  return task.type === 'multiple_choice'
+    ? (e as MultipleChoiceExample).choices[(e as MultipleChoiceExample).gold]
+    : (e as GenerationExample).answers[0];
 }
 
 /** The prompt for example `index`: `shots` demonstrations (context + delimiter + answer), then its context. */
@@ -73,17 +78,28 @@ export function buildPrompt(task: Task, index: number, shots: number, seed: numb
   const example = task.examples[index];
   if (shots <= 0) return example.context;
   const pool: Example[] = task.fewshot ?? (task.examples as Example[]).filter((_, i) => i !== index);
-  if (pool.length < shots) throw new Error(`task ${task.name}: ${shots}-shot needs ${shots} demonstrations but only ${pool.length} are available`);
-  const order = shuffleInPlace(pool.map((_, i) => i), createRng(deriveSeed(seed, 'fewshot', task.name, index))).slice(0, shots);
+  if (pool.length < shots)
+    throw new Error(
+      `task ${task.name}: ${shots}-shot needs ${shots} demonstrations but only ${pool.length} are available`,
+    );
+  const order = shuffleInPlace(
+    pool.map((_, i) => i),
+    createRng(deriveSeed(seed, 'fewshot', task.name, index)),
+  ).slice(0, shots);
   const demos = order.map((i) => pool[i].context + task.targetDelimiter + target(task, pool[i]));
   return [...demos, example.context].join(task.fewshotDelimiter);
 }
 
 /** Context and continuation ids, split as in the joint encoding when it keeps the context's ids. */
-function encodePair(tok: TextTokenizer, context: string, continuation: string): { context: number[]; continuation: number[] } {
+function encodePair(
+  tok: TextTokenizer,
+  context: string,
+  continuation: string,
+): { context: number[]; continuation: number[] } {
   const ctx = tok.encode(context);
   const whole = tok.encode(context + continuation);
-  if (whole.length > ctx.length && ctx.every((id, i) => whole[i] === id)) return { context: ctx, continuation: whole.slice(ctx.length) };
+  if (whole.length > ctx.length && ctx.every((id, i) => whole[i] === id))
+    return { context: ctx, continuation: whole.slice(ctx.length) };
   return { context: ctx, continuation: tok.encode(continuation) };
 }
 
@@ -94,7 +110,8 @@ function encodePair(tok: TextTokenizer, context: string, continuation: string): 
  */
 export function unconditionalRequest(tok: TextTokenizer, prefix: number[], continuation: string): ScoreRequest {
   const ids = tok.encode(continuation);
-  if (prefix.length === 1 && ids.length > 1 && ids[0] === prefix[0]) return { context: ids.slice(0, 1), continuation: ids.slice(1) };
+  if (prefix.length === 1 && ids.length > 1 && ids[0] === prefix[0])
+    return { context: ids.slice(0, 1), continuation: ids.slice(1) };
   return { context: prefix, continuation: ids };
 }
 
@@ -103,7 +120,8 @@ export function unconditionalRequest(tok: TextTokenizer, prefix: number[], conti
  * prefix alone) is the gold one (the first such choice on a tie, as numpy's argmax).
  */
 export function accMutualInfo(conditional: readonly number[], unconditional: readonly number[], gold: number): number {
-  if (conditional.length !== unconditional.length) throw new RangeError(`${conditional.length} conditional but ${unconditional.length} unconditional log-likelihoods`);
+  if (conditional.length !== unconditional.length)
+    throw new RangeError(`${conditional.length} conditional but ${unconditional.length} unconditional log-likelihoods`);
   return argmax(conditional.map((ll, c) => ll - unconditional[c])) === gold ? 1 : 0;
 }
 
@@ -113,7 +131,12 @@ function argmax(values: readonly number[]): number {
   return best;
 }
 
-async function inBatches<T, R>(items: T[], size: number, run: (batch: T[]) => Promise<R[]>, onDone: (n: number) => void): Promise<R[]> {
+async function inBatches<T, R>(
+  items: T[],
+  size: number,
+  run: (batch: T[]) => Promise<R[]>,
+  onDone: (n: number) => void,
+): Promise<R[]> {
   const out: R[] = [];
   for (let i = 0; i < items.length; i += size) {
     const batch = items.slice(i, i + size);
@@ -123,21 +146,36 @@ async function inBatches<T, R>(items: T[], size: number, run: (batch: T[]) => Pr
   return out;
 }
 
-export async function evaluate(model: TokenLM, tokenizer: TextTokenizer, tasks: Task[], options: EvalOptions = {}): Promise<EvalResults> {
+export async function evaluate(
+  model: TokenLM,
+  tokenizer: TextTokenizer,
+  tasks: Task[],
+  options: EvalOptions = {},
+): Promise<EvalResults> {
   const shots = options.shots ?? 0;
   const seed = options.seed ?? 1;
   const batchSize = options.batchSize ?? 16;
-  const prefix = options.prefixIds ?? [tokenizer.eosTokenId ?? tokenizer.bosTokenId].filter((x): x is number => x !== undefined);
+  const prefix =
+    options.prefixIds ?? [tokenizer.eosTokenId ?? tokenizer.bosTokenId].filter((x): x is number => x !== undefined);
   const results: Record<string, TaskResult> = {};
   for (const task of tasks) {
     if (results[task.name]) throw new Error(`two tasks are named ${task.name}`);
     const count = Math.min(task.examples.length, options.limit ?? Infinity);
     const prompts = Array.from({ length: count }, (_, i) => buildPrompt(task, i, shots, seed));
     const mutualInfo = task.type === 'multiple_choice' && task.mutualInfo === true;
-    if (mutualInfo && prefix.length === 0) throw new Error(`task ${task.name}: acc_mutual_info needs a prefix token for its unconditional requests (the tokenizer has no EOS or BOS; pass prefixIds)`);
-    const choiceCount = task.type === 'multiple_choice' ? task.examples.slice(0, count).reduce((n, e) => n + e.choices.length, 0) : count;
+    if (mutualInfo && prefix.length === 0)
+      throw new Error(
+        `task ${task.name}: acc_mutual_info needs a prefix token for its unconditional requests (the tokenizer has no EOS or BOS; pass prefixIds)`,
+      );
+    const choiceCount =
+      task.type === 'multiple_choice' ? task.examples.slice(0, count).reduce((n, e) => n + e.choices.length, 0) : count;
     const requests = mutualInfo ? 2 * choiceCount : choiceCount;
-    const progress = createProgress({ label: `eval ${task.name}`, total: requests, unit: 'requests', mode: options.progress });
+    const progress = createProgress({
+      label: `eval ${task.name}`,
+      total: requests,
+      unit: 'requests',
+      mode: options.progress,
+    });
     let done = 0;
     const tick = (n: number) => progress.update((done += n));
     const samples: Sample[] = [];
@@ -153,7 +191,10 @@ export async function evaluate(model: TokenLM, tokenizer: TextTokenizer, tasks: 
         task.examples[i].choices.forEach((choice, c) => {
           const pair = encodePair(tokenizer, prompt, task.targetDelimiter + choice);
           const room = model.contextLength + 1 - pair.continuation.length;
-          if (room < 1) throw new Error(`task ${task.name} example ${i}: choice ${c} has ${pair.continuation.length} tokens, more than the model's context`);
+          if (room < 1)
+            throw new Error(
+              `task ${task.name} example ${i}: choice ${c} has ${pair.continuation.length} tokens, more than the model's context`,
+            );
           reqs.push({ context: [...prefix, ...pair.context].slice(-room), continuation: pair.continuation });
           owner.push({ example: i, choice: c });
         });
@@ -163,7 +204,10 @@ export async function evaluate(model: TokenLM, tokenizer: TextTokenizer, tasks: 
         prompts.forEach((_, i) => {
           task.examples[i].choices.forEach((choice, c) => {
             const req = unconditionalRequest(tokenizer, prefix, task.targetDelimiter + choice);
-            if (req.context.length + req.continuation.length > model.contextLength + 1) throw new Error(`task ${task.name} example ${i}: choice ${c} has ${req.continuation.length} tokens, more than the model's context`);
+            if (req.context.length + req.continuation.length > model.contextLength + 1)
+              throw new Error(
+                `task ${task.name} example ${i}: choice ${c} has ${req.continuation.length} tokens, more than the model's context`,
+              );
             reqs.push(req);
             owner.push({ example: i, choice: c });
           });
@@ -172,24 +216,45 @@ export async function evaluate(model: TokenLM, tokenizer: TextTokenizer, tasks: 
       const scored = await inBatches(reqs, batchSize, (b) => model.scoreContinuations(b), tick);
       const lls: number[][] = prompts.map(() => []);
       const unconditional: number[][] = prompts.map(() => []);
-      scored.forEach((s, k) => ((k < conditionalCount ? lls : unconditional)[owner[k].example][owner[k].choice] = s.logprob));
+      scored.forEach(
+        (s, k) => ((k < conditionalCount ? lls : unconditional)[owner[k].example][owner[k].choice] = s.logprob),
+      );
       prompts.forEach((prompt, i) => {
         const e = task.examples[i];
         const pickRaw = argmax(lls[i]);
         const pickNorm = argmax(lls[i].map((ll, c) => ll / Math.max(1, e.choices[c].length)));
-        const scores: Record<string, number> = { acc: pickRaw === e.gold ? 1 : 0, acc_norm: pickNorm === e.gold ? 1 : 0 };
+        const scores: Record<string, number> = {
+          acc: pickRaw === e.gold ? 1 : 0,
+          acc_norm: pickNorm === e.gold ? 1 : 0,
+        };
         if (mutualInfo) scores.acc_mutual_info = accMutualInfo(lls[i], unconditional[i], e.gold);
         record(scores);
         if (options.samples) {
-          samples.push({ index: i, prompt, target: e.choices[e.gold], prediction: e.choices[pickRaw], scores, logprobs: lls[i], ...(mutualInfo ? { unconditionalLogprobs: unconditional[i] } : {}) });
+          samples.push({
+            index: i,
+            prompt,
+            target: e.choices[e.gold],
+            prediction: e.choices[pickRaw],
+            scores,
+            logprobs: lls[i],
+            ...(mutualInfo ? { unconditionalLogprobs: unconditional[i] } : {}),
+          });
         }
       });
     } else {
       const room = model.contextLength - task.maxNewTokens;
-      if (room < 1) throw new Error(`task ${task.name}: maxNewTokens ${task.maxNewTokens} leaves no room in the model's context of ${model.contextLength}`);
+      if (room < 1)
+        throw new Error(
+          `task ${task.name}: maxNewTokens ${task.maxNewTokens} leaves no room in the model's context of ${model.contextLength}`,
+        );
       const inputs = prompts.map((p) => [...prefix, ...tokenizer.encode(p)].slice(-room));
       const stopIds = [tokenizer.eosTokenId].filter((x): x is number => x !== undefined);
-      const outputs = await inBatches(inputs, batchSize, (b) => model.generate(b, { maxNewTokens: task.maxNewTokens, stopTokenIds: stopIds }), tick);
+      const outputs = await inBatches(
+        inputs,
+        batchSize,
+        (b) => model.generate(b, { maxNewTokens: task.maxNewTokens, stopTokenIds: stopIds }),
+        tick,
+      );
       outputs.forEach((ids, i) => {
         let text = tokenizer.decode(ids, { skipSpecialTokens: true });
         for (const s of task.stop) {
@@ -209,7 +274,15 @@ export async function evaluate(model: TokenLM, tokenizer: TextTokenizer, tasks: 
       const m = meanWithStderr(v);
       metrics[k] = { value: m.mean, stderr: m.se };
     }
-    results[task.name] = { task: task.name, type: task.type, n: count, shots, metrics, perItem: perMetric, ...(options.samples ? { samples } : {}) };
+    results[task.name] = {
+      task: task.name,
+      type: task.type,
+      n: count,
+      shots,
+      metrics,
+      perItem: perMetric,
+      ...(options.samples ? { samples } : {}),
+    };
   }
   return { results, config: { shots, seed, batchSize, limit: options.limit ?? null } };
 }
@@ -219,8 +292,17 @@ export function writeResults(path: string, results: EvalResults): void {
 }
 
 /** One row per task and metric: what a table (danfojs DataFrame) or a bar chart needs. */
-export function resultsTable(results: EvalResults): Array<{ task: string; metric: string; value: number; stderr: number | null; n: number; shots: number }> {
+export function resultsTable(
+  results: EvalResults,
+): Array<{ task: string; metric: string; value: number; stderr: number | null; n: number; shots: number }> {
   return Object.values(results.results).flatMap((r) =>
-    Object.entries(r.metrics).map(([metric, m]) => ({ task: r.task, metric, value: m.value, stderr: m.stderr, n: r.n, shots: r.shots })),
+    Object.entries(r.metrics).map(([metric, m]) => ({
+      task: r.task,
+      metric,
+      value: m.value,
+      stderr: m.stderr,
+      n: r.n,
+      shots: r.shots,
+    })),
   );
 }

@@ -24,20 +24,32 @@ export const RUNTIMES: readonly Runtime[] = ['auto', 'in-process', 'onnx'];
 export type OpenedModel = { model: TokenLM & { close(): Promise<void> }; runtime: Exclude<Runtime, 'auto'> };
 
 /** auto: the in-process model when the folder has model.safetensors in the kit's GPT layout, else ONNX. */
-export async function openTokenLM(dir: string, options: { runtime?: Runtime; threads?: number; provider?: ProviderChoice; batchSize?: number } = {}): Promise<OpenedModel> {
+export async function openTokenLM(
+  dir: string,
+  options: { runtime?: Runtime; threads?: number; provider?: ProviderChoice; batchSize?: number } = {},
+): Promise<OpenedModel> {
   const runtime = options.runtime ?? 'auto';
   const hasSafetensors = existsSync(join(dir, 'model.safetensors'));
   const hasOnnx = existsSync(join(dir, 'onnx')) || existsSync(join(dir, 'model.onnx'));
-  if (!hasSafetensors && !hasOnnx) throw new Error(`${dir} has neither model.safetensors nor an onnx/ folder: is it a model folder?`);
+  if (!hasSafetensors && !hasOnnx)
+    throw new Error(`${dir} has neither model.safetensors nor an onnx/ folder: is it a model folder?`);
   if (runtime === 'in-process' || (runtime === 'auto' && hasSafetensors)) {
     return { model: await GPTLanguageModel.fromFolder(dir, { threads: options.threads }), runtime: 'in-process' };
   }
-  return { model: await OnnxCausalLM.load(dir, { threads: options.threads, provider: options.provider, batchSize: options.batchSize }), runtime: 'onnx' };
+  return {
+    model: await OnnxCausalLM.load(dir, {
+      threads: options.threads,
+      provider: options.provider,
+      batchSize: options.batchSize,
+    }),
+    runtime: 'onnx',
+  };
 }
 
 export type ModelSpec = { kind: 'folder' | 'onnx' | 'openai' | 'gguf'; target: string };
 
-export const MODEL_SPEC_HELP = 'DIR (a model folder), onnx:DIR, openai:URL (an OpenAI-compatible server with echo + logprobs, e.g. vLLM or ipt serve; give --tokenizer DIR) or gguf:FILE';
+export const MODEL_SPEC_HELP =
+  'DIR (a model folder), onnx:DIR, openai:URL (an OpenAI-compatible server with echo + logprobs, e.g. vLLM or ipt serve; give --tokenizer DIR) or gguf:FILE';
 
 export function parseModelSpec(spec: string): ModelSpec {
   const m = /^(onnx|openai|gguf):(.+)$/.exec(spec);
@@ -55,7 +67,8 @@ export function tokenizerAddsBos(files: TokenizerFiles): boolean {
   const flag = files.tokenizerConfig.add_bos_token;
   if (typeof flag === 'boolean') return flag;
   const bos = files.tokenizerConfig.bos_token;
-  const bosText = typeof bos === 'string' ? bos : bos && typeof bos === 'object' ? (bos as { content?: unknown }).content : undefined;
+  const bosText =
+    typeof bos === 'string' ? bos : bos && typeof bos === 'object' ? (bos as { content?: unknown }).content : undefined;
   const starts = (p: unknown): boolean => {
     if (!p || typeof p !== 'object') return false;
     const proc = p as { type?: unknown; single?: unknown; processors?: unknown };
@@ -105,21 +118,63 @@ export async function openEvalModel(spec: string, options: OpenEvalModelOptions 
     if (!existsSync(target)) throw new Error(`model folder ${target} does not exist`);
     const problem = providerProblem('onnx', options.provider);
     if (problem) throw new Error(problem);
-    const onnxOptions = { threads: options.threads, provider: options.provider as ProviderChoice | undefined, batchSize: options.batchSize };
+    const onnxOptions = {
+      threads: options.threads,
+      provider: options.provider as ProviderChoice | undefined,
+      batchSize: options.batchSize,
+    };
     const tokenizer = loadTokenizer(target);
-    const opened = kind === 'onnx' ? { model: await OnnxCausalLM.load(target, onnxOptions), runtime: 'onnx' as const } : await openTokenLM(target, { ...onnxOptions, runtime: options.runtime });
+    const opened =
+      kind === 'onnx'
+        ? { model: await OnnxCausalLM.load(target, onnxOptions), runtime: 'onnx' as const }
+        : await openTokenLM(target, { ...onnxOptions, runtime: options.runtime });
     const revision = opened.model instanceof OnnxCausalLM ? opened.model.name : `${opened.runtime}:${target}`;
-    return { model: opened.model, tokenizer, name: `${spec} (${opened.runtime})`, key: revision, addsBos: bosOf(target), close: () => opened.model.close() };
+    return {
+      model: opened.model,
+      tokenizer,
+      name: `${spec} (${opened.runtime})`,
+      key: revision,
+      addsBos: bosOf(target),
+      close: () => opened.model.close(),
+    };
   }
   if (kind === 'openai') {
-    if (!options.tokenizerDir) throw new Error(`${spec}: scoring through a server needs the served model's tokenizer: give --tokenizer DIR (a folder with its tokenizer.json)`);
+    if (!options.tokenizerDir)
+      throw new Error(
+        `${spec}: scoring through a server needs the served model's tokenizer: give --tokenizer DIR (a folder with its tokenizer.json)`,
+      );
     const tokenizer = loadTokenizer(options.tokenizerDir);
-    const model = await OpenAIScoringLM.connect({ baseUrl: target, tokenizer, model: options.model, concurrency: options.concurrency, timeoutMs: options.timeoutMs, retries: options.retries });
-    return { model, tokenizer, name: model.name, key: model.name, addsBos: bosOf(options.tokenizerDir), close: () => model.close() };
+    const model = await OpenAIScoringLM.connect({
+      baseUrl: target,
+      tokenizer,
+      model: options.model,
+      concurrency: options.concurrency,
+      timeoutMs: options.timeoutMs,
+      retries: options.retries,
+    });
+    return {
+      model,
+      tokenizer,
+      name: model.name,
+      key: model.name,
+      addsBos: bosOf(options.tokenizerDir),
+      close: () => model.close(),
+    };
   }
   // gguf: llama.cpp scores and generates with the file's own tokenizer; its BOS default comes from the file
   const problem = providerProblem('gguf', options.provider);
   if (problem) throw new Error(problem);
-  const opened = await openGgufTokenLM(target, { provider: options.provider as LlamaBackend | 'auto' | undefined, threads: options.threads, batchSize: options.batchSize });
-  return { model: opened.model, tokenizer: opened.tokenizer, name: `${opened.source.name} (llama.cpp ${opened.model.backend})`, key: opened.source.name, addsBos: opened.addsBos, close: () => opened.model.close() };
+  const opened = await openGgufTokenLM(target, {
+    provider: options.provider as LlamaBackend | 'auto' | undefined,
+    threads: options.threads,
+    batchSize: options.batchSize,
+  });
+  return {
+    model: opened.model,
+    tokenizer: opened.tokenizer,
+    name: `${opened.source.name} (llama.cpp ${opened.model.backend})`,
+    key: opened.source.name,
+    addsBos: opened.addsBos,
+    close: () => opened.model.close(),
+  };
 }

@@ -34,13 +34,21 @@ function encodeText(tok: TextTokenizer, text: string, options: EncodeOptions, bo
 }
 
 /** lm-eval's loglikelihood request encoding (TemplateLM.loglikelihood and _encode_pair). */
-export function encodeRequest(tok: TextTokenizer, context: string, continuation: string, options: EncodeOptions): ScoreRequest {
+export function encodeRequest(
+  tok: TextTokenizer,
+  context: string,
+  continuation: string,
+  options: EncodeOptions,
+): ScoreRequest {
   const bosText = tok.bosTokenId === undefined ? undefined : tok.decode([tok.bosTokenId]);
   if (context === '') {
     const cont = tok.encode(continuation);
     const prefix = tok.bosTokenId ?? tok.eosTokenId;
-    if (prefix === undefined) throw new Error('an empty context needs a BOS or EOS token to stand for it, and the tokenizer has neither');
-    return prefix !== cont[0] ? { context: [prefix], continuation: cont } : { context: cont.slice(0, 1), continuation: cont.slice(1) };
+    if (prefix === undefined)
+      throw new Error('an empty context needs a BOS or EOS token to stand for it, and the tokenizer has neither');
+    return prefix !== cont[0]
+      ? { context: [prefix], continuation: cont }
+      : { context: cont.slice(0, 1), continuation: cont.slice(1) };
   }
   const spaces = options.keepTrailingSpace ? '' : (TRAILING_SPACE.exec(context)?.[0] ?? '');
   const ctx = context.slice(0, context.length - spaces.length);
@@ -48,7 +56,8 @@ export function encodeRequest(tok: TextTokenizer, context: string, continuation:
   const whole = encodeText(tok, ctx + cont, options, bosText);
   const ctxIds = encodeText(tok, ctx, options, bosText);
   const contIds = whole.slice(ctxIds.length);
-  if (contIds.length === 0) throw new Error(`the continuation ${JSON.stringify(continuation)} encodes to no tokens after its context`);
+  if (contIds.length === 0)
+    throw new Error(`the continuation ${JSON.stringify(continuation)} encodes to no tokens after its context`);
   if (ctxIds.length === 0) throw new Error(`the context ${JSON.stringify(context)} encodes to no tokens`);
   return { context: ctxIds, continuation: contIds };
 }
@@ -95,7 +104,9 @@ export class RequestCache {
 
   score(key: string): ScoreResult | undefined {
     const e = this.entries.get(key);
-    return e && typeof e.ll === 'number' && typeof e.g === 'boolean' ? { logprob: e.ll, greedy: e.g, tokens: e.n ?? 0 } : undefined;
+    return e && typeof e.ll === 'number' && typeof e.g === 'boolean'
+      ? { logprob: e.ll, greedy: e.g, tokens: e.n ?? 0 }
+      : undefined;
   }
 
   generated(key: string): number[] | undefined {
@@ -135,7 +146,11 @@ function compareTokens(a: number[], b: number[]): number {
  * Log-likelihood (and greedy flag) of every request, in the given order. Identical requests are
  * scored once; the rest go to the model longest first (lm-eval's order), in batches.
  */
-export async function scoreRequests(model: TokenLM, requests: ScoreRequest[], options: RunOptions): Promise<ScoreResult[]> {
+export async function scoreRequests(
+  model: TokenLM,
+  requests: ScoreRequest[],
+  options: RunOptions,
+): Promise<ScoreResult[]> {
   const keys = requests.map((r) => requestKey(options.modelKey, 'loglikelihood', r.context, r.continuation));
   const results = new Array<ScoreResult | undefined>(requests.length);
   const todo = new Map<string, number>();
@@ -159,7 +174,9 @@ export async function scoreRequests(model: TokenLM, requests: ScoreRequest[], op
     const batch = order.slice(start, start + options.batchSize);
     const scored = await model.scoreContinuations(batch.map((i) => requests[i]));
     batch.forEach((i, j) => fresh.set(keys[i], scored[j]));
-    options.cache?.add(batch.map((i, j) => ({ k: keys[i], ll: scored[j].logprob, g: scored[j].greedy, n: scored[j].tokens })));
+    options.cache?.add(
+      batch.map((i, j) => ({ k: keys[i], ll: scored[j].logprob, g: scored[j].greedy, n: scored[j].tokens })),
+    );
     if (options.stats) options.stats.run += batch.length;
     done += batch.length;
     options.progress?.update(done);
@@ -174,8 +191,20 @@ export async function scoreRequests(model: TokenLM, requests: ScoreRequest[], op
 export type GenerationRequest = { prompt: number[]; maxNewTokens: number; stopTokenIds: number[] };
 
 /** Greedy continuations of every prompt (stop token included), in the given order, cached like scores. */
-export async function generateRequests(model: TokenLM, requests: GenerationRequest[], options: RunOptions): Promise<number[][]> {
-  const keys = requests.map((r) => requestKey(options.modelKey, 'generate', r.prompt, r.maxNewTokens, [...r.stopTokenIds].sort((a, b) => a - b)));
+export async function generateRequests(
+  model: TokenLM,
+  requests: GenerationRequest[],
+  options: RunOptions,
+): Promise<number[][]> {
+  const keys = requests.map((r) =>
+    requestKey(
+      options.modelKey,
+      'generate',
+      r.prompt,
+      r.maxNewTokens,
+      [...r.stopTokenIds].sort((a, b) => a - b),
+    ),
+  );
   const out = new Array<number[] | undefined>(requests.length);
   let done = 0;
   const todo: number[] = [];
@@ -199,7 +228,10 @@ export async function generateRequests(model: TokenLM, requests: GenerationReque
     }
     for (const members of groups.values()) {
       const first = requests[members[0]];
-      const generated = await model.generate(members.map((i) => requests[i].prompt), { maxNewTokens: first.maxNewTokens, stopTokenIds: first.stopTokenIds });
+      const generated = await model.generate(
+        members.map((i) => requests[i].prompt),
+        { maxNewTokens: first.maxNewTokens, stopTokenIds: first.stopTokenIds },
+      );
       members.forEach((i, j) => (out[i] = generated[j]));
       options.cache?.add(members.map((i, j) => ({ k: keys[i], out: generated[j] })));
     }

@@ -18,7 +18,11 @@
 
 import { createRng, deriveSeed } from '../repro/rng.js';
 
-export type MeanEstimate = { mean: number; /** null for a single value: one value says nothing of its spread */ se: number | null; n: number };
+export type MeanEstimate = {
+  mean: number;
+  /** null for a single value: one value says nothing of its spread */ se: number | null;
+  n: number;
+};
 
 /** Mean and standard error of the mean (sample standard deviation / sqrt(n)). */
 export function meanWithStderr(values: readonly number[]): MeanEstimate {
@@ -38,26 +42,46 @@ export function meanWithStderr(values: readonly number[]): MeanEstimate {
  */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must be in (0, 1), got ${p}`);
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
+    2.506628277459239,
+  ];
+  const b = [
+    -5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1,
+  ];
+  const c = [
+    -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
   const low = 0.02425;
   if (p < low) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    return (
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    );
   }
   if (p > 1 - low) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
 }
 
 // ---------------------------------------------------------------------------------------- intervals
 
 export type Interval = { lo: number; hi: number };
 /** A score or a gain with its interval: `level` (e.g. 0.95) of the bootstrap distribution lies in [lo, hi]. */
-export type IntervalEstimate = { mean: number; lo: number; hi: number; /** standard error: from the variance, or the standard deviation of bootstrap replicates */ se: number; level: number };
+export type IntervalEstimate = {
+  mean: number;
+  lo: number;
+  hi: number;
+  /** standard error: from the variance, or the standard deviation of bootstrap replicates */ se: number;
+  level: number;
+};
 
 export type Verdict = 'gain' | 'loss' | 'within noise';
 
@@ -87,7 +111,13 @@ export function percentileInterval(point: number, replicates: ArrayLike<number>,
   m /= sorted.length;
   let ss = 0;
   for (const v of sorted) ss += (v - m) ** 2;
-  return { mean: point, lo: quantileSorted(sorted, alpha), hi: quantileSorted(sorted, 1 - alpha), se: Math.sqrt(ss / Math.max(1, sorted.length - 1)), level };
+  return {
+    mean: point,
+    lo: quantileSorted(sorted, alpha),
+    hi: quantileSorted(sorted, 1 - alpha),
+    se: Math.sqrt(ss / Math.max(1, sorted.length - 1)),
+    level,
+  };
 }
 
 /** mean ± z * se: the normal-approximation interval. */
@@ -116,15 +146,23 @@ export type BootstrapOptions = {
 };
 
 /** Bootstrap replicates of every task's score for every arm: replicates[task][arm][b]. */
-export type Replicates = { count: number; tasks: Record<string, Record<string, Float64Array>>; point: Record<string, Record<string, number>> };
+export type Replicates = {
+  count: number;
+  tasks: Record<string, Record<string, Float64Array>>;
+  point: Record<string, Record<string, number>>;
+};
 
 function checkShape(name: string, scores: TaskItemScores, seeds: number): number {
   let items = -1;
   for (const [arm, rows] of Object.entries(scores)) {
-    if (rows.length !== seeds) throw new RangeError(`task ${name}, arm ${arm}: ${rows.length} seed rows, expected ${seeds}`);
+    if (rows.length !== seeds)
+      throw new RangeError(`task ${name}, arm ${arm}: ${rows.length} seed rows, expected ${seeds}`);
     for (const row of rows) {
       if (items < 0) items = row.length;
-      if (row.length !== items) throw new RangeError(`task ${name}, arm ${arm}: rows of ${row.length} and ${items} items; every arm and seed must answer the same items`);
+      if (row.length !== items)
+        throw new RangeError(
+          `task ${name}, arm ${arm}: rows of ${row.length} and ${items} items; every arm and seed must answer the same items`,
+        );
     }
   }
   if (items <= 0) throw new RangeError(`task ${name} has no items`);
@@ -134,7 +172,7 @@ function checkShape(name: string, scores: TaskItemScores, seeds: number): number
 function mean2(rows: number[][]): number {
   let s = 0;
   let n = 0;
-  for (const r of rows) for (const v of r) (s += v), n++;
+  for (const r of rows) for (const v of r) ((s += v), n++);
   return s / n;
 }
 
@@ -144,10 +182,15 @@ function mean2(rows: number[][]): number {
  * Returns each task's score per arm in every replicate and on the data itself; averages over tasks and
  * differences between arms are then taken replicate by replicate (`combine`).
  */
-export function bootstrapReplicates(tasks: Record<string, TaskItemScores>, seedCount: number, options: BootstrapOptions): Replicates {
+export function bootstrapReplicates(
+  tasks: Record<string, TaskItemScores>,
+  seedCount: number,
+  options: BootstrapOptions,
+): Replicates {
   const B = options.replicates ?? 2000;
   if (!(Number.isInteger(B) && B >= 1)) throw new RangeError(`replicates must be a positive integer, got ${B}`);
-  if (!(Number.isInteger(seedCount) && seedCount >= 1)) throw new RangeError(`seedCount must be a positive integer, got ${seedCount}`);
+  if (!(Number.isInteger(seedCount) && seedCount >= 1))
+    throw new RangeError(`seedCount must be a positive integer, got ${seedCount}`);
   const names = Object.keys(tasks).sort();
   const sizes = new Map(names.map((t) => [t, checkShape(t, tasks[t], seedCount)]));
   const out: Replicates = { count: B, tasks: {}, point: {} };
@@ -191,7 +234,11 @@ export function bootstrapReplicates(tasks: Record<string, TaskItemScores>, seedC
  * A statistic of task scores, computed on the data and on every replicate: `f` gets one arm-by-task
  * lookup and returns a number (a group average, a paired gain, a gain of averages).
  */
-export function combine(reps: Replicates, f: (score: (task: string, arm: string) => number) => number, level = 0.95): IntervalEstimate {
+export function combine(
+  reps: Replicates,
+  f: (score: (task: string, arm: string) => number) => number,
+  level = 0.95,
+): IntervalEstimate {
   const point = f((t, a) => lookup(reps.point, t, a));
   const values = new Float64Array(reps.count);
   for (let b = 0; b < reps.count; b++) values[b] = f((t, a) => lookup(reps.tasks, t, a)[b]);
@@ -205,15 +252,30 @@ function lookup<T>(m: Record<string, Record<string, T>>, task: string, arm: stri
 }
 
 /** The average over `tasks` of one arm's task scores, with its interval. */
-export function bootstrapScore(reps: Replicates, tasks: readonly string[], arm: string, level = 0.95): IntervalEstimate {
+export function bootstrapScore(
+  reps: Replicates,
+  tasks: readonly string[],
+  arm: string,
+  level = 0.95,
+): IntervalEstimate {
   if (tasks.length === 0) throw new RangeError('a group average needs at least one task');
   return combine(reps, (score) => tasks.reduce((s, t) => s + score(t, arm), 0) / tasks.length, level);
 }
 
 /** arm minus baseline of the average over `tasks`, paired by seed and item, with its interval and verdict. */
-export function bootstrapGain(reps: Replicates, tasks: readonly string[], arm: string, baseline: string, level = 0.95): IntervalEstimate & { verdict: Verdict } {
+export function bootstrapGain(
+  reps: Replicates,
+  tasks: readonly string[],
+  arm: string,
+  baseline: string,
+  level = 0.95,
+): IntervalEstimate & { verdict: Verdict } {
   if (tasks.length === 0) throw new RangeError('a gain needs at least one task');
-  const e = combine(reps, (score) => tasks.reduce((s, t) => s + score(t, arm) - score(t, baseline), 0) / tasks.length, level);
+  const e = combine(
+    reps,
+    (score) => tasks.reduce((s, t) => s + score(t, arm) - score(t, baseline), 0) / tasks.length,
+    level,
+  );
   return { ...e, verdict: verdictOf(e) };
 }
 
@@ -226,10 +288,16 @@ export function bootstrapGain(reps: Replicates, tasks: readonly string[], arm: s
  * per-item differences between two arms it is the variance of a paired gain. An independent check of
  * the bootstrap, and a normal-approximation interval of its own.
  */
-export function crossedVariance(table: SeedItemTable): { meanVariance: number; seed: number; item: number; residual: number } {
+export function crossedVariance(table: SeedItemTable): {
+  meanVariance: number;
+  seed: number;
+  item: number;
+  residual: number;
+} {
   const S = table.length;
   const I = table[0]?.length ?? 0;
-  if (S === 0 || I === 0 || table.some((r) => r.length !== I)) throw new RangeError('crossedVariance needs a non-empty rectangular table');
+  if (S === 0 || I === 0 || table.some((r) => r.length !== I))
+    throw new RangeError('crossedVariance needs a non-empty rectangular table');
   const { msSeed, msItem, msResid } = meanSquares(table);
   const residual = msResid;
   const seed = S > 1 ? Math.max(0, (msSeed - msResid) / I) : 0;
@@ -259,14 +327,16 @@ export function linearEstimate(tables: readonly SeedItemTable[], level = 0.95): 
   const T = tables.length;
   if (T === 0) throw new RangeError('linearEstimate needs at least one table');
   const S = tables[0].length;
-  if (S === 0 || tables.some((t) => t.length !== S)) throw new RangeError('every table needs the same, non-zero number of seed rows');
+  if (S === 0 || tables.some((t) => t.length !== S))
+    throw new RangeError('every table needs the same, non-zero number of seed rows');
   let itemPart = 0;
   let residualOfSeedMeans = 0;
   const seedAverages = new Array<number>(S).fill(0);
   let items = 0;
   for (const table of tables) {
     const I = table[0].length;
-    if (I === 0 || table.some((r) => r.length !== I)) throw new RangeError('a table needs the same, non-zero number of items in every seed row');
+    if (I === 0 || table.some((r) => r.length !== I))
+      throw new RangeError('a table needs the same, non-zero number of items in every seed row');
     items += I;
     const { msItem, msResid } = meanSquares(table);
     // with one seed, MS_item is the items' own variance: sigma2_item + residual, as wanted
@@ -295,7 +365,8 @@ function meanSquares(table: SeedItemTable): { msSeed: number; msItem: number; ms
   let ssItem = 0;
   for (const m of itemMeans) ssItem += S * (m - grand) ** 2;
   let ssResid = 0;
-  for (let s = 0; s < S; s++) for (let i = 0; i < I; i++) ssResid += (table[s][i] - seedMeans[s] - itemMeans[i] + grand) ** 2;
+  for (let s = 0; s < S; s++)
+    for (let i = 0; i < I; i++) ssResid += (table[s][i] - seedMeans[s] - itemMeans[i] + grand) ** 2;
   return {
     msSeed: S > 1 ? ssSeed / (S - 1) : 0,
     msItem: I > 1 ? ssItem / (I - 1) : 0,
@@ -312,11 +383,17 @@ export function scoreEstimate(tasks: readonly SeedItemTable[], level = 0.95): Li
  * arm minus baseline, averaged over tasks, paired by seed and item (tables in the same task order, rows
  * in the same seed order), with its interval and verdict.
  */
-export function gainEstimate(arm: readonly SeedItemTable[], baseline: readonly SeedItemTable[], level = 0.95): LinearEstimate & { verdict: Verdict } {
-  if (arm.length !== baseline.length) throw new RangeError(`${arm.length} tasks for the arm but ${baseline.length} for the baseline`);
+export function gainEstimate(
+  arm: readonly SeedItemTable[],
+  baseline: readonly SeedItemTable[],
+  level = 0.95,
+): LinearEstimate & { verdict: Verdict } {
+  if (arm.length !== baseline.length)
+    throw new RangeError(`${arm.length} tasks for the arm but ${baseline.length} for the baseline`);
   const diffs = arm.map((t, k) => {
     const b = baseline[k];
-    if (t.length !== b.length || t.some((row, s) => row.length !== b[s].length)) throw new RangeError(`task ${k}: the arm and the baseline must answer the same items with the same seeds`);
+    if (t.length !== b.length || t.some((row, s) => row.length !== b[s].length))
+      throw new RangeError(`task ${k}: the arm and the baseline must answer the same items with the same seeds`);
     return t.map((row, s) => row.map((v, i) => v - b[s][i]));
   });
   const e = linearEstimate(diffs, level);
@@ -353,7 +430,11 @@ export function discordanceAtChance(chance: number, delta: number): number {
 }
 
 /** The smallest difference `n` paired items detect (alpha, power as in itemsToDetect), by bisection. */
-export function detectableDifference(items: number, discordance: (delta: number) => number, options: PowerOptions = {}): number {
+export function detectableDifference(
+  items: number,
+  discordance: (delta: number) => number,
+  options: PowerOptions = {},
+): number {
   if (!(items >= 1)) throw new RangeError(`items must be at least 1, got ${items}`);
   let lo = 1e-4;
   let hi = 0.999;
@@ -372,7 +453,7 @@ export function measuredDiscordance(a: number[][], b: number[][]): number {
   let n = 0;
   a.forEach((row, s) =>
     row.forEach((v, i) => {
-      d += (v >= 0.5) !== (b[s][i] >= 0.5) ? 1 : 0;
+      d += v >= 0.5 !== b[s][i] >= 0.5 ? 1 : 0;
       n++;
     }),
   );

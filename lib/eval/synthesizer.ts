@@ -15,7 +15,19 @@ import type { TokenLM } from '../engine/gpt.js';
 import type { TextTokenizer } from '../engine/tokenizer.js';
 import type { HubConfig } from '../hub/config.js';
 import type { ManifestInput } from '../repro/manifest.js';
-import { ANS, cookCompre, cookDemonstration, cookRead, END, EOS, PAIR_DELIMITER, parseComprehension, pyStrip, QUE, type Pair } from '../synth/format.js';
+import {
+  ANS,
+  cookCompre,
+  cookDemonstration,
+  cookRead,
+  END,
+  EOS,
+  PAIR_DELIMITER,
+  parseComprehension,
+  pyStrip,
+  QUE,
+  type Pair,
+} from '../synth/format.js';
 import { exactMatch, tokenF1 } from './metrics.js';
 import { aggregateMean, type Aggregate } from './suites/lmeval.js';
 import { loadHubSplit } from './suites/data.js';
@@ -38,21 +50,40 @@ export function parseCollectionText(text: string): Array<{ context: string; pair
 }
 
 /** The examples of the named datasets (configs of the collection), in file order, with the files read. */
-export async function loadCollectionExamples(datasets: string[], options: { hub?: Partial<HubConfig>; repo?: string } = {}): Promise<{ examples: CollectionExample[]; inputs: ManifestInput[] }> {
+export async function loadCollectionExamples(
+  datasets: string[],
+  options: { hub?: Partial<HubConfig>; repo?: string } = {},
+): Promise<{ examples: CollectionExample[]; inputs: ManifestInput[] }> {
   const examples: CollectionExample[] = [];
   const inputs: ManifestInput[] = [];
   for (const dataset of datasets) {
-    const split = await loadHubSplit({ path: options.repo ?? SYNTHESIZER_COLLECTION, name: dataset, revision: 'main' }, 'train', { hub: options.hub });
+    const split = await loadHubSplit(
+      { path: options.repo ?? SYNTHESIZER_COLLECTION, name: dataset, revision: 'main' },
+      'train',
+      { hub: options.hub },
+    );
     inputs.push(split.manifest);
     for (const doc of split.docs) {
-      if (typeof doc.text !== 'string') throw new Error(`${SYNTHESIZER_COLLECTION} (${dataset}): a record has no "text" string field; its fields are ${Object.keys(doc).join(', ')}`);
+      if (typeof doc.text !== 'string')
+        throw new Error(
+          `${SYNTHESIZER_COLLECTION} (${dataset}): a record has no "text" string field; its fields are ${Object.keys(doc).join(', ')}`,
+        );
       for (const e of parseCollectionText(doc.text)) examples.push({ dataset, ...e });
     }
   }
   return { examples, inputs };
 }
 
-export type ResponseItem = { dataset: string; example: number; pair: number; question: string; reference: string; prediction: string; exact_match: number; f1: number };
+export type ResponseItem = {
+  dataset: string;
+  example: number;
+  pair: number;
+  question: string;
+  reference: string;
+  prediction: string;
+  exact_match: number;
+  f1: number;
+};
 
 export type ResponseAccuracy = {
   shots: number;
@@ -64,7 +95,12 @@ export type ResponseAccuracy = {
 /** The prompt for pair `p` of example `e`, after `shots` demonstrations. */
 export function responsePrompt(e: CollectionExample, p: number, demos: CollectionExample[]): string {
   const earlier = e.pairs.slice(0, p);
-  return demos.map((d) => cookDemonstration(d)).join('') + cookRead(e.context) + (earlier.length ? cookCompre(earlier) + PAIR_DELIMITER : '') + `${QUE} ${e.pairs[p].question} ${ANS}`;
+  return (
+    demos.map((d) => cookDemonstration(d)).join('') +
+    cookRead(e.context) +
+    (earlier.length ? cookCompre(earlier) + PAIR_DELIMITER : '') +
+    `${QUE} ${e.pairs[p].question} ${ANS}`
+  );
 }
 
 /**
@@ -76,32 +112,74 @@ export async function synthesizerResponseAccuracy(
   model: TokenLM,
   tokenizer: TextTokenizer,
   examples: CollectionExample[],
-  options: { shots: number; perDataset: number; maxNewTokens?: number; batchSize?: number; modelKey: string; cache?: RequestCache },
+  options: {
+    shots: number;
+    perDataset: number;
+    maxNewTokens?: number;
+    batchSize?: number;
+    modelKey: string;
+    cache?: RequestCache;
+  },
 ): Promise<ResponseAccuracy> {
   const byDataset = new Map<string, CollectionExample[]>();
   for (const e of examples) byDataset.set(e.dataset, [...(byDataset.get(e.dataset) ?? []), e]);
-  const jobs: Array<{ dataset: string; example: number; pair: number; prompt: string; reference: string; question: string }> = [];
+  const jobs: Array<{
+    dataset: string;
+    example: number;
+    pair: number;
+    prompt: string;
+    reference: string;
+    question: string;
+  }> = [];
   for (const [dataset, list] of byDataset) {
     const start = Math.max(0, list.length - options.perDataset);
-    if (start < options.shots) throw new Error(`${dataset}: ${options.shots}-shot needs ${options.shots} examples before the ${Math.min(options.perDataset, list.length)} evaluated, the dataset has ${list.length}`);
+    if (start < options.shots)
+      throw new Error(
+        `${dataset}: ${options.shots}-shot needs ${options.shots} examples before the ${Math.min(options.perDataset, list.length)} evaluated, the dataset has ${list.length}`,
+      );
     const demos = list.slice(start - options.shots, start);
     for (let i = start; i < list.length; i++) {
       const ex = list[i];
-      ex.pairs.forEach((pair, p) => jobs.push({ dataset, example: i, pair: p, prompt: responsePrompt(ex, p, demos), reference: pair.answer, question: pair.question }));
+      ex.pairs.forEach((pair, p) =>
+        jobs.push({
+          dataset,
+          example: i,
+          pair: p,
+          prompt: responsePrompt(ex, p, demos),
+          reference: pair.answer,
+          question: pair.question,
+        }),
+      );
     }
   }
   const endIds = tokenizer.encode(END);
-  const stop = [...(endIds.length === 1 ? endIds : []), ...(tokenizer.eosTokenId !== undefined ? [tokenizer.eosTokenId] : [])];
+  const stop = [
+    ...(endIds.length === 1 ? endIds : []),
+    ...(tokenizer.eosTokenId !== undefined ? [tokenizer.eosTokenId] : []),
+  ];
   const room = model.contextLength - (options.maxNewTokens ?? 48);
   const outputs = await generateRequests(
     model,
-    jobs.map((j) => ({ prompt: tokenizer.encode(j.prompt).slice(-room), maxNewTokens: options.maxNewTokens ?? 48, stopTokenIds: stop })),
+    jobs.map((j) => ({
+      prompt: tokenizer.encode(j.prompt).slice(-room),
+      maxNewTokens: options.maxNewTokens ?? 48,
+      stopTokenIds: stop,
+    })),
     { batchSize: options.batchSize ?? 8, modelKey: options.modelKey, cache: options.cache },
   );
   const items: ResponseItem[] = jobs.map((j, k) => {
     const text = tokenizer.decode(outputs[k], { skipSpecialTokens: false });
     const prediction = pyStrip(text.split(END)[0].split(EOS)[0]);
-    return { dataset: j.dataset, example: j.example, pair: j.pair, question: j.question, reference: j.reference, prediction, exact_match: exactMatch(prediction, [j.reference]), f1: tokenF1(prediction, [j.reference]) };
+    return {
+      dataset: j.dataset,
+      example: j.example,
+      pair: j.pair,
+      question: j.question,
+      reference: j.reference,
+      prediction,
+      exact_match: exactMatch(prediction, [j.reference]),
+      f1: tokenF1(prediction, [j.reference]),
+    };
   });
   const scores: ResponseAccuracy['scores'] = {};
   for (const d of [...byDataset.keys(), 'all']) {

@@ -53,14 +53,17 @@ function parseExample(type: Task['type'], raw: unknown, where: string): Multiple
   if (typeof context !== 'string') fail(where, 'needs a "context" (or "question") string');
   if (type === 'multiple_choice') {
     const choices = e.choices;
-    if (!Array.isArray(choices) || choices.length < 2 || !choices.every((c) => typeof c === 'string')) fail(where, 'needs "choices": two or more strings');
+    if (!Array.isArray(choices) || choices.length < 2 || !choices.every((c) => typeof c === 'string'))
+      fail(where, 'needs "choices": two or more strings');
     const gold = e.gold ?? e.answer;
-    if (!Number.isInteger(gold) || (gold as number) < 0 || (gold as number) >= choices.length) fail(where, `"gold" must be the index of the right choice (0..${choices.length - 1})`);
+    if (!Number.isInteger(gold) || (gold as number) < 0 || (gold as number) >= choices.length)
+      fail(where, `"gold" must be the index of the right choice (0..${choices.length - 1})`);
     return { context, choices: choices as string[], gold: gold as number };
   }
   const answers = e.answers ?? e.answer;
   const list = typeof answers === 'string' ? [answers] : answers;
-  if (!Array.isArray(list) || list.length === 0 || !list.every((a) => typeof a === 'string')) fail(where, 'needs "answers": a string or a list of strings');
+  if (!Array.isArray(list) || list.length === 0 || !list.every((a) => typeof a === 'string'))
+    fail(where, 'needs "answers": a string or a list of strings');
   return { context, answers: list as string[] };
 }
 
@@ -70,11 +73,15 @@ export function parseTask(raw: unknown, where = 'task'): Task {
   const t = raw as Record<string, unknown>;
   if (typeof t.name !== 'string' || !t.name) fail(where, 'needs a "name"');
   const name = t.name;
-  if (t.type !== 'multiple_choice' && t.type !== 'generation') fail(`${where} (${name})`, '"type" must be "multiple_choice" or "generation"');
+  if (t.type !== 'multiple_choice' && t.type !== 'generation')
+    fail(`${where} (${name})`, '"type" must be "multiple_choice" or "generation"');
   const type = t.type;
-  if (!Array.isArray(t.examples) || t.examples.length === 0) fail(`${where} (${name})`, 'needs a non-empty "examples" list');
+  if (!Array.isArray(t.examples) || t.examples.length === 0)
+    fail(`${where} (${name})`, 'needs a non-empty "examples" list');
   const examples = t.examples.map((e, i) => parseExample(type, e, `${where} (${name}) example ${i}`));
-  const fewshot = Array.isArray(t.fewshot) ? t.fewshot.map((e, i) => parseExample(type, e, `${where} (${name}) fewshot ${i}`)) : undefined;
+  const fewshot = Array.isArray(t.fewshot)
+    ? t.fewshot.map((e, i) => parseExample(type, e, `${where} (${name}) fewshot ${i}`))
+    : undefined;
   const common = {
     name,
     ...(typeof t.description === 'string' ? { description: t.description } : {}),
@@ -82,7 +89,8 @@ export function parseTask(raw: unknown, where = 'task'): Task {
     fewshotDelimiter: typeof t.fewshotDelimiter === 'string' ? t.fewshotDelimiter : '\n\n',
   };
   if (type === 'multiple_choice') {
-    if (t.mutualInfo !== undefined && typeof t.mutualInfo !== 'boolean') fail(`${where} (${name})`, '"mutualInfo" must be true or false');
+    if (t.mutualInfo !== undefined && typeof t.mutualInfo !== 'boolean')
+      fail(`${where} (${name})`, '"mutualInfo" must be true or false');
     return {
       ...common,
       type,
@@ -92,8 +100,16 @@ export function parseTask(raw: unknown, where = 'task'): Task {
     };
   }
   const stop = Array.isArray(t.stop) && t.stop.every((s) => typeof s === 'string') ? (t.stop as string[]) : ['\n'];
-  const maxNewTokens = Number.isInteger(t.maxNewTokens) && (t.maxNewTokens as number) > 0 ? (t.maxNewTokens as number) : 32;
-  return { ...common, type, examples: examples as GenerationExample[], ...(fewshot ? { fewshot: fewshot as GenerationExample[] } : {}), stop, maxNewTokens };
+  const maxNewTokens =
+    Number.isInteger(t.maxNewTokens) && (t.maxNewTokens as number) > 0 ? (t.maxNewTokens as number) : 32;
+  return {
+    ...common,
+    type,
+    examples: examples as GenerationExample[],
+    ...(fewshot ? { fewshot: fewshot as GenerationExample[] } : {}),
+    stop,
+    maxNewTokens,
+  };
 }
 
 /** A task file holds one task or a list of tasks. */
@@ -111,7 +127,15 @@ export function loadTasks(path: string): Task[] {
  */
 export function makeClozeTask(
   texts: string[],
-  options: { name?: string; examples?: number; choices?: number; seed?: number; minWords?: number; maxChars?: number; mutualInfo?: boolean } = {},
+  options: {
+    name?: string;
+    examples?: number;
+    choices?: number;
+    seed?: number;
+    minWords?: number;
+    maxChars?: number;
+    mutualInfo?: boolean;
+  } = {},
 ): MultipleChoiceTask {
   const nChoices = options.choices ?? 4;
   const minWords = options.minWords ?? 6;
@@ -124,7 +148,8 @@ export function makeClozeTask(
     sentences.push({ context: m[1], word: m[2] });
   }
   const words = [...new Set(sentences.map((s) => s.word))];
-  if (words.length < nChoices) throw new Error(`makeClozeTask: only ${words.length} distinct final words; need ${nChoices}`);
+  if (words.length < nChoices)
+    throw new Error(`makeClozeTask: only ${words.length} distinct final words; need ${nChoices}`);
   shuffleInPlace(sentences, rng);
   const examples = sentences.slice(0, options.examples ?? 100).map((s) => {
     const choices = [s.word];
@@ -159,7 +184,10 @@ function sentencesOf(texts: string[], minWords: number, maxChars: number): strin
  * with no context. A model that learned the language's word order picks the real sentence almost
  * always; an untrained one only by the accidents of tokenization.
  */
-export function makeWordOrderTask(texts: string[], options: { name?: string; examples?: number; seed?: number; minWords?: number; maxChars?: number } = {}): MultipleChoiceTask {
+export function makeWordOrderTask(
+  texts: string[],
+  options: { name?: string; examples?: number; seed?: number; minWords?: number; maxChars?: number } = {},
+): MultipleChoiceTask {
   const rng = createRng(deriveSeed(options.seed ?? 1, 'word-order'));
   const sentences = shuffleInPlace(sentencesOf(texts, options.minWords ?? 8, options.maxChars ?? 160), rng);
   const examples: MultipleChoiceExample[] = [];
@@ -172,5 +200,12 @@ export function makeWordOrderTask(texts: string[], options: { name?: string; exa
     examples.push({ context: '', choices: gold === 0 ? [s, shuffled] : [shuffled, s], gold });
   }
   if (examples.length === 0) throw new Error('makeWordOrderTask: no sentence long enough in the texts');
-  return { name: options.name ?? 'word-order', type: 'multiple_choice', description: 'a real sentence or its words shuffled', targetDelimiter: '', fewshotDelimiter: '\n\n', examples };
+  return {
+    name: options.name ?? 'word-order',
+    type: 'multiple_choice',
+    description: 'a real sentence or its words shuffled',
+    targetDelimiter: '',
+    fewshotDelimiter: '\n\n',
+    examples,
+  };
 }

@@ -8,7 +8,19 @@
 //     .no_exist/<commit>/<path>        empty marker: the hub said this file does not exist
 //   datasets use datasets--org--name/.
 
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../repro/files.js';
 import { isCommitHash, repoFolderName, type RepoRef } from './repo.js';
@@ -20,7 +32,12 @@ export function repoCacheDir(cacheDir: string, repo: RepoRef): string {
 /** A path from the hub's file list, checked so that joining it never leaves the snapshot folder. */
 export function checkRepoPath(path: string): string {
   const parts = path.split('/');
-  if (path === '' || path.startsWith('/') || path.includes('\\') || parts.some((p) => p === '' || p === '.' || p === '..')) {
+  if (
+    path === '' ||
+    path.startsWith('/') ||
+    path.includes('\\') ||
+    parts.some((p) => p === '' || p === '.' || p === '..')
+  ) {
     throw new Error(`refusing the repo file path "${path}": it is not a plain relative path`);
   }
   return path;
@@ -45,7 +62,8 @@ export function writeRef(repoDir: string, revision: string, commit: string): voi
 }
 
 export function blobPath(repoDir: string, etag: string): string {
-  if (!/^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(etag)) throw new Error(`unexpected blob id "${etag}": expected a git sha1 or an LFS sha256`);
+  if (!/^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(etag))
+    throw new Error(`unexpected blob id "${etag}": expected a git sha1 or an LFS sha256`);
   return join(repoDir, 'blobs', etag);
 }
 

@@ -11,7 +11,19 @@
 // hub's redirect to its CDN by hand so the token is never sent to another host.
 
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, writeSync, unlinkSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+  unlinkSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { datasetInfo, HubApiError, listFiles, modelInfo, pathsInfo } from '@huggingface/hub';
@@ -32,7 +44,16 @@ import {
   writeRef,
 } from './cache.js';
 import { fileFilter, isLiteralPath } from './globs.js';
-import { downloadCommand, hubDesignation, isCommitHash, parseRepo, repoSource, resolveUrl, type RepoRef, type RepoType } from './repo.js';
+import {
+  downloadCommand,
+  hubDesignation,
+  isCommitHash,
+  parseRepo,
+  repoSource,
+  resolveUrl,
+  type RepoRef,
+  type RepoType,
+} from './repo.js';
 
 export type HubErrorCode = 'offline-missing' | 'unauthorized' | 'not-found' | 'checksum' | 'network' | 'bad-response';
 
@@ -202,7 +223,11 @@ function tooLongWait(ctx: Ctx, ms: number, status: string): string {
 }
 
 function isNetworkError(err: unknown): boolean {
-  return err instanceof TypeError || (err as NodeJS.ErrnoException)?.code === 'ECONNREFUSED' || (err as Error)?.name === 'AbortError';
+  return (
+    err instanceof TypeError ||
+    (err as NodeJS.ErrnoException)?.code === 'ECONNREFUSED' ||
+    (err as Error)?.name === 'AbortError'
+  );
 }
 
 function describeNetworkError(err: unknown): string {
@@ -231,14 +256,32 @@ function apiError(ctx: Ctx, err: unknown, revision: string, what = 'access'): Hu
       );
     }
     if (s === 404) {
-      return new HubError('not-found', `${cfg.endpoint} has no ${name} at revision "${revision}" (HTTP 404): check the repo id${repo.type === 'model' ? ' (add --dataset for a dataset repo)' : ''} and the revision.`, repo.id, s);
+      return new HubError(
+        'not-found',
+        `${cfg.endpoint} has no ${name} at revision "${revision}" (HTTP 404): check the repo id${repo.type === 'model' ? ' (add --dataset for a dataset repo)' : ''} and the revision.`,
+        repo.id,
+        s,
+      );
     }
-    return new HubError('bad-response', scrubToken(`${cfg.endpoint} answered HTTP ${s} for ${name}: ${err.message}`, cfg.token), repo.id, s);
+    return new HubError(
+      'bad-response',
+      scrubToken(`${cfg.endpoint} answered HTTP ${s} for ${name}: ${err.message}`, cfg.token),
+      repo.id,
+      s,
+    );
   }
   if (isNetworkError(err)) {
-    return new HubError('network', `cannot reach ${cfg.endpoint} for ${name} (${describeNetworkError(err)}); set HF_HUB_OFFLINE=1 to use only the cache.`, repo.id);
+    return new HubError(
+      'network',
+      `cannot reach ${cfg.endpoint} for ${name} (${describeNetworkError(err)}); set HF_HUB_OFFLINE=1 to use only the cache.`,
+      repo.id,
+    );
   }
-  return new HubError('bad-response', scrubToken(`${name}: ${(err as Error)?.message ?? String(err)}`, cfg.token), repo.id);
+  return new HubError(
+    'bad-response',
+    scrubToken(`${name}: ${(err as Error)?.message ?? String(err)}`, cfg.token),
+    repo.id,
+  );
 }
 
 /** Retries an API call on network failures and 5xx/429 answers, waiting at least what Retry-After asks. */
@@ -248,11 +291,17 @@ async function withRetries<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      const transient = isNetworkError(err) || (err instanceof HubApiError && (err.statusCode >= 500 || err.statusCode === 429));
+      const transient =
+        isNetworkError(err) || (err instanceof HubApiError && (err.statusCode >= 500 || err.statusCode === 429));
       if (!transient || attempt >= Math.min(ctx.retries, 2)) throw err;
       const asked = ctx.apiRetryAfterMs;
       if (asked !== undefined && asked > ctx.maxRetryAfterMs) {
-        throw new HubError('network', `${label(ctx.repo)}: ${tooLongWait(ctx, asked, `HTTP ${(err as HubApiError).statusCode}`)}.`, ctx.repo.id, (err as HubApiError).statusCode);
+        throw new HubError(
+          'network',
+          `${label(ctx.repo)}: ${tooLongWait(ctx, asked, `HTTP ${(err as HubApiError).statusCode}`)}.`,
+          ctx.repo.id,
+          (err as HubApiError).statusCode,
+        );
       }
       await sleep(retryWait(ctx, attempt, asked));
     }
@@ -260,11 +309,21 @@ async function withRetries<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
 }
 
 async function revisionCommit(ctx: Ctx, revision: string): Promise<string> {
-  const params = { name: ctx.repo.id, hubUrl: ctx.cfg.endpoint, revision, fetch: hubFetch(ctx), additionalFields: ['sha' as const] };
+  const params = {
+    name: ctx.repo.id,
+    hubUrl: ctx.cfg.endpoint,
+    revision,
+    fetch: hubFetch(ctx),
+    additionalFields: ['sha' as const],
+  };
   const info = await withRetries(ctx, () => (ctx.repo.type === 'dataset' ? datasetInfo(params) : modelInfo(params)));
   const sha = (info as { sha?: unknown }).sha;
   if (typeof sha !== 'string' || !isCommitHash(sha)) {
-    throw new HubError('bad-response', `${ctx.cfg.endpoint} gave no commit for ${label(ctx.repo)} at "${revision}"`, ctx.repo.id);
+    throw new HubError(
+      'bad-response',
+      `${ctx.cfg.endpoint} gave no commit for ${label(ctx.repo)} at "${revision}"`,
+      ctx.repo.id,
+    );
   }
   return sha;
 }
@@ -290,11 +349,20 @@ async function remoteFiles(ctx: Ctx, commit: string, include: string[], exclude:
     const missing = include.filter((p) => !found.has(p));
     if (missing.length) {
       for (const p of missing) markMissing(ctx.repoDir, commit, p);
-      throw new HubError('not-found', `${label(ctx.repo)} at commit ${commit.slice(0, 12)} has no file ${missing.map((p) => `"${p}"`).join(', ')} (HTTP 404 from paths-info); check the path, or list the repo's files on its page.`, ctx.repo.id, 404);
+      throw new HubError(
+        'not-found',
+        `${label(ctx.repo)} at commit ${commit.slice(0, 12)} has no file ${missing.map((p) => `"${p}"`).join(', ')} (HTTP 404 from paths-info); check the path, or list the repo's files on its page.`,
+        ctx.repo.id,
+        404,
+      );
     }
     listed = include.every((p) => found.get(p) === 'file');
     // a named folder means everything under it
-    if (!listed) keep = fileFilter(include.map((p) => (found.get(p) === 'directory' ? `${p}/` : p)), exclude);
+    if (!listed)
+      keep = fileFilter(
+        include.map((p) => (found.get(p) === 'directory' ? `${p}/` : p)),
+        exclude,
+      );
   }
   if (!listed) {
     entries = [];
@@ -305,7 +373,10 @@ async function remoteFiles(ctx: Ctx, commit: string, include: string[], exclude:
   }
   const files = entries.filter((e) => e.type === 'file' && keep(e.path)).map(toRemote);
   if (files.length === 0) {
-    const sample = entries.filter((e) => e.type === 'file').slice(0, 8).map((e) => e.path);
+    const sample = entries
+      .filter((e) => e.type === 'file')
+      .slice(0, 8)
+      .map((e) => e.path);
     throw new HubError(
       'not-found',
       `no file of ${label(ctx.repo)} matches include [${include.join(', ')}] exclude [${exclude.join(', ')}]; it has ${sample.length ? sample.join(', ') + (entries.length > 8 ? ', ...' : '') : 'no files'}.`,
@@ -330,17 +401,26 @@ function cachedPlan(ctx: Ctx, revision: string, include: string[], exclude: stri
   if (!commit) throw offlineMissing(ctx, revision, include, existsSync(ctx.repoDir) ? 'has no snapshot' : 'is not');
   const cached = listSnapshotFiles(ctx.repoDir, commit);
   const isFolder = (p: string) => cached.some((f) => f.path.startsWith(`${p}/`));
-  const keep = fileFilter(include.map((p) => (isLiteralPath(p) && isFolder(p) ? `${p}/` : p)), exclude);
+  const keep = fileFilter(
+    include.map((p) => (isLiteralPath(p) && isFolder(p) ? `${p}/` : p)),
+    exclude,
+  );
   const files = cached.filter((f) => keep(f.path));
   const present = new Set(cached.map((f) => f.path));
   for (const p of include.filter(isLiteralPath)) {
     if (present.has(p) || isFolder(p)) continue;
     if (isMarkedMissing(ctx.repoDir, commit, p)) {
-      throw new HubError('not-found', `${label(ctx.repo)} at commit ${commit.slice(0, 12)} has no file "${p}" (the hub said so when it was last asked).`, ctx.repo.id, 404);
+      throw new HubError(
+        'not-found',
+        `${label(ctx.repo)} at commit ${commit.slice(0, 12)} has no file "${p}" (the hub said so when it was last asked).`,
+        ctx.repo.id,
+        404,
+      );
     }
     throw offlineMissing(ctx, revision, include, `has no file "${p}"`);
   }
-  if (files.length === 0) throw offlineMissing(ctx, revision, include, `has no file matching [${include.join(', ') || '*'}]`);
+  if (files.length === 0)
+    throw offlineMissing(ctx, revision, include, `has no file matching [${include.join(', ') || '*'}]`);
   return {
     repo: ctx.repo,
     revision,
@@ -490,7 +570,8 @@ async function checkCachedBlob(ctx: Ctx, file: RemoteFile, blob: string): Promis
   const notePath = verifiedNotePath(ctx, file.etag);
   try {
     const note = readJson(notePath) as VerifiedNote;
-    if (note.etag === file.etag && typeof note.sha256 === 'string' && sameStamp(note, stampOf(blob))) return { ok: true, sha256: note.sha256 };
+    if (note.etag === file.etag && typeof note.sha256 === 'string' && sameStamp(note, stampOf(blob)))
+      return { ok: true, sha256: note.sha256 };
   } catch {
     // no note, or a damaged one: hash the blob
   }
@@ -509,7 +590,12 @@ async function checkCachedBlob(ctx: Ctx, file: RemoteFile, blob: string): Promis
   return { ok: true, sha256: got256 };
 }
 
-function damagedBlobMessage(ctx: Ctx, file: RemoteFile, blob: string, check: Extract<BlobCheck, { ok: false }>): string {
+function damagedBlobMessage(
+  ctx: Ctx,
+  file: RemoteFile,
+  blob: string,
+  check: Extract<BlobCheck, { ok: false }>,
+): string {
   return `the cached copy of ${file.path} of ${label(ctx.repo)} (${blob}) is damaged: its ${check.kind} is ${check.got}, expected ${check.expected}`;
 }
 
@@ -583,7 +669,12 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
           if (res.status === 404) {
             await res.body?.cancel();
             markMissing(ctx.repoDir, commit, file.path);
-            throw new HubError('not-found', `${label(ctx.repo)} at commit ${commit.slice(0, 12)} has no file "${file.path}" (HTTP 404${res.headers.get('x-error-code') ? ' ' + res.headers.get('x-error-code') : ''}); it may have been deleted: run the download again.`, ctx.repo.id, 404);
+            throw new HubError(
+              'not-found',
+              `${label(ctx.repo)} at commit ${commit.slice(0, 12)} has no file "${file.path}" (HTTP 404${res.headers.get('x-error-code') ? ' ' + res.headers.get('x-error-code') : ''}); it may have been deleted: run the download again.`,
+              ctx.repo.id,
+              404,
+            );
           }
           if (res.status === 416) {
             await res.body?.cancel();
@@ -592,11 +683,19 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
           }
           if (res.status >= 500 || res.status === 429) {
             await res.body?.cancel();
-            throw new RetryableError(`HTTP ${res.status}`, res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get('retry-after')) : undefined);
+            throw new RetryableError(
+              `HTTP ${res.status}`,
+              res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get('retry-after')) : undefined,
+            );
           }
           if (res.status !== 200 && res.status !== 206) {
             await res.body?.cancel();
-            throw new HubError('bad-response', `unexpected HTTP ${res.status} for ${file.path} of ${label(ctx.repo)}`, ctx.repo.id, res.status);
+            throw new HubError(
+              'bad-response',
+              `unexpected HTTP ${res.status} for ${file.path} of ${label(ctx.repo)}`,
+              ctx.repo.id,
+              res.status,
+            );
           }
           if (res.status === 206) {
             const start = Number(/^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1]);
@@ -609,7 +708,10 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
             offset = 0; // the server ignored the range: start over
           }
           // the size the server says it sends in all, to tell a short file from a cut connection
-          const served = res.status === 206 ? Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1]) : offset + Number(res.headers.get('content-length') ?? NaN);
+          const served =
+            res.status === 206
+              ? Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1])
+              : offset + Number(res.headers.get('content-length') ?? NaN);
           if (offset > 0) await hashPrefix(partial, hashes);
           const fh = await open(partial, offset > 0 ? 'a' : 'w');
           let have = offset;
@@ -628,7 +730,8 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
               for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
                 clearTimeout(timer);
                 timer = setTimeout(() => controller.abort(), ctx.idleTimeoutMs);
-                if (have + chunk.length > file.size) throw sizeMismatch(ctx, file, `the server sent more than the ${file.size} bytes the hub listed`);
+                if (have + chunk.length > file.size)
+                  throw sizeMismatch(ctx, file, `the server sent more than the ${file.size} bytes the hub listed`);
                 for (const h of hashes) h.update(chunk);
                 batch.push(chunk);
                 batched += chunk.length;
@@ -645,7 +748,12 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
             await fh.close();
           }
           // a body that ended cleanly was complete as far as the server knows: its file is shorter than listed
-          if (have < file.size && Number.isFinite(served) && served !== file.size) throw sizeMismatch(ctx, file, `the server's file has ${served} bytes but the hub listed ${file.size} bytes`);
+          if (have < file.size && Number.isFinite(served) && served !== file.size)
+            throw sizeMismatch(
+              ctx,
+              file,
+              `the server's file has ${served} bytes but the hub listed ${file.size} bytes`,
+            );
           if (have < file.size) throw new RetryableError(`the connection ended after ${have} of ${file.size} bytes`);
         } finally {
           clearTimeout(timer);
@@ -679,7 +787,12 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
         throw err;
       }
       const transient = err instanceof RetryableError || isNetworkError(err) || (err as Error)?.name === 'AbortError';
-      if (!transient) throw new HubError('bad-response', scrubToken(`${file.path} of ${label(ctx.repo)}: ${(err as Error).message}`, ctx.cfg.token), ctx.repo.id);
+      if (!transient)
+        throw new HubError(
+          'bad-response',
+          scrubToken(`${file.path} of ${label(ctx.repo)}: ${(err as Error).message}`, ctx.cfg.token),
+          ctx.repo.id,
+        );
       const asked = err instanceof RetryableError ? err.waitMs : undefined;
       const kept = () => (existsSync(partial) ? statSync(partial).size : 0);
       const keptNote = () =>
@@ -687,7 +800,11 @@ async function fetchBlob(ctx: Ctx, commit: string, t: Transfer): Promise<{ sha25
           ? `${formatBytes(kept())} of ${formatBytes(file.size)} are kept in ${partial} and the next run resumes from there.`
           : 'nothing was received; the next run starts from the beginning.';
       if (asked !== undefined && asked > ctx.maxRetryAfterMs) {
-        throw new HubError('network', `downloading ${file.path} of ${label(ctx.repo)}: ${tooLongWait(ctx, asked, (err as RetryableError).message)}; ${keptNote()}`, ctx.repo.id);
+        throw new HubError(
+          'network',
+          `downloading ${file.path} of ${label(ctx.repo)}: ${tooLongWait(ctx, asked, (err as RetryableError).message)}; ${keptNote()}`,
+          ctx.repo.id,
+        );
       }
       if (attempt >= ctx.retries) {
         throw new HubError(
@@ -714,7 +831,11 @@ function apiErrorForFile(ctx: Ctx, status: number, path: string): HubError {
 }
 
 /** Fetches the plan's files (or the given subset) into the cache; cached blobs are not fetched again. */
-export async function downloadPlanned(plan: SnapshotPlan, options: Omit<DownloadOptions, 'repo' | 'type' | 'revision' | 'include' | 'exclude'> = {}, only?: string[]): Promise<DownloadResult> {
+export async function downloadPlanned(
+  plan: SnapshotPlan,
+  options: Omit<DownloadOptions, 'repo' | 'type' | 'revision' | 'include' | 'exclude'> = {},
+  only?: string[],
+): Promise<DownloadResult> {
   const started = performance.now();
   const ctx = context({ ...options, repo: hubDesignation(plan.repo) });
   const wanted = only ? new Set(only) : undefined;
@@ -733,7 +854,15 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
     const check = size === f.size ? await checkCachedBlob(ctx, f, blob) : undefined;
     if (check?.ok) {
       const localPath = linkSnapshotFile(ctx.repoDir, plan.commit, f.path, f.etag);
-      result[i] = { path: f.path, localPath, blobPath: blob, etag: f.etag, bytes: f.size, sha256: check.sha256, fromCache: true };
+      result[i] = {
+        path: f.path,
+        localPath,
+        blobPath: blob,
+        etag: f.etag,
+        bytes: f.size,
+        sha256: check.sha256,
+        fromCache: true,
+      };
       continue;
     }
     if (check && plan.fromCache) {
@@ -753,7 +882,9 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
   let done = 0;
   let filesDone = 0;
   const progress: Progress | undefined =
-    todo.length > 0 ? createProgress({ label: `download ${plan.repo.id}`, total, bytes: true, mode: options.progress ?? 'auto' }) : undefined;
+    todo.length > 0
+      ? createProgress({ label: `download ${plan.repo.id}`, total, bytes: true, mode: options.progress ?? 'auto' })
+      : undefined;
   let bytesDownloaded = 0;
   const queue = [...todo];
   let failed = false;
@@ -766,7 +897,16 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
         done += fileBytes - (perFile.get(i) ?? 0);
         perFile.set(i, fileBytes);
         progress?.update(done, { files: `${filesDone}/${todo.length}` });
-        options.onProgress?.({ repo: plan.repo.id, file: f.path, fileBytes, fileTotal: f.size, bytes: done, total, filesDone, filesTotal: todo.length });
+        options.onProgress?.({
+          repo: plan.repo.id,
+          file: f.path,
+          fileBytes,
+          fileTotal: f.size,
+          bytes: done,
+          total,
+          filesDone,
+          filesTotal: todo.length,
+        });
       };
       const blob = blobPath(ctx.repoDir, f.etag);
       const got = await withBlobLock(lock, async () => {
@@ -785,11 +925,21 @@ export async function downloadPlanned(plan: SnapshotPlan, options: Omit<Download
       onBytes(f.size);
       bytesDownloaded += got.downloaded;
       const localPath = linkSnapshotFile(ctx.repoDir, plan.commit, f.path, f.etag);
-      result[i] = { path: f.path, localPath, blobPath: blob, etag: f.etag, bytes: f.size, sha256: got.sha256, fromCache: false };
+      result[i] = {
+        path: f.path,
+        localPath,
+        blobPath: blob,
+        etag: f.etag,
+        bytes: f.size,
+        sha256: got.sha256,
+        fromCache: false,
+      };
     }
   };
   // after a failure no new file is started, and the ones in flight finish (or fail) before we report
-  const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, todo.length)) }, worker));
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, todo.length)) }, worker),
+  );
   progress?.stop();
   const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failure) throw failure.reason;

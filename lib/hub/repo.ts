@@ -26,7 +26,9 @@ export function parseRepo(spec: string, type: RepoType = 'model'): RepoRef {
     id = id.slice('models/'.length);
   }
   if (!REPO_ID.test(id) || id.includes('..') || id.includes('--')) {
-    throw new Error(`"${spec}" is not a hub repo id: expected "org/name" (letters, digits, - _ .), e.g. "instruction-pretrain/instruction-synthesizer"`);
+    throw new Error(
+      `"${spec}" is not a hub repo id: expected "org/name" (letters, digits, - _ .), e.g. "instruction-pretrain/instruction-synthesizer"`,
+    );
   }
   return { type: repoType, id };
 }

@@ -7,10 +7,17 @@ import { colourMap, type Figure } from './figure.js';
 
 export type ModelScore = { task: string; model: string; value: number; stderr: number | null; chance: number | null };
 
-const LAYOUT = { template: 'plotly_white', margin: { l: 60, r: 20, t: 50, b: 90 }, font: { family: 'DejaVu Sans, Arial, sans-serif', size: 13 } };
+const LAYOUT = {
+  template: 'plotly_white',
+  margin: { l: 60, r: 20, t: 50, b: 90 },
+  font: { family: 'DejaVu Sans, Arial, sans-serif', size: 13 },
+};
 
 /** Grouped bars per task (one per model), 95% error bars, a dotted chance line over each task. */
-export function benchmarkScoresChart(scores: ModelScore[], opts: { title: string; yTitle?: string; z?: number }): Figure {
+export function benchmarkScoresChart(
+  scores: ModelScore[],
+  opts: { title: string; yTitle?: string; z?: number },
+): Figure {
   const z = opts.z ?? 1.96;
   const tasks = [...new Set(scores.map((s) => s.task))];
   const models = [...new Set(scores.map((s) => s.model))];
@@ -31,7 +38,20 @@ export function benchmarkScoresChart(scores: ModelScore[], opts: { title: string
   const chance = new Map<string, number>();
   for (const s of scores) if (s.chance !== null && !chance.has(s.task)) chance.set(s.task, s.chance);
   const shapes = tasks.flatMap((t, i) =>
-    chance.has(t) ? [{ type: 'line', xref: 'x', yref: 'y', x0: i - 0.45, x1: i + 0.45, y0: chance.get(t)!, y1: chance.get(t)!, line: { color: '#444', width: 2, dash: 'dot' } }] : [],
+    chance.has(t)
+      ? [
+          {
+            type: 'line',
+            xref: 'x',
+            yref: 'y',
+            x0: i - 0.45,
+            x1: i + 0.45,
+            y0: chance.get(t)!,
+            y1: chance.get(t)!,
+            line: { color: '#444', width: 2, dash: 'dot' },
+          },
+        ]
+      : [],
   );
   return {
     data,
@@ -47,7 +67,11 @@ export function benchmarkScoresChart(scores: ModelScore[], opts: { title: string
   };
 }
 
-const VERDICT_COLOUR: Record<PairedGain['verdict'], string> = { gain: '#2a9d4b', loss: '#c0392b', 'within noise': '#888888' };
+const VERDICT_COLOUR: Record<PairedGain['verdict'], string> = {
+  gain: '#2a9d4b',
+  loss: '#c0392b',
+  'within noise': '#888888',
+};
 
 /** Paired differences (model A minus model B) per task with their intervals, and a zero line. */
 export function pairedGainsChart(rows: PairedGain[], opts: { title: string; a: string; b: string }): Figure {
@@ -63,7 +87,13 @@ export function pairedGainsChart(rows: PairedGain[], opts: { title: string; a: s
           name: verdict,
           x: mine.map((r) => r.task),
           y: mine.map((r) => r.diff),
-          error_y: { type: 'data', symmetric: false, array: mine.map((r) => (r.hi === null ? 0 : r.hi - r.diff)), arrayminus: mine.map((r) => (r.lo === null ? 0 : r.diff - r.lo)), visible: true },
+          error_y: {
+            type: 'data',
+            symmetric: false,
+            array: mine.map((r) => (r.hi === null ? 0 : r.hi - r.diff)),
+            arrayminus: mine.map((r) => (r.lo === null ? 0 : r.diff - r.lo)),
+            visible: true,
+          },
           marker: { color: VERDICT_COLOUR[verdict], size: 10 },
           customdata: mine.map((r) => [r.n, r.metric]),
           hovertemplate: '%{x}: %{y:+.3f} (n=%{customdata[0]}, %{customdata[1]})<extra></extra>',

@@ -28,28 +28,48 @@ export type Series = { name: string; x: number[]; y: number[] };
 /** One line per series (loss curves, evaluation along training, throughput). */
 export function lineChart(series: Series[], opts: AxisTitles): Figure {
   for (const s of series) {
-    if (s.x.length !== s.y.length) throw new RangeError(`series "${s.name}": ${s.x.length} x values but ${s.y.length} y values`);
+    if (s.x.length !== s.y.length)
+      throw new RangeError(`series "${s.name}": ${s.x.length} x values but ${s.y.length} y values`);
   }
   return {
-    data: series.map((s) => ({ type: 'scatter', mode: s.x.length > 1 ? 'lines' : 'markers', name: s.name, x: s.x, y: s.y })),
+    data: series.map((s) => ({
+      type: 'scatter',
+      mode: s.x.length > 1 ? 'lines' : 'markers',
+      name: s.name,
+      x: s.x,
+      y: s.y,
+    })),
     layout: layout(opts, { showlegend: series.length > 1 }),
   };
 }
 
 /** Bars by category (counts, lengths, scores); optional symmetric error bars or intervals, one per bar. */
-export function barChart(categories: string[], values: number[], opts: AxisTitles & { errors?: number[]; intervals?: Array<{ lo: number; hi: number }>; horizontal?: boolean }): Figure {
-  if (categories.length !== values.length) throw new RangeError(`${categories.length} categories but ${values.length} values`);
+export function barChart(
+  categories: string[],
+  values: number[],
+  opts: AxisTitles & { errors?: number[]; intervals?: Array<{ lo: number; hi: number }>; horizontal?: boolean },
+): Figure {
+  if (categories.length !== values.length)
+    throw new RangeError(`${categories.length} categories but ${values.length} values`);
   const trace: Trace = opts.horizontal
     ? { type: 'bar', orientation: 'h', y: categories, x: values }
     : { type: 'bar', x: categories, y: values };
   if (opts.errors) {
-    if (opts.errors.length !== values.length) throw new RangeError(`${opts.errors.length} error bars for ${values.length} values`);
+    if (opts.errors.length !== values.length)
+      throw new RangeError(`${opts.errors.length} error bars for ${values.length} values`);
     trace[opts.horizontal ? 'error_x' : 'error_y'] = { type: 'data', array: opts.errors, visible: true };
   }
   if (opts.intervals) {
-    if (opts.intervals.length !== values.length) throw new RangeError(`${opts.intervals.length} intervals for ${values.length} values`);
+    if (opts.intervals.length !== values.length)
+      throw new RangeError(`${opts.intervals.length} intervals for ${values.length} values`);
     const iv = opts.intervals;
-    trace[opts.horizontal ? 'error_x' : 'error_y'] = { type: 'data', symmetric: false, array: iv.map((x, i) => x.hi - values[i]), arrayminus: iv.map((x, i) => values[i] - x.lo), visible: true };
+    trace[opts.horizontal ? 'error_x' : 'error_y'] = {
+      type: 'data',
+      symmetric: false,
+      array: iv.map((x, i) => x.hi - values[i]),
+      arrayminus: iv.map((x, i) => values[i] - x.lo),
+      visible: true,
+    };
   }
   return { data: [trace], layout: layout(opts) };
 }
@@ -68,8 +88,22 @@ export function histogram(values: number[], opts: AxisTitles & { bins?: number }
 
 /** A qualitative palette (d3 category10 then tableau-like extras); families keep their colour everywhere. */
 export const PALETTE = [
-  '#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
-  '#aec7e8', '#ffbb78', '#98df8a', '#ff9896', '#c5b0d5', '#c49c94',
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+  '#aec7e8',
+  '#ffbb78',
+  '#98df8a',
+  '#ff9896',
+  '#c5b0d5',
+  '#c49c94',
 ];
 
 /** One colour per id, in order; "other" is always grey. */
@@ -125,7 +159,10 @@ export function coverageSunburst(cats: CategoryCount[], opts: { title?: string; 
 }
 
 /** Categories as horizontal bars, largest on top, coloured by family (one legend entry per family). */
-export function coverageBar(cats: CategoryCount[], opts: { title?: string; top?: number; share?: boolean; familyOrder?: string[] } = {}): Figure {
+export function coverageBar(
+  cats: CategoryCount[],
+  opts: { title?: string; top?: number; share?: boolean; familyOrder?: string[] } = {},
+): Figure {
   const total = cats.reduce((s, c) => s + c.count, 0) || 1;
   const sorted = cats.filter((c) => c.count > 0).sort((a, b) => b.count - a.count || a.id.localeCompare(b.id));
   const shown = opts.top ? sorted.slice(0, opts.top) : sorted;
@@ -174,7 +211,10 @@ export function coverageComparison(
       sumShare.set(c.id, (sumShare.get(c.id) ?? 0) + c.count / totals[i]);
     }
   });
-  const ids = [...sumShare.entries()].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([id]) => id);
+  const ids = [...sumShare.entries()]
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([id]) => id);
   const shown = opts.top ? ids.slice(0, opts.top) : ids;
   const colours = colourMap(sets.map((s) => s.name));
   return {
@@ -214,7 +254,13 @@ function intervalBars(arms: string[], tasks: string[], scores: ArmInterval[]): T
       name: arm,
       x: present,
       y: present.map((t) => at(t).mean),
-      error_y: { type: 'data', symmetric: false, array: present.map((t) => at(t).hi - at(t).mean), arrayminus: present.map((t) => at(t).mean - at(t).lo), visible: true },
+      error_y: {
+        type: 'data',
+        symmetric: false,
+        array: present.map((t) => at(t).hi - at(t).mean),
+        arrayminus: present.map((t) => at(t).mean - at(t).lo),
+        visible: true,
+      },
       customdata: present.map((t) => [at(t).lo, at(t).hi]),
       marker: { color: colours[arm] },
       hovertemplate: `${arm}<br>%{x}: %{y:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}]<extra></extra>`,
@@ -226,19 +272,51 @@ function intervalBars(arms: string[], tasks: string[], scores: ArmInterval[]): T
  * Scores per task with arms side by side, each with its interval as an error bar, and each task's
  * chance level drawn as a dashed black line across its bars (a score is read against chance, not against 0).
  */
-export function scoreChart(scores: ArmInterval[], opts: AxisTitles & { chance: Record<string, number>; armOrder?: string[]; taskOrder?: string[] }): Figure {
+export function scoreChart(
+  scores: ArmInterval[],
+  opts: AxisTitles & { chance: Record<string, number>; armOrder?: string[]; taskOrder?: string[] },
+): Figure {
   const tasks = [...new Set([...(opts.taskOrder ?? []), ...scores.map((s) => s.task)])];
   const arms = [...new Set([...(opts.armOrder ?? []), ...scores.map((s) => s.arm)])];
   for (const t of tasks) if (!(t in opts.chance)) throw new RangeError(`scoreChart: no chance level for task "${t}"`);
   // a dash across each task's group of bars (category i spans i - 0.5 .. i + 0.5 on the axis), and a
   // legend entry for it
-  const shapes = tasks.map((t, i) => ({ type: 'line', xref: 'x', x0: i - 0.45, x1: i + 0.45, yref: 'y', y0: opts.chance[t], y1: opts.chance[t], line: { color: '#000', width: 2, dash: 'dash' } }));
-  const chance: Trace = { type: 'scatter', mode: 'lines', name: 'chance', x: [null], y: [null], line: { color: '#000', width: 2, dash: 'dash' }, hoverinfo: 'skip' };
-  return { data: [...intervalBars(arms, tasks, scores), chance], layout: layout(opts, { barmode: 'group', showlegend: true, legend: { title: { text: 'arm' } }, shapes, xaxis: { title: { text: opts.xTitle ?? '' }, type: 'category', categoryorder: 'array', categoryarray: tasks } }) };
+  const shapes = tasks.map((t, i) => ({
+    type: 'line',
+    xref: 'x',
+    x0: i - 0.45,
+    x1: i + 0.45,
+    yref: 'y',
+    y0: opts.chance[t],
+    y1: opts.chance[t],
+    line: { color: '#000', width: 2, dash: 'dash' },
+  }));
+  const chance: Trace = {
+    type: 'scatter',
+    mode: 'lines',
+    name: 'chance',
+    x: [null],
+    y: [null],
+    line: { color: '#000', width: 2, dash: 'dash' },
+    hoverinfo: 'skip',
+  };
+  return {
+    data: [...intervalBars(arms, tasks, scores), chance],
+    layout: layout(opts, {
+      barmode: 'group',
+      showlegend: true,
+      legend: { title: { text: 'arm' } },
+      shapes,
+      xaxis: { title: { text: opts.xTitle ?? '' }, type: 'category', categoryorder: 'array', categoryarray: tasks },
+    }),
+  };
 }
 
 /** Gains (arm minus baseline) per task with arms side by side, intervals as error bars, and a line at zero: a bar whose interval crosses it is within noise. */
-export function gainsChart(gains: ArmInterval[], opts: AxisTitles & { armOrder?: string[]; taskOrder?: string[] }): Figure {
+export function gainsChart(
+  gains: ArmInterval[],
+  opts: AxisTitles & { armOrder?: string[]; taskOrder?: string[] },
+): Figure {
   const tasks = [...new Set([...(opts.taskOrder ?? []), ...gains.map((s) => s.task)])];
   const arms = [...new Set([...(opts.armOrder ?? []), ...gains.map((s) => s.arm)])];
   return {
@@ -247,7 +325,9 @@ export function gainsChart(gains: ArmInterval[], opts: AxisTitles & { armOrder?:
       barmode: 'group',
       showlegend: true,
       legend: { title: { text: 'arm' } },
-      shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: 0, y1: 0, line: { color: '#000', width: 2 } }],
+      shapes: [
+        { type: 'line', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: 0, y1: 0, line: { color: '#000', width: 2 } },
+      ],
     }),
   };
 }
@@ -259,9 +339,13 @@ export function trainingCurves(runs: Array<{ name: string; train?: Curve; eval?:
   const colours = colourMap(runs.map((r) => r.name));
   const data: Trace[] = [];
   for (const r of runs) {
-    for (const [kind, c] of [['train', r.train], ['eval', r.eval]] as const) {
+    for (const [kind, c] of [
+      ['train', r.train],
+      ['eval', r.eval],
+    ] as const) {
       if (!c) continue;
-      if (c.step.length !== c.value.length) throw new RangeError(`${r.name} ${kind}: ${c.step.length} steps but ${c.value.length} values`);
+      if (c.step.length !== c.value.length)
+        throw new RangeError(`${r.name} ${kind}: ${c.step.length} steps but ${c.value.length} values`);
       data.push({
         type: 'scatter',
         mode: kind === 'eval' || c.step.length === 1 ? 'lines+markers' : 'lines',
@@ -278,7 +362,12 @@ export function trainingCurves(runs: Array<{ name: string; train?: Curve; eval?:
 
 /** Throughput (e.g. tokens/s) per configuration over steps or time, one line per configuration. */
 export function throughputChart(series: Series[], opts: Partial<AxisTitles> = {}): Figure {
-  const fig = lineChart(series, { title: opts.title ?? 'Throughput', xTitle: opts.xTitle ?? 'step', yTitle: opts.yTitle ?? 'tokens / s', logY: opts.logY });
+  const fig = lineChart(series, {
+    title: opts.title ?? 'Throughput',
+    xTitle: opts.xTitle ?? 'step',
+    yTitle: opts.yTitle ?? 'tokens / s',
+    logY: opts.logY,
+  });
   for (const t of fig.data) if ((t.x as number[]).length > 1) t.mode = 'lines+markers';
   fig.layout.showlegend = true;
   return fig;
@@ -297,7 +386,11 @@ export function confusionHeatmap(labels: string[], matrix: number[][], opts: { t
         y: labels,
         z: matrix,
         // Empty cells white, then light to dark blue (named scales differ between plotly versions).
-        colorscale: [[0, '#ffffff'], [1e-6, '#deebf7'], [1, '#08519c']],
+        colorscale: [
+          [0, '#ffffff'],
+          [1e-6, '#deebf7'],
+          [1, '#08519c'],
+        ],
         xgap: 1,
         ygap: 1,
         hovertemplate: 'gold %{y}<br>predicted %{x}<br>%{z} pairs<extra></extra>',

@@ -37,7 +37,12 @@ export function plotlyBundleGzipBase64(): string {
 
 /** Escapes a JSON string for inclusion inside a <script> element. */
 export function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export function escapeHtml(s: string): string {
@@ -135,9 +140,15 @@ export function tableHtml(rows: Array<Record<string, unknown>>, options: TableOp
   const left = ' style="text-align:left;vertical-align:top"';
   const right = ' class="num" style="text-align:right;vertical-align:top"';
   const body = shown
-    .map((r) => `<tr>${cols.map((c) => `<td${typeof r[c] === 'number' ? right : left}>${escapeHtml(formatCell(r[c], digits)).replace(/\n/g, '<br>')}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${cols.map((c) => `<td${typeof r[c] === 'number' ? right : left}>${escapeHtml(formatCell(r[c], digits)).replace(/\n/g, '<br>')}</td>`).join('')}</tr>`,
+    )
     .join('\n');
-  const more = shown.length < rows.length ? `<tr><td colspan="${cols.length}"${left}>… ${rows.length - shown.length} more rows</td></tr>` : '';
+  const more =
+    shown.length < rows.length
+      ? `<tr><td colspan="${cols.length}"${left}>… ${rows.length - shown.length} more rows</td></tr>`
+      : '';
   return (
     `<table class="ipt-table">${options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : ''}` +
     `<thead><tr>${cols.map((c) => `<th${left}>${escapeHtml(c)}</th>`).join('')}</tr></thead>\n<tbody>${body}${more}</tbody></table>`
@@ -148,7 +159,10 @@ export function tableHtml(rows: Array<Record<string, unknown>>, options: TableOp
  * A plain-text table with aligned columns, for console output (CLI, notebook stream cells). Long
  * cells are cut to `maxWidth` characters and newlines shown as ⏎, so every row stays on one line.
  */
-export function textTable(rows: Array<Record<string, unknown>>, options: TableOptions & { maxWidth?: number } = {}): string {
+export function textTable(
+  rows: Array<Record<string, unknown>>,
+  options: TableOptions & { maxWidth?: number } = {},
+): string {
   const cols = tableColumns(rows, options.columns);
   const digits = options.digits ?? 3;
   const maxWidth = options.maxWidth ?? 60;
@@ -158,9 +172,15 @@ export function textTable(rows: Array<Record<string, unknown>>, options: TableOp
     return one.length > maxWidth ? `${one.slice(0, maxWidth - 1)}…` : one;
   };
   const cells = shown.map((r) => cols.map((c) => cut(formatCell(r[c], digits))));
-  const numeric = cols.map((c) => shown.length > 0 && shown.every((r) => typeof r[c] === 'number' || r[c] === undefined || r[c] === null));
+  const numeric = cols.map(
+    (c) => shown.length > 0 && shown.every((r) => typeof r[c] === 'number' || r[c] === undefined || r[c] === null),
+  );
   const widths = cols.map((c, j) => Math.max(c.length, ...cells.map((row) => row[j].length)));
-  const line = (vals: string[]) => vals.map((v, j) => (numeric[j] ? v.padStart(widths[j]) : v.padEnd(widths[j]))).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, j) => (numeric[j] ? v.padStart(widths[j]) : v.padEnd(widths[j])))
+      .join('  ')
+      .trimEnd();
   const out = [line(cols), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
   if (shown.length < rows.length) out.push(`… ${rows.length - shown.length} more rows`);
   return (options.caption ? `${options.caption}\n` : '') + out.join('\n') + '\n';

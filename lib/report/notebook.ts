@@ -45,7 +45,9 @@ export function wholeTableHtml(data: TableData, options: TableOptions = {}): str
 export function showTable(data: TableData, options: TableOptions = {}): void {
   if (showHtml(wholeTableHtml(data, options))) return;
   const { rows, columns } = tableRows(data);
-  process.stdout.write(textTable(rows, { ...(columns ? { columns } : {}), maxWidth: Number.POSITIVE_INFINITY, ...options }));
+  process.stdout.write(
+    textTable(rows, { ...(columns ? { columns } : {}), maxWidth: Number.POSITIVE_INFINITY, ...options }),
+  );
 }
 
 export type GridOptions = { columns?: number; height?: number };
@@ -64,5 +66,6 @@ export function figureGridHtml(figures: Figure[], options: GridOptions = {}): st
  */
 export function showFigures(figures: Figure[], options: GridOptions = {}): void {
   if (figures.length === 0) return;
-  if (!showHtml(figureGridHtml(figures, options))) process.stdout.write(`(${figures.length} figures: shown in a notebook only)\n`);
+  if (!showHtml(figureGridHtml(figures, options)))
+    process.stdout.write(`(${figures.length} figures: shown in a notebook only)\n`);
 }

@@ -15,13 +15,18 @@ export class ChromiumMissingError extends Error {
   constructor(tried: string[]) {
     super(
       `Chromium is needed for PNG export and browser tests but none was found (looked for ${tried.join(', ')}). ` +
-        'Run env/setup.sh (it installs Debian\'s chromium), or set IPT_CHROMIUM to a Chromium or Chrome executable.',
+        "Run env/setup.sh (it installs Debian's chromium), or set IPT_CHROMIUM to a Chromium or Chrome executable.",
     );
     this.name = 'ChromiumMissingError';
   }
 }
 
-const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+const CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+];
 
 /** Flags that keep a headless Chromium quiet on a machine without a network (no background fetches, no first-run UI). */
 export const CHROMIUM_ARGS = [
@@ -58,7 +63,8 @@ export function chromiumAvailable(): boolean {
  */
 export async function launchChromium(): Promise<Browser> {
   const executablePath = findChromium();
-  if (!executablePath) throw new ChromiumMissingError(process.env.IPT_CHROMIUM ? [process.env.IPT_CHROMIUM] : CANDIDATES);
+  if (!executablePath)
+    throw new ChromiumMissingError(process.env.IPT_CHROMIUM ? [process.env.IPT_CHROMIUM] : CANDIDATES);
   return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
 }
 
@@ -66,7 +72,10 @@ export type PngOptions = { width?: number; height?: number; scale?: number };
 
 /** Renders figures to PNG bytes in one browser page (plotly's own toImage, so the size is exact). */
 export class FigureRenderer {
-  private constructor(private readonly browser: Browser, private readonly page: Page) {}
+  private constructor(
+    private readonly browser: Browser,
+    private readonly page: Page,
+  ) {}
 
   static async start(): Promise<FigureRenderer> {
     const browser = await launchChromium();
@@ -83,7 +92,11 @@ export class FigureRenderer {
 
   async png(fig: Figure, options: PngOptions = {}): Promise<Buffer> {
     const layoutHeight = typeof fig.layout.height === 'number' ? fig.layout.height : undefined;
-    const size = { width: options.width ?? 900, height: options.height ?? layoutHeight ?? 500, scale: options.scale ?? 1 };
+    const size = {
+      width: options.width ?? 900,
+      height: options.height ?? layoutHeight ?? 500,
+      scale: options.scale ?? 1,
+    };
     const dataUrl = await this.page.evaluate(
       async ({ fig, size }) => {
         const P = (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly;
@@ -117,7 +130,11 @@ export async function writeFigurePngs(items: Array<{ figure: Figure; path: strin
 }
 
 /** A PNG of a whole HTML file (e.g. a report) as Chromium draws it, after every figure has been drawn. */
-export async function htmlFilePng(htmlPath: string, pngPath: string, options: { width?: number; fullPage?: boolean; timeoutMs?: number } = {}): Promise<void> {
+export async function htmlFilePng(
+  htmlPath: string,
+  pngPath: string,
+  options: { width?: number; fullPage?: boolean; timeoutMs?: number } = {},
+): Promise<void> {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: options.width ?? 1200, height: 900 } });

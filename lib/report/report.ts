@@ -4,7 +4,15 @@
 
 import { statSync } from 'node:fs';
 import type { Figure } from './figure.js';
-import { escapeHtml, figureDiv, paragraphsHtml, standaloneHtml, tableHtml, type LoaderOptions, type TableOptions } from './html.js';
+import {
+  escapeHtml,
+  figureDiv,
+  paragraphsHtml,
+  standaloneHtml,
+  tableHtml,
+  type LoaderOptions,
+  type TableOptions,
+} from './html.js';
 import { writeFileAtomic } from '../repro/files.js';
 
 export type ReportSection =
@@ -29,8 +37,10 @@ export function sectionHtml(section: ReportSection, index: number): string {
       return section.html;
     case 'figure':
       return (
-        figureDiv(section.figure, { id: `ipt-figure-${index}`, ...(section.height ? { height: section.height } : {}) }) +
-        (section.caption ? `\n<p class="ipt-caption">${escapeHtml(section.caption)}</p>` : '')
+        figureDiv(section.figure, {
+          id: `ipt-figure-${index}`,
+          ...(section.height ? { height: section.height } : {}),
+        }) + (section.caption ? `\n<p class="ipt-caption">${escapeHtml(section.caption)}</p>` : '')
       );
     case 'table': {
       const { rows, ...opts } = section;
@@ -47,7 +57,11 @@ export function renderReport(report: Report, options: LoaderOptions = {}): strin
 }
 
 /** Writes the report atomically; returns the path and its size in bytes. */
-export function writeReport(path: string, report: Report, options: LoaderOptions = {}): { path: string; bytes: number } {
+export function writeReport(
+  path: string,
+  report: Report,
+  options: LoaderOptions = {},
+): { path: string; bytes: number } {
   writeFileAtomic(path, renderReport(report, options));
   return { path, bytes: statSync(path).size };
 }

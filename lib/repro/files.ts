@@ -2,7 +2,19 @@
 // checkpoints, downloads and every JSON a later run trusts. Also the one reader and writer of JSON
 // files (readJson, writeJson): errors name the file and say what to do.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  writeSync,
+  rmSync,
+} from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -67,7 +79,8 @@ export function readJson(path: string, options: ReadJsonOptions = {}): unknown {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`${path}: no such file${options.what ? ` (the ${options.what} JSON file)` : ''}`);
+    if (code === 'ENOENT')
+      throw new Error(`${path}: no such file${options.what ? ` (the ${options.what} JSON file)` : ''}`);
     if (code === 'EISDIR') throw new Error(`${path}: is a folder; ${options.what ?? 'this'} takes a JSON file`);
     throw err;
   }
@@ -104,21 +117,26 @@ export function sniffDataFile(path: string): 'gzip' | 'parquet' | 'text' {
 export function readTextFile(path: string): string {
   const kind = sniffDataFile(path);
   if (kind === 'parquet') {
-    throw new Error(`${path} is a parquet file; this command reads JSON lines (.jsonl or .jsonl.gz): ipt corpus sample/chunk and ipt synthesize read parquet`);
+    throw new Error(
+      `${path} is a parquet file; this command reads JSON lines (.jsonl or .jsonl.gz): ipt corpus sample/chunk and ipt synthesize read parquet`,
+    );
   }
   const bytes = readFileSync(path);
   if (kind === 'text') return bytes.toString('utf8');
   try {
     return gunzipSync(bytes).toString('utf8');
   } catch (err) {
-    throw new Error(`${path}: the gzip data is truncated or corrupt (${(err as Error).message}); download or write the file again`);
+    throw new Error(
+      `${path}: the gzip data is truncated or corrupt (${(err as Error).message}); download or write the file again`,
+    );
   }
 }
 
 /** A JSON object from a file; a damaged file gets an error that names it and says what to do (`fix`). */
 export function readJsonObject(path: string, fix: string, what?: string): Record<string, unknown> {
   const value = readJson(path, { fix, what });
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${path}: expected a JSON object; ${fix}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${path}: expected a JSON object; ${fix}`);
   return value as Record<string, unknown>;
 }
 

@@ -56,7 +56,10 @@ export function nonFiniteMessage(where: string): string {
 function sortKeys(value: unknown, path: string): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`${path.replace(/^\$\.?/, '') || 'the value'} is ${value}, which JSON cannot hold: give a finite number`);
+    if (!Number.isFinite(value))
+      throw new TypeError(
+        `${path.replace(/^\$\.?/, '') || 'the value'} is ${value}, which JSON cannot hold: give a finite number`,
+      );
     return value;
   }
   if (Array.isArray(value)) return value.map((v, i) => sortKeys(v, `${path}[${i}]`));

@@ -39,7 +39,10 @@ export function parseJsonLine(text: string, source: string, line: number, fix?: 
     return JSON.parse(text);
   } catch (err) {
     const t = text.trim();
-    const cut = (t.startsWith('{') && !t.endsWith('}')) || (t.startsWith('[') && !t.endsWith(']')) ? '; the line looks cut off' : '';
+    const cut =
+      (t.startsWith('{') && !t.endsWith('}')) || (t.startsWith('[') && !t.endsWith(']'))
+        ? '; the line looks cut off'
+        : '';
     throw new JsonLineError(source, line, `not valid JSON (${(err as Error).message})${cut}${fix ? `; ${fix}` : ''}`);
   }
 }
@@ -62,7 +65,12 @@ function handle(err: JsonLineError, policy: JsonLinesPolicy, report: JsonLinesRe
 }
 
 /** The values of the non-blank lines of `text`, lazily, in order. */
-export function* jsonLines(text: string, source: string, policy: JsonLinesPolicy = {}, report: JsonLinesReport = newJsonLinesReport()): Generator<JsonLine> {
+export function* jsonLines(
+  text: string,
+  source: string,
+  policy: JsonLinesPolicy = {},
+  report: JsonLinesReport = newJsonLinesReport(),
+): Generator<JsonLine> {
   const lines = text.split('\n');
   const endsCleanly = text.endsWith('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -88,7 +96,9 @@ export function readJsonLines(path: string, policy: JsonLinesPolicy = {}): { row
 }
 
 /** Lines as bytes, numbered from 1, split on \n (a \r before it is dropped); no line is held twice. */
-export async function* byteLines(stream: AsyncIterable<Buffer>): AsyncGenerator<{ line: number; bytes: Buffer; last: boolean }> {
+export async function* byteLines(
+  stream: AsyncIterable<Buffer>,
+): AsyncGenerator<{ line: number; bytes: Buffer; last: boolean }> {
   let pending: Buffer[] = [];
   let n = 0;
   for await (const chunk of stream) {
@@ -100,7 +110,11 @@ export async function* byteLines(stream: AsyncIterable<Buffer>): AsyncGenerator<
         pending = [];
       }
       n++;
-      yield { line: n, bytes: bytes.length && bytes[bytes.length - 1] === 13 ? bytes.subarray(0, -1) : bytes, last: false };
+      yield {
+        line: n,
+        bytes: bytes.length && bytes[bytes.length - 1] === 13 ? bytes.subarray(0, -1) : bytes,
+        last: false,
+      };
       start = i + 1;
     }
     if (start < chunk.length) pending.push(chunk.subarray(start));
@@ -114,7 +128,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * The values of a stream's (or a file's, gzip or plain) non-blank lines, one at a time in bounded
  * memory, by the same policy; a line that is not UTF-8 counts as a bad line too.
  */
-export async function* streamJsonLines(input: string | Readable, source: string, policy: JsonLinesPolicy = {}, report: JsonLinesReport = newJsonLinesReport()): AsyncGenerator<JsonLine> {
+export async function* streamJsonLines(
+  input: string | Readable,
+  source: string,
+  policy: JsonLinesPolicy = {},
+  report: JsonLinesReport = newJsonLinesReport(),
+): AsyncGenerator<JsonLine> {
   let stream: Readable;
   if (typeof input === 'string') {
     const raw = createReadStream(input);

@@ -58,7 +58,8 @@ const SECRET_KEY = /(token$|secret|password|passwd|authorization|api[-_]?key|coo
 export function redactSecrets<T>(value: T, secrets: string[] = knownSecrets()): T {
   const live = secrets.filter((s) => s.length >= 4);
   const scrub = (v: unknown, key?: string): unknown => {
-    if (key !== undefined && SECRET_KEY.test(key) && v !== null && v !== undefined && typeof v !== 'boolean') return '[redacted]';
+    if (key !== undefined && SECRET_KEY.test(key) && v !== null && v !== undefined && typeof v !== 'boolean')
+      return '[redacted]';
     if (typeof v === 'string') return live.reduce((s, secret) => s.split(secret).join('[redacted]'), v);
     if (Array.isArray(v)) return v.map((x) => scrub(x));
     if (v && typeof v === 'object') {
@@ -79,8 +80,13 @@ export function knownSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
 
 export function gitState(dir: string): { commit: string | null; dirty: boolean | null } {
   try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).toString();
     return { commit, dirty: status.trim().length > 0 };
   } catch {
     return { commit: null, dirty: null };

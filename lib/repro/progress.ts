@@ -232,7 +232,8 @@ export function createProgress(options: ProgressOptions): Progress {
         if (stopped) return;
         stopped = true;
         draw(true);
-        if (!options.display && now() - started < QUICK_TASK_SECONDS) spareDisplay = { display: out, cell: process.stdout.write };
+        if (!options.display && now() - started < QUICK_TASK_SECONDS)
+          spareDisplay = { display: out, cell: process.stdout.write };
       },
     };
   }

@@ -58,15 +58,21 @@ export function createRng(seed: number): Rng {
 }
 
 export function rngFromState(initial: RngState): Rng {
-  if (!Array.isArray(initial) || initial.length !== 4) throw new TypeError('rng state must be 4 unsigned 32-bit integers');
+  if (!Array.isArray(initial) || initial.length !== 4)
+    throw new TypeError('rng state must be 4 unsigned 32-bit integers');
   let [a, b, c, d] = initial.map((x) => x >>> 0);
   const uint32 = (): number => {
     const result = Math.imul(rotl(Math.imul(b, 5) >>> 0, 7), 9) >>> 0;
     const t = (b << 9) >>> 0;
-    c ^= a; d ^= b; b ^= c; a ^= d;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
     c = (c ^ t) >>> 0;
     d = rotl(d, 11);
-    a >>>= 0; b >>>= 0; c >>>= 0;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
     return result;
   };
   const next = (): number => uint32() / 4294967296;
@@ -114,7 +120,9 @@ export function pick<T>(items: readonly T[], rng: Rng): T {
 /** One element by non-negative weights (need not sum to 1). */
 export function pickWeighted<T>(items: readonly T[], weights: readonly number[], rng: Rng): T {
   if (items.length === 0 || items.length !== weights.length) {
-    throw new RangeError(`pickWeighted needs as many weights as items (${items.length} items, ${weights.length} weights)`);
+    throw new RangeError(
+      `pickWeighted needs as many weights as items (${items.length} items, ${weights.length} weights)`,
+    );
   }
   let total = 0;
   for (const w of weights) total += w;

@@ -50,7 +50,10 @@ export function stageDir(cacheDir: string, spec: Pick<StageSpec<unknown>, 'name'
 }
 
 /** The finished record of a stage, or undefined if it never finished with this key. */
-export function readStage<T>(cacheDir: string, spec: Pick<StageSpec<T>, 'name' | 'version' | 'key'>): StageRecord<T> | undefined {
+export function readStage<T>(
+  cacheDir: string,
+  spec: Pick<StageSpec<T>, 'name' | 'version' | 'key'>,
+): StageRecord<T> | undefined {
   const file = join(stageDir(cacheDir, spec), 'stage.json');
   if (!existsSync(file)) return undefined;
   try {

@@ -45,7 +45,10 @@ export function buildSynthesizerCollection(docs: SourceDocument[], options: Coll
   const ids = new Set<string>();
   const out: SynthesizerExample[] = [];
   for (const doc of docs) {
-    if (ids.has(doc.id)) throw new Error(`buildSynthesizerCollection: document id "${doc.id}" appears twice; ids name sources and must be unique`);
+    if (ids.has(doc.id))
+      throw new Error(
+        `buildSynthesizerCollection: document id "${doc.id}" appears twice; ids name sources and must be unique`,
+      );
     ids.add(doc.id);
     let texts = contextsOf(doc.text, options.chunk);
     if (options.maxTextsPerSource !== undefined) texts = texts.slice(0, options.maxTextsPerSource);
@@ -76,11 +79,16 @@ export function buildSynthesizerCollection(docs: SourceDocument[], options: Coll
  * A deterministic split by document id: a document is held out when a hash of (seed, id) falls
  * under `heldOutShare`, so adding or removing other documents never moves it.
  */
-export function splitSources<T extends { id: string }>(docs: T[], options: { seed: number; heldOutShare: number }): { train: T[]; heldOut: T[] } {
-  if (!(options.heldOutShare >= 0 && options.heldOutShare <= 1)) throw new RangeError(`heldOutShare must be in [0, 1], got ${options.heldOutShare}`);
+export function splitSources<T extends { id: string }>(
+  docs: T[],
+  options: { seed: number; heldOutShare: number },
+): { train: T[]; heldOut: T[] } {
+  if (!(options.heldOutShare >= 0 && options.heldOutShare <= 1))
+    throw new RangeError(`heldOutShare must be in [0, 1], got ${options.heldOutShare}`);
   const train: T[] = [];
   const heldOut: T[] = [];
-  for (const d of docs) (deriveSeed(options.seed, 'split', d.id) / 4294967296 < options.heldOutShare ? heldOut : train).push(d);
+  for (const d of docs)
+    (deriveSeed(options.seed, 'split', d.id) / 4294967296 < options.heldOutShare ? heldOut : train).push(d);
   return { train, heldOut };
 }
 
@@ -111,7 +119,11 @@ export function fewShotSequences(
       skipped++;
       continue;
     }
-    const fits = current !== undefined && current.source === ex.source && current.tokens + tokens <= options.maxTokens && current.examples < maxExamples;
+    const fits =
+      current !== undefined &&
+      current.source === ex.source &&
+      current.tokens + tokens <= options.maxTokens &&
+      current.examples < maxExamples;
     if (!fits) {
       if (current) sequences.push(current);
       current = { source: ex.source, examples: 0, tokens: 0, segments: [] };
@@ -140,6 +152,36 @@ export const TINY_SYNTH_COLLECTION: Omit<CollectionOptions, 'seed'> = {
   minPairs: 2,
   maxSentenceChars: 120,
   useGenre: false,
-  kinds: ['fill_blank', 'number', 'completion', 'next_sentence', 'ordering', 'yes_no', 'topic', 'nli', 'cause_effect', 'paraphrase', 'who', 'where', 'when', 'what'],
-  weights: { fill_blank: 2, number: 3, completion: 1, next_sentence: 0.7, ordering: 0.8, yes_no: 0.7, topic: 0.7, nli: 2, cause_effect: 3, paraphrase: 3, who: 3, where: 3, when: 3, what: 3 },
+  kinds: [
+    'fill_blank',
+    'number',
+    'completion',
+    'next_sentence',
+    'ordering',
+    'yes_no',
+    'topic',
+    'nli',
+    'cause_effect',
+    'paraphrase',
+    'who',
+    'where',
+    'when',
+    'what',
+  ],
+  weights: {
+    fill_blank: 2,
+    number: 3,
+    completion: 1,
+    next_sentence: 0.7,
+    ordering: 0.8,
+    yes_no: 0.7,
+    topic: 0.7,
+    nli: 2,
+    cause_effect: 3,
+    paraphrase: 3,
+    who: 3,
+    where: 3,
+    when: 3,
+    what: 3,
+  },
 };

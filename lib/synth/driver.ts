@@ -26,7 +26,15 @@ import { writeManifest, type ManifestInput } from '../repro/manifest.js';
 import { createProgress, type ProgressMode } from '../repro/progress.js';
 
 /** The released setup: greedy decoding, 400 new tokens, a 4096-token context, two rounds. */
-export const SYNTHESIS_DEFAULTS = { rounds: 2, maxModelLen: 4096, maxNewTokens: 400, batchSize: 8, temperature: 0, topP: 1, seed: 0 } as const;
+export const SYNTHESIS_DEFAULTS = {
+  rounds: 2,
+  maxModelLen: 4096,
+  maxNewTokens: 400,
+  batchSize: 8,
+  temperature: 0,
+  topP: 1,
+  seed: 0,
+} as const;
 
 export type SynthesizeOptions = {
   texts: string[];
@@ -93,7 +101,15 @@ export type SynthesisResult = {
   /** False when stopAfterBatches ended the session early. */
   complete: boolean;
   totals: { texts: number; pairs: number; textsWithPairs: number; promptTokens: number; completionTokens: number };
-  session: { batches: number; texts: number; completionTokens: number; seconds: number; tokensPerSecond: number; textsPerSecond: number; resumedTexts: number };
+  session: {
+    batches: number;
+    texts: number;
+    completionTokens: number;
+    seconds: number;
+    tokensPerSecond: number;
+    textsPerSecond: number;
+    resumedTexts: number;
+  };
 };
 
 const RUN_FORMAT = 'ipt-synthesis-run/1';
@@ -103,8 +119,10 @@ export function resolveRunOptions(o: Partial<RunOptions>): RunOptions {
   const r = { ...SYNTHESIS_DEFAULTS } as RunOptions;
   for (const k of keys) if (o[k] !== undefined) r[k] = o[k] as number;
   const positiveInts: Array<keyof RunOptions> = ['rounds', 'maxModelLen', 'maxNewTokens', 'batchSize'];
-  for (const k of positiveInts) if (!Number.isInteger(r[k]) || r[k] < 1) throw new RangeError(`${k} must be a positive integer, got ${r[k]}`);
-  if (r.maxNewTokens >= r.maxModelLen) throw new RangeError(`maxNewTokens (${r.maxNewTokens}) must be below maxModelLen (${r.maxModelLen})`);
+  for (const k of positiveInts)
+    if (!Number.isInteger(r[k]) || r[k] < 1) throw new RangeError(`${k} must be a positive integer, got ${r[k]}`);
+  if (r.maxNewTokens >= r.maxModelLen)
+    throw new RangeError(`maxNewTokens (${r.maxNewTokens}) must be below maxModelLen (${r.maxModelLen})`);
   if (!(r.temperature >= 0)) throw new RangeError(`temperature must be >= 0, got ${r.temperature}`);
   if (!(r.topP > 0 && r.topP <= 1)) throw new RangeError(`topP must be in (0, 1], got ${r.topP}`);
   if (!Number.isInteger(r.seed)) throw new RangeError(`seed must be an integer, got ${r.seed}`);
@@ -136,7 +154,9 @@ function sameEngine(a: string, b: string): boolean {
 
 /** Whether any round file holds a whole line: a finished batch, work a different run must not overwrite. */
 function holdsFinishedBatch(outDir: string): boolean {
-  return readdirSync(outDir).some((f) => /^round-\d+\.jsonl$/.test(f) && readFileSync(join(outDir, f), 'utf8').includes('\n'));
+  return readdirSync(outDir).some(
+    (f) => /^round-\d+\.jsonl$/.test(f) && readFileSync(join(outDir, f), 'utf8').includes('\n'),
+  );
 }
 
 function checkRunFile(outDir: string, identity: Record<string, unknown>): boolean {
@@ -146,20 +166,26 @@ function checkRunFile(outDir: string, identity: Record<string, unknown>): boolea
     return false;
   }
   const saved = readJsonObject(path, 'delete the run folder to start over, or use another --out');
-  if (saved.format !== RUN_FORMAT) throw new Error(`${path} is not a synthesis run (${String(saved.format)}): use another --out folder`);
+  if (saved.format !== RUN_FORMAT)
+    throw new Error(`${path} is not a synthesis run (${String(saved.format)}): use another --out folder`);
   const differences: string[] = [];
   const a = saved.options as Record<string, unknown>;
   const b = identity.options as Record<string, unknown>;
-  for (const k of Object.keys(b)) if (canonicalJson(a?.[k]) !== canonicalJson(b[k])) differences.push(`${k}: ${JSON.stringify(a?.[k])} then, ${JSON.stringify(b[k])} now`);
+  for (const k of Object.keys(b))
+    if (canonicalJson(a?.[k]) !== canonicalJson(b[k]))
+      differences.push(`${k}: ${JSON.stringify(a?.[k])} then, ${JSON.stringify(b[k])} now`);
   if (canonicalJson(saved.texts) !== canonicalJson(identity.texts)) differences.push('the input texts differ');
-  if (!sameEngine(String(saved.engine), String(identity.engine))) differences.push(`engine: ${String(saved.engine)} then, ${String(identity.engine)} now`);
+  if (!sameEngine(String(saved.engine), String(identity.engine)))
+    differences.push(`engine: ${String(saved.engine)} then, ${String(identity.engine)} now`);
   if (differences.length && !holdsFinishedBatch(outDir)) {
     // nothing synthesized yet (a run that failed before its first batch): start over with these inputs
     writeJson(path, identity);
     return false;
   }
   if (differences.length) {
-    throw new Error(`${outDir} holds a different synthesis run (${differences.join('; ')}). Rerun with the same input and options to resume it, or use a new --out folder.`);
+    throw new Error(
+      `${outDir} holds a different synthesis run (${differences.join('; ')}). Rerun with the same input and options to resume it, or use a new --out folder.`,
+    );
   }
   return true;
 }
@@ -207,10 +233,14 @@ export function readRoundFile(path: string, round: number, items: RoundItem[], b
     }
     const batch = batches[record.batch];
     if (record.round !== round || !batch || !batch.includes(record.item) || record.size !== batch.length) {
-      throw new Error(`${path} line ${n + 1} does not belong to this run's round ${round} (item ${record.item}, batch ${record.batch}): the input or options changed; use a new --out folder`);
+      throw new Error(
+        `${path} line ${n + 1} does not belong to this run's round ${round} (item ${record.item}, batch ${record.batch}): the input or options changed; use a new --out folder`,
+      );
     }
     if (record.promptSha !== promptSha(items[record.item].prompt)) {
-      throw new Error(`${path} line ${n + 1}: item ${record.item} was synthesized from a different prompt than planned now; the input, options or tokenizer changed; use a new --out folder`);
+      throw new Error(
+        `${path} line ${n + 1}: item ${record.item} was synthesized from a different prompt than planned now; the input, options or tokenizer changed; use a new --out folder`,
+      );
     }
     const list = byBatch.get(record.batch) ?? [];
     list.push({ line, record });
@@ -246,14 +276,18 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
   const run = resolveRunOptions(options);
   const { engine, outDir, texts } = options;
   const log = options.log ?? ((line: string) => void process.stderr.write(line + '\n'));
-  if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) throw new TypeError('texts must be an array of strings');
+  if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string'))
+    throw new TypeError('texts must be an array of strings');
   if (texts.length === 0) throw new RangeError('there are no texts to synthesize from');
   const parallel = options.parallelBatches ?? 1;
-  if (!Number.isInteger(parallel) || parallel < 1) throw new RangeError(`parallelBatches must be a positive integer, got ${parallel}`);
+  if (!Number.isInteger(parallel) || parallel < 1)
+    throw new RangeError(`parallelBatches must be a positive integer, got ${parallel}`);
   // A local model knows its context; a budget beyond it would fail on the first long prompt.
   const context = (engine as { contextLength?: unknown }).contextLength;
   if (typeof context === 'number' && context < run.maxModelLen) {
-    throw new RangeError(`maxModelLen ${run.maxModelLen} is more than the model's context of ${context} tokens: pass --max-model-len ${context} or less`);
+    throw new RangeError(
+      `maxModelLen ${run.maxModelLen} is more than the model's context of ${context} tokens: pass --max-model-len ${context} or less`,
+    );
   }
   // Every text must fit as a plain prompt in any round (demonstrations only add tokens): check
   // them all before the run folder is written, so a corrected rerun is not taken for another run.
@@ -294,14 +328,23 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
   try {
     for (let r = 0; r < slices.length; r++) {
       const round = r + 1;
-      const items = planRound(previous, slices[r], { maxModelLen: run.maxModelLen, maxNewTokens: run.maxNewTokens, countTokens });
+      const items = planRound(previous, slices[r], {
+        maxModelLen: run.maxModelLen,
+        maxNewTokens: run.maxNewTokens,
+        countTokens,
+      });
       const batches = planBatches(items, run.batchSize);
       const path = join(outDir, `round-${round}.jsonl`);
       const { records, damaged, redo } = readRoundFile(path, round, items, batches);
       if (damaged.length) {
         const n = damaged.length;
-        const what = redo > 0 ? `the ${redo} texts of the batch${redo > run.batchSize ? 'es' : ''} ${n === 1 ? 'it' : 'they'} left incomplete` : `the text${n === 1 ? '' : 's'} ${n === 1 ? 'it' : 'they'} held`;
-        log(`warning: ${path}: ${n} damaged line${n === 1 ? '' : 's'} dropped (${damaged.slice(0, 3).join('; ')}${n > 3 ? '; ...' : ''}); ${what} are synthesized again`);
+        const what =
+          redo > 0
+            ? `the ${redo} texts of the batch${redo > run.batchSize ? 'es' : ''} ${n === 1 ? 'it' : 'they'} left incomplete`
+            : `the text${n === 1 ? '' : 's'} ${n === 1 ? 'it' : 'they'} held`;
+        log(
+          `warning: ${path}: ${n} damaged line${n === 1 ? '' : 's'} dropped (${damaged.slice(0, 3).join('; ')}${n > 3 ? '; ...' : ''}); ${what} are synthesized again`,
+        );
       }
       session.resumedTexts += records.size;
       doneTexts += records.size;
@@ -315,20 +358,30 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
           const members = batches[b];
           const prompts = members.map((i) => items[i].prompt);
           const seed = deriveSeed(run.seed, 'round', round, 'batch', b);
-          const completions: Completion[] = await engine.complete(prompts, { maxNewTokens: run.maxNewTokens, temperature: run.temperature, topP: run.topP, seed });
-          if (completions.length !== prompts.length) throw new Error(`the engine returned ${completions.length} completions for ${prompts.length} prompts`);
-          const batchRecords: RoundRecord[] = members.map((i, k): RoundRecord => ({
-            round,
-            batch: b,
-            size: members.length,
-            item: i,
-            text: sliceStart[r] + i,
-            promptSha: promptSha(items[i].prompt),
-            output: completions[k].text,
-            finishReason: completions[k].finishReason,
-            promptTokens: completions[k].promptTokens,
-            completionTokens: completions[k].completionTokens,
-          })).map((x) => ({ ...x, check: recordCheck(x) }));
+          const completions: Completion[] = await engine.complete(prompts, {
+            maxNewTokens: run.maxNewTokens,
+            temperature: run.temperature,
+            topP: run.topP,
+            seed,
+          });
+          if (completions.length !== prompts.length)
+            throw new Error(`the engine returned ${completions.length} completions for ${prompts.length} prompts`);
+          const batchRecords: RoundRecord[] = members
+            .map(
+              (i, k): RoundRecord => ({
+                round,
+                batch: b,
+                size: members.length,
+                item: i,
+                text: sliceStart[r] + i,
+                promptSha: promptSha(items[i].prompt),
+                output: completions[k].text,
+                finishReason: completions[k].finishReason,
+                promptTokens: completions[k].promptTokens,
+                completionTokens: completions[k].completionTokens,
+              }),
+            )
+            .map((x) => ({ ...x, check: recordCheck(x) }));
           // One write per batch, then fsync: a kill leaves whole batches and at most one torn tail.
           writeSync(fd, batchRecords.map((x) => JSON.stringify(x) + '\n').join(''));
           fsyncSync(fd);
@@ -338,9 +391,17 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
           session.completionTokens += batchRecords.reduce((a, x) => a + (x.completionTokens ?? 0), 0);
           doneTexts += members.length;
           const seconds = (performance.now() - started) / 1000;
-          progress.update(doneTexts, { round: `${round}/${slices.length}`, 'tok/s': session.completionTokens / seconds });
+          progress.update(doneTexts, {
+            round: `${round}/${slices.length}`,
+            'tok/s': session.completionTokens / seconds,
+          });
         };
-        stoppedEarly = await runPool(todo, parallel, runBatch, () => options.stopAfterBatches !== undefined && startedBatches >= options.stopAfterBatches);
+        stoppedEarly = await runPool(
+          todo,
+          parallel,
+          runBatch,
+          () => options.stopAfterBatches !== undefined && startedBatches >= options.stopAfterBatches,
+        );
       } finally {
         closeSync(fd);
       }
@@ -358,7 +419,9 @@ export async function synthesize(options: SynthesizeOptions): Promise<SynthesisR
   const totals = {
     texts: records.length,
     pairs: stoppedEarly ? 0 : previous.reduce((n, chain) => n + chain.reduce((m, e) => m + e.pairs.length, 0), 0),
-    textsWithPairs: stoppedEarly ? 0 : previous.reduce((n, chain) => n + chain.filter((e) => e.pairs.length > 0).length, 0),
+    textsWithPairs: stoppedEarly
+      ? 0
+      : previous.reduce((n, chain) => n + chain.filter((e) => e.pairs.length > 0).length, 0),
     promptTokens: records.reduce((a, x) => a + (x.promptTokens ?? 0), 0),
     completionTokens: records.reduce((a, x) => a + (x.completionTokens ?? 0), 0),
   };
@@ -402,7 +465,12 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
  * what is running finish (their results are saved), then throws the first error. Returns true when
  * `stop()` asked to end early.
  */
-async function runPool(ids: number[], limit: number, work: (id: number) => Promise<void>, stop: () => boolean): Promise<boolean> {
+async function runPool(
+  ids: number[],
+  limit: number,
+  work: (id: number) => Promise<void>,
+  stop: () => boolean,
+): Promise<boolean> {
   let next = 0;
   let failure: unknown;
   let stopped = false;

@@ -48,7 +48,22 @@ const PROPER = `${NAME_WORD}(?:(?: (?:of|for|and|de|del|da|du|la|van|von|&))? (?
 const TIME = `(?:(?:${MONTHS}) \\d{1,2}(?:st|nd|rd|th)?, \\d{4}|\\d{1,2} (?:${MONTHS}) \\d{4}|(?:${MONTHS}) \\d{4}|(?:1[0-9]|20)\\d{2}(?![\\d,.]\\d))`;
 
 const AUX = 'is|was|are|were|will|would|has|had|have|can|could|may|might|should|must';
-const DETERMINERS = new Set(['the', 'a', 'an', 'his', 'her', 'its', 'their', 'this', 'that', 'these', 'those', 'our', 'my', 'your']);
+const DETERMINERS = new Set([
+  'the',
+  'a',
+  'an',
+  'his',
+  'her',
+  'its',
+  'their',
+  'this',
+  'that',
+  'these',
+  'those',
+  'our',
+  'my',
+  'your',
+]);
 
 /** Words that start sentences in capitals without being names. */
 const NOT_NAMES = new Set(
@@ -69,21 +84,86 @@ const NOT_NAMES = new Set(
  */
 const VERB_BASES: Record<string, string> = {};
 for (const spec of [
-  'join joined joins', 'move moved moves', 'found founded founds', 'marry married marries', 'graduate graduated graduates',
-  'study studied studies', 'work worked works', 'live lived lives', 'die died dies', 'win won wins', 'write wrote writes',
-  'become became becomes', 'leave left leaves', 'arrive arrived arrives', 'return returned returns', 'start started starts',
-  'begin began begins', 'open opened opens', 'build built builds', 'retire retired retires', 'receive received receives',
-  'publish published publishes', 'meet met meets', 'visit visited visits', 'serve served serves', 'teach taught teaches',
-  'play played plays', 'sign signed signs', 'buy bought buys', 'sell sold sells', 'settle settled settles', 'enter entered enters',
-  'complete completed completes', 'earn earned earns', 'attend attended attends', 'spend spent spends', 'stay stayed stays',
-  'lead led leads', 'hold held holds', 'speak spoke speaks', 'appear appeared appears', 'perform performed performs',
-  'travel traveled travels', 'travel travelled travels', 'train trained trains', 'grow grew grows', 'major majored majors',
-  'research researched researches', 'practise practised practises', 'practice practiced practices', 'preach preached preaches',
-  'run ran runs', 'meet met meets', 'fight fought fights', 'serve served serves', 'establish established establishes',
-  'launch launched launches', 'head headed heads', 'manage managed manages', 'own owned owns', 'run ran runs', 'stop stopped stops',
-  'land landed lands', 'fall fell falls', 'take took takes', 'make made makes', 'see saw sees', 'find found finds', 'go went goes',
-  'come came comes', 'sit sat sits', 'stand stood stands', 'rise rose rises', 'occur occurred occurs', 'happen happened happens',
-  'focus focused focuses', 'specialize specialized specializes', 'enjoy enjoyed enjoys', 'love loved loves', 'like liked likes',
+  'join joined joins',
+  'move moved moves',
+  'found founded founds',
+  'marry married marries',
+  'graduate graduated graduates',
+  'study studied studies',
+  'work worked works',
+  'live lived lives',
+  'die died dies',
+  'win won wins',
+  'write wrote writes',
+  'become became becomes',
+  'leave left leaves',
+  'arrive arrived arrives',
+  'return returned returns',
+  'start started starts',
+  'begin began begins',
+  'open opened opens',
+  'build built builds',
+  'retire retired retires',
+  'receive received receives',
+  'publish published publishes',
+  'meet met meets',
+  'visit visited visits',
+  'serve served serves',
+  'teach taught teaches',
+  'play played plays',
+  'sign signed signs',
+  'buy bought buys',
+  'sell sold sells',
+  'settle settled settles',
+  'enter entered enters',
+  'complete completed completes',
+  'earn earned earns',
+  'attend attended attends',
+  'spend spent spends',
+  'stay stayed stays',
+  'lead led leads',
+  'hold held holds',
+  'speak spoke speaks',
+  'appear appeared appears',
+  'perform performed performs',
+  'travel traveled travels',
+  'travel travelled travels',
+  'train trained trains',
+  'grow grew grows',
+  'major majored majors',
+  'research researched researches',
+  'practise practised practises',
+  'practice practiced practices',
+  'preach preached preaches',
+  'run ran runs',
+  'meet met meets',
+  'fight fought fights',
+  'serve served serves',
+  'establish established establishes',
+  'launch launched launches',
+  'head headed heads',
+  'manage managed manages',
+  'own owned owns',
+  'run ran runs',
+  'stop stopped stops',
+  'land landed lands',
+  'fall fell falls',
+  'take took takes',
+  'make made makes',
+  'see saw sees',
+  'find found finds',
+  'go went goes',
+  'come came comes',
+  'sit sat sits',
+  'stand stood stands',
+  'rise rose rises',
+  'occur occurred occurs',
+  'happen happened happens',
+  'focus focused focuses',
+  'specialize specialized specializes',
+  'enjoy enjoyed enjoys',
+  'love loved loves',
+  'like liked likes',
 ]) {
   const [base, past, present] = spec.split(' ');
   VERB_BASES[past] ??= base;
@@ -94,7 +174,9 @@ const PAST = new Set(Object.keys(VERB_BASES).filter((w) => !w.endsWith('s')));
 
 /** A noun phrase subject ("The new airport", "The committee") up to an auxiliary or a known verb. */
 const NP_WORD = `(?:(?!(?:who|whom|whose|which|that|and|or|but|if|when|as|than|not|never|also|then|only)\\b|[a-z]+ly\\b)[a-z]+|${NAME_WORD})`;
-const NP_AT_START = new RegExp(`^((?:The|A|An|His|Her|Its|Their|This|That|Our) ${NP_WORD}(?: ${NP_WORD}){0,3}?) (?=(?:${AUX}|${Object.keys(VERB_BASES).join('|')})\\b)`);
+const NP_AT_START = new RegExp(
+  `^((?:The|A|An|His|Her|Its|Their|This|That|Our) ${NP_WORD}(?: ${NP_WORD}){0,3}?) (?=(?:${AUX}|${Object.keys(VERB_BASES).join('|')})\\b)`,
+);
 
 /** Verbs whose subject is a person (or a group of people): "who" questions ask about their subject. */
 const HUMAN_VERBS = new Set(
@@ -107,10 +189,13 @@ const HUMAN_VERBS = new Set(
 );
 
 /** Verbs of a biography that say less about the subject being a person ("enjoys", "comes from"): enough for a two-word name, not for a lone capitalised word. */
-const PERSONAL_VERBS = new Set('employed focused focuses specialized specializes enjoys enjoyed loves loved likes liked spends spent'.split(' '));
+const PERSONAL_VERBS = new Set(
+  'employed focused focuses specialized specializes enjoys enjoyed loves loved likes liked spends spent'.split(' '),
+);
 const PERSONAL_PREDICATE = /^(?:comes|came) from\b|^(?:grew|grows) up\b/;
 
-const PERSON_PREDICATE = /^(?:was|were) born\b|^(?:works|worked|lives|lived|studied|studies|graduated|majored|married|attended|retired|died)\b|^(?:has|had) (?:a|an) job\b|^(?:is|was) (?:a|the) (?:child|son|daughter)\b/;
+const PERSON_PREDICATE =
+  /^(?:was|were) born\b|^(?:works|worked|lives|lived|studied|studies|graduated|majored|married|attended|retired|died)\b|^(?:has|had) (?:a|an) job\b|^(?:is|was) (?:a|the) (?:child|son|daughter)\b/;
 
 type Subject = {
   /** The subject as written in the sentence. */
@@ -162,23 +247,41 @@ function nameLike(name: string, words_: TextWords): { name: boolean; confirmed: 
   const words = name.replace(new RegExp(`^${TITLE} `), '').split(' ');
   const no = { name: false, confirmed: false };
   if (NOT_NAMES.has(words[0].toLowerCase()) || (words[0].length >= 6 && /(ly|ing|ed)$/.test(words[0]))) return no;
-  if (words.length > 1) return words.some((w) => NOT_NAMES.has(w.toLowerCase()) && !/^[A-Z]\.$/.test(w)) ? no : { name: true, confirmed: true };
+  if (words.length > 1)
+    return words.some((w) => NOT_NAMES.has(w.toLowerCase()) && !/^[A-Z]\.$/.test(w))
+      ? no
+      : { name: true, confirmed: true };
   if (words_.lower.has(words[0].toLowerCase())) return no;
   return { name: true, confirmed: titled || words_.midCapital.has(words[0]) };
 }
 
 const NAME_AT_START = new RegExp(`^(${NAME})(?=[ ,])`);
-const NAME_POSSESSIVE = new RegExp(`^(${NAME})['’]s ((?:[a-z]+ ){0,2}[a-z]+(?<!ing)) (?=(?:${AUX}|${Object.keys(VERB_BASES).join('|')})\\b)`);
+const NAME_POSSESSIVE = new RegExp(
+  `^(${NAME})['’]s ((?:[a-z]+ ){0,2}[a-z]+(?<!ing)) (?=(?:${AUX}|${Object.keys(VERB_BASES).join('|')})\\b)`,
+);
 /** What "X's ..." names when X is a person: a sentence about it makes X the person "he"/"she" refers to. */
-const PERSONAL = /^(hometown|birthday|birthplace|birth year|employer|favorite \w+|favourite \w+|job|degree|major|hobby|wife|husband|father|mother|son|daughter|career|family|home|name|age)$/;
+const PERSONAL =
+  /^(hometown|birthday|birthplace|birth year|employer|favorite \w+|favourite \w+|job|degree|major|hobby|wife|husband|father|mother|son|daughter|career|family|home|name|age)$/;
 
-const APPOSITION = /^, ((?:the |a |an )?(?!(?:in|on|at|of|for|to|by|with|from|after|before|during|since|however|too|also|who|which|that|then|now|he|she|it|they|as|like)\b|[a-z]+ing\b)[a-z][a-z-]*(?: [a-z][a-z-]*){0,3}(?: (?:of|at|for) (?:the )?[A-Z][A-Za-z]*(?: (?:of |for |and )?[A-Z][A-Za-z]*){0,4})?), /;
+const APPOSITION =
+  /^, ((?:the |a |an )?(?!(?:in|on|at|of|for|to|by|with|from|after|before|during|since|however|too|also|who|which|that|then|now|he|she|it|they|as|like)\b|[a-z]+ing\b)[a-z][a-z-]*(?: [a-z][a-z-]*){0,3}(?: (?:of|at|for) (?:the )?[A-Z][A-Za-z]*(?: (?:of |for |and )?[A-Z][A-Za-z]*){0,4})?), /;
 
-function subjectOf(sentence: string, words: TextWords, person: { name: string; sentence: number } | undefined): Subject | undefined {
+function subjectOf(
+  sentence: string,
+  words: TextWords,
+  person: { name: string; sentence: number } | undefined,
+): Subject | undefined {
   const pronoun = /^(He|She) (?=[a-z])/.exec(sentence);
   if (pronoun) {
     if (!person) return undefined;
-    return { text: pronoun[1], inQuestion: person.name, name: person.name, confirmed: true, referent: person.sentence, rest: sentence.slice(pronoun[0].length) };
+    return {
+      text: pronoun[1],
+      inQuestion: person.name,
+      name: person.name,
+      confirmed: true,
+      referent: person.sentence,
+      rest: sentence.slice(pronoun[0].length),
+    };
   }
   const np = NP_AT_START.exec(sentence);
   if (np) {
@@ -186,12 +289,25 @@ function subjectOf(sentence: string, words: TextWords, person: { name: string; s
     const owner = /^(His|Her|Its|Their) /.exec(np[1]);
     if (owner && (owner[1] === 'Its' || owner[1] === 'Their' || !person)) return undefined;
     const inQuestion = owner ? `${person!.name}'s ${np[1].slice(owner[0].length)}` : lowerFirst(np[1]);
-    return { text: np[1], inQuestion, confirmed: true, rest: sentence.slice(np[0].length), ...(owner ? { referent: person!.sentence, possessive: true } : {}) };
+    return {
+      text: np[1],
+      inQuestion,
+      confirmed: true,
+      rest: sentence.slice(np[0].length),
+      ...(owner ? { referent: person!.sentence, possessive: true } : {}),
+    };
   }
   // "Gina Watson's hometown is Portland."
   const owned = NAME_POSSESSIVE.exec(sentence);
   if (owned && nameLike(owned[1], words).confirmed) {
-    return { text: `${owned[1]}'s ${owned[2]}`, inQuestion: `${owned[1]}'s ${owned[2]}`, name: owned[1], confirmed: true, possessive: true, rest: sentence.slice(owned[0].length) };
+    return {
+      text: `${owned[1]}'s ${owned[2]}`,
+      inQuestion: `${owned[1]}'s ${owned[2]}`,
+      name: owned[1],
+      confirmed: true,
+      possessive: true,
+      rest: sentence.slice(owned[0].length),
+    };
   }
   const m = NAME_AT_START.exec(sentence);
   const looks = m ? nameLike(m[1], words) : undefined;
@@ -202,13 +318,21 @@ function subjectOf(sentence: string, words: TextWords, person: { name: string; s
   if (app) rest = rest.slice(app[0].length);
   else if (!rest.startsWith(' ')) return undefined;
   else rest = rest.slice(1);
-  return { text: m[1], inQuestion: m[1], name: m[1], confirmed: looks.confirmed, rest, ...(apposition ? { apposition } : {}) };
+  return {
+    text: m[1],
+    inQuestion: m[1],
+    name: m[1],
+    confirmed: looks.confirmed,
+    rest,
+    ...(apposition ? { apposition } : {}),
+  };
 }
 
 /** Where a predicate stops being about one fact: a clause break or the end of the sentence. */
 function clauseEnd(s: string): number {
   // a comma inside a date ("June 3, 1982") or before a phrase that goes on with the fact (", in Turin") is no break
-  const re = /[;:]|\s--?\s|, (?!\d{4}\b|(?:in|on|at) [A-Z0-9])|\s\(|["“”]|\s(?:and|but|or) (?=(?:he|she|they|his|her|their|I|we|you)\b)/g;
+  const re =
+    /[;:]|\s--?\s|, (?!\d{4}\b|(?:in|on|at) [A-Z0-9])|\s\(|["“”]|\s(?:and|but|or) (?=(?:he|she|they|his|her|their|I|we|you)\b)/g;
   const m = re.exec(s);
   return m ? m.index : s.length;
 }
@@ -221,10 +345,13 @@ type Phrase = { prep: string; object: string; type: 'place' | 'time'; /** Offset
 
 const PP = new RegExp(`\\b(in|at|on|since|from|for|to|by) (?:the (?:year )?)?(${TIME}|${PROPER})(?=$|[ ,.;:!?])`, 'g');
 const TIME_ONLY = new RegExp(`^${TIME}$`);
-const NOT_PLACES = new RegExp(`^(?:${MONTHS}|${WEEKDAYS}|God|Christ|English|French|German|Spanish|Italian|Latin|Russian|Greek|Chinese|Japanese|Mr|Mrs|Dr|[A-Z][a-z]+(?:ian|ese|ish|ican))\\b`);
+const NOT_PLACES = new RegExp(
+  `^(?:${MONTHS}|${WEEKDAYS}|God|Christ|English|French|German|Spanish|Italian|Latin|Russian|Greek|Chinese|Japanese|Mr|Mrs|Dr|[A-Z][a-z]+(?:ian|ese|ish|ican))\\b`,
+);
 
 /** A lower-case word after a name that is not a function word: the name qualifies that noun. */
-const QUALIFIES = /^ (?!(?:on|in|at|of|for|to|by|with|from|and|or|but|where|when|since|during|after|before|until|as|that|which|who|is|was|were|are|has|had|have|will|would|last|next|this|every)\b)[a-z]/;
+const QUALIFIES =
+  /^ (?!(?:on|in|at|of|for|to|by|with|from|and|or|but|where|when|since|during|after|before|until|as|that|which|who|is|was|were|are|has|had|have|will|would|last|next|this|every)\b)[a-z]/;
 
 /** Prepositional phrases with a time or a proper name, in a predicate. */
 function phrases(predicate: string): Phrase[] {
@@ -234,7 +361,8 @@ function phrases(predicate: string): Phrase[] {
     const isTime = TIME_ONLY.test(object);
     // "in American homes", "the Atlanta precincts", "at the Captain's": a name that qualifies a noun is not the place
     const next = predicate.slice(m.index! + m[0].length);
-    if (!isTime && (NOT_PLACES.test(object) || /['’]s$/.test(object) || /^['’]s\b/.test(next) || QUALIFIES.test(next))) continue;
+    if (!isTime && (NOT_PLACES.test(object) || /['’]s$/.test(object) || /^['’]s\b/.test(next) || QUALIFIES.test(next)))
+      continue;
     if (isTime && !['in', 'on', 'since'].includes(m[1])) continue;
     out.push({ prep: m[1], object, type: isTime ? 'time' : 'place', at: m.index! });
   }
@@ -247,7 +375,12 @@ type Verb = { aux: string; base: string; after: string };
 function verbGroup(predicate: string): Verb | undefined {
   // "has a job at Google" is the verb "have", asked with "does": "Where does Anna Kowalski have a job?"
   const have = /^(has|have|had) (?=(?:a|an|the|no|his|her|their|its|some|two|three|many)\b)/.exec(predicate);
-  if (have) return { aux: { has: 'does', have: 'do', had: 'did' }[have[1]]!, base: 'have', after: predicate.slice(have[1].length) };
+  if (have)
+    return {
+      aux: { has: 'does', have: 'do', had: 'did' }[have[1]]!,
+      base: 'have',
+      after: predicate.slice(have[1].length),
+    };
   const aux = new RegExp(`^(${AUX}) (?!not\\b)`).exec(predicate);
   if (aux) return { aux: aux[1], base: '', after: predicate.slice(aux[0].length) };
   const word = /^[a-z]+/.exec(predicate)?.[0];
@@ -262,15 +395,27 @@ function verbGroup(predicate: string): Verb | undefined {
  * fine), or that a negation or a clause would be carried into the question.
  */
 /** Verbs that, with "did"/"does", need an object in the question (and whose past form is also a participle). */
-const WANTS_OBJECT = new Set('make build hold find sell buy take see publish establish launch sign complete receive earn own manage found'.split(' '));
+const WANTS_OBJECT = new Set(
+  'make build hold find sell buy take see publish establish launch sign complete receive earn own manage found'.split(
+    ' ',
+  ),
+);
 
-const LOOSE_VP = /\b(that|which|who|whom|whose|if|whether|because|than|not|never|and|or|but)\b|\bof\b(?! (the )?[A-Z])|n't\b/;
+const LOOSE_VP =
+  /\b(that|which|who|whom|whose|if|whether|because|than|not|never|and|or|but)\b|\bof\b(?! (the )?[A-Z])|n't\b/;
 
 /**
  * A wh-word and the clause inverted: "Where was Anna Kowalski born?", "When did the committee meet?".
  * `maxWords`: the longest verb phrase kept; a phrase at the end of a long one is often not about the verb.
  */
-function whQuestion(wh: string, subject: Subject, verb: Verb, upTo: number, tail = '', maxWords = 6): string | undefined {
+function whQuestion(
+  wh: string,
+  subject: Subject,
+  verb: Verb,
+  upTo: number,
+  tail = '',
+  maxWords = 6,
+): string | undefined {
   const vp = `${verb.base} ${verb.after.slice(0, upTo)}`.trim().replace(/\s+/g, ' ');
   // "A replica made in England": "made" may be a participle, and "Where did a replica make?" is not the fact
   if ((verb.aux === 'did' || verb.aux === 'does') && vp === verb.base && WANTS_OBJECT.has(verb.base)) return undefined;
@@ -289,8 +434,10 @@ function timeWordings(prep: string, object: string): string[] {
 function placeWording(prep: string, verbBase: string, between: string): { wh: string; tail: string } | undefined {
   if (prep === 'in' || prep === 'at') return { wh: 'Where', tail: '' };
   if (prep === 'by' && between === 'employed') return { wh: 'Where', tail: '' };
-  if (prep === 'from' && ['graduate', 'return', 'come', 'move', 'arrive'].includes(verbBase)) return { wh: 'Where', tail: ' from' };
-  if (prep === 'to' && ['move', 'travel', 'return', 'go', 'come'].includes(verbBase)) return { wh: 'Where', tail: ' to' };
+  if (prep === 'from' && ['graduate', 'return', 'come', 'move', 'arrive'].includes(verbBase))
+    return { wh: 'Where', tail: ' from' };
+  if (prep === 'to' && ['move', 'travel', 'return', 'go', 'come'].includes(verbBase))
+    return { wh: 'Where', tail: ' to' };
   if (prep === 'for' && verbBase === 'work') return { wh: 'Which organization', tail: ' for' };
   return undefined;
 }
@@ -313,11 +460,14 @@ type Draft = { kind: FactKind; questions: Array<string | undefined>; answer: str
 function draftsOfSentence(subject: Subject, fronted: { prep: string; object: string } | undefined): Draft[] {
   const out: Draft[] = [];
   const predicate = predicateOf(subject);
-  const add = (kind: FactKind, questions: Array<string | undefined>, answer: string, type: AnswerType) => out.push({ kind, questions, answer, type });
+  const add = (kind: FactKind, questions: Array<string | undefined>, answer: string, type: AnswerType) =>
+    out.push({ kind, questions, answer, type });
 
   // who: the subject, asked with the predicate ("Who was born in Lisbon in 1975?")
   // asked only when the predicate is whole: up to the sentence end or a new clause, not cut inside one
-  const whole = /^($|,? (and|but|or|while|who|which|where)\b|[;:]|\s--?\s)/.test(endsSentence(subject.rest).slice(predicate.length));
+  const whole = /^($|,? (and|but|or|while|who|which|where)\b|[;:]|\s--?\s)/.test(
+    endsSentence(subject.rest).slice(predicate.length),
+  );
   // nor end on a verb that wants its object ("... and demanded: ...")
   const last = /[A-Za-z]+$/.exec(predicate)?.[0] ?? '';
   // and "said Mrs. Huntley" is a cut, not what was said
@@ -331,7 +481,12 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
     // "a member of X" stays indefinite: "the member" would claim there is only one
     const withArticle = /^(the|a|an) /.test(subject.apposition) ? subject.apposition : `the ${subject.apposition}`;
     add('who', [`Who is ${withArticle}?`, `According to the text, who is ${withArticle}?`], subject.name, 'person');
-    add('what', [`What is ${subject.inQuestion}, according to the text?`, `What role does the text give ${subject.inQuestion}?`], subject.apposition, 'thing');
+    add(
+      'what',
+      [`What is ${subject.inQuestion}, according to the text?`, `What role does the text give ${subject.inQuestion}?`],
+      subject.apposition,
+      'thing',
+    );
   }
   // what: something of a person's ("Her hometown is Portland." -> "What is Gina Watson's hometown?")
   // ("His degree is in music." -> "What is Brian Hall's degree in?")
@@ -339,10 +494,26 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
   // a lower-case value only for a person's attribute ("hiking"), not "Vermont's main line was prostrate"
   const ownedNoun = subject.inQuestion.replace(/^.*['’]s /, '');
   const valueOk = /^[A-Z0-9]/.test(value?.[3] ?? '') || PERSONAL.test(ownedNoun);
-  if (subject.possessive && value && valueOk && !/^(a|an|the|in|on|at|of|by|for|to|not|very|also|so|too|still|now|then|always|never|often|usually|quite|rather|much|more|most|less)\b/.test(value[3]) && !/ly$/.test(value[3])) {
+  if (
+    subject.possessive &&
+    value &&
+    valueOk &&
+    !/^(a|an|the|in|on|at|of|by|for|to|not|very|also|so|too|still|now|then|always|never|often|usually|quite|rather|much|more|most|less)\b/.test(
+      value[3],
+    ) &&
+    !/ly$/.test(value[3])
+  ) {
     const type: AnswerType = TIME_ONLY.test(value[3]) ? 'time' : /^[A-Z]/.test(value[3]) ? 'place' : 'thing';
     const tail = value[2] ? ` ${value[2].trim()}` : '';
-    add('what', [`What ${value[1]} ${subject.inQuestion}${tail}?`, `According to the text, what ${value[1]} ${subject.inQuestion}${tail}?`], value[3], type);
+    add(
+      'what',
+      [
+        `What ${value[1]} ${subject.inQuestion}${tail}?`,
+        `According to the text, what ${value[1]} ${subject.inQuestion}${tail}?`,
+      ],
+      value[3],
+      type,
+    );
   }
 
   const verb = verbGroup(predicate);
@@ -350,18 +521,45 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
   if (!verb || (!subject.confirmed && !isHuman(subject, predicate))) return out;
 
   // what: a copula with a role ("is a software engineer at Acme", "was the mayor of Atlanta")
-  const copula = /^(is|was) ((?:a|an|the) [a-z][a-z-]*(?: [a-z][a-z-]*){0,2}?)(?= (?:of|at|for|in) (?:the )?[A-Z]|$)/.exec(predicate);
+  const copula =
+    /^(is|was) ((?:a|an|the) [a-z][a-z-]*(?: [a-z][a-z-]*){0,2}?)(?= (?:of|at|for|in) (?:the )?[A-Z]|$)/.exec(
+      predicate,
+    );
   // a role ends in a noun: "the captured", "a delinquent boy still" are not one
-  if (copula && subject.name && !/(ed|ly)$/.test(copula[2]) && !/ (still|too|also|again|then|now|there|here|once|already|yet|ever|indeed)$/.test(copula[2])) {
+  if (
+    copula &&
+    subject.name &&
+    !/(ed|ly)$/.test(copula[2]) &&
+    !/ (still|too|also|again|then|now|there|here|once|already|yet|ever|indeed)$/.test(copula[2])
+  ) {
     // "the director" says little without "of the Ames Laboratory": a definite role keeps its "of" phrase
-    const ofWhat = new RegExp(`^(?:is|was) (the [a-z][a-z-]*(?: [a-z][a-z-]*){0,2}? (?:of|at|for) (?:the )?${PROPER})$`).exec(predicate);
+    const ofWhat = new RegExp(
+      `^(?:is|was) (the [a-z][a-z-]*(?: [a-z][a-z-]*){0,2}? (?:of|at|for) (?:the )?${PROPER})$`,
+    ).exec(predicate);
     const role = ofWhat && / of /.test(ofWhat[1]) ? ofWhat[1] : copula[2];
-    add('what', [`What ${copula[1]} ${subject.inQuestion}, according to the text?`, `According to the text, what ${copula[1]} ${subject.inQuestion}?`], role, 'thing');
-    if (ofWhat) add('who', [`Who ${copula[1]} ${ofWhat[1]}?`, `According to the text, who ${copula[1]} ${ofWhat[1]}?`], subject.name, 'person');
+    add(
+      'what',
+      [
+        `What ${copula[1]} ${subject.inQuestion}, according to the text?`,
+        `According to the text, what ${copula[1]} ${subject.inQuestion}?`,
+      ],
+      role,
+      'thing',
+    );
+    if (ofWhat)
+      add(
+        'who',
+        [`Who ${copula[1]} ${ofWhat[1]}?`, `According to the text, who ${copula[1]} ${ofWhat[1]}?`],
+        subject.name,
+        'person',
+      );
   }
 
   // what: what someone studied or works as ("studied physics at X", "majored in economics", "works as a nurse")
-  const study = /^(studied|studies|majored in|majors in|works as|worked as|focused on|focuses on|specialized in|specializes in) ((?:a |an )?[A-Za-z]+(?: [a-z]+){0,2}?)(?= at | in | for |$)/.exec(predicate);
+  const study =
+    /^(studied|studies|majored in|majors in|works as|worked as|focused on|focuses on|specialized in|specializes in) ((?:a |an )?[A-Za-z]+(?: [a-z]+){0,2}?)(?= at | in | for |$)/.exec(
+      predicate,
+    );
   if (study && subject.name) {
     const [verbWord, prep] = study[1].split(' ');
     const field = study[2];
@@ -373,7 +571,10 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
   }
 
   // what: what someone enjoys, loves or likes ("enjoys hiking"), a short object that ends the sentence
-  const likes = /^(enjoys|enjoyed|loves|loved|likes|liked) ((?!(?:him|her|them|it|me|us|you|his|their|its|to|that|this|being)\b)[a-z]+(?: [a-z]+){0,2})$/.exec(predicate);
+  const likes =
+    /^(enjoys|enjoyed|loves|loved|likes|liked) ((?!(?:him|her|them|it|me|us|you|his|their|its|to|that|this|being)\b)[a-z]+(?: [a-z]+){0,2})$/.exec(
+      predicate,
+    );
   if (likes && subject.name) {
     const head = `${PAST.has(likes[1]) ? 'did' : 'does'} ${subject.inQuestion} ${VERB_BASES[likes[1]]}`;
     add('what', [`What ${head}?`, `According to the text, what ${head}?`], likes[2], 'thing');
@@ -391,20 +592,38 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
   const attended = new RegExp(`^(attended|attends) (?:the )?(${PROPER})$`).exec(predicate);
   if (attended && !NOT_PLACES.test(attended[2]) && !TIME_ONLY.test(attended[2])) {
     const head = `${attended[1] === 'attended' ? 'did' : 'does'} ${subject.inQuestion} attend`;
-    add('where', [`Which institution ${head}?`, `According to the text, which institution ${head}?`], attended[2], 'place');
+    add(
+      'where',
+      [`Which institution ${head}?`, `According to the text, which institution ${head}?`],
+      attended[2],
+      'place',
+    );
   }
 
   // where: the organisation someone joined ("joined Acme in 2001")
   const joined = new RegExp(`^(joined|joins) (?:the )?(${PROPER})(?=$|[ ,])`).exec(predicate);
   if (joined && ORGANIZATION.test(joined[2])) {
     const aux = joined[1] === 'joined' ? 'did' : 'does';
-    add('where', [`Which organization ${aux} ${subject.inQuestion} join?`, `According to the text, which organization ${aux} ${subject.inQuestion} join?`], joined[2], 'place');
+    add(
+      'where',
+      [
+        `Which organization ${aux} ${subject.inQuestion} join?`,
+        `According to the text, which organization ${aux} ${subject.inQuestion} join?`,
+      ],
+      joined[2],
+      'place',
+    );
   }
 
   // where and when: a place or a time in a prepositional phrase of the predicate
   for (const p of phrases(verb.after)) {
     if (p.type === 'time') {
-      add('when', timeWordings(p.prep, p.object).map((wh) => whQuestion(wh, subject, verb, p.at)), p.object, 'time');
+      add(
+        'when',
+        timeWordings(p.prep, p.object).map((wh) => whQuestion(wh, subject, verb, p.at)),
+        p.object,
+        'time',
+      );
     } else {
       const w = placeWording(p.prep, verb.base, verb.after.slice(0, p.at).trim());
       if (w) add('where', [whQuestion(w.wh, subject, verb, p.at, w.tail)], p.object, 'place');
@@ -415,14 +634,22 @@ function draftsOfSentence(subject: Subject, fronted: { prep: string; object: str
   if (fronted) {
     const isTime = TIME_ONLY.test(fronted.object);
     const upTo = verb.after.length;
-    if (isTime) add('when', timeWordings(fronted.prep, fronted.object).map((wh) => whQuestion(wh, subject, verb, upTo, '', 7)), fronted.object, 'time');
-    else if (fronted.prep === 'in' && !NOT_PLACES.test(fronted.object)) add('where', [whQuestion('Where', subject, verb, upTo, '', 7)], fronted.object, 'place');
+    if (isTime)
+      add(
+        'when',
+        timeWordings(fronted.prep, fronted.object).map((wh) => whQuestion(wh, subject, verb, upTo, '', 7)),
+        fronted.object,
+        'time',
+      );
+    else if (fronted.prep === 'in' && !NOT_PLACES.test(fronted.object))
+      add('where', [whQuestion('Where', subject, verb, upTo, '', 7)], fronted.object, 'place');
   }
   return out;
 }
 
 /** A name of an organisation, by its head word: one can join it. */
-const ORGANIZATION = /\b(University|College|Institute|School|Academy|Company|Corporation|Corp|Inc|Bank|Group|Army|Navy|Air Force|Corps|Club|Party|Church|Society|Association|Union|League|Department|Ministry|Council|Committee|Commission|Board|Agency|Bureau|Laboratory|Laboratories|Hospital|Foundation|Museum|Orchestra|Company|Team|Firm|Press|Times|Post)\b/;
+const ORGANIZATION =
+  /\b(University|College|Institute|School|Academy|Company|Corporation|Corp|Inc|Bank|Group|Army|Navy|Air Force|Corps|Club|Party|Church|Society|Association|Union|League|Department|Ministry|Council|Committee|Commission|Board|Agency|Bureau|Laboratory|Laboratories|Hospital|Foundation|Museum|Orchestra|Company|Team|Firm|Press|Times|Post)\b/;
 
 /** A sentence that opens with a time or place phrase: "In 1958, the company opened a plant." */
 const FRONTED = new RegExp(`^(In|On|Since) (${TIME}|${PROPER}), (?=[A-Za-z])`);
@@ -454,14 +681,30 @@ export function extractFacts(sentences: readonly FactSentence[], text: string): 
     // a pronoun's referent is evidence too: the answer "Anna Kowalski" rests on the sentence naming her
     const evidence = subject.referent !== undefined ? [byIndex.get(subject.referent)!, s] : [s];
     for (const d of draftsOfSentence(subject, fronted)) {
-      const questions = d.questions.filter((q): q is string => q !== undefined && !q.toLowerCase().includes(d.answer.toLowerCase()) && wordCount(q) <= 24);
+      const questions = d.questions.filter(
+        (q): q is string => q !== undefined && !q.toLowerCase().includes(d.answer.toLowerCase()) && wordCount(q) <= 24,
+      );
       if (questions.length === 0 || d.answer === '' || d.answer.trim() !== d.answer) continue;
       // the focus is the sentence asked about; the referent's sentence stays free for its own questions
-      facts.push({ kind: d.kind, questions, answer: d.answer, type: d.type, evidence: evidence.map((x) => x.text), focus: [s.index] });
+      facts.push({
+        kind: d.kind,
+        questions,
+        answer: d.answer,
+        type: d.type,
+        evidence: evidence.map((x) => x.text),
+        focus: [s.index],
+      });
       addPool(d.type, d.answer);
     }
-    const personal = subject.possessive && subject.referent === undefined && PERSONAL.test(subject.inQuestion.slice(subject.name!.length + 3));
-    if (subject.name && subject.referent === undefined && (personal || (!subject.possessive && isHuman(subject, predicateOf(subject))))) {
+    const personal =
+      subject.possessive &&
+      subject.referent === undefined &&
+      PERSONAL.test(subject.inQuestion.slice(subject.name!.length + 3));
+    if (
+      subject.name &&
+      subject.referent === undefined &&
+      (personal || (!subject.possessive && isHuman(subject, predicateOf(subject))))
+    ) {
       if (!people.has(subject.name)) people.set(subject.name, s.index);
       addPool('person', subject.name);
     }
@@ -469,7 +712,8 @@ export function extractFacts(sentences: readonly FactSentence[], text: string): 
   // the other times and place names of the text, as distractors
   for (const s of sentences) {
     for (const m of s.text.matchAll(new RegExp(TIME, 'g'))) addPool('time', m[0]);
-    for (const p of phrases(s.text)) if (p.type === 'place' && ['in', 'at', 'from', 'to'].includes(p.prep)) addPool('place', p.object);
+    for (const p of phrases(s.text))
+      if (p.type === 'place' && ['in', 'at', 'from', 'to'].includes(p.prep)) addPool('place', p.object);
   }
   return { facts, pools };
 }

@@ -52,7 +52,8 @@ export function cookRead(context: string): string {
 
 /** Pairs as the synthesizer writes them: `<QUE> {q} <ANS> {a} </END>` joined by blank lines. */
 export function cookCompre(pairs: Pair[]): string {
-  if (pairs.length === 0) throw new RangeError('cookCompre needs at least one pair (the released format has no empty comprehension)');
+  if (pairs.length === 0)
+    throw new RangeError('cookCompre needs at least one pair (the released format has no empty comprehension)');
   return pairs.map((p) => `${QUE} ${p.question} ${ANS} ${p.answer} ${END}`).join(PAIR_DELIMITER);
 }
 
@@ -187,7 +188,9 @@ export function planRound(previous: Chain[], texts: string[], options: PlanOptio
   const countTokens = options.countTokens ?? estimateTokens;
   const budget = options.maxModelLen - options.maxNewTokens;
   if (texts.length === 0 && previous.length > 0) {
-    throw new RangeError(`planRound got no texts but ${previous.length} chains to continue; every chain needs an item to ride on`);
+    throw new RangeError(
+      `planRound got no texts but ${previous.length} chains to continue; every chain needs an item to ride on`,
+    );
   }
   const items: RoundItem[] = texts.map((text, i) => {
     if (i >= previous.length) return { text, prompt: cookRead(text), chain: [] };
@@ -211,7 +214,9 @@ export function planRound(previous: Chain[], texts: string[], options: PlanOptio
     if (chain.length > 0) chain[chain.length - 1].followedByNext = false;
     prepend[j % items.length].push(chain);
   });
-  return items.map((item, k) => (prepend[k].length === 0 ? item : { ...item, chain: [...prepend[k].flat(), ...item.chain] }));
+  return items.map((item, k) =>
+    prepend[k].length === 0 ? item : { ...item, chain: [...prepend[k].flat(), ...item.chain] },
+  );
 }
 
 /** Parses each output (with deduplication) and appends it to its item's chain. */

@@ -20,8 +20,10 @@ export const INPUT_HELP =
 
 export async function loadTexts(source: string, options: LoadTextsOptions = {}): Promise<TextSource> {
   const { limit, maxTokens, ...sourceOptions } = options;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new RangeError(`limit must be a positive integer, got ${limit}`);
-  if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1)) throw new RangeError(`maxTokens must be a positive integer, got ${maxTokens}`);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1))
+    throw new RangeError(`maxTokens must be a positive integer, got ${maxTokens}`);
   const corpus = openCorpus(source, sourceOptions);
   const docs: ChunkableDocument[] = [];
   for await (const doc of corpus.documents()) {
@@ -29,7 +31,8 @@ export async function loadTexts(source: string, options: LoadTextsOptions = {}):
     // without chunking, one document is one text: stop reading (and downloading) once we have enough
     if (maxTokens === undefined && limit !== undefined && docs.length >= limit) break;
   }
-  let texts = maxTokens === undefined ? docs.map((d) => d.text) : chunkDocuments(docs, { maxTokens }).map((c) => c.text);
+  let texts =
+    maxTokens === undefined ? docs.map((d) => d.text) : chunkDocuments(docs, { maxTokens }).map((c) => c.text);
   if (limit !== undefined) texts = texts.slice(0, limit);
   if (texts.length === 0) throw new Error(`${source} has no texts`);
   return { texts, input: corpus.manifestInput() };

@@ -34,7 +34,21 @@
 //     (up to its first marker, normally `</END>`); `scoreReferenceAnswers` scores those answers the same way, with every
 //     reference asked.
 
-import { ANS, BOS, CON_END, CON_START, COT_ANSWER_MARKER, END, EOS, QUE, cookRead, deduplicateQuestions, parseComprehension, pyStrip, type Pair } from './format.js';
+import {
+  ANS,
+  BOS,
+  CON_END,
+  CON_START,
+  COT_ANSWER_MARKER,
+  END,
+  EOS,
+  QUE,
+  cookRead,
+  deduplicateQuestions,
+  parseComprehension,
+  pyStrip,
+  type Pair,
+} from './format.js';
 import { optionsOf, ruleKindOfQuestion } from './rules.js';
 import type { CompletionEngine } from '../engine/completion.js';
 
@@ -206,7 +220,8 @@ export function referenceAccuracy(items: QualityItem[]): ReferenceScore {
       const key = normalise(p.question);
       if (!byQuestion.has(key)) byQuestion.set(key, p.answer);
     }
-    for (const reference of item.references ?? []) answers.push({ reference, answer: byQuestion.get(normalise(reference.question)) });
+    for (const reference of item.references ?? [])
+      answers.push({ reference, answer: byQuestion.get(normalise(reference.question)) });
   }
   return scoreAnswers(answers);
 }
@@ -322,12 +337,22 @@ export function answerOfCompletion(completion: string): string {
 }
 
 /** Scores completions of `referencePrompts(items)` (same order) against the references. */
-export function scoreReferenceAnswers(items: Array<Pick<QualityItem, 'context' | 'references'>>, completions: string[]): ReferenceScore {
+export function scoreReferenceAnswers(
+  items: Array<Pick<QualityItem, 'context' | 'references'>>,
+  completions: string[],
+): ReferenceScore {
   const prompts = referencePrompts(items);
   if (completions.length !== prompts.length) {
-    throw new RangeError(`scoreReferenceAnswers got ${completions.length} completions for ${prompts.length} reference prompts`);
+    throw new RangeError(
+      `scoreReferenceAnswers got ${completions.length} completions for ${prompts.length} reference prompts`,
+    );
   }
-  return scoreAnswers(prompts.map((p, k) => ({ reference: items[p.item].references![p.reference], answer: answerOfCompletion(completions[k]) })));
+  return scoreAnswers(
+    prompts.map((p, k) => ({
+      reference: items[p.item].references![p.reference],
+      answer: answerOfCompletion(completions[k]),
+    })),
+  );
 }
 
 /** Runs the prompted mode with an engine, `batchSize` prompts at a time. */

@@ -23,7 +23,9 @@ export type RuleRecord = {
 
 /** `n` Brown chunks sampled with the seed (ids like "ca01#3": document and chunk number). */
 export function brownRuleTexts(n: number, seed: number, chunk?: TokenBudget): RuleText[] {
-  const all = loadBrown().flatMap((d) => contextsOf(d.text, chunk).map((text, k) => ({ id: `${d.id}#${k}`, genre: d.genre, text })));
+  const all = loadBrown().flatMap((d) =>
+    contextsOf(d.text, chunk).map((text, k) => ({ id: `${d.id}#${k}`, genre: d.genre, text })),
+  );
   return shuffleInPlace(all, createRng(deriveSeed(seed, 'rules-sample'))).slice(0, n);
 }
 
@@ -34,7 +36,9 @@ export function brownRuleTexts(n: number, seed: number, chunk?: TokenBudget): Ru
  */
 export function jsonlRuleTexts(path: string, n: number, chunk?: TokenBudget): RuleText[] {
   const out: RuleText[] = [];
-  for (const { line, value } of jsonLines(readTextFile(path), path, { fix: 'each line must be an object like {"text": "..."}' })) {
+  for (const { line, value } of jsonLines(readTextFile(path), path, {
+    fix: 'each line must be an object like {"text": "..."}',
+  })) {
     if (out.length >= n) break;
     const r = value as { text?: unknown; id?: unknown; genre?: unknown };
     if (typeof r !== 'object' || r === null || typeof r.text !== 'string') {
@@ -44,14 +48,24 @@ export function jsonlRuleTexts(path: string, n: number, chunk?: TokenBudget): Ru
     const genre = typeof r.genre === 'string' ? { genre: r.genre } : {};
     const contexts = contextsOf(r.text, chunk);
     if (contexts.length <= 1) out.push({ id, ...genre, text: r.text });
-    else for (let k = 0; k < contexts.length && out.length < n; k++) out.push({ id: `${id}#${k}`, ...genre, text: contexts[k] });
+    else
+      for (let k = 0; k < contexts.length && out.length < n; k++)
+        out.push({ id: `${id}#${k}`, ...genre, text: contexts[k] });
   }
   return out;
 }
 
-export function mineRecords(texts: RuleText[], options: { seed: number; maxPairs?: number; kinds?: readonly RuleKind[]; onText?: () => void }): RuleRecord[] {
+export function mineRecords(
+  texts: RuleText[],
+  options: { seed: number; maxPairs?: number; kinds?: readonly RuleKind[]; onText?: () => void },
+): RuleRecord[] {
   return texts.map((t) => {
-    const mined = mineTasks(t.text, { seed: options.seed, genre: t.genre, maxPairs: options.maxPairs, kinds: options.kinds });
+    const mined = mineTasks(t.text, {
+      seed: options.seed,
+      genre: t.genre,
+      maxPairs: options.maxPairs,
+      kinds: options.kinds,
+    });
     options.onText?.();
     return {
       id: t.id,

@@ -140,7 +140,29 @@ const STOPWORDS = new Set(
 
 /** Titles and abbreviations that look like names but are not worth asking about. */
 const NOT_ENTITIES = new Set([
-  ...['Mr', 'Mrs', 'Ms', 'Dr', 'Jr', 'Sr', 'St', 'Mt', 'Gen', 'Sen', 'Rep', 'Gov', 'Prof', 'Rev', 'Co', 'Corp', 'Inc', 'Ltd', 'No', 'Fig', 'Vol'],
+  ...[
+    'Mr',
+    'Mrs',
+    'Ms',
+    'Dr',
+    'Jr',
+    'Sr',
+    'St',
+    'Mt',
+    'Gen',
+    'Sen',
+    'Rep',
+    'Gov',
+    'Prof',
+    'Rev',
+    'Co',
+    'Corp',
+    'Inc',
+    'Ltd',
+    'No',
+    'Fig',
+    'Vol',
+  ],
   ...['Jan', 'Feb', 'Mar', 'Apr', 'Jun', 'Jul', 'Aug', 'Sep', 'Sept', 'Oct', 'Nov', 'Dec', 'I', 'O', 'A', 'An', 'The'],
 ]);
 
@@ -179,14 +201,21 @@ type Analysis = {
 };
 
 const WORD_RE = /[A-Za-z]+(?:['’-][A-Za-z]+)*/g;
-const NUMBER_RE = /(?<![\w.,$-])\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?(?![\w,]*\d)|(?<![\w.,$-])\$?\d+(?:\.\d+)?%?(?![\w]|[.,]\d)/g;
+const NUMBER_RE =
+  /(?<![\w.,$-])\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?(?![\w,]*\d)|(?<![\w.,$-])\$?\d+(?:\.\d+)?%?(?![\w]|[.,]\d)/g;
 /** A capitalised word that, glued to a lower-case word before it, shows a headline ran into the sentence. */
 const HEADLINE_JOIN = /[a-z] (?:However|The|It|He|She|They|We|This|But|In|An?|There|His|Her|Its|Our|When|If)\b/;
 
 function tokenize(s: string): Token[] {
   const out: Token[] = [];
   for (const m of s.matchAll(WORD_RE)) {
-    out.push({ text: m[0], lower: m[0].toLowerCase(), start: m.index!, end: m.index! + m[0].length, capital: /^[A-Z]/.test(m[0]) });
+    out.push({
+      text: m[0],
+      lower: m[0].toLowerCase(),
+      start: m.index!,
+      end: m.index! + m[0].length,
+      capital: /^[A-Z]/.test(m[0]),
+    });
   }
   return out;
 }
@@ -318,8 +347,23 @@ function mc(question: string, answer: string, others: string[], rng: Rng): strin
   return withOptions(question, shuffleInPlace([answer, ...others], rng));
 }
 
-function candidate(kind: RuleKind, question: string, answer: string, evidence: string[], focus: number[], flags: { mc?: boolean; cot?: boolean } = {}): Candidate {
-  return { kind, question, answer, evidence, focus, multipleChoice: flags.mc === true, chainOfThought: flags.cot === true };
+function candidate(
+  kind: RuleKind,
+  question: string,
+  answer: string,
+  evidence: string[],
+  focus: number[],
+  flags: { mc?: boolean; cot?: boolean } = {},
+): Candidate {
+  return {
+    kind,
+    question,
+    answer,
+    evidence,
+    focus,
+    multipleChoice: flags.mc === true,
+    chainOfThought: flags.cot === true,
+  };
 }
 
 /** The options of a multiple-choice question, or undefined. */
@@ -362,9 +406,20 @@ const fillBlank: Rule = ({ a, rng, limit }) => {
     const target: Span = useEntity ? pick(s.entities, rng) : pick(words, rng);
     const blanked = blankOut(s.text, target);
     const pool = useEntity ? allEntities : allWords;
-    const others = distractors(pool, [target.text, ...s.tokens.map((t) => t.text), ...s.entities.map((e) => e.text)], 3, rng);
+    const others = distractors(
+      pool,
+      [target.text, ...s.tokens.map((t) => t.text), ...s.entities.map((e) => e.text)],
+      3,
+      rng,
+    );
     const asMc = others.length >= 2 && rng.next() < 0.4;
-    const stem = pick([`Fill in the blank in this sentence from the text: ${q(blanked)}`, `Which word or name is missing from the sentence ${q(blanked)}?`], rng);
+    const stem = pick(
+      [
+        `Fill in the blank in this sentence from the text: ${q(blanked)}`,
+        `Which word or name is missing from the sentence ${q(blanked)}?`,
+      ],
+      rng,
+    );
     const question = asMc ? mc(stem, target.text, others, rng) : stem;
     out.push(candidate('fill_blank', question, target.text, [s.text], [s.index], { mc: asMc }));
     if (out.length === limit) break;
@@ -383,25 +438,54 @@ const nextSentence: Rule = ({ a, rng, limit }) => {
     const next = a.sentences[s.index + 1];
     const backwards = rng.next() < 0.3;
     const [given, answer] = backwards ? [next, s] : [s, next];
-    const others = distractors(short.filter((x) => x.index !== s.index && x.index !== next.index).map((x) => x.text), [answer.text, given.text], 2, rng);
+    const others = distractors(
+      short.filter((x) => x.index !== s.index && x.index !== next.index).map((x) => x.text),
+      [answer.text, given.text],
+      2,
+      rng,
+    );
     const asMc = others.length === 2 && rng.next() < 0.6;
     const stem = backwards
-      ? pick([`Which sentence comes just before ${q(given.text)} in the text?`, `What does the text say right before ${q(given.text)}?`], rng)
-      : pick([`Which sentence comes right after ${q(given.text)} in the text?`, `What does the text say next, after ${q(given.text)}?`], rng);
+      ? pick(
+          [
+            `Which sentence comes just before ${q(given.text)} in the text?`,
+            `What does the text say right before ${q(given.text)}?`,
+          ],
+          rng,
+        )
+      : pick(
+          [
+            `Which sentence comes right after ${q(given.text)} in the text?`,
+            `What does the text say next, after ${q(given.text)}?`,
+          ],
+          rng,
+        );
     const question = asMc ? mc(stem, answer.text, others, rng) : stem;
-    out.push(candidate('next_sentence', question, answer.text, [s.text, next.text], [s.index, next.index], { mc: asMc }));
+    out.push(
+      candidate('next_sentence', question, answer.text, [s.text, next.text], [s.index, next.index], { mc: asMc }),
+    );
   }
   return out;
 };
 
 const completion: Rule = ({ a, rng, limit }) => {
   const out: Candidate[] = [];
-  for (const s of sample(a.good.filter((x) => x.tokens.length >= 10), rng, limit)) {
+  for (const s of sample(
+    a.good.filter((x) => x.tokens.length >= 10),
+    rng,
+    limit,
+  )) {
     const k = Math.floor(s.tokens.length * (0.4 + 0.2 * rng.next()));
     const cut = s.tokens[k].start;
     const prefix = s.text.slice(0, cut).trimEnd();
     const rest = s.text.slice(cut);
-    const stem = pick([`Complete this sentence from the text: ${q(`${prefix} ...`)}`, `How does this sentence from the text go on? ${q(`${prefix} ...`)}`], rng);
+    const stem = pick(
+      [
+        `Complete this sentence from the text: ${q(`${prefix} ...`)}`,
+        `How does this sentence from the text go on? ${q(`${prefix} ...`)}`,
+      ],
+      rng,
+    );
     out.push(candidate('completion', stem, rest, [s.text], [s.index]));
   }
   return out;
@@ -415,7 +499,13 @@ const wordToText: Rule = ({ a, rng, limit, genre }) => {
     const chosen = sample(words, rng, 3);
     const list = `${chosen[0]}, ${chosen[1]} and ${chosen[2]}`;
     const about = genre ? ` in the style of ${genreName(genre)}` : '';
-    const question = pick([`Write a sentence${about} that uses the words ${list}.`, `Compose a sentence${about} containing these words: ${list}.`], rng);
+    const question = pick(
+      [
+        `Write a sentence${about} that uses the words ${list}.`,
+        `Compose a sentence${about} containing these words: ${list}.`,
+      ],
+      rng,
+    );
     out.push(candidate('word_to_text', question, s.text, [s.text], [s.index]));
     if (out.length === limit) break;
   }
@@ -432,17 +522,27 @@ const ordering: Rule = ({ a, rng, limit }) => {
     const [first, second] = x.index < y.index ? [x, y] : [y, x];
     const askFirst = rng.next() < 0.6;
     const answer = askFirst ? first : second;
-    const stem = askFirst ? 'Which of these two sentences comes first in the text?' : 'Which of these two sentences comes later in the text?';
+    const stem = askFirst
+      ? 'Which of these two sentences comes first in the text?'
+      : 'Which of these two sentences comes later in the text?';
     const question = withOptions(stem, rng.next() < 0.5 ? [first.text, second.text] : [second.text, first.text]);
     const asCot = rng.next() < 0.3;
     const reasoning = `The sentence starting ${q(shortStart(first.text))} is sentence ${first.index + 1} of the text, and the one starting ${q(shortStart(second.text))} is sentence ${second.index + 1}.`;
-    const cand = candidate('ordering', asCot ? question + COT_QUESTION_SUFFIX : question, asCot ? cot(reasoning, answer.text) : answer.text, [first.text, second.text], [first.index, second.index], { mc: true, cot: asCot });
+    const cand = candidate(
+      'ordering',
+      asCot ? question + COT_QUESTION_SUFFIX : question,
+      asCot ? cot(reasoning, answer.text) : answer.text,
+      [first.text, second.text],
+      [first.index, second.index],
+      { mc: true, cot: asCot },
+    );
     if (!out.some((c) => c.question === cand.question)) out.push(cand);
   }
   return out;
 };
 
-const AUXILIARIES = /\b(is|was|are|were|has|had|have|will|would|can|could|should|must|may|might|did|does|do)( not)?\b(?= \w)/;
+const AUXILIARIES =
+  /\b(is|was|are|were|has|had|have|will|would|can|could|should|must|may|might|did|does|do)( not)?\b(?= \w)/;
 
 /** A copy of the sentence with one word changed so that the text no longer supports it. */
 function corrupt(s: Sentence, a: Analysis, rng: Rng): { statement: string; from: string; to: string } | undefined {
@@ -450,13 +550,33 @@ function corrupt(s: Sentence, a: Analysis, rng: Rng): { statement: string; from:
   for (const way of ways) {
     if (way === 'entity' && s.entities.length > 0) {
       const e = pick(s.entities, rng);
-      const others = distractors([...new Set(a.sentences.flatMap((x) => x.entities.map((y) => y.text)))], s.entities.map((y) => y.text), 1, rng);
-      if (others.length) return { statement: `${s.text.slice(0, e.start)}${others[0]}${s.text.slice(e.end)}`, from: e.text, to: others[0] };
+      const others = distractors(
+        [...new Set(a.sentences.flatMap((x) => x.entities.map((y) => y.text)))],
+        s.entities.map((y) => y.text),
+        1,
+        rng,
+      );
+      if (others.length)
+        return {
+          statement: `${s.text.slice(0, e.start)}${others[0]}${s.text.slice(e.end)}`,
+          from: e.text,
+          to: others[0],
+        };
     }
     if (way === 'number' && s.numbers.length > 0) {
       const n = pick(s.numbers, rng);
-      const others = distractors([...new Set(a.sentences.flatMap((x) => x.numbers.map((y) => y.text)))], s.numbers.map((y) => y.text), 1, rng);
-      if (others.length) return { statement: `${s.text.slice(0, n.start)}${others[0]}${s.text.slice(n.end)}`, from: n.text, to: others[0] };
+      const others = distractors(
+        [...new Set(a.sentences.flatMap((x) => x.numbers.map((y) => y.text)))],
+        s.numbers.map((y) => y.text),
+        1,
+        rng,
+      );
+      if (others.length)
+        return {
+          statement: `${s.text.slice(0, n.start)}${others[0]}${s.text.slice(n.end)}`,
+          from: n.text,
+          to: others[0],
+        };
     }
     if (way === 'negation') {
       const m = AUXILIARIES.exec(s.text);
@@ -471,19 +591,31 @@ function corrupt(s: Sentence, a: Analysis, rng: Rng): { statement: string; from:
 
 const yesNo: Rule = ({ a, rng, limit }) => {
   const out: Candidate[] = [];
-  for (const s of sample(a.good.filter((x) => x.plain && x.tokens.length <= 35), rng, limit)) {
+  for (const s of sample(
+    a.good.filter((x) => x.plain && x.tokens.length <= 35),
+    rng,
+    limit,
+  )) {
     const truthful = rng.next() < 0.5;
     const changed = truthful ? undefined : corrupt(s, a, rng);
     if (!truthful && (!changed || a.text.includes(changed.statement))) continue;
     const statement = changed ? changed.statement : s.text;
-    const stem = pick([`Is this statement true according to the text? ${q(statement)}`, `Does the text support the following statement? ${q(statement)}`], rng);
+    const stem = pick(
+      [
+        `Is this statement true according to the text? ${q(statement)}`,
+        `Does the text support the following statement? ${q(statement)}`,
+      ],
+      rng,
+    );
     const label = truthful ? 'Yes' : 'No';
     const style = rng.next();
     if (style < 0.3) {
       const reasoning = changed
         ? `The text says ${q(s.text)} The statement has ${q(changed.to)} where the text has ${q(changed.from)}.`
         : `The text says exactly this: ${q(s.text)}`;
-      out.push(candidate('yes_no', stem + COT_QUESTION_SUFFIX, cot(reasoning, label), [s.text], [s.index], { cot: true }));
+      out.push(
+        candidate('yes_no', stem + COT_QUESTION_SUFFIX, cot(reasoning, label), [s.text], [s.index], { cot: true }),
+      );
     } else if (style < 0.6) {
       out.push(candidate('yes_no', withOptions(stem, ['Yes', 'No']), label, [s.text], [s.index], { mc: true }));
     } else {
@@ -515,7 +647,14 @@ const CONNECTIVES: Array<[RegExp, Relation]> = [
 /** A clause that starts with its subject ("he ...", "the jury ...", "Daniel ..."), not a fragment. */
 const SUBJECT_START = /^(he|she|it|they|we|I|you|the|a|an|this|that|there|his|her|their|our|its|[A-Z][a-z]+)\b/;
 
-type Link = { first: string; second: string; connective: string; relation: Relation; evidence: string[]; focus: number[] };
+type Link = {
+  first: string;
+  second: string;
+  connective: string;
+  relation: Relation;
+  evidence: string[];
+  focus: number[];
+};
 
 /** Sentence pairs joined by a connective: "A. However, B." across sentences, and "A, but B." inside one. */
 function links(a: Analysis): Link[] {
@@ -527,13 +666,29 @@ function links(a: Analysis): Link[] {
         const m = re.exec(s.text);
         if (!m) continue;
         const rest = s.text.slice(m[0].length);
-        if (rest.split(' ').length >= 4) out.push({ first: prev.text, second: rest, connective: m[1], relation, evidence: [prev.text, s.text], focus: [prev.index, s.index] });
+        if (rest.split(' ').length >= 4)
+          out.push({
+            first: prev.text,
+            second: rest,
+            connective: m[1],
+            relation,
+            evidence: [prev.text, s.text],
+            focus: [prev.index, s.index],
+          });
         break;
       }
     }
     if (s.plain) {
       const m = /^(.{25,}?), but (.{20,})$/.exec(s.text);
-      if (m && !/\bbut\b/.test(m[2]) && SUBJECT_START.test(m[2]) && m[2].split(' ').length >= 5) out.push({ first: m[1], second: m[2], connective: 'but', relation: 'contrast', evidence: [s.text], focus: [s.index] });
+      if (m && !/\bbut\b/.test(m[2]) && SUBJECT_START.test(m[2]) && m[2].split(' ').length >= 5)
+        out.push({
+          first: m[1],
+          second: m[2],
+          connective: 'but',
+          relation: 'contrast',
+          evidence: [s.text],
+          focus: [s.index],
+        });
     }
   }
   return out;
@@ -545,17 +700,31 @@ const nli: Rule = ({ a, rng, limit }) => {
   // so that the relation labels stay balanced, then contrast across sentences, then ", but" within one.
   const all = shuffleInPlace(links(a), rng);
   const rank = (l: Link) => (l.relation !== 'contrast' ? 0 : l.evidence.length === 2 ? 1 : 2);
-  const ordered = all.map((l, k) => ({ l, k })).sort((x, y) => rank(x.l) - rank(y.l) || x.k - y.k).map((x) => x.l);
+  const ordered = all
+    .map((l, k) => ({ l, k }))
+    .sort((x, y) => rank(x.l) - rank(y.l) || x.k - y.k)
+    .map((x) => x.l);
   // ... and only some contrasts are used at all, or nearly every relation question would be about one.
   const kept = ordered.filter((l) => l.relation !== 'contrast' || rng.next() < 0.4);
   for (const l of kept.slice(0, limit)) {
     const pairText = `Sentence 1: ${q(capitalize(stripEndPunctuation(l.first)))}\nSentence 2: ${q(capitalize(stripEndPunctuation(l.second)))}`;
     if (rng.next() < 0.6) {
       const labels = Object.values(RELATION_LABELS);
-      const question = withOptions(`${pairText}\nIn the text, how is sentence 2 related to sentence 1?`, shuffleInPlace([...labels], rng));
+      const question = withOptions(
+        `${pairText}\nIn the text, how is sentence 2 related to sentence 1?`,
+        shuffleInPlace([...labels], rng),
+      );
       out.push(candidate('nli', question, RELATION_LABELS[l.relation], l.evidence, l.focus, { mc: true }));
     } else {
-      out.push(candidate('nli', `${pairText}\nWhich word or phrase links sentence 2 to sentence 1 in the text?`, l.connective, l.evidence, l.focus));
+      out.push(
+        candidate(
+          'nli',
+          `${pairText}\nWhich word or phrase links sentence 2 to sentence 1 in the text?`,
+          l.connective,
+          l.evidence,
+          l.focus,
+        ),
+      );
     }
   }
   return out;
@@ -563,8 +732,18 @@ const nli: Rule = ({ a, rng, limit }) => {
 
 const paraphrase: Rule = ({ a, rng, limit }) => {
   const out: Candidate[] = [];
-  for (const l of sample(links(a).filter((x) => x.relation === 'restatement'), rng, limit)) {
-    const question = pick([`How does the text say this in other words? ${q(l.first)}`, `Rephrase the following as the text itself does: ${q(l.first)}`], rng);
+  for (const l of sample(
+    links(a).filter((x) => x.relation === 'restatement'),
+    rng,
+    limit,
+  )) {
+    const question = pick(
+      [
+        `How does the text say this in other words? ${q(l.first)}`,
+        `Rephrase the following as the text itself does: ${q(l.first)}`,
+      ],
+      rng,
+    );
     out.push(candidate('paraphrase', question, l.second, l.evidence, l.focus));
   }
   return out;
@@ -573,12 +752,12 @@ const paraphrase: Rule = ({ a, rng, limit }) => {
 type Cause = { cause: string; effect: string; connective: string; evidence: string[]; focus: number[] };
 
 /** Reported-speech tags at a clause end ("..., Daniel declared") are not part of the cause or the effect. */
-const ATTRIBUTION = /,? (?:he|she|they|we|I|[A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:said|says|declared|explained|added|noted|stated|reported|recalled|argued|insisted)$/;
+const ATTRIBUTION =
+  /,? (?:he|she|they|we|I|[A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:said|says|declared|explained|added|noted|stated|reported|recalled|argued|insisted)$/;
 
 function clause(s: string): string {
   return s.replace(ATTRIBUTION, '');
 }
-
 
 function causes(a: Analysis): Cause[] {
   const out: Cause[] = [];
@@ -588,25 +767,46 @@ function causes(a: Analysis): Cause[] {
     const body = stripEndPunctuation(s.text);
     if ((body.match(/\bbecause\b/gi) ?? []).length > 1) continue; // which cause goes with which effect is unclear
     // "Because A, B": B starts after the last comma that opens a clause with its subject.
-    let m = /^Because (?!of\b)(.+), ((?:he|she|it|they|we|I|you|the|a|an|this|that|there|his|her|their|our|its)\b.+)$/.exec(body);
+    let m =
+      /^Because (?!of\b)(.+), ((?:he|she|it|they|we|I|you|the|a|an|this|that|there|his|her|their|our|its)\b.+)$/.exec(
+        body,
+      );
     if (m && words(m[1]) >= 3 && words(m[2]) >= 3) {
       out.push({ cause: m[1], effect: clause(m[2]), connective: 'Because', evidence: [s.text], focus: [s.index] });
       continue;
     }
     m = /^(.+?),? because (?!of\b)(.+)$/.exec(body);
     if (m && words(m[1]) >= 4 && words(m[2]) >= 3 && !/\bbecause\b/i.test(m[2])) {
-      out.push({ cause: clause(m[2]), effect: clause(m[1]), connective: 'because', evidence: [s.text], focus: [s.index] });
+      out.push({
+        cause: clause(m[2]),
+        effect: clause(m[1]),
+        connective: 'because',
+        evidence: [s.text],
+        focus: [s.index],
+      });
       continue;
     }
     m = /^(.+?), so (.+)$/.exec(body);
-    if (m && SUBJECT_START.test(m[2]) && words(m[1]) >= 4 && words(m[2]) >= 3 && !/^(that|much|many|far|long|as|well|to|called)\b/.test(m[2])) {
+    if (
+      m &&
+      SUBJECT_START.test(m[2]) &&
+      words(m[1]) >= 4 &&
+      words(m[2]) >= 3 &&
+      !/^(that|much|many|far|long|as|well|to|called)\b/.test(m[2])
+    ) {
       out.push({ cause: clause(m[1]), effect: clause(m[2]), connective: 'so', evidence: [s.text], focus: [s.index] });
       continue;
     }
     const prev = a.sentences[s.index - 1];
     m = /^(As a result|Consequently|Therefore|Because of this|For this reason),\s+(.+)$/.exec(body);
     if (m && prev?.plain && prev.paragraph === s.paragraph && words(m[2]) >= 3) {
-      out.push({ cause: clause(stripEndPunctuation(prev.text)), effect: clause(m[2]), connective: m[1], evidence: [prev.text, s.text], focus: [prev.index, s.index] });
+      out.push({
+        cause: clause(stripEndPunctuation(prev.text)),
+        effect: clause(m[2]),
+        connective: m[1],
+        evidence: [prev.text, s.text],
+        focus: [prev.index, s.index],
+      });
     }
   }
   return out;
@@ -618,12 +818,28 @@ const causeEffect: Rule = ({ a, rng, limit }) => {
     const askCause = rng.next() < 0.6;
     const [given, answer] = askCause ? [c.effect, c.cause] : [c.cause, c.effect];
     const stem = askCause
-      ? pick([`What reason does the text give for the following? ${q(capitalize(given))}`, `According to the text, what is the cause of this: ${q(capitalize(given))}?`], rng)
-      : pick([`According to the text, what follows from this: ${q(capitalize(given))}?`, `What result of the following does the text describe? ${q(capitalize(given))}`], rng);
+      ? pick(
+          [
+            `What reason does the text give for the following? ${q(capitalize(given))}`,
+            `According to the text, what is the cause of this: ${q(capitalize(given))}?`,
+          ],
+          rng,
+        )
+      : pick(
+          [
+            `According to the text, what follows from this: ${q(capitalize(given))}?`,
+            `What result of the following does the text describe? ${q(capitalize(given))}`,
+          ],
+          rng,
+        );
     if (rng.next() < 0.4) {
       const cue = c.evidence.length === 2 ? 'the phrase' : 'the word';
       const reasoning = `The text says: ${c.evidence.map(q).join(' ')} Here ${cue} ${q(c.connective)} marks ${q(c.cause)} as the cause and ${q(c.effect)} as its result.`;
-      out.push(candidate('cause_effect', stem + COT_QUESTION_SUFFIX, cot(reasoning, answer), c.evidence, c.focus, { cot: true }));
+      out.push(
+        candidate('cause_effect', stem + COT_QUESTION_SUFFIX, cot(reasoning, answer), c.evidence, c.focus, {
+          cot: true,
+        }),
+      );
     } else {
       out.push(candidate('cause_effect', stem, answer, c.evidence, c.focus));
     }
@@ -634,13 +850,30 @@ const causeEffect: Rule = ({ a, rng, limit }) => {
 const numberRule: Rule = ({ a, rng, limit }) => {
   const out: Candidate[] = [];
   const allNumbers = [...new Set(a.sentences.flatMap((s) => s.numbers.map((n) => n.text)))];
-  for (const s of sample(a.good.filter((x) => x.numbers.length > 0), rng, limit)) {
+  for (const s of sample(
+    a.good.filter((x) => x.numbers.length > 0),
+    rng,
+    limit,
+  )) {
     const n = pick(s.numbers, rng);
     const blanked = blankOut(s.text, n);
-    const others = distractors(allNumbers, s.numbers.map((x) => x.text), 3, rng);
-    const stem = pick([`What number is missing from this sentence of the text? ${q(blanked)}`, `Which number goes in the blank, according to the text? ${q(blanked)}`], rng);
+    const others = distractors(
+      allNumbers,
+      s.numbers.map((x) => x.text),
+      3,
+      rng,
+    );
+    const stem = pick(
+      [
+        `What number is missing from this sentence of the text? ${q(blanked)}`,
+        `Which number goes in the blank, according to the text? ${q(blanked)}`,
+      ],
+      rng,
+    );
     const asMc = others.length >= 2 && rng.next() < 0.5;
-    out.push(candidate('number', asMc ? mc(stem, n.text, others, rng) : stem, n.text, [s.text], [s.index], { mc: asMc }));
+    out.push(
+      candidate('number', asMc ? mc(stem, n.text, others, rng) : stem, n.text, [s.text], [s.index], { mc: asMc }),
+    );
   }
   return out;
 };
@@ -659,7 +892,10 @@ function wordOccurrencesOf(text: string, words: readonly string[]): Map<string, 
 
 /** A few words around an occurrence, within its line, as an exact span of the text. */
 function snippet(text: string, [start, end]: [number, number]): string {
-  const before = text.slice(Math.max(0, start - 40), start).split('\n').pop()!;
+  const before = text
+    .slice(Math.max(0, start - 40), start)
+    .split('\n')
+    .pop()!;
   const after = text.slice(end, end + 40).split('\n')[0];
   const left = before.split(' ').slice(-3).join(' ');
   const right = after.split(' ').slice(0, 3).join(' ');
@@ -684,7 +920,16 @@ const counting: Rule = ({ a, rng, limit }) => {
     const count = String(occurrences.length);
     if (rng.next() < 0.7) {
       const reasoning = `The word ${q(word)} appears in ${listing(snippets.map(q))}: that is ${occurrences.length} times.`;
-      out.push(candidate('counting', `How many times does the word ${q(word)} appear in the text?${COT_QUESTION_SUFFIX}`, cot(reasoning, count), snippets, [], { cot: true }));
+      out.push(
+        candidate(
+          'counting',
+          `How many times does the word ${q(word)} appear in the text?${COT_QUESTION_SUFFIX}`,
+          cot(reasoning, count),
+          snippets,
+          [],
+          { cot: true },
+        ),
+      );
     } else {
       out.push(candidate('counting', `How many times is the word ${q(word)} used in the text?`, count, snippets, []));
     }
@@ -707,7 +952,9 @@ const topic: Rule = ({ a, rng, limit }) => {
   const question = mc(stem, answer, others, rng);
   if (rng.next() < 0.3) {
     const reasoning = `${q(answer)} appears ${topCount} times, while ${listing(others.map(q))} appear once each.`;
-    return [candidate('topic', question + COT_QUESTION_SUFFIX, cot(reasoning, answer), uses, [], { mc: true, cot: true })];
+    return [
+      candidate('topic', question + COT_QUESTION_SUFFIX, cot(reasoning, answer), uses, [], { mc: true, cot: true }),
+    ];
   }
   return [candidate('topic', question, answer, uses, [], { mc: true })];
 };
@@ -726,7 +973,12 @@ const FACTS = new WeakMap<Analysis, TextFacts>();
 function factsOf(a: Analysis): TextFacts {
   let found = FACTS.get(a);
   if (!found) {
-    const sentences = a.sentences.map((s) => ({ index: s.index, text: s.text, paragraph: s.paragraph, usable: s.text.length <= a.maxChars && !hasMarker(s.text) && !/\n|\s\s/.test(s.text) }));
+    const sentences = a.sentences.map((s) => ({
+      index: s.index,
+      text: s.text,
+      paragraph: s.paragraph,
+      usable: s.text.length <= a.maxChars && !hasMarker(s.text) && !/\n|\s\s/.test(s.text),
+    }));
     found = extractFacts(sentences, a.text);
     FACTS.set(a, found);
   }
@@ -743,12 +995,18 @@ function factRule(kind: FactKind): Rule {
   return ({ a, rng, limit }) => {
     const { facts, pools } = factsOf(a);
     const out: Candidate[] = [];
-    for (const f of sample(facts.filter((x) => x.kind === kind), rng, limit)) {
+    for (const f of sample(
+      facts.filter((x) => x.kind === kind),
+      rng,
+      limit,
+    )) {
       const stem = pick(f.questions, rng);
       const pool = pools[f.type].filter((x) => !f.evidence.some((e) => e.includes(x)) && !stem.includes(x));
       const others = distractors(pool, [f.answer], 3, rng);
       const asMc = others.length >= 2 && rng.next() < 0.4;
-      out.push(candidate(kind, asMc ? mc(stem, f.answer, others, rng) : stem, f.answer, f.evidence, f.focus, { mc: asMc }));
+      out.push(
+        candidate(kind, asMc ? mc(stem, f.answer, others, rng) : stem, f.answer, f.evidence, f.focus, { mc: asMc }),
+      );
     }
     return out;
   };
@@ -798,14 +1056,23 @@ export const KIND_WEIGHTS: Readonly<Record<RuleKind, number>> = {
 
 /** How each kind's questions begin; a question written by any synthesizer can be sorted by these. */
 const QUESTION_PATTERNS: Array<[RuleKind, RegExp]> = [
-  ['fill_blank', /^(Fill in the blank in this sentence from the text|Which word or name is missing from the sentence)\b/],
+  [
+    'fill_blank',
+    /^(Fill in the blank in this sentence from the text|Which word or name is missing from the sentence)\b/,
+  ],
   ['next_sentence', /^(Which sentence comes (right after|just before)|What does the text say (next|right before))\b/],
   ['completion', /^(Complete this sentence from the text|How does this sentence from the text go on)\b/],
   ['word_to_text', /^(Write a sentence|Compose a sentence)\b/],
   ['ordering', /^Which of these two sentences comes (first|later) in the text\?/],
   ['yes_no', /^(Is this statement true according to the text|Does the text support the following statement)\?/],
-  ['nli', /^Sentence 1: .*\nSentence 2: .*\n(In the text, how is sentence 2 related|Which word or phrase links sentence 2)/s],
-  ['cause_effect', /^(What reason does the text give|According to the text, what (is the cause|follows from)|What result of the following)\b/],
+  [
+    'nli',
+    /^Sentence 1: .*\nSentence 2: .*\n(In the text, how is sentence 2 related|Which word or phrase links sentence 2)/s,
+  ],
+  [
+    'cause_effect',
+    /^(What reason does the text give|According to the text, what (is the cause|follows from)|What result of the following)\b/,
+  ],
   ['paraphrase', /^(How does the text say this in other words|Rephrase the following as the text itself does)\b/],
   ['number', /^(What number is missing from this sentence|Which number goes in the blank)\b/],
   ['counting', /^How many times (does|is) the word "/],
@@ -827,20 +1094,31 @@ export function ruleKindOfQuestion(question: string): RuleKind | undefined {
 // Mining: candidates per kind, then a seeded round-robin over kinds
 
 function wellFormed(p: Pair): boolean {
-  return p.question.length > 0 && p.answer.length > 0 && pyStrip(p.question) === p.question && pyStrip(p.answer) === p.answer && !hasMarker(p.question) && !hasMarker(p.answer);
+  return (
+    p.question.length > 0 &&
+    p.answer.length > 0 &&
+    pyStrip(p.question) === p.question &&
+    pyStrip(p.answer) === p.answer &&
+    !hasMarker(p.question) &&
+    !hasMarker(p.answer)
+  );
 }
 
 /** Mined pairs with their kind and evidence; deterministic per (text, seed, options). */
 export function mineTasks(text: string, options: MineOptions): MinedPair[] {
   const maxPairs = options.maxPairs ?? 6;
   const minPairs = Math.min(options.minPairs ?? 3, maxPairs);
-  if (!Number.isInteger(maxPairs) || maxPairs < 0) throw new RangeError(`maxPairs must be a non-negative integer, got ${maxPairs}`);
-  if (!Number.isInteger(minPairs) || minPairs < 0) throw new RangeError(`minPairs must be a non-negative integer, got ${options.minPairs}`);
+  if (!Number.isInteger(maxPairs) || maxPairs < 0)
+    throw new RangeError(`maxPairs must be a non-negative integer, got ${maxPairs}`);
+  if (!Number.isInteger(minPairs) || minPairs < 0)
+    throw new RangeError(`minPairs must be a non-negative integer, got ${options.minPairs}`);
   const kinds = options.kinds ?? RULE_KINDS;
-  for (const k of kinds) if (!(k in RULES)) throw new RangeError(`unknown rule kind "${k}"; known kinds: ${RULE_KINDS.join(', ')}`);
+  for (const k of kinds)
+    if (!(k in RULES)) throw new RangeError(`unknown rule kind "${k}"; known kinds: ${RULE_KINDS.join(', ')}`);
   for (const [k, w] of Object.entries(options.weights ?? {})) {
     if (!(k in RULES)) throw new RangeError(`weights: unknown rule kind "${k}"; known kinds: ${RULE_KINDS.join(', ')}`);
-    if (!(typeof w === 'number' && w > 0 && Number.isFinite(w))) throw new RangeError(`weights: the weight of "${k}" must be a positive number, got ${w}`);
+    if (!(typeof w === 'number' && w > 0 && Number.isFinite(w)))
+      throw new RangeError(`weights: the weight of "${k}" must be a positive number, got ${w}`);
   }
   if (maxPairs === 0 || text.trim().length === 0) return [];
   const base = deriveSeed(options.seed, STREAM_SALT, text);
@@ -848,7 +1126,13 @@ export function mineTasks(text: string, options: MineOptions): MinedPair[] {
   const byKind = new Map<RuleKind, Candidate[]>();
   for (const kind of kinds) {
     // twice the pairs needed, so that candidates dropped for reusing a sentence can be replaced
-    const found = RULES[kind]({ a, rng: createRng(deriveSeed(base, kind)), limit: 2 * maxPairs, genre: options.genre, genreLabels: options.genreLabels ?? Object.keys(BROWN_GENRE_NAMES) });
+    const found = RULES[kind]({
+      a,
+      rng: createRng(deriveSeed(base, kind)),
+      limit: 2 * maxPairs,
+      genre: options.genre,
+      genreLabels: options.genreLabels ?? Object.keys(BROWN_GENRE_NAMES),
+    });
     byKind.set(kind, found.filter(wellFormed));
   }
   const mix = createRng(deriveSeed(base, 'mix'));
@@ -915,7 +1199,9 @@ export function ruleSynthesizer(options: RuleSynthesizerOptions): CompletionEngi
     prompts.map((prompt, i) => {
       const parts = parsePrompt(prompt);
       if (!parts) {
-        throw new Error(`rules engine: prompt ${i} is not a synthesizer prompt (it must end "<s> <CON> {text} </CON>\\n\\n", or be "<s>"): ${JSON.stringify(prompt.slice(-80))}`);
+        throw new Error(
+          `rules engine: prompt ${i} is not a synthesizer prompt (it must end "<s> <CON> {text} </CON>\\n\\n", or be "<s>"): ${JSON.stringify(prompt.slice(-80))}`,
+        );
       }
       const pairs = minePairs(parts.context, { ...mine, genre: genreOf?.(parts.context) });
       if (parts.question !== undefined) {
@@ -926,7 +1212,11 @@ export function ruleSynthesizer(options: RuleSynthesizerOptions): CompletionEngi
       let kept = pairs.length;
       while (kept > 0 && countTokens(cookCompre(pairs.slice(0, kept))) > completionOptions.maxNewTokens) kept--;
       const text = synthesizerOutput(pairs.slice(0, kept));
-      return { text, finishReason: kept < pairs.length ? ('length' as const) : ('stop' as const), completionTokens: text ? countTokens(text) : 0 };
+      return {
+        text,
+        finishReason: kept < pairs.length ? ('length' as const) : ('stop' as const),
+        completionTokens: text ? countTokens(text) : 0,
+      };
     });
   return { name: `rules@v${RULES_VERSION}`, complete };
 }

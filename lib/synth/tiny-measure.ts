@@ -8,9 +8,24 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSynthesizerCollection, splitSources, TINY_SYNTH_COLLECTION, type CollectionOptions, type SourceDocument } from './collection.js';
+import {
+  buildSynthesizerCollection,
+  splitSources,
+  TINY_SYNTH_COLLECTION,
+  type CollectionOptions,
+  type SourceDocument,
+} from './collection.js';
 import { cookRead, parseComprehension, type Pair } from './format.js';
-import { answerReferenceQuestions, finalOf, measureSynthesizer, normalise, referenceAccuracy, tokenF1, type QualityReport, type ReferenceScore } from './quality.js';
+import {
+  answerReferenceQuestions,
+  finalOf,
+  measureSynthesizer,
+  normalise,
+  referenceAccuracy,
+  tokenF1,
+  type QualityReport,
+  type ReferenceScore,
+} from './quality.js';
 import { optionsOf, ruleKindOfQuestion } from './rules.js';
 import { synthesize } from './driver.js';
 import type { CompletionEngine } from '../engine/completion.js';
@@ -31,8 +46,15 @@ export function tinySynthesizerHeldOut(
   options: { seed: number; heldOutShare: number; n: number; collection?: Omit<CollectionOptions, 'seed'> },
 ): { heldOut: HeldOutText[]; references: Pair[][] } {
   const { heldOut: docsOut } = splitSources(docs, { seed: options.seed, heldOutShare: options.heldOutShare });
-  const examples = buildSynthesizerCollection(docsOut, { ...TINY_SYNTH_COLLECTION, ...options.collection, seed: options.seed });
-  const chosen = shuffleInPlace(examples.map((_, i) => i), createRng(deriveSeed(options.seed, 'tiny-synth-held-out')))
+  const examples = buildSynthesizerCollection(docsOut, {
+    ...TINY_SYNTH_COLLECTION,
+    ...options.collection,
+    seed: options.seed,
+  });
+  const chosen = shuffleInPlace(
+    examples.map((_, i) => i),
+    createRng(deriveSeed(options.seed, 'tiny-synth-held-out')),
+  )
     .slice(0, options.n)
     .sort((a, b) => a - b)
     .map((i) => examples[i]);
@@ -66,7 +88,14 @@ export type MeasureTinySynthesizerOptions = {
   progress?: ProgressMode;
 };
 
-export type TinySynthesizerExample = { context: string; genre?: string; output: string; pairs: Pair[]; references: Pair[]; promptedAnswers: string[] };
+export type TinySynthesizerExample = {
+  context: string;
+  genre?: string;
+  output: string;
+  pairs: Pair[];
+  references: Pair[];
+  promptedAnswers: string[];
+};
 
 export type TinySynthesizerQuality = {
   engine: string;
@@ -109,7 +138,8 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 export async function measureTinySynthesizer(options: MeasureTinySynthesizerOptions): Promise<TinySynthesizerQuality> {
   const { engine, heldOut, references, maxNewTokens } = options;
   if (heldOut.length === 0) throw new RangeError('no held-out texts to measure on');
-  if (references.length !== heldOut.length) throw new RangeError(`got ${references.length} reference lists for ${heldOut.length} held-out texts`);
+  if (references.length !== heldOut.length)
+    throw new RangeError(`got ${references.length} reference lists for ${heldOut.length} held-out texts`);
   const batchSize = options.batchSize ?? 16;
   const answerMaxNewTokens = options.answerMaxNewTokens ?? maxNewTokens;
   const startedAt = new Date();
@@ -133,23 +163,38 @@ export async function measureTinySynthesizer(options: MeasureTinySynthesizerOpti
       progress: options.progress,
       command: ['measureTinySynthesizer'],
     });
-    outputs = run.rounds[0].records.map((r) => ({ text: r.output, finishReason: r.finishReason, completionTokens: r.completionTokens }));
+    outputs = run.rounds[0].records.map((r) => ({
+      text: r.output,
+      finishReason: r.finishReason,
+      completionTokens: r.completionTokens,
+    }));
   } else {
     outputs = [];
     for (let i = 0; i < texts.length; i += batchSize) {
-      const sampling = { temperature: options.temperature, topP: options.topP, seed: deriveSeed(options.seed ?? 0, 'batch', i / batchSize) };
-      outputs.push(...(await engine.complete(texts.slice(i, i + batchSize).map(cookRead), { maxNewTokens, ...sampling })));
+      const sampling = {
+        temperature: options.temperature,
+        topP: options.topP,
+        seed: deriveSeed(options.seed ?? 0, 'batch', i / batchSize),
+      };
+      outputs.push(
+        ...(await engine.complete(texts.slice(i, i + batchSize).map(cookRead), { maxNewTokens, ...sampling })),
+      );
     }
   }
   const synthesisSeconds = (performance.now() - t0) / 1000;
 
   const items = heldOut.map((h, i) => ({ context: h.context, output: outputs[i].text, references: references[i] }));
   t0 = performance.now();
-  const prompted = await promptedAnswers(engine, items, { maxNewTokens: answerMaxNewTokens, batchSize, outDir: options.outDir });
+  const prompted = await promptedAnswers(engine, items, {
+    maxNewTokens: answerMaxNewTokens,
+    batchSize,
+    outDir: options.outDir,
+  });
   const promptedSeconds = (performance.now() - t0) / 1000;
 
   const finishReasons: Record<string, number> = {};
-  for (const o of outputs) finishReasons[o.finishReason ?? 'unknown'] = (finishReasons[o.finishReason ?? 'unknown'] ?? 0) + 1;
+  for (const o of outputs)
+    finishReasons[o.finishReason ?? 'unknown'] = (finishReasons[o.finishReason ?? 'unknown'] ?? 0) + 1;
   const { answers, ...promptedScore } = prompted;
   let k = 0;
   const answersOf = items.map((it) => answers.slice(k, (k += it.references.length)));
@@ -181,13 +226,26 @@ export async function measureTinySynthesizer(options: MeasureTinySynthesizerOpti
     writeJson(join(options.outDir, 'quality.json'), report);
     await writeManifest(options.outDir, {
       command: ['measureTinySynthesizer'],
-      config: { engine: engine.name, maxNewTokens, answerMaxNewTokens, batchSize, texts: heldOut.length, temperature: options.temperature ?? 0, topP: options.topP ?? 1 },
+      config: {
+        engine: engine.name,
+        maxNewTokens,
+        answerMaxNewTokens,
+        batchSize,
+        texts: heldOut.length,
+        temperature: options.temperature ?? 0,
+        topP: options.topP ?? 1,
+      },
       seeds: { sampling: options.seed ?? 0 },
       inputs: [{ name: 'held-out', source: 'memory', sha256: hashJson({ heldOut, references }) }],
       outputs: ['quality.json', 'prompted.json', 'synthesis/chains.jsonl'],
       startedAt,
       timings: { synthesisSeconds: round3(synthesisSeconds), promptedSeconds: round3(promptedSeconds) },
-      totals: { texts: heldOut.length, parsed: report.quality.parsed, pairs: report.quality.pairs, references: promptedScore.references },
+      totals: {
+        texts: heldOut.length,
+        parsed: report.quality.parsed,
+        pairs: report.quality.pairs,
+        references: promptedScore.references,
+      },
     });
   }
   return report;
@@ -216,7 +274,11 @@ function majorityBaseline(items: Array<{ references: Pair[] }>): TinySynthesizer
   const references = items.flatMap((it) => it.references);
   let exact = 0;
   for (const m of majorityAnswers(references).values()) exact += m.count;
-  return { references: references.length, exact, exactOverall: references.length === 0 ? 0 : exact / references.length };
+  return {
+    references: references.length,
+    exact,
+    exactOverall: references.length === 0 ? 0 : exact / references.length,
+  };
 }
 
 function priorBaseline(items: Array<{ references: Pair[] }>): TinySynthesizerQuality['priorBaseline'] {
@@ -229,7 +291,11 @@ function priorBaseline(items: Array<{ references: Pair[] }>): TinySynthesizerQua
     const options = optionsOf(r.question)?.map(normalise);
     exact += options && options.length > 0 && !options.includes(guess) ? 1 / options.length : right;
   }
-  return { references: references.length, exact, exactOverall: references.length === 0 ? 0 : exact / references.length };
+  return {
+    references: references.length,
+    exact,
+    exactOverall: references.length === 0 ? 0 : exact / references.length,
+  };
 }
 
 function byKind(items: Array<{ references: Pair[] }>, answers: string[]): TinySynthesizerQuality['promptedByKind'] {
@@ -264,7 +330,10 @@ async function promptedAnswers(
       // a damaged file is redone
     }
   }
-  const result = await answerReferenceQuestions(engine, items, { maxNewTokens: options.maxNewTokens, batchSize: options.batchSize });
+  const result = await answerReferenceQuestions(engine, items, {
+    maxNewTokens: options.maxNewTokens,
+    batchSize: options.batchSize,
+  });
   if (path) writeFileAtomic(path, canonicalJson({ key, result }) + '\n');
   return result;
 }

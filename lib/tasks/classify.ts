@@ -9,9 +9,28 @@ import { dataPath } from '../repro/project.js';
 import { OTHER, familyOf, hasCategory, loadTaxonomy, type Taxonomy } from './taxonomy.js';
 import { readJson } from '../repro/files.js';
 
-export type AnswerShape = 'yes-no' | 'number' | 'code' | 'list' | 'word' | 'phrase' | 'sentence' | 'paragraph' | 'empty';
+export type AnswerShape =
+  | 'yes-no'
+  | 'number'
+  | 'code'
+  | 'list'
+  | 'word'
+  | 'phrase'
+  | 'sentence'
+  | 'paragraph'
+  | 'empty';
 
-export const ANSWER_SHAPES: readonly AnswerShape[] = ['yes-no', 'number', 'code', 'list', 'word', 'phrase', 'sentence', 'paragraph', 'empty'];
+export const ANSWER_SHAPES: readonly AnswerShape[] = [
+  'yes-no',
+  'number',
+  'code',
+  'list',
+  'word',
+  'phrase',
+  'sentence',
+  'paragraph',
+  'empty',
+];
 
 export type PairFeatures = {
   /** The question without its options block and without the chain-of-thought line. */
@@ -72,21 +91,30 @@ export function defaultRulesPath(): string {
 const OPTIONS_LINE = /\nOptions:\s*\n/;
 
 function unquote(s: string): string {
-  return s.trim().replace(/^["'“”‘’`]+|["'“”‘’`]+$/g, '').trim();
+  return s
+    .trim()
+    .replace(/^["'“”‘’`]+|["'“”‘’`]+$/g, '')
+    .trim();
 }
 
 function normaliseOption(s: string): string {
-  return unquote(s).replace(/[.!]+$/, '').trim().toLowerCase();
+  return unquote(s)
+    .replace(/[.!]+$/, '')
+    .trim()
+    .toLowerCase();
 }
 
-const NUMBER_WORD = '(zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen|a dozen|none)';
+const NUMBER_WORD =
+  '(zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen|a dozen|none)';
 const NUMBER_ANSWER = new RegExp(
   `^(about |around |approximately |roughly |nearly |over |under |exactly )?([-+]?[$£€]?\\d[\\d,]*(\\.\\d+)?\\s*(%|percent|per cent)?|${NUMBER_WORD}(-${NUMBER_WORD})?)(\\s+[a-z%]+){0,2}\\.?$`,
   'i',
 );
 const YES_NO = /^(yes|no)\b/i;
-const CODE = /(^|\n)\s*(def |function |class |import |return |#include|public |SELECT |INSERT |UPDATE |DELETE |CREATE TABLE|console\.|print\(|for \(|while \()|=>|[;{]\s*$|[;{]\s*\n|^\^.*\$$|^\/.+\/[gimsuy]*$/;
-const QUESTION_START = /^(who|whom|whose|what|what's|which|where|when|why|how|is|are|was|were|am|do|does|did|can|could|will|would|should|shall|may|might|must|has|have|had)\b/i;
+const CODE =
+  /(^|\n)\s*(def |function |class |import |return |#include|public |SELECT |INSERT |UPDATE |DELETE |CREATE TABLE|console\.|print\(|for \(|while \()|=>|[;{]\s*$|[;{]\s*\n|^\^.*\$$|^\/.+\/[gimsuy]*$/;
+const QUESTION_START =
+  /^(who|whom|whose|what|what's|which|where|when|why|how|is|are|was|were|am|do|does|did|can|could|will|would|should|shall|may|might|must|has|have|had)\b/i;
 
 // Titles and initials end with a full stop without ending a sentence ("Dr. Osei", "J. R. R. Tolkien").
 const NOT_A_SENTENCE_END = /(\b(mr|mrs|ms|dr|prof|st|sr|jr|vs|etc|e\.g|i\.e|mt|ft|approx|inc|ltd|co)|\b[A-Z])\.$/i;
@@ -121,7 +149,10 @@ export function answerShape(answer: string): AnswerShape {
   if (bullets >= 2) return 'list';
   const sentences = countSentences(a);
   // A list: three or more short comma/semicolon-separated items, and no sentence inside.
-  const items = a.replace(/[.]$/, '').split(/\s*[,;]\s*(?:and\s+|or\s+)?|\s+and\s+/).filter((x) => x.trim());
+  const items = a
+    .replace(/[.]$/, '')
+    .split(/\s*[,;]\s*(?:and\s+|or\s+)?|\s+and\s+/)
+    .filter((x) => x.trim());
   if (sentences === 1 && /[,;]/.test(a) && items.length >= 3 && items.every((x) => countWords(x) <= 5)) return 'list';
   if (sentences > 1) return 'paragraph';
   if (words === 1) return 'word';
@@ -184,8 +215,21 @@ export function pairFeatures(pair: Pair): PairFeatures {
 type CompiledRule = Rule & { test: (f: PairFeatures) => boolean };
 
 const CONDITION_KEYS = new Set<keyof RuleConditions>([
-  'stem', 'stemNot', 'instruction', 'instructionNot', 'answer', 'answerNot', 'shape', 'shapeNot', 'options', 'chainOfThought',
-  'answerIsOption', 'isQuestion', 'stemHasNumber', 'minAnswerWords', 'maxAnswerWords',
+  'stem',
+  'stemNot',
+  'instruction',
+  'instructionNot',
+  'answer',
+  'answerNot',
+  'shape',
+  'shapeNot',
+  'options',
+  'chainOfThought',
+  'answerIsOption',
+  'isQuestion',
+  'stemHasNumber',
+  'minAnswerWords',
+  'maxAnswerWords',
 ]);
 
 function compileRegex(src: unknown, where: string): RegExp {
@@ -213,12 +257,36 @@ function compileRule(rule: Rule, tax: Taxonomy, where: string): CompiledRule {
     const at = `${where} (${rule.id}).${key}`;
     const v = c[key];
     switch (key) {
-      case 'stem': { const res = compileRegexes(v, at); checks.push((f) => res.every((re) => re.test(f.stem))); break; }
-      case 'stemNot': { const res = compileRegexes(v, at); checks.push((f) => !res.some((re) => re.test(f.stem))); break; }
-      case 'instruction': { const res = compileRegexes(v, at); checks.push((f) => res.every((re) => re.test(f.instruction))); break; }
-      case 'instructionNot': { const res = compileRegexes(v, at); checks.push((f) => !res.some((re) => re.test(f.instruction))); break; }
-      case 'answer': { const res = compileRegexes(v, at); checks.push((f) => res.every((re) => re.test(f.finalAnswer))); break; }
-      case 'answerNot': { const res = compileRegexes(v, at); checks.push((f) => !res.some((re) => re.test(f.finalAnswer))); break; }
+      case 'stem': {
+        const res = compileRegexes(v, at);
+        checks.push((f) => res.every((re) => re.test(f.stem)));
+        break;
+      }
+      case 'stemNot': {
+        const res = compileRegexes(v, at);
+        checks.push((f) => !res.some((re) => re.test(f.stem)));
+        break;
+      }
+      case 'instruction': {
+        const res = compileRegexes(v, at);
+        checks.push((f) => res.every((re) => re.test(f.instruction)));
+        break;
+      }
+      case 'instructionNot': {
+        const res = compileRegexes(v, at);
+        checks.push((f) => !res.some((re) => re.test(f.instruction)));
+        break;
+      }
+      case 'answer': {
+        const res = compileRegexes(v, at);
+        checks.push((f) => res.every((re) => re.test(f.finalAnswer)));
+        break;
+      }
+      case 'answerNot': {
+        const res = compileRegexes(v, at);
+        checks.push((f) => !res.some((re) => re.test(f.finalAnswer)));
+        break;
+      }
       case 'shape':
       case 'shapeNot': {
         if (!Array.isArray(v) || v.some((s) => !ANSWER_SHAPES.includes(s as AnswerShape))) {
@@ -230,7 +298,7 @@ function compileRule(rule: Rule, tax: Taxonomy, where: string): CompiledRule {
       }
       case 'options':
         if (typeof v !== 'boolean') throw new Error(`${at}: must be true or false`);
-        checks.push((f) => (f.options.length > 0) === v);
+        checks.push((f) => f.options.length > 0 === v);
         break;
       case 'chainOfThought':
       case 'answerIsOption':

@@ -35,7 +35,14 @@ export type CategoryCoverage = {
   examples: Pair[];
 };
 
-export type FamilyCoverage = { id: string; name: string; count: number; share: number; categoriesCovered: number; categoriesInTaxonomy: number };
+export type FamilyCoverage = {
+  id: string;
+  name: string;
+  count: number;
+  share: number;
+  categoriesCovered: number;
+  categoriesInTaxonomy: number;
+};
 
 export type Coverage = {
   name: string;
@@ -105,17 +112,29 @@ export type CoverageOptions = {
 export function computeCoverage(set: PairSet, options: CoverageOptions): Coverage & { labels: Classification[] } {
   const tax = options.taxonomy ?? options.classifier?.taxonomy;
   if (!tax) throw new Error('computeCoverage needs a classifier or a taxonomy');
-  const labels = options.labels ?? set.pairs.map((p) => {
-    if (!options.classifier) throw new Error('computeCoverage needs a classifier when no labels are given');
-    return options.classifier.classify(p);
-  });
+  const labels =
+    options.labels ??
+    set.pairs.map((p) => {
+      if (!options.classifier) throw new Error('computeCoverage needs a classifier when no labels are given');
+      return options.classifier.classify(p);
+    });
   if (labels.length !== set.pairs.length) throw new RangeError(`${labels.length} labels for ${set.pairs.length} pairs`);
   const k = options.examplesPerCategory ?? 3;
   const total = set.pairs.length;
   const byCat = new Map<string, CategoryCoverage>();
   for (const c of [...taxonomyCategories(tax), tax.other]) {
-    const family = c.family === OTHER ? { id: OTHER, name: tax.other.name } : tax.families.find((f) => f.id === c.family)!;
-    byCat.set(c.id, { id: c.id, name: c.name, family: family.id, familyName: family.name, count: 0, share: 0, rules: {}, examples: [] });
+    const family =
+      c.family === OTHER ? { id: OTHER, name: tax.other.name } : tax.families.find((f) => f.id === c.family)!;
+    byCat.set(c.id, {
+      id: c.id,
+      name: c.name,
+      family: family.id,
+      familyName: family.name,
+      count: 0,
+      share: 0,
+      rules: {},
+      examples: [],
+    });
   }
   const shapes = Object.fromEntries(ANSWER_SHAPES.map((s) => [s, 0])) as Record<AnswerShape, number>;
   let multipleChoice = 0;
@@ -138,10 +157,20 @@ export function computeCoverage(set: PairSet, options: CoverageOptions): Coverag
   for (const c of cats) c.share = total ? c.count / total : 0;
   const order = new Map(cats.map((c, i) => [c.id, i]));
   cats.sort((a, b) => b.count - a.count || order.get(a.id)! - order.get(b.id)!);
-  const families: FamilyCoverage[] = [...tax.families.map((f) => ({ id: f.id, name: f.name, size: f.categories.length })), { id: OTHER, name: tax.other.name, size: 1 }].map((f) => {
+  const families: FamilyCoverage[] = [
+    ...tax.families.map((f) => ({ id: f.id, name: f.name, size: f.categories.length })),
+    { id: OTHER, name: tax.other.name, size: 1 },
+  ].map((f) => {
     const inF = cats.filter((c) => c.family === f.id);
     const count = inF.reduce((a, c) => a + c.count, 0);
-    return { id: f.id, name: f.name, count, share: total ? count / total : 0, categoriesCovered: inF.filter((c) => c.count > 0).length, categoriesInTaxonomy: f.size };
+    return {
+      id: f.id,
+      name: f.name,
+      count,
+      share: total ? count / total : 0,
+      categoriesCovered: inF.filter((c) => c.count > 0).length,
+      categoriesInTaxonomy: f.size,
+    };
   });
   const covered = cats.filter((c) => c.id !== OTHER && c.count > 0).length;
   return {
@@ -169,8 +198,13 @@ export function computeCoverage(set: PairSet, options: CoverageOptions): Coverag
 }
 
 /** Rows for a table of categories: the top `n` (all when absent), zeros left out. */
-export function categoryRows(cov: Coverage, n?: number): Array<{ category: string; family: string; pairs: number; share: string }> {
-  const rows = cov.categories.filter((c) => c.count > 0).map((c) => ({ category: c.id, family: c.familyName, pairs: c.count, share: `${(100 * c.share).toFixed(1)}%` }));
+export function categoryRows(
+  cov: Coverage,
+  n?: number,
+): Array<{ category: string; family: string; pairs: number; share: string }> {
+  const rows = cov.categories
+    .filter((c) => c.count > 0)
+    .map((c) => ({ category: c.id, family: c.familyName, pairs: c.count, share: `${(100 * c.share).toFixed(1)}%` }));
   return n === undefined ? rows : rows.slice(0, n);
 }
 

@@ -25,13 +25,21 @@ export function loadLabelledPairs(path: string = defaultLabelledPath(), taxonomy
     }
     if (ids.has(r.id!)) throw new Error(`${path}:${line}: id "${r.id}" is used twice`);
     ids.add(r.id!);
-    if (taxonomy && !hasCategory(taxonomy, r.category!)) throw new Error(`${path}:${line}: unknown category "${r.category}"`);
+    if (taxonomy && !hasCategory(taxonomy, r.category!))
+      throw new Error(`${path}:${line}: unknown category "${r.category}"`);
     out.push({ id: r.id!, split: r.split!, category: r.category!, question: r.question!, answer: r.answer! });
   }
   return out;
 }
 
-export type CategoryScore = { category: string; support: number; predicted: number; correct: number; recall: number; precision: number };
+export type CategoryScore = {
+  category: string;
+  support: number;
+  predicted: number;
+  correct: number;
+  recall: number;
+  precision: number;
+};
 
 export type Evaluation = {
   n: number;
@@ -50,7 +58,8 @@ export function evaluateLabels(
   predicted: Array<{ category: string; rule?: string }>,
   categoryOrder?: string[],
 ): Evaluation {
-  if (gold.length !== predicted.length) throw new RangeError(`${gold.length} labelled pairs but ${predicted.length} predictions`);
+  if (gold.length !== predicted.length)
+    throw new RangeError(`${gold.length} labelled pairs but ${predicted.length} predictions`);
   const confusion: Record<string, Record<string, number>> = {};
   const support = new Map<string, number>();
   const predCount = new Map<string, number>();
@@ -67,7 +76,14 @@ export function evaluateLabels(
       correct++;
       hits.set(g.category, (hits.get(g.category) ?? 0) + 1);
     } else {
-      errors.push({ id: g.id, gold: g.category, predicted: p.category, ...(p.rule ? { rule: p.rule } : {}), question: g.question, answer: g.answer });
+      errors.push({
+        id: g.id,
+        gold: g.category,
+        predicted: p.category,
+        ...(p.rule ? { rule: p.rule } : {}),
+        question: g.question,
+        answer: g.answer,
+      });
     }
   });
   const order = categoryOrder ?? [...new Set([...gold.map((g) => g.category), ...predicted.map((p) => p.category)])];
@@ -90,7 +106,9 @@ export function confusionPairs(ev: Evaluation): ConfusionRow[] {
   for (const [gold, row] of Object.entries(ev.confusion)) {
     for (const [predicted, count] of Object.entries(row)) if (gold !== predicted) rows.push({ gold, predicted, count });
   }
-  return rows.sort((a, b) => b.count - a.count || a.gold.localeCompare(b.gold) || a.predicted.localeCompare(b.predicted));
+  return rows.sort(
+    (a, b) => b.count - a.count || a.gold.localeCompare(b.gold) || a.predicted.localeCompare(b.predicted),
+  );
 }
 
 /** A dense matrix over the given labels (rows gold, columns predicted), for a heatmap or a table. */

@@ -18,7 +18,9 @@ import type { ProgressMode } from '../repro/progress.js';
 import type { HubConfig } from '../hub/config.js';
 import { downloadRepo, manifestInputOf } from '../hub/download.js';
 
-export type PairRecord = Pair & { /** Which text the pair is about; null when the input does not say. */ text: string | null };
+export type PairRecord = Pair & {
+  /** Which text the pair is about; null when the input does not say. */ text: string | null;
+};
 
 export type PairSet = {
   name: string;
@@ -30,7 +32,8 @@ export type PairSet = {
   warnings: string[];
 };
 
-const LINE_SHAPES = 'each line must be a {"question","answer"} pair, a Chain (array of {"context","pairs"}), {"chain": Chain}, or {"context","pairs"}';
+const LINE_SHAPES =
+  'each line must be a {"question","answer"} pair, a Chain (array of {"context","pairs"}), {"chain": Chain}, or {"context","pairs"}';
 
 function isPair(x: unknown): x is Pair {
   const o = x as Record<string, unknown> | null;
@@ -39,7 +42,9 @@ function isPair(x: unknown): x is Pair {
 
 function isEntry(x: unknown): x is ChainEntry {
   const o = x as Record<string, unknown> | null;
-  return !!o && typeof o === 'object' && typeof o.context === 'string' && Array.isArray(o.pairs) && o.pairs.every(isPair);
+  return (
+    !!o && typeof o === 'object' && typeof o.context === 'string' && Array.isArray(o.pairs) && o.pairs.every(isPair)
+  );
 }
 
 function textKey(context: string): string {
@@ -80,7 +85,8 @@ function addLine(c: Collector, value: unknown, where: string, nextTextId: () => 
   const chain: unknown = Array.isArray(value) ? value : (value as { chain?: unknown } | null)?.chain;
   if (Array.isArray(chain)) {
     chain.forEach((e, i) => {
-      if (!isEntry(e)) throw new Error(`${where}: chain entry ${i} is not {"context": string, "pairs": [{"question","answer"}...]}`);
+      if (!isEntry(e))
+        throw new Error(`${where}: chain entry ${i} is not {"context": string, "pairs": [{"question","answer"}...]}`);
       c.addEntry(e, nextTextId());
     });
     return;
@@ -120,10 +126,15 @@ export function readPairsFile(path: string, name: string = basename(path).replac
  * other JSONL files, such as rendered texts), otherwise every *.jsonl in it, in name order.
  */
 export function synthesisRunFiles(dir: string): string[] {
-  const jsonl = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
+  const jsonl = readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort();
   const chains = jsonl.filter((f) => f.startsWith('chains'));
   const files = (chains.length ? chains : jsonl).map((f) => join(dir, f));
-  if (files.length === 0) throw new Error(`${dir} has no .jsonl files: expected a synthesis run folder with its chains JSONL (one Chain per line)`);
+  if (files.length === 0)
+    throw new Error(
+      `${dir} has no .jsonl files: expected a synthesis run folder with its chains JSONL (one Chain per line)`,
+    );
   return files;
 }
 
@@ -144,21 +155,41 @@ export function pairSetFromChains(name: string, chains: Chain[], source = 'memor
 }
 
 /** One record per text, e.g. the rule-based synthesizer's records ({context, pairs}). */
-export function pairSetFromTexts(name: string, texts: Array<{ context: string; pairs: Pair[] }>, source = 'memory'): PairSet {
-  return pairSetFromChains(name, texts.map((t) => [{ context: t.context, pairs: t.pairs, inheritFromPrev: false }]), source);
+export function pairSetFromTexts(
+  name: string,
+  texts: Array<{ context: string; pairs: Pair[] }>,
+  source = 'memory',
+): PairSet {
+  return pairSetFromChains(
+    name,
+    texts.map((t) => [{ context: t.context, pairs: t.pairs, inheritFromPrev: false }]),
+    source,
+  );
 }
 
 /** Pairs with no text information (pairs-per-text unknown), e.g. the labelled set. */
 export function pairSetFromPairs(name: string, pairs: Pair[], source = 'memory'): PairSet {
-  return { name, source, pairs: pairs.map((p) => ({ question: p.question, answer: p.answer, text: null })), pairsPerText: null, warnings: [] };
+  return {
+    name,
+    source,
+    pairs: pairs.map((p) => ({ question: p.question, answer: p.answer, text: null })),
+    pairsPerText: null,
+    warnings: [],
+  };
 }
 
 export class InputError extends Error {}
 
 /** A local pairs/chains JSONL file or synthesis run folder (for hf:<dataset> use loadPairsInput). */
 export function readPairsInput(input: string, name?: string): PairSet {
-  if (input.startsWith('hf:')) throw new InputError(`${input}: a Hugging Face dataset is downloaded first; use loadPairsInput (as ipt coverage does)`);
-  if (!existsSync(input)) throw new InputError(`${input}: no such file or folder (expected a pairs/chains JSONL file or a synthesis run folder)`);
+  if (input.startsWith('hf:'))
+    throw new InputError(
+      `${input}: a Hugging Face dataset is downloaded first; use loadPairsInput (as ipt coverage does)`,
+    );
+  if (!existsSync(input))
+    throw new InputError(
+      `${input}: no such file or folder (expected a pairs/chains JSONL file or a synthesis run folder)`,
+    );
   return statSync(input).isDirectory() ? readSynthesisRun(input, name) : readPairsFile(input, name);
 }
 
@@ -175,7 +206,10 @@ export type LoadPairsOptions = {
  * `ipt coverage --input`: a JSONL file, a synthesis run folder, or `hf:<dataset repo>`, whose .jsonl
  * files are downloaded into the Hugging Face cache (lib/hub) and read like a run folder.
  */
-export async function loadPairsInput(input: string, options: LoadPairsOptions = {}): Promise<{ set: PairSet; inputs: ManifestInput[] }> {
+export async function loadPairsInput(
+  input: string,
+  options: LoadPairsOptions = {},
+): Promise<{ set: PairSet; inputs: ManifestInput[] }> {
   if (!input.startsWith('hf:')) {
     const set = readPairsInput(input, options.name);
     return { set, inputs: [{ name: set.name, source: input }] };
@@ -190,11 +224,20 @@ export async function loadPairsInput(input: string, options: LoadPairsOptions = 
     progress: options.progress,
   });
   const files = result.files.map((f) => join(result.snapshotDir, f.path)).filter((f) => f.endsWith('.jsonl'));
-  if (files.length === 0) throw new InputError(`${input}: the dataset has no .jsonl files matching ${JSON.stringify(options.include ?? ['*.jsonl'])}`);
+  if (files.length === 0)
+    throw new InputError(
+      `${input}: the dataset has no .jsonl files matching ${JSON.stringify(options.include ?? ['*.jsonl'])}`,
+    );
   const c = new Collector();
   const warnings: string[] = [];
   const next = counter(input);
   for (const f of files.sort()) readJsonlInto(c, f, warnings, next);
-  const set: PairSet = { name: options.name ?? repo, source: input, pairs: c.pairs, pairsPerText: c.pairsPerText(), warnings };
+  const set: PairSet = {
+    name: options.name ?? repo,
+    source: input,
+    pairs: c.pairs,
+    pairsPerText: c.pairsPerText(),
+    warnings,
+  };
   return { set, inputs: [manifestInputOf(result, repo)] };
 }

@@ -35,7 +35,11 @@ export function judgePrompt(tax: Taxonomy, pair: Pair): string {
 }
 
 function norm(s: string): string {
-  return s.toLowerCase().replace(/[_\s/]+/g, '-').replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-');
+  return s
+    .toLowerCase()
+    .replace(/[_\s/]+/g, '-')
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-');
 }
 
 /** The category an engine's answer names, or undefined when it names none. The earliest mention wins. */
@@ -67,22 +71,38 @@ export type JudgeOptions = {
 export type JudgedPair = Classification & { raw: string };
 
 /** Labels pairs with an engine (greedy). An answer that names no category becomes "other", marked unparsed. */
-export async function judgePairs(engine: CompletionEngine, pairs: Pair[], options: JudgeOptions): Promise<JudgedPair[]> {
+export async function judgePairs(
+  engine: CompletionEngine,
+  pairs: Pair[],
+  options: JudgeOptions,
+): Promise<JudgedPair[]> {
   const tax = options.taxonomy;
   const batch = Math.max(1, options.batchSize ?? 8);
   const out: JudgedPair[] = [];
-  const progress = createProgress({ label: options.label ?? `judge (${engine.name})`, total: pairs.length, unit: 'pairs' });
+  const progress = createProgress({
+    label: options.label ?? `judge (${engine.name})`,
+    total: pairs.length,
+    unit: 'pairs',
+  });
   try {
     for (let i = 0; i < pairs.length; i += batch) {
       const slice = pairs.slice(i, i + batch);
-      const completions = await engine.complete(slice.map((p) => judgePrompt(tax, p)), { maxNewTokens: options.maxNewTokens ?? 12 });
+      const completions = await engine.complete(
+        slice.map((p) => judgePrompt(tax, p)),
+        { maxNewTokens: options.maxNewTokens ?? 12 },
+      );
       if (completions.length !== slice.length) {
         throw new Error(`engine ${engine.name} returned ${completions.length} completions for ${slice.length} prompts`);
       }
       for (const c of completions) {
         const id = parseJudgeLabel(tax, c.text);
         const category = id ?? OTHER;
-        out.push({ category, family: familyOf(tax, category), rule: id ? JUDGE_RULE : JUDGE_UNPARSED_RULE, raw: c.text });
+        out.push({
+          category,
+          family: familyOf(tax, category),
+          rule: id ? JUDGE_RULE : JUDGE_UNPARSED_RULE,
+          raw: c.text,
+        });
       }
       progress.increment(slice.length);
     }

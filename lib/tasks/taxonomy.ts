@@ -34,7 +34,8 @@ const ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 export function parseTaxonomy(json: unknown, source = 'taxonomy'): Taxonomy {
   if (!json || typeof json !== 'object') throw new Error(`${source}: expected a JSON object`);
   const o = json as Record<string, unknown>;
-  if (!Array.isArray(o.families) || o.families.length === 0) throw new Error(`${source}: "families" must be a non-empty array`);
+  if (!Array.isArray(o.families) || o.families.length === 0)
+    throw new Error(`${source}: "families" must be a non-empty array`);
   const seen = new Set<string>([OTHER]);
   const families: Family[] = o.families.map((f, i) => {
     const fo = f as Record<string, unknown>;
@@ -42,7 +43,8 @@ export function parseTaxonomy(json: unknown, source = 'taxonomy'): Taxonomy {
     const id = req(fo, 'id', where);
     if (!ID.test(id) || seen.has(id)) throw new Error(`${where}: id "${id}" is not kebab-case or is used twice`);
     seen.add(id);
-    if (!Array.isArray(fo.categories) || fo.categories.length === 0) throw new Error(`${where}: "categories" must be a non-empty array`);
+    if (!Array.isArray(fo.categories) || fo.categories.length === 0)
+      throw new Error(`${where}: "categories" must be a non-empty array`);
     const categories = fo.categories.map((c, j) => {
       const co = c as Record<string, unknown>;
       const cw = `${where}.categories[${j}]`;
@@ -91,4 +93,3 @@ export function hasCategory(tax: Taxonomy, id: string): boolean {
 export function familyOf(tax: Taxonomy, categoryId: string): string {
   return category(tax, categoryId).family;
 }
-

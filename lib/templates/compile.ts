@@ -4,8 +4,21 @@
 // the kit can print a placeholder or leave an answer out.
 
 export const SLOT_NAMES = [
-  'context', 'question', 'answer', 'options', 'reasoning', 'pairs', 'questions', 'answers', 'dialog', 'turn',
-  'input', 'output', 'n', 'label', 'text',
+  'context',
+  'question',
+  'answer',
+  'options',
+  'reasoning',
+  'pairs',
+  'questions',
+  'answers',
+  'dialog',
+  'turn',
+  'input',
+  'output',
+  'n',
+  'label',
+  'text',
 ] as const;
 export type SlotName = (typeof SLOT_NAMES)[number];
 
@@ -31,7 +44,9 @@ export function compile(source: string, allowed: readonly SlotName[], where: str
     const open = source.indexOf('{', i);
     const close = source.indexOf('}', i);
     if (close !== -1 && (open === -1 || close < open)) {
-      throw new TemplateError(`${where}: stray "}" at ${close} in ${JSON.stringify(source)}; templates may not contain literal braces`);
+      throw new TemplateError(
+        `${where}: stray "}" at ${close} in ${JSON.stringify(source)}; templates may not contain literal braces`,
+      );
     }
     if (open === -1) {
       lit += source.slice(i);
@@ -41,7 +56,9 @@ export function compile(source: string, allowed: readonly SlotName[], where: str
     if (end === -1) throw new TemplateError(`${where}: unclosed "{" at ${open} in ${JSON.stringify(source)}`);
     const name = source.slice(open + 1, end);
     if (!(allowed as readonly string[]).includes(name)) {
-      throw new TemplateError(`${where}: unknown slot {${name}} in ${JSON.stringify(source)}; allowed here: ${allowed.map((a) => `{${a}}`).join(' ')}`);
+      throw new TemplateError(
+        `${where}: unknown slot {${name}} in ${JSON.stringify(source)}; allowed here: ${allowed.map((a) => `{${a}}`).join(' ')}`,
+      );
     }
     lits.push(lit + source.slice(i, open));
     lit = '';
@@ -62,7 +79,9 @@ export function requireSlots(templates: readonly Template[], required: readonly 
   const used = new Set(templates.flatMap(slotsOf));
   const missing = required.filter((r) => !used.has(r));
   if (missing.length > 0) {
-    throw new TemplateError(`${where}: ${templates.map((t) => JSON.stringify(t.source)).join(' + ')} lacks ${missing.map((m) => `{${m}}`).join(' ')}`);
+    throw new TemplateError(
+      `${where}: ${templates.map((t) => JSON.stringify(t.source)).join(' + ')} lacks ${missing.map((m) => `{${m}}`).join(' ')}`,
+    );
   }
 }
 

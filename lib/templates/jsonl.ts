@@ -6,7 +6,18 @@
 // read by the kit's JSON-lines reader (lib/repro/jsonl.ts), so a bad line is told as every command tells
 // one: "file:line: ...".
 
-import { createReadStream, existsSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  openSync,
+  writeSync,
+  fsyncSync,
+  closeSync,
+  renameSync,
+  rmSync,
+  statSync,
+  mkdirSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Chain } from '../synth/format.js';
@@ -17,20 +28,25 @@ import { chainSeed, renderChain, type Family, type RenderOptions } from './rende
 
 /** A line's chain: the line itself, or the "chain" field of a record ({"chain": [...]}). */
 export function lineChain(value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'chain' in value) return (value as { chain: unknown }).chain;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'chain' in value)
+    return (value as { chain: unknown }).chain;
   return value;
 }
 
 /** What is wrong with a value that should be a Chain, or undefined when it is one. */
 export function chainProblem(value: unknown): string | undefined {
-  if (!Array.isArray(value)) return `expected a JSON array of chain entries (or {"chain": [...]}), got ${describe(value)}`;
+  if (!Array.isArray(value))
+    return `expected a JSON array of chain entries (or {"chain": [...]}), got ${describe(value)}`;
   for (let i = 0; i < value.length; i++) {
     const e = value[i] as Record<string, unknown>;
     const at = `entry ${i}`;
-    if (typeof e !== 'object' || e === null || Array.isArray(e)) return `${at}: expected an object {context, pairs, inheritFromPrev}, got ${describe(e)}`;
+    if (typeof e !== 'object' || e === null || Array.isArray(e))
+      return `${at}: expected an object {context, pairs, inheritFromPrev}, got ${describe(e)}`;
     if (typeof e.context !== 'string') return `${at}: "context" must be a string, got ${describe(e.context)}`;
-    if (!Array.isArray(e.pairs)) return `${at}: "pairs" must be an array of {question, answer}, got ${describe(e.pairs)}`;
-    if (e.inheritFromPrev !== undefined && typeof e.inheritFromPrev !== 'boolean') return `${at}: "inheritFromPrev" must be true or false, got ${describe(e.inheritFromPrev)}`;
+    if (!Array.isArray(e.pairs))
+      return `${at}: "pairs" must be an array of {question, answer}, got ${describe(e.pairs)}`;
+    if (e.inheritFromPrev !== undefined && typeof e.inheritFromPrev !== 'boolean')
+      return `${at}: "inheritFromPrev" must be true or false, got ${describe(e.inheritFromPrev)}`;
     for (let j = 0; j < e.pairs.length; j++) {
       const p = e.pairs[j] as Record<string, unknown>;
       if (typeof p !== 'object' || p === null || typeof p.question !== 'string' || typeof p.answer !== 'string') {
@@ -51,7 +67,8 @@ function describe(v: unknown): string {
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-const LINE_FORMAT = 'each line must be one chain, a JSON array of {"context", "pairs", "inheritFromPrev"} or {"chain": [...]}';
+const LINE_FORMAT =
+  'each line must be one chain, a JSON array of {"context", "pairs", "inheritFromPrev"} or {"chain": [...]}';
 
 /** The chunks of `input` as bytes, counting them into `read` as they pass (the progress bar's position). */
 async function* countBytes(input: AsyncIterable<Buffer | string>, read: { bytes: number }): AsyncGenerator<Buffer> {
@@ -80,7 +97,12 @@ export type RenderFileOptions = {
   progress?: NodeJS.WritableStream;
 };
 
-export type RenderFileSummary = { chains: number; texts: number; families: Record<string, number>; outputBytes: number };
+export type RenderFileSummary = {
+  chains: number;
+  texts: number;
+  families: Record<string, number>;
+  outputBytes: number;
+};
 
 /** Reads chains line by line, renders chain i with `chainSeed(seed, i)`, writes JSON lines. */
 export async function renderJsonlFile(options: RenderFileOptions): Promise<RenderFileSummary> {
@@ -91,16 +113,23 @@ export async function renderJsonlFile(options: RenderFileOptions): Promise<Rende
     try {
       total = statSync(options.input).size;
     } catch {
-      throw new Error(`cannot read ${options.input}: no such file (give --input a JSON-lines file of chains, or - for stdin)`);
+      throw new Error(
+        `cannot read ${options.input}: no such file (give --input a JSON-lines file of chains, or - for stdin)`,
+      );
     }
   }
   if (!fromStdin) {
     const kind = sniffDataFile(options.input);
     if (kind !== 'text') {
-      throw new Error(`${options.input} is a ${kind} file; ipt render reads plain JSON lines` + (kind === 'gzip' ? ` (gunzip -c ${options.input} | ipt render --input -)` : ''));
+      throw new Error(
+        `${options.input} is a ${kind} file; ipt render reads plain JSON lines` +
+          (kind === 'gzip' ? ` (gunzip -c ${options.input} | ipt render --input -)` : ''),
+      );
     }
   }
-  const stream = fromStdin ? (options.stdin ?? process.stdin) : createReadStream(options.input, { highWaterMark: 1 << 20 });
+  const stream = fromStdin
+    ? (options.stdin ?? process.stdin)
+    : createReadStream(options.input, { highWaterMark: 1 << 20 });
   const read = { bytes: 0 };
   const lines = streamJsonLines(Readable.from(countBytes(stream, read)), name, { fix: LINE_FORMAT });
   const renderOptions: RenderOptions = options.family ? { family: options.family } : {};

@@ -8,7 +8,14 @@
 // released renderer's question-generation patterns), and the same chain and seed give the same texts.
 
 import { createRng, deriveSeed, pick, pickWeighted, type Rng } from '../repro/rng.js';
-import { COT_ANSWER_MARKER, COT_QUESTION_SUFFIX, OPTIONS_MARKER, type Chain, type ChainEntry, type Pair } from '../synth/format.js';
+import {
+  COT_ANSWER_MARKER,
+  COT_QUESTION_SUFFIX,
+  OPTIONS_MARKER,
+  type Chain,
+  type ChainEntry,
+  type Pair,
+} from '../synth/format.js';
 import { compile, fill, requireSlots, S, SLOT_NAMES, TemplateError, type SlotName, type Template } from './compile.js';
 import * as T from './tables.js';
 
@@ -31,7 +38,14 @@ export type RenderedText = {
 };
 
 /** The default mix, after the released renderer: classic dominant, the rest a few percent each. */
-export const DEFAULT_WEIGHTS: Readonly<Record<Family, number>> = { classic: 76, dialog: 5, numbered: 5, inline: 5, nextTurn: 5, inverted: 4 };
+export const DEFAULT_WEIGHTS: Readonly<Record<Family, number>> = {
+  classic: 76,
+  dialog: 5,
+  numbered: 5,
+  inline: 5,
+  nextTurn: 5,
+  inverted: 4,
+};
 /** Families that need at least two pairs per entry when drawn at random (examples + test, history + next turn). */
 const NEEDS_TWO: ReadonlySet<Family> = new Set(['numbered', 'inline', 'nextTurn']);
 /** Share of multiple-choice questions that get a "none of the above" style distractor. */
@@ -43,21 +57,35 @@ const CLASSIC_COMPRE_START_RATE = 0.5;
 // ------------------------------------------------------------------ compiled tables
 
 type QaPattern = { qPrefix: string; q: Template; aPrefix: string; a: Template; between: string; sep: string };
-type InlinePattern = { intro: Template; exIn: Template; exOut: Template; testIn: Template; testOut: Template; sep: string };
+type InlinePattern = {
+  intro: Template;
+  exIn: Template;
+  exOut: Template;
+  testIn: Template;
+  testOut: Template;
+  sep: string;
+};
 
 function qaTable(rows: readonly T.QaRow[], name: string, allowed: SlotName[], cot: boolean): QaPattern[] {
   return rows.map((r, i) => {
     const where = `${name}[${i}]`;
     const q = compile(r[1], allowed, where);
     const a = compile(r[3], allowed, where);
-    for (const [label, s] of [['qPrefix', r[0]], ['aPrefix', r[2]], ['between', r[4]], ['sep', r[5]]] as const) {
+    for (const [label, s] of [
+      ['qPrefix', r[0]],
+      ['aPrefix', r[2]],
+      ['between', r[4]],
+      ['sep', r[5]],
+    ] as const) {
       compile(s, [], `${where}.${label}`);
     }
     requireSlots([q, a], allowed, where);
     if (cot) {
       const slots = a.slots;
       if (!(slots.includes(S.reasoning) && slots.indexOf(S.reasoning) < slots.indexOf(S.answer))) {
-        throw new TemplateError(`${where}: a chain-of-thought answer must give {reasoning} before {answer}: ${JSON.stringify(r[3])}`);
+        throw new TemplateError(
+          `${where}: a chain-of-thought answer must give {reasoning} before {answer}: ${JSON.stringify(r[3])}`,
+        );
       }
     }
     return { qPrefix: r[0], q, aPrefix: r[2], a, between: r[4], sep: r[5] };
@@ -80,19 +108,26 @@ function plain(rows: readonly string[], name: string): string[] {
 const QA = qaTable(T.QA, 'QA', ['question', 'answer'], false);
 const QA_OPTIONS = qaTable(T.QA_OPTIONS, 'QA_OPTIONS', ['question', 'options', 'answer'], false);
 const QA_COT = qaTable(T.QA_COT, 'QA_COT', ['question', 'reasoning', 'answer'], true);
-const QA_OPTIONS_COT = qaTable(T.QA_OPTIONS_COT, 'QA_OPTIONS_COT', ['question', 'options', 'reasoning', 'answer'], true);
+const QA_OPTIONS_COT = qaTable(
+  T.QA_OPTIONS_COT,
+  'QA_OPTIONS_COT',
+  ['question', 'options', 'reasoning', 'answer'],
+  true,
+);
 
 const OPTION_STARTS = plain(T.OPTION_STARTS, 'OPTION_STARTS');
 const OPTION_ITEMS = table(T.OPTION_ITEMS, 'OPTION_ITEMS', ['n'], []);
 OPTION_ITEMS.forEach((t, i) => {
   const c = t.source[0];
-  if (c !== '\n' && c !== ' ') throw new TemplateError(`OPTION_ITEMS[${i}] must start with a newline or a space: ${JSON.stringify(t.source)}`);
+  if (c !== '\n' && c !== ' ')
+    throw new TemplateError(`OPTION_ITEMS[${i}] must start with a newline or a space: ${JSON.stringify(t.source)}`);
 });
 const OPTION_ITEM_ENDS = plain(T.OPTION_ITEM_ENDS, 'OPTION_ITEM_ENDS');
 // Each names the chosen option by its label, its text or both ("{label}" alone is recoverable from the list).
 const OPTION_ANSWERS = table(T.OPTION_ANSWERS, 'OPTION_ANSWERS', ['label', 'text'], []);
 OPTION_ANSWERS.forEach((t, i) => {
-  if (t.slots.length === 0) throw new TemplateError(`OPTION_ANSWERS[${i}] names neither {label} nor {text}: ${JSON.stringify(t.source)}`);
+  if (t.slots.length === 0)
+    throw new TemplateError(`OPTION_ANSWERS[${i}] names neither {label} nor {text}: ${JSON.stringify(t.source)}`);
 });
 const NONE_OPTIONS = plain(T.NONE_OPTIONS, 'NONE_OPTIONS');
 const NONE_ANSWERS = new Set(T.NONE_ANSWERS.map((s) => s.toLowerCase()));
@@ -148,20 +183,43 @@ function letters(i: number, base: number): string {
 }
 
 function roman(n: number): string {
-  const table: [number, string][] = [[1000, 'M'], [900, 'CM'], [500, 'D'], [400, 'CD'], [100, 'C'], [90, 'XC'], [50, 'L'], [40, 'XL'], [10, 'X'], [9, 'IX'], [5, 'V'], [4, 'IV'], [1, 'I']];
+  const table: [number, string][] = [
+    [1000, 'M'],
+    [900, 'CM'],
+    [500, 'D'],
+    [400, 'CD'],
+    [100, 'C'],
+    [90, 'XC'],
+    [50, 'L'],
+    [40, 'XL'],
+    [10, 'X'],
+    [9, 'IX'],
+    [5, 'V'],
+    [4, 'IV'],
+    [1, 'I'],
+  ];
   let s = '';
-  for (const [v, r] of table) while (n >= v) { s += r; n -= v; }
+  for (const [v, r] of table)
+    while (n >= v) {
+      s += r;
+      n -= v;
+    }
   return s;
 }
 
 /** The label of item i (0-based) for a counter. */
 export function itemLabel(counter: T.Counter, i: number): string {
   switch (counter) {
-    case 'upper': return letters(i, 65);
-    case 'lower': return letters(i, 97);
-    case 'arabic': return String(i + 1);
-    case 'romanUpper': return roman(i + 1);
-    case 'romanLower': return roman(i + 1).toLowerCase();
+    case 'upper':
+      return letters(i, 65);
+    case 'lower':
+      return letters(i, 97);
+    case 'arabic':
+      return String(i + 1);
+    case 'romanUpper':
+      return roman(i + 1);
+    case 'romanLower':
+      return roman(i + 1).toLowerCase();
   }
 }
 
@@ -229,7 +287,15 @@ export function pairParts(pair: Pair): PairParts {
 }
 
 /** The option style of one text: all its multiple-choice questions look alike. */
-type OptionStyle = { start: string; item: Template; labelled: boolean; counter: T.Counter; end: string; answer: Template; none: string };
+type OptionStyle = {
+  start: string;
+  item: Template;
+  labelled: boolean;
+  counter: T.Counter;
+  end: string;
+  answer: Template;
+  none: string;
+};
 
 function drawOptionStyle(rng: Rng): OptionStyle {
   const item = pick(OPTION_ITEMS, rng);
@@ -311,9 +377,21 @@ function prepare(pair: Pair, st: () => OptionStyle, rng: Rng, vals: string[]): P
   const cot = parts.reasoning !== undefined;
   if (parts.options) {
     const { list, answer } = renderOptions(parts.options, parts.final, st(), rng, vals);
-    return { kind: cot ? KIND_OPTIONS_COT : KIND_OPTIONS, question: parts.stem, options: list, reasoning: parts.reasoning ?? '', answer };
+    return {
+      kind: cot ? KIND_OPTIONS_COT : KIND_OPTIONS,
+      question: parts.stem,
+      options: list,
+      reasoning: parts.reasoning ?? '',
+      answer,
+    };
   }
-  return { kind: cot ? KIND_COT : KIND_PLAIN, question: parts.stem, options: '', reasoning: parts.reasoning ?? '', answer: parts.final };
+  return {
+    kind: cot ? KIND_COT : KIND_PLAIN,
+    question: parts.stem,
+    options: '',
+    reasoning: parts.reasoning ?? '',
+    answer: parts.final,
+  };
 }
 
 // ------------------------------------------------------------------ one few-shot text
@@ -377,7 +455,8 @@ const FAMILY_RENDERERS: Record<Family, (rng: Rng) => EntryRenderer> = {
     const connector = pick(DIALOG_CONNECTORS, rng);
     const intro = pick(DIALOG_INTROS, rng);
     const gap = pick(DIALOG_GAPS, rng);
-    return (context, pairs, c) => context + (intro === '' ? '' : connector + intro) + turns(pairs, speakers, c).join(gap);
+    return (context, pairs, c) =>
+      context + (intro === '' ? '' : connector + intro) + turns(pairs, speakers, c).join(gap);
   },
   numbered(rng) {
     const items = pick(NUMBERED_ITEMS, rng);
@@ -410,7 +489,8 @@ const FAMILY_RENDERERS: Record<Family, (rng: Rng) => EntryRenderer> = {
         const a = aText(pairs[i], c);
         v[S.input] = q;
         v[S.output] = a;
-        out += (i === 0 ? '' : l.sep) + (last ? fill(l.testIn, v) + fill(l.testOut, v) : fill(l.exIn, v) + fill(l.exOut, v));
+        out +=
+          (i === 0 ? '' : l.sep) + (last ? fill(l.testIn, v) + fill(l.testOut, v) : fill(l.exIn, v) + fill(l.exOut, v));
       }
       return out;
     };
@@ -442,12 +522,19 @@ const FAMILY_RENDERERS: Record<Family, (rng: Rng) => EntryRenderer> = {
 
 function drawFamily(minPairs: number, options: RenderOptions, rng: Rng): Family {
   if (options.family) return options.family;
-  const weights = FAMILIES.map((f) => (minPairs < 2 && NEEDS_TWO.has(f) ? 0 : (options.weights?.[f] ?? DEFAULT_WEIGHTS[f])));
+  const weights = FAMILIES.map((f) =>
+    minPairs < 2 && NEEDS_TWO.has(f) ? 0 : (options.weights?.[f] ?? DEFAULT_WEIGHTS[f]),
+  );
   if (!weights.some((w) => w > 0)) return 'classic';
   return pickWeighted(FAMILIES, weights, rng);
 }
 
-function renderGroup(entries: readonly ChainEntry[], options: RenderOptions, rng: Rng, vals: string[]): { text: string; family: Family } {
+function renderGroup(
+  entries: readonly ChainEntry[],
+  options: RenderOptions,
+  rng: Rng,
+  vals: string[],
+): { text: string; family: Family } {
   let minPairs = Infinity;
   for (const e of entries) minPairs = Math.min(minPairs, e.pairs.length);
   const family = drawFamily(minPairs, options, rng);

@@ -46,10 +46,15 @@ export const WALKTHROUGH_FILE = ['examples', 'walkthrough.json'] as const;
 export function loadWalkthroughExample(path: string = dataPath(...WALKTHROUGH_FILE)): WalkthroughExample {
   const value = readJson(path, { what: '--example' }) as WalkthroughExample;
   const bad = (why: string) => new Error(`${path}: ${why}`);
-  if (!Number.isFinite(value.seed) || !Number.isFinite(value.maxModelLen) || !Number.isFinite(value.maxNewTokens)) throw bad('needs numeric seed, maxModelLen and maxNewTokens');
+  if (!Number.isFinite(value.seed) || !Number.isFinite(value.maxModelLen) || !Number.isFinite(value.maxNewTokens))
+    throw bad('needs numeric seed, maxModelLen and maxNewTokens');
   if (!Array.isArray(value.rounds) || value.rounds.length === 0) throw bad('needs a non-empty "rounds" array');
   value.rounds.forEach((r, i) => {
-    const ok = Array.isArray(r.texts) && Array.isArray(r.outputs) && r.texts.length === r.outputs.length && [...r.texts, ...r.outputs].every((s) => typeof s === 'string');
+    const ok =
+      Array.isArray(r.texts) &&
+      Array.isArray(r.outputs) &&
+      r.texts.length === r.outputs.length &&
+      [...r.texts, ...r.outputs].every((s) => typeof s === 'string');
     if (!ok) throw bad(`round ${i + 1} needs "texts" and "outputs": string arrays of the same length`);
   });
   return value;
@@ -113,14 +118,20 @@ export function runWalkthrough(example: WalkthroughExample = loadWalkthroughExam
     });
   });
   const texts = chains.map((c, i) => renderChain(c, chainSeed(example.seed, i)));
-  const families = FAMILIES.map((family) => ({ family, text: renderChain(chains[0], chainSeed(example.seed, 0), { family })[0].text }));
+  const families = FAMILIES.map((family) => ({
+    family,
+    text: renderChain(chains[0], chainSeed(example.seed, 0), { family })[0].text,
+  }));
   return { seed: example.seed, rounds, chains, texts, families };
 }
 
 // ------------------------------------------------------------------ terminal rendering
 
 function gutter(text: string, mark = '│ '): string {
-  return text.split('\n').map((l) => mark + l).join('\n');
+  return text
+    .split('\n')
+    .map((l) => mark + l)
+    .join('\n');
 }
 
 function heading(title: string, ch = '-'): string {
@@ -137,27 +148,49 @@ export function formatWalkthrough(w: Walkthrough): string {
   for (const r of w.rounds) {
     out.push(heading(`Round ${r.round}: ${r.items.length} texts`), '');
     r.items.forEach((item, i) => {
-      const demo = item.demonstrations === 0 ? 'no demonstrations' : `${item.demonstrations} demonstration${item.demonstrations > 1 ? 's' : ''}: earlier texts of its chain with their pairs, each ending in ${EOS}`;
+      const demo =
+        item.demonstrations === 0
+          ? 'no demonstrations'
+          : `${item.demonstrations} demonstration${item.demonstrations > 1 ? 's' : ''}: earlier texts of its chain with their pairs, each ending in ${EOS}`;
       out.push(`Text ${i + 1}: the prompt the synthesizer sees (${demo}):`, gutter(item.prompt), '');
       out.push(`Text ${i + 1}: the model's output:`, gutter(item.output), '');
       const kept = item.pieces.filter((p) => p.kept).length;
-      out.push(`Text ${i + 1}: parsed into ${kept} pair${kept === 1 ? '' : 's'} (${item.pieces.length - kept} piece${item.pieces.length - kept === 1 ? '' : 's'} dropped):`);
+      out.push(
+        `Text ${i + 1}: parsed into ${kept} pair${kept === 1 ? '' : 's'} (${item.pieces.length - kept} piece${item.pieces.length - kept === 1 ? '' : 's'} dropped):`,
+      );
       item.pieces.forEach((p, j) => {
-        if (p.kept && p.pair) out.push(`  ${j + 1}. Q: ${JSON.stringify(p.pair.question)}\n     A: ${JSON.stringify(p.pair.answer)}`);
+        if (p.kept && p.pair)
+          out.push(`  ${j + 1}. Q: ${JSON.stringify(p.pair.question)}\n     A: ${JSON.stringify(p.pair.answer)}`);
         else out.push(`  ${j + 1}. dropped (${p.reason}): ${JSON.stringify(p.piece.trim().slice(0, 80))}`);
       });
-      const link = r.round === 1 ? 'starts a chain' : item.inheritFromPrev ? 'inherits from the previous entry of its chain' : 'does not inherit (no pairs, or no demonstration)';
+      const link =
+        r.round === 1
+          ? 'starts a chain'
+          : item.inheritFromPrev
+            ? 'inherits from the previous entry of its chain'
+            : 'does not inherit (no pairs, or no demonstration)';
       out.push(`  -> this entry ${link}.`, '');
     });
   }
   out.push(heading(`Chains after ${w.rounds.length} rounds`), '');
   w.chains.forEach((c, i) => {
-    out.push(`Chain ${i + 1}: ` + c.map((e, k) => `entry ${k + 1} (${e.pairs.length} pairs${k > 0 ? (e.inheritFromPrev ? ', inherits' : ', does not inherit') : ''})`).join(' -> '));
+    out.push(
+      `Chain ${i + 1}: ` +
+        c
+          .map(
+            (e, k) =>
+              `entry ${k + 1} (${e.pairs.length} pairs${k > 0 ? (e.inheritFromPrev ? ', inherits' : ', does not inherit') : ''})`,
+          )
+          .join(' -> '),
+    );
   });
   out.push('', heading(`Pre-training texts (seed ${w.seed})`), '');
   w.texts.forEach((texts, i) => {
     texts.forEach((t, k) => {
-      const what = t.family === 'raw' ? 'raw text: the entry has no pairs' : `${t.family} layout, entries ${t.entries.map((e) => e + 1).join(' + ')}`;
+      const what =
+        t.family === 'raw'
+          ? 'raw text: the entry has no pairs'
+          : `${t.family} layout, entries ${t.entries.map((e) => e + 1).join(' + ')}`;
       out.push(`Chain ${i + 1}, text ${k + 1} (${what}):`, gutter(t.text), '');
     });
   });

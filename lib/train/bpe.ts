@@ -7,7 +7,14 @@
 // merges apply lowest rank first. The fast encoder is tested id for id against the library, which
 // is too slow for bulk encoding of a whole corpus.
 
-import { BYTE_OFFSET, MARKER_OFFSET, TINY_BASE_VOCAB, TINY_MARKERS, TINY_SPECIALS, bytesToUnicode } from '../engine/tokenizer.js';
+import {
+  BYTE_OFFSET,
+  MARKER_OFFSET,
+  TINY_BASE_VOCAB,
+  TINY_MARKERS,
+  TINY_SPECIALS,
+  bytesToUnicode,
+} from '../engine/tokenizer.js';
 
 /** GPT-2's pre-tokenizer pattern, as the ByteLevel pre-tokenizer uses it. */
 const WORDS = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
@@ -49,14 +56,22 @@ const pairKey = (a: number, b: number) => a * BPE_MAX_VOCAB + b;
  * Merges are pairs of token strings in GPT-2's byte alphabet, as tokenizer.json stores them.
  */
 export function trainBpeMerges(texts: Iterable<string>, count: number): Array<[string, string]> {
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`merge count must be a non-negative integer, got ${count}`);
-  if (TINY_BASE_VOCAB + count > BPE_MAX_VOCAB) throw new RangeError(`the kit's BPE holds at most ${BPE_MAX_VOCAB} tokens; ${TINY_BASE_VOCAB + count} were asked for`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new RangeError(`merge count must be a non-negative integer, got ${count}`);
+  if (TINY_BASE_VOCAB + count > BPE_MAX_VOCAB)
+    throw new RangeError(
+      `the kit's BPE holds at most ${BPE_MAX_VOCAB} tokens; ${TINY_BASE_VOCAB + count} were asked for`,
+    );
   // word -> frequency
   const freq = new Map<string, number>();
   for (const text of texts) {
-    splitAdded(text, (piece) => {
-      for (const w of words(piece)) freq.set(w, (freq.get(w) ?? 0) + 1);
-    }, () => {});
+    splitAdded(
+      text,
+      (piece) => {
+        for (const w of words(piece)) freq.set(w, (freq.get(w) ?? 0) + 1);
+      },
+      () => {},
+    );
   }
   // symbols are token ids; a word is its byte ids
   const wordSymbols: number[][] = [];
@@ -81,15 +96,21 @@ export function trainBpeMerges(texts: Iterable<string>, count: number): Array<[s
   for (let m = 0; m < count; m++) {
     let best = -1;
     let bestCount = 1; // a merge must occur at least twice
-    for (const [k, c] of pairs) if (c > bestCount || (c === bestCount && best >= 0 && k < best)) [best, bestCount] = [k, c];
+    for (const [k, c] of pairs)
+      if (c > bestCount || (c === bestCount && best >= 0 && k < best)) [best, bestCount] = [k, c];
     if (best < 0) break;
-    const a = Math.floor(best / 65536), b = best % 65536;
+    const a = Math.floor(best / 65536),
+      b = best % 65536;
     const id = TINY_BASE_VOCAB + m;
     tokenText[id] = tokenText[a] + tokenText[b];
     merges.push([tokenText[a], tokenText[b]]);
     wordSymbols.forEach((syms, w) => {
       let has = false;
-      for (let i = 0; i + 1 < syms.length; i++) if (syms[i] === a && syms[i + 1] === b) { has = true; break; }
+      for (let i = 0; i + 1 < syms.length; i++)
+        if (syms[i] === a && syms[i + 1] === b) {
+          has = true;
+          break;
+        }
       if (!has) return;
       const f = wordFreq[w];
       addPairs(syms, -f);
@@ -118,8 +139,10 @@ export class BpeEncoder {
     const idOf = new Map<string, number>();
     for (let b = 0; b < 256; b++) idOf.set(alphabet[b], BYTE_OFFSET + b);
     merges.forEach(([a, b], rank) => {
-      const ia = idOf.get(a), ib = idOf.get(b);
-      if (ia === undefined || ib === undefined) throw new Error(`merge ${rank} (${a} ${b}) uses a token no earlier merge made`);
+      const ia = idOf.get(a),
+        ib = idOf.get(b);
+      if (ia === undefined || ib === undefined)
+        throw new Error(`merge ${rank} (${a} ${b}) uses a token no earlier merge made`);
       this.ranks.set(pairKey(ia, ib), rank);
       idOf.set(a + b, TINY_BASE_VOCAB + rank);
     });
@@ -131,9 +154,13 @@ export class BpeEncoder {
 
   encode(text: string): number[] {
     const out: number[] = [];
-    splitAdded(text, (piece) => {
-      for (const w of words(piece)) for (const id of this.word(w)) out.push(id);
-    }, (id) => out.push(id));
+    splitAdded(
+      text,
+      (piece) => {
+        for (const w of words(piece)) for (const id of this.word(w)) out.push(id);
+      },
+      (id) => out.push(id),
+    );
     return out;
   }
 
@@ -143,7 +170,8 @@ export class BpeEncoder {
     const syms = Array.from(Buffer.from(w, 'utf8'), (b) => BYTE_OFFSET + b);
     for (;;) {
       // the adjacent pair of lowest rank, leftmost on ties
-      let bestRank = Infinity, at = -1;
+      let bestRank = Infinity,
+        at = -1;
       for (let i = 0; i + 1 < syms.length; i++) {
         const r = this.ranks.get(pairKey(syms[i], syms[i + 1]));
         if (r !== undefined && r < bestRank) [bestRank, at] = [r, i];

@@ -30,17 +30,25 @@ export function safetensorsChecksum(tensors: Tensors, metadata: Record<string, s
 }
 
 /** Writes a safetensors file (atomically) whose metadata carries the checksum of its content. */
-export function writeChecksummedSafetensors(path: string, tensors: Tensors, metadata: Record<string, string> = {}): void {
+export function writeChecksummedSafetensors(
+  path: string,
+  tensors: Tensors,
+  metadata: Record<string, string> = {},
+): void {
   if (CHECKSUM_KEY in metadata) throw new Error(`safetensors: the metadata key "${CHECKSUM_KEY}" is the checksum's`);
   writeSafetensors(path, tensors, { ...metadata, [CHECKSUM_KEY]: safetensorsChecksum(tensors, metadata) });
 }
 
 /** Throws, with the reader's "not a valid safetensors file" wording, when the checksum is absent or does not match. */
 export function verifySafetensorsChecksum(file: SafetensorsFile, source: string): SafetensorsFile {
-  const bad = (why: string) => new Error(`${source} is not a valid safetensors file: ${why} (re-create it; a copy gone wrong, a full disk or a failing drive leaves such files)`);
+  const bad = (why: string) =>
+    new Error(
+      `${source} is not a valid safetensors file: ${why} (re-create it; a copy gone wrong, a full disk or a failing drive leaves such files)`,
+    );
   const stored = file.metadata[CHECKSUM_KEY];
   if (stored === undefined) throw bad('it has no checksum (written by an older kit?), so it cannot be verified');
-  if (stored !== safetensorsChecksum(file.tensors, file.metadata)) throw bad('its checksum does not match its content (a changed byte)');
+  if (stored !== safetensorsChecksum(file.tensors, file.metadata))
+    throw bad('its checksum does not match its content (a changed byte)');
   return file;
 }
 

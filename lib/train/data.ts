@@ -41,24 +41,32 @@ fill the model's vocabulary.`;
 
 /** Parses one JSONL row into a document; `where` names it in errors. */
 export function parseDocument(value: unknown, where: string): TrainingDocument {
-  const bad = (why: string) => new Error(`${where}: ${why}. ${'Expected {"text"}, {"prompt","response"}, {"segments"} or {"ids","mask"}'}`);
+  const bad = (why: string) =>
+    new Error(`${where}: ${why}. ${'Expected {"text"}, {"prompt","response"}, {"segments"} or {"ids","mask"}'}`);
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw bad('not a JSON object');
   const v = value as Record<string, unknown>;
   if (typeof v.text === 'string') return { segments: [{ text: v.text, train: true }] };
   if (typeof v.prompt === 'string' && typeof v.response === 'string') {
-    return { segments: [{ text: v.prompt, train: false }, { text: v.response, train: true }] };
+    return {
+      segments: [
+        { text: v.prompt, train: false },
+        { text: v.response, train: true },
+      ],
+    };
   }
   if (Array.isArray(v.segments)) {
     const segments = v.segments.map((s, i) => {
       const seg = s as Record<string, unknown>;
       if (!seg || typeof seg.text !== 'string') throw bad(`segment ${i} has no "text"`);
-      if (seg.train !== undefined && typeof seg.train !== 'boolean') throw bad(`segment ${i}: "train" must be true or false`);
+      if (seg.train !== undefined && typeof seg.train !== 'boolean')
+        throw bad(`segment ${i}: "train" must be true or false`);
       return { text: seg.text, train: seg.train !== false };
     });
     return { segments };
   }
   if (Array.isArray(v.ids)) {
-    if (!v.ids.every((x) => Number.isInteger(x) && (x as number) >= 0)) throw bad('"ids" must be non-negative integers');
+    if (!v.ids.every((x) => Number.isInteger(x) && (x as number) >= 0))
+      throw bad('"ids" must be non-negative integers');
     const ids = v.ids as number[];
     if (v.mask === undefined) return { ids };
     if (!Array.isArray(v.mask) || v.mask.length !== ids.length || !v.mask.every((m) => m === 0 || m === 1)) {
@@ -75,17 +83,27 @@ export type DataFile = { path: string; documents: number; bytes: number; sha256:
 export function readJsonlDocuments(dir: string): { documents: TrainingDocument[]; files: DataFile[] } {
   if (!existsSync(dir)) throw new Error(`data folder ${dir} does not exist.\n${DATA_LAYOUT_HELP}`);
   if (!statSync(dir).isDirectory()) {
-    throw new Error(`${dir} is a file, not a folder: the data must be a folder of *.jsonl files (put ${basename(dir)} in a folder of its own and pass that).\n${DATA_LAYOUT_HELP}`);
+    throw new Error(
+      `${dir} is a file, not a folder: the data must be a folder of *.jsonl files (put ${basename(dir)} in a folder of its own and pass that).\n${DATA_LAYOUT_HELP}`,
+    );
   }
-  const names = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort();
   const documents: TrainingDocument[] = [];
   const files: DataFile[] = [];
   for (const name of names) {
     const path = join(dir, name);
     const raw = readFileSync(path);
     const before = documents.length;
-    for (const { line, value } of jsonLines(raw.toString('utf8'), path, { fix: 'a truncated file?' })) documents.push(parseDocument(value, `${path}:${line}`));
-    files.push({ path, documents: documents.length - before, bytes: raw.length, sha256: createHash('sha256').update(raw).digest('hex') });
+    for (const { line, value } of jsonLines(raw.toString('utf8'), path, { fix: 'a truncated file?' }))
+      documents.push(parseDocument(value, `${path}:${line}`));
+    files.push({
+      path,
+      documents: documents.length - before,
+      bytes: raw.length,
+      sha256: createHash('sha256').update(raw).digest('hex'),
+    });
   }
   return { documents, files };
 }
@@ -99,7 +117,11 @@ export function documentTexts(docs: TrainingDocument[]): string[] {
   return docs.flatMap((d) => ('segments' in d ? d.segments.map((s) => s.text) : []));
 }
 
-export function tokenizeDocuments(docs: TrainingDocument[], encode: (text: string) => number[], vocabSize: number): TokenizedDocument[] {
+export function tokenizeDocuments(
+  docs: TrainingDocument[],
+  encode: (text: string) => number[],
+  vocabSize: number,
+): TokenizedDocument[] {
   return docs.map((d, n) => {
     let ids: number[];
     let mask: number[];
@@ -117,7 +139,9 @@ export function tokenizeDocuments(docs: TrainingDocument[], encode: (text: strin
       ids = d.ids;
       mask = d.mask ?? ids.map(() => 1);
     }
-    for (const id of ids) if (id >= vocabSize) throw new RangeError(`document ${n}: token id ${id} is outside the model's vocabulary (${vocabSize})`);
+    for (const id of ids)
+      if (id >= vocabSize)
+        throw new RangeError(`document ${n}: token id ${id} is outside the model's vocabulary (${vocabSize})`);
     return { ids: Int32Array.from(ids), mask: Uint8Array.from(mask) };
   });
 }
@@ -135,7 +159,10 @@ export type PackedData = {
   rowStride?: number;
 };
 
-export function packDocuments(docs: TokenizedDocument[], options: { contextLength: number; eosId: number }): PackedData {
+export function packDocuments(
+  docs: TokenizedDocument[],
+  options: { contextLength: number; eosId: number },
+): PackedData {
   const T = options.contextLength;
   let length = 0;
   for (const d of docs) length += d.ids.length + 1;
@@ -179,15 +206,31 @@ export function isDocumentData(data: TrainingData): data is DocumentData {
   return 'packing' in data && data.packing === 'documents';
 }
 
-export function documentData(docs: TokenizedDocument[], options: { contextLength: number; eosId: number }): DocumentData {
+export function documentData(
+  docs: TokenizedDocument[],
+  options: { contextLength: number; eosId: number },
+): DocumentData {
   const h = createHash('sha256').update(`documents/${options.contextLength}/${options.eosId}`);
   let tokens = 0;
   for (const d of docs) {
-    h.update(String(d.ids.length)).update(new Uint8Array(d.ids.buffer, d.ids.byteOffset, d.ids.byteLength)).update(d.mask);
+    h.update(String(d.ids.length))
+      .update(new Uint8Array(d.ids.buffer, d.ids.byteOffset, d.ids.byteLength))
+      .update(d.mask);
     tokens += d.ids.length + 1;
   }
-  const data: DocumentData = { packing: 'documents', docs, contextLength: options.contextLength, eosId: options.eosId, rows: 0, tokens, sha256: h.digest('hex') };
-  data.rows = packRows(data, docs.map((_, i) => i)).rows;
+  const data: DocumentData = {
+    packing: 'documents',
+    docs,
+    contextLength: options.contextLength,
+    eosId: options.eosId,
+    rows: 0,
+    tokens,
+    sha256: h.digest('hex'),
+  };
+  data.rows = packRows(
+    data,
+    docs.map((_, i) => i),
+  ).rows;
   return data;
 }
 
@@ -251,7 +294,10 @@ export function packRows(data: DocumentData, order: number[]): PackedData {
 export function splitDocuments<D>(docs: D[], fraction: number, seed: number): { train: D[]; val: D[] } {
   if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`valFraction must be in [0, 1), got ${fraction}`);
   const count = fraction > 0 && docs.length > 1 ? Math.max(1, Math.round(docs.length * fraction)) : 0;
-  const order = shuffleInPlace(docs.map((_, i) => i), createRng(deriveSeed(seed, 'val-split')));
+  const order = shuffleInPlace(
+    docs.map((_, i) => i),
+    createRng(deriveSeed(seed, 'val-split')),
+  );
   const held = new Set(order.slice(0, count));
   return { train: docs.filter((_, i) => !held.has(i)), val: docs.filter((_, i) => held.has(i)) };
 }
@@ -291,25 +337,39 @@ export class BatchLoader {
   private cursor: number;
   private readonly rng;
 
-  constructor(private readonly data: TrainingData, seed: number, state?: LoaderState) {
-    if (data.rows < 1) throw new Error(`the training data has fewer than contextLength + 1 = ${data.contextLength + 1} tokens: add data or shorten the context`);
+  constructor(
+    private readonly data: TrainingData,
+    seed: number,
+    state?: LoaderState,
+  ) {
+    if (data.rows < 1)
+      throw new Error(
+        `the training data has fewer than contextLength + 1 = ${data.contextLength + 1} tokens: add data or shorten the context`,
+      );
     this.rows = isDocumentData(data) ? packRows(data, []) : data;
     this.rng = rngFromState(state?.rng ?? createRng(deriveSeed(seed, 'batches')).state());
     this.epoch = state?.epoch ?? 0;
     this.cursor = state?.cursor ?? 0;
     this.epochStart = this.rng.state();
     this.drawOrder();
-    if (this.cursor > this.order.length) throw new Error(`loader state cursor ${this.cursor} is past the ${this.order.length} rows of the data`);
+    if (this.cursor > this.order.length)
+      throw new Error(`loader state cursor ${this.cursor} is past the ${this.order.length} rows of the data`);
   }
 
   private drawOrder(): void {
     this.epochStart = this.rng.state();
     if (isDocumentData(this.data)) {
-      const docs = shuffleInPlace(Array.from({ length: this.data.docs.length }, (_, i) => i), this.rng);
+      const docs = shuffleInPlace(
+        Array.from({ length: this.data.docs.length }, (_, i) => i),
+        this.rng,
+      );
       this.rows = packRows(this.data, docs);
       this.order = Array.from({ length: this.rows.rows }, (_, i) => i);
     } else {
-      this.order = shuffleInPlace(Array.from({ length: this.data.rows }, (_, i) => i), this.rng);
+      this.order = shuffleInPlace(
+        Array.from({ length: this.data.rows }, (_, i) => i),
+        this.rng,
+      );
     }
   }
 
@@ -336,7 +396,11 @@ export class BatchLoader {
   nextBatch(count: number): Batch {
     if (!isDocumentData(this.data)) return gatherRows(this.data, this.nextRows(count));
     const T = this.data.contextLength;
-    const out: Batch = { inputs: new Int32Array(count * T), targets: new Int32Array(count * T), mask: new Uint8Array(count * T) };
+    const out: Batch = {
+      inputs: new Int32Array(count * T),
+      targets: new Int32Array(count * T),
+      mask: new Uint8Array(count * T),
+    };
     for (let b = 0; b < count; b++) {
       this.advance();
       const one = gatherRows(this.rows, [this.order[this.cursor++]]);

@@ -23,7 +23,15 @@ export type ExportOptions = {
   padTokenId?: number;
 };
 
-export const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', ONNX_FILES.optimum, ONNX_FILES['kv-delta']] as const;
+export const MODEL_FILES = [
+  'config.json',
+  'model.safetensors',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'generation_config.json',
+  ONNX_FILES.optimum,
+  ONNX_FILES['kv-delta'],
+] as const;
 
 /** Writes a model folder: safetensors first, then (through the ONNX writer) the ONNX graphs, config and tokenizer, each atomically. */
 export function exportModel(dir: string, options: ExportOptions): void {
@@ -32,12 +40,16 @@ export function exportModel(dir: string, options: ExportOptions): void {
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const s of gptTensorSpecs(cfg)) tensors[s.name] = { shape: s.shape, data: weights[s.name] };
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-  writeGptModelFolder(dir, { cfg, weights }, {
-    tokenizer: options.tokenizer,
-    bosTokenId: options.bosTokenId ?? 1,
-    eosTokenId: options.eosTokenId ?? 2,
-    padTokenId: options.padTokenId ?? 0,
-  });
+  writeGptModelFolder(
+    dir,
+    { cfg, weights },
+    {
+      tokenizer: options.tokenizer,
+      bosTokenId: options.bosTokenId ?? 1,
+      eosTokenId: options.eosTokenId ?? 2,
+      padTokenId: options.padTokenId ?? 0,
+    },
+  );
 }
 
 /**
@@ -58,7 +70,8 @@ export function loadModelFolder(dir: string): { cfg: GPTConfig; weights: GPTWeig
     const t = file.tensors[s.name] ?? file.tensors[`transformer.${s.name}`];
     if (!t) throw new Error(`${weightsPath} has no tensor ${s.name}`);
     if (t.dtype !== 'F32') throw new Error(`${weightsPath}: ${s.name} is ${t.dtype}; the kit runs F32 weights`);
-    if (t.shape.join('x') !== s.shape.join('x')) throw new Error(`${weightsPath}: ${s.name} has shape [${t.shape}], config.json says [${s.shape}]`);
+    if (t.shape.join('x') !== s.shape.join('x'))
+      throw new Error(`${weightsPath}: ${s.name} has shape [${t.shape}], config.json says [${s.shape}]`);
     weights[s.name] = t.data as Float32Array;
   }
   const tokenizer = readTokenizerFiles(dir);

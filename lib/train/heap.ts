@@ -39,7 +39,10 @@ export class Heap {
   /** A heap of at least `size` bytes (whole 64 KiB wasm pages). */
   constructor(size: number) {
     const pages = Math.ceil(size / 65536);
-    if (pages > 65536) throw new RangeError(`the model needs ${(size / 2 ** 30).toFixed(1)} GiB of memory, more than wasm's 4 GiB: use a smaller batch or model`);
+    if (pages > 65536)
+      throw new RangeError(
+        `the model needs ${(size / 2 ** 30).toFixed(1)} GiB of memory, more than wasm's 4 GiB: use a smaller batch or model`,
+      );
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     this.buffer = this.memory.buffer as unknown as SharedArrayBuffer;
   }
@@ -63,12 +66,20 @@ export class Heap {
 // smaller batch uses the first rows of each array.
 
 /** One parameter tensor (Hugging Face GPT-2 name and shape) and where its values and gradient live. */
-export type Tensor = { name: string; shape: number[]; size: number; /** byte address of the values */ ptr: number; /** of the gradient (0 when not training) */ grad: number };
+export type Tensor = {
+  name: string;
+  shape: number[];
+  size: number;
+  /** byte address of the values */ ptr: number;
+  /** of the gradient (0 when not training) */ grad: number;
+};
 
 /** One block's activations, written by forward and read again by backward. */
 export type BlockActivations = {
   /** ln_1 output [N, C], with each row's mean and 1/std [N] */
-  ln1: number; ln1Mean: number; ln1Rstd: number;
+  ln1: number;
+  ln1Mean: number;
+  ln1Rstd: number;
   /** c_attn output: queries, keys and values side by side [N, 3C] */
   qkv: number;
   /** attention probabilities [maxBatch, H, T, T] */
@@ -78,9 +89,12 @@ export type BlockActivations = {
   /** residual stream after the attention half [N, C] */
   res2: number;
   /** ln_2 output [N, C], row means and 1/std [N] */
-  ln2: number; ln2Mean: number; ln2Rstd: number;
+  ln2: number;
+  ln2Mean: number;
+  ln2Rstd: number;
   /** c_fc output [N, F] and its GELU [N, F] */
-  fc: number; fcGelu: number;
+  fc: number;
+  fcGelu: number;
   /** residual stream after the MLP half: the block's output [N, C] */
   res3: number;
 };
@@ -106,13 +120,21 @@ export type GPTHeapLayout = {
   tensors: Tensor[];
   numParams: number;
   /** Flat regions of numParams floats, tensors at the same offsets in each (0 when not training, except params). */
-  params: number; grads: number; moment1: number; moment2: number;
+  params: number;
+  grads: number;
+  moment1: number;
+  moment2: number;
   /** The batch, [N]: token ids, next-token ids, per-position loss weights, per-position losses. */
-  inputs: number; targets: number; lossWeights: number; losses: number;
+  inputs: number;
+  targets: number;
+  lossWeights: number;
+  losses: number;
   /** Activations: the embedding x0 [N, C], each block's, ln_f [N, C] with row means and 1/std [N]. */
   embedding: number;
   blocks: BlockActivations[];
-  lnf: number; lnfMean: number; lnfRstd: number;
+  lnf: number;
+  lnfMean: number;
+  lnfRstd: number;
   /** Logits [N, V]; after a forward with targets, d loss / d logits. */
   logits: number;
   /** Backward's activation gradients (undefined when not training). */
@@ -122,7 +144,10 @@ export type GPTHeapLayout = {
 };
 
 /** Lays out a model of `cfg` for batches of up to `maxBatch` sequences run on `threads` threads. */
-export function planGPTHeap(cfg: GPTConfig, options: { maxBatch: number; training: boolean; threads: number }): GPTHeapLayout {
+export function planGPTHeap(
+  cfg: GPTConfig,
+  options: { maxBatch: number; training: boolean; threads: number },
+): GPTHeapLayout {
   const { maxBatch: B, training, threads } = options;
   const { contextLength: T, width: C, heads: H, vocabSize: V, layers: L } = cfg;
   const F = cfg.mlpRatio * C;
@@ -138,23 +163,50 @@ export function planGPTHeap(cfg: GPTConfig, options: { maxBatch: number; trainin
   let offset = 0;
   for (const s of specs) {
     const size = s.shape.reduce((a, b) => a * b, 1);
-    tensors.push({ name: s.name, shape: s.shape, size, ptr: params + 4 * offset, grad: training ? grads + 4 * offset : 0 });
+    tensors.push({
+      name: s.name,
+      shape: s.shape,
+      size,
+      ptr: params + 4 * offset,
+      grad: training ? grads + 4 * offset : 0,
+    });
     offset += size;
   }
-  const inputs = h.words(N), targets = h.words(N), lossWeights = h.words(N), losses = h.words(N);
+  const inputs = h.words(N),
+    targets = h.words(N),
+    lossWeights = h.words(N),
+    losses = h.words(N);
   const embedding = h.words(N * C);
   const blocks: BlockActivations[] = [];
   for (let l = 0; l < L; l++) {
     blocks.push({
-      ln1: h.words(N * C), ln1Mean: h.words(N), ln1Rstd: h.words(N), qkv: h.words(N * 3 * C), att: h.words(B * H * T * T),
-      atty: h.words(N * C), res2: h.words(N * C), ln2: h.words(N * C), ln2Mean: h.words(N), ln2Rstd: h.words(N),
-      fc: h.words(N * F), fcGelu: h.words(N * F), res3: h.words(N * C),
+      ln1: h.words(N * C),
+      ln1Mean: h.words(N),
+      ln1Rstd: h.words(N),
+      qkv: h.words(N * 3 * C),
+      att: h.words(B * H * T * T),
+      atty: h.words(N * C),
+      res2: h.words(N * C),
+      ln2: h.words(N * C),
+      ln2Mean: h.words(N),
+      ln2Rstd: h.words(N),
+      fc: h.words(N * F),
+      fcGelu: h.words(N * F),
+      res3: h.words(N * C),
     });
   }
-  const lnf = h.words(N * C), lnfMean = h.words(N), lnfRstd = h.words(N);
+  const lnf = h.words(N * C),
+    lnfMean = h.words(N),
+    lnfRstd = h.words(N);
   const logits = h.words(N * V);
   const backward = training
-    ? { dres: h.words(N * C), dln: h.words(N * C), datty: h.words(N * C), dqkv: h.words(N * 3 * C), dfc: h.words(N * F) }
+    ? {
+        dres: h.words(N * C),
+        dln: h.words(N * C),
+        datty: h.words(N * C),
+        dqkv: h.words(N * 3 * C),
+        dfc: h.words(N * F),
+      }
     : undefined;
   const attentionStride = attentionScratchBytes(T, C / H);
   // packed B: every weight (as is or transposed) and, for weight gradients, an activation gradient [N, <= max(F, 3C)]
@@ -169,7 +221,24 @@ export function planGPTHeap(cfg: GPTConfig, options: { maxBatch: number; trainin
     partials: h.doubles(gradientNormBlocks(numParams)),
   };
   return {
-    size: h.size, tensors, numParams, params, grads, moment1, moment2, inputs, targets, lossWeights, losses,
-    embedding, blocks, lnf, lnfMean, lnfRstd, logits, backward, scratch,
+    size: h.size,
+    tensors,
+    numParams,
+    params,
+    grads,
+    moment1,
+    moment2,
+    inputs,
+    targets,
+    lossWeights,
+    losses,
+    embedding,
+    blocks,
+    lnf,
+    lnfMean,
+    lnfRstd,
+    logits,
+    backward,
+    scratch,
   };
 }

@@ -28,7 +28,11 @@ export class GPTLanguageModel implements TokenLM {
   ) {}
 
   static async create(cfg: GPTConfig, weights: GPTWeights, options: InProcessOptions = {}): Promise<GPTLanguageModel> {
-    const model = await GPTModel.create(cfg, weights, { maxBatch: options.maxBatch ?? 8, threads: options.threads, training: false });
+    const model = await GPTModel.create(cfg, weights, {
+      maxBatch: options.maxBatch ?? 8,
+      threads: options.threads,
+      training: false,
+    });
     return new GPTLanguageModel(model, options.eosTokenIds ?? [EOS_ID]);
   }
 
@@ -58,7 +62,8 @@ export class GPTLanguageModel implements TokenLM {
     for (let start = 0; start < rows.length; start += this.model.maxBatch) {
       const chunk = rows.slice(start, start + this.model.maxBatch);
       const T = Math.max(...chunk.map((r) => r.length));
-      if (T > this.contextLength || chunk.some((r) => r.length === 0)) throw new RangeError(`rows must have 1..${this.contextLength} tokens`);
+      if (T > this.contextLength || chunk.some((r) => r.length === 0))
+        throw new RangeError(`rows must have 1..${this.contextLength} tokens`);
       const inputs = new Int32Array(chunk.length * T); // right padding with id 0: later positions never affect earlier ones
       chunk.forEach((r, b) => inputs.set(r, b * T));
       this.model.forward({ B: chunk.length, T, inputs });
@@ -76,7 +81,10 @@ export class GPTLanguageModel implements TokenLM {
     for (const [i, { context, continuation }] of requests.entries()) {
       if (context.length === 0) throw new RangeError(`request ${i}: empty context (start it with a BOS or EOS token)`);
       if (continuation.length === 0) throw new RangeError(`request ${i}: empty continuation`);
-      if (continuation.length > this.contextLength) throw new RangeError(`request ${i}: a continuation of ${continuation.length} tokens does not fit the context of ${this.contextLength}`);
+      if (continuation.length > this.contextLength)
+        throw new RangeError(
+          `request ${i}: a continuation of ${continuation.length} tokens does not fit the context of ${this.contextLength}`,
+        );
       // left-truncate the context so context + continuation (minus the last token) fits
       const full = [...context, ...continuation].slice(-(this.contextLength + 1));
       const input = full.slice(0, -1);
@@ -86,7 +94,10 @@ export class GPTLanguageModel implements TokenLM {
     }
     // longest first, so each batch pads little; results are batch-invariant
     const order = rows.map((_, i) => i).sort((a, b) => rows[b].length - rows[a].length || a - b);
-    const logits = this.logitsAt(order.map((i) => rows[i]), order.map((i) => positions[i]));
+    const logits = this.logitsAt(
+      order.map((i) => rows[i]),
+      order.map((i) => positions[i]),
+    );
     const results: ScoreResult[] = new Array(requests.length);
     order.forEach((i, k) => {
       const cont = requests[i].continuation;
@@ -103,7 +114,8 @@ export class GPTLanguageModel implements TokenLM {
 
   async generate(prompts: number[][], options: GenerateOptions): Promise<number[][]> {
     const { maxNewTokens } = options;
-    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
+    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0)
+      throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
     const stop = stopIds(options.stopTokenIds, this.eosTokenIds);
     const sampling = resolveSampling(options);
     // one generator per prompt: sampled tokens do not depend on batching
@@ -116,7 +128,10 @@ export class GPTLanguageModel implements TokenLM {
     let active = prompts.map((_, i) => i).filter(() => maxNewTokens > 0);
     while (active.length) {
       const windows = active.map((i) => seqs[i].slice(-this.contextLength));
-      const logits = this.logitsAt(windows, windows.map((w) => [w.length - 1]));
+      const logits = this.logitsAt(
+        windows,
+        windows.map((w) => [w.length - 1]),
+      );
       const next: number[] = [];
       active.forEach((i, k) => {
         const row = logits[k][0];

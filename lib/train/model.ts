@@ -79,7 +79,14 @@ export class GPTModel {
     readonly maxBatch: number,
     readonly training: boolean,
   ) {
-    ({ tensors: this.tensors, numParams: this.numParams, params: this.params, grads: this.grads, moment1: this.moment1, moment2: this.moment2 } = layout);
+    ({
+      tensors: this.tensors,
+      numParams: this.numParams,
+      params: this.params,
+      grads: this.grads,
+      moment1: this.moment1,
+      moment2: this.moment2,
+    } = layout);
     for (const t of this.tensors) this.byName.set(t.name, t);
   }
 
@@ -90,7 +97,8 @@ export class GPTModel {
     const threads = options.threads ?? defaultThreads();
     const training = options.training ?? false;
     const maxBatch = options.maxBatch;
-    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
+    if (!Number.isInteger(maxBatch) || maxBatch < 1)
+      throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
     const layout = planGPTHeap(cfg, { maxBatch, training, threads });
     const heap = new Heap(layout.size);
     const runner = await createKernelRunner(await kernelModule(), heap.memory, threads);
@@ -163,15 +171,19 @@ export class GPTModel {
   forward(batch: Batch): number | undefined {
     const { B, T } = batch;
     const { width: C, vocabSize: V, layerNormEps: eps } = this.cfg;
-    if (!Number.isInteger(B) || B < 1 || B > this.maxBatch) throw new RangeError(`batch of ${B} sequences: this model was sized for 1..${this.maxBatch}`);
-    if (!Number.isInteger(T) || T < 1 || T > this.cfg.contextLength) throw new RangeError(`sequence length ${T}: the context is 1..${this.cfg.contextLength}`);
+    if (!Number.isInteger(B) || B < 1 || B > this.maxBatch)
+      throw new RangeError(`batch of ${B} sequences: this model was sized for 1..${this.maxBatch}`);
+    if (!Number.isInteger(T) || T < 1 || T > this.cfg.contextLength)
+      throw new RangeError(`sequence length ${T}: the context is 1..${this.cfg.contextLength}`);
     const N = B * T;
-    if (batch.inputs.length !== N) throw new RangeError(`batch inputs have ${batch.inputs.length} ids, expected B*T = ${N}`);
+    if (batch.inputs.length !== N)
+      throw new RangeError(`batch inputs have ${batch.inputs.length} ids, expected B*T = ${N}`);
     const a = this.layout;
     const ids = this.heap.i32(a.inputs, N);
     for (let i = 0; i < N; i++) {
       const id = batch.inputs[i];
-      if (!(id >= 0 && id < V && Number.isInteger(id))) throw new RangeError(`token id ${id} at position ${i} is outside the vocabulary 0..${V - 1}`);
+      if (!(id >= 0 && id < V && Number.isInteger(id)))
+        throw new RangeError(`token id ${id} at position ${i} is outside the vocabulary 0..${V - 1}`);
       ids[i] = id;
     }
     const o = this.ops;
@@ -213,14 +225,16 @@ export class GPTModel {
 
   private lossForward(batch: Batch, N: number): number {
     if (!batch.weights) throw new Error('a batch with targets needs per-position loss weights');
-    if (batch.targets!.length !== N || batch.weights.length !== N) throw new RangeError(`targets and weights need B*T = ${N} values`);
+    if (batch.targets!.length !== N || batch.weights.length !== N)
+      throw new RangeError(`targets and weights need B*T = ${N} values`);
     const V = this.cfg.vocabSize;
     const a = this.layout;
     const targets = this.heap.i32(a.targets, N);
     const weights = this.heap.f32(a.lossWeights, N);
     for (let i = 0; i < N; i++) {
       const y = batch.targets![i];
-      if (!(y >= 0 && y < V && Number.isInteger(y))) throw new RangeError(`target id ${y} at position ${i} is outside the vocabulary 0..${V - 1}`);
+      if (!(y >= 0 && y < V && Number.isInteger(y)))
+        throw new RangeError(`target id ${y} at position ${i} is outside the vocabulary 0..${V - 1}`);
       targets[i] = y;
       weights[i] = batch.weights[i];
     }
@@ -251,7 +265,18 @@ export class GPTModel {
     o.matmulAtB(this.g('wte.weight'), dlogits, a.lnf, N, V, C);
     const xL = L > 0 ? a.blocks[L - 1].res3 : a.embedding;
     this.heap.f32(d.dres, N * C).fill(0); // dres: the gradient of the residual stream, built up layer by layer
-    o.layernormBackward(d.dres, this.g('ln_f.weight'), this.g('ln_f.bias'), d.dln, xL, this.w('ln_f.weight'), a.lnfMean, a.lnfRstd, N, C);
+    o.layernormBackward(
+      d.dres,
+      this.g('ln_f.weight'),
+      this.g('ln_f.bias'),
+      d.dln,
+      xL,
+      this.w('ln_f.weight'),
+      a.lnfMean,
+      a.lnfRstd,
+      N,
+      C,
+    );
     for (let l = L - 1; l >= 0; l--) this.blockBackward(l, l === 0 ? a.embedding : a.blocks[l - 1].res3, B, T, d);
     o.embeddingBackward(this.g('wte.weight'), this.g('wpe.weight'), d.dres, a.inputs, N, T, C);
     this.last.withLoss = false; // the logits buffer no longer holds logits
@@ -266,15 +291,67 @@ export class GPTModel {
     const g = (n: string) => this.g(`h.${l}.${n}`);
     const o = this.ops;
     // MLP half. dres holds d res3, which the residual passes on to d res2 unchanged.
-    o.linearBackward(d.dfc, g('mlp.c_proj.weight'), g('mlp.c_proj.bias'), d.dres, a.fcGelu, w('mlp.c_proj.weight'), N, F, C);
+    o.linearBackward(
+      d.dfc,
+      g('mlp.c_proj.weight'),
+      g('mlp.c_proj.bias'),
+      d.dres,
+      a.fcGelu,
+      w('mlp.c_proj.weight'),
+      N,
+      F,
+      C,
+    );
     o.geluBackward(d.dfc, a.fc, N * F);
     o.linearBackward(d.dln, g('mlp.c_fc.weight'), g('mlp.c_fc.bias'), d.dfc, a.ln2, w('mlp.c_fc.weight'), N, C, F);
-    o.layernormBackward(d.dres, g('ln_2.weight'), g('ln_2.bias'), d.dln, a.res2, w('ln_2.weight'), a.ln2Mean, a.ln2Rstd, N, C);
+    o.layernormBackward(
+      d.dres,
+      g('ln_2.weight'),
+      g('ln_2.bias'),
+      d.dln,
+      a.res2,
+      w('ln_2.weight'),
+      a.ln2Mean,
+      a.ln2Rstd,
+      N,
+      C,
+    );
     // attention half. dres now holds d res2, which flows on to d x the same way.
-    o.linearBackward(d.datty, g('attn.c_proj.weight'), g('attn.c_proj.bias'), d.dres, a.atty, w('attn.c_proj.weight'), N, C, C);
+    o.linearBackward(
+      d.datty,
+      g('attn.c_proj.weight'),
+      g('attn.c_proj.bias'),
+      d.dres,
+      a.atty,
+      w('attn.c_proj.weight'),
+      N,
+      C,
+      C,
+    );
     o.attentionBackward(d.dqkv, d.datty, a.qkv, a.att, B, T, C, H);
-    o.linearBackward(d.dln, g('attn.c_attn.weight'), g('attn.c_attn.bias'), d.dqkv, a.ln1, w('attn.c_attn.weight'), N, C, 3 * C);
-    o.layernormBackward(d.dres, g('ln_1.weight'), g('ln_1.bias'), d.dln, x, w('ln_1.weight'), a.ln1Mean, a.ln1Rstd, N, C);
+    o.linearBackward(
+      d.dln,
+      g('attn.c_attn.weight'),
+      g('attn.c_attn.bias'),
+      d.dqkv,
+      a.ln1,
+      w('attn.c_attn.weight'),
+      N,
+      C,
+      3 * C,
+    );
+    o.layernormBackward(
+      d.dres,
+      g('ln_1.weight'),
+      g('ln_1.bias'),
+      d.dln,
+      x,
+      w('ln_1.weight'),
+      a.ln1Mean,
+      a.ln1Rstd,
+      N,
+      C,
+    );
   }
 
   /** Logits of the last forward without targets, [B*T, V] (a live view). */

@@ -31,27 +31,75 @@ export function gradientNormBlocks(n: number): number {
 }
 
 export class Ops {
-  constructor(readonly runner: KernelRunner, private readonly heap: Heap, private readonly scratch: OpsScratch) {}
+  constructor(
+    readonly runner: KernelRunner,
+    private readonly heap: Heap,
+    private readonly scratch: OpsScratch,
+  ) {}
 
   /** out[M, N] (+)= inp[M, K] @ w[K, N] (+ bias[N]; bias 0 means none). Split over rows. */
   matmul(out: number, inp: number, w: number, bias: number, M: number, K: number, N: number, accumulate = false): void {
     const s = this.scratch;
     this.runner.run('packPanels', N >> 3, 1, [s.panels, w, N, 1, K, N]);
-    this.runner.run('gemmPacked', M, 4, [out, N, inp, K, 1, s.panels, w, N, 1, bias, K, N, accumulate ? 1 : 0, s.tiles, s.tilesStride]);
+    this.runner.run('gemmPacked', M, 4, [
+      out,
+      N,
+      inp,
+      K,
+      1,
+      s.panels,
+      w,
+      N,
+      1,
+      bias,
+      K,
+      N,
+      accumulate ? 1 : 0,
+      s.tiles,
+      s.tilesStride,
+    ]);
   }
 
   /** out[M, N] (+)= inp[M, K] @ wt[N, K]^T: wt is read transposed while it is packed. */
   matmulTransposed(out: number, inp: number, wt: number, M: number, K: number, N: number, accumulate = false): void {
     const s = this.scratch;
     this.runner.run('packPanels', N >> 3, 1, [s.panels, wt, 1, K, K, N]);
-    this.runner.run('gemmPacked', M, 4, [out, N, inp, K, 1, s.panels, wt, 1, K, 0, K, N, accumulate ? 1 : 0, s.tiles, s.tilesStride]);
+    this.runner.run('gemmPacked', M, 4, [
+      out,
+      N,
+      inp,
+      K,
+      1,
+      s.panels,
+      wt,
+      1,
+      K,
+      0,
+      K,
+      N,
+      accumulate ? 1 : 0,
+      s.tiles,
+      s.tilesStride,
+    ]);
   }
 
   /** out[K, N] (+)= a[M, K]^T @ b[M, N] (weight gradients). Split over output rows. */
   matmulAtB(out: number, a: number, b: number, M: number, K: number, N: number, accumulate = true): void {
     const s = this.scratch;
     this.runner.run('packPanels', N >> 3, 1, [s.panels, b, N, 1, M, N]);
-    this.runner.run('gemmAtBPacked', K, 4, [out, a, s.panels, b, M, K, N, accumulate ? 1 : 0, AT_B_CHUNK, s.tiles, s.tilesStride]);
+    this.runner.run('gemmAtBPacked', K, 4, [
+      out,
+      a,
+      s.panels,
+      b,
+      M,
+      K,
+      N,
+      accumulate ? 1 : 0,
+      AT_B_CHUNK,
+      s.tiles,
+      s.tilesStride,
+    ]);
   }
 
   /** Causal self-attention over qkv [B, T, 3C]; keeps the probabilities att [B, H, T, T]. Split over (batch, head). */
@@ -61,7 +109,16 @@ export class Ops {
   }
 
   /** Writes dqkv [B, T, 3C] from dout [B, T, C]. */
-  attentionBackward(dqkv: number, dout: number, qkv: number, att: number, B: number, T: number, C: number, H: number): void {
+  attentionBackward(
+    dqkv: number,
+    dout: number,
+    qkv: number,
+    att: number,
+    B: number,
+    T: number,
+    C: number,
+    H: number,
+  ): void {
     const s = this.scratch;
     this.runner.run('attentionBackward', B * H, 1, [dqkv, dout, qkv, att, T, C, H, s.attention, s.attentionStride]);
   }
@@ -80,12 +137,33 @@ export class Ops {
     this.runner.run('add', n, 4, [out, a, b]);
   }
 
-  layernormForward(out: number, mean: number, rstd: number, inp: number, w: number, b: number, N: number, C: number, eps: number): void {
+  layernormForward(
+    out: number,
+    mean: number,
+    rstd: number,
+    inp: number,
+    w: number,
+    b: number,
+    N: number,
+    C: number,
+    eps: number,
+  ): void {
     this.runner.run('layernormForward', N, 1, [out, mean, rstd, inp, w, b, C, eps]);
   }
 
   /** dinp += d LayerNorm / d inp; dw, db += parameter gradients (split over columns). */
-  layernormBackward(dinp: number, dw: number, db: number, dout: number, inp: number, w: number, mean: number, rstd: number, N: number, C: number): void {
+  layernormBackward(
+    dinp: number,
+    dw: number,
+    db: number,
+    dout: number,
+    inp: number,
+    w: number,
+    mean: number,
+    rstd: number,
+    N: number,
+    C: number,
+  ): void {
     this.runner.run('layernormBackwardInput', N, 1, [dinp, dout, inp, w, mean, rstd, C]);
     this.runner.run('layernormBackwardParams', C, 4, [dw, db, dout, inp, mean, rstd, N, C]);
   }
@@ -96,7 +174,17 @@ export class Ops {
   }
 
   /** Backward of y[M, N] = x[M, K] @ W[K, N] + b:  dx = dy @ W^T;  dW += x^T @ dy;  db += column sums of dy. */
-  linearBackward(dx: number, dW: number, db: number, dy: number, x: number, W: number, M: number, K: number, N: number): void {
+  linearBackward(
+    dx: number,
+    dW: number,
+    db: number,
+    dy: number,
+    x: number,
+    W: number,
+    M: number,
+    K: number,
+    N: number,
+  ): void {
     this.matmulTransposed(dx, dy, W, M, N, K);
     this.matmulAtB(dW, x, dy, M, K, N);
     this.biasBackward(db, dy, M, N);
@@ -115,7 +203,14 @@ export class Ops {
     this.runner.run('crossEntropy', N, 1, [logits, targets, weights, losses, V]);
   }
 
-  adamw(p: number, g: number, m: number, v: number, n: number, h: { beta1: number; beta2: number; eps: number; decay: number; stepSize: number; sqrtBc2: number; gscale: number }): void {
+  adamw(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    h: { beta1: number; beta2: number; eps: number; decay: number; stepSize: number; sqrtBc2: number; gscale: number },
+  ): void {
     this.runner.run('adamw', n, 4, [p, g, m, v, h.beta1, h.beta2, h.eps, h.decay, h.stepSize, h.sqrtBc2, h.gscale]);
   }
 

@@ -45,7 +45,9 @@ export function chunkSize(total: number, threads: number, align: number): number
  */
 export function runChunks(kernels: KernelExports, control: Int32Array, args: number[], tag: number, tid: number): void {
   const fn = kernels[KERNEL_NAMES[control[KERNEL]]];
-  const total = control[TOTAL], chunk = control[CHUNK], chunks = control[CHUNKS];
+  const total = control[TOTAL],
+    chunk = control[CHUNK],
+    chunks = control[CHUNKS];
   for (;;) {
     const ticket = Atomics.load(control, TICKET);
     if (ticket >>> 16 !== tag) return;
@@ -57,7 +59,9 @@ export function runChunks(kernels: KernelExports, control: Int32Array, args: num
       fn(...args, start, Math.min(total, start + chunk), tid);
     } catch (err) {
       Atomics.store(control, FAILED, 1);
-      process.stderr.write(`kernel ${KERNEL_NAMES[control[KERNEL]]} failed on thread ${tid}: ${(err as Error).stack ?? err}\n`);
+      process.stderr.write(
+        `kernel ${KERNEL_NAMES[control[KERNEL]]} failed on thread ${tid}: ${(err as Error).stack ?? err}\n`,
+      );
     }
     if (Atomics.add(control, COMPLETED, 1) + 1 === chunks) Atomics.notify(control, COMPLETED);
   }
@@ -81,8 +85,13 @@ export function defaultThreads(): number {
 }
 
 /** A runner over `memory` with `threads` threads in all (the calling thread included). */
-export async function createKernelRunner(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Promise<KernelRunner> {
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+export async function createKernelRunner(
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+  threads: number,
+): Promise<KernelRunner> {
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new RangeError(`threads must be a positive integer, got ${threads}`);
   const kernels = instantiateKernels(module, memory);
   if (threads === 1) {
     return {
@@ -108,12 +117,22 @@ class ThreadPool implements KernelRunner {
     private readonly workers: Worker[],
   ) {}
 
-  static async start(kernels: KernelExports, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Promise<ThreadPool> {
-    const shared: PoolShared = { control: new SharedArrayBuffer(4 * CONTROL_SLOTS), args: new SharedArrayBuffer(8 * MAX_ARGS) };
+  static async start(
+    kernels: KernelExports,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    threads: number,
+  ): Promise<ThreadPool> {
+    const shared: PoolShared = {
+      control: new SharedArrayBuffer(4 * CONTROL_SLOTS),
+      args: new SharedArrayBuffer(8 * MAX_ARGS),
+    };
     const workers: Worker[] = [];
     const ready: Array<Promise<void>> = [];
     for (let tid = 1; tid < threads; tid++) {
-      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { module, memory, shared, tid } });
+      const worker = new Worker(new URL('./worker.js', import.meta.url), {
+        workerData: { module, memory, shared, tid },
+      });
       ready.push(
         new Promise((resolve, reject) => {
           worker.once('message', (m: unknown) => (m === 'ready' ? resolve() : reject(new Error(String(m)))));
@@ -128,7 +147,13 @@ class ThreadPool implements KernelRunner {
       await Promise.all(workers.map((w) => w.terminate()));
       throw new Error(`starting the kernel worker threads failed: ${(err as Error).message}`);
     }
-    const pool = new ThreadPool(threads, kernels, new Int32Array(shared.control), new Float64Array(shared.args), workers);
+    const pool = new ThreadPool(
+      threads,
+      kernels,
+      new Int32Array(shared.control),
+      new Float64Array(shared.args),
+      workers,
+    );
     for (const w of workers) {
       w.on('error', (err) => (pool.workerError = err));
       w.unref(); // an idle pool never keeps the process alive
@@ -182,7 +207,12 @@ class ThreadPool implements KernelRunner {
     Atomics.store(c, SEQ, this.seq);
     Atomics.notify(c, SEQ);
     // ref() again: awaiting the exit of unref'd workers would leave nothing keeping the loop alive
-    await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => (w.threadId < 0 ? resolve() : (w.ref(), w.once('exit', () => resolve()))))));
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => (w.threadId < 0 ? resolve() : (w.ref(), w.once('exit', () => resolve())))),
+      ),
+    );
   }
 }
 

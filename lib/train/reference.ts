@@ -29,22 +29,38 @@ import type { Batch } from './model.js';
 // Embedding: token plus position.
 
 /** out[b,t,:] = wte[ids[b,t],:] + wpe[t,:] */
-function embeddingForward(out: Float64Array, ids: ArrayLike<number>, wte: Float64Array, wpe: Float64Array,
-  B: number, T: number, C: number): void {
+function embeddingForward(
+  out: Float64Array,
+  ids: ArrayLike<number>,
+  wte: Float64Array,
+  wpe: Float64Array,
+  B: number,
+  T: number,
+  C: number,
+): void {
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
-      const n = b * T + t, id = ids[n];
+      const n = b * T + t,
+        id = ids[n];
       for (let i = 0; i < C; i++) out[n * C + i] = wte[id * C + i] + wpe[t * C + i];
     }
   }
 }
 
 /** dwte[ids[b,t],:] += dout[b,t,:];  dwpe[t,:] += dout[b,t,:] */
-function embeddingBackward(dwte: Float64Array, dwpe: Float64Array, dout: Float64Array, ids: ArrayLike<number>,
-  B: number, T: number, C: number): void {
+function embeddingBackward(
+  dwte: Float64Array,
+  dwpe: Float64Array,
+  dout: Float64Array,
+  ids: ArrayLike<number>,
+  B: number,
+  T: number,
+  C: number,
+): void {
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
-      const n = b * T + t, id = ids[n];
+      const n = b * T + t,
+        id = ids[n];
       for (let i = 0; i < C; i++) {
         dwte[id * C + i] += dout[n * C + i];
         dwpe[t * C + i] += dout[n * C + i];
@@ -57,8 +73,17 @@ function embeddingBackward(dwte: Float64Array, dwpe: Float64Array, dout: Float64
 // LayerNorm over each row of C values.
 
 /** out = (x - mean) * rstd * weight + bias, rstd = 1 / sqrt(var + eps); keeps mean and rstd per row. */
-function layernormForward(out: Float64Array, mean: Float64Array, rstd: Float64Array, inp: Float64Array,
-  weight: Float64Array, bias: Float64Array, N: number, C: number, eps: number): void {
+function layernormForward(
+  out: Float64Array,
+  mean: Float64Array,
+  rstd: Float64Array,
+  inp: Float64Array,
+  weight: Float64Array,
+  bias: Float64Array,
+  N: number,
+  C: number,
+  eps: number,
+): void {
   for (let n = 0; n < N; n++) {
     const x = n * C;
     let m = 0;
@@ -78,11 +103,22 @@ function layernormForward(out: Float64Array, mean: Float64Array, rstd: Float64Ar
  * With norm = (x - mean) * rstd and dnorm = weight * dout:
  * dbias += dout;  dweight += norm * dout;  dinp += (dnorm - mean(dnorm) - norm * mean(dnorm * norm)) * rstd.
  */
-function layernormBackward(dinp: Float64Array, dweight: Float64Array, dbias: Float64Array, dout: Float64Array,
-  inp: Float64Array, weight: Float64Array, mean: Float64Array, rstd: Float64Array, N: number, C: number): void {
+function layernormBackward(
+  dinp: Float64Array,
+  dweight: Float64Array,
+  dbias: Float64Array,
+  dout: Float64Array,
+  inp: Float64Array,
+  weight: Float64Array,
+  mean: Float64Array,
+  rstd: Float64Array,
+  N: number,
+  C: number,
+): void {
   for (let n = 0; n < N; n++) {
     const x = n * C;
-    let dnormMean = 0, dnormNormMean = 0;
+    let dnormMean = 0,
+      dnormNormMean = 0;
     for (let i = 0; i < C; i++) {
       const norm = (inp[x + i] - mean[n]) * rstd[n];
       const dnorm = weight[i] * dout[x + i];
@@ -105,8 +141,15 @@ function layernormBackward(dinp: Float64Array, dweight: Float64Array, dbias: Flo
 // Linear layer (GPT-2's Conv1D): weight [IC, OC].
 
 /** out[n, o] = bias[o] + sum_i inp[n, i] * weight[i, o] */
-function linearForward(out: Float64Array, inp: Float64Array, weight: Float64Array, bias: Float64Array,
-  N: number, IC: number, OC: number): void {
+function linearForward(
+  out: Float64Array,
+  inp: Float64Array,
+  weight: Float64Array,
+  bias: Float64Array,
+  N: number,
+  IC: number,
+  OC: number,
+): void {
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < OC; o++) {
       let s = bias[o];
@@ -117,8 +160,17 @@ function linearForward(out: Float64Array, inp: Float64Array, weight: Float64Arra
 }
 
 /** dinp += dout @ weight^T;  dweight += inp^T @ dout;  dbias += column sums of dout. */
-function linearBackward(dinp: Float64Array, dweight: Float64Array, dbias: Float64Array, dout: Float64Array,
-  inp: Float64Array, weight: Float64Array, N: number, IC: number, OC: number): void {
+function linearBackward(
+  dinp: Float64Array,
+  dweight: Float64Array,
+  dbias: Float64Array,
+  dout: Float64Array,
+  inp: Float64Array,
+  weight: Float64Array,
+  N: number,
+  IC: number,
+  OC: number,
+): void {
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < OC; o++) {
       const d = dout[n * OC + o];
@@ -139,9 +191,17 @@ function linearBackward(dinp: Float64Array, dweight: Float64Array, dbias: Float6
  * out[b,t,head h] = sum_{t2 <= t} att[b,h,t,t2] * v[b,t2,h], where att[b,h,t,:] is the softmax over t2 <= t of
  * q[b,t,h] . k[b,t2,h] / sqrt(hs) (0 for t2 > t); keeps att for backward.
  */
-function attentionForward(out: Float64Array, att: Float64Array, qkv: Float64Array,
-  B: number, T: number, C: number, NH: number): void {
-  const hs = C / NH, scale = 1 / Math.sqrt(hs);
+function attentionForward(
+  out: Float64Array,
+  att: Float64Array,
+  qkv: Float64Array,
+  B: number,
+  T: number,
+  C: number,
+  NH: number,
+): void {
+  const hs = C / NH,
+    scale = 1 / Math.sqrt(hs);
   const score = new Float64Array(T);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < NH; h++) {
@@ -175,9 +235,18 @@ function attentionForward(out: Float64Array, att: Float64Array, qkv: Float64Arra
  * dscore = att * (datt - sum_t2 att * datt); through score = q . k * scale: dq += dscore * k * scale,
  * dk += dscore * q * scale.
  */
-function attentionBackward(dqkv: Float64Array, dout: Float64Array, qkv: Float64Array, att: Float64Array,
-  B: number, T: number, C: number, NH: number): void {
-  const hs = C / NH, scale = 1 / Math.sqrt(hs);
+function attentionBackward(
+  dqkv: Float64Array,
+  dout: Float64Array,
+  qkv: Float64Array,
+  att: Float64Array,
+  B: number,
+  T: number,
+  C: number,
+  NH: number,
+): void {
+  const hs = C / NH,
+    scale = 1 / Math.sqrt(hs);
   const datt = new Float64Array(T);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < NH; h++) {
@@ -251,8 +320,14 @@ function residualBackward(da: Float64Array, db: Float64Array, dout: Float64Array
 // The lm head, tied to the token embedding: wte [V, C] used transposed.
 
 /** logits[n, v] = sum_i inp[n, i] * wte[v, i] */
-function lmHeadForward(logits: Float64Array, inp: Float64Array, wte: Float64Array,
-  N: number, C: number, V: number): void {
+function lmHeadForward(
+  logits: Float64Array,
+  inp: Float64Array,
+  wte: Float64Array,
+  N: number,
+  C: number,
+  V: number,
+): void {
   for (let n = 0; n < N; n++) {
     for (let v = 0; v < V; v++) {
       let s = 0;
@@ -263,8 +338,16 @@ function lmHeadForward(logits: Float64Array, inp: Float64Array, wte: Float64Arra
 }
 
 /** dinp += dlogits @ wte;  dwte += dlogits^T @ inp */
-function lmHeadBackward(dinp: Float64Array, dwte: Float64Array, dlogits: Float64Array, inp: Float64Array,
-  wte: Float64Array, N: number, C: number, V: number): void {
+function lmHeadBackward(
+  dinp: Float64Array,
+  dwte: Float64Array,
+  dlogits: Float64Array,
+  inp: Float64Array,
+  wte: Float64Array,
+  N: number,
+  C: number,
+  V: number,
+): void {
   for (let n = 0; n < N; n++) {
     for (let v = 0; v < V; v++) {
       const d = dlogits[n * V + v];
@@ -291,14 +374,25 @@ function softmaxForward(probs: Float64Array, logits: Float64Array, N: number, V:
 }
 
 /** losses[n] = -log probs[n, targets[n]] */
-function crossEntropyForward(losses: Float64Array, probs: Float64Array, targets: ArrayLike<number>,
-  N: number, V: number): void {
+function crossEntropyForward(
+  losses: Float64Array,
+  probs: Float64Array,
+  targets: ArrayLike<number>,
+  N: number,
+  V: number,
+): void {
   for (let n = 0; n < N; n++) losses[n] = -Math.log(probs[n * V + targets[n]]);
 }
 
 /** Of loss = sum_n weights[n] * losses[n]: dlogits[n,:] += weights[n] * (probs[n,:] - onehot(targets[n])). */
-function crossEntropySoftmaxBackward(dlogits: Float64Array, probs: Float64Array, targets: ArrayLike<number>,
-  weights: ArrayLike<number>, N: number, V: number): void {
+function crossEntropySoftmaxBackward(
+  dlogits: Float64Array,
+  probs: Float64Array,
+  targets: ArrayLike<number>,
+  weights: ArrayLike<number>,
+  N: number,
+  V: number,
+): void {
   for (let n = 0; n < N; n++) {
     for (let v = 0; v < V; v++) dlogits[n * V + v] += weights[n] * (probs[n * V + v] - (v === targets[n] ? 1 : 0));
   }
@@ -309,18 +403,25 @@ function crossEntropySoftmaxBackward(dlogits: Float64Array, probs: Float64Array,
 
 /** A block's parameters (llm.c's short names; the Hugging Face names are in namedParams). */
 type BlockParams = {
-  ln1w: Float64Array; ln1b: Float64Array; // [C]
-  qkvw: Float64Array; qkvb: Float64Array; // [C, 3C], [3C]
-  attprojw: Float64Array; attprojb: Float64Array; // [C, C], [C]
-  ln2w: Float64Array; ln2b: Float64Array; // [C]
-  fcw: Float64Array; fcb: Float64Array; // [C, F], [F]
-  fcprojw: Float64Array; fcprojb: Float64Array; // [F, C], [C]
+  ln1w: Float64Array;
+  ln1b: Float64Array; // [C]
+  qkvw: Float64Array;
+  qkvb: Float64Array; // [C, 3C], [3C]
+  attprojw: Float64Array;
+  attprojb: Float64Array; // [C, C], [C]
+  ln2w: Float64Array;
+  ln2b: Float64Array; // [C]
+  fcw: Float64Array;
+  fcb: Float64Array; // [C, F], [F]
+  fcprojw: Float64Array;
+  fcprojb: Float64Array; // [F, C], [C]
 };
 type Params = {
   wte: Float64Array; // [V, C]
   wpe: Float64Array; // [contextLength, C]
   blocks: BlockParams[];
-  lnfw: Float64Array; lnfb: Float64Array; // [C]
+  lnfw: Float64Array;
+  lnfb: Float64Array; // [C]
 };
 
 /** Parameters (or gradients) by Hugging Face GPT-2 name. */
@@ -346,12 +447,18 @@ function namedParams(cfg: GPTConfig, t: ReferenceTensors): Params {
   for (let l = 0; l < cfg.layers; l++) {
     const h = (name: string) => t[`h.${l}.${name}`];
     blocks.push({
-      ln1w: h('ln_1.weight'), ln1b: h('ln_1.bias'),
-      qkvw: h('attn.c_attn.weight'), qkvb: h('attn.c_attn.bias'),
-      attprojw: h('attn.c_proj.weight'), attprojb: h('attn.c_proj.bias'),
-      ln2w: h('ln_2.weight'), ln2b: h('ln_2.bias'),
-      fcw: h('mlp.c_fc.weight'), fcb: h('mlp.c_fc.bias'),
-      fcprojw: h('mlp.c_proj.weight'), fcprojb: h('mlp.c_proj.bias'),
+      ln1w: h('ln_1.weight'),
+      ln1b: h('ln_1.bias'),
+      qkvw: h('attn.c_attn.weight'),
+      qkvb: h('attn.c_attn.bias'),
+      attprojw: h('attn.c_proj.weight'),
+      attprojb: h('attn.c_proj.bias'),
+      ln2w: h('ln_2.weight'),
+      ln2b: h('ln_2.bias'),
+      fcw: h('mlp.c_fc.weight'),
+      fcb: h('mlp.c_fc.bias'),
+      fcprojw: h('mlp.c_proj.weight'),
+      fcprojb: h('mlp.c_proj.bias'),
     });
   }
   return { wte: t['wte.weight'], wpe: t['wpe.weight'], blocks, lnfw: t['ln_f.weight'], lnfb: t['ln_f.bias'] };
@@ -365,21 +472,28 @@ function zeroTensors(cfg: GPTConfig): ReferenceTensors {
 }
 
 type BlockActivations = {
-  ln1: Float64Array; ln1Mean: Float64Array; ln1Rstd: Float64Array; // [N, C], [N], [N]
+  ln1: Float64Array;
+  ln1Mean: Float64Array;
+  ln1Rstd: Float64Array; // [N, C], [N], [N]
   qkv: Float64Array; // [N, 3C]
   att: Float64Array; // [B, NH, T, T]
   atty: Float64Array; // [N, C] attention output
   attproj: Float64Array; // [N, C] after c_proj
   res2: Float64Array; // [N, C] x + attproj
-  ln2: Float64Array; ln2Mean: Float64Array; ln2Rstd: Float64Array;
-  fch: Float64Array; fchGelu: Float64Array; // [N, F]
+  ln2: Float64Array;
+  ln2Mean: Float64Array;
+  ln2Rstd: Float64Array;
+  fch: Float64Array;
+  fchGelu: Float64Array; // [N, F]
   fcproj: Float64Array; // [N, C]
   res3: Float64Array; // [N, C] res2 + fcproj: the block's output
 };
 type Activations = {
   embedding: Float64Array; // [N, C]
   blocks: BlockActivations[];
-  lnf: Float64Array; lnfMean: Float64Array; lnfRstd: Float64Array;
+  lnf: Float64Array;
+  lnfMean: Float64Array;
+  lnfRstd: Float64Array;
   logits: Float64Array; // [N, V]
 };
 
@@ -388,7 +502,10 @@ function checkBatch(cfg: GPTConfig, batch: Batch): void {
   if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1 || T > cfg.contextLength) {
     throw new RangeError(`reference GPT: a batch of ${B} x ${T} does not fit the context of ${cfg.contextLength}`);
   }
-  for (const [name, ids] of [['inputs', batch.inputs], ['targets', batch.targets ?? []]] as const) {
+  for (const [name, ids] of [
+    ['inputs', batch.inputs],
+    ['targets', batch.targets ?? []],
+  ] as const) {
     for (let i = 0; i < ids.length; i++) {
       if (!(Number.isInteger(ids[i]) && ids[i] >= 0 && ids[i] < cfg.vocabSize)) {
         throw new RangeError(`reference GPT: ${name}[${i}] = ${ids[i]} is outside the vocabulary`);
@@ -403,19 +520,29 @@ function checkBatch(cfg: GPTConfig, batch: Batch): void {
 function forward(cfg: GPTConfig, p: Params, batch: Batch): Activations {
   const { B, T } = batch;
   const { width: C, heads: NH, vocabSize: V, layerNormEps: eps } = cfg;
-  const F = cfg.mlpRatio * C, N = B * T;
+  const F = cfg.mlpRatio * C,
+    N = B * T;
   const embedding = new Float64Array(N * C);
   embeddingForward(embedding, batch.inputs, p.wte, p.wpe, B, T, C);
   const blocks: BlockActivations[] = [];
   let x = embedding;
   for (const w of p.blocks) {
     const a: BlockActivations = {
-      ln1: new Float64Array(N * C), ln1Mean: new Float64Array(N), ln1Rstd: new Float64Array(N),
-      qkv: new Float64Array(N * 3 * C), att: new Float64Array(B * NH * T * T), atty: new Float64Array(N * C),
-      attproj: new Float64Array(N * C), res2: new Float64Array(N * C),
-      ln2: new Float64Array(N * C), ln2Mean: new Float64Array(N), ln2Rstd: new Float64Array(N),
-      fch: new Float64Array(N * F), fchGelu: new Float64Array(N * F),
-      fcproj: new Float64Array(N * C), res3: new Float64Array(N * C),
+      ln1: new Float64Array(N * C),
+      ln1Mean: new Float64Array(N),
+      ln1Rstd: new Float64Array(N),
+      qkv: new Float64Array(N * 3 * C),
+      att: new Float64Array(B * NH * T * T),
+      atty: new Float64Array(N * C),
+      attproj: new Float64Array(N * C),
+      res2: new Float64Array(N * C),
+      ln2: new Float64Array(N * C),
+      ln2Mean: new Float64Array(N),
+      ln2Rstd: new Float64Array(N),
+      fch: new Float64Array(N * F),
+      fchGelu: new Float64Array(N * F),
+      fcproj: new Float64Array(N * C),
+      res3: new Float64Array(N * C),
     };
     layernormForward(a.ln1, a.ln1Mean, a.ln1Rstd, x, w.ln1w, w.ln1b, N, C, eps);
     linearForward(a.qkv, a.ln1, w.qkvw, w.qkvb, N, C, 3 * C);
@@ -430,7 +557,9 @@ function forward(cfg: GPTConfig, p: Params, batch: Batch): Activations {
     blocks.push(a);
     x = a.res3;
   }
-  const lnf = new Float64Array(N * C), lnfMean = new Float64Array(N), lnfRstd = new Float64Array(N);
+  const lnf = new Float64Array(N * C),
+    lnfMean = new Float64Array(N),
+    lnfRstd = new Float64Array(N);
   layernormForward(lnf, lnfMean, lnfRstd, x, p.lnfw, p.lnfb, N, C, eps);
   const logits = new Float64Array(N * V);
   lmHeadForward(logits, lnf, p.wte, N, C, V);
@@ -441,27 +570,36 @@ function forward(cfg: GPTConfig, p: Params, batch: Batch): Activations {
 function backward(cfg: GPTConfig, p: Params, g: Params, acts: Activations, dlogits: Float64Array, batch: Batch): void {
   const { B, T } = batch;
   const { width: C, heads: NH, vocabSize: V, layers: L } = cfg;
-  const F = cfg.mlpRatio * C, N = B * T;
+  const F = cfg.mlpRatio * C,
+    N = B * T;
   const dlnf = new Float64Array(N * C);
   lmHeadBackward(dlnf, g.wte, dlogits, acts.lnf, p.wte, N, C, V);
   let dx = new Float64Array(N * C); // d loss / d the residual stream entering ln_f, then each block's input in turn
   const xL = L > 0 ? acts.blocks[L - 1].res3 : acts.embedding;
   layernormBackward(dx, g.lnfw, g.lnfb, dlnf, xL, p.lnfw, acts.lnfMean, acts.lnfRstd, N, C);
   for (let l = L - 1; l >= 0; l--) {
-    const w = p.blocks[l], gw = g.blocks[l], a = acts.blocks[l];
+    const w = p.blocks[l],
+      gw = g.blocks[l],
+      a = acts.blocks[l];
     const x = l === 0 ? acts.embedding : acts.blocks[l - 1].res3;
     // dx holds d res3. MLP half: res3 = res2 + fcproj
-    const dres2 = new Float64Array(N * C), dfcproj = new Float64Array(N * C);
+    const dres2 = new Float64Array(N * C),
+      dfcproj = new Float64Array(N * C);
     residualBackward(dres2, dfcproj, dx, N * C);
-    const dfchGelu = new Float64Array(N * F), dfch = new Float64Array(N * F), dln2 = new Float64Array(N * C);
+    const dfchGelu = new Float64Array(N * F),
+      dfch = new Float64Array(N * F),
+      dln2 = new Float64Array(N * C);
     linearBackward(dfchGelu, gw.fcprojw, gw.fcprojb, dfcproj, a.fchGelu, w.fcprojw, N, F, C);
     geluBackward(dfch, a.fch, dfchGelu, N * F);
     linearBackward(dln2, gw.fcw, gw.fcb, dfch, a.ln2, w.fcw, N, C, F);
     layernormBackward(dres2, gw.ln2w, gw.ln2b, dln2, a.res2, w.ln2w, a.ln2Mean, a.ln2Rstd, N, C);
     // attention half: res2 = x + attproj
-    const dxIn = new Float64Array(N * C), dattproj = new Float64Array(N * C);
+    const dxIn = new Float64Array(N * C),
+      dattproj = new Float64Array(N * C);
     residualBackward(dxIn, dattproj, dres2, N * C);
-    const datty = new Float64Array(N * C), dqkv = new Float64Array(N * 3 * C), dln1 = new Float64Array(N * C);
+    const datty = new Float64Array(N * C),
+      dqkv = new Float64Array(N * 3 * C),
+      dln1 = new Float64Array(N * C);
     linearBackward(datty, gw.attprojw, gw.attprojb, dattproj, a.atty, w.attprojw, N, C, C);
     attentionBackward(dqkv, datty, a.qkv, a.att, B, T, C, NH);
     linearBackward(dln1, gw.qkvw, gw.qkvb, dqkv, a.ln1, w.qkvw, N, C, 3 * C);
@@ -472,7 +610,11 @@ function backward(cfg: GPTConfig, p: Params, g: Params, acts: Activations, dlogi
 }
 
 /** Logits [B*T, V] of a batch (targets and weights are ignored). */
-export function referenceLogits(cfg: GPTConfig, weights: Record<string, ArrayLike<number>>, batch: Batch): Float64Array {
+export function referenceLogits(
+  cfg: GPTConfig,
+  weights: Record<string, ArrayLike<number>>,
+  batch: Batch,
+): Float64Array {
   validateGPTConfig(cfg);
   checkBatch(cfg, batch);
   return forward(cfg, paramsFrom(cfg, weights), batch).logits;
@@ -483,18 +625,23 @@ export function referenceLogits(cfg: GPTConfig, weights: Record<string, ArrayLik
  * weights, its per-position cross-entropies, and the gradient of the loss for every parameter by
  * Hugging Face name.
  */
-export function referenceLossAndGradients(cfg: GPTConfig, weights: Record<string, ArrayLike<number>>, batch: Batch):
-  { loss: number; losses: Float64Array; grads: ReferenceTensors } {
+export function referenceLossAndGradients(
+  cfg: GPTConfig,
+  weights: Record<string, ArrayLike<number>>,
+  batch: Batch,
+): { loss: number; losses: Float64Array; grads: ReferenceTensors } {
   validateGPTConfig(cfg);
   checkBatch(cfg, batch);
   const { targets, weights: lossWeights } = batch;
-  const N = batch.B * batch.T, V = cfg.vocabSize;
+  const N = batch.B * batch.T,
+    V = cfg.vocabSize;
   if (!targets || !lossWeights || targets.length !== N || lossWeights.length !== N) {
     throw new RangeError(`reference GPT: the loss needs ${N} targets and ${N} weights`);
   }
   const p = paramsFrom(cfg, weights);
   const acts = forward(cfg, p, batch);
-  const probs = new Float64Array(N * V), losses = new Float64Array(N);
+  const probs = new Float64Array(N * V),
+    losses = new Float64Array(N);
   softmaxForward(probs, acts.logits, N, V);
   crossEntropyForward(losses, probs, targets, N, V);
   let loss = 0;

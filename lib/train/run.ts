@@ -17,7 +17,14 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateGPTConfig, DEFAULT_GPT, type GPTConfig } from '../engine/gpt.js';
-import { TINY_BASE_VOCAB, EOS_ID, readTokenizerFiles, tinyTokenizerFiles, tokenizerFromFiles, type TokenizerFiles } from '../engine/tokenizer.js';
+import {
+  TINY_BASE_VOCAB,
+  EOS_ID,
+  readTokenizerFiles,
+  tinyTokenizerFiles,
+  tokenizerFromFiles,
+  type TokenizerFiles,
+} from '../engine/tokenizer.js';
 import { readJson, writeFileAtomic, writeJson } from '../repro/files.js';
 import { jsonLines } from '../repro/jsonl.js';
 import { canonicalJson, sha256 } from '../repro/hash.js';
@@ -46,20 +53,34 @@ export type RunConfig = { model: GPTConfig; train: TrainConfig; tokenizer: Token
 export type RunConfigInput = { model?: Partial<GPTConfig>; train?: Partial<TrainConfig>; tokenizer?: TokenizerChoice };
 
 export function resolveRunConfig(input: RunConfigInput = {}): RunConfig {
-  for (const k of Object.keys(input)) if (!['model', 'train', 'tokenizer'].includes(k)) throw new Error(`unknown config section "${k}": use model, train and tokenizer`);
-  for (const k of Object.keys(input.model ?? {})) if (!(k in DEFAULT_GPT)) throw new Error(`unknown model option "${k}"; known: ${Object.keys(DEFAULT_GPT).join(', ')}`);
+  for (const k of Object.keys(input))
+    if (!['model', 'train', 'tokenizer'].includes(k))
+      throw new Error(`unknown config section "${k}": use model, train and tokenizer`);
+  for (const k of Object.keys(input.model ?? {}))
+    if (!(k in DEFAULT_GPT))
+      throw new Error(`unknown model option "${k}"; known: ${Object.keys(DEFAULT_GPT).join(', ')}`);
   const model = validateGPTConfig({ ...DEFAULT_GPT, ...input.model });
   const tokenizer = input.tokenizer ?? 'bpe';
-  if (tokenizer !== 'bpe' && tokenizer !== 'bytes') throw new Error(`tokenizer must be "bpe" or "bytes", got ${String(tokenizer)}`);
-  if (model.vocabSize < TINY_BASE_VOCAB) throw new Error(`vocabSize ${model.vocabSize} is too small: the byte-level tokenizer has ${TINY_BASE_VOCAB} base tokens`);
+  if (tokenizer !== 'bpe' && tokenizer !== 'bytes')
+    throw new Error(`tokenizer must be "bpe" or "bytes", got ${String(tokenizer)}`);
+  if (model.vocabSize < TINY_BASE_VOCAB)
+    throw new Error(
+      `vocabSize ${model.vocabSize} is too small: the byte-level tokenizer has ${TINY_BASE_VOCAB} base tokens`,
+    );
   checkTrainableSize(model);
   return { model, train: resolveTrainConfig(input.train), tokenizer };
 }
 
 /** The vocabulary the kit's own BPE can be trained to; `option` names the setting in the message. */
-export function checkBpeVocab(vocabSize: number, option: string, orElse = 'or put a tokenizer.json in the data folder'): void {
+export function checkBpeVocab(
+  vocabSize: number,
+  option: string,
+  orElse = 'or put a tokenizer.json in the data folder',
+): void {
   if (vocabSize > BPE_MAX_VOCAB) {
-    throw new RangeError(`${option} ${vocabSize} is too large for the kit's BPE tokenizer (at most ${BPE_MAX_VOCAB} tokens): choose ${option.split('.').pop()} <= ${BPE_MAX_VOCAB}${orElse ? `, ${orElse}` : ''}`);
+    throw new RangeError(
+      `${option} ${vocabSize} is too large for the kit's BPE tokenizer (at most ${BPE_MAX_VOCAB} tokens): choose ${option.split('.').pop()} <= ${BPE_MAX_VOCAB}${orElse ? `, ${orElse}` : ''}`,
+    );
   }
 }
 
@@ -161,7 +182,14 @@ export function readMetrics(outDir: string): { train: StepRecord[]; val: ValReco
   return { train, val };
 }
 
-type LoadedData = { train: TrainingDocument[]; val: TrainingDocument[]; files: DataFile[]; tokenizer?: TokenizerFiles; inputs: ManifestInput[]; source: string };
+type LoadedData = {
+  train: TrainingDocument[];
+  val: TrainingDocument[];
+  files: DataFile[];
+  tokenizer?: TokenizerFiles;
+  inputs: ManifestInput[];
+  source: string;
+};
 
 function loadData(source: DataSource, config: RunConfig): LoadedData {
   if ('dir' in source) {
@@ -179,11 +207,24 @@ function loadData(source: DataSource, config: RunConfig): LoadedData {
       files: allFiles,
       tokenizer,
       source: source.dir,
-      inputs: [{ name: 'data', source: source.dir, files: allFiles.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })) }],
+      inputs: [
+        {
+          name: 'data',
+          source: source.dir,
+          files: allFiles.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })),
+        },
+      ],
     };
   }
-  const split = source.validation ? { train: source.documents, val: source.validation } : splitDocuments(source.documents, config.train.valFraction, config.train.seed);
-  return { ...split, files: [], source: source.name, inputs: source.inputs ?? [{ name: source.name, source: source.name }] };
+  const split = source.validation
+    ? { train: source.documents, val: source.validation }
+    : splitDocuments(source.documents, config.train.valFraction, config.train.seed);
+  return {
+    ...split,
+    files: [],
+    source: source.name,
+    inputs: source.inputs ?? [{ name: source.name, source: source.name }],
+  };
 }
 
 /** An encoder for the run's tokenizer: the fast BPE path for the kit's own tokenizers, the library otherwise. */
@@ -202,12 +243,19 @@ export function encoderFor(files: TokenizerFiles): (text: string) => number[] {
 }
 
 /** The run's tokenizer, decided without writing anything: `write` is set when the run folder has none yet. */
-function chooseTokenizer(outDir: string, data: LoadedData, config: RunConfig, given: TokenizerFiles | undefined): { files: TokenizerFiles; write: boolean } {
+function chooseTokenizer(
+  outDir: string,
+  data: LoadedData,
+  config: RunConfig,
+  given: TokenizerFiles | undefined,
+): { files: TokenizerFiles; write: boolean } {
   const path = join(outDir, 'tokenizer', 'tokenizer.json');
   const existing = readTokenizerFiles(join(outDir, 'tokenizer'));
   if (existing) {
     if (given && canonicalJson(given.tokenizerJson) !== canonicalJson(existing.tokenizerJson)) {
-      throw new Error(`${outDir} already holds a run with another tokenizer (${path}). Use another --out folder, or delete that one to start over.`);
+      throw new Error(
+        `${outDir} already holds a run with another tokenizer (${path}). Use another --out folder, or delete that one to start over.`,
+      );
     }
     return { files: existing, write: false };
   }
@@ -221,7 +269,8 @@ function chooseTokenizer(outDir: string, data: LoadedData, config: RunConfig, gi
     files = tinyTokenizerFiles({ merges, modelMaxLength: config.model.contextLength });
   }
   const size = tokenizerFromFiles(files).vocabSize;
-  if (size > config.model.vocabSize) throw new Error(`the tokenizer has ${size} tokens but the model's vocabSize is ${config.model.vocabSize}`);
+  if (size > config.model.vocabSize)
+    throw new Error(`the tokenizer has ${size} tokens but the model's vocabSize is ${config.model.vocabSize}`);
   return { files, write: true };
 }
 
@@ -244,7 +293,9 @@ function mustWrite(path: string, value: unknown, what: string, outDir: string): 
     return true;
   }
   if (canonicalJson(old) !== canonicalJson(value)) {
-    throw new Error(`${outDir} already holds a run with a different ${what} (${path}). Use another --out folder, or delete that one to start over.`);
+    throw new Error(
+      `${outDir} already holds a run with a different ${what} (${path}). Use another --out folder, or delete that one to start over.`,
+    );
   }
   return false;
 }
@@ -267,10 +318,16 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   // the starting point: a seeded init, or another model's weights
   const init = options.initFrom === undefined ? undefined : loadModelFolder(options.initFrom);
   if (init && canonicalJson(init.cfg) !== canonicalJson(gpt)) {
-    throw new Error(`--init-from ${options.initFrom} is a ${JSON.stringify(init.cfg)} model; this run's model config is ${JSON.stringify(gpt)}`);
+    throw new Error(
+      `--init-from ${options.initFrom} is a ${JSON.stringify(init.cfg)} model; this run's model config is ${JSON.stringify(gpt)}`,
+    );
   }
   if (options.initFrom !== undefined) {
-    record('init.json', { modelDir: options.initFrom, sha256: sha256(readFileSync(join(options.initFrom, 'model.safetensors'))) }, 'starting model');
+    record(
+      'init.json',
+      { modelDir: options.initFrom, sha256: sha256(readFileSync(join(options.initFrom, 'model.safetensors'))) },
+      'starting model',
+    );
   }
 
   // data -> tokens -> packed rows
@@ -281,10 +338,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const eosName = typeof tokenizerConfig.eos_token === 'string' ? tokenizerConfig.eos_token : '</s>';
   const eosId = tokenizerFromFiles(tokenizer).tokenToId(eosName) ?? EOS_ID;
   const encode = encoderFor(tokenizer);
-  const pack = (docs: TrainingDocument[]): PackedData => packDocuments(tokenizeDocuments(docs, encode, gpt.vocabSize), { contextLength: gpt.contextLength, eosId });
+  const pack = (docs: TrainingDocument[]): PackedData =>
+    packDocuments(tokenizeDocuments(docs, encode, gpt.vocabSize), { contextLength: gpt.contextLength, eosId });
   // validation is always scored on one fixed packing; training rows follow the config's packing
   const trainData: TrainingData =
-    tc.packing === 'documents' ? documentData(tokenizeDocuments(data.train, encode, gpt.vocabSize), { contextLength: gpt.contextLength, eosId }) : pack(data.train);
+    tc.packing === 'documents'
+      ? documentData(tokenizeDocuments(data.train, encode, gpt.vocabSize), { contextLength: gpt.contextLength, eosId })
+      : pack(data.train);
   const trainTokens = 'packing' in trainData ? trainData.tokens : trainData.tokens.length;
   const valData = data.val.length ? pack(data.val) : undefined;
   record(
@@ -295,13 +355,24 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       documents: { train: data.train.length, val: data.val.length },
       tokens: { train: trainTokens, val: valData?.tokens.length ?? 0 },
       rows: { train: trainData.rows, val: valData?.rows ?? 0 },
-      sha256: { train: trainData.sha256, val: valData?.sha256 ?? null, tokenizer: sha256(canonicalJson(tokenizer.tokenizerJson)) },
+      sha256: {
+        train: trainData.sha256,
+        val: valData?.sha256 ?? null,
+        tokenizer: sha256(canonicalJson(tokenizer.tokenizerJson)),
+      },
     },
     'data (the packed tokens differ)',
   );
 
   // checks the data holds at least one row, so it too comes before the folder is written
-  const trainer = await Trainer.create({ gpt, config: tc, train: trainData, val: valData, threads: options.threads, weights: init?.weights });
+  const trainer = await Trainer.create({
+    gpt,
+    config: tc,
+    train: trainData,
+    val: valData,
+    threads: options.threads,
+    weights: init?.weights,
+  });
   const ckptDir = join(outDir, 'checkpoints');
   const metricsPath = join(outDir, 'metrics.jsonl');
   let resumedFrom: number | undefined;
@@ -327,21 +398,34 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     for (const path of unreadable) {
       log(
         `warning: checkpoint ${path} is unreadable (truncated or corrupt): ` +
-          (resumedFrom !== undefined ? `resuming from the previous good checkpoint, step ${resumedFrom}` : 'no readable checkpoint is left, training starts again from step 0'),
+          (resumedFrom !== undefined
+            ? `resuming from the previous good checkpoint, step ${resumedFrom}`
+            : 'no readable checkpoint is left, training starts again from step 0'),
       );
     }
     // keep only the metrics of steps the checkpoint covers; later ones are redone
     const kept = readMetrics(outDir);
-    const lines = [...kept.train.filter((r) => r.step <= trainer.step), ...kept.val.filter((r) => r.step <= trainer.step)]
+    const lines = [
+      ...kept.train.filter((r) => r.step <= trainer.step),
+      ...kept.val.filter((r) => r.step <= trainer.step),
+    ]
       .sort((a, b) => a.step - b.step || ('valLoss' in a ? 1 : -1))
       .map((r) => JSON.stringify(r) + '\n');
     writeFileAtomic(metricsPath, lines.join(''));
 
     const modelDir = join(outDir, 'model');
     // the manifest is written last: with it, the run is complete
-    const finishedBefore = trainer.step >= tc.steps && existsSync(join(outDir, 'manifest.json')) && MODEL_FILES.every((f) => existsSync(join(modelDir, f)));
+    const finishedBefore =
+      trainer.step >= tc.steps &&
+      existsSync(join(outDir, 'manifest.json')) &&
+      MODEL_FILES.every((f) => existsSync(join(modelDir, f)));
     const stopAt = Math.min(tc.steps, options.stopAfter ?? Infinity);
-    const progress = createProgress({ label: 'train', total: tc.steps, unit: 'steps', mode: finishedBefore ? 'silent' : options.progress });
+    const progress = createProgress({
+      label: 'train',
+      total: tc.steps,
+      unit: 'steps',
+      mode: finishedBefore ? 'silent' : options.progress,
+    });
     progress.update(trainer.step);
     const t0 = performance.now();
     const stepAtStart = trainer.step;
@@ -354,7 +438,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     while (trainer.step < stopAt) {
       const r = trainer.trainStep();
       const seconds = (performance.now() - t0) / 1000;
-      const record: StepRecord = { step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, tokens: r.step * trainer.tokensPerStep, seconds };
+      const record: StepRecord = {
+        step: r.step,
+        loss: r.loss,
+        lr: r.lr,
+        gradNorm: r.gradNorm,
+        tokens: r.step * trainer.tokensPerStep,
+        seconds,
+      };
       appendFileSync(metricsPath, JSON.stringify(record) + '\n');
       lastLoss = r.loss;
       if ((tc.evalEvery > 0 && r.step % tc.evalEvery === 0) || r.step === tc.steps) {
@@ -364,9 +455,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
           lastValLoss = v;
         }
       }
-      if ((tc.checkpointEvery > 0 && r.step % tc.checkpointEvery === 0) || r.step === tc.steps || r.step === stopAt) saveCheckpoint();
+      if ((tc.checkpointEvery > 0 && r.step % tc.checkpointEvery === 0) || r.step === tc.steps || r.step === stopAt)
+        saveCheckpoint();
       const tokPerS = ((r.step - stepAtStart) * trainer.tokensPerStep) / Math.max(seconds, 1e-9);
-      progress.update(r.step, { loss: r.loss, 'tok/s': Math.round(tokPerS), ...(lastValLoss !== undefined ? { val: lastValLoss } : {}) });
+      progress.update(r.step, {
+        loss: r.loss,
+        'tok/s': Math.round(tokPerS),
+        ...(lastValLoss !== undefined ? { val: lastValLoss } : {}),
+      });
       options.onStep?.(record);
     }
     progress.stop();
@@ -379,11 +475,27 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         command: options.command ?? ['trainRun'],
         config,
         seeds: { seed: tc.seed },
-        inputs: [...data.inputs, ...(options.initFrom !== undefined ? [{ name: 'initFrom', source: options.initFrom, sha256: sha256(readFileSync(join(options.initFrom, 'model.safetensors'))) }] : [])],
+        inputs: [
+          ...data.inputs,
+          ...(options.initFrom !== undefined
+            ? [
+                {
+                  name: 'initFrom',
+                  source: options.initFrom,
+                  sha256: sha256(readFileSync(join(options.initFrom, 'model.safetensors'))),
+                },
+              ]
+            : []),
+        ],
         outputs: ['config.json', 'data.json', 'metrics.jsonl', ...MODEL_FILES.map((f) => `model/${f}`)],
         startedAt,
         timings: { trainSeconds: ranSeconds },
-        totals: { steps: trainer.step, tokens: trainer.step * trainer.tokensPerStep, params: trainer.model.numParams, ...(resumedFrom !== undefined ? { resumedFromStep: resumedFrom } : {}) },
+        totals: {
+          steps: trainer.step,
+          tokens: trainer.step * trainer.tokensPerStep,
+          params: trainer.model.numParams,
+          ...(resumedFrom !== undefined ? { resumedFromStep: resumedFrom } : {}),
+        },
         notes: [`threads: ${trainer.model.threads} (results do not depend on it)`],
       });
     }

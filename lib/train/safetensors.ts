@@ -20,7 +20,9 @@ function assertLittleEndian(): void {
 }
 
 /** A tensor to write: typed values, or 16-bit floats as bit patterns with their dtype. */
-export type TensorToWrite = { shape: number[]; data: TypedArray } | { shape: number[]; data: Uint16Array; dtype: 'F16' | 'BF16' };
+export type TensorToWrite =
+  | { shape: number[]; data: TypedArray }
+  | { shape: number[]; data: Uint16Array; dtype: 'F16' | 'BF16' };
 
 function dtypeOf(t: TensorToWrite): string {
   if ('dtype' in t) return t.dtype;
@@ -30,7 +32,10 @@ function dtypeOf(t: TensorToWrite): string {
 }
 
 /** Tensors in the given order; each shape must match its data length. */
-export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, TensorToWrite>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   assertLittleEndian();
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
@@ -38,7 +43,8 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite>, metada
   for (const [name, t] of Object.entries(tensors)) {
     if (name === '__metadata__') throw new Error('safetensors: "__metadata__" cannot name a tensor');
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new Error(`safetensors: ${name} has ${t.data.length} values for shape [${t.shape}]`);
+    if (count !== t.data.length)
+      throw new Error(`safetensors: ${name} has ${t.data.length} values for shape [${t.shape}]`);
     const dtype = dtypeOf(t);
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
@@ -62,10 +68,28 @@ export type SafetensorsEntry = { name: string; dtype: string; shape: number[]; b
 export type SafetensorsHeader = { entries: SafetensorsEntry[]; metadata: Record<string, string>; dataStart: number };
 
 /** Bytes per value of the dtypes a header may name (huggingface/safetensors' list). */
-export const DTYPE_BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1 };
+export const DTYPE_BYTES: Record<string, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+};
 
 function invalid(source: string, why: string): Error {
-  return new Error(`${source} is not a valid safetensors file: ${why} (re-create it; a partial download or an interrupted write leaves such files)`);
+  return new Error(
+    `${source} is not a valid safetensors file: ${why} (re-create it; a partial download or an interrupted write leaves such files)`,
+  );
 }
 
 /**
@@ -73,11 +97,19 @@ function invalid(source: string, why: string): Error {
  * dtype and byte range, no overlap or hole, nothing past the end. The one header reader of the kit:
  * checkpoints are decoded whole through it, converted models are streamed tensor by tensor.
  */
-export function parseSafetensorsHeader(json: Uint8Array, dataStart: number, dataLength: number, source = 'safetensors data'): SafetensorsHeader {
+export function parseSafetensorsHeader(
+  json: Uint8Array,
+  dataStart: number,
+  dataLength: number,
+  source = 'safetensors data',
+): SafetensorsHeader {
   const bad = (why: string) => invalid(source, why);
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8')) as Record<string, unknown>;
+    header = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8')) as Record<
+      string,
+      unknown
+    >;
   } catch {
     throw bad('the header is not JSON');
   }
@@ -96,12 +128,15 @@ export function parseSafetensorsHeader(json: Uint8Array, dataStart: number, data
     const dtype = String(e.dtype);
     if (!(dtype in DTYPE_BYTES)) throw bad(`${name} has unknown dtype ${dtype}`);
     const shape = e.shape as number[];
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`${name} has no valid shape`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw bad(`${name} has no valid shape`);
     const offsets = e.data_offsets as number[];
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) throw bad(`${name} has no valid data_offsets`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0))
+      throw bad(`${name} has no valid data_offsets`);
     const [begin, end] = offsets;
     const count = shape.reduce((a, b) => a * b, 1);
-    if (end - begin !== count * DTYPE_BYTES[dtype]) throw bad(`${name}: ${end - begin} bytes for shape [${shape}] of ${dtype}`);
+    if (end - begin !== count * DTYPE_BYTES[dtype])
+      throw bad(`${name}: ${end - begin} bytes for shape [${shape}] of ${dtype}`);
     if (end > dataLength) throw bad(`${name} ends at byte ${end} but the data has ${dataLength} bytes (truncated?)`);
     entries.push({ name, dtype, shape, begin, end });
   }
@@ -143,20 +178,34 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   assertLittleEndian();
   const n = headerLength(bytes, bytes.length, source);
   const dataStart = 8 + n;
-  const { entries, metadata } = parseSafetensorsHeader(bytes.subarray(8, dataStart), dataStart, bytes.length - dataStart, source);
+  const { entries, metadata } = parseSafetensorsHeader(
+    bytes.subarray(8, dataStart),
+    dataStart,
+    bytes.length - dataStart,
+    source,
+  );
   const tensors: Record<string, SafeTensor> = {};
   for (const { name, dtype, shape, begin, end } of entries) {
     if (!(dtype in BYTES)) throw invalid(source, `${name} has dtype ${dtype}; the kit reads F32, I32 and F64`);
     // a copy (not Buffer#slice, which shares memory): aligned, and independent of the file buffer
     const slice = new Uint8Array(end - begin);
     slice.set(bytes.subarray(dataStart + begin, dataStart + end));
-    const data = dtype === 'F32' ? new Float32Array(slice.buffer) : dtype === 'I32' ? new Int32Array(slice.buffer) : new Float64Array(slice.buffer);
+    const data =
+      dtype === 'F32'
+        ? new Float32Array(slice.buffer)
+        : dtype === 'I32'
+          ? new Int32Array(slice.buffer)
+          : new Float64Array(slice.buffer);
     tensors[name] = { dtype: dtype as SafetensorsDtype, shape, data };
   }
   return { tensors, metadata };
 }
 
-export function writeSafetensors(path: string, tensors: Record<string, TensorToWrite>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(
+  path: string,
+  tensors: Record<string, TensorToWrite>,
+  metadata: Record<string, string> = {},
+): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 

@@ -21,7 +21,14 @@
 
 import { mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fewShotSequences, splitSources, TINY_SYNTH_COLLECTION, type CollectionOptions, type SynthesizerExample, type TrainingSequence } from '../synth/collection.js';
+import {
+  fewShotSequences,
+  splitSources,
+  TINY_SYNTH_COLLECTION,
+  type CollectionOptions,
+  type SynthesizerExample,
+  type TrainingSequence,
+} from '../synth/collection.js';
 import type { CompletionEngine } from '../engine/completion.js';
 import { OnnxCausalLM } from '../engine/onnx-lm.js';
 import type { ProviderChoice } from '../engine/providers.js';
@@ -47,7 +54,16 @@ export { TINY_SYNTH_COLLECTION };
  * alike; batch 4 beat batch 8 at equal tokens, lr 3e-3 to 6e-3 did about the same, 1e-2 worse (README).
  */
 export const TINY_SYNTH_MODEL: Partial<GPTConfig> = { contextLength: 512, width: 64, heads: 4, layers: 2 };
-export const TINY_SYNTH_TRAIN: Partial<TrainConfig> = { steps: 1000, batchSize: 4, lr: 4e-3, minLr: 4e-4, warmupSteps: 40, evalEvery: 200, evalRows: 32, checkpointEvery: 200 };
+export const TINY_SYNTH_TRAIN: Partial<TrainConfig> = {
+  steps: 1000,
+  batchSize: 4,
+  lr: 4e-3,
+  minLr: 4e-4,
+  warmupSteps: 40,
+  evalEvery: 200,
+  evalRows: 32,
+  checkpointEvery: 200,
+};
 /**
  * Driver settings for the default profile, M = 1 or 2: the whole context, 128 new tokens (a prompt
  * is ~130 tokens alone, ~250 more with a demonstration), seeded sampling at T = 0.8 within the top
@@ -59,7 +75,16 @@ export const TINY_SYNTH_GENERATION = { maxModelLen: 512, maxNewTokens: 128, temp
 /** A profile for tests and CI notebooks: seconds of training (the quality is not the point). */
 export const TINY_SYNTH_CI = {
   model: { contextLength: 384, width: 64, heads: 4, layers: 2 } as Partial<GPTConfig>,
-  train: { steps: 60, batchSize: 4, lr: 4e-3, minLr: 4e-4, warmupSteps: 5, evalEvery: 0, evalRows: 8, checkpointEvery: 30 } as Partial<TrainConfig>,
+  train: {
+    steps: 60,
+    batchSize: 4,
+    lr: 4e-3,
+    minLr: 4e-4,
+    warmupSteps: 5,
+    evalEvery: 0,
+    evalRows: 8,
+    checkpointEvery: 30,
+  } as Partial<TrainConfig>,
   generation: { maxModelLen: 384, maxNewTokens: 128 },
 } as const;
 
@@ -92,22 +117,43 @@ export type TinySynthesizerDataCounts = {
   fill: number;
 };
 
-export type TinySynthesizerData = TinySynthesizerDataCounts & { train: TrainingDocument[]; validation: TrainingDocument[] };
+export type TinySynthesizerData = TinySynthesizerDataCounts & {
+  train: TrainingDocument[];
+  validation: TrainingDocument[];
+};
 
 /** Packs the collection into few-shot training documents; validation is split by source, seeded. */
-export function tinySynthesizerData(collection: SynthesizerExample[], options: TinySynthesizerDataOptions): TinySynthesizerData {
+export function tinySynthesizerData(
+  collection: SynthesizerExample[],
+  options: TinySynthesizerDataOptions,
+): TinySynthesizerData {
   const { maxTokens, countTokens, seed } = options;
   const align = options.align ?? false;
-  if (!Number.isInteger(maxTokens) || maxTokens < 8) throw new RangeError(`maxTokens must be the model's context length, got ${maxTokens}`);
-  if (collection.length === 0) throw new RangeError('the collection is empty: build it with buildSynthesizerCollection from documents the rules find pairs in');
-  if (align && countTokens(PAD + PAD) !== 2) throw new Error(`the tokenizer does not read "${PAD}" as one token, so sequences cannot be padded to a row: pass align: false`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 8)
+    throw new RangeError(`maxTokens must be the model's context length, got ${maxTokens}`);
+  if (collection.length === 0)
+    throw new RangeError(
+      'the collection is empty: build it with buildSynthesizerCollection from documents the rules find pairs in',
+    );
+  if (align && countTokens(PAD + PAD) !== 2)
+    throw new Error(
+      `the tokenizer does not read "${PAD}" as one token, so sequences cannot be padded to a row: pass align: false`,
+    );
   const sources = [...new Set(collection.map((e) => e.source))];
   // its own seed: the collection's documents may already be one side of a splitSources split with `seed`
-  const { heldOut } = splitSources(sources.map((id) => ({ id })), { seed: deriveSeed(seed, 'tiny-synth-validation'), heldOutShare: options.valShare ?? 0.05 });
+  const { heldOut } = splitSources(
+    sources.map((id) => ({ id })),
+    { seed: deriveSeed(seed, 'tiny-synth-validation'), heldOutShare: options.valShare ?? 0.05 },
+  );
   const held = new Set(heldOut.map((s) => s.id));
   // a sequence and the EOS the packer adds after it fit one row
   const budget = maxTokens - 1;
-  const pack = (examples: SynthesizerExample[]) => fewShotSequences(examples, { maxTokens: budget, countTokens, maxExamplesPerSequence: options.maxExamplesPerSequence });
+  const pack = (examples: SynthesizerExample[]) =>
+    fewShotSequences(examples, {
+      maxTokens: budget,
+      countTokens,
+      maxExamplesPerSequence: options.maxExamplesPerSequence,
+    });
   const train = pack(collection.filter((e) => !held.has(e.source)));
   const validation = pack(collection.filter((e) => held.has(e.source)));
   if (train.sequences.length === 0) {
@@ -204,14 +250,22 @@ export async function trainTinySynthesizer(options: TrainTinySynthesizerOptions)
   const result = await trainRun({
     outDir: options.outDir,
     config: { model, train: { ...TINY_SYNTH_TRAIN, seed: options.seed, ...options.train }, tokenizer: 'bpe' },
-    data: { name: 'tiny-synthesizer-collection', documents: train, validation, inputs: [...(options.inputs ?? []), { name: 'collection', source: 'memory', sha256: collectionSha }] },
+    data: {
+      name: 'tiny-synthesizer-collection',
+      documents: train,
+      validation,
+      inputs: [...(options.inputs ?? []), { name: 'collection', source: 'memory', sha256: collectionSha }],
+    },
     tokenizer: options.tokenizer,
     initFrom: options.initFrom,
     threads: options.threads,
     progress: options.progress,
     command: options.command ?? ['trainTinySynthesizer'],
   });
-  if (!result.modelDir) throw new Error(`training in ${options.outDir} stopped at step ${result.step} without a model; run it again to continue`);
+  if (!result.modelDir)
+    throw new Error(
+      `training in ${options.outDir} stopped at step ${result.step} without a model; run it again to continue`,
+    );
   return { modelDir: result.modelDir, result, data: counts };
 }
 
@@ -230,8 +284,18 @@ export type TinySynthesizerEngine = CompletionEngine & {
  * maxNewTokens (capped to the room left in the context), greedy unless a temperature is asked.
  * Accepts a model folder or a training run folder (its model/).
  */
-export async function openTinySynthesizer(modelDir: string, options: { threads?: number; batchSize?: number; provider?: ProviderChoice } = {}): Promise<TinySynthesizerEngine> {
+export async function openTinySynthesizer(
+  modelDir: string,
+  options: { threads?: number; batchSize?: number; provider?: ProviderChoice } = {},
+): Promise<TinySynthesizerEngine> {
   // a run folder has a config.json of its own (the run's): look for the model's onnx/ first
-  const dir = !existsSync(join(modelDir, 'onnx')) && existsSync(join(modelDir, 'model', 'onnx')) ? join(modelDir, 'model') : modelDir;
-  return OnnxCausalLM.load(dir, { threads: options.threads, batchSize: options.batchSize ?? 16, provider: options.provider });
+  const dir =
+    !existsSync(join(modelDir, 'onnx')) && existsSync(join(modelDir, 'model', 'onnx'))
+      ? join(modelDir, 'model')
+      : modelDir;
+  return OnnxCausalLM.load(dir, {
+    threads: options.threads,
+    batchSize: options.batchSize ?? 16,
+    provider: options.provider,
+  });
 }

@@ -5,7 +5,16 @@
 
 import { gptTensorSpecs, type GPTConfig, type GPTWeights } from '../engine/gpt.js';
 import { canonicalJson } from '../repro/hash.js';
-import { BatchLoader, gatherRows, isDocumentData, PACKINGS, type LoaderState, type PackedData, type Packing, type TrainingData } from './data.js';
+import {
+  BatchLoader,
+  gatherRows,
+  isDocumentData,
+  PACKINGS,
+  type LoaderState,
+  type PackedData,
+  type Packing,
+  type TrainingData,
+} from './data.js';
 import { GPTModel, initGPTWeights } from './model.js';
 import { adamwUpdate, clipScale, gradientNorm, learningRate, type OptimizerConfig } from './optim.js';
 import { readSafetensors, type SafetensorsFile } from './safetensors.js';
@@ -59,22 +68,30 @@ const OPTIONAL_TRAIN_OPTIONS = ['packing'] as const;
 
 export function resolveTrainConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
   const known = [...Object.keys(DEFAULT_TRAIN_CONFIG), ...OPTIONAL_TRAIN_OPTIONS];
-  for (const k of Object.keys(partial)) if (!known.includes(k)) throw new Error(`unknown training option "${k}"; known: ${known.join(', ')}`);
+  for (const k of Object.keys(partial))
+    if (!known.includes(k)) throw new Error(`unknown training option "${k}"; known: ${known.join(', ')}`);
   const c = { ...DEFAULT_TRAIN_CONFIG, ...partial };
-  if (c.packing !== undefined && !PACKINGS.includes(c.packing)) throw new RangeError(`training option packing must be ${PACKINGS.join(' or ')}, got ${String(c.packing)}`);
+  if (c.packing !== undefined && !PACKINGS.includes(c.packing))
+    throw new RangeError(`training option packing must be ${PACKINGS.join(' or ')}, got ${String(c.packing)}`);
   if (c.packing === 'stream') delete c.packing;
   if (partial.microBatchSize === undefined) c.microBatchSize = c.batchSize; // no accumulation unless asked
   // a value from a JSON file may be anything: a string "NaN" passes `x >= 0` checks once coerced, so the type is checked first
-  const bad = (k: keyof TrainConfig, what: string) => new RangeError(`training option ${k} must be ${what}, got ${typeof c[k] === 'string' ? JSON.stringify(c[k]) : String(c[k])}`);
+  const bad = (k: keyof TrainConfig, what: string) =>
+    new RangeError(
+      `training option ${k} must be ${what}, got ${typeof c[k] === 'string' ? JSON.stringify(c[k]) : String(c[k])}`,
+    );
   const num = (k: keyof TrainConfig) => typeof c[k] === 'number' && Number.isFinite(c[k]);
   const positiveInt = ['steps', 'batchSize', 'microBatchSize', 'evalRows', 'keepCheckpoints'] as const;
   for (const k of positiveInt) if (!Number.isInteger(c[k]) || c[k] < 1) throw bad(k, 'a positive integer');
-  for (const k of ['warmupSteps', 'evalEvery', 'checkpointEvery', 'seed'] as const) if (!Number.isInteger(c[k]) || c[k] < 0) throw bad(k, 'a non-negative integer');
-  if (c.batchSize % c.microBatchSize !== 0) throw new RangeError(`batchSize ${c.batchSize} must be a multiple of microBatchSize ${c.microBatchSize}`);
+  for (const k of ['warmupSteps', 'evalEvery', 'checkpointEvery', 'seed'] as const)
+    if (!Number.isInteger(c[k]) || c[k] < 0) throw bad(k, 'a non-negative integer');
+  if (c.batchSize % c.microBatchSize !== 0)
+    throw new RangeError(`batchSize ${c.batchSize} must be a multiple of microBatchSize ${c.microBatchSize}`);
   if (!num('lr') || !(c.lr > 0)) throw bad('lr', 'a finite number > 0');
   if (!num('minLr') || !(c.minLr >= 0)) throw bad('minLr', 'a finite number >= 0');
   if (c.minLr > c.lr) throw new RangeError(`training option minLr (${c.minLr}) must not exceed lr (${c.lr})`);
-  for (const k of ['beta1', 'beta2', 'valFraction'] as const) if (!num(k) || !(c[k] >= 0 && c[k] < 1)) throw bad(k, 'a number in [0, 1)');
+  for (const k of ['beta1', 'beta2', 'valFraction'] as const)
+    if (!num(k) || !(c[k] >= 0 && c[k] < 1)) throw bad(k, 'a number in [0, 1)');
   if (!num('eps') || !(c.eps > 0)) throw bad('eps', 'a finite number > 0');
   if (!num('weightDecay') || !(c.weightDecay >= 0)) throw bad('weightDecay', 'a finite number >= 0');
   if (!num('gradClip') || !(c.gradClip >= 0)) throw bad('gradClip', 'a finite number >= 0 (0 turns clipping off)');
@@ -108,16 +125,30 @@ export class Trainer {
     this.loader = new BatchLoader(train, config.seed);
   }
 
-  static async create(options: { gpt: GPTConfig; config: TrainConfig; train: TrainingData; val?: PackedData; threads?: number; weights?: GPTWeights }): Promise<Trainer> {
+  static async create(options: {
+    gpt: GPTConfig;
+    config: TrainConfig;
+    train: TrainingData;
+    val?: PackedData;
+    threads?: number;
+    weights?: GPTWeights;
+  }): Promise<Trainer> {
     const { gpt, config } = options;
     if (isDocumentData(options.train) !== (config.packing === 'documents')) {
-      throw new Error(`the training data is packed as ${isDocumentData(options.train) ? 'documents' : 'a stream'} but the config asks for packing ${config.packing ?? 'stream'}`);
+      throw new Error(
+        `the training data is packed as ${isDocumentData(options.train) ? 'documents' : 'a stream'} but the config asks for packing ${config.packing ?? 'stream'}`,
+      );
     }
     for (const d of [options.train, options.val]) {
-      if (d && d.contextLength !== gpt.contextLength) throw new Error(`data packed for context ${d.contextLength}, model context is ${gpt.contextLength}`);
+      if (d && d.contextLength !== gpt.contextLength)
+        throw new Error(`data packed for context ${d.contextLength}, model context is ${gpt.contextLength}`);
     }
     const weights = options.weights ?? initGPTWeights(gpt, config.seed);
-    const model = await GPTModel.create(gpt, weights, { maxBatch: config.microBatchSize, threads: options.threads, training: true });
+    const model = await GPTModel.create(gpt, weights, {
+      maxBatch: config.microBatchSize,
+      threads: options.threads,
+      training: true,
+    });
     try {
       return new Trainer(model, gpt, config, options.train, options.val);
     } catch (err) {
@@ -148,7 +179,13 @@ export class Trainer {
     const mb = c.microBatchSize;
     for (let b = 0; b < c.batchSize; b += mb) {
       const span = [b * T, (b + mb) * T] as const;
-      loss += this.model.forward({ B: mb, T, inputs: inputs.subarray(...span), targets: targets.subarray(...span), weights: weights.subarray(...span) })!;
+      loss += this.model.forward({
+        B: mb,
+        T,
+        inputs: inputs.subarray(...span),
+        targets: targets.subarray(...span),
+        weights: weights.subarray(...span),
+      })!;
       this.model.backward();
     }
     const gradNorm = gradientNorm(this.model);
@@ -173,7 +210,13 @@ export class Trainer {
     for (let b = 0; b < rows.length; b += this.config.microBatchSize) {
       const B = Math.min(this.config.microBatchSize, rows.length - b);
       const span = [b * T, (b + B) * T] as const;
-      loss += this.model.forward({ B, T, inputs: inputs.subarray(...span), targets: targets.subarray(...span), weights: weights.subarray(...span) })!;
+      loss += this.model.forward({
+        B,
+        T,
+        inputs: inputs.subarray(...span),
+        targets: targets.subarray(...span),
+        weights: weights.subarray(...span),
+      })!;
     }
     return loss;
   }
@@ -188,7 +231,8 @@ export class Trainer {
 
   saveCheckpoint(path: string, extra: Record<string, string> = {}): void {
     const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-    const m1 = this.model.flat('moment1'), m2 = this.model.flat('moment2');
+    const m1 = this.model.flat('moment1'),
+      m2 = this.model.flat('moment2');
     for (const t of this.model.tensors) tensors[t.name] = { shape: t.shape, data: this.model.heap.f32(t.ptr, t.size) };
     for (const t of this.model.tensors) {
       const o = (t.ptr - this.model.params) / 4;
@@ -213,19 +257,29 @@ export class Trainer {
     const where = typeof file === 'string' ? file : 'the checkpoint';
     if (meta.gpt !== canonicalJson(this.gpt)) throw new Error(`${where} is for another model config: ${meta.gpt}`);
     const { steps: _s, evalEvery: _e, checkpointEvery: _c, keepCheckpoints: _k, ...mine } = this.config;
-    const { steps: _s2, evalEvery: _e2, checkpointEvery: _c2, keepCheckpoints: _k2, ...theirs } = JSON.parse(meta.train ?? '{}') as TrainConfig;
+    const {
+      steps: _s2,
+      evalEvery: _e2,
+      checkpointEvery: _c2,
+      keepCheckpoints: _k2,
+      ...theirs
+    } = JSON.parse(meta.train ?? '{}') as TrainConfig;
     void [_s, _e, _c, _k, _s2, _e2, _c2, _k2];
-    if (canonicalJson(mine) !== canonicalJson(theirs)) throw new Error(`${where} was trained with other training options: ${meta.train}`);
-    if (meta.trainData !== this.train.sha256) throw new Error(`${where} was trained on other data (the packed tokens differ)`);
+    if (canonicalJson(mine) !== canonicalJson(theirs))
+      throw new Error(`${where} was trained with other training options: ${meta.train}`);
+    if (meta.trainData !== this.train.sha256)
+      throw new Error(`${where} was trained on other data (the packed tokens differ)`);
     const weights: GPTWeights = {};
     for (const s of gptTensorSpecs(this.gpt)) {
       for (const key of [s.name, `optimizer.m.${s.name}`, `optimizer.v.${s.name}`]) {
-        if (!ckpt.tensors[key] || ckpt.tensors[key].dtype !== 'F32') throw new Error(`${where} has no F32 tensor ${key}`);
+        if (!ckpt.tensors[key] || ckpt.tensors[key].dtype !== 'F32')
+          throw new Error(`${where} has no F32 tensor ${key}`);
       }
       weights[s.name] = ckpt.tensors[s.name].data as Float32Array;
     }
     this.model.setWeights(weights);
-    const m1 = this.model.flat('moment1'), m2 = this.model.flat('moment2');
+    const m1 = this.model.flat('moment1'),
+      m2 = this.model.flat('moment2');
     for (const t of this.model.tensors) {
       const o = (t.ptr - this.model.params) / 4;
       m1.set(ckpt.tensors[`optimizer.m.${t.name}`].data as Float32Array, o);

@@ -38,9 +38,18 @@ export type KernelExports = Record<KernelName, (...args: number[]) => void>;
 
 /** Shared memory (threads), SIMD, no runtime: the module only reads and writes memory it is given. */
 export const ASC_FLAGS = [
-  '--enable', 'simd,threads',
-  '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536',
-  '--runtime', 'stub', '-O3', '--noAssert',
+  '--enable',
+  'simd,threads',
+  '--importMemory',
+  '--sharedMemory',
+  '--initialMemory',
+  '1',
+  '--maximumMemory',
+  '65536',
+  '--runtime',
+  'stub',
+  '-O3',
+  '--noAssert',
 ];
 
 /** The kernels' own static data lives below this byte address; the heap starts here. */
@@ -76,18 +85,25 @@ function isCurrent(wasmPath: string, want: Stamp | undefined): boolean {
   if (!existsSync(stampPath)) return false;
   try {
     const have = readJson(stampPath) as Stamp;
-    return have.sourceSha256 === want.sourceSha256 && have.asc === want.asc && have.flags.join(' ') === want.flags.join(' ');
+    return (
+      have.sourceSha256 === want.sourceSha256 && have.asc === want.asc && have.flags.join(' ') === want.flags.join(' ')
+    );
   } catch {
     return false;
   }
 }
 
 /** Compiles the kernels with the AssemblyScript compiler unless the wasm is current. */
-export async function buildKernels(options: { force?: boolean; /** default: next to this module in dist/ */ wasmPath?: string } = {}): Promise<{ path: string; rebuilt: boolean }> {
+export async function buildKernels(
+  options: { force?: boolean; /** default: next to this module in dist/ */ wasmPath?: string } = {},
+): Promise<{ path: string; rebuilt: boolean }> {
   const wasmPath = options.wasmPath ?? kernelWasmPath();
   const want = wantedStamp();
   if (!options.force && isCurrent(wasmPath, want)) return { path: wasmPath, rebuilt: false };
-  if (!want) throw new Error(`the training kernels are missing: ${wasmPath} does not exist and ${kernelSourcePath()} is not there to compile`);
+  if (!want)
+    throw new Error(
+      `the training kernels are missing: ${wasmPath} does not exist and ${kernelSourcePath()} is not there to compile`,
+    );
   const asc = (await import('assemblyscript/asc')).default;
   let binary: Uint8Array | undefined;
   let log = '';
@@ -98,7 +114,8 @@ export async function buildKernels(options: { force?: boolean; /** default: next
     stdout: { write: (s: Uint8Array | string) => void (log += String(s)) },
     stderr: { write: (s: Uint8Array | string) => void (log += String(s)) },
   });
-  if (error || !binary) throw new Error(`compiling the training kernels failed: ${error?.message ?? 'no output'}\n${log}`);
+  if (error || !binary)
+    throw new Error(`compiling the training kernels failed: ${error?.message ?? 'no output'}\n${log}`);
   writeFileAtomic(wasmPath, binary);
   writeJson(`${wasmPath}.json`, want);
   return { path: wasmPath, rebuilt: true };
@@ -115,10 +132,18 @@ export function kernelModule(): Promise<WebAssembly.Module> {
 
 /** One instance of the kernels over `memory` (each thread makes its own over the same memory). */
 export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
-  const instance = new WebAssembly.Instance(module, { env: { memory, abort: () => { throw new Error('kernel abort'); } } });
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('kernel abort');
+      },
+    },
+  });
   const exports = instance.exports as Record<string, unknown>;
   for (const name of KERNEL_NAMES) {
-    if (typeof exports[name] !== 'function') throw new Error(`the kernel module has no ${name}: rebuild with npm run build`);
+    if (typeof exports[name] !== 'function')
+      throw new Error(`the kernel module has no ${name}: rebuild with npm run build`);
   }
   return exports as unknown as KernelExports;
 }

@@ -11,7 +11,13 @@ import { loadAblationConfig } from '../../lib/ablation/config.js';
 import { runAblation } from '../../lib/ablation/pipeline.js';
 
 function capture(): Io & { out: string; err: string } {
-  const io = { out: '', err: '', stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s), readStdin: () => '' };
+  const io = {
+    out: '',
+    err: '',
+    stdout: (s: string) => void (io.out += s),
+    stderr: (s: string) => void (io.err += s),
+    readStdin: () => '',
+  };
   return io;
 }
 
@@ -38,19 +44,38 @@ test('a config that would fail later is refused up front, naming the field, and 
   try {
     const run = finishedRun(root);
     const cases: Array<[unknown, RegExp]> = [
-      [{ corpus: { domainGenres: ['poetry'] } }, /^ipt ablate: ablation config: corpus\.domainGenres: genre "poetry" is not a Brown genre; genres: news, .*learned.*\n$/],
-      [{ corpus: { heldOutGenres: ['jokes'] } }, /^ipt ablate: ablation config: corpus\.heldOutGenres: genre "jokes" is not a Brown genre/],
-      [{ pretrain: { model: { width: 1e9 } } }, /^ipt ablate: ablation config: pretrain\.model: .* parameters; training keeps 16 bytes per parameter in one WebAssembly memory of at most 4 GiB \(about \d+M parameters\): make width, layers, vocabSize or contextLength smaller\n$/],
-      [{ synthesis: { tiny: { model: { layers: 0 } } } }, /^ipt ablate: ablation config: synthesis\.tiny\.model: GPT config: layers must be a positive integer, got 0\n$/],
+      [
+        { corpus: { domainGenres: ['poetry'] } },
+        /^ipt ablate: ablation config: corpus\.domainGenres: genre "poetry" is not a Brown genre; genres: news, .*learned.*\n$/,
+      ],
+      [
+        { corpus: { heldOutGenres: ['jokes'] } },
+        /^ipt ablate: ablation config: corpus\.heldOutGenres: genre "jokes" is not a Brown genre/,
+      ],
+      [
+        { pretrain: { model: { width: 1e9 } } },
+        /^ipt ablate: ablation config: pretrain\.model: .* parameters; training keeps 16 bytes per parameter in one WebAssembly memory of at most 4 GiB \(about \d+M parameters\): make width, layers, vocabSize or contextLength smaller\n$/,
+      ],
+      [
+        { synthesis: { tiny: { model: { layers: 0 } } } },
+        /^ipt ablate: ablation config: synthesis\.tiny\.model: GPT config: layers must be a positive integer, got 0\n$/,
+      ],
       [{ tokenizer: { vocabSize: 100 } }, /^ipt ablate: ablation config: pretrain\.model: vocabSize 100 is too small/],
-      [{ eval: { examplesPerTask: -1 } }, /^ipt ablate: ablation config: eval\.examplesPerTask must be a positive integer, got -1\n$/],
+      [
+        { eval: { examplesPerTask: -1 } },
+        /^ipt ablate: ablation config: eval\.examplesPerTask must be a positive integer, got -1\n$/,
+      ],
     ];
     for (const [over, message] of cases) {
       const file = join(root, 'bad.json');
       writeFileSync(file, JSON.stringify(over));
       for (const dry of [[], ['--dry-run']]) {
         const io = capture();
-        assert.equal(await main(['ablate', '--profile', 'ci', '--config', file, '--out', run.dir, ...dry], io), 1, JSON.stringify(over));
+        assert.equal(
+          await main(['ablate', '--profile', 'ci', '--config', file, '--out', run.dir, ...dry], io),
+          1,
+          JSON.stringify(over),
+        );
         assert.match(io.err, message);
         unchanged(run.dir, run.files);
       }
@@ -65,7 +90,13 @@ test("a run that does not finish leaves a finished run's config.json as it was",
   try {
     const run = finishedRun(root);
     const other = loadAblationConfig({ profile: 'ci', overrides: { seeds: [7] } });
-    const r = await runAblation({ config: other, outDir: run.dir, stopAfterStages: 0, log: () => {}, progress: 'silent' });
+    const r = await runAblation({
+      config: other,
+      outDir: run.dir,
+      stopAfterStages: 0,
+      log: () => {},
+      progress: 'silent',
+    });
     assert.equal(r.outcome.complete, false);
     for (const [f, text] of Object.entries(run.files)) assert.equal(readFileSync(join(run.dir, f), 'utf8'), text, f);
   } finally {

@@ -3,7 +3,17 @@
 // row-group boundaries, atomic replacement, and every input error named as it should be.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -12,7 +22,13 @@ import picomatch from 'picomatch';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { readShard, readTexts } from '../../lib/corpus/shards.js';
 import { sha256 } from '../../lib/repro/hash.js';
-import { exportCorpora, readCorporaIndex, shardFileName, type ExportFormat, type ExportResult } from '../../lib/ablation/export.js';
+import {
+  exportCorpora,
+  readCorporaIndex,
+  shardFileName,
+  type ExportFormat,
+  type ExportResult,
+} from '../../lib/ablation/export.js';
 import { parseByteSize } from '../../lib/cli/export.js';
 import { main, type Io } from '../../lib/cli.js';
 import { makeRunFolder, expectedText, type FixtureCorpus } from './fixture.js';
@@ -20,7 +36,9 @@ import { makeRunFolder, expectedText, type FixtureCorpus } from './fixture.js';
 let root: string;
 let run: string;
 
-const LONG = Array.from({ length: 20000 }, (_, i) => `Sentence ${i} of a long document, with ünïcödé and 漢字.`).join(' ');
+const LONG = Array.from({ length: 20000 }, (_, i) => `Sentence ${i} of a long document, with ünïcödé and 漢字.`).join(
+  ' ',
+);
 
 const CORPORA: FixtureCorpus[] = [
   {
@@ -47,7 +65,12 @@ const CORPORA: FixtureCorpus[] = [
     train: [
       [
         { text: 'Context.\n\nQuestion: What sat?\nAnswer: The cat.' },
-        { segments: [{ text: 'Instruction: say hi.\n', train: false }, { text: 'Response: hi.', train: true }] },
+        {
+          segments: [
+            { text: 'Instruction: say hi.\n', train: false },
+            { text: 'Response: hi.', train: true },
+          ],
+        },
         { prompt: 'Q: 2+2?\nA:', response: ' 4' },
         { segments: [{ text: 'plain ' }, { text: 'segments', train: true }] },
       ],
@@ -101,7 +124,7 @@ async function roundTrip(format: ExportFormat): Promise<ExportResult> {
   assert.equal(result.out, out);
   for (const corpus of CORPORA) {
     for (const split of ['train', 'validation'] as const) {
-      const source = (split === 'train' ? corpus.train : corpus.validation ?? []).flat();
+      const source = (split === 'train' ? corpus.train : (corpus.validation ?? [])).flat();
       const dir = join(out, corpus.name, 'data', split);
       if (source.length === 0) {
         assert.ok(!existsSync(dir), `${corpus.name}/${split} has no documents and no folder`);
@@ -109,7 +132,10 @@ async function roundTrip(format: ExportFormat): Promise<ExportResult> {
       }
       const names = readdirSync(dir).sort();
       const count = Math.ceil(source.length / 3);
-      assert.deepEqual(names, Array.from({ length: count }, (_, i) => shardFileName(split, i, count, format)));
+      assert.deepEqual(
+        names,
+        Array.from({ length: count }, (_, i) => shardFileName(split, i, count, format)),
+      );
       const rows = await rowsOf(names.map((n) => join(dir, n)));
       const want = source.map((r) => expectedText(r).replace(/\ud800/g, '\uFFFD'));
       assert.equal(rows.length, want.length);
@@ -124,13 +150,18 @@ async function roundTrip(format: ExportFormat): Promise<ExportResult> {
   return result;
 }
 
-test('jsonl: every document comes back exactly, in order, split by split, through the kit\'s readers', async () => {
+test("jsonl: every document comes back exactly, in order, split by split, through the kit's readers", async () => {
   const result = await roundTrip('jsonl');
   // readTexts is how the kit reads shards elsewhere: it skips the empty document and ids rows by file and line
-  const files = readdirSync(join(result.out, 'vanilla/data/train')).map((n) => join(result.out, 'vanilla/data/train', n)).sort();
+  const files = readdirSync(join(result.out, 'vanilla/data/train'))
+    .map((n) => join(result.out, 'vanilla/data/train', n))
+    .sort();
   const texts = [];
   for await (const t of readTexts(files, { idField: 'id' })) texts.push(t);
-  assert.deepEqual(texts.map((t) => t.id), ['vanilla-train-0', 'vanilla-train-1', 'vanilla-train-2', 'vanilla-train-4', 'vanilla-train-5', 'vanilla-train-6']);
+  assert.deepEqual(
+    texts.map((t) => t.id),
+    ['vanilla-train-0', 'vanilla-train-1', 'vanilla-train-2', 'vanilla-train-4', 'vanilla-train-5', 'vanilla-train-6'],
+  );
   // one object per line, UTF-8, nothing escaped that need not be
   const first = readFileSync(files[0], 'utf8').split('\n');
   assert.equal(first.length, 4);
@@ -144,11 +175,14 @@ test('parquet: the same round trip; snappy, typed, with row groups and the featu
   const shard = join(result.out, 'vanilla/data/train', shardFileName('train', 0, 3, 'parquet'));
   const md = await parquetMetadataAsync(await asyncBufferFromFile(shard));
   assert.equal(Number(md.num_rows), 3);
-  assert.deepEqual(md.schema.slice(1).map((s) => [s.name, s.type, s.converted_type, s.repetition_type]), [
-    ['id', 'BYTE_ARRAY', 'UTF8', 'REQUIRED'],
-    ['text', 'BYTE_ARRAY', 'UTF8', 'REQUIRED'],
-    ['source', 'BYTE_ARRAY', 'UTF8', 'REQUIRED'],
-  ]);
+  assert.deepEqual(
+    md.schema.slice(1).map((s) => [s.name, s.type, s.converted_type, s.repetition_type]),
+    [
+      ['id', 'BYTE_ARRAY', 'UTF8', 'REQUIRED'],
+      ['text', 'BYTE_ARRAY', 'UTF8', 'REQUIRED'],
+      ['source', 'BYTE_ARRAY', 'UTF8', 'REQUIRED'],
+    ],
+  );
   assert.ok(md.row_groups.every((g) => g.columns.every((c) => c.meta_data?.codec === 'SNAPPY')));
   const hf = JSON.parse(md.key_value_metadata!.find((k) => k.key === 'huggingface')!.value!);
   assert.deepEqual(hf.info.features.text, { dtype: 'string', _type: 'Value' });
@@ -157,14 +191,34 @@ test('parquet: the same round trip; snappy, typed, with row groups and the featu
 
 test('parquet row groups close at rowGroupDocuments documents or rowGroupBytes of text', async () => {
   const out = join(root, 'rowgroups');
-  await exportCorpora({ run, out, format: 'parquet', corpora: ['vanilla'], rowGroupDocuments: 2, rowGroupBytes: 200, ...quiet });
+  await exportCorpora({
+    run,
+    out,
+    format: 'parquet',
+    corpora: ['vanilla'],
+    rowGroupDocuments: 2,
+    rowGroupBytes: 200,
+    ...quiet,
+  });
   const shard = join(out, 'vanilla/data/train', shardFileName('train', 0, 1, 'parquet'));
   const md = await parquetMetadataAsync(await asyncBufferFromFile(shard));
   // texts of 23, 115, 79, 0, ~1.1M, 42, 18 bytes: two by count, two by count, the long one cut by bytes, the rest
-  assert.deepEqual(CORPORA[0].train.flat().map((r) => Buffer.byteLength(expectedText(r))).filter((b) => b < 1000), [23, 115, 79, 0, 42, 18]);
-  assert.deepEqual(md.row_groups.map((g) => Number(g.num_rows)), [2, 2, 1, 2]);
+  assert.deepEqual(
+    CORPORA[0].train
+      .flat()
+      .map((r) => Buffer.byteLength(expectedText(r)))
+      .filter((b) => b < 1000),
+    [23, 115, 79, 0, 42, 18],
+  );
+  assert.deepEqual(
+    md.row_groups.map((g) => Number(g.num_rows)),
+    [2, 2, 1, 2],
+  );
   const rows = await rowsOf([shard]);
-  assert.deepEqual(rows.map((r) => r.text), CORPORA[0].train.flat().map(expectedText));
+  assert.deepEqual(
+    rows.map((r) => r.text),
+    CORPORA[0].train.flat().map(expectedText),
+  );
 });
 
 test('shard boundaries by bytes: a shard closes before the document that would pass the limit', async () => {
@@ -186,10 +240,19 @@ test('shard boundaries by bytes: a shard closes before the document that would p
     bytes += b;
   }
   want.push(docs);
-  assert.deepEqual(train.shards.map((s) => s.documents), want);
+  assert.deepEqual(
+    train.shards.map((s) => s.documents),
+    want,
+  );
   assert.ok(want.length >= 4);
-  assert.equal(train.textBytes, sizes.reduce((a, b) => a + b, 0));
-  assert.deepEqual(readdirSync(join(out, 'vanilla/data/train')).sort(), want.map((_, i) => shardFileName('train', i, want.length, 'jsonl')));
+  assert.equal(
+    train.textBytes,
+    sizes.reduce((a, b) => a + b, 0),
+  );
+  assert.deepEqual(
+    readdirSync(join(out, 'vanilla/data/train')).sort(),
+    want.map((_, i) => shardFileName('train', i, want.length, 'jsonl')),
+  );
 });
 
 test('the dataset card: YAML parses, its data_files globs match exactly the files written, counts match', async () => {
@@ -209,10 +272,16 @@ test('the dataset card: YAML parses, its data_files globs match exactly the file
         assert.ok(hits.every((f) => f.startsWith(`data/${split}/${split}-`) && f.endsWith(`.${format}`)));
         matched.push(...hits);
         const rows = await rowsOf(hits.map((f) => join(dir, f)));
-        assert.equal(header.dataset_info.splits.find((s: { name: string }) => s.name === split).num_examples, rows.length);
+        assert.equal(
+          header.dataset_info.splits.find((s: { name: string }) => s.name === split).num_examples,
+          rows.length,
+        );
       }
       assert.deepEqual(matched.sort(), written, 'every data file belongs to exactly one split');
-      assert.deepEqual(header.dataset_info.features.map((f: { name: string }) => f.name), ['id', 'text', 'source']);
+      assert.deepEqual(
+        header.dataset_info.features.map((f: { name: string }) => f.name),
+        ['id', 'text', 'source'],
+      );
       assert.equal(header.license, 'other');
       assert.equal(header.license_name, 'brown-corpus');
       assert.deepEqual(header.task_categories, ['text-generation']);
@@ -228,8 +297,14 @@ test('the dataset card: YAML parses, its data_files globs match exactly the file
     assert.match(vanilla, /\| train \| 7 \| 3 \| [\d,]+ \|/);
     assert.match(vanilla, /\| validation \| 2 \| 1 \| 36 \|/);
     assert.match(vanilla, /12,345 tokens/);
-    assert.match(readFileSync(join(out, 'instruct-rules/README.md'), 'utf8'), /2 documents had segments the kit excluded from the loss/);
-    assert.match(readFileSync(join(out, 'domain-learned-instruct/README.md'), 'utf8'), /1 documents held unpaired UTF-16 surrogates/);
+    assert.match(
+      readFileSync(join(out, 'instruct-rules/README.md'), 'utf8'),
+      /2 documents had segments the kit excluded from the loss/,
+    );
+    assert.match(
+      readFileSync(join(out, 'domain-learned-instruct/README.md'), 'utf8'),
+      /1 documents held unpaired UTF-16 surrogates/,
+    );
   }
 });
 
@@ -252,7 +327,12 @@ test('the manifest: source run manifest hash, corpus file hashes, every output h
   assert.equal(manifest.config.tool, 'ipt export');
   assert.equal(manifest.config.format, 'jsonl');
   const outputs = manifest.outputs as Array<{ path: string; sha256: string; bytes: number }>;
-  assert.deepEqual(outputs.map((o) => o.path).sort(), filesUnder(out).filter((f) => f !== 'manifest.json').sort());
+  assert.deepEqual(
+    outputs.map((o) => o.path).sort(),
+    filesUnder(out)
+      .filter((f) => f !== 'manifest.json')
+      .sort(),
+  );
   for (const o of outputs) {
     const bytes = readFileSync(join(out, o.path));
     assert.equal(o.sha256, sha256(bytes));
@@ -281,7 +361,8 @@ test('deterministic: the same run exports to byte-identical files; a re-run repl
     await exportCorpora({ run, out: b, format, shardDocuments: 2, ...quiet });
     const files = filesUnder(a);
     assert.deepEqual(filesUnder(b), files);
-    for (const f of files.filter((x) => x !== 'manifest.json')) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${format} ${f} differs`);
+    for (const f of files.filter((x) => x !== 'manifest.json'))
+      assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${format} ${f} differs`);
     // re-run over an existing export with other settings and one corpus: only the new export remains
     writeFileSync(join(a, 'vanilla', 'stray.txt'), 'left by the user in an old export');
     await exportCorpora({ run, out: a, format, corpora: ['instruct-rules'], ...quiet });
@@ -293,19 +374,48 @@ test('deterministic: the same run exports to byte-identical files; a re-run repl
       'manifest.json',
     ]);
   }
-  assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('.')), [], 'no staging folders left behind');
+  assert.deepEqual(
+    readdirSync(root).filter((n) => n.startsWith('.')),
+    [],
+    'no staging folders left behind',
+  );
 });
 
 test('default out is RUN/export/<format>; the CLI prints a summary and runs only what it is asked', async () => {
   const io = capture();
-  assert.equal(await main(['export', '--run', run, '--format', 'jsonl', '--corpus', 'vanilla', '--shard-documents', '4', '--quiet'], io), 0, io.err);
+  assert.equal(
+    await main(
+      ['export', '--run', run, '--format', 'jsonl', '--corpus', 'vanilla', '--shard-documents', '4', '--quiet'],
+      io,
+    ),
+    0,
+    io.err,
+  );
   assert.match(io.out, /^vanilla: train 7 documents in 2 shards, validation 2 documents in 1 shard\n/);
   assert.match(io.out, /wrote 1 corpora as jsonl to .*export\/jsonl/);
-  assert.deepEqual(readdirSync(join(run, 'export', 'jsonl', 'vanilla', 'data', 'train')).sort(), [shardFileName('train', 0, 2, 'jsonl'), shardFileName('train', 1, 2, 'jsonl')]);
+  assert.deepEqual(readdirSync(join(run, 'export', 'jsonl', 'vanilla', 'data', 'train')).sort(), [
+    shardFileName('train', 0, 2, 'jsonl'),
+    shardFileName('train', 1, 2, 'jsonl'),
+  ]);
   const manifest = JSON.parse(readFileSync(join(run, 'export', 'jsonl', 'manifest.json'), 'utf8'));
-  assert.deepEqual(manifest.command, ['ipt', 'export', '--run', run, '--format', 'jsonl', '--corpus', 'vanilla', '--shard-documents', '4', '--quiet']);
+  assert.deepEqual(manifest.command, [
+    'ipt',
+    'export',
+    '--run',
+    run,
+    '--format',
+    'jsonl',
+    '--corpus',
+    'vanilla',
+    '--shard-documents',
+    '4',
+    '--quiet',
+  ]);
   // the run's own corpus files are not inside the default out, so a second export there is fine
-  assert.equal(await main(['export', '--run', run, '--format', 'jsonl', '--corpus', 'vanilla', '--quiet'], capture()), 0);
+  assert.equal(
+    await main(['export', '--run', run, '--format', 'jsonl', '--corpus', 'vanilla', '--quiet'], capture()),
+    0,
+  );
   rmSync(join(run, 'export'), { recursive: true });
 
   const bad = capture();
@@ -330,7 +440,13 @@ test('byte sizes on the command line', () => {
 });
 
 function capture(): Io & { out: string; err: string } {
-  const io = { out: '', err: '', stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s), readStdin: () => '' };
+  const io = {
+    out: '',
+    err: '',
+    stdout: (s: string) => void (io.out += s),
+    stderr: (s: string) => void (io.err += s),
+    readStdin: () => '',
+  };
   return io;
 }
 
@@ -345,24 +461,45 @@ test('errors: missing or corrupt corpora.json, bad fields, unknown corpus names'
   const dir = await brokenRun('index');
   const out = join(root, 'never');
   rmSync(join(dir, 'corpora.json'));
-  await assert.rejects(exportCorpora({ run: dir, out, format: 'jsonl', ...quiet }), /corpora\.json not found: .* is not an ablation run whose corpora are built/);
+  await assert.rejects(
+    exportCorpora({ run: dir, out, format: 'jsonl', ...quiet }),
+    /corpora\.json not found: .* is not an ablation run whose corpora are built/,
+  );
   writeFileSync(join(dir, 'corpora.json'), '{"version": 1, "corpora": [{"name": "a", "fi');
-  await assert.rejects(exportCorpora({ run: dir, out, format: 'jsonl', ...quiet }), /corpora\.json is not valid JSON .*cut off/);
+  await assert.rejects(
+    exportCorpora({ run: dir, out, format: 'jsonl', ...quiet }),
+    /corpora\.json is not valid JSON .*cut off/,
+  );
   const cases: Array<[unknown, RegExp]> = [
     [{ version: 2, corpora: [] }, /"version" must be 1/],
     [{ version: 1, corpora: [] }, /"corpora" must be a non-empty list/],
     [{ version: 1, corpora: [{ name: 'a' }] }, /corpora\[0\]\.files must be a non-empty list of file paths/],
     [{ version: 1, corpora: [{ name: '../up', files: ['x.jsonl'] }] }, /corpora\[0\]\.name must be a name of letters/],
-    [{ version: 1, corpora: [{ name: 'a', files: ['x'] }, { name: 'a', files: ['y'] }] }, /corpus name "a" appears twice/],
+    [
+      {
+        version: 1,
+        corpora: [
+          { name: 'a', files: ['x'] },
+          { name: 'a', files: ['y'] },
+        ],
+      },
+      /corpus name "a" appears twice/,
+    ],
     [{ version: 1, corpora: [{ name: 'a', files: ['x'], tokens: -1 }] }, /corpora\[0\]\.tokens must be a whole number/],
   ];
   for (const [index, error] of cases) {
     writeFileSync(join(dir, 'corpora.json'), JSON.stringify(index));
     assert.throws(() => readCorporaIndex(dir), error);
   }
-  await assert.rejects(exportCorpora({ run: join(root, 'no-such-run'), out, format: 'jsonl', ...quiet }), /run folder .*no-such-run does not exist/);
+  await assert.rejects(
+    exportCorpora({ run: join(root, 'no-such-run'), out, format: 'jsonl', ...quiet }),
+    /run folder .*no-such-run does not exist/,
+  );
   const ok = await brokenRun('names');
-  await assert.rejects(exportCorpora({ run: ok, out, format: 'jsonl', corpora: ['vanilla', 'nope'], ...quiet }), /no corpus "nope" in .*corpora\.json; it has vanilla, instruct-rules/);
+  await assert.rejects(
+    exportCorpora({ run: ok, out, format: 'jsonl', corpora: ['vanilla', 'nope'], ...quiet }),
+    /no corpus "nope" in .*corpora\.json; it has vanilla, instruct-rules/,
+  );
   assert.ok(!existsSync(out));
 });
 
@@ -374,7 +511,12 @@ test('errors: a missing corpus file, a corrupt or cut-off JSONL line, a row of n
 
   const original = readFileSync(trainFile);
   rmSync(trainFile);
-  await assert.rejects(exportCorpora({ run: dir, out, format: 'parquet', ...quiet }), new RegExp(`corpus "vanilla": train file ${index.corpora[0].files[0]} \\(listed in .*corpora\\.json\\) does not exist`));
+  await assert.rejects(
+    exportCorpora({ run: dir, out, format: 'parquet', ...quiet }),
+    new RegExp(
+      `corpus "vanilla": train file ${index.corpora[0].files[0]} \\(listed in .*corpora\\.json\\) does not exist`,
+    ),
+  );
 
   const lines = original.toString('utf8').split('\n');
   lines[2] = lines[2].slice(0, 20);
@@ -387,16 +529,26 @@ test('errors: a missing corpus file, a corrupt or cut-off JSONL line, a row of n
   });
   writeFileSync(trainFile, original);
   appendFileSync(trainFile, '{"title": "no text"}\n');
-  await assert.rejects(exportCorpora({ run: dir, out, format: 'jsonl', ...quiet }), new RegExp(`${trainFile} line 6: unrecognised row`));
+  await assert.rejects(
+    exportCorpora({ run: dir, out, format: 'jsonl', ...quiet }),
+    new RegExp(`${trainFile} line 6: unrecognised row`),
+  );
   writeFileSync(trainFile, original);
   appendFileSync(trainFile, '{"ids": [1, 2, 3]}\n');
   await assert.rejects(exportCorpora({ run: dir, out, format: 'jsonl', ...quiet }), /line 6: pre-tokenized documents/);
   writeFileSync(trainFile, '\n');
   writeFileSync(join(dir, index.corpora[0].files[1]), '');
-  await assert.rejects(exportCorpora({ run: dir, out, format: 'jsonl', ...quiet }), /corpus "vanilla": its files .* hold no documents/);
+  await assert.rejects(
+    exportCorpora({ run: dir, out, format: 'jsonl', ...quiet }),
+    /corpus "vanilla": its files .* hold no documents/,
+  );
 
   assert.ok(!existsSync(out), 'a failed export writes nothing at OUT');
-  assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('.')), [], 'and leaves no staging folder');
+  assert.deepEqual(
+    readdirSync(root).filter((n) => n.startsWith('.')),
+    [],
+    'and leaves no staging folder',
+  );
 });
 
 test('errors: a failed re-run keeps the previous export; OUT that is not an export or holds the run is refused', async () => {
@@ -407,17 +559,32 @@ test('errors: a failed re-run keeps the previous export; OUT that is not an expo
   const trainFile = join(dir, readCorporaIndex(dir).corpora[1].files[0]);
   appendFileSync(trainFile, '{"text": "cut');
   await assert.rejects(exportCorpora({ run: dir, out, format: 'jsonl', ...quiet }), /not valid JSON/);
-  assert.deepEqual(filesUnder(out).map((f) => [f, sha256(readFileSync(join(out, f)))]), before);
+  assert.deepEqual(
+    filesUnder(out).map((f) => [f, sha256(readFileSync(join(out, f)))]),
+    before,
+  );
 
   const foreign = join(root, 'foreign');
   mkdirSync(foreign);
   writeFileSync(join(foreign, 'notes.txt'), 'mine');
-  await assert.rejects(exportCorpora({ run, out: foreign, format: 'jsonl', ...quiet }), /exists and is not an earlier ipt export/);
+  await assert.rejects(
+    exportCorpora({ run, out: foreign, format: 'jsonl', ...quiet }),
+    /exists and is not an earlier ipt export/,
+  );
   assert.equal(readFileSync(join(foreign, 'notes.txt'), 'utf8'), 'mine');
   await assert.rejects(exportCorpora({ run, out: root, format: 'jsonl', ...quiet }), /contains the run folder/);
-  await assert.rejects(exportCorpora({ run, out: join(run, 'stages'), format: 'jsonl', ...quiet }), /lies inside --out .* which the export replaces/);
+  await assert.rejects(
+    exportCorpora({ run, out: join(run, 'stages'), format: 'jsonl', ...quiet }),
+    /lies inside --out .* which the export replaces/,
+  );
   // a run without manifest.json still exports, and says so
-  const noManifest = await exportCorpora({ run: dir, out: join(root, 'nomanifest'), format: 'jsonl', corpora: ['vanilla'], ...quiet });
+  const noManifest = await exportCorpora({
+    run: dir,
+    out: join(root, 'nomanifest'),
+    format: 'jsonl',
+    corpora: ['vanilla'],
+    ...quiet,
+  });
   assert.equal(noManifest.runManifestSha256, null);
   assert.ok(noManifest.notes.some((n) => /no manifest\.json/.test(n)));
 });
@@ -440,9 +607,18 @@ test('gzipped corpus files (.jsonl.gz) export like plain ones', async () => {
   rmSync(join(dir, rel));
   index.corpora[1].files = [`${rel}.gz`];
   writeFileSync(join(dir, 'corpora.json'), JSON.stringify(index));
-  const result = await exportCorpora({ run: dir, out: join(root, 'gz-out'), format: 'parquet', corpora: ['instruct-rules'], ...quiet });
+  const result = await exportCorpora({
+    run: dir,
+    out: join(root, 'gz-out'),
+    format: 'parquet',
+    corpora: ['instruct-rules'],
+    ...quiet,
+  });
   const rows = await rowsOf(result.corpora[0].splits[0].shards.map((s) => join(result.out, s.path)));
-  assert.deepEqual(rows.map((r) => r.text), CORPORA[1].train.flat().map(expectedText));
+  assert.deepEqual(
+    rows.map((r) => r.text),
+    CORPORA[1].train.flat().map(expectedText),
+  );
 });
 
 test('an export killed midway leaves a hidden staging folder that the next export removes', async () => {

@@ -21,7 +21,11 @@ export type Fixture = { run: string; files: Record<string, { train: string[]; va
 
 const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
 
-export async function makeRunFolder(run: string, corpora: FixtureCorpus[], extra: { input?: string; withManifest?: boolean } = {}): Promise<Fixture> {
+export async function makeRunFolder(
+  run: string,
+  corpora: FixtureCorpus[],
+  extra: { input?: string; withManifest?: boolean } = {},
+): Promise<Fixture> {
   mkdirSync(run, { recursive: true });
   const files: Fixture['files'] = {};
   const entries = corpora.map((c) => {
@@ -46,11 +50,27 @@ export async function makeRunFolder(run: string, corpora: FixtureCorpus[], extra
   });
   writeFileSync(
     join(run, 'corpora.json'),
-    JSON.stringify({ version: 1, run: 'runs/ablation-fixture', ...(extra.input ? { input: extra.input } : {}), corpora: entries, tokenizer: 'stages/tokenizer-0000/tokenizer.json' }, null, 2),
+    JSON.stringify(
+      {
+        version: 1,
+        run: 'runs/ablation-fixture',
+        ...(extra.input ? { input: extra.input } : {}),
+        corpora: entries,
+        tokenizer: 'stages/tokenizer-0000/tokenizer.json',
+      },
+      null,
+      2,
+    ),
   );
   writeFileSync(join(run, 'config.json'), JSON.stringify({ input: 'brown', seed: 0 }, null, 2));
   if (extra.withManifest !== false) {
-    await writeManifest(run, { command: ['ipt', 'ablation', '--fixture'], config: { input: 'brown' }, seeds: { seed: 0 }, startedAt: new Date(0), finishedAt: new Date(1000) });
+    await writeManifest(run, {
+      command: ['ipt', 'ablation', '--fixture'],
+      config: { input: 'brown' },
+      seeds: { seed: 0 },
+      startedAt: new Date(0),
+      finishedAt: new Date(1000),
+    });
   }
   return { run, files };
 }

@@ -13,11 +13,24 @@ const ones = (k: number) => Array.from({ length: N }, (_, i) => (i < k ? 1 : 0))
 
 function bench(name: string, chance: number, majorityShare: number): BenchmarkInfo {
   const [group, kind] = name.split('/');
-  return { name, group: group as BenchmarkInfo['group'], kind, shots: 0, type: 'multiple_choice', examples: N, chance, majorityShare };
+  return {
+    name,
+    group: group as BenchmarkInfo['group'],
+    kind,
+    shots: 0,
+    type: 'multiple_choice',
+    examples: N,
+    chance,
+    majorityShare,
+  };
 }
 
 function scores(items: Record<string, number[]>): ModelScores {
-  return { items, scores: Object.fromEntries(Object.entries(items).map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length])), metrics: {} };
+  return {
+    items,
+    scores: Object.fromEntries(Object.entries(items).map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length])),
+    metrics: {},
+  };
 }
 
 function records(): AblationRecords {
@@ -32,7 +45,15 @@ function records(): AblationRecords {
     bench('general/ordering/0-shot', 0.5, 0.5), // vanilla at chance even on pre-training passages
     bench('seen/ordering/0-shot', 0.5, 0.5),
   ];
-  const train = { modelDir: 'm', steps: 1, tokens: 1, finalLoss: null, finalValLoss: null, tokensPerSecond: null, seconds: 1 };
+  const train = {
+    modelDir: 'm',
+    steps: 1,
+    tokens: 1,
+    finalLoss: null,
+    finalValLoss: null,
+    tokensPerSecond: null,
+    seconds: 1,
+  };
   const curve = { train: [], val: [] };
   // item i of a seed: vanilla right on the first k items; the arm on more of them
   const vanilla = (seed: number) =>
@@ -47,7 +68,12 @@ function records(): AblationRecords {
       'seen/ordering/0-shot': ones(50),
     });
   const arm = (seed: number) =>
-    scores({ 'general/yes_no/0-shot': ones(75 + seed), 'general/genre/0-shot': ones(80), 'general/fill_blank/0-shot': ones(0), 'general/ordering/0-shot': ones(51) });
+    scores({
+      'general/yes_no/0-shot': ones(75 + seed),
+      'general/genre/0-shot': ones(80),
+      'general/fill_blank/0-shot': ones(0),
+      'general/ordering/0-shot': ones(51),
+    });
   return {
     config,
     split: { documents: {} as never, contexts: {} as never, input: {} as never },
@@ -73,7 +99,11 @@ function records(): AblationRecords {
 test('headline rules: varied answers, not all zero, vanilla above chance in distribution; each failure says why', () => {
   const c = taskCriteria(records(), 'vanilla');
   const by = Object.fromEntries(c.map((x) => [x.kind, x]));
-  assert.deepEqual(Object.keys(by).sort(), ['fill_blank', 'genre', 'ordering', 'yes_no'], 'seen tasks are checks, not rows');
+  assert.deepEqual(
+    Object.keys(by).sort(),
+    ['fill_blank', 'genre', 'ordering', 'yes_no'],
+    'seen tasks are checks, not rows',
+  );
   assert.equal(by.yes_no.headline, true);
   assert.deepEqual(by.yes_no.reasons, []);
   assert.equal(by.yes_no.inDistribution!.task, 'seen/yes_no/0-shot');
@@ -94,10 +124,14 @@ test('summaries: the headline averages only passing tasks, the all-task average 
   const criteria = taskCriteria(r, 'vanilla');
   const rows = summaryRows(r, criteria, ['vanilla', 'instruct-rules'], 'vanilla');
   const headline = rows.filter((x) => x.headline);
-  assert.deepEqual(headline.map((x) => x.tasks), [['general/yes_no/0-shot'], ['general/yes_no/0-shot']]);
+  assert.deepEqual(
+    headline.map((x) => x.tasks),
+    [['general/yes_no/0-shot'], ['general/yes_no/0-shot']],
+  );
   const gain = headline.find((x) => x.arm === 'instruct-rules')!.gain!;
   assert.equal(gain.verdict, 'gain');
-  const table = (arm: string) => r.pretrain.filter((p) => p.arm === arm).map((p) => p.scores.items['general/yes_no/0-shot']);
+  const table = (arm: string) =>
+    r.pretrain.filter((p) => p.arm === arm).map((p) => p.scores.items['general/yes_no/0-shot']);
   const direct = gainEstimate([table('instruct-rules')], [table('vanilla')]);
   assert.deepEqual([gain.mean, gain.lo, gain.hi], [direct.mean, direct.lo, direct.hi]);
   assert.equal(headline[0].chance, 0.5);

@@ -3,10 +3,20 @@
 // choice, chain of thought, both), some entries without pairs, and inherited runs, all from a seed.
 
 import { createRng, pick, type Rng } from '../../lib/repro/rng.js';
-import { COT_ANSWER_MARKER, COT_QUESTION_SUFFIX, OPTIONS_MARKER, type Chain, type ChainEntry, type Pair } from '../../lib/synth/format.js';
+import {
+  COT_ANSWER_MARKER,
+  COT_QUESTION_SUFFIX,
+  OPTIONS_MARKER,
+  type Chain,
+  type ChainEntry,
+  type Pair,
+} from '../../lib/synth/format.js';
 
 function sentencesOf(text: string): string[] {
-  const out = text.split('. ').map((s) => s.trim()).filter((s) => s.length > 0);
+  const out = text
+    .split('. ')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   return out.length > 0 ? out : [text.trim() || 'empty'];
 }
 
@@ -27,9 +37,15 @@ function makePair(context: string, rng: Rng): Pair {
     const answer = noneAnswer ? 'None of the above' : pick(options, rng);
     const question = `Which phrase comes from the text?${OPTIONS_MARKER}${options.join('\n- ')}`;
     if (r < 0.8) return { question, answer };
-    return { question: question + COT_QUESTION_SUFFIX, answer: `${s}. ${pick(sentences, rng)}.${COT_ANSWER_MARKER}${answer}` };
+    return {
+      question: question + COT_QUESTION_SUFFIX,
+      answer: `${s}. ${pick(sentences, rng)}.${COT_ANSWER_MARKER}${answer}`,
+    };
   }
-  return { question: `How is "${word}" used here?${COT_QUESTION_SUFFIX}`, answer: `${s}. ${pick(sentences, rng)}.${COT_ANSWER_MARKER}${word}` };
+  return {
+    question: `How is "${word}" used here?${COT_QUESTION_SUFFIX}`,
+    answer: `${s}. ${pick(sentences, rng)}.${COT_ANSWER_MARKER}${word}`,
+  };
 }
 
 export type ChainShape = {

@@ -8,12 +8,36 @@ import { join } from 'node:path';
 import { llamaWeightSpecs, readModelSpec, type LlamaSpec } from '../../lib/convert/hf-config.js';
 import { tinyTokenizerFiles, writeTokenizerFiles } from '../../lib/engine/tokenizer.js';
 
-export type BenchShape = { hidden: number; intermediate: number; layers: number; heads: number; kvHeads: number; vocab: number; maxPositions: number };
+export type BenchShape = {
+  hidden: number;
+  intermediate: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  vocab: number;
+  maxPositions: number;
+};
 
 /** TinyLlama-1.1B's shape: 1.1B parameters. */
-export const SHAPE_1B: BenchShape = { hidden: 2048, intermediate: 5632, layers: 22, heads: 32, kvHeads: 4, vocab: 32000, maxPositions: 2048 };
+export const SHAPE_1B: BenchShape = {
+  hidden: 2048,
+  intermediate: 5632,
+  layers: 22,
+  heads: 32,
+  kvHeads: 4,
+  vocab: 32000,
+  maxPositions: 2048,
+};
 /** Mistral-7B's shape (the instruction synthesizer): 7.2B parameters. */
-export const SHAPE_7B: BenchShape = { hidden: 4096, intermediate: 14336, layers: 32, heads: 32, kvHeads: 8, vocab: 32000, maxPositions: 32768 };
+export const SHAPE_7B: BenchShape = {
+  hidden: 4096,
+  intermediate: 14336,
+  layers: 32,
+  heads: 32,
+  kvHeads: 8,
+  vocab: 32000,
+  maxPositions: 32768,
+};
 
 export function benchConfig(s: BenchShape): Record<string, unknown> {
   return {
@@ -43,13 +67,17 @@ function fillBf16(out: Uint16Array, state: { s: number }, norm: boolean): void {
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
-    out[i] = norm ? 0x3f80 | (s & 0x7) : (s & 0x8000) | ((120 + (s & 3) % 3) << 7) | ((s >>> 8) & 0x7f);
+    out[i] = norm ? 0x3f80 | (s & 0x7) : (s & 0x8000) | ((120 + ((s & 3) % 3)) << 7) | ((s >>> 8) & 0x7f);
   }
   state.s = s;
 }
 
 /** Writes the checkpoint; returns its parameter count and bytes. */
-export function writeBenchCheckpoint(dir: string, shape: BenchShape, shardBytes = 2 ** 30): { parameters: number; bytes: number; spec: LlamaSpec } {
+export function writeBenchCheckpoint(
+  dir: string,
+  shape: BenchShape,
+  shardBytes = 2 ** 30,
+): { parameters: number; bytes: number; spec: LlamaSpec } {
   mkdirSync(dir, { recursive: true });
   const config = benchConfig(shape);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
@@ -68,7 +96,9 @@ export function writeBenchCheckpoint(dir: string, shape: BenchShape, shardBytes 
     shards[shards.length - 1].push(w);
     size += bytes;
   }
-  const names = shards.map((_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`);
+  const names = shards.map(
+    (_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`,
+  );
   const weightMap: Record<string, string> = {};
   const state = { s: 0x9e3779b9 };
   let total = 0;
@@ -106,6 +136,9 @@ export function writeBenchCheckpoint(dir: string, shape: BenchShape, shardBytes 
     }
     total += 8 + Buffer.byteLength(json) + offset;
   });
-  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2));
+  writeFileSync(
+    join(dir, 'model.safetensors.index.json'),
+    JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2),
+  );
   return { parameters, bytes: total, spec };
 }

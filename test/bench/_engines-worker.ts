@@ -16,13 +16,21 @@ const promptTokens = Number(promptArg);
 const newTokens = Number(newArg);
 
 /** Deterministic prompts of exactly promptTokens ids (3..502), different per row. */
-const prompts = Array.from({ length: batch }, (_, b) => Array.from({ length: promptTokens }, (_, i) => 3 + ((b * 7919 + i * 104729 + ((i * i) % 97)) % 500)));
+const prompts = Array.from({ length: batch }, (_, b) =>
+  Array.from({ length: promptTokens }, (_, i) => 3 + ((b * 7919 + i * 104729 + ((i * i) % 97)) % 500)),
+);
 
 let lm: LlamaCppLM | OnnxCausalLM;
 try {
   lm =
     engine === 'gguf'
-      ? await LlamaCppLM.load(model, { batchSize: batch, threads, provider: provider as LlamaBackend | 'auto', contextLength: promptTokens + newTokens, cacheType: /f32\.gguf$/.test(model) ? 'f32' : 'f16' })
+      ? await LlamaCppLM.load(model, {
+          batchSize: batch,
+          threads,
+          provider: provider as LlamaBackend | 'auto',
+          contextLength: promptTokens + newTokens,
+          cacheType: /f32\.gguf$/.test(model) ? 'f32' : 'f16',
+        })
       : await OnnxCausalLM.load(model, { batchSize: batch, threads, provider: provider as ProviderChoice });
 } catch (err) {
   // a provider that does not start here: say why, in one line the caller reports

@@ -25,7 +25,13 @@ const sessionOptions = (threads: number) => ({
   extra: { session: { 'intra_op.allow_spinning': '0' } },
 });
 
-async function ours(dir: string, load: { file?: string; layout?: 'optimum' | 'kv-delta' }, batch: number, reps: number, threads: number) {
+async function ours(
+  dir: string,
+  load: { file?: string; layout?: 'optimum' | 'kv-delta' },
+  batch: number,
+  reps: number,
+  threads: number,
+) {
   const { OnnxCausalLM } = await import('../../lib/engine/onnx-lm.js');
   const lm = await OnnxCausalLM.load(dir, { ...load, batchSize: batch, threads });
   const prompts = benchPrompts(batch);
@@ -49,7 +55,12 @@ async function transformersJs(dir: string, batch: number, reps: number, threads:
   const input_ids = new Tensor('int64', ids, [batch, L]);
   const attention_mask = new Tensor('int64', new BigInt64Array(batch * L).fill(1n), [batch, L]);
   return timeReps(reps, async () => {
-    const out = (await model.generate({ input_ids, attention_mask, max_new_tokens: NEW_TOKENS, do_sample: false } as never)) as { tolist(): Array<Array<number | bigint>> };
+    const out = (await model.generate({
+      input_ids,
+      attention_mask,
+      max_new_tokens: NEW_TOKENS,
+      do_sample: false,
+    } as never)) as { tolist(): Array<Array<number | bigint>> };
     return out.tolist().map((row) => row.slice(L).map(Number));
   });
 }

@@ -5,7 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { FakeHub } from '../hub/fake-hub.js';
 
 const { mb } = workerData as { mb: number };
-const hub = await FakeHub.start([{ type: 'model', id: 'bench/big', commits: [[{ path: 'model.safetensors', content: randomBytes(mb * 1_000_000), lfs: true }]] }]);
+const hub = await FakeHub.start([
+  {
+    type: 'model',
+    id: 'bench/big',
+    commits: [[{ path: 'model.safetensors', content: randomBytes(mb * 1_000_000), lfs: true }]],
+  },
+]);
 parentPort!.postMessage({ url: hub.url });
 parentPort!.on('message', async (m: string) => {
   if (m === 'close') {

@@ -13,7 +13,10 @@ const seconds = arg('seconds', 10);
 const rng = createRng(1);
 const n = 400_000; // the data does not change the speed; random ids keep it self-contained
 const ids = Int32Array.from({ length: n }, () => 3 + rng.int(DEFAULT_GPT.vocabSize - 3));
-const train = packDocuments([{ ids, mask: new Uint8Array(n).fill(1) }], { contextLength: DEFAULT_GPT.contextLength, eosId: 2 });
+const train = packDocuments([{ ids, mask: new Uint8Array(n).fill(1) }], {
+  contextLength: DEFAULT_GPT.contextLength,
+  eosId: 2,
+});
 const config = resolveTrainConfig({ batchSize: 16, steps: 1_000_000, warmupSteps: 10 });
 const trainer = await Trainer.create({ gpt: DEFAULT_GPT, config, train, threads });
 for (let i = 0; i < 3; i++) trainer.trainStep(); // warm-up: wasm tier-up, caches
@@ -34,4 +37,6 @@ const fig = {
   peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
 };
 // CPU time per step (all threads) tells a loaded machine's figures apart from a slow engine
-process.stdout.write(JSON.stringify({ ...fig, cpuMsPerStep: Number(((cpu.user + cpu.system) / 1000 / steps).toFixed(1)) }) + '\n');
+process.stdout.write(
+  JSON.stringify({ ...fig, cpuMsPerStep: Number(((cpu.user + cpu.system) / 1000 / steps).toFixed(1)) }) + '\n',
+);

@@ -64,11 +64,16 @@ function benchChunk(maxTokens: number): Record<string, number> {
     t = performance.now();
     chunkDocuments(docs, { ...options, stats });
     const s = (performance.now() - t) / 1000;
-    console.log(`${label}: ${stats.contexts} contexts, ${stats.droppedDuplicates} near-duplicates dropped, ${round(s)} s, ${round(mb / s)} MB/s, ${Math.round(stats.contexts / s)} contexts/s`);
+    console.log(
+      `${label}: ${stats.contexts} contexts, ${stats.droppedDuplicates} near-duplicates dropped, ${round(s)} s, ${round(mb / s)} MB/s, ${Math.round(stats.contexts / s)} contexts/s`,
+    );
     return { s, stats };
   };
   const fast = run('chunk (default tiny-tokenizer counter)', { maxTokens });
-  const hf = run('chunk (@huggingface/tokenizers, tiny tokenizer.json)', { maxTokens, tokenizer: tokenizerFromFiles(tinyTokenizerFiles()) });
+  const hf = run('chunk (@huggingface/tokenizers, tiny tokenizer.json)', {
+    maxTokens,
+    tokenizer: tokenizerFromFiles(tinyTokenizerFiles()),
+  });
   const dedup = run('chunk + MinHash dedup', { maxTokens, dedup: true });
   return {
     brownMB: round(mb, 3),
@@ -88,7 +93,9 @@ function benchChunk(maxTokens: number): Record<string, number> {
 
 /** Chunking one long line (no blank lines: one paragraph), 1 MB and 4 MB: seconds and the 4 MB / 1 MB ratio (about 4 when linear). */
 function benchOneLine(maxTokens: number): Record<string, number> {
-  const brown = loadBrown().map((d) => d.text.replace(/\s+/g, ' ')).join(' ');
+  const brown = loadBrown()
+    .map((d) => d.text.replace(/\s+/g, ' '))
+    .join(' ');
   const shapes: Record<string, (n: number) => string> = {
     Prose: (n) => brown.repeat(Math.ceil(n / brown.length)).slice(0, n),
     NoSpace: (n) => 'x'.repeat(n),
@@ -101,8 +108,13 @@ function benchOneLine(maxTokens: number): Record<string, number> {
       chunkDocuments([{ id: 'one', text }], { maxTokens });
       out[`chunkOneLine${shape}${mb}MBSeconds`] = round((performance.now() - t) / 1000, 3);
     }
-    out[`chunkOneLine${shape}Ratio4to1`] = round(out[`chunkOneLine${shape}4MBSeconds`] / out[`chunkOneLine${shape}1MBSeconds`], 2);
-    console.log(`chunk one line (${shape}): 1 MB ${out[`chunkOneLine${shape}1MBSeconds`]} s, 4 MB ${out[`chunkOneLine${shape}4MBSeconds`]} s`);
+    out[`chunkOneLine${shape}Ratio4to1`] = round(
+      out[`chunkOneLine${shape}4MBSeconds`] / out[`chunkOneLine${shape}1MBSeconds`],
+      2,
+    );
+    console.log(
+      `chunk one line (${shape}): 1 MB ${out[`chunkOneLine${shape}1MBSeconds`]} s, 4 MB ${out[`chunkOneLine${shape}4MBSeconds`]} s`,
+    );
   }
   return out;
 }
@@ -111,7 +123,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const load = loadavg()[0];
   console.log(`machine: ${cpus().length} cores, load average ${round(load)} at start`);
   const out: Record<string, unknown> = { cores: cpus().length, loadAverageAtStart: round(load) };
-  if (!args.includes('--no-chunk')) Object.assign(out, benchChunk(Number(arg(args, 'max-tokens', '512'))), benchOneLine(Number(arg(args, 'max-tokens', '512'))));
+  if (!args.includes('--no-chunk'))
+    Object.assign(
+      out,
+      benchChunk(Number(arg(args, 'max-tokens', '512'))),
+      benchOneLine(Number(arg(args, 'max-tokens', '512'))),
+    );
   if (!args.includes('--no-download')) Object.assign(out, await benchDownload(Number(arg(args, 'mb', '200'))));
   out.loadAverageAtEnd = round(loadavg()[0]);
   return out;

@@ -53,7 +53,15 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const worker = join(dirname(fileURLToPath(import.meta.url)), '_engines-worker.js');
   const load0 = loadavg();
   try {
-    const config = llamaConfig({ vocab: 512, hidden: 128, intermediate: 384, layers: 4, heads: 4, kvHeads: 2, maxPositions: 512 });
+    const config = llamaConfig({
+      vocab: 512,
+      hidden: 128,
+      intermediate: 384,
+      layers: 4,
+      heads: 4,
+      kvHeads: 2,
+      maxPositions: 512,
+    });
     const src = join(root, 'checkpoint');
     const { spec, weights } = llamaWeights(config, 1234);
     const parameters = llamaWeightSpecs(spec).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
@@ -66,7 +74,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     await convertCheckpoint({ source: src, out: models.onnx.path, progress: 'silent' });
     await convertToGguf({ source: src, out: models.ggufF32.path, dtype: 'f32' });
     await convertToGguf({ source: src, out: models.ggufQ8.path, dtype: 'q8_0' });
-    console.log(`engines bench: tiny Llama (${(parameters / 1e6).toFixed(2)}M parameters), prompts ${PROMPT_TOKENS}, ${NEW_TOKENS} new tokens, greedy, ${threads} thread(s), ${rounds} rounds x ${reps} reps; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`);
+    console.log(
+      `engines bench: tiny Llama (${(parameters / 1e6).toFixed(2)}M parameters), prompts ${PROMPT_TOKENS}, ${NEW_TOKENS} new tokens, greedy, ${threads} thread(s), ${rounds} rounds x ${reps} reps; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
+    );
     const ms: Record<number, Record<Side, number[]>> = {};
     const tokens: Record<number, Partial<Record<Side, number[][]>>> = {};
     const loads: number[] = [];
@@ -77,14 +87,34 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         for (const side of r % 2 === 0 ? SIDES : [...SIDES].reverse()) {
           const repsHere = Math.max(reps, Math.ceil((reps * 8) / batch));
           const { engine, path } = models[side];
-          const proc = spawnSync(process.execPath, [worker, engine, path, String(batch), String(repsHere), String(threads), 'cpu', String(PROMPT_TOKENS), String(NEW_TOKENS)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+          const proc = spawnSync(
+            process.execPath,
+            [
+              worker,
+              engine,
+              path,
+              String(batch),
+              String(repsHere),
+              String(threads),
+              'cpu',
+              String(PROMPT_TOKENS),
+              String(NEW_TOKENS),
+            ],
+            { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
+          );
           if (proc.status !== 0) throw new Error(`${side} batch ${batch} failed:\n${proc.stderr}`);
           const out = JSON.parse(proc.stdout.trim().split('\n').pop()!) as { ms: number[]; tokens: number[][] };
           const m = median(out.ms);
           ms[batch][side].push(m);
           tokens[batch][side] = out.tokens;
           loads.push(loadavg()[0]);
-          console.log(`round ${r + 1} batch ${String(batch).padStart(2)} ${side.padEnd(8)} ${m.toFixed(1).padStart(8)} ms ${Math.round((batch * NEW_TOKENS * 1000) / m).toString().padStart(6)} tok/s  (load ${loadavg()[0].toFixed(2)})`);
+          console.log(
+            `round ${r + 1} batch ${String(batch).padStart(2)} ${side.padEnd(8)} ${m.toFixed(1).padStart(8)} ms ${Math.round(
+              (batch * NEW_TOKENS * 1000) / m,
+            )
+              .toString()
+              .padStart(6)} tok/s  (load ${loadavg()[0].toFixed(2)})`,
+          );
         }
       }
     }
@@ -95,18 +125,33 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       ggufF32: tokPerS(batch, 'ggufF32'),
       ggufQ8_0: tokPerS(batch, 'ggufQ8'),
       f32TokensIdentical: JSON.stringify(tokens[batch].onnx) === JSON.stringify(tokens[batch].ggufF32),
-      f32IdenticalRows: tokens[batch].onnx!.filter((row, r) => JSON.stringify(row) === JSON.stringify(tokens[batch].ggufF32![r])).length,
+      f32IdenticalRows: tokens[batch].onnx!.filter(
+        (row, r) => JSON.stringify(row) === JSON.stringify(tokens[batch].ggufF32![r]),
+      ).length,
       f32SharedPrefix: Math.round(sharedPrefix(tokens[batch].onnx!, tokens[batch].ggufF32!) * 10) / 10,
       q8_0SharedPrefix: Math.round(sharedPrefix(tokens[batch].onnx!, tokens[batch].ggufQ8!) * 10) / 10,
     }));
-    console.log('\n| batch | ONNX fp32 (kit) | llama.cpp GGUF f32 | llama.cpp GGUF q8_0 | f32: rows with identical greedy tokens | q8_0: leading tokens equal to fp32 (of 64) |');
+    console.log(
+      '\n| batch | ONNX fp32 (kit) | llama.cpp GGUF f32 | llama.cpp GGUF q8_0 | f32: rows with identical greedy tokens | q8_0: leading tokens equal to fp32 (of 64) |',
+    );
     console.log('|---|---|---|---|---|---|');
-    for (const b of batches) console.log(`| ${b.batch} | ${b.onnxFp32} | ${b.ggufF32} | ${b.ggufQ8_0} | ${b.f32IdenticalRows} of ${b.batch}${b.f32TokensIdentical ? '' : ` (others share ${b.f32SharedPrefix} leading tokens on average)`} | ${b.q8_0SharedPrefix} |`);
-    console.log(`(tokens/s; load average ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)} during the runs)`);
+    for (const b of batches)
+      console.log(
+        `| ${b.batch} | ${b.onnxFp32} | ${b.ggufF32} | ${b.ggufQ8_0} | ${b.f32IdenticalRows} of ${b.batch}${b.f32TokensIdentical ? '' : ` (others share ${b.f32SharedPrefix} leading tokens on average)`} | ${b.q8_0SharedPrefix} |`,
+      );
+    console.log(
+      `(tokens/s; load average ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)} during the runs)`,
+    );
     return {
       batches,
       model: { parameters, promptTokens: PROMPT_TOKENS, newTokens: NEW_TOKENS },
-      machine: { cpus: cpus().length, threads, loadAverageStart: Math.round(load0[0] * 100) / 100, loadAverageMin: Math.min(...loads), loadAverageMax: Math.max(...loads) },
+      machine: {
+        cpus: cpus().length,
+        threads,
+        loadAverageStart: Math.round(load0[0] * 100) / 100,
+        loadAverageMin: Math.min(...loads),
+        loadAverageMax: Math.max(...loads),
+      },
     };
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -20,12 +20,23 @@ import { encodeRequest, scoreRequests } from '../../lib/eval/requests.js';
 import { createProgress } from '../../lib/repro/progress.js';
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const { values } = parseArgs({ args, options: { docs: { type: 'string', default: '200' }, threads: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { docs: { type: 'string', default: '200' }, threads: { type: 'string' } },
+  });
   const docs = Number(values.docs);
   const threads = values.threads ? Number(values.threads) : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'ipt-bench-eval-'));
   try {
-    const cfg: GPTConfig = { vocabSize: TINY_BASE_VOCAB, contextLength: 256, width: 128, heads: 4, layers: 2, mlpRatio: 4, layerNormEps: 1e-5 };
+    const cfg: GPTConfig = {
+      vocabSize: TINY_BASE_VOCAB,
+      contextLength: 256,
+      width: 128,
+      heads: 4,
+      layers: 2,
+      mlpRatio: 4,
+      layerNormEps: 1e-5,
+    };
     writeGptModelFolder(dir, { cfg, weights: seededGptWeights(cfg, 1) }, { variants: ['kv-delta'] });
     const tok = loadTokenizer(dir);
     const sentences = loadBrown()
@@ -34,7 +45,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const requests = [];
     for (let i = 0; i < docs; i++) {
       const q = sentences[(i * 7919) % sentences.length];
-      const opts = [1, 2, 3, 4].map((k) => sentences[(i * 104729 + k * 31) % sentences.length].split(' ').slice(0, 4).join(' '));
+      const opts = [1, 2, 3, 4].map((k) =>
+        sentences[(i * 104729 + k * 31) % sentences.length].split(' ').slice(0, 4).join(' '),
+      );
       if (i % 2 === 0) {
         const ctx = `The following are multiple choice questions (with answers) about history.\n\n${q}\nA. ${opts[0]}\nB. ${opts[1]}\nC. ${opts[2]}\nD. ${opts[3]}\nAnswer:`;
         for (const c of [' A', ' B', ' C', ' D']) requests.push(encodeRequest(tok, ctx, c, { bos: false }));
@@ -43,7 +56,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       }
     }
     const tokens = requests.reduce((a, r) => a + r.context.length + r.continuation.length, 0);
-    const figures: Record<string, unknown> = { requests: requests.length, mean_tokens_per_request: +(tokens / requests.length).toFixed(1), threads: threads ?? cpus().length };
+    const figures: Record<string, unknown> = {
+      requests: requests.length,
+      mean_tokens_per_request: +(tokens / requests.length).toFixed(1),
+      threads: threads ?? cpus().length,
+    };
     for (const batch of [1, 8, 32]) {
       const lm = await OnnxCausalLM.load(dir, { threads, batchSize: batch });
       // warm-up: the first runs compile kernels
@@ -56,10 +73,16 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       await lm.close();
       figures[`batch_${batch}_requests_per_s`] = +(requests.length / seconds).toFixed(1);
       figures[`batch_${batch}_seconds`] = +seconds.toFixed(2);
-      process.stdout.write(`batch ${batch}: ${(requests.length / seconds).toFixed(1)} requests/s (${seconds.toFixed(2)} s)\n`);
+      process.stdout.write(
+        `batch ${batch}: ${(requests.length / seconds).toFixed(1)} requests/s (${seconds.toFixed(2)} s)\n`,
+      );
     }
-    figures.speedup_batch_8 = +((figures.batch_8_requests_per_s as number) / (figures.batch_1_requests_per_s as number)).toFixed(2);
-    figures.speedup_batch_32 = +((figures.batch_32_requests_per_s as number) / (figures.batch_1_requests_per_s as number)).toFixed(2);
+    figures.speedup_batch_8 = +(
+      (figures.batch_8_requests_per_s as number) / (figures.batch_1_requests_per_s as number)
+    ).toFixed(2);
+    figures.speedup_batch_32 = +(
+      (figures.batch_32_requests_per_s as number) / (figures.batch_1_requests_per_s as number)
+    ).toFixed(2);
     figures.loadavg = loadavg().map((x) => +x.toFixed(2));
     return figures;
   } finally {

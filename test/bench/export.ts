@@ -4,7 +4,17 @@
 // output sizes and the peak resident memory, which should stay near the row-group size, not the corpus.
 
 import { parseArgs } from 'node:util';
-import { mkdtempSync, mkdirSync, openSync, writeSync, closeSync, writeFileSync, rmSync, statSync, readdirSync } from 'node:fs';
+import {
+  mkdtempSync,
+  mkdirSync,
+  openSync,
+  writeSync,
+  closeSync,
+  writeFileSync,
+  rmSync,
+  statSync,
+  readdirSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadBrown } from '../../lib/corpus/brown.js';
@@ -21,7 +31,10 @@ function folderBytes(dir: string): number {
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const { values } = parseArgs({ args, options: { mb: { type: 'string', default: '100' }, 'shard-mb': { type: 'string', default: '25' } } });
+  const { values } = parseArgs({
+    args,
+    options: { mb: { type: 'string', default: '100' }, 'shard-mb': { type: 'string', default: '25' } },
+  });
   const target = Number(values.mb) * 1e6;
   const root = mkdtempSync(join(tmpdir(), 'ipt-bench-export-'));
   try {
@@ -33,16 +46,36 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     let documents = 0;
     while (textBytes < target) {
       const text = brown[documents % brown.length];
-      const row = documents % 10 === 9 ? { segments: [{ text: 'Question: what is this about?\n', train: false }, { text, train: true }] } : { text };
+      const row =
+        documents % 10 === 9
+          ? {
+              segments: [
+                { text: 'Question: what is this about?\n', train: false },
+                { text, train: true },
+              ],
+            }
+          : { text };
       writeSync(fd, JSON.stringify(row) + '\n');
       textBytes += Buffer.byteLength(text) + (documents % 10 === 9 ? 30 : 0);
       documents++;
     }
     closeSync(fd);
-    writeFileSync(join(run, 'corpora.json'), JSON.stringify({ version: 1, run: 'bench', input: 'brown', corpora: [{ name: 'bench', files: ['stages/corpus/train.jsonl'] }] }));
+    writeFileSync(
+      join(run, 'corpora.json'),
+      JSON.stringify({
+        version: 1,
+        run: 'bench',
+        input: 'brown',
+        corpora: [{ name: 'bench', files: ['stages/corpus/train.jsonl'] }],
+      }),
+    );
     const sourceBytes = statSync(join(run, 'stages', 'corpus', 'train.jsonl')).size;
     console.log(`export: ${documents} documents, ${(textBytes / 1e6).toFixed(1)} MB of text`);
-    const figures: Record<string, unknown> = { documents, textMB: +(textBytes / 1e6).toFixed(1), sourceMB: +(sourceBytes / 1e6).toFixed(1) };
+    const figures: Record<string, unknown> = {
+      documents,
+      textMB: +(textBytes / 1e6).toFixed(1),
+      sourceMB: +(sourceBytes / 1e6).toFixed(1),
+    };
     for (const format of ['jsonl', 'parquet'] as const) {
       const out = join(root, format);
       const rssBefore = process.memoryUsage().rss;
@@ -54,7 +87,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       clearInterval(timer);
       const shards = result.corpora[0].splits[0].shards.length;
       const outMB = folderBytes(out) / 1e6;
-      console.log(`export ${format}: ${seconds.toFixed(2)} s, ${(textBytes / 1e6 / seconds).toFixed(1)} MB/s, ${shards} shards, ${outMB.toFixed(1)} MB written, peak RSS +${((peak - rssBefore) / 2 ** 20).toFixed(0)} MiB`);
+      console.log(
+        `export ${format}: ${seconds.toFixed(2)} s, ${(textBytes / 1e6 / seconds).toFixed(1)} MB/s, ${shards} shards, ${outMB.toFixed(1)} MB written, peak RSS +${((peak - rssBefore) / 2 ** 20).toFixed(0)} MiB`,
+      );
       figures[`${format}Seconds`] = +seconds.toFixed(2);
       figures[`${format}MBps`] = +(textBytes / 1e6 / seconds).toFixed(1);
       figures[`${format}OutMB`] = +outMB.toFixed(1);

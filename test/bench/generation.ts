@@ -42,7 +42,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const worker = join(dirname(fileURLToPath(import.meta.url)), '_generation-worker.js');
   const load0 = loadavg();
   try {
-    writeGptModelFolder(dir, { cfg: BENCH_GPT, weights: seededGptWeights(BENCH_GPT, 1234, { silentTokens: SILENT_TOKENS }) });
+    writeGptModelFolder(dir, {
+      cfg: BENCH_GPT,
+      weights: seededGptWeights(BENCH_GPT, 1234, { silentTokens: SILENT_TOKENS }),
+    });
     console.log(
       `generation bench: kit GPT ${gptParameterCount(BENCH_GPT)} parameters (context ${BENCH_GPT.contextLength}), prompts ${PROMPT_TOKENS}, ` +
         `${NEW_TOKENS} new tokens, greedy, ${threads} threads, ${rounds} rounds x ${reps} reps (x8/batch for small batches); load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
@@ -58,7 +61,11 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         for (const side of order) {
           // small batches take milliseconds: more repetitions per process steady their median
           const repsHere = Math.max(reps, Math.ceil((reps * 8) / batch));
-          const proc = spawnSync(process.execPath, [worker, side, dir, String(batch), String(repsHere), String(threads)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+          const proc = spawnSync(
+            process.execPath,
+            [worker, side, dir, String(batch), String(repsHere), String(threads)],
+            { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
+          );
           if (proc.status !== 0) throw new Error(`${side} batch ${batch} failed:\n${proc.stderr}`);
           const out = JSON.parse(proc.stdout.trim().split('\n').pop()!) as { ms: number[]; tokens: number[][] };
           const m = median(out.ms);
@@ -67,7 +74,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           if (seen && JSON.stringify(seen) !== JSON.stringify(out.tokens)) stable = false;
           tokens[batch][side] = out.tokens;
           console.log(
-            `round ${r + 1} batch ${String(batch).padStart(2)} ${side.padEnd(14)} ${m.toFixed(1).padStart(7)} ms  ${Math.round((batch * NEW_TOKENS * 1000) / m)
+            `round ${r + 1} batch ${String(batch).padStart(2)} ${side.padEnd(14)} ${m.toFixed(1).padStart(7)} ms  ${Math.round(
+              (batch * NEW_TOKENS * 1000) / m,
+            )
               .toString()
               .padStart(6)} tok/s  (load ${loadavg()[0].toFixed(2)})`,
           );
@@ -75,7 +84,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       }
     }
     const same = (a?: number[][], b?: number[][]) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
-    const tokensIdentical = stable && BATCHES.every((b) => SIDES.every((side) => same(tokens[b].ours, tokens[b][side])));
+    const tokensIdentical =
+      stable && BATCHES.every((b) => SIDES.every((side) => same(tokens[b].ours, tokens[b][side])));
     const tokPerS = (batch: number, side: Side) => round((batch * NEW_TOKENS * 1000) / median(ms[batch][side]), 1);
     const batches = BATCHES.map((batch) => {
       const ours = tokPerS(batch, 'ours');
@@ -93,16 +103,25 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         ratioKvDeltaGraph: round(oursKvDeltaGraph / transformersJs),
       };
     });
-    console.log('\n| batch | transformers.js | ours (same file, new rows exposed) | ratio | ours, same file as is | ratio | ours, kit kv-delta file | ratio |');
+    console.log(
+      '\n| batch | transformers.js | ours (same file, new rows exposed) | ratio | ours, same file as is | ratio | ours, kit kv-delta file | ratio |',
+    );
     console.log('|---|---|---|---|---|---|---|---|');
     for (const b of batches) {
-      console.log(`| ${b.batch} | ${b.transformersJs} | ${b.ours} | ${b.ratio} | ${b.oursAsIs} | ${b.ratioAsIs} | ${b.oursKvDeltaGraph} | ${b.ratioKvDeltaGraph} |`);
+      console.log(
+        `| ${b.batch} | ${b.transformersJs} | ${b.ours} | ${b.ratio} | ${b.oursAsIs} | ${b.ratioAsIs} | ${b.oursKvDeltaGraph} | ${b.ratioKvDeltaGraph} |`,
+      );
     }
     console.log(`(tokens/s; tokens identical across all four, every round: ${tokensIdentical})`);
     return {
       tokensIdentical,
       batches,
-      model: { parameters: gptParameterCount(BENCH_GPT), contextLength: BENCH_GPT.contextLength, promptTokens: PROMPT_TOKENS, newTokens: NEW_TOKENS },
+      model: {
+        parameters: gptParameterCount(BENCH_GPT),
+        contextLength: BENCH_GPT.contextLength,
+        promptTokens: PROMPT_TOKENS,
+        newTokens: NEW_TOKENS,
+      },
       machine: { cpus: cpus().length, threads, loadAverageStart: round(load0[0]), loadAverageEnd: round(loadavg()[0]) },
     };
   } finally {

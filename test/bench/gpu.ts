@@ -22,7 +22,15 @@ import { convertCheckpoint } from '../../lib/convert/convert.js';
 import { convertToGguf } from '../../lib/convert/to-gguf.js';
 import { SHAPE_1B, SHAPE_7B, writeBenchCheckpoint, type BenchShape } from './_checkpoint.js';
 
-const TINY: BenchShape = { hidden: 128, intermediate: 256, layers: 2, heads: 4, kvHeads: 2, vocab: 512, maxPositions: 1024 };
+const TINY: BenchShape = {
+  hidden: 128,
+  intermediate: 256,
+  layers: 2,
+  heads: 4,
+  kvHeads: 2,
+  vocab: 512,
+  maxPositions: 1024,
+};
 const PROMPT_TOKENS = 512;
 const NEW_TOKENS = 128;
 const TIME_LIMIT_MS = 20 * 60 * 1000;
@@ -43,7 +51,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const root = keep ?? mkdtempSync(join(tmpdir(), 'ipt-bench-gpu-'));
   mkdirSync(root, { recursive: true });
   const worker = join(dirname(fileURLToPath(import.meta.url)), '_engines-worker.js');
-  console.log(`gpu bench (NOT YET RUN ON A GPU before this run): shape ${shapeName}, batches ${batches.join('/')}, prompts ${PROMPT_TOKENS}, ${NEW_TOKENS} new tokens; load average ${loadavg()[0].toFixed(2)}`);
+  console.log(
+    `gpu bench (NOT YET RUN ON A GPU before this run): shape ${shapeName}, batches ${batches.join('/')}, prompts ${PROMPT_TOKENS}, ${NEW_TOKENS} new tokens; load average ${loadavg()[0].toFixed(2)}`,
+  );
   try {
     const src = join(root, 'checkpoint');
     if (!existsSync(join(src, 'config.json'))) writeBenchCheckpoint(src, shape);
@@ -53,8 +63,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       ggufF16: join(root, 'model-f16.gguf'),
       ggufQ8: join(root, 'model-q8_0.gguf'),
     };
-    if (!existsSync(models.onnxFp16)) await convertCheckpoint({ source: src, out: models.onnxFp16, dtype: 'fp16', progress: 'lines' });
-    if (!existsSync(models.onnxInt4)) await convertCheckpoint({ source: src, out: models.onnxInt4, dtype: 'int4', progress: 'lines' });
+    if (!existsSync(models.onnxFp16))
+      await convertCheckpoint({ source: src, out: models.onnxFp16, dtype: 'fp16', progress: 'lines' });
+    if (!existsSync(models.onnxInt4))
+      await convertCheckpoint({ source: src, out: models.onnxInt4, dtype: 'int4', progress: 'lines' });
     if (!existsSync(models.ggufF16)) await convertToGguf({ source: src, out: models.ggufF16, dtype: 'f16' });
     if (!existsSync(models.ggufQ8)) await convertToGguf({ source: src, out: models.ggufQ8, dtype: 'q8_0' });
     const paths: Array<Path & { label: string }> = [
@@ -69,7 +81,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       { label: 'GGUF q8_0, llama.cpp vulkan', engine: 'gguf', model: models.ggufQ8, provider: 'vulkan' },
       { label: 'GGUF q8_0, llama.cpp cpu', engine: 'gguf', model: models.ggufQ8, provider: 'cpu' },
     ];
-    const rows: Array<{ path: string; batch: number; tokensPerSecond?: number; error?: string; provider?: string }> = [];
+    const rows: Array<{ path: string; batch: number; tokensPerSecond?: number; error?: string; provider?: string }> =
+      [];
     for (const p of paths) {
       let failed: string | undefined;
       for (const batch of batches) {
@@ -77,14 +90,38 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           rows.push({ path: p.label, batch, error: failed });
           continue;
         }
-        const proc = spawnSync(process.execPath, [worker, p.engine, p.model, String(batch), '2', String(threads), p.provider, String(PROMPT_TOKENS), String(NEW_TOKENS)], {
-          encoding: 'utf8',
-          timeout: TIME_LIMIT_MS,
-          maxBuffer: 256 * 2 ** 20,
-        });
+        const proc = spawnSync(
+          process.execPath,
+          [
+            worker,
+            p.engine,
+            p.model,
+            String(batch),
+            '2',
+            String(threads),
+            p.provider,
+            String(PROMPT_TOKENS),
+            String(NEW_TOKENS),
+          ],
+          {
+            encoding: 'utf8',
+            timeout: TIME_LIMIT_MS,
+            maxBuffer: 256 * 2 ** 20,
+          },
+        );
         if (proc.status !== 0) {
-          const said = proc.status === 3 ? (JSON.parse(proc.stdout.trim().split('\n').pop()!) as { error: string }).error : undefined;
-          failed = said ?? `exit ${proc.status ?? proc.signal}: ${(proc.stderr ?? '').trim().split('\n').find((l) => /Error/.test(l)) ?? 'see stderr'}`;
+          const said =
+            proc.status === 3
+              ? (JSON.parse(proc.stdout.trim().split('\n').pop()!) as { error: string }).error
+              : undefined;
+          failed =
+            said ??
+            `exit ${proc.status ?? proc.signal}: ${
+              (proc.stderr ?? '')
+                .trim()
+                .split('\n')
+                .find((l) => /Error/.test(l)) ?? 'see stderr'
+            }`;
           rows.push({ path: p.label, batch, error: failed });
           console.log(`${p.label.padEnd(30)} batch ${batch}: ${failed}`);
           continue;
@@ -93,7 +130,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         const ms = [...out.ms].sort((a, b) => a - b)[Math.floor(out.ms.length / 2)];
         const tokensPerSecond = Math.round((batch * NEW_TOKENS * 1000) / ms);
         rows.push({ path: p.label, batch, tokensPerSecond, provider: out.provider });
-        console.log(`${p.label.padEnd(30)} batch ${String(batch).padStart(2)}: ${tokensPerSecond} tokens/s (ran on ${out.provider})`);
+        console.log(
+          `${p.label.padEnd(30)} batch ${String(batch).padStart(2)}: ${tokensPerSecond} tokens/s (ran on ${out.provider})`,
+        );
       }
     }
     console.log(`\n| path | ${batches.map((b) => `batch ${b}`).join(' | ')} |`);

@@ -18,7 +18,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const repeats = Number(args[0] ?? 5);
-  const { labels: _labels, ...cov } = computeCoverage(readSynthesisRun(dataPath('examples', 'synthesis-run')), { classifier: createClassifier() });
+  const { labels: _labels, ...cov } = computeCoverage(readSynthesisRun(dataPath('examples', 'synthesis-run')), {
+    classifier: createClassifier(),
+  });
   const report = coverageReport([cov]);
   const dir = mkdtempSync(join(tmpdir(), 'ipt-bench-report-'));
   const browser = await launchChromium();

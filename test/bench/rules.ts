@@ -67,7 +67,9 @@ function oneLineScaling(brown: string, seed: number): Record<string, number> {
       t = performance.now();
       mineTasks(text, { seed });
       out[`mineWhole${mb}MBSeconds`] = round((performance.now() - t) / 1000);
-      console.log(`one line of ${mb} MB: ipt rules --n 5 ${out[`ruleCliOneLine${mb}MBSeconds`]} s, mining it whole ${out[`mineWhole${mb}MBSeconds`]} s`);
+      console.log(
+        `one line of ${mb} MB: ipt rules --n 5 ${out[`ruleCliOneLine${mb}MBSeconds`]} s, mining it whole ${out[`mineWhole${mb}MBSeconds`]} s`,
+      );
     }
     out.ruleCliOneLineRatio4to1 = round(out.ruleCliOneLine4MBSeconds / out.ruleCliOneLine1MBSeconds, 2);
     out.mineWholeRatio4to1 = round(out.mineWhole4MBSeconds / out.mineWhole1MBSeconds, 2);

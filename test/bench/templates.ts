@@ -30,7 +30,10 @@ function contexts(): string[] {
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const { values } = parseArgs({ args, options: { mb: { type: 'string', default: '20' }, seed: { type: 'string', default: '1' } } });
+  const { values } = parseArgs({
+    args,
+    options: { mb: { type: 'string', default: '20' }, seed: { type: 'string', default: '1' } },
+  });
   const targetBytes = Number(values.mb) * 1e6;
   const seed = Number(values.seed);
   const texts = contexts();

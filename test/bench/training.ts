@@ -21,9 +21,18 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const loadBefore = loadavg();
   for (const t of threads) {
     process.stderr.write(`training bench: ${t} thread(s), ${seconds} s\n`);
-    const r = spawnSync(process.execPath, [child, '--threads', String(t), '--seconds', seconds], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync(process.execPath, [child, '--threads', String(t), '--seconds', seconds], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     if (r.status !== 0) throw new Error(`the ${t}-thread run failed (exit ${r.status})`);
-    const { cpuMsPerStep, ...fig } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { threads: number; tokPerS: number; msPerStep: number; peakRssMB: number; cpuMsPerStep: number };
+    const { cpuMsPerStep, ...fig } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      threads: number;
+      tokPerS: number;
+      msPerStep: number;
+      peakRssMB: number;
+      cpuMsPerStep: number;
+    };
     process.stderr.write(`  ${JSON.stringify(fig)}, CPU ${cpuMsPerStep} ms per step over all threads\n`);
     runs.push(fig);
     cpu.push(cpuMsPerStep);

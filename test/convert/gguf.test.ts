@@ -40,48 +40,65 @@ test('rotary rows go from rotate-half to interleaved pairs, head by head', () =>
   assert.deepEqual(Array.from(interleaveRotaryRows(w, 2, 1)), [0, 10, 1, 11, 20, 30, 21, 31]);
 });
 
-test('a written file reads back with its metadata, tensor shapes, types and offsets', { skip: LLAMA_SKIP }, async () => {
-  const path = join(root, 'x.gguf');
-  const tensors = [
-    { name: 'a.weight', shape: [2, 32], type: 'F32' as const },
-    { name: 'b.weight', shape: [3, 64], type: 'Q8_0' as const },
-    { name: 'c.weight', shape: [5], type: 'F16' as const },
-  ];
-  const w = GgufWriter.open(
-    path,
-    {
-      'general.architecture': { type: 'string', value: 'llama' },
-      'llama.block_count': { type: 'u32', value: 7 },
-      'llama.rope.freq_base': { type: 'f32', value: 10000 },
-      'tokenizer.ggml.tokens': { type: 'strings', value: ['<s>', 'é', '\n'] },
-      'tokenizer.ggml.token_type': { type: 'i32s', value: [3, 1, 1] },
-      'tokenizer.ggml.add_bos_token': { type: 'bool', value: false },
-    },
-    tensors,
-  );
-  for (const t of tensors) w.write(t.name, new Float32Array(t.shape.reduce((a, b) => a * b, 1)).fill(0.5));
-  w.close();
-  const { readGgufFileInfo } = (await loadNodeLlamaCpp()) as unknown as { readGgufFileInfo(p: string): Promise<{ version: number; metadata: Record<string, Record<string, unknown>>; fullTensorInfo?: Array<{ name: string; dimensions: Array<number | bigint>; ggmlType: number; offset: number | bigint }> }> };
-  const info = await readGgufFileInfo(path);
-  assert.equal(info.version, 3);
-  const llama = info.metadata.llama as { block_count: number; rope: { freq_base: number } };
-  assert.equal(llama.block_count, 7);
-  assert.equal(llama.rope.freq_base, 10000);
-  const tok = (info.metadata.tokenizer as { ggml: { tokens: string[]; token_type: number[]; add_bos_token: boolean } }).ggml;
-  assert.deepEqual(tok.tokens, ['<s>', 'é', '\n']);
-  assert.deepEqual(tok.token_type, [3, 1, 1]);
-  assert.equal(tok.add_bos_token, false);
-  assert.deepEqual(
-    info.fullTensorInfo!.map((t) => [t.name, t.dimensions.map(Number), t.ggmlType, Number(t.offset)]),
-    [
-      ['a.weight', [32, 2], 0, 0],
-      ['b.weight', [64, 3], 8, 256],
-      ['c.weight', [5], 1, 256 + 224],
-    ],
-  );
-  // header, then each tensor's bytes padded to 32
-  const data = ggmlBytes([2, 32], 'F32') + ggmlBytes([3, 64], 'Q8_0') + 32 + ggmlBytes([5], 'F16') + 22;
-  assert.equal(statSync(path).size % 32, 0);
-  assert.ok(statSync(path).size > data);
-  assert.equal(readFileSync(path).subarray(0, 4).toString('latin1'), 'GGUF');
-});
+test(
+  'a written file reads back with its metadata, tensor shapes, types and offsets',
+  { skip: LLAMA_SKIP },
+  async () => {
+    const path = join(root, 'x.gguf');
+    const tensors = [
+      { name: 'a.weight', shape: [2, 32], type: 'F32' as const },
+      { name: 'b.weight', shape: [3, 64], type: 'Q8_0' as const },
+      { name: 'c.weight', shape: [5], type: 'F16' as const },
+    ];
+    const w = GgufWriter.open(
+      path,
+      {
+        'general.architecture': { type: 'string', value: 'llama' },
+        'llama.block_count': { type: 'u32', value: 7 },
+        'llama.rope.freq_base': { type: 'f32', value: 10000 },
+        'tokenizer.ggml.tokens': { type: 'strings', value: ['<s>', 'é', '\n'] },
+        'tokenizer.ggml.token_type': { type: 'i32s', value: [3, 1, 1] },
+        'tokenizer.ggml.add_bos_token': { type: 'bool', value: false },
+      },
+      tensors,
+    );
+    for (const t of tensors) w.write(t.name, new Float32Array(t.shape.reduce((a, b) => a * b, 1)).fill(0.5));
+    w.close();
+    const { readGgufFileInfo } = (await loadNodeLlamaCpp()) as unknown as {
+      readGgufFileInfo(p: string): Promise<{
+        version: number;
+        metadata: Record<string, Record<string, unknown>>;
+        fullTensorInfo?: Array<{
+          name: string;
+          dimensions: Array<number | bigint>;
+          ggmlType: number;
+          offset: number | bigint;
+        }>;
+      }>;
+    };
+    const info = await readGgufFileInfo(path);
+    assert.equal(info.version, 3);
+    const llama = info.metadata.llama as { block_count: number; rope: { freq_base: number } };
+    assert.equal(llama.block_count, 7);
+    assert.equal(llama.rope.freq_base, 10000);
+    const tok = (
+      info.metadata.tokenizer as { ggml: { tokens: string[]; token_type: number[]; add_bos_token: boolean } }
+    ).ggml;
+    assert.deepEqual(tok.tokens, ['<s>', 'é', '\n']);
+    assert.deepEqual(tok.token_type, [3, 1, 1]);
+    assert.equal(tok.add_bos_token, false);
+    assert.deepEqual(
+      info.fullTensorInfo!.map((t) => [t.name, t.dimensions.map(Number), t.ggmlType, Number(t.offset)]),
+      [
+        ['a.weight', [32, 2], 0, 0],
+        ['b.weight', [64, 3], 8, 256],
+        ['c.weight', [5], 1, 256 + 224],
+      ],
+    );
+    // header, then each tensor's bytes padded to 32
+    const data = ggmlBytes([2, 32], 'F32') + ggmlBytes([3, 64], 'Q8_0') + 32 + ggmlBytes([5], 'F16') + 22;
+    assert.equal(statSync(path).size % 32, 0);
+    assert.ok(statSync(path).size > data);
+    assert.equal(readFileSync(path).subarray(0, 4).toString('latin1'), 'GGUF');
+  },
+);

@@ -9,7 +9,14 @@ import { writeSafetensors, type TensorToWrite } from '../../lib/train/safetensor
 import { fromBfloat16, fromHalf, toBfloat16, toHalf } from '../../lib/engine/float16.js';
 import { createRng, deriveSeed } from '../../lib/repro/rng.js';
 import { tinyTokenizerFiles, writeTokenizerFiles, TINY_BASE_VOCAB } from '../../lib/engine/tokenizer.js';
-import { llamaWeightSpecs, gpt2WeightSpecs, readModelSpec, type LlamaSpec, type Gpt2Spec, type WeightSpec } from '../../lib/convert/hf-config.js';
+import {
+  llamaWeightSpecs,
+  gpt2WeightSpecs,
+  readModelSpec,
+  type LlamaSpec,
+  type Gpt2Spec,
+  type WeightSpec,
+} from '../../lib/convert/hf-config.js';
 
 export type Dtype = 'F32' | 'F16' | 'BF16';
 export type Weights = Record<string, Float32Array>;
@@ -55,7 +62,9 @@ export function llamaConfig(s: LlamaShape = {}): Record<string, unknown> {
   };
 }
 
-export function gpt2Config(s: { vocab?: number; width?: number; heads?: number; layers?: number; positions?: number } = {}): Record<string, unknown> {
+export function gpt2Config(
+  s: { vocab?: number; width?: number; heads?: number; layers?: number; positions?: number } = {},
+): Record<string, unknown> {
   return {
     architectures: ['GPT2LMHeadModel'],
     model_type: 'gpt2',
@@ -73,7 +82,11 @@ export function gpt2Config(s: { vocab?: number; width?: number; heads?: number; 
 }
 
 /** Seeded weights with real gaps between logits: projections N(0, 16/fan_in), norms near 1, embeddings N(0, 1). */
-function randomWeights(specs: WeightSpec[], seed: number, scaleOf: (w: WeightSpec) => { mean: number; std: number }): Weights {
+function randomWeights(
+  specs: WeightSpec[],
+  seed: number,
+  scaleOf: (w: WeightSpec) => { mean: number; std: number },
+): Weights {
   const out: Weights = {};
   for (const w of specs) {
     const rng = createRng(deriveSeed(seed, w.name));
@@ -87,7 +100,11 @@ function randomWeights(specs: WeightSpec[], seed: number, scaleOf: (w: WeightSpe
 export function llamaWeights(config: Record<string, unknown>, seed: number): { spec: LlamaSpec; weights: Weights } {
   const spec = readModelSpec(config) as LlamaSpec;
   const weights = randomWeights(llamaWeightSpecs(spec), seed, (w) =>
-    w.shape.length === 1 ? { mean: 1, std: 0.1 } : w.name.includes('embed_tokens') ? { mean: 0, std: 1 } : { mean: 0, std: (w.name === 'lm_head.weight' ? 1 : 3) / Math.sqrt(w.shape[1]) },
+    w.shape.length === 1
+      ? { mean: 1, std: 0.1 }
+      : w.name.includes('embed_tokens')
+        ? { mean: 0, std: 1 }
+        : { mean: 0, std: (w.name === 'lm_head.weight' ? 1 : 3) / Math.sqrt(w.shape[1]) },
   );
   return { spec, weights };
 }
@@ -95,7 +112,13 @@ export function llamaWeights(config: Record<string, unknown>, seed: number): { s
 export function gpt2Weights(config: Record<string, unknown>, seed: number): { spec: Gpt2Spec; weights: Weights } {
   const spec = readModelSpec(config) as Gpt2Spec;
   const weights = randomWeights(gpt2WeightSpecs(spec), seed, (w) =>
-    w.name.endsWith('.bias') ? { mean: 0, std: 0.1 } : w.shape.length === 1 ? { mean: 1, std: 0.1 } : w.name.startsWith('w') ? { mean: 0, std: 1 } : { mean: 0, std: 4 / Math.sqrt(w.shape[0]) },
+    w.name.endsWith('.bias')
+      ? { mean: 0, std: 0.1 }
+      : w.shape.length === 1
+        ? { mean: 1, std: 0.1 }
+        : w.name.startsWith('w')
+          ? { mean: 0, std: 1 }
+          : { mean: 0, std: 4 / Math.sqrt(w.shape[0]) },
   );
   return { spec, weights };
 }
@@ -119,13 +142,22 @@ export type CheckpointLayout = {
  * Writes the checkpoint; returns the weights as stored (after rounding to each shard's dtype). Tensors are
  * dealt to shards in turn, so every shard holds some of each kind.
  */
-export function writeCheckpoint(dir: string, config: Record<string, unknown>, weights: Weights, layout: CheckpointLayout): Weights {
+export function writeCheckpoint(
+  dir: string,
+  config: Record<string, unknown>,
+  weights: Weights,
+  layout: CheckpointLayout,
+): Weights {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   writeFileSync(join(dir, 'generation_config.json'), JSON.stringify({ bos_token_id: 1, eos_token_id: 2 }));
   writeTokenizerFiles(dir, tinyTokenizerFiles());
   const n = layout.shards.length;
-  const files = layout.shards.map((_, i) => (n === 1 ? 'model.safetensors' : `model-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`));
+  const files = layout.shards.map((_, i) =>
+    n === 1
+      ? 'model.safetensors'
+      : `model-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`,
+  );
   const perShard: Array<Record<string, TensorToWrite>> = layout.shards.map(() => ({}));
   const weightMap: Record<string, string> = {};
   const stored: Weights = {};
@@ -144,7 +176,11 @@ export function writeCheckpoint(dir: string, config: Record<string, unknown>, we
     weightMap[name] = files[0];
   }
   files.forEach((f, i) => writeSafetensors(join(dir, f), perShard[i], { format: 'pt' }));
-  if (n > 1) writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }, null, 2));
+  if (n > 1)
+    writeFileSync(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }, null, 2),
+    );
   return stored;
 }
 

@@ -24,7 +24,10 @@ test('each weight is within half a step (max |block| / 16) of its value, one ste
         assert.ok(Math.abs(x - y) <= bound + 1e-6, `row ${n} block ${b} value ${i}: ${x} -> ${y}`);
       });
       const at = block.indexOf(m);
-      assert.ok(Math.abs(back[n * K + b * 32 + at] - m) < 1e-5 * Math.abs(m), 'the largest magnitude maps to code 0 exactly');
+      assert.ok(
+        Math.abs(back[n * K + b * 32 + at] - m) < 1e-5 * Math.abs(m),
+        'the largest magnitude maps to code 0 exactly',
+      );
     }
   }
 });

@@ -33,7 +33,16 @@ export function refConfig(c: Record<string, unknown>): LlamaRefConfig {
     ropeTheta: n('rope_theta'),
     eps: n('rms_norm_eps'),
     tied: c.tie_word_embeddings === true,
-    ...(s ? { llama3: { factor: s.factor, low: s.low_freq_factor, high: s.high_freq_factor, original: s.original_max_position_embeddings } } : {}),
+    ...(s
+      ? {
+          llama3: {
+            factor: s.factor,
+            low: s.low_freq_factor,
+            high: s.high_freq_factor,
+            original: s.original_max_position_embeddings,
+          },
+        }
+      : {}),
   };
 }
 
@@ -118,7 +127,8 @@ export function llamaLogits(c: LlamaRefConfig, W: Weights, ids: number[]): Float
         const max = Math.max(...s);
         const p2 = s.map((z) => Math.exp(z - max));
         const sum = p2.reduce((a, b) => a + b, 0);
-        for (let t = 0; t <= i; t++) for (let e = 0; e < D; e++) ctx[(i * H + head) * D + e] += (p2[t] / sum) * v[(t * K + kv) * D + e];
+        for (let t = 0; t <= i; t++)
+          for (let e = 0; e < D; e++) ctx[(i * H + head) * D + e] += (p2[t] / sum) * v[(t * K + kv) * D + e];
       }
     }
     const o = linear(ctx, n, H * D, C, W[`${p}.self_attn.o_proj.weight`]);
@@ -130,7 +140,13 @@ export function llamaLogits(c: LlamaRefConfig, W: Weights, ids: number[]): Float
     const down = linear(gate, n, c.intermediate, C, W[`${p}.mlp.down_proj.weight`]);
     for (let i = 0; i < x.length; i++) x[i] += down[i];
   }
-  return linear(rms(x, W['model.norm.weight']), n, C, c.vocab, c.tied ? W['model.embed_tokens.weight'] : W['lm_head.weight']);
+  return linear(
+    rms(x, W['model.norm.weight']),
+    n,
+    C,
+    c.vocab,
+    c.tied ? W['model.embed_tokens.weight'] : W['lm_head.weight'],
+  );
 }
 
 export function llamaGreedy(c: LlamaRefConfig, W: Weights, prompt: number[], maxNew: number): number[] {

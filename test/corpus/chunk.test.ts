@@ -22,9 +22,15 @@ test('paragraphs are packed whole while they fit; a context is a verbatim slice'
     { text: 'others.', tokens: 7 },
   ]);
   assert.deepEqual(chunkText(text, 100, bytes), [{ text, tokens: 78 }]);
-  assert.deepEqual(chunkText(text, 34, bytes).map((c) => c.text), ['First paragraph.\n\nSecond one here.', 'Third paragraph is longer than the', 'others.']);
+  assert.deepEqual(
+    chunkText(text, 34, bytes).map((c) => c.text),
+    ['First paragraph.\n\nSecond one here.', 'Third paragraph is longer than the', 'others.'],
+  );
   // greedy: the words of a paragraph too long for the budget fill up the context before them
-  assert.deepEqual(chunkText(text, 33, bytes).map((c) => c.text), ['First paragraph.', 'Second one here.\n\nThird paragraph', 'is longer than the others.']);
+  assert.deepEqual(
+    chunkText(text, 33, bytes).map((c) => c.text),
+    ['First paragraph.', 'Second one here.\n\nThird paragraph', 'is longer than the others.'],
+  );
 });
 
 test('an oversized paragraph is cut at sentences, not inside "Mr." or "U.S."', () => {
@@ -33,18 +39,33 @@ test('an oversized paragraph is cut at sentences, not inside "Mr." or "U.S."', (
     splitSentences(p).map((s) => s.text),
     ['Mr. Smith went to Washington.', 'He met the U.S. delegation there.', 'They talked for an hour.', 'Then he left!'],
   );
-  assert.deepEqual(chunkText(p, 63, bytes).map((c) => c.text), ['Mr. Smith went to Washington. He met the U.S. delegation there.', 'They talked for an hour. Then he left!']);
-  assert.deepEqual(chunkText(p, 62, bytes).map((c) => c.text), ['Mr. Smith went to Washington.', 'He met the U.S. delegation there. They talked for an hour.', 'Then he left!']);
+  assert.deepEqual(
+    chunkText(p, 63, bytes).map((c) => c.text),
+    ['Mr. Smith went to Washington. He met the U.S. delegation there.', 'They talked for an hour. Then he left!'],
+  );
+  assert.deepEqual(
+    chunkText(p, 62, bytes).map((c) => c.text),
+    ['Mr. Smith went to Washington.', 'He met the U.S. delegation there. They talked for an hour.', 'Then he left!'],
+  );
 });
 
 test('a word longer than the budget is cut by characters; nothing is lost, nothing exceeds the budget', () => {
   const url = 'https://example.org/' + 'a'.repeat(50);
   const out = chunkText(`See ${url} now.`, 16, bytes);
   assert.ok(out.every((c) => c.tokens <= 16 && c.tokens === Buffer.byteLength(c.text)));
-  assert.equal(out.map((c) => c.text).join('').replace(/\s/g, ''), `See${url}now.`);
+  assert.equal(
+    out
+      .map((c) => c.text)
+      .join('')
+      .replace(/\s/g, ''),
+    `See${url}now.`,
+  );
   assert.ok(out.some((c) => c.text.startsWith('https://')) && out.length >= 5);
   const emoji = chunkText('😀😀😀', 1, bytes);
-  assert.deepEqual(emoji.map((c) => c.text), ['😀', '😀', '😀']);
+  assert.deepEqual(
+    emoji.map((c) => c.text),
+    ['😀', '😀', '😀'],
+  );
 });
 
 test('Brown contexts: within budget by the real tokenizer count, deterministic, every word kept in order', () => {
@@ -56,13 +77,20 @@ test('Brown contexts: within budget by the real tokenizer count, deterministic, 
   assert.deepEqual(a, b);
   assert.equal(stats.documents, 9);
   assert.equal(stats.contexts, a.length);
-  for (const c of a.slice(0, 60)) assert.equal(c.tokens, tok.count(c.text), 'the default counter must equal the tiny tokenizer');
+  for (const c of a.slice(0, 60))
+    assert.equal(c.tokens, tok.count(c.text), 'the default counter must equal the tiny tokenizer');
   assert.ok(a.every((c) => c.tokens <= 256 && c.tokens > 0));
   for (const d of docs) {
     const mine = a.filter((c) => c.docId === d.id);
-    assert.deepEqual(mine.map((c) => c.chunk), mine.map((_, i) => i));
+    assert.deepEqual(
+      mine.map((c) => c.chunk),
+      mine.map((_, i) => i),
+    );
     assert.ok(mine.every((c) => c.id === `${d.id}#${c.chunk}` && c.genre === 'humor'));
-    assert.deepEqual(mine.flatMap((c) => c.text.split(/\s+/)), d.text.split(/\s+/));
+    assert.deepEqual(
+      mine.flatMap((c) => c.text.split(/\s+/)),
+      d.text.split(/\s+/),
+    );
   }
   // most cuts fall between paragraphs or sentences
   const clean = a.filter((c) => /[.?!”’)]$/.test(c.text)).length;
@@ -70,13 +98,22 @@ test('Brown contexts: within budget by the real tokenizer count, deterministic, 
 });
 
 test('a BPE tokenizer with merges, or a tokenizer.json folder, counts the budget', () => {
-  const merges: Array<[string, string]> = [['t', 'h'], ['th', 'e'], ['Ġ', 'the'], ['i', 'n'], ['Ġ', 'a']];
+  const merges: Array<[string, string]> = [
+    ['t', 'h'],
+    ['th', 'e'],
+    ['Ġ', 'the'],
+    ['i', 'n'],
+    ['Ġ', 'a'],
+  ];
   const files = tinyTokenizerFiles({ merges });
   const tok = tokenizerFromFiles(files);
   const docs = loadBrown({ genres: ['humor'] }).slice(0, 2);
   const ctx = chunkDocuments(docs, { maxTokens: 128, tokenizer: tok });
   assert.ok(ctx.every((c) => c.tokens === tok.count(c.text) && c.tokens <= 128));
-  assert.ok(ctx.some((c) => c.tokens < Buffer.byteLength(c.text)), 'merges must make some contexts shorter in tokens than in bytes');
+  assert.ok(
+    ctx.some((c) => c.tokens < Buffer.byteLength(c.text)),
+    'merges must make some contexts shorter in tokens than in bytes',
+  );
   const dir = mkdtempSync(join(tmpdir(), 'ipt-tok-'));
   try {
     writeTokenizerFiles(dir, files);
@@ -90,8 +127,16 @@ test('a BPE tokenizer with merges, or a tokenizer.json folder, counts the budget
 
 test('short contexts can be dropped and are counted', () => {
   const stats: ChunkStats = { documents: 0, contexts: 0, tokens: 0, droppedShort: 0, droppedDuplicates: 0 };
-  const ctx = chunkDocuments([{ id: 'd', text: 'A long enough paragraph here.\n\nTiny.' }], { maxTokens: 30, minTokens: 10, tokenizer: bytes, stats });
-  assert.deepEqual(ctx.map((c) => c.text), ['A long enough paragraph here.']);
+  const ctx = chunkDocuments([{ id: 'd', text: 'A long enough paragraph here.\n\nTiny.' }], {
+    maxTokens: 30,
+    minTokens: 10,
+    tokenizer: bytes,
+    stats,
+  });
+  assert.deepEqual(
+    ctx.map((c) => c.text),
+    ['A long enough paragraph here.'],
+  );
   assert.equal(stats.droppedShort, 1);
   assert.equal(defaultTokenizer().count('<CON>ab'), 3);
 });
@@ -107,7 +152,14 @@ test('near-duplicates: a copy with a few words changed is dropped, a half-change
   const fewChanged = [...base];
   for (const i of [20, 90, 170]) fewChanged[i] = 'changed';
   const halfChanged = base.map((w, i) => (i % 2 ? w : `x${i}`));
-  const texts = [base.join(' '), words(200, 2).join(' '), fewChanged.join(' '), halfChanged.join(' '), base.join(' ').toUpperCase(), words(200, 3).join(' ')];
+  const texts = [
+    base.join(' '),
+    words(200, 2).join(' '),
+    fewChanged.join(' '),
+    halfChanged.join(' '),
+    base.join(' ').toUpperCase(),
+    words(200, 3).join(' '),
+  ];
   assert.ok(jaccard(texts[0], texts[2]) > 0.85);
   assert.ok(jaccard(texts[0], texts[3]) < 0.1);
   const r = nearDuplicates(texts, { seed: 7 });
@@ -129,7 +181,11 @@ test('chunkDocuments drops near-duplicate contexts: the Brown corpus repeats an 
   const gone = all.filter((c) => !kept.some((k) => k.id === c.id));
   assert.equal(gone.length, 1);
   assert.match(gone[0].text, /^For further information, contact SBA Regional Offices in Atlanta, Ga\.; Boston, Mass\./);
-  assert.ok(kept.some((k) => k.text.startsWith('For further information, contact Small Business Administration Regional Offices in Atlanta')));
+  assert.ok(
+    kept.some((k) =>
+      k.text.startsWith('For further information, contact Small Business Administration Regional Offices in Atlanta'),
+    ),
+  );
 });
 
 test('contextsOf cuts Brown documents into slices within the budget that cover every word', async () => {
@@ -155,13 +211,20 @@ test('work grows linearly with one huge line: the characters handed to the token
     let chars = 0;
     const counter = { count: (s: string) => ((chars += s.length), Buffer.byteLength(s)) };
     const contexts = chunkText(text, 512, counter);
-    assert.equal(contexts.map((c) => c.text.replace(/\s+/g, '')).join(''), text.replace(/\s+/g, ''), 'no character lost');
+    assert.equal(
+      contexts.map((c) => c.text.replace(/\s+/g, '')).join(''),
+      text.replace(/\s+/g, ''),
+      'no character lost',
+    );
     assert.ok(contexts.every((c) => c.tokens <= 512));
     return chars / text.length;
   };
   for (const unit of ['x', 'word ']) {
     const small = work(unit.repeat(100_000 / unit.length));
     const large = work(unit.repeat(400_000 / unit.length));
-    assert.ok(small < 12 && large < 12, `${JSON.stringify(unit)}: ${small.toFixed(1)} and ${large.toFixed(1)} characters counted per input character`);
+    assert.ok(
+      small < 12 && large < 12,
+      `${JSON.stringify(unit)}: ${small.toFixed(1)} and ${large.toFixed(1)} characters counted per input character`,
+    );
   }
 });

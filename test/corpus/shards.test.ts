@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { CorruptShardError, listShards, newReadStats, readShard, readTexts, shardFormat, type ShardRow } from '../../lib/corpus/shards.js';
+import {
+  CorruptShardError,
+  listShards,
+  newReadStats,
+  readShard,
+  readTexts,
+  shardFormat,
+  type ShardRow,
+} from '../../lib/corpus/shards.js';
 
 let dir: string;
 
@@ -20,9 +28,15 @@ function parquet(texts: string[], rowGroupSize: number, extra: Record<string, st
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'ipt-shards-'));
-  writeFileSync(join(dir, 'a.jsonl'), '\uFEFF{"text": "first", "genre": "news"}\r\n\n{"text": "second"}\n{"text": "third", "id": 7}');
+  writeFileSync(
+    join(dir, 'a.jsonl'),
+    '\uFEFF{"text": "first", "genre": "news"}\r\n\n{"text": "second"}\n{"text": "third", "id": 7}',
+  );
   writeFileSync(join(dir, 'b.jsonl.gz'), gzipSync('{"text": "gz one"}\n{"text": "gz two"}\n'));
-  writeFileSync(join(dir, 'c.parquet'), parquet(['p0', 'p1', 'p2', 'p3', 'p4'], 2, { genre: ['x', 'x', 'y', 'y', 'z'] }));
+  writeFileSync(
+    join(dir, 'c.parquet'),
+    parquet(['p0', 'p1', 'p2', 'p3', 'p4'], 2, { genre: ['x', 'x', 'y', 'y', 'z'] }),
+  );
   writeFileSync(join(dir, 'd.txt'), 'A whole document\n\nin one file.\n');
   writeFileSync(join(dir, 'e.json'), ' [{"text": "arr0"}, {"text": "arr1"}]');
   mkdirSync(join(dir, 'part-0', 'shard'), { recursive: true });
@@ -42,26 +56,61 @@ async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
 const where = (r: ShardRow) => [r.line ?? r.row, r.value.text];
 
 test('formats by extension; listing is sorted, skips hidden files and filters by globs', () => {
-  assert.deepEqual(['x.jsonl', 'x.JSONL.GZ', 'x.json.gz', 'x.json', 'x.parquet', 'x.txt', 'x.csv'].map(shardFormat), ['jsonl', 'jsonl.gz', 'jsonl.gz', 'json', 'parquet', 'txt', undefined]);
+  assert.deepEqual(['x.jsonl', 'x.JSONL.GZ', 'x.json.gz', 'x.json', 'x.parquet', 'x.txt', 'x.csv'].map(shardFormat), [
+    'jsonl',
+    'jsonl.gz',
+    'jsonl.gz',
+    'json',
+    'parquet',
+    'txt',
+    undefined,
+  ]);
   const rel = (files: string[]) => files.map((f) => f.slice(dir.length + 1));
-  assert.deepEqual(rel(listShards(dir)), ['a.jsonl', 'b.jsonl.gz', 'c.parquet', 'd.txt', 'e.json', 'part-0/shard/00000.txt', 'part-0/shard/00001.txt']);
-  assert.deepEqual(rel(listShards(dir, { include: ['part-*/shard/*.txt'] })), ['part-0/shard/00000.txt', 'part-0/shard/00001.txt']);
+  assert.deepEqual(rel(listShards(dir)), [
+    'a.jsonl',
+    'b.jsonl.gz',
+    'c.parquet',
+    'd.txt',
+    'e.json',
+    'part-0/shard/00000.txt',
+    'part-0/shard/00001.txt',
+  ]);
+  assert.deepEqual(rel(listShards(dir, { include: ['part-*/shard/*.txt'] })), [
+    'part-0/shard/00000.txt',
+    'part-0/shard/00001.txt',
+  ]);
   assert.deepEqual(rel(listShards(dir, { include: ['*.jsonl*'], exclude: ['b.*'] })), ['a.jsonl']);
   assert.throws(() => listShards(dir, { include: ['*.csv'] }), /no shard files \(.jsonl.*matching \*\.csv/);
   assert.throws(() => listShards(join(dir, 'README.md')), /unknown shard format/);
 });
 
 test('rows of every format, with 1-based lines and 0-based rows', async () => {
-  assert.deepEqual((await all(readShard(join(dir, 'a.jsonl')))).map(where), [[1, 'first'], [3, 'second'], [4, 'third']]);
-  assert.deepEqual((await all(readShard(join(dir, 'b.jsonl.gz')))).map(where), [[1, 'gz one'], [2, 'gz two']]);
+  assert.deepEqual((await all(readShard(join(dir, 'a.jsonl')))).map(where), [
+    [1, 'first'],
+    [3, 'second'],
+    [4, 'third'],
+  ]);
+  assert.deepEqual((await all(readShard(join(dir, 'b.jsonl.gz')))).map(where), [
+    [1, 'gz one'],
+    [2, 'gz two'],
+  ]);
   const stats = newReadStats();
   const pq = await all(readShard(join(dir, 'c.parquet'), { stats }));
-  assert.deepEqual(pq.map(where), [[0, 'p0'], [1, 'p1'], [2, 'p2'], [3, 'p3'], [4, 'p4']]);
+  assert.deepEqual(pq.map(where), [
+    [0, 'p0'],
+    [1, 'p1'],
+    [2, 'p2'],
+    [3, 'p3'],
+    [4, 'p4'],
+  ]);
   assert.deepEqual(pq[4].value, { text: 'p4', genre: 'z' });
   assert.deepEqual([stats.files, stats.rows], [1, 5]);
   assert.deepEqual((await all(readShard(join(dir, 'c.parquet'), { columns: ['genre'] })))[0].value, { genre: 'x' });
   assert.deepEqual((await all(readShard(join(dir, 'd.txt')))).map(where), [[0, 'A whole document\n\nin one file.\n']]);
-  assert.deepEqual((await all(readShard(join(dir, 'e.json')))).map(where), [[0, 'arr0'], [1, 'arr1']]);
+  assert.deepEqual((await all(readShard(join(dir, 'e.json')))).map(where), [
+    [0, 'arr0'],
+    [1, 'arr1'],
+  ]);
 });
 
 test('texts carry ids from their place (or an id field) and the genre field', async () => {
@@ -87,7 +136,10 @@ test('texts carry ids from their place (or an id field) and the genre field', as
     ],
   );
   const withIds = await all(readTexts([join(dir, 'a.jsonl')], { idField: 'id', baseDir: dir }));
-  assert.deepEqual(withIds.map((t) => t.id), ['a.jsonl:1', 'a.jsonl:3', '7']);
+  assert.deepEqual(
+    withIds.map((t) => t.id),
+    ['a.jsonl:1', 'a.jsonl:3', '7'],
+  );
 });
 
 async function rejects(p: Promise<unknown>, message: RegExp): Promise<void> {
@@ -100,15 +152,30 @@ async function rejects(p: Promise<unknown>, message: RegExp): Promise<void> {
 
 test('corrupt JSON lines name file and line; skipping counts them and keeps the rest', async () => {
   const bad = join(dir, 'bad.jsonl');
-  writeFileSync(bad, Buffer.concat([Buffer.from('{"text": "ok 1"}\n{"text": "broken\n[1, 2]\n'), Buffer.from([0x7b, 0x22, 0x74, 0xff, 0xfe, 0x7d, 0x0a]), Buffer.from('{"text": "ok 5"}\n{"text": "cut off')]));
+  writeFileSync(
+    bad,
+    Buffer.concat([
+      Buffer.from('{"text": "ok 1"}\n{"text": "broken\n[1, 2]\n'),
+      Buffer.from([0x7b, 0x22, 0x74, 0xff, 0xfe, 0x7d, 0x0a]),
+      Buffer.from('{"text": "ok 5"}\n{"text": "cut off'),
+    ]),
+  );
   await rejects(all(readShard(bad)), /bad\.jsonl:2: not valid JSON/);
   const stats = newReadStats();
   const rows = await all(readShard(bad, { onError: 'skip', stats }));
-  assert.deepEqual(rows.map(where), [[1, 'ok 1'], [5, 'ok 5']]);
+  assert.deepEqual(rows.map(where), [
+    [1, 'ok 1'],
+    [5, 'ok 5'],
+  ]);
   assert.equal(stats.skipped, 4);
   assert.deepEqual(
     stats.issues.map((i) => [i.line, i.message.split(' (')[0]]),
-    [[2, 'not valid JSON'], [3, 'expected a JSON object per line, got an array'], [4, 'not valid UTF-8'], [6, 'not valid JSON']],
+    [
+      [2, 'not valid JSON'],
+      [3, 'expected a JSON object per line, got an array'],
+      [4, 'not valid UTF-8'],
+      [6, 'not valid JSON'],
+    ],
   );
   assert.match(stats.issues[3].message, /looks cut off/);
 });
@@ -116,15 +183,23 @@ test('corrupt JSON lines name file and line; skipping counts them and keeps the 
 test('a missing text field names the row and the fields there are', async () => {
   const f = join(dir, 'other.jsonl');
   writeFileSync(f, '{"content": "x", "meta": 1}\n');
-  await rejects(all(readTexts([f])), /other\.jsonl:1: no string field "text" \(fields: content, meta\); choose the text field with --text-field/);
-  assert.deepEqual((await all(readTexts([f], { textField: 'content' }))).map((t) => t.text), ['x']);
+  await rejects(
+    all(readTexts([f])),
+    /other\.jsonl:1: no string field "text" \(fields: content, meta\); choose the text field with --text-field/,
+  );
+  assert.deepEqual(
+    (await all(readTexts([f], { textField: 'content' }))).map((t) => t.text),
+    ['x'],
+  );
   const pq = join(dir, 'other.parquet');
   writeFileSync(pq, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'body', data: ['b0'], type: 'STRING' }] })));
   await rejects(all(readTexts([pq])), /other\.parquet row 0: no string field "text" \(fields: body\)/);
 });
 
 test('a truncated gzip shard is reported after its last good line', async () => {
-  const gz = gzipSync(Array.from({ length: 2000 }, (_, i) => JSON.stringify({ text: `row ${i} ${'x'.repeat(40)}` })).join('\n'));
+  const gz = gzipSync(
+    Array.from({ length: 2000 }, (_, i) => JSON.stringify({ text: `row ${i} ${'x'.repeat(40)}` })).join('\n'),
+  );
   const f = join(dir, 'cut.jsonl.gz');
   writeFileSync(f, gz.subarray(0, gz.length >> 1));
   await rejects(all(readShard(f)), /cut\.jsonl\.gz:\d+: the gzip data is truncated or corrupt after line \d+/);
@@ -136,7 +211,10 @@ test('a truncated gzip shard is reported after its last good line', async () => 
 });
 
 test('a truncated parquet file, and a row group that cannot be decoded, are named', async () => {
-  const whole = parquet(Array.from({ length: 6 }, (_, i) => `row ${i} `.repeat(30)), 2);
+  const whole = parquet(
+    Array.from({ length: 6 }, (_, i) => `row ${i} `.repeat(30)),
+    2,
+  );
   const cut = join(dir, 'cut.parquet');
   writeFileSync(cut, whole.subarray(0, whole.length - 20));
   await rejects(all(readShard(cut)), /cut\.parquet: not a readable parquet file/);
@@ -156,7 +234,10 @@ test('a truncated parquet file, and a row group that cannot be decoded, are name
   await rejects(all(readShard(f)), /damaged\.parquet row 2: rows 2-3 \(row group 1\) cannot be decoded/);
   const s2 = newReadStats();
   const rows = await all(readShard(f, { onError: 'skip', stats: s2 }));
-  assert.deepEqual(rows.map((r) => r.row), [0, 1, 4, 5]);
+  assert.deepEqual(
+    rows.map((r) => r.row),
+    [0, 1, 4, 5],
+  );
   assert.equal(s2.skipped, 2);
 });
 

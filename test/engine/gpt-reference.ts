@@ -40,7 +40,8 @@ export function referenceLogits(cfg: GPTConfig, W: GPTWeights, ids: number[]): F
   const D = C / H;
   const F = cfg.mlpRatio * C;
   let x = new Float64Array(n * C);
-  for (let i = 0; i < n; i++) for (let j = 0; j < C; j++) x[i * C + j] = W['wte.weight'][ids[i] * C + j] + W['wpe.weight'][i * C + j];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < C; j++) x[i * C + j] = W['wte.weight'][ids[i] * C + j] + W['wpe.weight'][i * C + j];
   for (let l = 0; l < cfg.layers; l++) {
     const p = `h.${l}`;
     const h = layerNorm(x, n, C, W[`${p}.ln_1.weight`], W[`${p}.ln_1.bias`], cfg.layerNormEps);
@@ -58,7 +59,8 @@ export function referenceLogits(cfg: GPTConfig, W: GPTWeights, ids: number[]): F
         }
         let z = 0;
         for (let t = 0; t <= i; t++) z += s[t] = Math.exp(s[t] - max);
-        for (let t = 0; t <= i; t++) for (let e = 0; e < D; e++) ctx[i * C + head * D + e] += (s[t] / z) * qkv[t * 3 * C + 2 * C + head * D + e];
+        for (let t = 0; t <= i; t++)
+          for (let e = 0; e < D; e++) ctx[i * C + head * D + e] += (s[t] / z) * qkv[t * 3 * C + 2 * C + head * D + e];
       }
     }
     const a = linear(ctx, n, C, C, W[`${p}.attn.c_proj.weight`], W[`${p}.attn.c_proj.bias`]);
@@ -89,7 +91,13 @@ function argmax(a: Float64Array, from: number, len: number): number {
 }
 
 /** Greedy continuation by full recomputation each step (no cache), stopping after a stop id. */
-export function referenceGreedy(cfg: GPTConfig, W: GPTWeights, prompt: number[], maxNew: number, stopIds: number[] = []): number[] {
+export function referenceGreedy(
+  cfg: GPTConfig,
+  W: GPTWeights,
+  prompt: number[],
+  maxNew: number,
+  stopIds: number[] = [],
+): number[] {
   const seq = [...prompt];
   const out: number[] = [];
   for (let s = 0; s < maxNew; s++) {

@@ -4,4 +4,6 @@
 import { findNodeLlamaCpp } from '../../lib/engine/llama-module.js';
 
 export const LLAMA_SKIP: string | false =
-  findNodeLlamaCpp() || process.env.IPT_REQUIRE_LLAMA === '1' ? false : 'node-llama-cpp is not installed (npm run setup:llama); set IPT_REQUIRE_LLAMA=1 to fail instead';
+  findNodeLlamaCpp() || process.env.IPT_REQUIRE_LLAMA === '1'
+    ? false
+    : 'node-llama-cpp is not installed (npm run setup:llama); set IPT_REQUIRE_LLAMA=1 to fail instead';

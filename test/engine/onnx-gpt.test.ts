@@ -19,7 +19,15 @@ import { gptConfigFromHf, gptTensorSpecs, type GPTConfig } from '../../lib/engin
 import { loadTokenizer, tinyTokenizerFiles, tokenizerFromFiles, TINY_BASE_VOCAB } from '../../lib/engine/tokenizer.js';
 import { referenceLogits, referenceGreedy } from './gpt-reference.js';
 
-const cfg: GPTConfig = { vocabSize: 300, contextLength: 64, width: 32, heads: 4, layers: 2, mlpRatio: 4, layerNormEps: 1e-5 };
+const cfg: GPTConfig = {
+  vocabSize: 300,
+  contextLength: 64,
+  width: 32,
+  heads: 4,
+  layers: 2,
+  mlpRatio: 4,
+  layerNormEps: 1e-5,
+};
 const weights = seededGptWeights(cfg, 11);
 const H = cfg.heads;
 const D = cfg.width / cfg.heads;
@@ -60,14 +68,23 @@ for (const variant of ['optimum', 'kv-delta'] as const) {
     const n = ids.length;
     const out = await s.run({
       input_ids: i64(ids, [1, n]),
-      attention_mask: i64(ids.map(() => 1), [1, n]),
-      position_ids: i64(ids.map((_, i) => i), [1, n]),
+      attention_mask: i64(
+        ids.map(() => 1),
+        [1, n],
+      ),
+      position_ids: i64(
+        ids.map((_, i) => i),
+        [1, n],
+      ),
       ...emptyCache(variant, 1),
     });
     assert.deepEqual(out.logits.dims, [1, n, V]);
     const scale = Math.max(...Array.from(reference, Math.abs));
     assert.ok(scale > 1, 'logits are not degenerate');
-    assert.ok(maxAbsDiff(out.logits.data as Float32Array, reference) < 1e-5 * scale, 'ONNX and reference logits differ');
+    assert.ok(
+      maxAbsDiff(out.logits.data as Float32Array, reference) < 1e-5 * scale,
+      'ONNX and reference logits differ',
+    );
   });
 
   test(`${variant}: one token at a time through the KV cache equals the full forward`, async () => {
@@ -88,20 +105,27 @@ for (const variant of ['optimum', 'kv-delta'] as const) {
       for (const [name, buf] of buffers) {
         const delta = out[name.replace('cache.', 'cache_delta.')].data as Float32Array;
         assert.equal(delta.length, H * added * D);
-        for (let h = 0; h < H; h++) buf.set(delta.subarray(h * added * D, (h + 1) * added * D), (h * capacity + t0) * D);
+        for (let h = 0; h < H; h++)
+          buf.set(delta.subarray(h * added * D, (h + 1) * added * D), (h * capacity + t0) * D);
       }
     };
     if (variant === 'kv-delta') {
-      for (let l = 0; l < cfg.layers; l++) for (const kv of ['key', 'value'] as const) buffers.set(KV_DELTA_NAMES.past(l, kv), new Float32Array(H * capacity * D).fill(1e3));
+      for (let l = 0; l < cfg.layers; l++)
+        for (const kv of ['key', 'value'] as const)
+          buffers.set(KV_DELTA_NAMES.past(l, kv), new Float32Array(H * capacity * D).fill(1e3));
       store(0, prefill);
     }
     for (let t = prefill; t < ids.length; t++) {
       const feeds: Feeds = { input_ids: i64([ids[t]], [1, 1]), position_ids: i64([t], [1, 1]) };
       if (variant === 'optimum') {
         feeds.attention_mask = i64(Array(t + 1).fill(1), [1, t + 1]);
-        for (let l = 0; l < cfg.layers; l++) for (const kv of ['key', 'value'] as const) feeds[`past_key_values.${l}.${kv}`] = out[`present.${l}.${kv}`];
+        for (let l = 0; l < cfg.layers; l++)
+          for (const kv of ['key', 'value'] as const) feeds[`past_key_values.${l}.${kv}`] = out[`present.${l}.${kv}`];
       } else {
-        feeds.attention_mask = i64([...Array(capacity).keys()].map((j) => (j < t ? 1 : 0)).concat([1]), [1, capacity + 1]);
+        feeds.attention_mask = i64([...Array(capacity).keys()].map((j) => (j < t ? 1 : 0)).concat([1]), [
+          1,
+          capacity + 1,
+        ]);
         for (const [name, buf] of buffers) feeds[name] = f32(buf, [1, H, capacity, D]);
         feeds[KV_DELTA_NAMES.logitsToKeep] = i64([1], []);
       }
@@ -137,7 +161,18 @@ for (const variant of ['optimum', 'kv-delta'] as const) {
 test('kv-delta: num_logits_to_keep keeps the last positions', async () => {
   const s = await session('kv-delta');
   const n = ids.length;
-  const feeds: Feeds = { input_ids: i64(ids, [1, n]), attention_mask: i64(ids.map(() => 1), [1, n]), position_ids: i64(ids.map((_, i) => i), [1, n]), ...emptyCache('kv-delta', 1) };
+  const feeds: Feeds = {
+    input_ids: i64(ids, [1, n]),
+    attention_mask: i64(
+      ids.map(() => 1),
+      [1, n],
+    ),
+    position_ids: i64(
+      ids.map((_, i) => i),
+      [1, n],
+    ),
+    ...emptyCache('kv-delta', 1),
+  };
   feeds[KV_DELTA_NAMES.logitsToKeep] = i64([1], []);
   const out = await s.run(feeds);
   assert.deepEqual(out.logits.dims, [1, 1, V]);
@@ -163,7 +198,14 @@ test('a model folder has config, generation config, tokenizer and both graphs', 
   const dir = mkdtempSync(join(tmpdir(), 'ipt-gpt-folder-'));
   try {
     const files = writeGptModelFolder(dir, { cfg, weights });
-    for (const f of ['onnx/model.onnx', 'onnx/model_kv_delta.onnx', 'config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json']) {
+    for (const f of [
+      'onnx/model.onnx',
+      'onnx/model_kv_delta.onnx',
+      'config.json',
+      'generation_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]) {
       assert.ok(files.includes(f) && existsSync(join(dir, f)), f);
     }
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -172,7 +214,14 @@ test('a model folder has config, generation config, tokenizer and both graphs', 
     const generation = JSON.parse(readFileSync(join(dir, 'generation_config.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(generation.eos_token_id, 2);
     assert.equal(loadTokenizer(dir).encode('<s> hi')[0], 1);
-    assert.throws(() => writeGptModelFolder(dir, { cfg: { ...cfg, vocabSize: 2 }, weights: seededGptWeights({ ...cfg, vocabSize: 2 }, 1) }), /eosTokenId 2 is outside/);
+    assert.throws(
+      () =>
+        writeGptModelFolder(dir, {
+          cfg: { ...cfg, vocabSize: 2 },
+          weights: seededGptWeights({ ...cfg, vocabSize: 2 }, 1),
+        }),
+      /eosTokenId 2 is outside/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -187,7 +236,15 @@ test('silent tokens are never the greedy choice', () => {
 
 test('a scripted model continues its script from the first token, whatever came before', () => {
   const tok = tokenizerFromFiles(tinyTokenizerFiles());
-  const small: GPTConfig = { vocabSize: TINY_BASE_VOCAB, contextLength: 64, width: 32, heads: 2, layers: 1, mlpRatio: 2, layerNormEps: 1e-5 };
+  const small: GPTConfig = {
+    vocabSize: TINY_BASE_VOCAB,
+    contextLength: 64,
+    width: 32,
+    heads: 2,
+    layers: 1,
+    mlpRatio: 2,
+    layerNormEps: 1e-5,
+  };
   const script = [...tok.encode('\n<QUE> Why?<ANS>No.</END>'), 2];
   const w = scriptedGptWeights(small, script);
   const prompt = tok.encode('<s> <CON> some text </CON>\n\n');

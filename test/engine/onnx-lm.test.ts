@@ -21,7 +21,15 @@ import { cookRead } from '../../lib/synth/format.js';
 import { openEngine } from '../../lib/engine/open.js';
 import { referenceGreedy, referenceLogits } from './gpt-reference.js';
 
-const cfg: GPTConfig = { vocabSize: TINY_BASE_VOCAB, contextLength: 48, width: 32, heads: 4, layers: 2, mlpRatio: 4, layerNormEps: 1e-5 };
+const cfg: GPTConfig = {
+  vocabSize: TINY_BASE_VOCAB,
+  contextLength: 48,
+  width: 32,
+  heads: 4,
+  layers: 2,
+  mlpRatio: 4,
+  layerNormEps: 1e-5,
+};
 const weights = seededGptWeights(cfg, 21);
 let root: string;
 let dir: string;
@@ -61,7 +69,8 @@ for (const { name: layout, options: modeOptions, graph } of modes) {
       assert.deepEqual(got, expected);
       assert.ok(new Set(expected.flat()).size > 12, 'the test model does not just repeat one token');
       // the same prompts one at a time (no padding) give the same tokens
-      for (const [i, p] of prompts.entries()) assert.deepEqual(await lm.generate([p], { maxNewTokens: 10, stopTokenIds: [] }), [expected[i]]);
+      for (const [i, p] of prompts.entries())
+        assert.deepEqual(await lm.generate([p], { maxNewTokens: 10, stopTokenIds: [] }), [expected[i]]);
     } finally {
       await lm.close();
     }
@@ -74,13 +83,18 @@ for (const { name: layout, options: modeOptions, graph } of modes) {
       // stop ids taken from the middle of two rows' free runs: those rows end early (at different steps)
       const stopIds = [free[0][3], free[3][6]];
       const expected = prompts.map((p) => referenceGreedy(cfg, weights, p, 12, stopIds));
-      assert.ok(expected.some((r) => r.length < 12) && expected.some((r) => r.length === 12), 'some rows stop early, some do not');
+      assert.ok(
+        expected.some((r) => r.length < 12) && expected.some((r) => r.length === 12),
+        'some rows stop early, some do not',
+      );
       const rows = await lm.generateRows(prompts, { maxNewTokens: 12, stopTokenIds: stopIds });
       assert.deepEqual(
         rows.map((r) => r.tokens),
         expected,
       );
-      rows.forEach((r, i) => assert.equal(r.finish, stopIds.includes(expected[i][expected[i].length - 1]) ? 'stop' : 'length'));
+      rows.forEach((r, i) =>
+        assert.equal(r.finish, stopIds.includes(expected[i][expected[i].length - 1]) ? 'stop' : 'length'),
+      );
       assert.equal(lm.lastStats.newTokens, expected.flat().length);
     } finally {
       await lm.close();
@@ -137,7 +151,10 @@ test('scoreContinuations equals the reference log-probabilities and greedy flags
         let lp = 0;
         let greedy = true;
         r.continuation.forEach((tokenId, k) => {
-          const row = logits.subarray((r.context.length - 1 + k) * cfg.vocabSize, (r.context.length + k) * cfg.vocabSize);
+          const row = logits.subarray(
+            (r.context.length - 1 + k) * cfg.vocabSize,
+            (r.context.length + k) * cfg.vocabSize,
+          );
           const max = Math.max(...row);
           const z = row.reduce((a, x) => a + Math.exp(x - max), 0);
           lp += row[tokenId] - max - Math.log(z);
@@ -172,7 +189,12 @@ test('text completion with a scripted model: exact strings, EOS left out, token 
       assert.equal(c.promptTokens, tok.encode(inputs[i]).length);
     }
     const cut = await lm.complete(inputs.slice(0, 1), { maxNewTokens: 3 });
-    assert.deepEqual(cut[0], { text: '<QUE> W', promptTokens: tok.encode(inputs[0]).length, completionTokens: 3, finishReason: 'length' });
+    assert.deepEqual(cut[0], {
+      text: '<QUE> W',
+      promptTokens: tok.encode(inputs[0]).length,
+      completionTokens: 3,
+      finishReason: 'length',
+    });
     assert.equal(lm.countTokens(inputs[1]), tok.encode(inputs[1]).length);
     assert.match(lm.name, /^onnx:.*scripted@sha256:[0-9a-f]{16}$/);
   } finally {
@@ -181,10 +203,39 @@ test('text completion with a scripted model: exact strings, EOS left out, token 
 });
 
 test('config.json in GPT-2 and Llama/Mistral form (grouped-query attention)', () => {
-  const gpt2 = readDecoderConfig({ model_type: 'gpt2', n_layer: 2, n_head: 4, n_embd: 32, n_positions: 48, vocab_size: 264, eos_token_id: 2 });
-  assert.deepEqual(gpt2, { modelType: 'gpt2', layers: 2, heads: 4, kvHeads: 4, headDim: 8, vocabSize: 264, contextLength: 48, eosTokenIds: [2], bosTokenId: undefined, padTokenId: undefined });
+  const gpt2 = readDecoderConfig({
+    model_type: 'gpt2',
+    n_layer: 2,
+    n_head: 4,
+    n_embd: 32,
+    n_positions: 48,
+    vocab_size: 264,
+    eos_token_id: 2,
+  });
+  assert.deepEqual(gpt2, {
+    modelType: 'gpt2',
+    layers: 2,
+    heads: 4,
+    kvHeads: 4,
+    headDim: 8,
+    vocabSize: 264,
+    contextLength: 48,
+    eosTokenIds: [2],
+    bosTokenId: undefined,
+    padTokenId: undefined,
+  });
   const mistral = readDecoderConfig(
-    { model_type: 'mistral', num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, hidden_size: 4096, max_position_embeddings: 32768, vocab_size: 32000, bos_token_id: 1, eos_token_id: 2 },
+    {
+      model_type: 'mistral',
+      num_hidden_layers: 32,
+      num_attention_heads: 32,
+      num_key_value_heads: 8,
+      hidden_size: 4096,
+      max_position_embeddings: 32768,
+      vocab_size: 32000,
+      bos_token_id: 1,
+      eos_token_id: 2,
+    },
     { eos_token_id: [2, 32000] },
   );
   assert.equal(mistral.kvHeads, 8);
@@ -193,8 +244,14 @@ test('config.json in GPT-2 and Llama/Mistral form (grouped-query attention)', ()
   assert.deepEqual(mistral.eosTokenIds, [2, 32000]);
   assert.equal(mistral.contextLength, 32768);
   // Mistral-7B-v0.1's sliding window of 4096: an export attending to the whole context matches the model within it
-  assert.equal(readDecoderConfig({ model_type: 'mistral', max_position_embeddings: 32768, sliding_window: 4096 }).contextLength, 4096);
-  assert.equal(readDecoderConfig({ model_type: 'mistral', max_position_embeddings: 32768, sliding_window: null }).contextLength, 32768);
+  assert.equal(
+    readDecoderConfig({ model_type: 'mistral', max_position_embeddings: 32768, sliding_window: 4096 }).contextLength,
+    4096,
+  );
+  assert.equal(
+    readDecoderConfig({ model_type: 'mistral', max_position_embeddings: 32768, sliding_window: null }).contextLength,
+    32768,
+  );
 });
 
 test('a broken model folder gets an error that says what is wrong', async () => {
@@ -212,15 +269,24 @@ test('a broken model folder gets an error that says what is wrong', async () => 
   writeGptModelFolder(damaged, { cfg, weights });
   const goodConfig = readFileSync(join(damaged, 'config.json'), 'utf8');
   writeFileSync(join(damaged, 'config.json'), '{ x');
-  await assert.rejects(OnnxCausalLM.load(damaged), /damaged\/config\.json: not valid JSON \(.+\); restore it from the model's export$/);
+  await assert.rejects(
+    OnnxCausalLM.load(damaged),
+    /damaged\/config\.json: not valid JSON \(.+\); restore it from the model's export$/,
+  );
   writeFileSync(join(damaged, 'config.json'), '[1]');
-  await assert.rejects(OnnxCausalLM.load(damaged), /damaged\/config\.json: expected a JSON object; restore it from the model's export$/);
+  await assert.rejects(
+    OnnxCausalLM.load(damaged),
+    /damaged\/config\.json: expected a JSON object; restore it from the model's export$/,
+  );
   writeFileSync(join(damaged, 'config.json'), goodConfig);
   writeFileSync(join(damaged, 'tokenizer.json'), '{"model": ');
-  await assert.rejects(OnnxCausalLM.load(damaged), /damaged\/tokenizer\.json: not valid JSON \(.+\); restore it from the model's export$/);
+  await assert.rejects(
+    OnnxCausalLM.load(damaged),
+    /damaged\/tokenizer\.json: not valid JSON \(.+\); restore it from the model's export$/,
+  );
 });
 
-test('engine specs: onnx:DIR finds the folder\'s decoder; --file (options.file) names another, or fails clearly', async () => {
+test("engine specs: onnx:DIR finds the folder's decoder; --file (options.file) names another, or fails clearly", async () => {
   const found = await openEngine(`onnx:${dir}`);
   const named = await openEngine(`onnx:${dir}`, { file: join('onnx', 'model.onnx') });
   try {
@@ -231,18 +297,25 @@ test('engine specs: onnx:DIR finds the folder\'s decoder; --file (options.file) 
     await found.close?.();
     await named.close?.();
   }
-  await assert.rejects(openEngine(`onnx:${dir}`, { file: 'onnx/model_q4.onnx' }), new RegExp(`no ONNX file at ${join(dir, 'onnx', 'model_q4.onnx')}`));
+  await assert.rejects(
+    openEngine(`onnx:${dir}`, { file: 'onnx/model_q4.onnx' }),
+    new RegExp(`no ONNX file at ${join(dir, 'onnx', 'model_q4.onnx')}`),
+  );
   await assert.rejects(openEngine('onnx:'), /unknown engine "onnx:": use onnx:DIR/);
 });
 
 test('execution providers: cuda and webgpu say what to install; auto falls back to the CPU', async () => {
-  const cudaInstalled = existsSync(join('node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'));
+  const cudaInstalled = existsSync(
+    join('node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'),
+  );
   for (const provider of ['cuda', 'webgpu'] as const) {
     try {
       const lm = await OnnxCausalLM.load(dir, { provider });
       // a machine where the provider starts: it must give the CPU's tokens
       assert.equal(lm.provider, provider);
-      assert.deepEqual(await lm.generate([prompts[0]], { maxNewTokens: 5, stopTokenIds: [] }), [referenceGreedy(cfg, weights, prompts[0], 5)]);
+      assert.deepEqual(await lm.generate([prompts[0]], { maxNewTokens: 5, stopTokenIds: [] }), [
+        referenceGreedy(cfg, weights, prompts[0], 5),
+      ]);
       await lm.close();
     } catch (err) {
       assert.ok(err instanceof ProviderUnavailableError, String(err));
@@ -259,28 +332,46 @@ test('execution providers: cuda and webgpu say what to install; auto falls back 
   const auto = await OnnxCausalLM.load(dir, { provider: 'auto' });
   try {
     assert.ok(['cuda', 'webgpu', 'cpu'].includes(auto.provider));
-    if (auto.provider === 'cpu') assert.deepEqual(auto.skippedProviders.map((s) => s.provider), ['cuda', 'webgpu']);
-    assert.deepEqual(await auto.generate([prompts[1]], { maxNewTokens: 4, stopTokenIds: [] }), [referenceGreedy(cfg, weights, prompts[1], 4)]);
+    if (auto.provider === 'cpu')
+      assert.deepEqual(
+        auto.skippedProviders.map((s) => s.provider),
+        ['cuda', 'webgpu'],
+      );
+    assert.deepEqual(await auto.generate([prompts[1]], { maxNewTokens: 4, stopTokenIds: [] }), [
+      referenceGreedy(cfg, weights, prompts[1], 4),
+    ]);
   } finally {
     await auto.close();
   }
 });
 
-test('probing providers whose libraries are missing prints nothing of ONNX Runtime\'s or Dawn\'s own', () => {
+test("probing providers whose libraries are missing prints nothing of ONNX Runtime's or Dawn's own", () => {
   const cli = join(projectRoot(), 'dist', 'lib', 'cli.js');
   const probe = spawnSync(process.execPath, [cli, 'providers'], { encoding: 'utf8' });
   assert.equal(probe.status, 0, probe.stderr);
   assert.match(probe.stdout, /^ONNX Runtime \(--engine onnx:DIR\)\n {2}cpu {5}ok\n/);
   assert.match(probe.stdout, /^ {2}--provider auto picks (cuda|webgpu|cpu)$/m);
-  assert.match(probe.stdout, /^llama\.cpp \(--engine gguf:FILE\)\n {2}(cpu {5}ok|not installed: node-llama-cpp is not installed .*npm run setup:llama)/m);
-  if (/cuda {4}unavailable: .*CUDA provider is not installed/.test(probe.stdout)) assert.doesNotMatch(probe.stderr, /onnxruntime|provider_bridge/);
-  if (/webgpu  unavailable: .*libvulkan\.so\.1 is not installed/.test(probe.stdout)) assert.doesNotMatch(probe.stderr, /Vulkan|dawn/);
+  assert.match(
+    probe.stdout,
+    /^llama\.cpp \(--engine gguf:FILE\)\n {2}(cpu {5}ok|not installed: node-llama-cpp is not installed .*npm run setup:llama)/m,
+  );
+  if (/cuda {4}unavailable: .*CUDA provider is not installed/.test(probe.stdout))
+    assert.doesNotMatch(probe.stderr, /onnxruntime|provider_bridge/);
+  if (/webgpu  unavailable: .*libvulkan\.so\.1 is not installed/.test(probe.stdout))
+    assert.doesNotMatch(probe.stderr, /Vulkan|dawn/);
   assert.doesNotMatch(probe.stderr, /llama|ggml/i, 'llama.cpp prints nothing of its own');
   // the same for an explicit provider that cannot start: only the kit's message
-  if (!existsSync(join('node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'))) {
+  if (
+    !existsSync(
+      join('node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'),
+    )
+  ) {
     const run = spawnSync(process.execPath, [cli, 'serve', '--model', dir, '--provider', 'cuda'], { encoding: 'utf8' });
     assert.equal(run.status, 1);
-    assert.match(run.stderr, /^ipt serve: cannot start the CUDA execution provider: onnxruntime-node's CUDA provider is not installed .*\n$/);
+    assert.match(
+      run.stderr,
+      /^ipt serve: cannot start the CUDA execution provider: onnxruntime-node's CUDA provider is not installed .*\n$/,
+    );
   }
   // and on any machine, whatever it has: each provider has its line, ok or the kit's reason, and nothing of
   // ONNX Runtime's or Dawn's own output reaches the terminal
@@ -292,9 +383,18 @@ test('probing providers whose libraries are missing prints nothing of ONNX Runti
 test('new cache rows are exposed only where present.* is a Concat of the past', () => {
   const edited = exposeNewCacheRows(buildGptOnnx({ cfg, weights }, { variant: 'optimum' }));
   assert.ok(edited);
-  assert.deepEqual(Object.keys(edited.names).sort(), ['present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
+  assert.deepEqual(Object.keys(edited.names).sort(), [
+    'present.0.key',
+    'present.0.value',
+    'present.1.key',
+    'present.1.value',
+  ]);
   assert.equal(edited.names['present.1.value'], 'present_rows.1.value');
-  assert.equal(exposeNewCacheRows(buildGptOnnx({ cfg, weights }, { variant: 'kv-delta' })), undefined, 'the kit kv-delta graph has no present outputs');
+  assert.equal(
+    exposeNewCacheRows(buildGptOnnx({ cfg, weights }, { variant: 'kv-delta' })),
+    undefined,
+    'the kit kv-delta graph has no present outputs',
+  );
 });
 
 test('a Mistral-style Optimum export (grouped-query attention, RoPE, config.json in Llama form) runs in both cache modes', async () => {

@@ -19,7 +19,15 @@ import { projectRoot } from '../../lib/repro/project.js';
 import { deriveSeed } from '../../lib/repro/rng.js';
 
 const tok = tokenizerFromFiles(tinyTokenizerFiles());
-const cfg: GPTConfig = { vocabSize: TINY_BASE_VOCAB, contextLength: 256, width: 48, heads: 4, layers: 1, mlpRatio: 2, layerNormEps: 1e-5 };
+const cfg: GPTConfig = {
+  vocabSize: TINY_BASE_VOCAB,
+  contextLength: 256,
+  width: 48,
+  heads: 4,
+  layers: 1,
+  mlpRatio: 2,
+  layerNormEps: 1e-5,
+};
 let root: string;
 let scripted: string;
 let seeded: string;
@@ -30,7 +38,11 @@ before(async () => {
   root = mkdtempSync(join(tmpdir(), 'ipt-openai-'));
   scripted = join(root, 'scripted');
   seeded = join(root, 'seeded');
-  writeGptModelFolder(scripted, { cfg, weights: scriptedGptWeights(cfg, [...tok.encode('\n<QUE> Why?<ANS>No.</END>'), 2]) }, { variants: ['kv-delta'] });
+  writeGptModelFolder(
+    scripted,
+    { cfg, weights: scriptedGptWeights(cfg, [...tok.encode('\n<QUE> Why?<ANS>No.</END>'), 2]) },
+    { variants: ['kv-delta'] },
+  );
   writeGptModelFolder(seeded, { cfg, weights: seededGptWeights(cfg, 4) }, { variants: ['kv-delta'] });
   lm = await OnnxCausalLM.load(seeded, { batchSize: 4 });
   server = await serveCompletions(lm, { port: 0, modelName: 'tiny', maxModelLen: cfg.contextLength });
@@ -41,18 +53,35 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const texts = ['The cat sat on the mat.', 'Water boils at 100 degrees.', 'Paris is in France.', 'A', 'Rain falls.'].map(cookRead);
+const texts = ['The cat sat on the mat.', 'Water boils at 100 degrees.', 'Paris is in France.', 'A', 'Rain falls.'].map(
+  cookRead,
+);
 
 test('completions over HTTP equal the model run directly, one or several prompts per request', async () => {
   const direct = await lm.complete(texts, { maxNewTokens: 12 });
   for (const promptsPerRequest of [1, 2]) {
-    const client = await OpenAICompatible.connect({ baseUrl: server.url, concurrency: 2, promptsPerRequest, tokenizer: tok });
+    const client = await OpenAICompatible.connect({
+      baseUrl: server.url,
+      concurrency: 2,
+      promptsPerRequest,
+      tokenizer: tok,
+    });
     assert.equal(client.model, 'tiny', 'the model id comes from /v1/models');
     assert.equal(client.name, `openai:${server.url}#tiny`);
     const got = await client.complete(texts, { maxNewTokens: 12 });
-    assert.deepEqual(got.map((c) => c.text), direct.map((c) => c.text));
-    assert.deepEqual(got.map((c) => c.finishReason), direct.map((c) => c.finishReason));
-    if (promptsPerRequest === 1) assert.deepEqual(got.map((c) => c.completionTokens), direct.map((c) => c.completionTokens));
+    assert.deepEqual(
+      got.map((c) => c.text),
+      direct.map((c) => c.text),
+    );
+    assert.deepEqual(
+      got.map((c) => c.finishReason),
+      direct.map((c) => c.finishReason),
+    );
+    if (promptsPerRequest === 1)
+      assert.deepEqual(
+        got.map((c) => c.completionTokens),
+        direct.map((c) => c.completionTokens),
+      );
     assert.equal(client.countTokens?.(texts[0]), tok.encode(texts[0]).length);
   }
 });
@@ -66,29 +95,59 @@ test('seeded sampling over HTTP is reproducible, equals the model sampling direc
   // one prompt per request, each request with its own seed derived from the caller's: each text is
   // the model's own sample of that prompt alone with that seed
   const direct = [];
-  for (const [k, t] of texts.entries()) direct.push((await lm.complete([t], { ...sample, seed: deriveSeed(5, 'request', k) % 2 ** 31 }))[0].text);
-  assert.deepEqual(a.map((c) => c.text), direct);
+  for (const [k, t] of texts.entries())
+    direct.push((await lm.complete([t], { ...sample, seed: deriveSeed(5, 'request', k) % 2 ** 31 }))[0].text);
+  assert.deepEqual(
+    a.map((c) => c.text),
+    direct,
+  );
   const greedy = await lm.complete(texts, { maxNewTokens: 10 });
-  assert.notDeepEqual(a.map((c) => c.text), greedy.map((c) => c.text), 'temperature reaches the server');
+  assert.notDeepEqual(
+    a.map((c) => c.text),
+    greedy.map((c) => c.text),
+    'temperature reaches the server',
+  );
   const other = await client.complete(texts, { ...sample, seed: 6 });
-  assert.notDeepEqual(other.map((c) => c.text), a.map((c) => c.text), 'the seed reaches the server');
+  assert.notDeepEqual(
+    other.map((c) => c.text),
+    a.map((c) => c.text),
+    'the seed reaches the server',
+  );
 });
 
 test('the server refuses what it does not support, with OpenAI-style errors', async () => {
   const post = async (body: unknown) => {
-    const res = await fetch(`${server.url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${server.url}/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, json: (await res.json()) as { error?: { message: string } } };
   };
-  assert.deepEqual((await post({ prompt: 'x', stream: true })).json.error?.message, '"stream" is not supported by ipt serve');
+  assert.deepEqual(
+    (await post({ prompt: 'x', stream: true })).json.error?.message,
+    '"stream" is not supported by ipt serve',
+  );
   assert.equal((await post({ prompt: 'x', model: 'other' })).status, 404);
   assert.match((await post({ prompt: 7 })).json.error?.message ?? '', /"prompt" must be a string/);
-  assert.match((await post({ prompt: 'x', max_tokens: -1 })).json.error?.message ?? '', /"max_tokens" must be a non-negative integer/);
+  assert.match(
+    (await post({ prompt: 'x', max_tokens: -1 })).json.error?.message ?? '',
+    /"max_tokens" must be a non-negative integer/,
+  );
   const notJson = await fetch(`${server.url}/completions`, { method: 'POST', body: '{oops' });
   assert.equal(notJson.status, 400);
   assert.equal((await fetch(`${server.url}/nothing`)).status, 404);
-  const models = (await (await fetch(`${server.url}/models`)).json()) as { data: Array<{ id: string; max_model_len: number }> };
-  assert.deepEqual(models.data.map((m) => [m.id, m.max_model_len]), [['tiny', 256]]);
-  await assert.rejects(OpenAICompatible.connect({ baseUrl: server.url, model: 'other' }), /does not serve model "other"; it serves tiny/);
+  const models = (await (await fetch(`${server.url}/models`)).json()) as {
+    data: Array<{ id: string; max_model_len: number }>;
+  };
+  assert.deepEqual(
+    models.data.map((m) => [m.id, m.max_model_len]),
+    [['tiny', 256]],
+  );
+  await assert.rejects(
+    OpenAICompatible.connect({ baseUrl: server.url, model: 'other' }),
+    /does not serve model "other"; it serves tiny/,
+  );
   const client = await OpenAICompatible.connect({ baseUrl: server.url, extraBody: { echo: true }, retries: 3 });
   await assert.rejects(client.complete(['x'], { maxNewTokens: 1 }), (err: Error) => {
     assert.ok(err instanceof CompletionHttpError);
@@ -99,7 +158,10 @@ test('the server refuses what it does not support, with OpenAI-style errors', as
 });
 
 /** A loopback server listing model "m"; its behaviour per completion request is scripted by the test. */
-async function faultyServer(plan: (n: number, req: IncomingMessage, res: ServerResponse) => void, models = true): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
+async function faultyServer(
+  plan: (n: number, req: IncomingMessage, res: ServerResponse) => void,
+  models = true,
+): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
   let n = 0;
   const s = createServer((req, res) => {
     req.resume();
@@ -116,13 +178,22 @@ async function faultyServer(plan: (n: number, req: IncomingMessage, res: ServerR
   return {
     url: `http://127.0.0.1:${port}/v1`,
     hits: () => n,
-    close: () => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        s.closeAllConnections();
+        s.close(() => r());
+      }),
   };
 }
 
 const ok = (res: ServerResponse, text = 'fine') => {
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ choices: [{ index: 0, text, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 2 } }));
+  res.end(
+    JSON.stringify({
+      choices: [{ index: 0, text, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 3, completion_tokens: 2 },
+    }),
+  );
 };
 
 test('429 and 5xx are retried with backoff (Retry-After honoured) until the server answers', async () => {
@@ -154,7 +225,10 @@ test('a server that keeps failing gives up after the retries, naming the last pr
   });
   try {
     const client = await OpenAICompatible.connect({ baseUrl: srv.url, model: 'm', backoffMs: 1, retries: 2 });
-    await assert.rejects(client.complete(['p'], { maxNewTokens: 4 }), /failed after 3 attempts; last: 502 Bad Gateway: bad gateway upstream/);
+    await assert.rejects(
+      client.complete(['p'], { maxNewTokens: 4 }),
+      /failed after 3 attempts; last: 502 Bad Gateway: bad gateway upstream/,
+    );
     assert.equal(srv.hits(), 3);
   } finally {
     await srv.close();
@@ -167,13 +241,27 @@ test('a request that hangs times out and is retried', async () => {
     ok(res, 'late but fine');
   });
   try {
-    const client = await OpenAICompatible.connect({ baseUrl: srv.url, model: 'm', timeoutMs: 1000, backoffMs: 1, retries: 2 });
+    const client = await OpenAICompatible.connect({
+      baseUrl: srv.url,
+      model: 'm',
+      timeoutMs: 1000,
+      backoffMs: 1,
+      retries: 2,
+    });
     const [c] = await client.complete(['p'], { maxNewTokens: 4 });
     assert.equal(c.text, 'late but fine');
     const stubborn = await faultyServer(() => {}); // lists models, never answers a completion
     try {
-      const impatient = await OpenAICompatible.connect({ baseUrl: stubborn.url, model: 'm', timeoutMs: 100, retries: 0 });
-      await assert.rejects(impatient.complete(['p'], { maxNewTokens: 4 }), /failed after 1 attempts; last: no answer within 0\.1 s/);
+      const impatient = await OpenAICompatible.connect({
+        baseUrl: stubborn.url,
+        model: 'm',
+        timeoutMs: 100,
+        retries: 0,
+      });
+      await assert.rejects(
+        impatient.complete(['p'], { maxNewTokens: 4 }),
+        /failed after 1 attempts; last: no answer within 0\.1 s/,
+      );
     } finally {
       await stubborn.close();
     }
@@ -188,7 +276,10 @@ test('auth failures, refused connections and malformed answers get clear errors'
     res.end(JSON.stringify({ error: { message: 'invalid api key' } }));
   }, false);
   try {
-    await assert.rejects(OpenAICompatible.connect({ baseUrl: srv.url }), /401 Unauthorized: invalid api key \(set OPENAI_API_KEY or IPT_API_KEY/);
+    await assert.rejects(
+      OpenAICompatible.connect({ baseUrl: srv.url }),
+      /401 Unauthorized: invalid api key \(set OPENAI_API_KEY or IPT_API_KEY/,
+    );
     const client = await OpenAICompatible.connect({ baseUrl: srv.url, model: 'm' }).catch(() => undefined);
     assert.equal(client, undefined, 'connect checks /v1/models even with a model named');
   } finally {
@@ -207,13 +298,18 @@ test('auth failures, refused connections and malformed answers get clear errors'
   const closed = await faultyServer(() => {}, false);
   const url = closed.url;
   await closed.close();
-  await assert.rejects(OpenAICompatible.connect({ baseUrl: url, retries: 1, backoffMs: 1 }), /failed after 2 attempts; last: fetch failed \(ECONNREFUSED\)/);
+  await assert.rejects(
+    OpenAICompatible.connect({ baseUrl: url, retries: 1, backoffMs: 1 }),
+    /failed after 2 attempts; last: fetch failed \(ECONNREFUSED\)/,
+  );
   await assert.rejects(OpenAICompatible.connect({ baseUrl: 'localhost:8000' }), /only http and https|is not a URL/);
 });
 
 test('`ipt serve` as a process: serves a model folder on loopback until stopped', async () => {
   const cli = join(projectRoot(), 'dist', 'lib', 'cli.js');
-  const child = spawn(process.execPath, [cli, 'serve', '--model', scripted, '--port', '0', '--name', 'toy'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--model', scripted, '--port', '0', '--name', 'toy'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   try {
     const url = await new Promise<string>((resolve, reject) => {
@@ -230,7 +326,10 @@ test('`ipt serve` as a process: serves a model folder on loopback until stopped'
     const client = await OpenAICompatible.connect({ baseUrl: url });
     assert.equal(client.model, 'toy');
     const out = await client.complete([cookRead('Some text.'), cookRead('Other text.')], { maxNewTokens: 30 });
-    assert.deepEqual(out.map((c) => c.text), ['<QUE> Why?<ANS>No.</END>', '<QUE> Why?<ANS>No.</END>']);
+    assert.deepEqual(
+      out.map((c) => c.text),
+      ['<QUE> Why?<ANS>No.</END>', '<QUE> Why?<ANS>No.</END>'],
+    );
   } finally {
     child.kill('SIGTERM');
   }
@@ -243,13 +342,28 @@ test('synthesis over HTTP against `ipt serve` gives the chains of the same model
   const local = await OnnxCausalLM.load(scripted, { batchSize: 3 });
   const served = await serveCompletions(local, { port: 0, modelName: 'toy' });
   try {
-    const options = { texts: docs, rounds: 2, maxModelLen: 256, maxNewTokens: 24, batchSize: 3, progress: 'silent' as const };
+    const options = {
+      texts: docs,
+      rounds: 2,
+      maxModelLen: 256,
+      maxNewTokens: 24,
+      batchSize: 3,
+      progress: 'silent' as const,
+    };
     const here = await synthesize({ ...options, engine: local, outDir: join(root, 'synth-local') });
     const client = await OpenAICompatible.connect({ baseUrl: served.url, tokenizer: tok, concurrency: 4 });
-    const remote = await synthesize({ ...options, engine: client, outDir: join(root, 'synth-http'), parallelBatches: 2 });
+    const remote = await synthesize({
+      ...options,
+      engine: client,
+      outDir: join(root, 'synth-http'),
+      parallelBatches: 2,
+    });
     assert.deepEqual(remote.chains, here.chains);
     assert.equal(remote.totals.pairs, 10);
-    assert.ok(remote.chains.some((c) => c.some((e) => e.inheritFromPrev)), 'round 2 used demonstrations');
+    assert.ok(
+      remote.chains.some((c) => c.some((e) => e.inheritFromPrev)),
+      'round 2 used demonstrations',
+    );
     assert.equal(remote.totals.completionTokens, here.totals.completionTokens);
   } finally {
     await served.close();

@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { argmax, logSoftmaxAt, resolveSampling, rowRng, sampleToken, stopIds, wholeRow } from '../../lib/engine/sampling.js';
+import {
+  argmax,
+  logSoftmaxAt,
+  resolveSampling,
+  rowRng,
+  sampleToken,
+  stopIds,
+  wholeRow,
+} from '../../lib/engine/sampling.js';
 import { createRng } from '../../lib/repro/rng.js';
 import { OnnxCausalLM } from '../../lib/engine/onnx-lm.js';
 import { GPTLanguageModel } from '../../lib/train/lm.js';
@@ -53,39 +61,55 @@ test('options: greedy by default, bad values refused, one generator per row, sto
   assert.deepEqual([...stopIds([], [2])], []);
 });
 
-test('parity: the in-process GPT and ONNX Runtime give the same seeded samples and stop at the same EOS', { timeout: 120_000 }, async () => {
-  const cfg: GPTConfig = { vocabSize: TINY_BASE_VOCAB, contextLength: 64, width: 32, heads: 4, layers: 2, mlpRatio: 4, layerNormEps: 1e-5 };
-  const weights = seededGptWeights(cfg, 9);
-  const prompts = [[1, 50, 60, 70], [1, 9], [1, 100, 101, 102, 103, 104, 105]];
-  const options = { maxNewTokens: 24, temperature: 1, topP: 0.9, seed: 11 };
-  const free = join(root, 'free');
-  writeGptModelFolder(free, { cfg, weights });
-  const onnxFree = await OnnxCausalLM.load(free, { threads: 1 });
-  const inProcessFree = await GPTLanguageModel.create(cfg, weights, { threads: 1 });
-  let sampled: number[][];
-  try {
-    sampled = await onnxFree.generate(prompts, { ...options, stopTokenIds: [] });
-    assert.deepEqual(await inProcessFree.generate(prompts, { ...options, stopTokenIds: [] }), sampled);
-    assert.ok(sampled.every((r) => r.length === 24));
-    const greedy = await onnxFree.generate(prompts, { maxNewTokens: 24, stopTokenIds: [] });
-    assert.notDeepEqual(sampled, greedy, 'temperature 1 departs from greedy');
-  } finally {
-    await onnxFree.close();
-    await inProcessFree.close();
-  }
-  // A model whose EOS is a token the sample above produced: with no stop ids given, both engines end there.
-  const eos = sampled[0][5];
-  const stopping = join(root, 'stopping');
-  writeGptModelFolder(stopping, { cfg, weights }, { eosTokenId: eos });
-  const onnx = await OnnxCausalLM.load(stopping, { threads: 1 });
-  const inProcess = await GPTLanguageModel.create(cfg, weights, { threads: 1, eosTokenIds: [eos] });
-  try {
-    const expected = sampled.map((r) => (r.includes(eos) ? r.slice(0, r.indexOf(eos) + 1) : r));
-    assert.deepEqual(await onnx.generate(prompts, options), expected);
-    assert.deepEqual(await inProcess.generate(prompts, options), expected);
-    assert.ok(expected[0].length <= 6);
-  } finally {
-    await onnx.close();
-    await inProcess.close();
-  }
-});
+test(
+  'parity: the in-process GPT and ONNX Runtime give the same seeded samples and stop at the same EOS',
+  { timeout: 120_000 },
+  async () => {
+    const cfg: GPTConfig = {
+      vocabSize: TINY_BASE_VOCAB,
+      contextLength: 64,
+      width: 32,
+      heads: 4,
+      layers: 2,
+      mlpRatio: 4,
+      layerNormEps: 1e-5,
+    };
+    const weights = seededGptWeights(cfg, 9);
+    const prompts = [
+      [1, 50, 60, 70],
+      [1, 9],
+      [1, 100, 101, 102, 103, 104, 105],
+    ];
+    const options = { maxNewTokens: 24, temperature: 1, topP: 0.9, seed: 11 };
+    const free = join(root, 'free');
+    writeGptModelFolder(free, { cfg, weights });
+    const onnxFree = await OnnxCausalLM.load(free, { threads: 1 });
+    const inProcessFree = await GPTLanguageModel.create(cfg, weights, { threads: 1 });
+    let sampled: number[][];
+    try {
+      sampled = await onnxFree.generate(prompts, { ...options, stopTokenIds: [] });
+      assert.deepEqual(await inProcessFree.generate(prompts, { ...options, stopTokenIds: [] }), sampled);
+      assert.ok(sampled.every((r) => r.length === 24));
+      const greedy = await onnxFree.generate(prompts, { maxNewTokens: 24, stopTokenIds: [] });
+      assert.notDeepEqual(sampled, greedy, 'temperature 1 departs from greedy');
+    } finally {
+      await onnxFree.close();
+      await inProcessFree.close();
+    }
+    // A model whose EOS is a token the sample above produced: with no stop ids given, both engines end there.
+    const eos = sampled[0][5];
+    const stopping = join(root, 'stopping');
+    writeGptModelFolder(stopping, { cfg, weights }, { eosTokenId: eos });
+    const onnx = await OnnxCausalLM.load(stopping, { threads: 1 });
+    const inProcess = await GPTLanguageModel.create(cfg, weights, { threads: 1, eosTokenIds: [eos] });
+    try {
+      const expected = sampled.map((r) => (r.includes(eos) ? r.slice(0, r.indexOf(eos) + 1) : r));
+      assert.deepEqual(await onnx.generate(prompts, options), expected);
+      assert.deepEqual(await inProcess.generate(prompts, options), expected);
+      assert.ok(expected[0].length <= 6);
+    } finally {
+      await onnx.close();
+      await inProcess.close();
+    }
+  },
+);

@@ -8,14 +8,35 @@ import { GraphBuilder, DataType } from '../../lib/engine/onnx-graph.js';
 import { createRng } from '../../lib/repro/rng.js';
 import { tinyTokenizerFiles, writeTokenizerFiles, TINY_BASE_VOCAB } from '../../lib/engine/tokenizer.js';
 
-export type LlamaConfig = { vocab: number; hidden: number; layers: number; heads: number; kvHeads: number; ffn: number; ropeTheta: number; eps: number; maxPositions: number };
-export const TINY_LLAMA: LlamaConfig = { vocab: TINY_BASE_VOCAB, hidden: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ropeTheta: 10000, eps: 1e-5, maxPositions: 128 };
+export type LlamaConfig = {
+  vocab: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  ffn: number;
+  ropeTheta: number;
+  eps: number;
+  maxPositions: number;
+};
+export const TINY_LLAMA: LlamaConfig = {
+  vocab: TINY_BASE_VOCAB,
+  hidden: 32,
+  layers: 2,
+  heads: 4,
+  kvHeads: 2,
+  ffn: 64,
+  ropeTheta: 10000,
+  eps: 1e-5,
+  maxPositions: 128,
+};
 
 export function llamaWeights(c: LlamaConfig, seed: number): Record<string, Float32Array> {
   const rng = createRng(seed);
   const D = c.hidden / c.heads;
   const w: Record<string, Float32Array> = {};
-  const randn = (name: string, n: number, std: number) => (w[name] = Float32Array.from({ length: n }, () => std * rng.normal()));
+  const randn = (name: string, n: number, std: number) =>
+    (w[name] = Float32Array.from({ length: n }, () => std * rng.normal()));
   randn('embed', c.vocab * c.hidden, 1);
   for (let l = 0; l < c.layers; l++) {
     randn(`l${l}.q`, c.hidden * c.heads * D, 4 / Math.sqrt(c.hidden));
@@ -55,14 +76,20 @@ export function buildLlamaOnnx(c: LlamaConfig, w: Record<string, Float32Array>):
   };
   let x = g.op1('Gather', [g.initializer('embed', [c.vocab, c.hidden], w.embed), 'input_ids'], { axis: { i: 0 } });
   const invFreq = Float32Array.from({ length: D / 2 }, (_, i) => 1 / c.ropeTheta ** ((2 * i) / D));
-  const freqs = g.op1('Mul', [g.op1('Unsqueeze', [g.op1('Cast', ['position_ids'], { to: { i: DataType.FLOAT } }), g.i64([2])]), g.initializer('inv_freq', [D / 2], invFreq)]);
+  const freqs = g.op1('Mul', [
+    g.op1('Unsqueeze', [g.op1('Cast', ['position_ids'], { to: { i: DataType.FLOAT } }), g.i64([2])]),
+    g.initializer('inv_freq', [D / 2], invFreq),
+  ]);
   const emb = g.op1('Concat', [freqs, freqs], { axis: { i: -1 } });
   const cos = g.op1('Unsqueeze', [g.op1('Cos', [emb]), g.i64([1])]);
   const sin = g.op1('Unsqueeze', [g.op1('Sin', [emb]), g.i64([1])]);
   const rope = (t: string) => {
     const x1 = g.op1('Slice', [t, g.i64([0]), g.i64([D / 2]), g.i64([3])]);
     const x2 = g.op1('Slice', [t, g.i64([D / 2]), g.i64([D]), g.i64([3])]);
-    return g.op1('Add', [g.op1('Mul', [t, cos]), g.op1('Mul', [g.op1('Concat', [g.op1('Neg', [x2]), x1], { axis: { i: 3 } }), sin])]);
+    return g.op1('Add', [
+      g.op1('Mul', [t, cos]),
+      g.op1('Mul', [g.op1('Concat', [g.op1('Neg', [x2]), x1], { axis: { i: 3 } }), sin]),
+    ]);
   };
   const one = g.i64([1], []);
   const total = g.op1('Gather', [g.op1('Shape', ['attention_mask']), one], { axis: { i: 0 } });
@@ -71,10 +98,19 @@ export function buildLlamaOnnx(c: LlamaConfig, w: Record<string, Float32Array>):
   const k = g.op1('Range', [g.i64([0], []), total, one]);
   const causal = g.op1('LessOrEqual', [g.op1('Unsqueeze', [k, g.i64([0])]), g.op1('Unsqueeze', [q, g.i64([1])])]);
   const real = g.op1('Unsqueeze', [g.op1('Cast', ['attention_mask'], { to: { i: DataType.BOOL } }), g.i64([1, 2])]);
-  const bias = g.op1('Where', [g.op1('And', [g.op1('Unsqueeze', [causal, g.i64([0, 1])]), real]), g.f32([0]), g.f32([-1e9])]);
-  const heads = (t: string, n: number) => g.op1('Transpose', [g.op1('Reshape', [t, g.i64([0, 0, n, D])])], { perm: { ints: [0, 2, 1, 3] } });
+  const bias = g.op1('Where', [
+    g.op1('And', [g.op1('Unsqueeze', [causal, g.i64([0, 1])]), real]),
+    g.f32([0]),
+    g.f32([-1e9]),
+  ]);
+  const heads = (t: string, n: number) =>
+    g.op1('Transpose', [g.op1('Reshape', [t, g.i64([0, 0, n, D])])], { perm: { ints: [0, 2, 1, 3] } });
   // [B, kv, T, D] -> [B, kv * groups, T, D], each key/value head serving `groups` query heads
-  const repeat = (t: string) => g.op1('Reshape', [g.op1('Expand', [g.op1('Unsqueeze', [t, g.i64([2])]), g.i64([1, 1, groups, 1, 1])]), g.i64([0, c.heads, -1, D])]);
+  const repeat = (t: string) =>
+    g.op1('Reshape', [
+      g.op1('Expand', [g.op1('Unsqueeze', [t, g.i64([2])]), g.i64([1, 1, groups, 1, 1])]),
+      g.i64([0, c.heads, -1, D]),
+    ]);
   for (let l = 0; l < c.layers; l++) {
     const h = rms(x, vec(`l${l}.norm1`));
     const qh = rope(heads(g.op1('MatMul', [h, mat(`l${l}.q`, c.hidden, c.heads * D)]), c.heads));
@@ -82,9 +118,18 @@ export function buildLlamaOnnx(c: LlamaConfig, w: Record<string, Float32Array>):
     const vh = heads(g.op1('MatMul', [h, mat(`l${l}.v`, c.hidden, c.kvHeads * D)]), c.kvHeads);
     const keys = g.op1('Concat', [`past_key_values.${l}.key`, kh], { axis: { i: 2 } }, `present.${l}.key`);
     const values = g.op1('Concat', [`past_key_values.${l}.value`, vh], { axis: { i: 2 } }, `present.${l}.value`);
-    const scores = g.op1('Add', [g.op1('Mul', [g.op1('MatMul', [qh, g.op1('Transpose', [repeat(keys)], { perm: { ints: [0, 1, 3, 2] } })]), g.f32([1 / Math.sqrt(D)])]), bias]);
+    const scores = g.op1('Add', [
+      g.op1('Mul', [
+        g.op1('MatMul', [qh, g.op1('Transpose', [repeat(keys)], { perm: { ints: [0, 1, 3, 2] } })]),
+        g.f32([1 / Math.sqrt(D)]),
+      ]),
+      bias,
+    ]);
     const ctx = g.op1('MatMul', [g.op1('Softmax', [scores], { axis: { i: -1 } }), repeat(values)]);
-    const merged = g.op1('Reshape', [g.op1('Transpose', [ctx], { perm: { ints: [0, 2, 1, 3] } }), g.i64([0, 0, c.heads * D])]);
+    const merged = g.op1('Reshape', [
+      g.op1('Transpose', [ctx], { perm: { ints: [0, 2, 1, 3] } }),
+      g.i64([0, 0, c.heads * D]),
+    ]);
     x = g.op1('Add', [x, g.op1('MatMul', [merged, mat(`l${l}.o`, c.heads * D, c.hidden)])]);
     const h2 = rms(x, vec(`l${l}.norm2`));
     const gate = g.op1('MatMul', [h2, mat(`l${l}.gate`, c.hidden, c.ffn)]);
@@ -128,7 +173,8 @@ export function llamaReferenceLogits(c: LlamaConfig, w: Record<string, Float32Ar
   const groups = c.heads / c.kvHeads;
   const matmul = (x: Float64Array, rows: number, fin: number, fout: number, m: Float32Array) => {
     const y = new Float64Array(rows * fout);
-    for (let i = 0; i < rows; i++) for (let k = 0; k < fin; k++) for (let o = 0; o < fout; o++) y[i * fout + o] += x[i * fin + k] * m[k * fout + o];
+    for (let i = 0; i < rows; i++)
+      for (let k = 0; k < fin; k++) for (let o = 0; o < fout; o++) y[i * fout + o] += x[i * fin + k] * m[k * fout + o];
     return y;
   };
   const rms = (x: Float64Array, weight: Float32Array) => {
@@ -178,7 +224,9 @@ export function llamaReferenceLogits(c: LlamaConfig, w: Record<string, Float32Ar
         const max = Math.max(...s);
         const p = s.map((z) => Math.exp(z - max));
         const sum = p.reduce((a, b) => a + b, 0);
-        for (let t = 0; t <= i; t++) for (let e = 0; e < D; e++) ctx[i * c.heads * D + head * D + e] += (p[t] / sum) * v[t * c.kvHeads * D + kvh * D + e];
+        for (let t = 0; t <= i; t++)
+          for (let e = 0; e < D; e++)
+            ctx[i * c.heads * D + head * D + e] += (p[t] / sum) * v[t * c.kvHeads * D + kvh * D + e];
       }
     }
     const o = matmul(ctx, n, c.heads * D, C, w[`l${l}.o`]);
@@ -193,7 +241,12 @@ export function llamaReferenceLogits(c: LlamaConfig, w: Record<string, Float32Ar
   return matmul(rms(x, w.norm), n, C, c.vocab, w.lm_head);
 }
 
-export function llamaReferenceGreedy(c: LlamaConfig, w: Record<string, Float32Array>, prompt: number[], maxNew: number): number[] {
+export function llamaReferenceGreedy(
+  c: LlamaConfig,
+  w: Record<string, Float32Array>,
+  prompt: number[],
+  maxNew: number,
+): number[] {
   const seq = [...prompt];
   const out: number[] = [];
   for (let s = 0; s < maxNew; s++) {

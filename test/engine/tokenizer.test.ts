@@ -41,7 +41,20 @@ test('decode skips <s>, </s> and <pad> on request but keeps the synthesizer mark
 });
 
 test('round trips any unicode text; the fast path equals the library id for id', () => {
-  const pieces = fc.constantFrom('<s>', '</s>', '<pad>', '<CON>', '</CON>', '<QUE>', '<ANS>', '</END>', '<', '<Q', ' ', '\n');
+  const pieces = fc.constantFrom(
+    '<s>',
+    '</s>',
+    '<pad>',
+    '<CON>',
+    '</CON>',
+    '<QUE>',
+    '<ANS>',
+    '</END>',
+    '<',
+    '<Q',
+    ' ',
+    '\n',
+  );
   const text = fc.oneof(
     fc.string({ unit: 'grapheme', maxLength: 60 }),
     fc.array(fc.oneof(pieces, fc.string({ maxLength: 5 }))).map((a) => a.join('')),
@@ -67,7 +80,14 @@ test('written files load back from a model folder', () => {
 });
 
 test('merges add tokens after the markers', () => {
-  const merged = tokenizerFromFiles(tinyTokenizerFiles({ merges: [['t', 'h'], ['th', 'e']] }));
+  const merged = tokenizerFromFiles(
+    tinyTokenizerFiles({
+      merges: [
+        ['t', 'h'],
+        ['th', 'e'],
+      ],
+    }),
+  );
   assert.deepEqual(merged.encode('the'), [TINY_BASE_VOCAB + 1]);
   assert.equal(merged.decode(merged.encode('the then')), 'the then');
 });

@@ -3,7 +3,16 @@
 // eval quirks), and the guessing baselines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { convFinQACorrect, DOMAIN_TASKS, domainChance, headlineF1, nerevalF1, normalizedNumbers, parseNer, weightedF1 } from '../../lib/eval/suites/domain.js';
+import {
+  convFinQACorrect,
+  DOMAIN_TASKS,
+  domainChance,
+  headlineF1,
+  nerevalF1,
+  normalizedNumbers,
+  parseNer,
+  weightedF1,
+} from '../../lib/eval/suites/domain.js';
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);
 
@@ -21,7 +30,10 @@ test('Headline: weighted F1 within each sub-question, summed and divided by 9', 
 });
 
 test('NER: only the word before each "(type)" is taken, duplicates dropped; nereval counts text and type matches', () => {
-  assert.deepEqual(parseNer(' Ann Lee (person), Boston (location)'), [{ text: 'Lee', type: 'person' }, { text: 'Boston', type: 'location' }]);
+  assert.deepEqual(parseNer(' Ann Lee (person), Boston (location)'), [
+    { text: 'Lee', type: 'person' },
+    { text: 'Boston', type: 'location' },
+  ]);
   assert.deepEqual(parseNer('X (a) X (a)'), [{ text: 'X', type: 'a' }]);
   // Lee/person: text + type (2); Boston: text only (1); 3 of 4 possible and of 4 predicted
   close(nerevalF1(parseNer(' Ann Lee (person), Boston (location)'), parseNer('Lee (person) and Boston (place)')), 0.75);
@@ -30,7 +42,12 @@ test('NER: only the word before each "(type)" is taken, duplicates dropped; nere
 });
 
 test('ConvFinQA: numbers on the first line, "%" divides by 100, Python-invalid literals are infinite, a match within 0.01', () => {
-  assert.deepEqual(normalizedNumbers('The answer is 1,234.5 or 25% and 007 then -.5e2\n99'), [1234.5, 0.25, Number.POSITIVE_INFINITY, -50]);
+  assert.deepEqual(normalizedNumbers('The answer is 1,234.5 or 25% and 007 then -.5e2\n99'), [
+    1234.5,
+    0.25,
+    Number.POSITIVE_INFINITY,
+    -50,
+  ]);
   assert.deepEqual(normalizedNumbers('0 and 00 and 01.5'), [0, 0, 1.5]);
   assert.equal(convFinQACorrect(' 30', 'It changed by 30.004 units'), 1);
   assert.equal(convFinQACorrect(' 25%', '0.25'), 1);
@@ -41,9 +58,10 @@ test('ConvFinQA: numbers on the first line, "%" divides by 100, Python-invalid l
 
 test('guessing baselines: 1/k for accuracy, the expected weighted F1 of a uniform guess, none for generation', () => {
   const task = (name: string) => DOMAIN_TASKS.find((t) => t.name === name)!;
-  const docs = (golds: number[], k: number) => golds.map((g) => ({ input: 'x', options: Array.from({ length: k }, (_, i) => `o${i}`), gold_index: g }));
+  const docs = (golds: number[], k: number) =>
+    golds.map((g) => ({ input: 'x', options: Array.from({ length: k }, (_, i) => `o${i}`), gold_index: g }));
   close(domainChance(task('USMLE'), docs([0, 1, 2], 4))!, 0.25);
   // shares 1/2, 1/4, 1/4 with k = 3: sum p * 2 p (1/3) / (p + 1/3) = 0.2 + 2 * 0.25 * (2 * 0.25 / 3) / (0.25 + 1 / 3)
-  close(domainChance(task('FPB'), docs([0, 0, 1, 2], 3))!, 0.2 + 2 * 0.25 * ((2 * 0.25) / 3) / (0.25 + 1 / 3));
+  close(domainChance(task('FPB'), docs([0, 0, 1, 2], 3))!, 0.2 + (2 * 0.25 * ((2 * 0.25) / 3)) / (0.25 + 1 / 3));
   assert.equal(domainChance(task('NER'), docs([0], 2)), null);
 });

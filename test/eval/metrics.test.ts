@@ -43,7 +43,10 @@ test('a word-order task: the real sentence and a shuffle of its words, the right
     const [real, other] = [e.choices[e.gold], e.choices[1 - e.gold]];
     assert.notEqual(real, other);
     assert.deepEqual(real.split(' ').sort(), other.split(' ').sort(), 'the same words');
-    assert.ok(texts.some((x) => x.includes(real)), 'the real sentence is from the text');
+    assert.ok(
+      texts.some((x) => x.includes(real)),
+      'the real sentence is from the text',
+    );
   }
   assert.ok(new Set(t.examples.map((e) => e.gold)).size === 2);
 });

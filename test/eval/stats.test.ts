@@ -24,7 +24,8 @@ import {
 } from '../../lib/eval/stats.js';
 import { createRng } from '../../lib/repro/rng.js';
 
-const close = (a: number, b: number, tol: number, what = '') => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} vs ${b} (tolerance ${tol})`);
+const close = (a: number, b: number, tol: number, what = '') =>
+  assert.ok(Math.abs(a - b) <= tol, `${what} ${a} vs ${b} (tolerance ${tol})`);
 
 test('mean and standard error: hand-computed, one value has no standard error, none is an error', () => {
   assert.deepEqual(meanWithStderr([2, 4, 6]), { mean: 4, se: Math.sqrt(4 / 3), n: 3 }); // sample variance 4, n 3
@@ -72,7 +73,19 @@ test('bootstrap: hand cases, paired by item and seed, deterministic for a seed',
     [1, 0, 1, 1],
     [1, 1, 1, 0],
   ];
-  const tasks: Record<string, TaskItemScores> = { t: { a, b }, u: { a: [[1, 1], [0, 0]], b: [[1, 1], [0, 0]] } };
+  const tasks: Record<string, TaskItemScores> = {
+    t: { a, b },
+    u: {
+      a: [
+        [1, 1],
+        [0, 0],
+      ],
+      b: [
+        [1, 1],
+        [0, 0],
+      ],
+    },
+  };
   const fixed = bootstrapReplicates(tasks, 2, { seed: 1, replicates: 5, resampleItems: false, resampleSeeds: false });
   assert.deepEqual([...fixed.tasks.t.a], [0.5, 0.5, 0.5, 0.5, 0.5]);
   assert.deepEqual(fixed.point.t, { a: 0.5, b: 0.75 });
@@ -96,9 +109,16 @@ test('bootstrap: hand cases, paired by item and seed, deterministic for a seed',
 });
 
 /** A simulated benchmark: p(seed s, item i) = 0.5 + shift + seed effect + item effect, answers drawn 0/1. */
-function simulate(rng: ReturnType<typeof createRng>, seeds: number, items: number, opts: { seedSd: number; itemHalfWidth: number; shift?: number; itemEffects?: number[]; seedEffects?: number[] }) {
-  const itemEffects = opts.itemEffects ?? Array.from({ length: items }, () => (2 * rng.next() - 1) * opts.itemHalfWidth);
-  const seedEffects = opts.seedEffects ?? Array.from({ length: seeds }, () => (2 * rng.next() - 1) * opts.seedSd * Math.sqrt(3));
+function simulate(
+  rng: ReturnType<typeof createRng>,
+  seeds: number,
+  items: number,
+  opts: { seedSd: number; itemHalfWidth: number; shift?: number; itemEffects?: number[]; seedEffects?: number[] },
+) {
+  const itemEffects =
+    opts.itemEffects ?? Array.from({ length: items }, () => (2 * rng.next() - 1) * opts.itemHalfWidth);
+  const seedEffects =
+    opts.seedEffects ?? Array.from({ length: seeds }, () => (2 * rng.next() - 1) * opts.seedSd * Math.sqrt(3));
   const table = seedEffects.map((a) => itemEffects.map((b) => (rng.next() < 0.5 + (opts.shift ?? 0) + a + b ? 1 : 0)));
   return { table, itemEffects, seedEffects };
 }
@@ -123,20 +143,51 @@ test('the analytic variance and the two-level bootstrap agree on large data (sco
   const seedEffects = Array.from({ length: S }, () => (2 * rng.next() - 1) * 0.04 * Math.sqrt(3));
   const va = simulate(rng, S, I, { seedSd: 0.04, itemHalfWidth: 0.3, seedEffects });
   // arm b shares the items' difficulty and the seeds' luck (paired) and is 0.05 better
-  const vb = simulate(rng, S, I, { seedSd: 0.04, itemHalfWidth: 0.3, shift: 0.05, itemEffects: va.itemEffects, seedEffects });
+  const vb = simulate(rng, S, I, {
+    seedSd: 0.04,
+    itemHalfWidth: 0.3,
+    shift: 0.05,
+    itemEffects: va.itemEffects,
+    seedEffects,
+  });
   // a second task answered by the same models (same seed effects), other items
   const wa = simulate(rng, S, I, { seedSd: 0.04, itemHalfWidth: 0.2, seedEffects });
-  const wb = simulate(rng, S, I, { seedSd: 0.04, itemHalfWidth: 0.2, shift: 0.02, itemEffects: wa.itemEffects, seedEffects });
-  const reps = bootstrapReplicates({ t: { a: va.table, b: vb.table }, u: { a: wa.table, b: wb.table } }, S, { seed: 3, replicates: 3000 });
+  const wb = simulate(rng, S, I, {
+    seedSd: 0.04,
+    itemHalfWidth: 0.2,
+    shift: 0.02,
+    itemEffects: wa.itemEffects,
+    seedEffects,
+  });
+  const reps = bootstrapReplicates({ t: { a: va.table, b: vb.table }, u: { a: wa.table, b: wb.table } }, S, {
+    seed: 3,
+    replicates: 3000,
+  });
   const score = linearEstimate([va.table]);
   close(score.se, Math.sqrt(crossedVariance(va.table).meanVariance), 1e-12, 'one task is the crossed variance');
   close(bootstrapScore(reps, ['t'], 'a').se / bootstrapTheory([va.table]), 1, 0.06, 'score se ratio');
   close(bootstrapScore(reps, ['t'], 'a').se / score.se, 1, 0.1, 'score se ratio to the analytic one');
   const gain = gainEstimate([vb.table], [va.table]);
-  close(bootstrapGain(reps, ['t'], 'b', 'a').se / bootstrapTheory([diff(vb.table, va.table)]), 1, 0.06, 'gain se ratio');
+  close(
+    bootstrapGain(reps, ['t'], 'b', 'a').se / bootstrapTheory([diff(vb.table, va.table)]),
+    1,
+    0.06,
+    'gain se ratio',
+  );
   const group = gainEstimate([vb.table, wb.table], [va.table, wa.table]);
-  close(bootstrapGain(reps, ['t', 'u'], 'b', 'a').se / bootstrapTheory([diff(vb.table, va.table), diff(wb.table, wa.table)]), 1, 0.06, 'group gain se ratio');
-  close(bootstrapScore(reps, ['t', 'u'], 'a').se / bootstrapTheory([va.table, wa.table]), 1, 0.06, 'group score se ratio');
+  close(
+    bootstrapGain(reps, ['t', 'u'], 'b', 'a').se /
+      bootstrapTheory([diff(vb.table, va.table), diff(wb.table, wa.table)]),
+    1,
+    0.06,
+    'group gain se ratio',
+  );
+  close(
+    bootstrapScore(reps, ['t', 'u'], 'a').se / bootstrapTheory([va.table, wa.table]),
+    1,
+    0.06,
+    'group score se ratio',
+  );
   // pairing matters: the gain's se is well below what two independent scores would give
   assert.ok(gain.se < score.se);
   assert.equal(gain.verdict, 'gain');
@@ -171,7 +222,13 @@ test('coverage of the 95% interval on simulated benchmarks with 3 seeds: analyti
     // true mean 0.5, true gain 0.03: seed and item effects are symmetric around zero; models near chance
     const seedEffects = Array.from({ length: 3 }, () => (2 * rng.next() - 1) * 0.02 * Math.sqrt(3));
     const a = simulate(rng, 3, 150, { seedSd: 0.02, itemHalfWidth: 0.15, seedEffects });
-    const b = simulate(rng, 3, 150, { seedSd: 0.02, itemHalfWidth: 0.15, shift: 0.03, itemEffects: a.itemEffects, seedEffects: seedEffects.map((x) => x + (2 * rng.next() - 1) * 0.01) });
+    const b = simulate(rng, 3, 150, {
+      seedSd: 0.02,
+      itemHalfWidth: 0.15,
+      shift: 0.03,
+      itemEffects: a.itemEffects,
+      seedEffects: seedEffects.map((x) => x + (2 * rng.next() - 1) * 0.01),
+    });
     const e = linearEstimate([a.table]);
     if (e.lo <= 0.5 && 0.5 <= e.hi) analytic++;
     const g = gainEstimate([b.table], [a.table]);
@@ -211,10 +268,25 @@ test('items to detect a paired difference: hand-computed, and a simulated McNema
   // the inverse: n items detect this difference
   const d = detectableDifference(n, () => psi);
   close(d, 0.05, 0.001, 'detectable difference');
-  assert.equal(detectableDifference(3, () => 0.5), 1); // too few items to detect anything
+  assert.equal(
+    detectableDifference(3, () => 0.5),
+    1,
+  ); // too few items to detect anything
 });
 
 test('measured discordance counts disagreements per seed and item', () => {
   assert.equal(measuredDiscordance([[1, 0, 1, 1]], [[1, 1, 0, 1]]), 0.5);
-  assert.equal(measuredDiscordance([[1, 0], [0, 0]], [[1, 0], [0, 1]]), 0.25);
+  assert.equal(
+    measuredDiscordance(
+      [
+        [1, 0],
+        [0, 0],
+      ],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    ),
+    0.25,
+  );
 });

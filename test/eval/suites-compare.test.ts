@@ -10,7 +10,12 @@ import { pairedDifference, pairedGains } from '../../lib/eval/suites/compare.js'
 import { gainEstimate, meanWithStderr } from '../../lib/eval/stats.js';
 import { createRng } from '../../lib/repro/rng.js';
 import { pyFloat, type SuiteResults } from '../../lib/eval/suites/evaluate.js';
-import { loadCollectionExamples, parseCollectionText, responsePrompt, synthesizerResponseAccuracy } from '../../lib/eval/synthesizer.js';
+import {
+  loadCollectionExamples,
+  parseCollectionText,
+  responsePrompt,
+  synthesizerResponseAccuracy,
+} from '../../lib/eval/synthesizer.js';
 import { FakeHub } from '../hub/fake-hub.js';
 import { benchmarkFixtures } from './fixtures.js';
 import { OnnxCausalLM } from '../../lib/engine/onnx-lm.js';
@@ -31,7 +36,16 @@ test('a paired difference: mean of a_i - b_i, stderr of the differences, 95% int
   const d90 = pairedDifference([1, 1, 1, 1], [0, 0, 1, 0], 0.9);
   assert.ok(Math.abs(d90.lo! - (0.75 - 1.6448536269514722 * 0.25)) < 1e-9);
   // one item says nothing of the spread
-  assert.deepEqual(pairedDifference([1], [0]), { n: 1, a: 1, b: 0, diff: 1, stderr: null, lo: null, hi: null, verdict: 'within noise' });
+  assert.deepEqual(pairedDifference([1], [0]), {
+    n: 1,
+    a: 1,
+    b: 0,
+    diff: 1,
+    stderr: null,
+    lo: null,
+    hi: null,
+    verdict: 'within noise',
+  });
   assert.throws(() => pairedDifference([1], [1, 0]), /same items/);
 });
 
@@ -59,7 +73,10 @@ test("paired differences are the statistics module's paired gain: the same mean 
     assert.ok(Math.abs(got.stderr! - want.se) < 1e-12, `stderr, case ${k}`);
     assert.equal(got.stderr, meanWithStderr(a.map((x, i) => x - b[i])).se, `stderr as meanWithStderr's, case ${k}`);
     // the interval's z is 1.959964 (the normal quantile) where it was 1.96: ends move by 0.00004 standard errors
-    assert.ok(Math.abs(got.lo! - want.lo) <= 4e-5 * want.se + 1e-12 && Math.abs(got.hi! - want.hi) <= 4e-5 * want.se + 1e-12, `interval, case ${k}`);
+    assert.ok(
+      Math.abs(got.lo! - want.lo) <= 4e-5 * want.se + 1e-12 && Math.abs(got.hi! - want.hi) <= 4e-5 * want.se + 1e-12,
+      `interval, case ${k}`,
+    );
   }
 });
 
@@ -79,7 +96,7 @@ function fake(items: Record<string, Record<string, number[]>>, groups: Record<st
   return r;
 }
 
-test('pairedGains joins items by doc_id, pools a group\'s subjects, and skips corpus-level F1 with a note', () => {
+test("pairedGains joins items by doc_id, pools a group's subjects, and skips corpus-level F1 with a note", () => {
   const a = fake({ t1: { acc: [1, 1, 1, 0] }, t2: { acc: [1, 0] }, f: { weighted_F1: [1, 0] } }, { g: ['t1', 't2'] });
   const b = fake({ t1: { acc: [0, 0, 1, 0] }, t2: { acc: [0, 0] }, f: { weighted_F1: [0, 0] } }, { g: ['t1', 't2'] });
   const { rows, notes } = pairedGains(a, b, { metric: 'acc' });
@@ -106,15 +123,28 @@ test('log-likelihoods are written as Python writes floats', () => {
 });
 
 test('collection records: finished examples split on </s>, context and pairs in the synthesizer format', () => {
-  const text = '<s> <CON> The lamp stood by the river. </CON>\n\n<QUE> What stood by the river? <ANS> The lamp </END>\n\n<QUE> Where? <ANS> by the river </END></s><s> <CON> Second text. </CON>\n\n<QUE> Which text? <ANS> the second </END></s>';
+  const text =
+    '<s> <CON> The lamp stood by the river. </CON>\n\n<QUE> What stood by the river? <ANS> The lamp </END>\n\n<QUE> Where? <ANS> by the river </END></s><s> <CON> Second text. </CON>\n\n<QUE> Which text? <ANS> the second </END></s>';
   const examples = parseCollectionText(text);
   assert.deepEqual(examples, [
-    { context: 'The lamp stood by the river.', pairs: [{ question: 'What stood by the river?', answer: 'The lamp' }, { question: 'Where?', answer: 'by the river' }] },
+    {
+      context: 'The lamp stood by the river.',
+      pairs: [
+        { question: 'What stood by the river?', answer: 'The lamp' },
+        { question: 'Where?', answer: 'by the river' },
+      ],
+    },
     { context: 'Second text.', pairs: [{ question: 'Which text?', answer: 'the second' }] },
   ]);
   const [first, second] = examples.map((e) => ({ dataset: 'd', ...e }));
-  assert.equal(responsePrompt(first, 0, []), '<s> <CON> The lamp stood by the river. </CON>\n\n<QUE> What stood by the river? <ANS>');
-  assert.equal(responsePrompt(first, 1, []), '<s> <CON> The lamp stood by the river. </CON>\n\n<QUE> What stood by the river? <ANS> The lamp </END>\n\n<QUE> Where? <ANS>');
+  assert.equal(
+    responsePrompt(first, 0, []),
+    '<s> <CON> The lamp stood by the river. </CON>\n\n<QUE> What stood by the river? <ANS>',
+  );
+  assert.equal(
+    responsePrompt(first, 1, []),
+    '<s> <CON> The lamp stood by the river. </CON>\n\n<QUE> What stood by the river? <ANS> The lamp </END>\n\n<QUE> Where? <ANS>',
+  );
   assert.equal(
     responsePrompt(second, 0, [first]),
     '<s> <CON> The lamp stood by the river. </CON>\n\n<QUE> What stood by the river? <ANS> The lamp </END>\n\n<QUE> Where? <ANS> by the river </END></s>' +
@@ -133,23 +163,53 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-test('response accuracy from the collection on the hub: zero-shot and few-shot score the same questions', { timeout: 120_000 }, async () => {
-  const { examples, inputs } = await loadCollectionExamples(['squad', 'race'], { hub: { endpoint: hub.url, cacheDir: join(root, 'hf'), token: undefined, offline: false } });
-  assert.equal(examples.length, 2 * (4 + 3) * 2);
-  assert.equal(inputs.length, 2);
-  const cfg = { vocabSize: TINY_BASE_VOCAB, contextLength: 512, width: 32, heads: 4, layers: 1, mlpRatio: 2, layerNormEps: 1e-5 };
-  writeGptModelFolder(join(root, 'm'), { cfg, weights: seededGptWeights(cfg, 2) }, { variants: ['kv-delta'] });
-  const lm = await OnnxCausalLM.load(join(root, 'm'));
-  try {
-    const tok = loadTokenizer(join(root, 'm'));
-    const zero = await synthesizerResponseAccuracy(lm, tok, examples, { shots: 0, perDataset: 2, maxNewTokens: 8, modelKey: 'm' });
-    const few = await synthesizerResponseAccuracy(lm, tok, examples, { shots: 2, perDataset: 2, maxNewTokens: 8, modelKey: 'm' });
-    assert.equal(zero.items.length, 2 * 2 * 2); // 2 datasets x 2 examples x 2 questions
-    assert.deepEqual(zero.items.map((i) => [i.dataset, i.example, i.pair]), few.items.map((i) => [i.dataset, i.example, i.pair]));
-    assert.equal(zero.scores.all.f1.n, 8);
-    assert.ok(zero.items.every((i) => i.reference.length > 0 && i.f1 >= 0 && i.f1 <= 1));
-    await assert.rejects(synthesizerResponseAccuracy(lm, tok, examples, { shots: 20, perDataset: 2, modelKey: 'm' }), /20-shot needs 20 examples/);
-  } finally {
-    await lm.close();
-  }
-});
+test(
+  'response accuracy from the collection on the hub: zero-shot and few-shot score the same questions',
+  { timeout: 120_000 },
+  async () => {
+    const { examples, inputs } = await loadCollectionExamples(['squad', 'race'], {
+      hub: { endpoint: hub.url, cacheDir: join(root, 'hf'), token: undefined, offline: false },
+    });
+    assert.equal(examples.length, 2 * (4 + 3) * 2);
+    assert.equal(inputs.length, 2);
+    const cfg = {
+      vocabSize: TINY_BASE_VOCAB,
+      contextLength: 512,
+      width: 32,
+      heads: 4,
+      layers: 1,
+      mlpRatio: 2,
+      layerNormEps: 1e-5,
+    };
+    writeGptModelFolder(join(root, 'm'), { cfg, weights: seededGptWeights(cfg, 2) }, { variants: ['kv-delta'] });
+    const lm = await OnnxCausalLM.load(join(root, 'm'));
+    try {
+      const tok = loadTokenizer(join(root, 'm'));
+      const zero = await synthesizerResponseAccuracy(lm, tok, examples, {
+        shots: 0,
+        perDataset: 2,
+        maxNewTokens: 8,
+        modelKey: 'm',
+      });
+      const few = await synthesizerResponseAccuracy(lm, tok, examples, {
+        shots: 2,
+        perDataset: 2,
+        maxNewTokens: 8,
+        modelKey: 'm',
+      });
+      assert.equal(zero.items.length, 2 * 2 * 2); // 2 datasets x 2 examples x 2 questions
+      assert.deepEqual(
+        zero.items.map((i) => [i.dataset, i.example, i.pair]),
+        few.items.map((i) => [i.dataset, i.example, i.pair]),
+      );
+      assert.equal(zero.scores.all.f1.n, 8);
+      assert.ok(zero.items.every((i) => i.reference.length > 0 && i.f1 >= 0 && i.f1 <= 1));
+      await assert.rejects(
+        synthesizerResponseAccuracy(lm, tok, examples, { shots: 20, perDataset: 2, modelKey: 'm' }),
+        /20-shot needs 20 examples/,
+      );
+    } finally {
+      await lm.close();
+    }
+  },
+);

@@ -14,7 +14,13 @@ import type { HubConfig } from '../../lib/hub/config.js';
 
 let hub: FakeHub;
 let cache: string;
-const cfg = (extra: Partial<HubConfig> = {}): Partial<HubConfig> => ({ endpoint: hub.url, cacheDir: cache, token: undefined, offline: false, ...extra });
+const cfg = (extra: Partial<HubConfig> = {}): Partial<HubConfig> => ({
+  endpoint: hub.url,
+  cacheDir: cache,
+  token: undefined,
+  offline: false,
+  ...extra,
+});
 
 before(async () => {
   hub = await FakeHub.start([
@@ -29,8 +35,10 @@ after(async () => {
   rmSync(cache, { recursive: true, force: true });
 });
 
-test('a card\'s configs map config and split to globs; a bare list means the train split', () => {
-  const meta = cardMetadata('---\nconfigs:\n- config_name: ARC-Easy\n  data_files:\n  - split: test\n    path: ARC-Easy/test-*\n- config_name: x\n  data_files: "x/*.jsonl"\n---\n# card');
+test("a card's configs map config and split to globs; a bare list means the train split", () => {
+  const meta = cardMetadata(
+    '---\nconfigs:\n- config_name: ARC-Easy\n  data_files:\n  - split: test\n    path: ARC-Easy/test-*\n- config_name: x\n  data_files: "x/*.jsonl"\n---\n# card',
+  );
   assert.deepEqual(cardDataFiles(meta, 'ARC-Easy', 'test'), ['ARC-Easy/test-*']);
   assert.deepEqual(cardDataFiles(meta, 'ARC-Easy', 'train'), []);
   assert.deepEqual(cardDataFiles(meta, 'x', 'train'), ['x/*.jsonl']);
@@ -39,7 +47,9 @@ test('a card\'s configs map config and split to globs; a bare list means the tra
 });
 
 test('ARC: the struct<text, label> choices column and string answer keys come back as plain values', async () => {
-  const got = await loadHubSplit({ path: 'allenai/ai2_arc', name: 'ARC-Easy', revision: 'main' }, 'test', { hub: cfg() });
+  const got = await loadHubSplit({ path: 'allenai/ai2_arc', name: 'ARC-Easy', revision: 'main' }, 'test', {
+    hub: cfg(),
+  });
   assert.equal(got.docs.length, 8);
   assert.deepEqual(got.source.files, ['ARC-Easy/test-00000-of-00001.parquet']);
   assert.equal(got.source.commit, hub.commit('dataset', 'allenai/ai2_arc'));
@@ -61,7 +71,9 @@ test('MMLU: int64 answers are numbers, choices a list of strings; dev is a split
 });
 
 test('a repo whose main branch only has a loading script is read from refs/convert/parquet', async () => {
-  const got = await loadHubSplit({ path: 'aps/super_glue', name: 'boolq', revision: 'main' }, 'validation', { hub: cfg() });
+  const got = await loadHubSplit({ path: 'aps/super_glue', name: 'boolq', revision: 'main' }, 'validation', {
+    hub: cfg(),
+  });
   assert.equal(got.docs.length, 8);
   assert.equal(got.source.revision, 'refs/convert/parquet');
   assert.equal(got.source.commit, hub.commit('dataset', 'aps/super_glue', 'refs/convert/parquet'));
@@ -70,23 +82,44 @@ test('a repo whose main branch only has a loading script is read from refs/conve
 });
 
 test('files named by the card, hashed names included (lighteval/siqa), and JSON-lines .json files (AdaptLLM)', async () => {
-  const siqa = await loadHubSplit({ path: 'lighteval/siqa', name: null, revision: 'main' }, 'validation', { hub: cfg() });
+  const siqa = await loadHubSplit({ path: 'lighteval/siqa', name: null, revision: 'main' }, 'validation', {
+    hub: cfg(),
+  });
   assert.deepEqual(siqa.source.files, ['data/validation-00000-of-00001-90bb85eab85fcfa8.parquet']);
-  const mqp = await loadHubSplit({ path: 'AdaptLLM/medicine-tasks', name: 'MQP', revision: 'main' }, 'test', { hub: cfg() });
+  const mqp = await loadHubSplit({ path: 'AdaptLLM/medicine-tasks', name: 'MQP', revision: 'main' }, 'test', {
+    hub: cfg(),
+  });
   assert.deepEqual(mqp.source.files, ['MedQs/test.json']);
   assert.ok((mqp.docs[0] as { options: unknown }).options);
 });
 
 test('offline, a split read before comes from the cache; one never fetched is an error naming the repo', async () => {
-  await loadHubSplit({ path: 'allenai/winogrande', name: 'winogrande_xl', revision: 'main' }, 'validation', { hub: cfg() });
+  await loadHubSplit({ path: 'allenai/winogrande', name: 'winogrande_xl', revision: 'main' }, 'validation', {
+    hub: cfg(),
+  });
   const before = hub.requests.length;
-  const again = await loadHubSplit({ path: 'allenai/winogrande', name: 'winogrande_xl', revision: 'main' }, 'validation', { hub: cfg({ offline: true }) });
+  const again = await loadHubSplit(
+    { path: 'allenai/winogrande', name: 'winogrande_xl', revision: 'main' },
+    'validation',
+    { hub: cfg({ offline: true }) },
+  );
   assert.equal(again.docs.length, 8);
   assert.equal(hub.requests.length, before);
-  await assert.rejects(loadHubSplit({ path: 'allenai/openbookqa', name: 'main', revision: 'main' }, 'test', { hub: cfg({ offline: true }) }), /allenai\/openbookqa/);
+  await assert.rejects(
+    loadHubSplit({ path: 'allenai/openbookqa', name: 'main', revision: 'main' }, 'test', {
+      hub: cfg({ offline: true }),
+    }),
+    /allenai\/openbookqa/,
+  );
 });
 
 test('a script-only dataset without a parquet conversion, and a split in a format the kit cannot read, fail with one clear line', async () => {
-  await assert.rejects(loadHubSplit({ path: 'org/script-only', name: null, revision: 'main' }, 'test', { hub: cfg() }), /org\/script-only, split "test": it ships a loading script \(script_only\.py\), which the kit does not run/);
-  await assert.rejects(loadHubSplit({ path: 'org/csv-only', name: null, revision: 'main' }, 'test', { hub: cfg() }), /org\/csv-only, split "test": its files \(data\/test-00000\.csv\) hold no data file/);
+  await assert.rejects(
+    loadHubSplit({ path: 'org/script-only', name: null, revision: 'main' }, 'test', { hub: cfg() }),
+    /org\/script-only, split "test": it ships a loading script \(script_only\.py\), which the kit does not run/,
+  );
+  await assert.rejects(
+    loadHubSplit({ path: 'org/csv-only', name: null, revision: 'main' }, 'test', { hub: cfg() }),
+    /org\/csv-only, split "test": its files \(data\/test-00000\.csv\) hold no data file/,
+  );
 });

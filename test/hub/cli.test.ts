@@ -9,7 +9,13 @@ import { FakeHub } from './fake-hub.js';
 import { sha256 } from '../../lib/repro/hash.js';
 
 function capture(): Io & { out: string; err: string } {
-  const io = { out: '', err: '', stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s), readStdin: () => '' };
+  const io = {
+    out: '',
+    err: '',
+    stdout: (s: string) => void (io.out += s),
+    stderr: (s: string) => void (io.err += s),
+    readStdin: () => '',
+  };
   return io;
 }
 
@@ -18,7 +24,16 @@ let tmp: string;
 const saved = { endpoint: process.env.HF_ENDPOINT, offline: process.env.HF_HUB_OFFLINE };
 before(async () => {
   hub = await FakeHub.start([
-    { type: 'model', id: 'org/tiny', commits: [[{ path: 'config.json', content: '{"n_layer": 2}\n' }, { path: 'model.bin', content: Buffer.alloc(4096, 7), lfs: true }]] },
+    {
+      type: 'model',
+      id: 'org/tiny',
+      commits: [
+        [
+          { path: 'config.json', content: '{"n_layer": 2}\n' },
+          { path: 'model.bin', content: Buffer.alloc(4096, 7), lfs: true },
+        ],
+      ],
+    },
   ]);
   tmp = mkdtempSync(join(tmpdir(), 'ipt-cli-'));
   process.env.HF_ENDPOINT = hub.url;
@@ -36,7 +51,11 @@ test('ipt download fetches into the given cache and writes a manifest', async ()
   const cache = join(tmp, 'cache');
   const runDir = join(tmp, 'run-download');
   const io = capture();
-  assert.equal(await main(['download', 'org/tiny', '--include', '*.json', '--cache-dir', cache, '--run-dir', runDir], io), 0, io.err);
+  assert.equal(
+    await main(['download', 'org/tiny', '--include', '*.json', '--cache-dir', cache, '--run-dir', runDir], io),
+    0,
+    io.err,
+  );
   const commit = hub.commit('model', 'org/tiny');
   assert.equal(io.out.split('\n')[0], `model org/tiny @ main = ${commit}`);
   assert.match(io.out, /^1 files, 15 B \(15 B downloaded now\)$/m);
@@ -50,11 +69,18 @@ test('ipt download fetches into the given cache and writes a manifest', async ()
     files: [{ path: 'config.json', sha256: sha256('{"n_layer": 2}\n'), bytes: 15 }],
   });
   const again = capture();
-  assert.equal(await main(['download', 'org/tiny', '--include', '*.json', '--cache-dir', cache, '--offline', '--json'], again), 0, again.err);
+  assert.equal(
+    await main(['download', 'org/tiny', '--include', '*.json', '--cache-dir', cache, '--offline', '--json'], again),
+    0,
+    again.err,
+  );
   assert.equal(JSON.parse(again.out).commit, commit);
   const missing = capture();
   assert.equal(await main(['download', 'org/other', '--dataset', '--offline', '--cache-dir', cache], missing), 1);
-  assert.match(missing.err, /^ipt download: dataset org\/other \(revision "main"\) is not in the Hugging Face cache .* Run `ipt download org\/other --dataset` with network access/);
+  assert.match(
+    missing.err,
+    /^ipt download: dataset org\/other \(revision "main"\) is not in the Hugging Face cache .* Run `ipt download org\/other --dataset` with network access/,
+  );
   const bad = capture();
   assert.equal(await main(['download', 'org/tiny', '--concurrency', '0'], bad), 2);
 });
@@ -62,7 +88,10 @@ test('ipt download fetches into the given cache and writes a manifest', async ()
 test('ipt corpus sample: brown by genre, a folder with a corrupt line skipped and reported', async () => {
   const io = capture();
   assert.equal(await main(['corpus', 'sample', 'brown', '--n', '3', '--genre', 'news', '--seed', '5'], io), 0, io.err);
-  const docs = io.out.trim().split('\n').map((l) => JSON.parse(l) as { id: string; genre: string; text: string });
+  const docs = io.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; genre: string; text: string });
   assert.equal(docs.length, 3);
   assert.ok(docs.every((d) => d.genre === 'news' && /^ca\d\d$/.test(d.id) && d.text.length > 1000));
   assert.match(io.err, /sampled 3 of 44 documents from brown/);
@@ -76,10 +105,20 @@ test('ipt corpus sample: brown by genre, a folder with a corrupt line skipped an
   assert.match(strict.err, /x\.jsonl:2: not valid JSON/);
   const lenient = capture();
   const runDir = join(tmp, 'run-sample');
-  assert.equal(await main(['corpus', 'sample', dir, '--n', '5', '--on-error', 'skip', '--run-dir', runDir], lenient), 0, lenient.err);
+  assert.equal(
+    await main(['corpus', 'sample', dir, '--n', '5', '--on-error', 'skip', '--run-dir', runDir], lenient),
+    0,
+    lenient.err,
+  );
   assert.match(lenient.err, /sampled 2 of 2 documents .*skipped 1 corrupt/);
   assert.match(lenient.err, /x\.jsonl:2: not valid JSON/);
-  assert.deepEqual(readFileSync(join(runDir, 'sample.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text), ['one', 'three']);
+  assert.deepEqual(
+    readFileSync(join(runDir, 'sample.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).text),
+    ['one', 'three'],
+  );
   const manifest = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8'));
   assert.equal(manifest.inputs[0].files[0].path, 'x.jsonl');
   assert.deepEqual(manifest.seeds, { sample: 0 });
@@ -89,8 +128,18 @@ test('ipt corpus sample: brown by genre, a folder with a corrupt line skipped an
 test('ipt corpus chunk writes contexts within the budget and a manifest', async () => {
   const runDir = join(tmp, 'run-chunk');
   const io = capture();
-  assert.equal(await main(['corpus', 'chunk', 'brown', '--genre', 'humor', '--max-tokens', '300', '--dedup', '--run-dir', runDir], io), 0, io.err);
-  const contexts = readFileSync(join(runDir, 'contexts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; tokens: number; genre: string });
+  assert.equal(
+    await main(
+      ['corpus', 'chunk', 'brown', '--genre', 'humor', '--max-tokens', '300', '--dedup', '--run-dir', runDir],
+      io,
+    ),
+    0,
+    io.err,
+  );
+  const contexts = readFileSync(join(runDir, 'contexts.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; tokens: number; genre: string });
   assert.ok(contexts.length > 100);
   assert.ok(contexts.every((c) => c.tokens <= 300 && c.genre === 'humor'));
   assert.match(io.err, new RegExp(`^9 documents -> ${contexts.length} contexts`));

@@ -22,7 +22,12 @@ test('HF_HUB_OFFLINE, HF_ENDPOINT and the token sources', () => {
   for (const v of ['1', 'true', 'YES', 'on']) assert.equal(envFlag(v), true, v);
   for (const v of [undefined, '', '0', 'false', 'no']) assert.equal(envFlag(v), false, String(v));
   const cfg = hubConfig({}, { HF_ENDPOINT: 'http://mirror.local:8080/', HF_HUB_OFFLINE: '1', HF_HOME: '/nonexistent' });
-  assert.deepEqual(cfg, { endpoint: 'http://mirror.local:8080', token: undefined, offline: true, cacheDir: '/nonexistent/hub' });
+  assert.deepEqual(cfg, {
+    endpoint: 'http://mirror.local:8080',
+    token: undefined,
+    offline: true,
+    cacheDir: '/nonexistent/hub',
+  });
   assert.equal(hubConfig({}, { HF_HOME: '/nonexistent' }).endpoint, 'https://huggingface.co');
   const home = mkdtempSync(join(tmpdir(), 'ipt-hfhome-'));
   try {
@@ -39,20 +44,38 @@ test('HF_HUB_OFFLINE, HF_ENDPOINT and the token sources', () => {
 });
 
 test('repo ids, cache folder names and URLs', () => {
-  assert.deepEqual(parseRepo('instruction-pretrain/instruction-synthesizer'), { type: 'model', id: 'instruction-pretrain/instruction-synthesizer' });
+  assert.deepEqual(parseRepo('instruction-pretrain/instruction-synthesizer'), {
+    type: 'model',
+    id: 'instruction-pretrain/instruction-synthesizer',
+  });
   assert.deepEqual(parseRepo('datasets/org/name'), { type: 'dataset', id: 'org/name' });
   assert.deepEqual(parseRepo('hf:org/name', 'dataset'), { type: 'dataset', id: 'org/name' });
   assert.deepEqual(parseRepo('gpt2'), { type: 'model', id: 'gpt2' });
-  for (const bad of ['../etc', 'a/b/c', 'org/..', 'org/a--b', '', 'org/na me']) assert.throws(() => parseRepo(bad), /not a hub repo id/, bad);
+  for (const bad of ['../etc', 'a/b/c', 'org/..', 'org/a--b', '', 'org/na me'])
+    assert.throws(() => parseRepo(bad), /not a hub repo id/, bad);
   assert.equal(repoFolderName({ type: 'model', id: 'org/name' }), 'models--org--name');
   assert.equal(repoFolderName({ type: 'dataset', id: 'org/name' }), 'datasets--org--name');
   assert.equal(repoFolderName({ type: 'model', id: 'gpt2' }), 'models--gpt2');
-  assert.equal(resolveUrl('https://huggingface.co', { type: 'dataset', id: 'o/n' }, 'refs/pr/1', 'a b/c.txt'), 'https://huggingface.co/datasets/o/n/resolve/refs%2Fpr%2F1/a%20b/c.txt');
-  assert.equal(downloadCommand({ type: 'dataset', id: 'o/n' }, 'v1', ['*.jsonl']), "ipt download o/n --dataset --revision v1 --include '*.jsonl'");
+  assert.equal(
+    resolveUrl('https://huggingface.co', { type: 'dataset', id: 'o/n' }, 'refs/pr/1', 'a b/c.txt'),
+    'https://huggingface.co/datasets/o/n/resolve/refs%2Fpr%2F1/a%20b/c.txt',
+  );
+  assert.equal(
+    downloadCommand({ type: 'dataset', id: 'o/n' }, 'v1', ['*.jsonl']),
+    "ipt download o/n --dataset --revision v1 --include '*.jsonl'",
+  );
 });
 
 test('globs: bare patterns match file names anywhere, "dir/" takes a folder, excludes win', () => {
-  const paths = ['config.json', 'a/b/config.json', 'model.safetensors', 'fp16/model.safetensors', '.gitattributes', 'data/x.jsonl', 'data/sub/y.jsonl'];
+  const paths = [
+    'config.json',
+    'a/b/config.json',
+    'model.safetensors',
+    'fp16/model.safetensors',
+    '.gitattributes',
+    'data/x.jsonl',
+    'data/sub/y.jsonl',
+  ];
   const sel = (inc: string[], exc: string[] = []) => paths.filter(fileFilter(inc, exc));
   assert.deepEqual(sel([]), paths);
   assert.deepEqual(sel(['*.json']), ['config.json', 'a/b/config.json']);
@@ -60,7 +83,12 @@ test('globs: bare patterns match file names anywhere, "dir/" takes a folder, exc
   assert.deepEqual(sel(['data/*.jsonl']), ['data/x.jsonl']);
   assert.deepEqual(sel(['data/**/*.jsonl']), ['data/x.jsonl', 'data/sub/y.jsonl']);
   assert.deepEqual(sel(['data/']), ['data/x.jsonl', 'data/sub/y.jsonl']);
-  assert.deepEqual(sel(['*'], ['*.json', '.*']), ['model.safetensors', 'fp16/model.safetensors', 'data/x.jsonl', 'data/sub/y.jsonl']);
+  assert.deepEqual(sel(['*'], ['*.json', '.*']), [
+    'model.safetensors',
+    'fp16/model.safetensors',
+    'data/x.jsonl',
+    'data/sub/y.jsonl',
+  ]);
   assert.equal(isLiteralPath('a/b.json'), true);
   assert.equal(isLiteralPath('*.json'), false);
   assert.equal(isLiteralPath('data/'), false);

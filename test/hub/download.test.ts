@@ -6,7 +6,13 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { FakeHub, type FixtureRepo } from './fake-hub.js';
-import { downloadRepo, HubError, manifestInputOf, resolveSnapshot, type DownloadOptions } from '../../lib/hub/download.js';
+import {
+  downloadRepo,
+  HubError,
+  manifestInputOf,
+  resolveSnapshot,
+  type DownloadOptions,
+} from '../../lib/hub/download.js';
 import { createRng } from '../../lib/repro/rng.js';
 import { sha256 } from '../../lib/repro/hash.js';
 import { writeManifest } from '../../lib/repro/manifest.js';
@@ -57,8 +63,27 @@ const repos: FixtureRepo[] = [
       ],
     ],
   },
-  { type: 'model', id: 'org/gated', gatedToken: GOOD_TOKEN, commits: [[{ path: 'config.json', content: '{"gated": true}\n' }, { path: 'w.bin', content: EXTRA, lfs: true }]] },
-  { type: 'model', id: 'org/many', commits: [Array.from({ length: 120 }, (_, i) => ({ path: `shards/part-${String(i).padStart(3, '0')}.txt`, content: `text ${i}\n` }))] },
+  {
+    type: 'model',
+    id: 'org/gated',
+    gatedToken: GOOD_TOKEN,
+    commits: [
+      [
+        { path: 'config.json', content: '{"gated": true}\n' },
+        { path: 'w.bin', content: EXTRA, lfs: true },
+      ],
+    ],
+  },
+  {
+    type: 'model',
+    id: 'org/many',
+    commits: [
+      Array.from({ length: 120 }, (_, i) => ({
+        path: `shards/part-${String(i).padStart(3, '0')}.txt`,
+        content: `text ${i}\n`,
+      })),
+    ],
+  },
 ];
 
 let hub: FakeHub;
@@ -80,7 +105,12 @@ function freshCache(): string {
 
 function opts(cacheDir: string, extra: Partial<DownloadOptions> & { repo: string }): DownloadOptions {
   const { config, ...rest } = extra;
-  return { progress: 'silent', retryDelayMs: 5, ...rest, config: { endpoint: hub.url, cacheDir, token: undefined, offline: false, ...config } };
+  return {
+    progress: 'silent',
+    retryDelayMs: 5,
+    ...rest,
+    config: { endpoint: hub.url, cacheDir, token: undefined, offline: false, ...config },
+  };
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string, ...fragments: string[]): Promise<HubError> {
@@ -171,7 +201,10 @@ test('a second download reuses the cache and transfers nothing', async () => {
   assert.equal(second.bytesDownloaded, 0);
   assert.ok(second.files.every((f) => f.fromCache));
   assert.deepEqual({ resolve: hub.count('hub', /\/resolve\//), cdn: hub.count('cdn', /./) }, before);
-  assert.deepEqual(second.files.map((f) => [f.path, f.sha256]), first.files.map((f) => [f.path, f.sha256]));
+  assert.deepEqual(
+    second.files.map((f) => [f.path, f.sha256]),
+    first.files.map((f) => [f.path, f.sha256]),
+  );
 });
 
 test('offline, "main" resolves to the cached commit without a request; nothing cached names the repo and the command', async () => {
@@ -182,8 +215,14 @@ test('offline, "main" resolves to the cached commit without a request; nothing c
   assert.equal(hub.requests.length, n, 'offline mode made a request');
   assert.equal(offline.commit, online.commit);
   assert.ok(offline.fromCache);
-  assert.deepEqual(offline.files.map((f) => f.path), ['config.json', 'tokenizer.json']);
-  assert.deepEqual(offline.files.map((f) => f.sha256), online.files.map((f) => f.sha256));
+  assert.deepEqual(
+    offline.files.map((f) => f.path),
+    ['config.json', 'tokenizer.json'],
+  );
+  assert.deepEqual(
+    offline.files.map((f) => f.sha256),
+    online.files.map((f) => f.sha256),
+  );
   await rejectsWith(
     downloadRepo(opts(cache, { repo: 'org/corpus', type: 'dataset', config: { offline: true } })),
     'offline-missing',
@@ -191,13 +230,19 @@ test('offline, "main" resolves to the cached commit without a request; nothing c
     'ipt download org/corpus --dataset',
     'HF_HUB_OFFLINE',
   );
-  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } })), 'offline-missing', 'model.safetensors', 'ipt download org/tiny --include model.safetensors');
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } })),
+    'offline-missing',
+    'model.safetensors',
+    'ipt download org/tiny --include model.safetensors',
+  );
   assert.equal(hub.requests.length, n);
 });
 
 test('include and exclude globs select files; named files use paths-info, not the whole tree', async () => {
   const cache = freshCache();
-  const paths = async (include: string[], exclude: string[] = []) => (await downloadRepo(opts(cache, { repo: 'org/tiny', include, exclude }))).files.map((f) => f.path);
+  const paths = async (include: string[], exclude: string[] = []) =>
+    (await downloadRepo(opts(cache, { repo: 'org/tiny', include, exclude }))).files.map((f) => f.path);
   assert.deepEqual(await paths(['*.json']), ['config.json', 'tokenizer.json']);
   assert.deepEqual(await paths(['*.safetensors']), ['fp16/model.safetensors', 'model.safetensors']);
   assert.deepEqual(await paths(['*.safetensors'], ['fp16/']), ['model.safetensors']);
@@ -211,8 +256,16 @@ test('include and exclude globs select files; named files use paths-info, not th
   // a named folder takes everything under it, online and offline
   assert.deepEqual(await paths(['sub/deeper']), ['sub/deeper/notes.txt']);
   const off = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['sub/deeper'], config: { offline: true } }));
-  assert.deepEqual(off.files.map((f) => f.path), ['sub/deeper/notes.txt']);
-  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['*.gguf'] })), 'not-found', '*.gguf', 'config.json');
+  assert.deepEqual(
+    off.files.map((f) => f.path),
+    ['sub/deeper/notes.txt'],
+  );
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['*.gguf'] })),
+    'not-found',
+    '*.gguf',
+    'config.json',
+  );
 });
 
 test('a pinned revision downloads that commit, writes its ref, and resolves offline later', async () => {
@@ -221,7 +274,9 @@ test('a pinned revision downloads that commit, writes its ref, and resolves offl
   assert.equal(v1.commit, hub.commit('model', 'org/tiny', 0));
   assert.equal(readFileSync(v1.files.find((f) => f.path === 'config.json')!.localPath, 'utf8'), '{"v": 1}\n');
   assert.equal(readFileSync(join(cache, 'models--org--tiny', 'refs', 'v1'), 'utf8'), v1.commit);
-  const byCommit = await downloadRepo(opts(cache, { repo: 'org/tiny', revision: hub.commit('model', 'org/tiny'), include: ['config.json'] }));
+  const byCommit = await downloadRepo(
+    opts(cache, { repo: 'org/tiny', revision: hub.commit('model', 'org/tiny'), include: ['config.json'] }),
+  );
   assert.equal(readFileSync(byCommit.files[0].localPath, 'utf8'), '{"v": 2}\n');
   assert.deepEqual(readdirSync(join(cache, 'models--org--tiny', 'refs')), ['v1'], 'a commit revision writes no ref');
   const offline = await downloadRepo(opts(cache, { repo: 'org/tiny', revision: 'v1', config: { offline: true } }));
@@ -246,7 +301,10 @@ test('a connection dropped mid-file is resumed with a Range request', async () =
   const r = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'] }));
   hub.faults = {};
   assert.deepEqual(readFileSync(r.files[0].localPath), WEIGHTS);
-  const ranges = hub.requests.slice(start).filter((q) => q.server === 'cdn').map((q) => q.range);
+  const ranges = hub.requests
+    .slice(start)
+    .filter((q) => q.server === 'cdn')
+    .map((q) => q.range);
   assert.equal(ranges.length, 2);
   assert.equal(ranges[0], undefined);
   const resumedAt = Number(/^bytes=(\d+)-$/.exec(ranges[1] ?? '')?.[1]);
@@ -258,7 +316,13 @@ test('a download that keeps failing leaves only an .incomplete file, which the n
   const cache = freshCache();
   const sha = hub.file('model', 'org/tiny', 'model.safetensors').sha256;
   hub.faults = { drop: new Map([[sha, { bytes: 120_000, times: 3 }]]) };
-  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], retries: 2 })), 'network', 'model.safetensors', 'failed 3 times', 'resumes');
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], retries: 2 })),
+    'network',
+    'model.safetensors',
+    'failed 3 times',
+    'resumes',
+  );
   const repoDir = join(cache, 'models--org--tiny');
   const c = hub.commit('model', 'org/tiny');
   assert.ok(!existsSync(join(repoDir, 'blobs', sha)), 'no blob may exist for a half file');
@@ -266,12 +330,21 @@ test('a download that keeps failing leaves only an .incomplete file, which the n
   const kept = statSync(join(repoDir, 'blobs', `${sha}.incomplete`)).size;
   assert.ok(kept > 0 && kept <= 120_000);
   // offline, the half file is not trusted
-  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } })), 'offline-missing');
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } })),
+    'offline-missing',
+  );
   hub.faults = {};
   const start = hub.requests.length;
   const r = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'] }));
   assert.deepEqual(readFileSync(r.files[0].localPath), WEIGHTS);
-  assert.deepEqual(hub.requests.slice(start).filter((q) => q.server === 'cdn').map((q) => q.range), [`bytes=${kept}-`]);
+  assert.deepEqual(
+    hub.requests
+      .slice(start)
+      .filter((q) => q.server === 'cdn')
+      .map((q) => q.range),
+    [`bytes=${kept}-`],
+  );
   assert.equal(r.bytesDownloaded, WEIGHTS.length - kept);
   assert.ok(!existsSync(join(repoDir, 'blobs', `${sha}.incomplete`)));
 });
@@ -290,13 +363,24 @@ test('bytes that do not match the LFS sha256 (or the git sha1) are refused and d
   const repoDir = join(cache, 'models--org--tiny');
   const sha = hub.file('model', 'org/tiny', 'model.safetensors').sha256;
   hub.faults = { corrupt: new Set([sha]) };
-  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'] })), 'checksum', 'model.safetensors', 'LFS sha256', sha);
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'] })),
+    'checksum',
+    'model.safetensors',
+    'LFS sha256',
+    sha,
+  );
   assert.ok(!existsSync(join(repoDir, 'blobs', sha)));
   assert.ok(!existsSync(join(repoDir, 'blobs', `${sha}.incomplete`)));
   assert.ok(!existsSync(join(repoDir, 'snapshots', hub.commit('model', 'org/tiny'), 'model.safetensors')));
   const oid = hub.file('model', 'org/tiny', 'config.json').gitOid;
   hub.faults = { corrupt: new Set([oid]) };
-  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['config.json'] })), 'checksum', 'config.json', 'git sha1');
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['config.json'] })),
+    'checksum',
+    'config.json',
+    'git sha1',
+  );
   hub.faults = {};
   const ok = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors', 'config.json'] }));
   assert.deepEqual(readFileSync(ok.files[1].localPath), WEIGHTS);
@@ -307,21 +391,37 @@ test('a gated repo answers 401 without a token; the token works, goes to the hub
   await rejectsWith(downloadRepo(opts(cache, { repo: 'org/gated' })), 'unauthorized', 'org/gated', '401', 'HF_TOKEN');
   hub.faults = { echoAuthorization: true };
   const wrong = 'hf_wrongTokenButSecret42';
-  const err = await rejectsWith(downloadRepo(opts(cache, { repo: 'org/gated', config: { token: wrong } })), 'unauthorized', '403');
+  const err = await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/gated', config: { token: wrong } })),
+    'unauthorized',
+    '403',
+  );
   assert.ok(!err.message.includes(wrong) && !String(err.stack).includes(wrong));
   hub.faults = {};
   const start = hub.requests.length;
   const r = await downloadRepo(opts(cache, { repo: 'org/gated', config: { token: GOOD_TOKEN } }));
-  assert.deepEqual(r.files.map((f) => f.path), ['config.json', 'w.bin']);
+  assert.deepEqual(
+    r.files.map((f) => f.path),
+    ['config.json', 'w.bin'],
+  );
   const reqs = hub.requests.slice(start);
   assert.ok(reqs.filter((q) => q.server === 'hub').every((q) => q.authorization === `Bearer ${GOOD_TOKEN}`));
   assert.ok(reqs.some((q) => q.server === 'cdn'));
-  assert.ok(reqs.filter((q) => q.server === 'cdn').every((q) => q.authorization === undefined), 'the token followed the redirect to another host');
+  assert.ok(
+    reqs.filter((q) => q.server === 'cdn').every((q) => q.authorization === undefined),
+    'the token followed the redirect to another host',
+  );
   const runDir = freshCache();
   const prev = process.env.HF_TOKEN;
   process.env.HF_TOKEN = GOOD_TOKEN;
   try {
-    await writeManifest(runDir, { command: ['ipt', 'download', 'org/gated'], config: { repo: 'org/gated' }, seeds: {}, inputs: [manifestInputOf(r)], startedAt: new Date() });
+    await writeManifest(runDir, {
+      command: ['ipt', 'download', 'org/gated'],
+      config: { repo: 'org/gated' },
+      seeds: {},
+      inputs: [manifestInputOf(r)],
+      startedAt: new Date(),
+    });
   } finally {
     if (prev === undefined) delete process.env.HF_TOKEN;
     else process.env.HF_TOKEN = prev;
@@ -334,11 +434,25 @@ test('a gated repo answers 401 without a token; the token works, goes to the hub
 test('a missing file is a 404 that names it, and is remembered in .no_exist', async () => {
   const cache = freshCache();
   const c = hub.commit('model', 'org/tiny');
-  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['nope.bin'] })), 'not-found', '"nope.bin"', '404');
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['nope.bin'] })),
+    'not-found',
+    '"nope.bin"',
+    '404',
+  );
   assert.ok(existsSync(join(cache, 'models--org--tiny', '.no_exist', c, 'nope.bin')));
-  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['nope.bin'], config: { offline: true } })), 'not-found', 'nope.bin');
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['nope.bin'], config: { offline: true } })),
+    'not-found',
+    'nope.bin',
+  );
   hub.faults = { resolve404: new Set(['tokenizer.json']) };
-  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['*.json'] })), 'not-found', '"tokenizer.json"', 'EntryNotFound');
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['*.json'] })),
+    'not-found',
+    '"tokenizer.json"',
+    'EntryNotFound',
+  );
   hub.faults = {};
   await rejectsWith(downloadRepo(opts(cache, { repo: 'org/nothere' })), 'not-found', 'org/nothere', '404');
 });
@@ -364,7 +478,12 @@ test('when the hub cannot be reached, a cached revision is used with a warning',
   const r = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['config.json'], config: { endpoint: dead } }));
   assert.ok(r.fromCache);
   assert.match(r.warning ?? '', /cannot reach/);
-  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/other', include: ['config.json'], config: { endpoint: dead } })), 'network', 'cannot reach', 'HF_HUB_OFFLINE');
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/other', include: ['config.json'], config: { endpoint: dead } })),
+    'network',
+    'cannot reach',
+    'HF_HUB_OFFLINE',
+  );
 });
 
 test('HF_ENDPOINT, HF_HUB_CACHE and HF_TOKEN from the environment are honoured', async () => {
@@ -393,7 +512,10 @@ test('HF_ENDPOINT, HF_HUB_CACHE and HF_TOKEN from the environment are honoured',
 test('progress events count bytes up to the total', async () => {
   const cache = freshCache();
   const events: Array<{ bytes: number; total: number }> = [];
-  await downloadRepo({ ...opts(cache, { repo: 'org/tiny', include: ['*.safetensors'] }), onProgress: (e) => events.push({ bytes: e.bytes, total: e.total }) });
+  await downloadRepo({
+    ...opts(cache, { repo: 'org/tiny', include: ['*.safetensors'] }),
+    onProgress: (e) => events.push({ bytes: e.bytes, total: e.total }),
+  });
   assert.ok(events.length > 2);
   const last = events[events.length - 1];
   assert.equal(last.total, WEIGHTS.length + FP16.length);
@@ -453,27 +575,44 @@ test('a cached blob of the right size but the wrong content is found: re-downloa
     'ipt download org/tiny --include model.safetensors',
     'HF_HUB_OFFLINE',
   );
-  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['config.json'], config: { offline: true } })), 'checksum', config.blobPath, 'git sha1');
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['config.json'], config: { offline: true } })),
+    'checksum',
+    config.blobPath,
+    'git sha1',
+  );
   // online the damaged blobs are fetched again, and what is reported is the file's own hash
   const start = hub.requests.length;
   const again = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors', 'config.json'] }));
   assert.deepEqual(readFileSync(again.files[1].localPath), WEIGHTS);
   assert.deepEqual(readFileSync(again.files[0].localPath), hub.file('model', 'org/tiny', 'config.json').content);
   for (const f of again.files) assert.equal(f.sha256, sha256(readFileSync(f.localPath)), f.path);
-  assert.match(again.warning ?? '', /the cached copy of config\.json .* is damaged: .*downloaded again\.\n.*the cached copy of model\.safetensors/);
+  assert.match(
+    again.warning ?? '',
+    /the cached copy of config\.json .* is damaged: .*downloaded again\.\n.*the cached copy of model\.safetensors/,
+  );
   assert.equal(again.bytesDownloaded, WEIGHTS.length + config.bytes);
   assert.equal(hub.requests.slice(start).filter((q) => q.server === 'cdn').length, 1);
   // a verified blob is not hashed again while it is unchanged, yet any write to it is noticed
-  const third = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } }));
+  const third = await downloadRepo(
+    opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } }),
+  );
   assert.equal(third.files[0].sha256, sha256(WEIGHTS));
   spoil(weights.blobPath);
-  await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } })), 'checksum', 'model.safetensors');
+  await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'], config: { offline: true } })),
+    'checksum',
+    'model.safetensors',
+  );
 });
 
 test('a 429 answer is retried after the Retry-After it gives (transfers and API calls); a wait too long fails saying so', async () => {
   const cache = freshCache();
   const sha = hub.file('model', 'org/tiny', 'sub/extra.bin').sha256;
-  hub.faults = { rateLimit: new Map([[sha, { retryAfter: '1', times: 1 }]]), apiRateLimit: { retryAfter: '1', times: 1 } };
+  hub.faults = {
+    rateLimit: new Map([[sha, { retryAfter: '1', times: 1 }]]),
+    apiRateLimit: { retryAfter: '1', times: 1 },
+  };
   const start = hub.requests.length;
   const r = await downloadRepo(opts(cache, { repo: 'org/tiny', include: ['sub/extra.bin'] }));
   hub.faults = {};
@@ -487,8 +626,17 @@ test('a 429 answer is retried after the Retry-After it gives (transfers and API 
   assert.ok(cdn[1].at - cdn[0].at >= 950, `the transfer was retried after ${Math.round(cdn[1].at - cdn[0].at)} ms`);
   // an HTTP date works too; a wait beyond maxRetryAfterMs is not waited for
   const cache2 = freshCache();
-  hub.faults = { rateLimit: new Map([[sha, { retryAfter: new Date(Date.now() + 3_600_000).toUTCString(), times: 1 }]]) };
-  await rejectsWith(downloadRepo(opts(cache2, { repo: 'org/tiny', include: ['sub/extra.bin'], maxRetryAfterMs: 60_000 })), 'network', 'sub/extra.bin', 'HTTP 429', 'asks to wait', 'try again');
+  hub.faults = {
+    rateLimit: new Map([[sha, { retryAfter: new Date(Date.now() + 3_600_000).toUTCString(), times: 1 }]]),
+  };
+  await rejectsWith(
+    downloadRepo(opts(cache2, { repo: 'org/tiny', include: ['sub/extra.bin'], maxRetryAfterMs: 60_000 })),
+    'network',
+    'sub/extra.bin',
+    'HTTP 429',
+    'asks to wait',
+    'try again',
+  );
   hub.faults = {};
 });
 
@@ -498,7 +646,13 @@ test('a file the hub lists with the wrong size fails clearly and leaves no .inco
   const sha = hub.file('model', 'org/tiny', 'model.safetensors').sha256;
   for (const skew of [-10, 10]) {
     hub.faults = { sizeSkew: new Map([['model.safetensors', skew]]) };
-    const err = await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'] })), 'checksum', 'model.safetensors', `${WEIGHTS.length + skew} bytes`, 'deleted');
+    const err = await rejectsWith(
+      downloadRepo(opts(cache, { repo: 'org/tiny', include: ['model.safetensors'] })),
+      'checksum',
+      'model.safetensors',
+      `${WEIGHTS.length + skew} bytes`,
+      'deleted',
+    );
     assert.ok(!err.message.includes('.incomplete'), err.message);
     assert.deepEqual(readdirSync(join(repoDir, 'blobs')), [], `skew ${skew}: nothing is left in blobs/`);
   }
@@ -509,7 +663,12 @@ test('the final message of a failed transfer names the kept .incomplete file onl
   const cache = freshCache();
   const sha = hub.file('model', 'org/tiny', 'sub/extra.bin').sha256;
   hub.faults = { rateLimit: new Map([[sha, { retryAfter: '0', times: 5 }]]) };
-  const err = await rejectsWith(downloadRepo(opts(cache, { repo: 'org/tiny', include: ['sub/extra.bin'], retries: 1 })), 'network', 'sub/extra.bin', 'failed 2 times');
+  const err = await rejectsWith(
+    downloadRepo(opts(cache, { repo: 'org/tiny', include: ['sub/extra.bin'], retries: 1 })),
+    'network',
+    'sub/extra.bin',
+    'failed 2 times',
+  );
   hub.faults = {};
   assert.ok(!err.message.includes('.incomplete'), err.message);
   assert.match(err.message, /nothing was received; the next run starts from the beginning/);

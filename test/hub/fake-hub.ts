@@ -31,7 +31,14 @@ type StoredFile = { path: string; content: Buffer; lfs: boolean; gitOid: string;
 type StoredCommit = { sha: string; files: Map<string, StoredFile> };
 type StoredRepo = { def: FixtureRepo; commits: StoredCommit[]; refs: Record<string, number> };
 
-export type LoggedRequest = { server: 'hub' | 'cdn'; method: string; url: string; range?: string; authorization?: string; /** performance.now() on arrival */ at: number };
+export type LoggedRequest = {
+  server: 'hub' | 'cdn';
+  method: string;
+  url: string;
+  range?: string;
+  authorization?: string;
+  /** performance.now() on arrival */ at: number;
+};
 
 export type Faults = {
   /** sha256 (LFS) or git sha1 -> cut the connection after `bytes` bytes, for the next `times` transfers. */
@@ -67,10 +74,23 @@ function store(def: FixtureRepo): StoredRepo {
       const content = typeof f.content === 'string' ? Buffer.from(f.content, 'utf8') : f.content;
       const sha256 = sha256Hex(content);
       const pointer = `version https://git-lfs.github.com/spec/v1\noid sha256:${sha256}\nsize ${content.length}\n`;
-      map.set(f.path, { path: f.path, content, lfs: f.lfs ?? false, gitOid: gitBlobSha1(content), sha256, pointerOid: gitBlobSha1(Buffer.from(pointer)) });
+      map.set(f.path, {
+        path: f.path,
+        content,
+        lfs: f.lfs ?? false,
+        gitOid: gitBlobSha1(content),
+        sha256,
+        pointerOid: gitBlobSha1(Buffer.from(pointer)),
+      });
     }
     const sha = createHash('sha1')
-      .update(`${def.type}/${def.id}#${i}:` + [...map.values()].map((f) => `${f.path}=${f.gitOid}`).sort().join(','))
+      .update(
+        `${def.type}/${def.id}#${i}:` +
+          [...map.values()]
+            .map((f) => `${f.path}=${f.gitOid}`)
+            .sort()
+            .join(','),
+      )
       .digest('hex');
     return { sha, files: map };
   });
@@ -108,7 +128,8 @@ export class FakeHub {
     for (const r of repos) h.addRepo(r);
     h.hub = http.createServer((req, res) => h.handle('hub', req, res));
     h.cdn = http.createServer((req, res) => h.handle('cdn', req, res));
-    const listen = (s: http.Server) => new Promise<number>((ok) => s.listen(0, '127.0.0.1', () => ok((s.address() as AddressInfo).port)));
+    const listen = (s: http.Server) =>
+      new Promise<number>((ok) => s.listen(0, '127.0.0.1', () => ok((s.address() as AddressInfo).port)));
     h.url = `http://127.0.0.1:${await listen(h.hub)}`;
     // a second origin, like the hub's CDN: the token must not follow the redirect there
     h.cdnUrl = `http://localhost:${await listen(h.cdn)}`;
@@ -143,12 +164,17 @@ export class FakeHub {
 
   private json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   }
 
   private error(req: http.IncomingMessage, res: http.ServerResponse, status: number, code: string, message: string) {
-    const echo = this.faults.echoAuthorization && req.headers.authorization ? ` (you sent: ${req.headers.authorization})` : '';
+    const echo =
+      this.faults.echoAuthorization && req.headers.authorization ? ` (you sent: ${req.headers.authorization})` : '';
     this.json(res, status, { error: message + echo }, { 'X-Error-Code': code, 'X-Error-Message': message });
   }
 
@@ -163,7 +189,14 @@ export class FakeHub {
 
   private handle(server: 'hub' | 'cdn', req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://x');
-    this.requests.push({ server, method: req.method ?? 'GET', url: req.url ?? '', range: req.headers.range, authorization: req.headers.authorization, at: performance.now() });
+    this.requests.push({
+      server,
+      method: req.method ?? 'GET',
+      url: req.url ?? '',
+      range: req.headers.range,
+      authorization: req.headers.authorization,
+      at: performance.now(),
+    });
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
@@ -213,8 +246,12 @@ export class FakeHub {
         const under = (p: string) => !prefix || p.startsWith(prefix + '/');
         const depthOk = (p: string) => recursive || !p.slice(prefix ? prefix.length + 1 : 0).includes('/');
         const entries = [
-          ...directories(files).filter((d) => under(d) && depthOk(d)).map((path) => ({ type: 'directory', oid: createHash('sha1').update(path).digest('hex'), size: 0, path })),
-          ...files.filter((f) => under(f.path) && depthOk(f.path)).map((f) => treeEntry(f, this.faults.sizeSkew?.get(f.path))),
+          ...directories(files)
+            .filter((d) => under(d) && depthOk(d))
+            .map((path) => ({ type: 'directory', oid: createHash('sha1').update(path).digest('hex'), size: 0, path })),
+          ...files
+            .filter((f) => under(f.path) && depthOk(f.path))
+            .map((f) => treeEntry(f, this.faults.sizeSkew?.get(f.path))),
         ].sort((a, b) => (a.path < b.path ? -1 : 1));
         const cursor = Number(url.searchParams.get('cursor') ?? 0);
         const page = entries.slice(cursor, cursor + this.pageSize);
@@ -232,7 +269,9 @@ export class FakeHub {
         const out = (paths ?? []).flatMap((p) => {
           const f = commit.files.get(p);
           if (f) return [treeEntry(f, this.faults.sizeSkew?.get(f.path))];
-          return dirs.has(p) ? [{ type: 'directory', oid: createHash('sha1').update(p).digest('hex'), size: 0, path: p }] : [];
+          return dirs.has(p)
+            ? [{ type: 'directory', oid: createHash('sha1').update(p).digest('hex'), size: 0, path: p }]
+            : [];
         });
         return this.json(res, 200, out);
       }
@@ -252,11 +291,26 @@ export class FakeHub {
     if (!commit) return this.error(req, res, 404, 'RevisionNotFound', `Invalid rev id: ${rev}`);
     if (repo.def.gatedToken) {
       const auth = req.headers.authorization;
-      if (!auth) return this.error(req, res, 401, 'GatedRepo', `Access to ${type} ${id} is restricted. You must have access to it and be authenticated to access it. Please log in.`);
-      if (auth !== `Bearer ${repo.def.gatedToken}`) return this.error(req, res, 403, 'GatedRepo', `Access to ${type} ${id} is restricted and you are not in the authorized list.`);
+      if (!auth)
+        return this.error(
+          req,
+          res,
+          401,
+          'GatedRepo',
+          `Access to ${type} ${id} is restricted. You must have access to it and be authenticated to access it. Please log in.`,
+        );
+      if (auth !== `Bearer ${repo.def.gatedToken}`)
+        return this.error(
+          req,
+          res,
+          403,
+          'GatedRepo',
+          `Access to ${type} ${id} is restricted and you are not in the authorized list.`,
+        );
     }
     const file = commit.files.get(path);
-    if (!file || this.faults.resolve404?.has(path)) return this.error(req, res, 404, 'EntryNotFound', `${path} does not exist on "${rev}"`);
+    if (!file || this.faults.resolve404?.has(path))
+      return this.error(req, res, 404, 'EntryNotFound', `${path} does not exist on "${rev}"`);
     const common = { 'X-Repo-Commit': commit.sha, 'Accept-Ranges': 'bytes' };
     if (file.lfs) {
       res.writeHead(302, {
@@ -284,7 +338,13 @@ export class FakeHub {
     res.writeHead(404).end('NoSuchKey');
   }
 
-  private sendBytes(req: http.IncomingMessage, res: http.ServerResponse, content: Buffer, blobId: string, headers: Record<string, string>) {
+  private sendBytes(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    content: Buffer,
+    blobId: string,
+    headers: Record<string, string>,
+  ) {
     const limited = this.faults.rateLimit?.get(blobId);
     if (limited && limited.times > 0) {
       limited.times--;
@@ -310,7 +370,11 @@ export class FakeHub {
       headers = { ...headers, 'Content-Range': `bytes ${start}-${end}/${data.length}` };
     }
     const slice = data.subarray(start, end + 1);
-    res.writeHead(status, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(slice.length), ...headers });
+    res.writeHead(status, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(slice.length),
+      ...headers,
+    });
     if (req.method === 'HEAD') return res.end();
     const drop = this.faults.drop?.get(blobId);
     if (drop && drop.times > 0) {

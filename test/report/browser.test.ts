@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import {
-  confusionHeatmap, coverageBar, coverageComparison, coverageSunburst, scoreChart, lineChart, throughputChart, trainingCurves, type CategoryCount,
+  confusionHeatmap,
+  coverageBar,
+  coverageComparison,
+  coverageSunburst,
+  scoreChart,
+  lineChart,
+  throughputChart,
+  trainingCurves,
+  type CategoryCount,
 } from '../../lib/report/figure.js';
 import { figureCount, writeReport, type Report } from '../../lib/report/report.js';
 import { FigureRenderer, htmlFilePng, launchChromium } from '../../lib/report/png.js';
@@ -32,13 +40,46 @@ function everyFigureKind(): Report {
       { kind: 'heading', text: 'Coverage' },
       { kind: 'figure', figure: coverageSunburst(cats) },
       { kind: 'figure', figure: coverageBar(cats) },
-      { kind: 'figure', figure: coverageComparison([{ name: 'rules', categories: cats }, { name: 'tiny', categories: cats.slice(1) }]) },
-      { kind: 'figure', figure: histogramBars({ values: [1, 2, 5, 100], counts: [4, 9, 2, 1], cap: 100 }, { title: 'answer length' }) },
+      {
+        kind: 'figure',
+        figure: coverageComparison([
+          { name: 'rules', categories: cats },
+          { name: 'tiny', categories: cats.slice(1) },
+        ]),
+      },
+      {
+        kind: 'figure',
+        figure: histogramBars({ values: [1, 2, 5, 100], counts: [4, 9, 2, 1], cap: 100 }, { title: 'answer length' }),
+      },
       { kind: 'heading', text: 'Training and evaluation' },
-      { kind: 'figure', figure: scoreChart([{ task: 'piqa', arm: 'vanilla', mean: 0.52, lo: 0.45, hi: 0.6 }, { task: 'piqa', arm: 'ipt', mean: 0.61, lo: 0.55, hi: 0.68 }], { title: 'scores', yTitle: 'accuracy', chance: { piqa: 0.5 } }) },
-      { kind: 'figure', figure: trainingCurves([{ name: 'vanilla', train: { step: [1, 2, 3], value: [3, 2.5, 2.2] }, eval: { step: [3], value: [2.4] } }], { title: 'loss' }) },
+      {
+        kind: 'figure',
+        figure: scoreChart(
+          [
+            { task: 'piqa', arm: 'vanilla', mean: 0.52, lo: 0.45, hi: 0.6 },
+            { task: 'piqa', arm: 'ipt', mean: 0.61, lo: 0.55, hi: 0.68 },
+          ],
+          { title: 'scores', yTitle: 'accuracy', chance: { piqa: 0.5 } },
+        ),
+      },
+      {
+        kind: 'figure',
+        figure: trainingCurves(
+          [{ name: 'vanilla', train: { step: [1, 2, 3], value: [3, 2.5, 2.2] }, eval: { step: [3], value: [2.4] } }],
+          { title: 'loss' },
+        ),
+      },
       { kind: 'figure', figure: throughputChart([{ name: 'b16', x: [1, 2, 3], y: [9000, 9600, 9700] }]) },
-      { kind: 'figure', figure: confusionHeatmap(['a', 'b'], [[3, 1], [0, 4]]) },
+      {
+        kind: 'figure',
+        figure: confusionHeatmap(
+          ['a', 'b'],
+          [
+            [3, 1],
+            [0, 4],
+          ],
+        ),
+      },
       { kind: 'figure', figure: lineChart([{ name: 'one point', x: [1], y: [1] }], { title: 'single point' }) },
       { kind: 'table', rows: [{ category: 'extractive-qa', pairs: 12 }] },
       { kind: 'text', text: 'The end.' },
@@ -59,29 +100,38 @@ after(async () => {
 });
 
 for (const compress of [true, false]) {
-  test(`a report (${compress ? 'compressed' : 'plain'} plotly) opens offline and draws every figure`, { timeout: 120_000 }, async (t) => {
-    const report = everyFigureKind();
-    const file = join(dir, `report-${compress}.html`);
-    const { bytes } = writeReport(file, report, { compress });
-    const check = await checkPage(browser, pathToFileURL(file).href);
-    t.diagnostic(`${(bytes / 1e6).toFixed(2)} MB; load event ${check.loadMs} ms; all figures drawn ${check.drawnMs} ms; ink ${(100 * check.inkShare).toFixed(1)}%`);
-    assert.deepEqual(check.consoleErrors, []);
-    assert.deepEqual(check.externalRequests, []);
-    assert.equal(check.figures.length, figureCount(report));
-    for (const f of check.figures) {
-      assert.ok(f.svg, `${f.id} has no SVG`);
-      assert.ok(f.points > 0, `${f.id} drew no data points`);
-    }
-    assert.ok(check.inkShare > 0.03, `screenshot is nearly blank (${check.inkShare})`);
-    assert.ok(check.luminanceStd > 10, `screenshot has almost no contrast (${check.luminanceStd})`);
-    assert.ok(compress ? bytes < 3_000_000 : bytes > 10_000_000);
-  });
+  test(
+    `a report (${compress ? 'compressed' : 'plain'} plotly) opens offline and draws every figure`,
+    { timeout: 120_000 },
+    async (t) => {
+      const report = everyFigureKind();
+      const file = join(dir, `report-${compress}.html`);
+      const { bytes } = writeReport(file, report, { compress });
+      const check = await checkPage(browser, pathToFileURL(file).href);
+      t.diagnostic(
+        `${(bytes / 1e6).toFixed(2)} MB; load event ${check.loadMs} ms; all figures drawn ${check.drawnMs} ms; ink ${(100 * check.inkShare).toFixed(1)}%`,
+      );
+      assert.deepEqual(check.consoleErrors, []);
+      assert.deepEqual(check.externalRequests, []);
+      assert.equal(check.figures.length, figureCount(report));
+      for (const f of check.figures) {
+        assert.ok(f.svg, `${f.id} has no SVG`);
+        assert.ok(f.points > 0, `${f.id} drew no data points`);
+      }
+      assert.ok(check.inkShare > 0.03, `screenshot is nearly blank (${check.inkShare})`);
+      assert.ok(check.luminanceStd > 10, `screenshot has almost no contrast (${check.luminanceStd})`);
+      assert.ok(compress ? bytes < 3_000_000 : bytes > 10_000_000);
+    },
+  );
 }
 
 test('a console error on the page is caught (the check can fail)', { timeout: 60_000 }, async () => {
   const file = join(dir, 'broken.html');
   const report = everyFigureKind();
-  writeReport(file, { ...report, sections: [...report.sections, { kind: 'html', html: '<script>console.error("boom")</script>' }] });
+  writeReport(file, {
+    ...report,
+    sections: [...report.sections, { kind: 'html', html: '<script>console.error("boom")</script>' }],
+  });
   const check = await checkPage(browser, pathToFileURL(file).href);
   assert.deepEqual(check.consoleErrors, ['boom']);
 });

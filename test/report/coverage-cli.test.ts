@@ -3,7 +3,16 @@
 // needs env/setup.sh: Chromium for --png yes (npm test runs it when missing).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  appendFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { main, type Io } from '../../lib/cli.js';
@@ -16,7 +25,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 function capture(): Io & { out: string; err: string } {
-  const io = { out: '', err: '', stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s), readStdin: () => '' };
+  const io = {
+    out: '',
+    err: '',
+    stdout: (s: string) => void (io.out += s),
+    stderr: (s: string) => void (io.err += s),
+    readStdin: () => '',
+  };
   return io;
 }
 
@@ -26,20 +41,38 @@ test('ipt coverage writes coverage.json, labels, an HTML report and a manifest',
   const dir = mkdtempSync(join(tmpdir(), 'ipt-cov-'));
   try {
     const io = capture();
-    assert.equal(await main(['coverage', '--input', example, '--out', dir, '--png', 'no', '--top', '3'], io), 0, io.err);
-    assert.match(io.out, /^synthesis-run: 39 pairs from 9 texts, \d+ of 48 categories in \d+ families, "other" \d+\.\d%\n/);
+    assert.equal(
+      await main(['coverage', '--input', example, '--out', dir, '--png', 'no', '--top', '3'], io),
+      0,
+      io.err,
+    );
+    assert.match(
+      io.out,
+      /^synthesis-run: 39 pairs from 9 texts, \d+ of 48 categories in \d+ families, "other" \d+\.\d%\n/,
+    );
     assert.match(io.out, /category\s+family\s+pairs\s+share\n/);
     const cov = JSON.parse(readFileSync(join(dir, 'coverage.json'), 'utf8'));
     const { labels, ...expected } = computeCoverage(readSynthesisRun(example), { classifier: createClassifier() });
     assert.deepEqual(cov, JSON.parse(JSON.stringify(expected)));
-    const lines = readFileSync(join(dir, 'labels.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'labels.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 39);
-    assert.deepEqual(lines.map((l) => l.category), labels.map((l) => l.category));
-    assert.ok(lines.every((l) => typeof l.question === 'string' && typeof l.rule === 'string' && typeof l.text === 'string'));
+    assert.deepEqual(
+      lines.map((l) => l.category),
+      labels.map((l) => l.category),
+    );
+    assert.ok(
+      lines.every((l) => typeof l.question === 'string' && typeof l.rule === 'string' && typeof l.text === 'string'),
+    );
     const html = readFileSync(join(dir, 'coverage.html'), 'utf8');
     assert.equal(html.match(/class="ipt-figure"/g)?.length, 5); // sunburst, categories, answer words, answer shapes, pairs per text
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-    assert.deepEqual(manifest.outputs.map((o: { path: string }) => o.path), ['coverage.json', 'labels.jsonl', 'coverage.html']);
+    assert.deepEqual(
+      manifest.outputs.map((o: { path: string }) => o.path),
+      ['coverage.json', 'labels.jsonl', 'coverage.html'],
+    );
     assert.equal(manifest.totals.pairs, 39);
     assert.ok(!existsSync(join(dir, 'figures')));
   } finally {
@@ -67,7 +100,11 @@ test('a run killed mid-append: the cut line is skipped with a warning, the rest 
     cpSync(example, join(dir, 'run'), { recursive: true });
     appendFileSync(join(dir, 'run', 'chains.jsonl'), '[{"context":"half a li');
     const io = capture();
-    assert.equal(await main(['coverage', '--input', join(dir, 'run'), '--out', join(dir, 'out'), '--png', 'no'], io), 0, io.err);
+    assert.equal(
+      await main(['coverage', '--input', join(dir, 'run'), '--out', join(dir, 'out'), '--png', 'no'], io),
+      0,
+      io.err,
+    );
     assert.match(io.err, /warning: .*chains\.jsonl:5: skipped a last line cut off mid-write/);
     assert.match(io.out, /39 pairs from 9 texts/);
   } finally {
@@ -96,7 +133,10 @@ test('bad input: hf: datasets, missing paths, bad lines and options exit 2 with 
     assert.match(io.err, /org\/pairs/);
     assert.match(io.err, /ipt download/);
   } finally {
-    for (const [k, v] of [['HF_HUB_OFFLINE', saved.offline], ['HF_HUB_CACHE', saved.cache]] as const) {
+    for (const [k, v] of [
+      ['HF_HUB_OFFLINE', saved.offline],
+      ['HF_HUB_CACHE', saved.cache],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -114,7 +154,9 @@ test('bad input: hf: datasets, missing paths, bad lines and options exit 2 with 
 });
 
 /** A loopback OpenAI-compatible server whose "model" labels a judge prompt with `label(question, answer)`. */
-async function judgeServer(label: (question: string, answer: string) => string): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+async function judgeServer(
+  label: (question: string, answer: string) => string,
+): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
   let requests = 0;
   const server = createServer((req, res) => {
     let body = '';
@@ -126,7 +168,8 @@ async function judgeServer(label: (question: string, answer: string) => string):
       requests++;
       const { prompt } = JSON.parse(body) as { prompt: string | string[] };
       const choices = [prompt].flat().map((p, index) => {
-        const m = /\nInstruction:\n([\s\S]*)\n\nResponse:\n([\s\S]*)\n\nAnswer with the category id only\.\nCategory:$/.exec(p);
+        const m =
+          /\nInstruction:\n([\s\S]*)\n\nResponse:\n([\s\S]*)\n\nAnswer with the category id only\.\nCategory:$/.exec(p);
         return { index, text: m ? label(m[1], m[2]) : 'not a judge prompt', finish_reason: 'stop' };
       });
       res.end(JSON.stringify({ choices, usage: { prompt_tokens: 1, completion_tokens: 1 } }));
@@ -136,7 +179,11 @@ async function judgeServer(label: (question: string, answer: string) => string):
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     requests: () => requests,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -149,7 +196,8 @@ test('ipt coverage --judge labels with an LM over HTTP and reports its agreement
   // The judge agrees with the rules except on the first pair (another category, named by its display
   // name) and the second (an answer that names no category).
   const srv = await judgeServer((q, a) => {
-    if (q === first.question && a === first.answer) return firstJudged === 'translation' ? ' Translation\n' : ' Summarisation\n';
+    if (q === first.question && a === first.answer)
+      return firstJudged === 'translation' ? ' Translation\n' : ' Summarisation\n';
     if (q === second.question && a === second.answer) return ' I cannot tell.';
     const i = set.pairs.findIndex((p) => p.question === q && p.answer === a);
     return ` ${rules[i].category}`;
@@ -157,9 +205,28 @@ test('ipt coverage --judge labels with an LM over HTTP and reports its agreement
   const dir = mkdtempSync(join(tmpdir(), 'ipt-cov-judge-'));
   try {
     const io = capture();
-    const argv = ['coverage', '--input', example, '--out', dir, '--png', 'no', '--judge', `openai:${srv.url}`, '--judge-batch', '10', '--concurrency', '2'];
+    const argv = [
+      'coverage',
+      '--input',
+      example,
+      '--out',
+      dir,
+      '--png',
+      'no',
+      '--judge',
+      `openai:${srv.url}`,
+      '--judge-batch',
+      '10',
+      '--concurrency',
+      '2',
+    ];
     assert.equal(await main(argv, io), 0, io.err);
-    assert.match(io.out, new RegExp(`labelled by openai:${srv.url.replace(/[./]/g, '\\$&')}#judge: agrees with the rule classifier on 37 of 39 pairs \\(94\\.9%\\); 1 answers named no category`));
+    assert.match(
+      io.out,
+      new RegExp(
+        `labelled by openai:${srv.url.replace(/[./]/g, '\\$&')}#judge: agrees with the rule classifier on 37 of 39 pairs \\(94\\.9%\\); 1 answers named no category`,
+      ),
+    );
     assert.equal(srv.requests(), 39, 'one prompt per request: 39 requests');
     const judge = JSON.parse(readFileSync(join(dir, 'judge.json'), 'utf8'));
     assert.equal(judge.engine, `openai:${srv.url}#judge`);
@@ -169,15 +236,35 @@ test('ipt coverage --judge labels with an LM over HTTP and reports its agreement
       ...(rules[1].category === 'other' ? [] : [{ rules: rules[1].category, judge: 'other', pairs: 1 }]),
     ].sort((a, b) => a.rules.localeCompare(b.rules));
     assert.deepEqual(judge.disagreements, expectedDisagreements);
-    const lines = readFileSync(join(dir, 'labels.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(lines.map((l) => l.rulesCategory), rules.map((r) => r.category));
-    assert.deepEqual(lines.map((l) => l.category), [firstJudged, 'other', ...rules.slice(2).map((r) => r.category)]);
-    assert.deepEqual(lines.slice(0, 2).map((l) => [l.rule, l.raw]), [['lm-judge', firstJudged === 'translation' ? ' Translation\n' : ' Summarisation\n'], ['lm-judge-unparsed', ' I cannot tell.']]);
+    const lines = readFileSync(join(dir, 'labels.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => l.rulesCategory),
+      rules.map((r) => r.category),
+    );
+    assert.deepEqual(
+      lines.map((l) => l.category),
+      [firstJudged, 'other', ...rules.slice(2).map((r) => r.category)],
+    );
+    assert.deepEqual(
+      lines.slice(0, 2).map((l) => [l.rule, l.raw]),
+      [
+        ['lm-judge', firstJudged === 'translation' ? ' Translation\n' : ' Summarisation\n'],
+        ['lm-judge-unparsed', ' I cannot tell.'],
+      ],
+    );
     const cov = JSON.parse(readFileSync(join(dir, 'coverage.json'), 'utf8'));
     assert.equal(cov.labeller, `an LM judge (openai:${srv.url}#judge)`);
     assert.equal(cov.pairs, 39);
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-    assert.deepEqual(manifest.config.judge, { engine: `openai:${srv.url}#judge`, batchSize: 10, maxNewTokens: 12, decoding: 'greedy' });
+    assert.deepEqual(manifest.config.judge, {
+      engine: `openai:${srv.url}#judge`,
+      batchSize: 10,
+      maxNewTokens: 12,
+      decoding: 'greedy',
+    });
     assert.equal(manifest.totals.judgeAgreement, 37 / 39);
     assert.ok(manifest.outputs.some((o: { path: string }) => o.path === 'judge.json'));
   } finally {
@@ -197,7 +284,15 @@ test('a set with no pairs (a synthesizer that wrote nothing) gets a report secti
   try {
     const run = join(dir, 'run');
     mkdirSync(run);
-    writeFileSync(join(run, 'chains.jsonl'), [[{ context: 'A text.', pairs: [], inheritFromPrev: false }], [{ context: 'Another.', pairs: [], inheritFromPrev: false }]].map((c) => JSON.stringify(c)).join('\n') + '\n');
+    writeFileSync(
+      join(run, 'chains.jsonl'),
+      [
+        [{ context: 'A text.', pairs: [], inheritFromPrev: false }],
+        [{ context: 'Another.', pairs: [], inheritFromPrev: false }],
+      ]
+        .map((c) => JSON.stringify(c))
+        .join('\n') + '\n',
+    );
     const io = capture();
     assert.equal(await main(['coverage', '--input', run, '--out', join(dir, 'out'), '--png', 'yes'], io), 0, io.err);
     assert.match(io.out, /^run: 0 pairs from 2 texts/);

@@ -7,7 +7,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import {
-  figureDiv, frameHtml, frameRecords, paragraphsHtml, plotlyBundle, plotlyBundleGzipBase64, plotlyLoaderHtml, plotlyScripts, standaloneHtml, tableHtml, textTable,
+  figureDiv,
+  frameHtml,
+  frameRecords,
+  paragraphsHtml,
+  plotlyBundle,
+  plotlyBundleGzipBase64,
+  plotlyLoaderHtml,
+  plotlyScripts,
+  standaloneHtml,
+  tableHtml,
+  textTable,
 } from '../../lib/report/html.js';
 import { renderReport, writeReport } from '../../lib/report/report.js';
 import { barChart } from '../../lib/report/figure.js';
@@ -35,7 +45,10 @@ test('the compressed loader carries exactly the plotly bundle', () => {
 });
 
 test('tables: HTML escaped with numbers right-aligned; text aligned with long cells cut', () => {
-  const rows = [{ name: '<b>a</b>', n: 1, x: 0.12345 }, { name: 'line\nbreak', n: 22, x: null }];
+  const rows = [
+    { name: '<b>a</b>', n: 1, x: 0.12345 },
+    { name: 'line\nbreak', n: 22, x: null },
+  ];
   const L = ' style="text-align:left;vertical-align:top"';
   const R = ' class="num" style="text-align:right;vertical-align:top"';
   assert.equal(
@@ -56,7 +69,11 @@ test('a danfojs DataFrame becomes a full-width table (its own print cuts cells a
   const dfd = await import('danfojs-node');
   const df = new dfd.DataFrame([{ category: 'temporal-reasoning', family: 'Question answering', pairs: 3 }]);
   assert.deepEqual(frameRecords(df), [{ category: 'temporal-reasoning', family: 'Question answering', pairs: 3 }]);
-  assert.ok(frameHtml(df).includes('>Question answering</td><td class="num" style="text-align:right;vertical-align:top">3</td>'));
+  assert.ok(
+    frameHtml(df).includes(
+      '>Question answering</td><td class="num" style="text-align:right;vertical-align:top">3</td>',
+    ),
+  );
   assert.ok(df.toString().includes('Question answer…'), 'danfojs truncation changed: revisit the README note');
 });
 
@@ -74,8 +91,18 @@ test('reports: sections in order, deterministic ids, atomic write', () => {
   const html = renderReport(report);
   assert.equal(html, renderReport(report));
   assert.ok(html.includes('<title>R &amp; D</title>'));
-  const order = ['<p class="ipt-caption">sub</p>', '<h2>One</h2>', 'id="ipt-figure-1"', '<p class="ipt-caption">cap</p>', '<table class="ipt-table">', '<hr>'].map((s) => html.indexOf(s));
-  assert.ok(order.every((p, i) => p > 0 && (i === 0 || p > order[i - 1])), String(order));
+  const order = [
+    '<p class="ipt-caption">sub</p>',
+    '<h2>One</h2>',
+    'id="ipt-figure-1"',
+    '<p class="ipt-caption">cap</p>',
+    '<table class="ipt-table">',
+    '<hr>',
+  ].map((s) => html.indexOf(s));
+  assert.ok(
+    order.every((p, i) => p > 0 && (i === 0 || p > order[i - 1])),
+    String(order),
+  );
   assert.equal(standaloneHtml('x', []).includes('DecompressionStream'), true);
   const dir = mkdtempSync(join(tmpdir(), 'ipt-report-'));
   try {

@@ -9,7 +9,11 @@ afterEach(() => {
   delete (globalThis as { __tslab__?: unknown }).__tslab__;
 });
 
-const genres = Array.from({ length: 15 }, (_, i) => ({ genre: `genre number ${i} with a long name <${i}>`, documents: 6 + i, share: (6 + i) / 500 }));
+const genres = Array.from({ length: 15 }, (_, i) => ({
+  genre: `genre number ${i} with a long name <${i}>`,
+  documents: 6 + i,
+  share: (6 + i) / 500,
+}));
 
 test('a 15-row DataFrame with long cells is shown whole, in its column order', async () => {
   const dfd = await import('danfojs-node');
@@ -19,8 +23,14 @@ test('a 15-row DataFrame with long cells is shown whole, in its column order', a
   assert.equal((html.match(/<tr>/g) ?? []).length, 16, 'header and 15 rows');
   assert.ok(html.includes('<caption>Brown &lt;genres&gt;</caption>'));
   assert.ok(html.includes('>genre number 14 with a long name &lt;14&gt;</td>'));
-  assert.ok(html.indexOf('>share</th>') < html.indexOf('>genre</th>') && html.indexOf('>genre</th>') < html.indexOf('>documents</th>'));
-  assert.ok(html.includes('<td class="num" style="text-align:right;vertical-align:top">0.040</td>'), 'numbers rounded to 3 digits');
+  assert.ok(
+    html.indexOf('>share</th>') < html.indexOf('>genre</th>') &&
+      html.indexOf('>genre</th>') < html.indexOf('>documents</th>'),
+  );
+  assert.ok(
+    html.includes('<td class="num" style="text-align:right;vertical-align:top">0.040</td>'),
+    'numbers rounded to 3 digits',
+  );
   assert.deepEqual(tableRows(df).rows[14], { share: 20 / 500, genre: genres[14].genre, documents: 20 });
 });
 
@@ -60,7 +70,10 @@ test('in a notebook the table is one HTML output; elsewhere aligned text on stdo
 test('figures in a grid: one cell per figure, at most as many columns as figures, each of the given height', () => {
   const figs = [1, 2, 3].map((i) => barChart(['a'], [i], { title: `f${i}` }));
   const grid = figureGridHtml(figs, { height: 300 });
-  assert.match(grid, /^<div class="ipt-figure-grid" style="display:grid;grid-template-columns:repeat\(2,minmax\(0,1fr\)\);/);
+  assert.match(
+    grid,
+    /^<div class="ipt-figure-grid" style="display:grid;grid-template-columns:repeat\(2,minmax\(0,1fr\)\);/,
+  );
   assert.equal((grid.match(/class="ipt-figure" style="width:100%;height:300px"/g) ?? []).length, 3);
   assert.match(figureGridHtml(figs.slice(0, 1), { columns: 3 }), /repeat\(1,/);
 });

@@ -37,7 +37,15 @@ function capture(): { stream: NodeJS.WritableStream; text: () => string } {
 test('lines: no rate and no ETA before there is a rate (the first update comes right after the start)', () => {
   const out = capture();
   let t = 100;
-  const p = createProgress({ label: 'export', total: 30_000_000, bytes: true, mode: 'lines', everySeconds: 0, now: () => t, stream: out.stream });
+  const p = createProgress({
+    label: 'export',
+    total: 30_000_000,
+    bytes: true,
+    mode: 'lines',
+    everySeconds: 0,
+    now: () => t,
+    stream: out.stream,
+  });
   t = 100.05;
   p.update(300);
   assert.equal(out.text(), 'export: 0% 300 B/30.0 MB\n');
@@ -45,13 +53,24 @@ test('lines: no rate and no ETA before there is a rate (the first update comes r
   p.update(10_000_000);
   p.stop();
   // the rate counts from the first update (setup time and its 300 bytes are not the speed)
-  assert.deepEqual(out.text().split('\n').slice(1, 3), ['export: 33% 10.0 MB/30.0 MB | 5.1 MB/s | ETA 4s', 'export: 33% 10.0 MB/30.0 MB | 5.1 MB/s | ETA 4s']);
+  assert.deepEqual(out.text().split('\n').slice(1, 3), [
+    'export: 33% 10.0 MB/30.0 MB | 5.1 MB/s | ETA 4s',
+    'export: 33% 10.0 MB/30.0 MB | 5.1 MB/s | ETA 4s',
+  ]);
 });
 
 test('a resumed task: the steps done before are counted, not timed', () => {
   const out = capture();
   let t = 0;
-  const p = createProgress({ label: 'train', total: 1000, unit: 'steps', mode: 'lines', everySeconds: 0, now: () => t, stream: out.stream });
+  const p = createProgress({
+    label: 'train',
+    total: 1000,
+    unit: 'steps',
+    mode: 'lines',
+    everySeconds: 0,
+    now: () => t,
+    stream: out.stream,
+  });
   p.update(600);
   t = 10;
   p.update(700);
@@ -62,7 +81,13 @@ test('notebook: one display, drawn at the start, redrawn at most every everySeco
   delete process.env.IPT_PROGRESS; // the test runner sets it to silent
   const sent = fakeKernel();
   let t = 0;
-  const p = createProgress({ label: 'train <tiny>', total: 100, unit: 'steps', now: () => t, stream: { isTTY: true } as never });
+  const p = createProgress({
+    label: 'train <tiny>',
+    total: 100,
+    unit: 'steps',
+    now: () => t,
+    stream: { isTTY: true } as never,
+  });
   for (let i = 1; i <= 100; i++) {
     t = i * 0.1; // 10 s of work, an update every 0.1 s
     p.update(i, { loss: 6 - i / 50 });
@@ -77,7 +102,11 @@ test('notebook: one display, drawn at the start, redrawn at most every everySeco
       '<progress value="0" max="100" style="width:14em;height:1em;vertical-align:middle"></progress> <b>train &lt;tiny&gt;</b> 0% 0/100 steps</div>',
   );
   const last = sent[sent.length - 1].html;
-  assert.ok(last.includes('<progress value="100" max="100"') && last.includes('<b>train &lt;tiny&gt;</b> ✓ 100% 100/100 steps | 10 steps/s | 10s | loss=4'), last);
+  assert.ok(
+    last.includes('<progress value="100" max="100"') &&
+      last.includes('<b>train &lt;tiny&gt;</b> ✓ 100% 100/100 steps | 10 steps/s | 10s | loss=4'),
+    last,
+  );
 });
 
 test('mode choice: a tslab kernel means notebook, unless IPT_PROGRESS or the caller says otherwise', () => {

@@ -14,12 +14,21 @@ test('the same seed gives the same stream; a saved state resumes it', () => {
   const a = createRng(42);
   const b = createRng(42);
   const xs = Array.from({ length: 100 }, () => a.uint32());
-  assert.deepEqual(Array.from({ length: 100 }, () => b.uint32()), xs);
+  assert.deepEqual(
+    Array.from({ length: 100 }, () => b.uint32()),
+    xs,
+  );
   const c = createRng(42);
   for (let i = 0; i < 50; i++) c.uint32();
   const resumed = rngFromState(c.state());
-  assert.deepEqual(Array.from({ length: 50 }, () => resumed.uint32()), xs.slice(50));
-  assert.notDeepEqual(Array.from({ length: 5 }, () => createRng(43).uint32()), xs.slice(0, 5));
+  assert.deepEqual(
+    Array.from({ length: 50 }, () => resumed.uint32()),
+    xs.slice(50),
+  );
+  assert.notDeepEqual(
+    Array.from({ length: 5 }, () => createRng(43).uint32()),
+    xs.slice(0, 5),
+  );
 });
 
 test('xoshiro128** matches its reference output for a known state', () => {
@@ -57,7 +66,10 @@ test('derived seeds separate streams by label', () => {
 test('shuffle is a permutation and deterministic; weighted picks follow weights', () => {
   const xs = Array.from({ length: 50 }, (_, i) => i);
   const s1 = shuffleInPlace([...xs], createRng(3));
-  assert.deepEqual([...s1].sort((a, b) => a - b), xs);
+  assert.deepEqual(
+    [...s1].sort((a, b) => a - b),
+    xs,
+  );
   assert.deepEqual(shuffleInPlace([...xs], createRng(3)), s1);
   const r = createRng(9);
   let heavy = 0;
@@ -66,9 +78,15 @@ test('shuffle is a permutation and deterministic; weighted picks follow weights'
 });
 
 test('canonical JSON sorts keys at every level and rejects non-finite numbers', () => {
-  assert.equal(canonicalJson({ b: 1, a: { d: [1, { z: 0, y: 1 }], c: 'x' } }), '{"a":{"c":"x","d":[1,{"y":1,"z":0}]},"b":1}');
+  assert.equal(
+    canonicalJson({ b: 1, a: { d: [1, { z: 0, y: 1 }], c: 'x' } }),
+    '{"a":{"c":"x","d":[1,{"y":1,"z":0}]},"b":1}',
+  );
   assert.equal(hashJson({ x: 1, y: 2 }), hashJson({ y: 2, x: 1 }));
-  assert.throws(() => canonicalJson({ x: Number.NaN }), /^TypeError: x is NaN, which JSON cannot hold: give a finite number$/);
+  assert.throws(
+    () => canonicalJson({ x: Number.NaN }),
+    /^TypeError: x is NaN, which JSON cannot hold: give a finite number$/,
+  );
   assert.throws(() => canonicalJson({ train: { lr: Infinity } }), /train\.lr is Infinity/);
   assert.equal(sha256('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
@@ -112,17 +130,37 @@ test('a manifest records command, seeds, versions and output hashes, never a tok
 });
 
 test('redactSecrets scrubs secret-looking keys and known values anywhere', () => {
-  const out = redactSecrets({ a: ['x sk-123456 y'], apiKey: 'zzz', nested: { password: 'p', ok: true } }, ['sk-123456']);
+  const out = redactSecrets({ a: ['x sk-123456 y'], apiKey: 'zzz', nested: { password: 'p', ok: true } }, [
+    'sk-123456',
+  ]);
   assert.deepEqual(out, { a: ['x [redacted] y'], apiKey: '[redacted]', nested: { password: '[redacted]', ok: true } });
   // token counts are figures, token values are secrets
-  const counts = redactSecrets({ maxNewTokens: 400, completionTokens: 12, tokensPerSecond: 9.5, HF_TOKEN: 'x', access_token: 'y', hfToken: 'z' }, []);
-  assert.deepEqual(counts, { maxNewTokens: 400, completionTokens: 12, tokensPerSecond: 9.5, HF_TOKEN: '[redacted]', access_token: '[redacted]', hfToken: '[redacted]' });
+  const counts = redactSecrets(
+    { maxNewTokens: 400, completionTokens: 12, tokensPerSecond: 9.5, HF_TOKEN: 'x', access_token: 'y', hfToken: 'z' },
+    [],
+  );
+  assert.deepEqual(counts, {
+    maxNewTokens: 400,
+    completionTokens: 12,
+    tokensPerSecond: 9.5,
+    HF_TOKEN: '[redacted]',
+    access_token: '[redacted]',
+    hfToken: '[redacted]',
+  });
 });
 
 test('progress in lines mode prints rate, ETA and fields', () => {
   let written = '';
   let t = 0;
-  const p = createProgress({ label: 'train', total: 100, unit: 'steps', mode: 'lines', everySeconds: 0, now: () => t, stream: { write: (s: string) => ((written += s), true) } as never });
+  const p = createProgress({
+    label: 'train',
+    total: 100,
+    unit: 'steps',
+    mode: 'lines',
+    everySeconds: 0,
+    now: () => t,
+    stream: { write: (s: string) => ((written += s), true) } as never,
+  });
   t = 10;
   p.update(50, { loss: 1.23456 });
   p.stop();
@@ -143,10 +181,19 @@ test('readJson and writeJson: a round trip; an absent file, a folder and invalid
     assert.deepEqual(readJson(path), { b: [1, 2], a: 'é' });
     writeJson(path, [1], { compact: true });
     assert.equal(readFileSync(path, 'utf8'), '[1]');
-    assert.throws(() => readJson(join(dir, 'nope.json'), { what: '--config' }), new RegExp(`^Error: ${join(dir, 'nope.json')}: no such file \\(the --config JSON file\\)$`));
-    assert.throws(() => readJson(dir, { what: '--config' }), new RegExp(`^Error: ${dir}: is a folder; --config takes a JSON file$`));
+    assert.throws(
+      () => readJson(join(dir, 'nope.json'), { what: '--config' }),
+      new RegExp(`^Error: ${join(dir, 'nope.json')}: no such file \\(the --config JSON file\\)$`),
+    );
+    assert.throws(
+      () => readJson(dir, { what: '--config' }),
+      new RegExp(`^Error: ${dir}: is a folder; --config takes a JSON file$`),
+    );
     writeFileSync(path, '{"a": ');
-    assert.throws(() => readJson(path, { fix: 'delete it and run again' }), /x\.json: not valid JSON \(.*\); delete it and run again$/);
+    assert.throws(
+      () => readJson(path, { fix: 'delete it and run again' }),
+      /x\.json: not valid JSON \(.*\); delete it and run again$/,
+    );
     assert.equal(nonFiniteNumberPath(JSON.parse('{"a": {"b": [1, 1e999]}}')), 'a.b[1]');
     assert.equal(nonFiniteNumberPath({ a: 1, b: [2] }), undefined);
   } finally {
@@ -155,30 +202,53 @@ test('readJson and writeJson: a round trip; an absent file, a folder and invalid
 });
 
 test('the one JSON-lines reader: values with line numbers, errors naming file and line, skip and torn-last-line policies, files and streams alike', async () => {
-  const { jsonLines, readJsonLines, streamJsonLines, JsonLineError, newJsonLinesReport } = await import('../../lib/repro/jsonl.js');
+  const { jsonLines, readJsonLines, streamJsonLines, JsonLineError, newJsonLinesReport } = await import(
+    '../../lib/repro/jsonl.js'
+  );
   const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
   const { gzipSync } = await import('node:zlib');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const { Readable } = await import('node:stream');
   const text = '\uFEFF{"a": 1}\r\n\n[2]\n{"b": \n"s"\n{"cut": ';
-  assert.throws(() => [...jsonLines(text, 'f.jsonl')], (err: unknown) => err instanceof JsonLineError && err.line === 4 && /^f\.jsonl:4: not valid JSON \(.*\); the line looks cut off$/.test(err.message));
+  assert.throws(
+    () => [...jsonLines(text, 'f.jsonl')],
+    (err: unknown) =>
+      err instanceof JsonLineError &&
+      err.line === 4 &&
+      /^f\.jsonl:4: not valid JSON \(.*\); the line looks cut off$/.test(err.message),
+  );
   const report = newJsonLinesReport();
-  const rows = [...jsonLines(text, 'f.jsonl', { onError: 'skip', tornLastLine: 'skip', fix: 'write one object a line' }, report)];
-  assert.deepEqual(rows, [{ line: 1, value: { a: 1 } }, { line: 3, value: [2] }, { line: 5, value: 's' }]);
-  assert.deepEqual(report.skipped.map((s) => s.line), [4]);
+  const rows = [
+    ...jsonLines(text, 'f.jsonl', { onError: 'skip', tornLastLine: 'skip', fix: 'write one object a line' }, report),
+  ];
+  assert.deepEqual(rows, [
+    { line: 1, value: { a: 1 } },
+    { line: 3, value: [2] },
+    { line: 5, value: 's' },
+  ]);
+  assert.deepEqual(
+    report.skipped.map((s) => s.line),
+    [4],
+  );
   assert.match(report.skipped[0].message, /not valid JSON .*; write one object a line$/);
   assert.deepEqual(report.warnings, ['f.jsonl:6: skipped a last line cut off mid-write']);
   // a torn last line is only forgiven when asked, and only the last one without its newline
   assert.throws(() => [...jsonLines('{"a": 1}\n{"cut', 'g.jsonl')], /g\.jsonl:2: not valid JSON/);
-  assert.throws(() => [...jsonLines('{"cut\n{"a": 1}', 'g.jsonl', { tornLastLine: 'skip' })], /g\.jsonl:1: not valid JSON/);
+  assert.throws(
+    () => [...jsonLines('{"cut\n{"a": 1}', 'g.jsonl', { tornLastLine: 'skip' })],
+    /g\.jsonl:1: not valid JSON/,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'ipt-jsonl-'));
   try {
     const plain = join(dir, 'x.jsonl');
     writeFileSync(plain, '{"a": 1}\n{"b": 2}\n');
     const gz = join(dir, 'x.jsonl.gz');
     writeFileSync(gz, gzipSync('{"a": 1}\n{"b": 2}\n'));
-    const expected = [{ line: 1, value: { a: 1 } }, { line: 2, value: { b: 2 } }];
+    const expected = [
+      { line: 1, value: { a: 1 } },
+      { line: 2, value: { b: 2 } },
+    ];
     assert.deepEqual(readJsonLines(plain).rows, expected);
     assert.deepEqual(readJsonLines(gz).rows, expected);
     for (const input of [plain, gz]) {
@@ -188,9 +258,21 @@ test('the one JSON-lines reader: values with line numbers, errors naming file an
     }
     const streamed = [];
     const bad = newJsonLinesReport();
-    for await (const r of streamJsonLines(Readable.from([Buffer.from('{"a": 1}\n\xff\xfe\n'), Buffer.from([0xff, 0x0a]), Buffer.from('{"b": 2}')]), 'stdin', { onError: 'skip' }, bad)) streamed.push(r);
-    assert.deepEqual(streamed.map((r) => r.line), [1, 4]);
-    assert.deepEqual(bad.skipped, [{ line: 2, message: 'not valid JSON (Unexpected token \'ÿ\', "ÿþ" is not valid JSON)' }, { line: 3, message: 'not valid UTF-8' }]);
+    for await (const r of streamJsonLines(
+      Readable.from([Buffer.from('{"a": 1}\n\xff\xfe\n'), Buffer.from([0xff, 0x0a]), Buffer.from('{"b": 2}')]),
+      'stdin',
+      { onError: 'skip' },
+      bad,
+    ))
+      streamed.push(r);
+    assert.deepEqual(
+      streamed.map((r) => r.line),
+      [1, 4],
+    );
+    assert.deepEqual(bad.skipped, [
+      { line: 2, message: 'not valid JSON (Unexpected token \'ÿ\', "ÿþ" is not valid JSON)' },
+      { line: 3, message: 'not valid UTF-8' },
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -198,7 +280,9 @@ test('the one JSON-lines reader: values with line numbers, errors naming file an
 
 test('staging folders: a killed build leaves only a hidden sibling, removed once its process is gone; commit swaps whole folders', async () => {
   const { commitStagingDir, createStagingDir, isProcessAlive } = await import('../../lib/repro/files.js');
-  const { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } = await import(
+    'node:fs'
+  );
   const { spawnSync } = await import('node:child_process');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
@@ -211,7 +295,10 @@ test('staging folders: a killed build leaves only a hidden sibling, removed once
     mkdirSync(join(dir, `.export.partial-${dead}-abcd1234`));
     mkdirSync(join(dir, `.export.partial-${process.pid}-00000000`)); // a live build (this process): kept
     const staging = createStagingDir(out);
-    assert.deepEqual(readdirSync(dir).sort(), [`.export.partial-${process.pid}-00000000`, staging.split('/').pop()!].sort());
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      [`.export.partial-${process.pid}-00000000`, staging.split('/').pop()!].sort(),
+    );
     writeFileSync(join(staging, 'a.txt'), 'new');
     mkdirSync(out);
     writeFileSync(join(out, 'a.txt'), 'old');

@@ -2,7 +2,13 @@
 // held-out split, and few-shot packing with loss on the pairs only, in the exact contract strings.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSynthesizerCollection, fewShotSequences, splitSources, TINY_SYNTH_COLLECTION, type SynthesizerExample } from '../../lib/synth/collection.js';
+import {
+  buildSynthesizerCollection,
+  fewShotSequences,
+  splitSources,
+  TINY_SYNTH_COLLECTION,
+  type SynthesizerExample,
+} from '../../lib/synth/collection.js';
 import { mineTasks, RULE_KINDS } from '../../lib/synth/rules.js';
 import { cookDemonstration, cookRead, planRound, collectRound } from '../../lib/synth/format.js';
 import { loadBrown } from '../../lib/corpus/brown.js';
@@ -21,26 +27,44 @@ describe('buildSynthesizerCollection', () => {
   const collection = buildSynthesizerCollection(DOCS, { seed: 4, pairsPerText: 5, chunk: { maxTokens: 500 } });
 
   test('one example per chunk with pairs, in document order, pairs exactly as the rules mine them', () => {
-    assert.deepEqual(collection.map((e) => e.source), ['d1', 'd1', 'd2', 'd2']);
+    assert.deepEqual(
+      collection.map((e) => e.source),
+      ['d1', 'd1', 'd2', 'd2'],
+    );
     const chunks = [...contextsOf(DOCS[0].text, { maxTokens: 500 }), ...contextsOf(DOCS[1].text, { maxTokens: 500 })];
-    assert.deepEqual(collection.map((e) => e.context), chunks);
+    assert.deepEqual(
+      collection.map((e) => e.context),
+      chunks,
+    );
     for (const e of collection) {
       const mined = mineTasks(e.context, { seed: 4, maxPairs: 5, genre: e.genre });
-      assert.deepEqual(e.pairs, mined.map((p) => ({ question: p.question, answer: p.answer })));
-      assert.deepEqual(e.kinds, mined.map((p) => p.kind));
+      assert.deepEqual(
+        e.pairs,
+        mined.map((p) => ({ question: p.question, answer: p.answer })),
+      );
+      assert.deepEqual(
+        e.kinds,
+        mined.map((p) => p.kind),
+      );
       assert.ok(e.pairs.length >= 3 && e.pairs.length <= 5);
     }
     assert.equal(collection[0].genre, 'news');
   });
 
   test('deterministic for a seed, and ids must be unique', () => {
-    assert.deepEqual(buildSynthesizerCollection(DOCS, { seed: 4, pairsPerText: 5, chunk: { maxTokens: 500 } }), collection);
+    assert.deepEqual(
+      buildSynthesizerCollection(DOCS, { seed: 4, pairsPerText: 5, chunk: { maxTokens: 500 } }),
+      collection,
+    );
     assert.throws(() => buildSynthesizerCollection([DOCS[0], DOCS[0]], { seed: 1 }), /document id "d1" appears twice/);
   });
 
   test('options: texts per source, no genre questions', () => {
     const one = buildSynthesizerCollection(DOCS, { seed: 4, chunk: { maxTokens: 500 }, maxTextsPerSource: 1 });
-    assert.deepEqual(one.map((e) => e.source), ['d1', 'd2']);
+    assert.deepEqual(
+      one.map((e) => e.source),
+      ['d1', 'd2'],
+    );
     const noGenre = buildSynthesizerCollection(DOCS, { seed: 4, useGenre: false, kinds: ['genre', 'cause_effect'] });
     assert.ok(noGenre.length > 0 && noGenre.every((e) => e.kinds.every((k) => k === 'cause_effect')));
   });
@@ -51,14 +75,22 @@ test('splitSources is stable: a document stays on its side whatever else is in t
   const { train, heldOut } = splitSources(docs, { seed: 3, heldOutShare: 0.1 });
   assert.equal(train.length + heldOut.length, docs.length);
   assert.ok(heldOut.length > 25 && heldOut.length < 75, `${heldOut.length}`);
-  const again = splitSources(docs.filter((_, i) => i % 2 === 0), { seed: 3, heldOutShare: 0.1 });
+  const again = splitSources(
+    docs.filter((_, i) => i % 2 === 0),
+    { seed: 3, heldOutShare: 0.1 },
+  );
   const held = new Set(heldOut.map((d) => d.id));
   assert.ok(again.heldOut.every((d) => held.has(d.id)) && again.train.every((d) => !held.has(d.id)));
   assert.throws(() => splitSources(docs, { seed: 1, heldOutShare: 2 }), /heldOutShare/);
 });
 
 describe('fewShotSequences', () => {
-  const ex = (source: string, context: string): SynthesizerExample => ({ context, source, pairs: [{ question: `Q about ${context}?`, answer: 'A' }], kinds: ['completion'] });
+  const ex = (source: string, context: string): SynthesizerExample => ({
+    context,
+    source,
+    pairs: [{ question: `Q about ${context}?`, answer: 'A' }],
+    kinds: ['completion'],
+  });
   const examples = [ex('s1', 'one'), ex('s1', 'two'), ex('s1', 'three'), ex('s2', 'four'), ex('s2', 'x'.repeat(500))];
   const length = (s: string) => s.length;
 
@@ -67,7 +99,14 @@ describe('fewShotSequences', () => {
     const budget = size(examples[0]) + size(examples[1]);
     const { sequences, skipped } = fewShotSequences(examples, { maxTokens: budget, countTokens: length });
     assert.equal(skipped, 1);
-    assert.deepEqual(sequences.map((s) => [s.source, s.examples]), [['s1', 2], ['s1', 1], ['s2', 1]]);
+    assert.deepEqual(
+      sequences.map((s) => [s.source, s.examples]),
+      [
+        ['s1', 2],
+        ['s1', 1],
+        ['s2', 1],
+      ],
+    );
     assert.equal(sequences[0].tokens, budget);
     assert.deepEqual(sequences[0].segments, [
       { text: '<s> <CON> one </CON>\n\n', loss: false },
@@ -75,13 +114,21 @@ describe('fewShotSequences', () => {
       { text: '<s> <CON> two </CON>\n\n', loss: false },
       { text: '<QUE> Q about two? <ANS> A </END></s>', loss: true },
     ]);
-    assert.equal(sequences[0].segments.map((s) => s.text).join(''), cookDemonstration(examples[0]) + cookDemonstration(examples[1]));
-    assert.deepEqual(fewShotSequences(examples, { maxTokens: 1e6, countTokens: length, maxExamplesPerSequence: 1 }).sequences.length, 5);
+    assert.equal(
+      sequences[0].segments.map((s) => s.text).join(''),
+      cookDemonstration(examples[0]) + cookDemonstration(examples[1]),
+    );
+    assert.deepEqual(
+      fewShotSequences(examples, { maxTokens: 1e6, countTokens: length, maxExamplesPerSequence: 1 }).sequences.length,
+      5,
+    );
   });
 
   test('a sequence is what the multi-round driver prompts with, plus the answer', () => {
     const { sequences } = fewShotSequences(examples.slice(0, 2), { maxTokens: 1e6 });
-    const round1 = collectRound(planRound([], ['one'], { maxModelLen: 1e6, maxNewTokens: 10 }), ['<QUE> Q about one? <ANS> A </END>']);
+    const round1 = collectRound(planRound([], ['one'], { maxModelLen: 1e6, maxNewTokens: 10 }), [
+      '<QUE> Q about one? <ANS> A </END>',
+    ]);
     const [item] = planRound(round1, ['two'], { maxModelLen: 1e6, maxNewTokens: 10 });
     const text = sequences[0].segments.map((s) => s.text).join('');
     assert.ok(text.startsWith(item.prompt));
@@ -90,13 +137,31 @@ describe('fewShotSequences', () => {
 
   test('tokenizing segment by segment gives the ids of the whole sequence', () => {
     const collection = buildSynthesizerCollection(loadBrown().slice(0, 2), { seed: 1 });
-    const { sequences } = fewShotSequences(collection, { maxTokens: 4000, countTokens: (s) => encodeTinyBytes(s).length });
-    const merged = tokenizerFromFiles(tinyTokenizerFiles({ merges: [['Ċ', 'Ċ'], ['Ġ', 't'], ['h', 'e'], ['Ġt', 'he']] }));
+    const { sequences } = fewShotSequences(collection, {
+      maxTokens: 4000,
+      countTokens: (s) => encodeTinyBytes(s).length,
+    });
+    const merged = tokenizerFromFiles(
+      tinyTokenizerFiles({
+        merges: [
+          ['Ċ', 'Ċ'],
+          ['Ġ', 't'],
+          ['h', 'e'],
+          ['Ġt', 'he'],
+        ],
+      }),
+    );
     assert.ok(sequences.length > 2);
     for (const s of sequences.slice(0, 3)) {
       const whole = s.segments.map((x) => x.text).join('');
-      assert.deepEqual(s.segments.flatMap((x) => encodeTinyBytes(x.text)), encodeTinyBytes(whole));
-      assert.deepEqual(s.segments.flatMap((x) => merged.encode(x.text)), merged.encode(whole));
+      assert.deepEqual(
+        s.segments.flatMap((x) => encodeTinyBytes(x.text)),
+        encodeTinyBytes(whole),
+      );
+      assert.deepEqual(
+        s.segments.flatMap((x) => merged.encode(x.text)),
+        merged.encode(whole),
+      );
       assert.equal(s.tokens, encodeTinyBytes(whole).length);
       assert.ok(s.tokens <= 4000);
     }
@@ -118,7 +183,13 @@ test('the tiny collection: no word counts, genre or sentence-from-words; weights
   assert.equal(heavy[0].kind, 'completion');
   assert.deepEqual(heavy[0], mineTasks(text, { seed: 1, maxPairs: 1, kinds: ['completion'] })[0]);
   assert.notDeepEqual(heavy, plain);
-  assert.throws(() => mineTasks(text, { seed: 1, weights: { ordering: 0 } }), /weight of "ordering" must be a positive number/);
-  assert.throws(() => mineTasks(text, { seed: 1, weights: { riddles: 1 } as never }), /weights: unknown rule kind "riddles"/);
+  assert.throws(
+    () => mineTasks(text, { seed: 1, weights: { ordering: 0 } }),
+    /weight of "ordering" must be a positive number/,
+  );
+  assert.throws(
+    () => mineTasks(text, { seed: 1, weights: { riddles: 1 } as never }),
+    /weights: unknown rule kind "riddles"/,
+  );
   assert.equal(RULE_KINDS.length, 17);
 });

@@ -68,7 +68,9 @@ describe('parseComprehension', () => {
     ]);
   });
   test('drops an incomplete last pair (no closing </END>)', () => {
-    assert.deepEqual(parseComprehension('<QUE> a? <ANS> b </END>\n\n<QUE> c? <ANS> half an ans'), [{ question: 'a?', answer: 'b' }]);
+    assert.deepEqual(parseComprehension('<QUE> a? <ANS> b </END>\n\n<QUE> c? <ANS> half an ans'), [
+      { question: 'a?', answer: 'b' },
+    ]);
   });
   test('drops the trailing piece even when it looks complete but lacks </END>', () => {
     assert.deepEqual(parseComprehension('<QUE> a? <ANS> b </END> <QUE> c? <ANS> d'), [{ question: 'a?', answer: 'b' }]);
@@ -80,16 +82,24 @@ describe('parseComprehension', () => {
     assert.deepEqual(parseComprehension('<QUE> a? <ANS> b </END>\n'), [{ question: 'a?', answer: 'b' }]);
   });
   test('a piece without <ANS> is dropped', () => {
-    assert.deepEqual(parseComprehension('<QUE> no answer marker </END><QUE> x <ANS> y </END>'), [{ question: 'x', answer: 'y' }]);
+    assert.deepEqual(parseComprehension('<QUE> no answer marker </END><QUE> x <ANS> y </END>'), [
+      { question: 'x', answer: 'y' },
+    ]);
   });
   test('a piece with two <ANS> is dropped', () => {
-    assert.deepEqual(parseComprehension('<QUE> q <ANS> a <ANS> b </END><QUE> x <ANS> y </END>'), [{ question: 'x', answer: 'y' }]);
+    assert.deepEqual(parseComprehension('<QUE> q <ANS> a <ANS> b </END><QUE> x <ANS> y </END>'), [
+      { question: 'x', answer: 'y' },
+    ]);
   });
   test('an empty (whitespace-only) answer is dropped', () => {
-    assert.deepEqual(parseComprehension('<QUE> q <ANS>   \n </END><QUE> x <ANS> y </END>'), [{ question: 'x', answer: 'y' }]);
+    assert.deepEqual(parseComprehension('<QUE> q <ANS>   \n </END><QUE> x <ANS> y </END>'), [
+      { question: 'x', answer: 'y' },
+    ]);
   });
   test('text before <QUE> drops the pair', () => {
-    assert.deepEqual(parseComprehension('junk <QUE> q <ANS> a </END><QUE> x <ANS> y </END>'), [{ question: 'x', answer: 'y' }]);
+    assert.deepEqual(parseComprehension('junk <QUE> q <ANS> a </END><QUE> x <ANS> y </END>'), [
+      { question: 'x', answer: 'y' },
+    ]);
   });
   test('whitespace before <QUE> is fine', () => {
     assert.deepEqual(parseComprehension('\n\n  <QUE> q <ANS> a </END>'), [{ question: 'q', answer: 'a' }]);
@@ -109,12 +119,15 @@ describe('parseComprehension', () => {
     ]);
   });
   test('unicode passes through unchanged', () => {
-    assert.deepEqual(parseComprehension('<QUE> Qu\'est-ce que «ça» ? 🐈‍⬛ <ANS> 猫です </END>'), [
+    assert.deepEqual(parseComprehension("<QUE> Qu'est-ce que «ça» ? 🐈‍⬛ <ANS> 猫です </END>"), [
       { question: "Qu'est-ce que «ça» ? 🐈‍⬛", answer: '猫です' },
     ]);
   });
   test('unicode case folding is used for duplicates', () => {
-    assert.equal(parseComprehension('<QUE> ÉTÉ? <ANS> a </END><QUE> été? <ANS> b </END>', { deduplicate: true }).length, 1);
+    assert.equal(
+      parseComprehension('<QUE> ÉTÉ? <ANS> a </END><QUE> été? <ANS> b </END>', { deduplicate: true }).length,
+      1,
+    );
   });
   test('empty output gives no pairs', () => {
     assert.deepEqual(parseComprehension(''), []);
@@ -131,20 +144,36 @@ describe('parseComprehension', () => {
   test('never throws on arbitrary strings, including marker soup', () => {
     const markers = fc.constantFrom('<QUE>', '<ANS>', '</END>', ' ', '\n', 'x', '', '<CON>', '</s>');
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.array(markers).map((a) => a.join(''))), (s) => {
-        const pairs = parseComprehension(s, { deduplicate: true });
-        assert.ok(Array.isArray(pairs));
-        for (const p of pairs) assert.ok(p.answer.length > 0);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: 'binary' }),
+          fc.string({ unit: 'grapheme' }),
+          fc.array(markers).map((a) => a.join('')),
+        ),
+        (s) => {
+          const pairs = parseComprehension(s, { deduplicate: true });
+          assert.ok(Array.isArray(pairs));
+          for (const p of pairs) assert.ok(p.answer.length > 0);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
   test('parseComprehension(cookCompre(pairs)) returns pairs for well-formed pairs', () => {
     const clean = fc
-      .string({ unit: fc.constantFrom('a', 'B', ' ', '\n', '?', 'é', '猫', '-', ':', '<', '>', '/', '\t') , maxLength: 40 })
+      .string({
+        unit: fc.constantFrom('a', 'B', ' ', '\n', '?', 'é', '猫', '-', ':', '<', '>', '/', '\t'),
+        maxLength: 40,
+      })
       .map(pyStrip)
       .filter((s) => !s.includes('<QUE>') && !s.includes('<ANS>') && !s.includes('</END>'));
-    const pair = fc.tuple(clean, clean.filter((s) => s.length > 0)).map(([question, answer]) => ({ question, answer }));
+    const pair = fc
+      .tuple(
+        clean,
+        clean.filter((s) => s.length > 0),
+      )
+      .map(([question, answer]) => ({ question, answer }));
     fc.assert(
       fc.property(fc.array(pair, { minLength: 1, maxLength: 6 }), (pairs) => {
         assert.deepEqual(parseComprehension(cookCompre(pairs)), pairs);
@@ -208,9 +237,14 @@ describe('planRound / collectRound', () => {
     const items = planRound(r2, ['C'], budget);
     assert.equal(
       items[0].prompt,
-      '<s> <CON> A </CON>\n\n<QUE> q1 <ANS> a1 </END></s>' + '<s> <CON> B </CON>\n\n<QUE> q2 <ANS> a2 </END></s>' + '<s> <CON> C </CON>\n\n',
+      '<s> <CON> A </CON>\n\n<QUE> q1 <ANS> a1 </END></s>' +
+        '<s> <CON> B </CON>\n\n<QUE> q2 <ANS> a2 </END></s>' +
+        '<s> <CON> C </CON>\n\n',
     );
-    assert.equal(inheritedDemonstrations(r2[0]), '<s> <CON> A </CON>\n\n<QUE> q1 <ANS> a1 </END></s><s> <CON> B </CON>\n\n<QUE> q2 <ANS> a2 </END></s>');
+    assert.equal(
+      inheritedDemonstrations(r2[0]),
+      '<s> <CON> A </CON>\n\n<QUE> q1 <ANS> a1 </END></s><s> <CON> B </CON>\n\n<QUE> q2 <ANS> a2 </END></s>',
+    );
   });
 
   test('a prompt over maxModelLen - maxNewTokens starts afresh and marks the chain not followed', () => {
@@ -245,7 +279,11 @@ describe('planRound / collectRound', () => {
   });
 
   test('leftover chains are kept, not followed, and put in front of the first items', () => {
-    const r1 = collectRound(planRound([], ['A', 'B', 'C'], budget), ['<QUE> qa <ANS> x </END>', '<QUE> qb <ANS> x </END>', '<QUE> qc <ANS> x </END>']);
+    const r1 = collectRound(planRound([], ['A', 'B', 'C'], budget), [
+      '<QUE> qa <ANS> x </END>',
+      '<QUE> qb <ANS> x </END>',
+      '<QUE> qc <ANS> x </END>',
+    ]);
     const items = planRound(r1, ['D'], budget);
     assert.equal(items.length, 1);
     assert.deepEqual(
@@ -257,7 +295,10 @@ describe('planRound / collectRound', () => {
       ],
     );
     const r2 = collectRound(items, ['<QUE> qd <ANS> y </END>']);
-    assert.deepEqual(r2[0].map((e) => e.context), ['B', 'C', 'A', 'D']);
+    assert.deepEqual(
+      r2[0].map((e) => e.context),
+      ['B', 'C', 'A', 'D'],
+    );
     assert.equal(r2[0][3].inheritFromPrev, true);
   });
 
@@ -274,14 +315,19 @@ function runRounds(texts: string[], rounds: number, answer: (item: RoundItem, ro
   splitIntoRounds(texts, rounds).forEach((slice, r) => {
     const items = planRound(chains, slice, budget);
     prompts.push(items.map((i) => i.prompt));
-    chains = collectRound(items, items.map((item) => answer(item, r)));
+    chains = collectRound(
+      items,
+      items.map((item) => answer(item, r)),
+    );
   });
   return { chains, prompts };
 }
 
 describe('multi-round synthesis keeps every text exactly once', () => {
   const scripted = (item: RoundItem, r: number) =>
-    item.text.endsWith('7') ? 'no pairs' : `<QUE> What is ${item.text}? <ANS> ${item.text} in round ${r} </END>\n\n<QUE> what is ${item.text.toUpperCase()}? <ANS> dup </END>`;
+    item.text.endsWith('7')
+      ? 'no pairs'
+      : `<QUE> What is ${item.text}? <ANS> ${item.text} in round ${r} </END>\n\n<QUE> what is ${item.text.toUpperCase()}? <ANS> dup </END>`;
 
   for (const rounds of [1, 2, 3, 4]) {
     for (const n of [1, 2, 5, 7, 8, 13]) {
@@ -298,7 +344,8 @@ describe('multi-round synthesis keeps every text exactly once', () => {
         const sliceOf = new Map(splitIntoRounds(texts, rounds).flatMap((s, r) => s.map((t) => [t, r] as const)));
         for (const chain of chains) {
           for (let i = 1; i < chain.length; i++) {
-            if (chain[i].inheritFromPrev) assert.ok(sliceOf.get(chain[i - 1].context)! < sliceOf.get(chain[i].context)!);
+            if (chain[i].inheritFromPrev)
+              assert.ok(sliceOf.get(chain[i - 1].context)! < sliceOf.get(chain[i].context)!);
           }
         }
         // a round r > 0 prompt carries its chain's current few-shot group as demonstrations: counted here
@@ -325,7 +372,10 @@ describe('multi-round synthesis keeps every text exactly once', () => {
     const texts = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
     const { chains } = runRounds(texts, 3, (item) => `<QUE> ${item.text}? <ANS> yes </END>`);
     assert.equal(chains.length, 1);
-    assert.deepEqual(chains[0].map((e) => e.context), ['b', 'e', 'c', 'f', 'a', 'd', 'g']);
+    assert.deepEqual(
+      chains[0].map((e) => e.context),
+      ['b', 'e', 'c', 'f', 'a', 'd', 'g'],
+    );
     assert.deepEqual(
       chains[0].map((e) => e.inheritFromPrev),
       [false, true, false, true, false, true, true],
@@ -337,12 +387,21 @@ describe('multi-round synthesis keeps every text exactly once', () => {
       fc.property(
         fc.integer({ min: 0, max: 40 }),
         fc.integer({ min: 1, max: 6 }),
-        fc.array(fc.constantFrom('', 'junk', '<QUE> q <ANS> a </END>', '<QUE> q <ANS> a </END>\n\n<QUE> r <ANS> b </END>'), { minLength: 1 }),
+        fc.array(
+          fc.constantFrom('', 'junk', '<QUE> q <ANS> a </END>', '<QUE> q <ANS> a </END>\n\n<QUE> r <ANS> b </END>'),
+          { minLength: 1 },
+        ),
         (n, rounds, outputs) => {
           const texts = Array.from({ length: n }, (_, i) => `t${i}`);
           let k = 0;
           const { chains } = runRounds(texts, rounds, () => outputs[k++ % outputs.length]);
-          assert.deepEqual(chains.flat().map((e) => e.context).sort(), [...texts].sort());
+          assert.deepEqual(
+            chains
+              .flat()
+              .map((e) => e.context)
+              .sort(),
+            [...texts].sort(),
+          );
         },
       ),
       { numRuns: 300 },

@@ -36,7 +36,12 @@ const ITEMS: QualityItem[] = [
     output:
       "<QUE> Why do birds fly south?\nLet's think step by step. <ANS> The text says why.\nTherefore, the answer is it is cold </END>\n\n" +
       '<QUE> where did the cat sit? <ANS> on the mat </END>',
-    references: [{ question: "Why do birds fly south?\nLet's think step by step.", answer: 'Because.\nTherefore, the answer is it is very cold' }],
+    references: [
+      {
+        question: "Why do birds fly south?\nLet's think step by step.",
+        answer: 'Because.\nTherefore, the answer is it is very cold',
+      },
+    ],
   },
   {
     context: 'Paris is in France.',
@@ -85,7 +90,16 @@ describe('measureSynthesizer', () => {
     assert.equal(report.parsed, 3);
     assert.equal(report.parseRate, 0.75);
     assert.equal(report.pairs, 4 + 0 + 2 + 3);
-    assert.deepEqual(report.pairsPerText, { n: 4, mean: 9 / 4, min: 0, p10: 0, median: 2, p90: 4, max: 4, histogram: { '0': 1, '2': 1, '3': 1, '4': 1 } });
+    assert.deepEqual(report.pairsPerText, {
+      n: 4,
+      mean: 9 / 4,
+      min: 0,
+      p10: 0,
+      median: 2,
+      p90: 4,
+      max: 4,
+      histogram: { '0': 1, '2': 1, '3': 1, '4': 1 },
+    });
   });
   test('answers in context leave out yes/no labels', () => {
     // found: on the mat, dog, cat | it is cold | France; not: on the mat (text 3), Par, 1
@@ -99,9 +113,16 @@ describe('measureSynthesizer', () => {
     assert.equal(report.questionKinds, 2);
     assert.deepEqual(report.topKind, { kind: 'other', share: 6 / 9 });
     // where: on the mat, France; other: dog, cat, it is cold found, on the mat (text 3) and Par not; counting: 1 not
-    assert.deepEqual(report.answerInContextByKind, { where: { eligible: 2, found: 2 }, other: { eligible: 5, found: 3 }, counting: { eligible: 1, found: 0 } });
+    assert.deepEqual(report.answerInContextByKind, {
+      where: { eligible: 2, found: 2 },
+      other: { eligible: 5, found: 3 },
+      counting: { eligible: 1, found: 0 },
+    });
     assert.deepEqual(report.duplicates, { withinText: 1, acrossTexts: 1 });
-    assert.deepEqual(report.answerChars, stats([10, 2, 3, 3, 'The text says why.\nTherefore, the answer is it is cold'.length, 10, 6, 3, 1]));
+    assert.deepEqual(
+      report.answerChars,
+      stats([10, 2, 3, 3, 'The text says why.\nTherefore, the answer is it is cold'.length, 10, 6, 3, 1]),
+    );
   });
   test('free-mode accuracy on references', () => {
     const r = report.reference!;
@@ -130,8 +151,18 @@ describe('measureSynthesizer', () => {
 describe('prompted mode', () => {
   test('prompts force each reference question after the text', () => {
     const prompts = referencePrompts(ITEMS);
-    assert.deepEqual(prompts.map((p) => [p.item, p.reference]), [[0, 0], [0, 1], [2, 0]]);
-    assert.equal(prompts[1].prompt, '<s> <CON> The cat sat on the mat. The dog barked loudly at the cat. </CON>\n\n<QUE> What barked? <ANS>');
+    assert.deepEqual(
+      prompts.map((p) => [p.item, p.reference]),
+      [
+        [0, 0],
+        [0, 1],
+        [2, 0],
+      ],
+    );
+    assert.equal(
+      prompts[1].prompt,
+      '<s> <CON> The cat sat on the mat. The dog barked loudly at the cat. </CON>\n\n<QUE> What barked? <ANS>',
+    );
   });
   test('completions are read up to the first </END> and scored', () => {
     assert.equal(answerOfCompletion(' a dog </END>\n\n<QUE> more'), 'a dog');
@@ -140,18 +171,30 @@ describe('prompted mode', () => {
     assert.equal(answerOfCompletion(' No <ANS> Yes <ANS> Yes </END>'), 'No');
     assert.equal(answerOfCompletion(' Paris\n\n<QUE> Where? <ANS> x </END>'), 'Paris');
     assert.equal(answerOfCompletion(' done </s>'), 'done');
-    const r = scoreReferenceAnswers(ITEMS, [' On the mat </END>', ' a dog </END>\n\n<QUE> x', ' so.\nTherefore, the answer is it is very cold']);
+    const r = scoreReferenceAnswers(ITEMS, [
+      ' On the mat </END>',
+      ' a dog </END>\n\n<QUE> x',
+      ' so.\nTherefore, the answer is it is very cold',
+    ]);
     assert.equal(r.asked, 3);
     assert.equal(r.exact, 2);
     assert.ok(Math.abs(r.f1Overall - 1) < 1e-12, 'the near miss "a dog" matches "The dog" once articles are dropped');
     assert.throws(() => scoreReferenceAnswers(ITEMS, ['x']), /1 completions for 3 reference prompts/);
   });
   test('the rules answer their own questions exactly, and miss those of another seed', async () => {
-    const texts = loadBrown({ genres: ['news'] }).slice(0, 3).flatMap((d) => contextsOf(d.text).slice(0, 2));
+    const texts = loadBrown({ genres: ['news'] })
+      .slice(0, 3)
+      .flatMap((d) => contextsOf(d.text).slice(0, 2));
     const items = texts.map((context) => ({ context, references: minePairs(context, { seed: 5 }) }));
-    const same = await answerReferenceQuestions(ruleSynthesizer({ seed: 5 }), items, { maxNewTokens: 512, batchSize: 4 });
+    const same = await answerReferenceQuestions(ruleSynthesizer({ seed: 5 }), items, {
+      maxNewTokens: 512,
+      batchSize: 4,
+    });
     assert.equal(same.exactOverall, 1);
-    assert.equal(same.references, items.reduce((s, i) => s + i.references.length, 0));
+    assert.equal(
+      same.references,
+      items.reduce((s, i) => s + i.references.length, 0),
+    );
     const other = await answerReferenceQuestions(ruleSynthesizer({ seed: 6 }), items, { maxNewTokens: 512 });
     assert.ok(other.exactOverall < 0.5, `${other.exactOverall}`);
   });
@@ -159,7 +202,12 @@ describe('prompted mode', () => {
 
 test('the rules measured as a synthesizer on Brown texts', () => {
   const docs = loadBrown().filter((_, i) => i % 25 === 0);
-  const items = docs.flatMap((d) => contextsOf(d.text).map((context) => ({ context, output: synthesizerOutput(minePairs(context, { seed: 2, genre: d.genre })) })));
+  const items = docs.flatMap((d) =>
+    contextsOf(d.text).map((context) => ({
+      context,
+      output: synthesizerOutput(minePairs(context, { seed: 2, genre: d.genre })),
+    })),
+  );
   const r = measureSynthesizer(items);
   assert.equal(r.parseRate, 1);
   assert.equal(r.multipleChoiceValid.rate, 1);

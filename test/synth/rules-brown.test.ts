@@ -19,16 +19,20 @@ test('mining all of Brown: pairs per text, kinds, support, round trip, speed', (
   mined.forEach((list, i) => {
     pairs += list.length;
     const plain = list.map((p) => ({ question: p.question, answer: p.answer }));
-    if (JSON.stringify(parseComprehension(synthesizerOutput(plain), { deduplicate: true })) !== JSON.stringify(plain)) failures.push(`${texts[i].id}: round trip`);
+    if (JSON.stringify(parseComprehension(synthesizerOutput(plain), { deduplicate: true })) !== JSON.stringify(plain))
+      failures.push(`${texts[i].id}: round trip`);
     for (const p of list) {
       kinds[p.kind] = (kinds[p.kind] ?? 0) + 1;
       const why = unsupported(texts[i].text, p, texts[i].genre);
       if (why) failures.push(`${texts[i].id} ${p.kind}: ${why}\n  Q: ${p.question}\n  A: ${p.answer}`);
-      if (ruleKindOfQuestion(p.question) !== p.kind) failures.push(`${texts[i].id} ${p.kind}: question not recognised as its kind`);
+      if (ruleKindOfQuestion(p.question) !== p.kind)
+        failures.push(`${texts[i].id} ${p.kind}: question not recognised as its kind`);
     }
   });
   const perText = pairs / texts.length;
-  t.diagnostic(`${texts.length} texts, ${pairs} pairs (${perText.toFixed(2)}/text) in ${seconds.toFixed(2)} s = ${(texts.length / seconds).toFixed(0)} texts/s`);
+  t.diagnostic(
+    `${texts.length} texts, ${pairs} pairs (${perText.toFixed(2)}/text) in ${seconds.toFixed(2)} s = ${(texts.length / seconds).toFixed(0)} texts/s`,
+  );
   t.diagnostic(`kinds ${JSON.stringify(kinds)}`);
   assert.deepEqual(failures.slice(0, 10), []);
   assert.ok(texts.length > 4000);

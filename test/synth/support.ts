@@ -25,7 +25,11 @@ export function wordCount(text: string, word: string): number {
 /** Adjacent in the context: `b` follows `a` after whitespace only. */
 function adjacent(context: string, a: string, b: string): boolean {
   for (let i = context.indexOf(a); i >= 0; i = context.indexOf(a, i + 1)) {
-    if (/^\s+$/.test(context.slice(i + a.length, context.indexOf(b, i + a.length))) && context.indexOf(b, i + a.length) >= 0) return true;
+    if (
+      /^\s+$/.test(context.slice(i + a.length, context.indexOf(b, i + a.length))) &&
+      context.indexOf(b, i + a.length) >= 0
+    )
+      return true;
   }
   return false;
 }
@@ -45,7 +49,8 @@ export function unsupported(context: string, p: MinedPair, genre?: string): stri
   for (const e of p.evidence) if (!context.includes(e)) return `evidence not in context: ${e}`;
   if (p.multipleChoice !== (options !== undefined)) return 'multipleChoice flag';
   if (options && !options.includes(f)) return 'answer is not an option';
-  if (p.chainOfThought !== (p.question.endsWith(COT_QUESTION_SUFFIX) && p.answer.includes(COT_ANSWER_MARKER))) return 'chainOfThought flag';
+  if (p.chainOfThought !== (p.question.endsWith(COT_QUESTION_SUFFIX) && p.answer.includes(COT_ANSWER_MARKER)))
+    return 'chainOfThought flag';
   switch (p.kind) {
     case 'fill_blank':
     case 'number':
@@ -60,16 +65,21 @@ export function unsupported(context: string, p: MinedPair, genre?: string): stri
     case 'completion': {
       const m = /"(.*) \.\.\."$/s.exec(p.question);
       if (!m) return 'no prefix';
-      return e0.startsWith(m[1]) && e0.endsWith(f) && e0.slice(m[1].length).trim() === f ? undefined : 'prefix + answer is not the sentence';
+      return e0.startsWith(m[1]) && e0.endsWith(f) && e0.slice(m[1].length).trim() === f
+        ? undefined
+        : 'prefix + answer is not the sentence';
     }
     case 'word_to_text': {
       const m = /(?:the words|these words:) (.+)\.$/.exec(p.question);
       if (!m || f !== e0) return 'answer is not the evidence sentence';
       const words = m[1].split(/, | and /);
-      return words.length === 3 && words.every((w) => wordCount(f, w) > 0) ? undefined : `words missing from the sentence: ${words}`;
+      return words.length === 3 && words.every((w) => wordCount(f, w) > 0)
+        ? undefined
+        : `words missing from the sentence: ${words}`;
     }
     case 'ordering': {
-      if (!options || options.length !== 2 || !options.every((o) => context.includes(o))) return 'options not sentences of the text';
+      if (!options || options.length !== 2 || !options.every((o) => context.includes(o)))
+        return 'options not sentences of the text';
       const [first, later] = [...options].sort((x, y) => context.indexOf(x) - context.indexOf(y));
       const want = /comes first/.test(p.question) ? first : later;
       if (f !== want) return 'wrong order';
@@ -88,7 +98,12 @@ export function unsupported(context: string, p: MinedPair, genre?: string): stri
       let pre = 0;
       while (pre < statement.length && statement[pre] === e0[pre]) pre++;
       let suf = 0;
-      while (suf < statement.length - pre && suf < e0.length - pre && statement[statement.length - 1 - suf] === e0[e0.length - 1 - suf]) suf++;
+      while (
+        suf < statement.length - pre &&
+        suf < e0.length - pre &&
+        statement[statement.length - 1 - suf] === e0[e0.length - 1 - suf]
+      )
+        suf++;
       const changed = [statement.slice(pre, statement.length - suf), e0.slice(pre, e0.length - suf)];
       // one change: a span swapped for a name or number from elsewhere in the text, or a negation; titles
       // such as "the Justice Department's Information Director" run past 40 characters
@@ -104,20 +119,32 @@ export function unsupported(context: string, p: MinedPair, genre?: string): stri
         relation = found[1];
         connective = found[0].exec(e1)![0].replace(/[, ]+$/, '');
       } else if (!e0.includes(', but ')) return 'no ", but"';
-      return f === connective || (options !== undefined && f.includes(relation)) ? undefined : `answer does not follow from "${connective}"`;
+      return f === connective || (options !== undefined && f.includes(relation))
+        ? undefined
+        : `answer does not follow from "${connective}"`;
     }
     case 'cause_effect': {
       const askCause = /^(What reason|According to the text, what is the cause)/.test(p.question);
       if (e1 !== undefined) {
         // "A. As a result, B.": A is the cause, B the result
-        if (!adjacent(context, e0, e1) || !/^(As a result|Consequently|Therefore|Because of this|For this reason),/.test(e1)) return 'no connective between the sentences';
+        if (
+          !adjacent(context, e0, e1) ||
+          !/^(As a result|Consequently|Therefore|Because of this|For this reason),/.test(e1)
+        )
+          return 'no connective between the sentences';
         return (askCause ? e0.includes(f) : e1.includes(f) && !e0.includes(f)) ? undefined : 'cause and effect swapped';
       }
       const at = e0.indexOf(f);
       if (at < 0) return 'answer not in the evidence';
       if (e0.startsWith('Because ')) {
         // "Because A, B.": A right after "Because", B to the end
-        return askCause ? (at === 'Because '.length ? undefined : 'cause is not after "Because"') : at > e0.indexOf(', ') ? undefined : 'result is not after the cause';
+        return askCause
+          ? at === 'Because '.length
+            ? undefined
+            : 'cause is not after "Because"'
+          : at > e0.indexOf(', ')
+            ? undefined
+            : 'result is not after the cause';
       }
       const because = e0.indexOf(' because ');
       if (because >= 0) return askCause === at > because ? undefined : 'cause and effect swapped around "because"';
@@ -127,7 +154,9 @@ export function unsupported(context: string, p: MinedPair, genre?: string): stri
     }
     case 'paraphrase': {
       const m = /^(In other words|That is),\s+(.*)$/.exec(e1 ?? '');
-      return m && m[2] === f && p.question.includes(`"${e0}"`) && adjacent(context, e0, e1) ? undefined : 'not a restatement';
+      return m && m[2] === f && p.question.includes(`"${e0}"`) && adjacent(context, e0, e1)
+        ? undefined
+        : 'not a restatement';
     }
     case 'counting': {
       const word = /the word "([^"]+)"/.exec(p.question)![1];
@@ -151,11 +180,17 @@ export function unsupported(context: string, p: MinedPair, genre?: string): stri
       if (!/^[A-Z][^\n]*\?$/.test(stem)) return 'not a one-line question';
       if (!p.evidence.some((e) => e.includes(f))) return 'answer is not a span of the evidence';
       if (stem.toLowerCase().includes(f.toLowerCase())) return 'the question contains the answer';
-      if (options && options.some((o) => o !== f && p.evidence.some((e) => e.includes(o)))) return 'a distractor is in the evidence';
-      if (p.kind === 'when' && !/^((January|February|March|April|May|June|July|August|September|October|November|December) )?(\d{1,2}(st|nd|rd|th)?,? )?\d{4}$|^\d{1,2} [A-Z][a-z]+ \d{4}$/.test(f)) return 'not a date or year';
+      if (options && options.some((o) => o !== f && p.evidence.some((e) => e.includes(o))))
+        return 'a distractor is in the evidence';
+      if (
+        p.kind === 'when' &&
+        !/^((January|February|March|April|May|June|July|August|September|October|November|December) )?(\d{1,2}(st|nd|rd|th)?,? )?\d{4}$|^\d{1,2} [A-Z][a-z]+ \d{4}$/.test(
+          f,
+        )
+      )
+        return 'not a date or year';
       if ((p.kind === 'who' || p.kind === 'where') && !/^[A-Z]/.test(f)) return 'not a name';
       return undefined;
     }
   }
 }
-

@@ -35,7 +35,10 @@ test('the labelled set has at least 300 pairs and covers every category, in the 
 for (const split of ['dev', 'dev2', 'heldout', 'all']) {
   test(`classifier accuracy on the ${split} split is above its floor`, (t) => {
     const gold = labelled.filter((p) => split === 'all' || p.split === split);
-    const ev = evaluateLabels(gold, gold.map((p) => classifier.classify(p)));
+    const ev = evaluateLabels(
+      gold,
+      gold.map((p) => classifier.classify(p)),
+    );
     t.diagnostic(`${split}: ${ev.correct}/${ev.n} = ${(100 * ev.accuracy).toFixed(1)}%`);
     for (const c of confusionPairs(ev).slice(0, 8)) t.diagnostic(`  ${c.gold} -> ${c.predicted}: ${c.count}`);
     assert.equal(ev.n, gold.length);
@@ -50,16 +53,32 @@ test('evaluation arithmetic: accuracy, recall, precision and the confusion table
     { id: '3', split: 's', category: 'b', question: '', answer: '' },
     { id: '4', split: 's', category: 'c', question: '', answer: '' },
   ];
-  const ev = evaluateLabels(gold, [{ category: 'a' }, { category: 'b', rule: 'r' }, { category: 'b' }, { category: 'a' }]);
+  const ev = evaluateLabels(gold, [
+    { category: 'a' },
+    { category: 'b', rule: 'r' },
+    { category: 'b' },
+    { category: 'a' },
+  ]);
   assert.equal(ev.correct, 2);
   assert.equal(ev.accuracy, 0.5);
   assert.deepEqual(ev.confusion, { a: { a: 1, b: 1 }, b: { b: 1 }, c: { a: 1 } });
   assert.deepEqual(
     ev.perCategory.map((c) => [c.category, c.support, c.predicted, c.correct, c.recall, c.precision]),
-    [['a', 2, 2, 1, 0.5, 0.5], ['b', 1, 2, 1, 1, 0.5], ['c', 1, 0, 0, 0, 0]],
+    [
+      ['a', 2, 2, 1, 0.5, 0.5],
+      ['b', 1, 2, 1, 1, 0.5],
+      ['c', 1, 0, 0, 0, 0],
+    ],
   );
-  assert.deepEqual(confusionPairs(ev), [{ gold: 'a', predicted: 'b', count: 1 }, { gold: 'c', predicted: 'a', count: 1 }]);
-  assert.deepEqual(confusionMatrix(ev, ['a', 'b', 'c']), [[1, 1, 0], [0, 1, 0], [1, 0, 0]]);
+  assert.deepEqual(confusionPairs(ev), [
+    { gold: 'a', predicted: 'b', count: 1 },
+    { gold: 'c', predicted: 'a', count: 1 },
+  ]);
+  assert.deepEqual(confusionMatrix(ev, ['a', 'b', 'c']), [
+    [1, 1, 0],
+    [0, 1, 0],
+    [1, 0, 0],
+  ]);
   assert.equal(ev.errors[0].rule, 'r');
   assert.throws(() => evaluateLabels(gold, []), /4 labelled pairs but 0 predictions/);
 });

@@ -20,8 +20,16 @@ test('the taxonomy has at least 40 categories in families, each described', () =
 });
 
 test('the taxonomy parser refuses duplicate and malformed ids', () => {
-  const fam = (id: string, cats: string[]) => ({ id, name: id, description: 'd', categories: cats.map((c) => ({ id: c, name: c, description: 'd' })) });
-  assert.throws(() => parseTaxonomy({ families: [fam('a', ['x']), fam('b', ['x'])] }), /id "x" is not kebab-case or is used twice/);
+  const fam = (id: string, cats: string[]) => ({
+    id,
+    name: id,
+    description: 'd',
+    categories: cats.map((c) => ({ id: c, name: c, description: 'd' })),
+  });
+  assert.throws(
+    () => parseTaxonomy({ families: [fam('a', ['x']), fam('b', ['x'])] }),
+    /id "x" is not kebab-case or is used twice/,
+  );
   assert.throws(() => parseTaxonomy({ families: [fam('a', ['Bad Id'])] }), /"Bad Id" is not kebab-case/);
   assert.throws(() => parseTaxonomy({ families: [fam('a', [])] }), /"categories" must be a non-empty array/);
   assert.throws(() => parseTaxonomy({}), /"families" must be a non-empty array/);
@@ -67,16 +75,31 @@ test('answer shapes', () => {
 
 test('rules fire in order and report their ids', () => {
   const cases: Array<[string, string, string, string]> = [
-    ["Tom has 2 apples and buys 3 more. How many now?\nLet's think step by step.", '2 + 3 = 5.\nTherefore, the answer is 5', 'chain-of-thought', 'cot-format'],
+    [
+      "Tom has 2 apples and buys 3 more. How many now?\nLet's think step by step.",
+      '2 + 3 = 5.\nTherefore, the answer is 5',
+      'chain-of-thought',
+      'cot-format',
+    ],
     ['Translate "good night" into German.', 'Gute Nacht', 'translation', 'translate'],
     ['The capital of Peru is ___.', 'Lima', 'fill-in-the-blank', 'blank'],
     ['What is the sentiment of the review?\nOptions:\n- positive\n- negative', 'negative', 'sentiment', 'sentiment'],
-    ['Where did the expedition camp?\nOptions:\n- on the glacier\n- in the valley', 'in the valley', 'multiple-choice-qa', 'options'],
+    [
+      'Where did the expedition camp?\nOptions:\n- on the glacier\n- in the valley',
+      'in the valley',
+      'multiple-choice-qa',
+      'options',
+    ],
     ['Did the ship reach the harbour?', 'Yes', 'yes-no-qa', 'yes-no'],
     ['A farmer has 12 cows and sells 5. How many are left?', '7', 'arithmetic', 'arithmetic'],
     ['How many moons does Mars have?', 'two', 'counting', 'how-many'],
     ['Who wrote the letter?', 'the mayor', 'extractive-qa', 'short-answer'],
-    ['What did the report recommend?', 'It recommended closing two schools and building a larger one near the station.', 'open-qa', 'free-answer'],
+    [
+      'What did the report recommend?',
+      'It recommended closing two schools and building a larger one near the station.',
+      'open-qa',
+      'free-answer',
+    ],
     ['Hello there.', 'Hi!', 'other', 'no-rule'],
   ];
   for (const [question, answer, cat, rule] of cases) {
@@ -95,23 +118,60 @@ test('every rule names a known category and has a reason; the rule file loads', 
 });
 
 test('bad rules are refused with the rule named', () => {
-  const mk = (rule: Record<string, unknown>) => () => createClassifier({ taxonomy: tax, rules: parseRules({ rules: [rule] }) });
+  const mk = (rule: Record<string, unknown>) => () =>
+    createClassifier({ taxonomy: tax, rules: parseRules({ rules: [rule] }) });
   assert.throws(mk({ id: 'x', category: 'nope', if: {} }), /\(x\): unknown category "nope"/);
   assert.throws(mk({ id: 'x', category: 'other', if: { stemm: 'a' } }), /\(x\): unknown condition "stemm"/);
   assert.throws(mk({ id: 'x', category: 'other', if: { stem: '(' } }), /\(x\)\.stem: Invalid regular expression/);
-  assert.throws(mk({ id: 'x', category: 'other', if: { shape: ['round'] } }), /\(x\)\.shape: must be a list of answer shapes/);
-  assert.throws(() => parseRules({ rules: [{ id: 'a', category: 'other', if: {} }, { id: 'a', category: 'other', if: {} }] }), /rule id "a" is used twice/);
+  assert.throws(
+    mk({ id: 'x', category: 'other', if: { shape: ['round'] } }),
+    /\(x\)\.shape: must be a list of answer shapes/,
+  );
+  assert.throws(
+    () =>
+      parseRules({
+        rules: [
+          { id: 'a', category: 'other', if: {} },
+          { id: 'a', category: 'other', if: {} },
+        ],
+      }),
+    /rule id "a" is used twice/,
+  );
 });
 
 test('a rule list of all conditions: every condition kind is checked', () => {
   const rules = parseRules({
     rules: [
-      { id: 'all', category: 'counting', if: { stem: ['how', 'many'], stemNot: 'cats', answer: '^\\d', answerNot: '^0', shape: ['number'], shapeNot: ['word'], options: false, chainOfThought: false, answerIsOption: false, isQuestion: true, stemHasNumber: false, minAnswerWords: 1, maxAnswerWords: 1 } },
+      {
+        id: 'all',
+        category: 'counting',
+        if: {
+          stem: ['how', 'many'],
+          stemNot: 'cats',
+          answer: '^\\d',
+          answerNot: '^0',
+          shape: ['number'],
+          shapeNot: ['word'],
+          options: false,
+          chainOfThought: false,
+          answerIsOption: false,
+          isQuestion: true,
+          stemHasNumber: false,
+          minAnswerWords: 1,
+          maxAnswerWords: 1,
+        },
+      },
     ],
   });
   const c = createClassifier({ taxonomy: tax, rules });
   assert.equal(c.classify({ question: 'How many dogs?', answer: '3' }).rule, 'all');
-  for (const [q, a] of [['How many cats?', '3'], ['How many dogs?', '0'], ['How many dogs in 2020?', '3'], ['How many dogs?', '3 big dogs'], ['How many dogs?\nOptions:\n- 3\n- 4', '3']]) {
+  for (const [q, a] of [
+    ['How many cats?', '3'],
+    ['How many dogs?', '0'],
+    ['How many dogs in 2020?', '3'],
+    ['How many dogs?', '3 big dogs'],
+    ['How many dogs?\nOptions:\n- 3\n- 4', '3'],
+  ]) {
     assert.equal(c.classify({ question: q, answer: a }).category, 'other', `${q} / ${a}`);
   }
 });

@@ -35,7 +35,10 @@ test('coverage of a small chain set: counts, shares, formats, lengths, pairs per
         context: 'three',
         inheritFromPrev: false,
         pairs: [
-          { question: "Is 3 more than 2?\nLet's think step by step.", answer: '3 - 2 = 1 > 0.\nTherefore, the answer is yes' },
+          {
+            question: "Is 3 more than 2?\nLet's think step by step.",
+            answer: '3 - 2 = 1 > 0.\nTherefore, the answer is yes',
+          },
           { question: 'Greetings.', answer: 'Hello to you too, friend.' },
         ],
       },
@@ -45,7 +48,15 @@ test('coverage of a small chain set: counts, shares, formats, lengths, pairs per
   assert.equal(cov.pairs, 5);
   assert.equal(cov.texts, 3);
   assert.deepEqual(cov.pairsPerText, { n: 3, mean: 5 / 3, median: 2, p10: 0.4, p90: 2.8, min: 0, max: 3 });
-  assert.deepEqual(cov.categories.filter((c) => c.count > 0).map((c) => [c.id, c.count]), [['extractive-qa', 2], ['multiple-choice-qa', 1], ['chain-of-thought', 1], ['other', 1]]);
+  assert.deepEqual(
+    cov.categories.filter((c) => c.count > 0).map((c) => [c.id, c.count]),
+    [
+      ['extractive-qa', 2],
+      ['multiple-choice-qa', 1],
+      ['chain-of-thought', 1],
+      ['other', 1],
+    ],
+  );
   assert.equal(cov.categoriesCovered, 3);
   assert.equal(cov.categoriesInTaxonomy, categories(tax).length);
   assert.equal(cov.familiesCovered, 2);
@@ -58,7 +69,10 @@ test('coverage of a small chain set: counts, shares, formats, lengths, pairs per
   assert.deepEqual(cov.categories[0].rules, { 'short-answer': 2 });
   assert.equal(cov.families.find((f) => f.id === 'question-answering')?.count, 3);
   assert.equal(cov.families.at(-1)?.id, 'other');
-  assert.deepEqual(cov.labels.map((l) => l.category), ['extractive-qa', 'extractive-qa', 'multiple-choice-qa', 'chain-of-thought', 'other']);
+  assert.deepEqual(
+    cov.labels.map((l) => l.category),
+    ['extractive-qa', 'extractive-qa', 'multiple-choice-qa', 'chain-of-thought', 'other'],
+  );
   assert.equal(coverageSummary(cov), 'tiny: 5 pairs from 3 texts, 3 of 48 categories in 2 families, "other" 20.0%');
   assert.deepEqual(categoryRows(cov, 2), [
     { category: 'extractive-qa', family: 'Question answering', pairs: 2, share: '40.0%' },
@@ -68,10 +82,17 @@ test('coverage of a small chain set: counts, shares, formats, lengths, pairs per
 
 test('labels from elsewhere (an LM judge) are used as given and checked against the taxonomy', () => {
   const set = pairSetFromPairs('p', [{ question: 'a', answer: 'b' }]);
-  const cov = computeCoverage(set, { taxonomy: tax, labels: [{ category: 'sentiment', family: 'classification', rule: 'lm-judge' }], labeller: 'lm-judge:x' });
+  const cov = computeCoverage(set, {
+    taxonomy: tax,
+    labels: [{ category: 'sentiment', family: 'classification', rule: 'lm-judge' }],
+    labeller: 'lm-judge:x',
+  });
   assert.equal(cov.categories[0].id, 'sentiment');
   assert.equal(cov.labeller, 'lm-judge:x');
   assert.equal(cov.texts, null);
-  assert.throws(() => computeCoverage(set, { taxonomy: tax, labels: [{ category: 'bogus', family: 'x', rule: 'y' }] }), /unknown task category "bogus"/);
+  assert.throws(
+    () => computeCoverage(set, { taxonomy: tax, labels: [{ category: 'bogus', family: 'x', rule: 'y' }] }),
+    /unknown task category "bogus"/,
+  );
   assert.throws(() => computeCoverage(set, { taxonomy: tax, labels: [] }), /0 labels for 1 pairs/);
 });

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { loadPairsInput, pairSetFromChains, readPairsFile, readPairsInput, readSynthesisRun, InputError } from '../../lib/tasks/input.js';
+import {
+  loadPairsInput,
+  pairSetFromChains,
+  readPairsFile,
+  readPairsInput,
+  readSynthesisRun,
+  InputError,
+} from '../../lib/tasks/input.js';
 import { dataPath } from '../../lib/repro/project.js';
 
 function withDir(fn: (dir: string) => void): void {
@@ -16,7 +23,11 @@ function withDir(fn: (dir: string) => void): void {
   }
 }
 
-const entry = (context: string, n: number) => ({ context, pairs: Array.from({ length: n }, (_, i) => ({ question: `${context} q${i}?`, answer: `a${i}` })), inheritFromPrev: false });
+const entry = (context: string, n: number) => ({
+  context,
+  pairs: Array.from({ length: n }, (_, i) => ({ question: `${context} q${i}?`, answer: `a${i}` })),
+  inheritFromPrev: false,
+});
 
 test('all line shapes in one file: pairs, Chain, {chain}, {context, pairs}', () => {
   withDir((dir) => {
@@ -31,7 +42,10 @@ test('all line shapes in one file: pairs, Chain, {chain}, {context, pairs}', () 
     writeFileSync(f, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const set = readPairsFile(f);
     assert.equal(set.name, 'mixed');
-    assert.deepEqual(set.pairs.map((p) => p.question), ['Q1?', 'Q2?', 't1 q0?', 't1 q1?', 't3 q0?', 'T?']);
+    assert.deepEqual(
+      set.pairs.map((p) => p.question),
+      ['Q1?', 'Q2?', 't1 q0?', 't1 q1?', 't3 q0?', 'T?'],
+    );
     assert.deepEqual(set.pairsPerText, [2, 2, 0, 1, 1]);
     assert.deepEqual(set.warnings, []);
   });
@@ -70,7 +84,10 @@ test('a run folder: chains*.jsonl files when present, in name order; other JSONL
     writeFileSync(join(dir, 'chains-000.jsonl'), JSON.stringify({ chain: [entry('a', 2)] }) + '\n');
     writeFileSync(join(dir, 'rendered.jsonl'), '{"text":"not pairs"}\n');
     const set = readSynthesisRun(dir);
-    assert.deepEqual(set.pairs.map((p) => p.question), ['a q0?', 'a q1?', 'b q0?']);
+    assert.deepEqual(
+      set.pairs.map((p) => p.question),
+      ['a q0?', 'a q1?', 'b q0?'],
+    );
     assert.deepEqual(set.pairsPerText, [2, 1]);
     mkdirSync(join(dir, 'empty'));
     assert.throws(() => readSynthesisRun(join(dir, 'empty')), /has no \.jsonl files/);
@@ -83,7 +100,10 @@ test('readPairsInput: files, folders, hf: and missing paths', () => {
   assert.equal(run.pairs.length, 39);
   assert.equal(run.pairsPerText?.length, 9);
   assert.ok(run.pairsPerText?.includes(0));
-  assert.throws(() => readPairsInput('hf:org/data'), (e: Error) => e instanceof InputError && /use loadPairsInput/.test(e.message));
+  assert.throws(
+    () => readPairsInput('hf:org/data'),
+    (e: Error) => e instanceof InputError && /use loadPairsInput/.test(e.message),
+  );
   assert.throws(() => readPairsInput('/no/such/path.jsonl'), /no such file or folder/);
 });
 
@@ -97,20 +117,41 @@ test('loadPairsInput reads hf:<dataset> through the hub cache (loopback hub serv
   const { FakeHub } = await import('../hub/fake-hub.js');
   const chains = readFileSync(dataPath('examples', 'synthesis-run', 'chains.jsonl'), 'utf8');
   const hub = await FakeHub.start([
-    { type: 'dataset', id: 'org/pairs', commits: [[{ path: 'README.md', content: '# pairs\n' }, { path: 'data/train.jsonl', content: chains, lfs: true }, { path: 'extra.jsonl', content: '{"question": "Q?", "answer": "A"}\n' }]] },
+    {
+      type: 'dataset',
+      id: 'org/pairs',
+      commits: [
+        [
+          { path: 'README.md', content: '# pairs\n' },
+          { path: 'data/train.jsonl', content: chains, lfs: true },
+          { path: 'extra.jsonl', content: '{"question": "Q?", "answer": "A"}\n' },
+        ],
+      ],
+    },
   ]);
   try {
     const cacheDir = mkdtempSync(join(tmpdir(), 'ipt-hf-pairs-'));
     const hubConfig = { endpoint: hub.url, cacheDir, token: undefined, offline: false };
-    const { set, inputs } = await loadPairsInput('hf:org/pairs', { include: ['**/*.jsonl'], hub: hubConfig, progress: 'silent' });
+    const { set, inputs } = await loadPairsInput('hf:org/pairs', {
+      include: ['**/*.jsonl'],
+      hub: hubConfig,
+      progress: 'silent',
+    });
     assert.equal(set.pairs.length, 39 + 1);
     assert.equal(set.source, 'hf:org/pairs');
     assert.equal(inputs[0].commit, hub.commit('dataset', 'org/pairs'));
     assert.deepEqual(inputs[0].files?.map((f) => f.path).sort(), ['data/train.jsonl', 'extra.jsonl']);
     // offline, the cached snapshot still answers
-    const again = await loadPairsInput('hf:org/pairs', { include: ['**/*.jsonl'], hub: { ...hubConfig, offline: true }, progress: 'silent' });
+    const again = await loadPairsInput('hf:org/pairs', {
+      include: ['**/*.jsonl'],
+      hub: { ...hubConfig, offline: true },
+      progress: 'silent',
+    });
     assert.equal(again.set.pairs.length, 40);
-    await assert.rejects(loadPairsInput('hf:org/pairs', { include: ['*.parquet'], hub: hubConfig, progress: 'silent' }), /no file of dataset org\/pairs matches include \[\*\.parquet\]/);
+    await assert.rejects(
+      loadPairsInput('hf:org/pairs', { include: ['*.parquet'], hub: hubConfig, progress: 'silent' }),
+      /no file of dataset org\/pairs matches include \[\*\.parquet\]/,
+    );
   } finally {
     await hub.close();
   }

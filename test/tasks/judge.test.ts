@@ -10,7 +10,9 @@ import { evaluateLabels, loadLabelledPairs } from '../../lib/tasks/evaluate.js';
 const tax = loadTaxonomy();
 
 /** Answers each prompt with a function of the prompt; records the calls. */
-function scripted(answer: (prompt: string) => string): CompletionEngine & { calls: Array<{ n: number; options: CompletionOptions }> } {
+function scripted(
+  answer: (prompt: string) => string,
+): CompletionEngine & { calls: Array<{ n: number; options: CompletionOptions }> } {
   const calls: Array<{ n: number; options: CompletionOptions }> = [];
   return {
     name: 'scripted',
@@ -26,7 +28,9 @@ test('the judge prompt lists every category and ends with the pair and "Category
   const p = judgePrompt(tax, { question: 'Who wrote it?', answer: 'Ann' });
   for (const c of categories(tax)) assert.ok(p.includes(`- ${c.id}: ${c.description}`), c.id);
   assert.ok(p.includes('- other: '));
-  assert.ok(p.endsWith('Instruction:\nWho wrote it?\n\nResponse:\nAnn\n\nAnswer with the category id only.\nCategory:'));
+  assert.ok(
+    p.endsWith('Instruction:\nWho wrote it?\n\nResponse:\nAnn\n\nAnswer with the category id only.\nCategory:'),
+  );
 });
 
 test('labels are parsed from ids, names, odd casing and surrounding words; the earliest mention wins', () => {
@@ -46,7 +50,13 @@ test('labels are parsed from ids, names, odd casing and surrounding words; the e
 });
 
 test('judgePairs labels in batches with greedy decoding; unparsed answers are "other" with their own rule', async () => {
-  const engine = scripted((p) => (p.includes('Instruction:\nWho wrote it?') ? 'extractive-qa' : p.includes('Instruction:\nTranslate') ? 'Translation' : 'no idea'));
+  const engine = scripted((p) =>
+    p.includes('Instruction:\nWho wrote it?')
+      ? 'extractive-qa'
+      : p.includes('Instruction:\nTranslate')
+        ? 'Translation'
+        : 'no idea',
+  );
   const pairs = [
     { question: 'Who wrote it?', answer: 'Ann' },
     { question: 'Translate "yes" to French.', answer: 'oui' },
@@ -58,13 +68,18 @@ test('judgePairs labels in batches with greedy decoding; unparsed answers are "o
     { category: 'translation', family: 'rewriting', rule: 'lm-judge', raw: 'Translation' },
     { category: 'other', family: 'other', rule: 'lm-judge-unparsed', raw: 'no idea' },
   ]);
-  assert.deepEqual(engine.calls.map((c) => c.n), [2, 1]);
+  assert.deepEqual(
+    engine.calls.map((c) => c.n),
+    [2, 1],
+  );
   assert.equal(engine.calls[0].options.temperature, undefined);
 });
 
 test('a judge that knows the answers scores 100% on the labelled set through the same evaluation', async () => {
   const labelled = loadLabelledPairs(undefined, tax).slice(0, 60);
-  const byQuestion = new Map(labelled.map((p) => [`Instruction:\n${p.question}\n\nResponse:\n${p.answer}\n`, p.category]));
+  const byQuestion = new Map(
+    labelled.map((p) => [`Instruction:\n${p.question}\n\nResponse:\n${p.answer}\n`, p.category]),
+  );
   const engine = scripted((prompt) => {
     for (const [k, v] of byQuestion) if (prompt.includes(k)) return `${v}\n`;
     return '?';
@@ -74,6 +89,14 @@ test('a judge that knows the answers scores 100% on the labelled set through the
 });
 
 test('an engine returning the wrong number of completions is an error', async () => {
-  const engine: CompletionEngine = { name: 'short', async complete() { return []; } };
-  await assert.rejects(judgePairs(engine, [{ question: 'q', answer: 'a' }], { taxonomy: tax }), /returned 0 completions for 1 prompts/);
+  const engine: CompletionEngine = {
+    name: 'short',
+    async complete() {
+      return [];
+    },
+  };
+  await assert.rejects(
+    judgePairs(engine, [{ question: 'q', answer: 'a' }], { taxonomy: tax }),
+    /returned 0 completions for 1 prompts/,
+  );
 });

@@ -35,7 +35,11 @@ const KIND_CATEGORY: Record<string, string | undefined> = {
  * With options, an entity question is multiple choice, as the labelled set has it ("Who wrote the letter
  * to the mayor?" with three options); "when" stays temporal, which the classifier tries first.
  */
-const KIND_CATEGORY_WITH_OPTIONS: Record<string, string> = { who: 'multiple-choice-qa', where: 'multiple-choice-qa', what: 'multiple-choice-qa' };
+const KIND_CATEGORY_WITH_OPTIONS: Record<string, string> = {
+  who: 'multiple-choice-qa',
+  where: 'multiple-choice-qa',
+  what: 'multiple-choice-qa',
+};
 
 test('rule-based pairs on Brown: labels agree with the rule kinds, and nothing is "other"', (t) => {
   const records = mineRecords(brownRuleTexts(400, 7), { seed: 7 });
@@ -47,7 +51,9 @@ test('rule-based pairs on Brown: labels agree with the rule kinds, and nothing i
     for (const p of r.pairs) {
       assert.ok(p.kind in KIND_CATEGORY, `a new rule kind "${p.kind}": give it a category here`);
       const f = pairFeatures(p);
-      const want = f.chainOfThought ? 'chain-of-thought' : (f.options.length > 0 ? KIND_CATEGORY_WITH_OPTIONS[p.kind] : undefined) ?? KIND_CATEGORY[p.kind];
+      const want = f.chainOfThought
+        ? 'chain-of-thought'
+        : ((f.options.length > 0 ? KIND_CATEGORY_WITH_OPTIONS[p.kind] : undefined) ?? KIND_CATEGORY[p.kind]);
       if (!want) continue;
       checked++;
       const got = classifier.classify(p).category;
@@ -55,10 +61,18 @@ test('rule-based pairs on Brown: labels agree with the rule kinds, and nothing i
       else misses[`${p.kind} -> ${got}`] = (misses[`${p.kind} -> ${got}`] ?? 0) + 1;
     }
   }
-  t.diagnostic(`agreement ${agree}/${checked} = ${((100 * agree) / checked).toFixed(2)}%; misses ${JSON.stringify(misses)}`);
+  t.diagnostic(
+    `agreement ${agree}/${checked} = ${((100 * agree) / checked).toFixed(2)}%; misses ${JSON.stringify(misses)}`,
+  );
   assert.ok(checked > 1000, `${checked} pairs checked`);
   assert.ok(agree / checked >= 0.97, `agreement ${(agree / checked).toFixed(3)}; misses ${JSON.stringify(misses)}`);
-  const cov = computeCoverage(pairSetFromTexts('rules', records.map((r) => ({ context: r.context, pairs: r.pairs }))), { classifier });
+  const cov = computeCoverage(
+    pairSetFromTexts(
+      'rules',
+      records.map((r) => ({ context: r.context, pairs: r.pairs })),
+    ),
+    { classifier },
+  );
   t.diagnostic(`${cov.categoriesCovered} categories, "other" ${(100 * cov.otherShare).toFixed(2)}%`);
   assert.equal(cov.otherShare, 0);
   assert.equal(cov.texts, records.length);
@@ -72,7 +86,9 @@ test('entity questions (who, where, when, what) on Brown and on biographies: lab
   ];
   const kinds = ['who', 'where', 'when', 'what'] as const;
   const pairs = mineRecords(brownRuleTexts(3000, 7), { seed: 7, kinds }).flatMap((r) => r.pairs);
-  for (const text of bios) for (let seed = 0; seed < 10; seed++) pairs.push(...mineRecords([{ id: 'bio', text }], { seed, kinds, maxPairs: 8 })[0].pairs);
+  for (const text of bios)
+    for (let seed = 0; seed < 10; seed++)
+      pairs.push(...mineRecords([{ id: 'bio', text }], { seed, kinds, maxPairs: 8 })[0].pairs);
   const classifier = createClassifier();
   const misses: Record<string, number> = {};
   let agree = 0;
@@ -85,6 +101,13 @@ test('entity questions (who, where, when, what) on Brown and on biographies: lab
   }
   t.diagnostic(`entity questions: agreement ${agree}/${pairs.length}; misses ${JSON.stringify(misses)}`);
   assert.ok(pairs.length > 200, `${pairs.length} entity pairs`);
-  for (const k of kinds) assert.ok(pairs.some((p) => p.kind === k), `no ${k} pair`);
-  assert.ok(agree / pairs.length >= 0.93, `agreement ${(agree / pairs.length).toFixed(3)}; misses ${JSON.stringify(misses)}`);
+  for (const k of kinds)
+    assert.ok(
+      pairs.some((p) => p.kind === k),
+      `no ${k} pair`,
+    );
+  assert.ok(
+    agree / pairs.length >= 0.93,
+    `agreement ${(agree / pairs.length).toFixed(3)}; misses ${JSON.stringify(misses)}`,
+  );
 });

@@ -14,11 +14,21 @@ import { Readable } from 'node:stream';
 import { renderJsonlFile } from '../../lib/templates/jsonl.js';
 
 function capture(): Io & { out: string; err: string } {
-  const io = { out: '', err: '', stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s), readStdin: () => '' };
+  const io = {
+    out: '',
+    err: '',
+    stdout: (s: string) => void (io.out += s),
+    stderr: (s: string) => void (io.err += s),
+    readStdin: () => '',
+  };
   return io;
 }
 
-const TEXTS = ['First text. It has two sentences', 'Second text, with “quotes” and 🐝. Another sentence', 'Third text. More words here. And more'];
+const TEXTS = [
+  'First text. It has two sentences',
+  'Second text, with “quotes” and 🐝. Another sentence',
+  'Third text. More words here. And more',
+];
 
 function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ipt-render-'));
@@ -33,9 +43,18 @@ test('ipt render: chains.jsonl -> texts.jsonl, as renderChains, deterministic', 
     const out = join(dir, 'out', 'texts.jsonl');
     const io = capture();
     assert.equal(await main(['render', '--input', input, '--out', out, '--seed', '5'], io), 0, io.err);
-    const lines = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { text: string; chain: number });
-    assert.deepEqual(lines.map((l) => l.text), renderChains(chains, 5));
-    assert.deepEqual(lines.map((l) => l.chain), chains.flatMap((c, i) => renderChain(c, chainSeed(5, i)).map(() => i)));
+    const lines = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text: string; chain: number });
+    assert.deepEqual(
+      lines.map((l) => l.text),
+      renderChains(chains, 5),
+    );
+    assert.deepEqual(
+      lines.map((l) => l.chain),
+      chains.flatMap((c, i) => renderChain(c, chainSeed(5, i)).map(() => i)),
+    );
     assert.match(io.err, new RegExp(`40 chains -> ${lines.length} texts`));
     const first = readFileSync(out);
     assert.equal(await main(['render', '--input', input, '--out', out, '--seed', '5'], capture()), 0);
@@ -50,8 +69,14 @@ test('ipt render without --out writes JSON lines to stdout; --family forces a la
     writeFileSync(input, chains.map((c) => JSON.stringify(c)).join('\n'));
     const io = capture();
     assert.equal(await main(['render', '-i', input, '--family', 'numbered'], io), 0, io.err);
-    const lines = io.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { text: string });
-    assert.deepEqual(lines.map((l) => l.text), renderChains(chains, 1, { family: 'numbered' }));
+    const lines = io.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text: string });
+    assert.deepEqual(
+      lines.map((l) => l.text),
+      renderChains(chains, 1, { family: 'numbered' }),
+    );
     assert.match(io.err, /numbered \d+/);
   }));
 
@@ -59,11 +84,20 @@ test('ipt render: a malformed line is named, and no output file appears', () =>
   withDir(async (dir) => {
     const good = JSON.stringify(makeChains(TEXTS, 1, 1)[0]);
     const cases: Array<[string, RegExp]> = [
-      [`${good}\n${good}\n{"context": "x"`, /:3: not valid JSON \(.*\); the line looks cut off; each line must be one chain/],
+      [
+        `${good}\n${good}\n{"context": "x"`,
+        /:3: not valid JSON \(.*\); the line looks cut off; each line must be one chain/,
+      ],
       [`${good}\n{"context": "x", "pairs": []}`, /:2: expected a JSON array of chain entries/],
       [`[{"context": 1, "pairs": []}]`, /:1: entry 0: "context" must be a string/],
-      [`[{"context": "c", "pairs": [{"question": "q", "answer": "a"}, {"question": "q"}]}]`, /:1: entry 0, pair 1: expected \{"question": string, "answer": string\}/],
-      [`[{"context": "c", "pairs": [], "inheritFromPrev": "yes"}]`, /:1: entry 0: "inheritFromPrev" must be true or false/],
+      [
+        `[{"context": "c", "pairs": [{"question": "q", "answer": "a"}, {"question": "q"}]}]`,
+        /:1: entry 0, pair 1: expected \{"question": string, "answer": string\}/,
+      ],
+      [
+        `[{"context": "c", "pairs": [], "inheritFromPrev": "yes"}]`,
+        /:1: entry 0: "inheritFromPrev" must be true or false/,
+      ],
     ];
     for (const [content, message] of cases) {
       const input = join(dir, 'bad.jsonl');
@@ -78,16 +112,27 @@ test('ipt render: a malformed line is named, and no output file appears', () =>
     }
   }));
 
-test("ipt render reads the kit's own example: lines that are a chain or {\"chain\": chain}", () =>
+test('ipt render reads the kit\'s own example: lines that are a chain or {"chain": chain}', () =>
   withDir(async (dir) => {
     const example = join(projectRoot(), 'data', 'examples', 'synthesis-run', 'chains.jsonl');
-    const raw = readFileSync(example, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    const raw = readFileSync(example, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
     assert.ok(raw.some((v) => Array.isArray(v)) && raw.some((v) => !Array.isArray(v)), 'the example mixes both forms');
-    const chains = raw.map((v) => (Array.isArray(v) ? v : (v as { chain: unknown }).chain)) as Parameters<typeof renderChains>[0];
+    const chains = raw.map((v) => (Array.isArray(v) ? v : (v as { chain: unknown }).chain)) as Parameters<
+      typeof renderChains
+    >[0];
     const io = capture();
     assert.equal(await main(['render', '--input', example, '--seed', '3'], io), 0, io.err);
-    const lines = io.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { text: string; chain: number });
-    assert.deepEqual(lines.map((l) => l.text), renderChains(chains, 3));
+    const lines = io.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text: string; chain: number });
+    assert.deepEqual(
+      lines.map((l) => l.text),
+      renderChains(chains, 3),
+    );
     assert.match(io.err, new RegExp(`${chains.length} chains -> ${lines.length} texts`));
     // the record form is the same chain: same texts as the bare array
     const wrapped = join(dir, 'wrapped.jsonl');
@@ -119,10 +164,16 @@ test('ipt render: usage errors exit 2', async () => {
 test('a hand-written chain may leave out inheritFromPrev', () =>
   withDir(async (dir) => {
     const input = join(dir, 'c.jsonl');
-    writeFileSync(input, '[{"context": "Hand written.", "pairs": [{"question": "What is it?", "answer": "Hand written"}]}, {"context": "raw", "pairs": []}]\n');
+    writeFileSync(
+      input,
+      '[{"context": "Hand written.", "pairs": [{"question": "What is it?", "answer": "Hand written"}]}, {"context": "raw", "pairs": []}]\n',
+    );
     const io = capture();
     assert.equal(await main(['render', '-i', input], io), 0, io.err);
-    const lines = io.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { text: string });
+    const lines = io.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text: string });
     assert.equal(lines.length, 2);
     assert.ok(lines[0].text.includes('Hand written.') && lines[0].text.includes('What is it?'));
     assert.equal(lines[1].text, 'raw');
@@ -140,7 +191,9 @@ test('ipt walkthrough prints every step; --json gives the record', async () => {
 });
 
 test('ipt walkthrough runs as a process', () => {
-  const r = spawnSync(process.execPath, [join(projectRoot(), 'dist', 'lib', 'cli.js'), 'walkthrough'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(projectRoot(), 'dist', 'lib', 'cli.js'), 'walkthrough'], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Pre-training texts/);
 });
@@ -152,22 +205,49 @@ test('render reads a stream whatever its chunks: lines split across chunks, CRLF
   const bytes = Buffer.from(text, 'utf8');
   const chunks = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, k) => bytes.subarray(7 * k, 7 * k + 7));
   let out = '';
-  const summary = await renderJsonlFile({ input: '-', seed: 2, stdin: Readable.from(chunks), write: (s) => void (out += s), progress: process.stderr });
+  const summary = await renderJsonlFile({
+    input: '-',
+    seed: 2,
+    stdin: Readable.from(chunks),
+    write: (s) => void (out += s),
+    progress: process.stderr,
+  });
   assert.equal(summary.chains, chains.length);
-  assert.deepEqual(out.trimEnd().split('\n').map((l) => (JSON.parse(l) as { text: string }).text), renderChains(chains, 2));
+  assert.deepEqual(
+    out
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { text: string }).text),
+    renderChains(chains, 2),
+  );
   await assert.rejects(
-    renderJsonlFile({ input: '-', seed: 2, stdin: Readable.from([JSON.stringify(chains[0]) + '\n', '[{"context": "x", "pairs": [}]\n']), write: () => {} }),
+    renderJsonlFile({
+      input: '-',
+      seed: 2,
+      stdin: Readable.from([JSON.stringify(chains[0]) + '\n', '[{"context": "x", "pairs": [}]\n']),
+      write: () => {},
+    }),
     /^JsonLineError: stdin:2: not valid JSON \(.*\); each line must be one chain/,
   );
 });
 
 test('ipt render -i - reads chains from stdin (as a process)', () => {
   const chains = makeChains(TEXTS, 5, 9);
-  const r = spawnSync(process.execPath, [join(projectRoot(), 'dist', 'lib', 'cli.js'), 'render', '-i', '-', '--seed', '4'], {
-    input: chains.map((c) => JSON.stringify(c)).join('\n'),
-    encoding: 'utf8',
-    env: { ...process.env, IPT_PROGRESS: 'silent' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(projectRoot(), 'dist', 'lib', 'cli.js'), 'render', '-i', '-', '--seed', '4'],
+    {
+      input: chains.map((c) => JSON.stringify(c)).join('\n'),
+      encoding: 'utf8',
+      env: { ...process.env, IPT_PROGRESS: 'silent' },
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { text: string }).text), renderChains(chains, 4));
+  assert.deepEqual(
+    r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { text: string }).text),
+    renderChains(chains, 4),
+  );
 });

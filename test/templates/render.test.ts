@@ -57,7 +57,11 @@ function expectedPieces(p: Pair): string[] {
 function assertNothingLost(chain: Chain, seed: number, family?: Family): void {
   const rendered = renderChain(chain, seed, { family });
   const covered = rendered.flatMap((r) => r.entries);
-  assert.deepEqual(covered, chain.map((_, i) => i), 'every entry is in exactly one text, in order');
+  assert.deepEqual(
+    covered,
+    chain.map((_, i) => i),
+    'every entry is in exactly one text, in order',
+  );
   for (const r of rendered) {
     let from = 0;
     for (const i of r.entries) {
@@ -67,7 +71,10 @@ function assertNothingLost(chain: Chain, seed: number, family?: Family): void {
       from = at + e.context.length;
       for (const p of e.pairs) {
         for (const piece of expectedPieces(p)) {
-          assert.ok(r.text.includes(piece), `missing ${JSON.stringify(piece)} of ${JSON.stringify(p)} in ${r.family} text (seed ${seed}):\n${r.text}`);
+          assert.ok(
+            r.text.includes(piece),
+            `missing ${JSON.stringify(piece)} of ${JSON.stringify(p)} in ${r.family} text (seed ${seed}):\n${r.text}`,
+          );
         }
       }
     }
@@ -88,7 +95,10 @@ describe('grouping and order', () => {
   test('consecutive inherited entries make one text; entries without pairs stay raw; order kept', () => {
     for (let seed = 0; seed < 50; seed++) {
       const r = renderChain(chain, seed);
-      assert.deepEqual(r.map((x) => x.entries), [[0, 1], [2], [3, 4]]);
+      assert.deepEqual(
+        r.map((x) => x.entries),
+        [[0, 1], [2], [3, 4]],
+      );
       assert.equal(r[1].text, 'Gamma raw text.');
       assert.equal(r[1].family, 'raw');
       assert.ok(r[0].text.indexOf('Alpha text.') < r[0].text.indexOf('Beta text.'));
@@ -98,14 +108,20 @@ describe('grouping and order', () => {
   });
   test('an entry that does not inherit starts a new text', () => {
     const split: Chain = chain.map((e) => ({ ...e, inheritFromPrev: false }));
-    assert.deepEqual(renderChain(split, 1).map((x) => x.entries), [[0], [1], [2], [3], [4]]);
+    assert.deepEqual(
+      renderChain(split, 1).map((x) => x.entries),
+      [[0], [1], [2], [3], [4]],
+    );
   });
   test('an "inherited" entry after an entry without pairs cannot join it (hand-made chains)', () => {
     const odd: Chain = [
       { context: 'raw', pairs: [], inheritFromPrev: false },
       { context: 'x', pairs: [pair('q?', 'a')], inheritFromPrev: true },
     ];
-    assert.deepEqual(renderChain(odd, 1).map((x) => x.entries), [[0], [1]]);
+    assert.deepEqual(
+      renderChain(odd, 1).map((x) => x.entries),
+      [[0], [1]],
+    );
   });
   test('empty chain gives no texts; a chain of raw texts gives the texts unchanged', () => {
     assert.deepEqual(toPretrainTexts([], 1), []);
@@ -122,7 +138,16 @@ describe('families', () => {
     assert.deepEqual([...seen].sort(), [...FAMILIES, 'raw'].sort());
   });
   test('classic dominates the default mix; two-pair families only with >= 2 pairs per entry', () => {
-    const many: Chain = [{ context: 'c', pairs: [{ question: 'q1', answer: 'a1' }, { question: 'q2', answer: 'a2' }], inheritFromPrev: false }];
+    const many: Chain = [
+      {
+        context: 'c',
+        pairs: [
+          { question: 'q1', answer: 'a1' },
+          { question: 'q2', answer: 'a2' },
+        ],
+        inheritFromPrev: false,
+      },
+    ];
     const one: Chain = [{ context: 'c', pairs: [{ question: 'q1', answer: 'a1' }], inheritFromPrev: false }];
     const count = (chain: Chain) => {
       const n: Record<string, number> = {};
@@ -148,13 +173,26 @@ describe('families', () => {
   });
   test('weights can switch families off', () => {
     const w = { classic: 0, dialog: 0, numbered: 0, inline: 0, nextTurn: 0, inverted: 1 };
-    chains.slice(0, 30).forEach((c, i) => renderChain(c, i, { weights: w }).forEach((r) => assert.ok(r.family === 'inverted' || r.family === 'raw')));
+    chains
+      .slice(0, 30)
+      .forEach((c, i) =>
+        renderChain(c, i, { weights: w }).forEach((r) => assert.ok(r.family === 'inverted' || r.family === 'raw')),
+      );
   });
   test('an unknown family is refused', () => {
     assert.throws(() => toPretrainTexts([], 1, { family: 'sonnet' as Family }), /unknown template family "sonnet"/);
   });
   test('layouts look as intended (inverted: questions first; classic: text first)', () => {
-    const c: Chain = [{ context: 'CONTEXT-XYZ', pairs: [{ question: 'QUESTION-1?', answer: 'ANSWER-1' }, { question: 'QUESTION-2?', answer: 'ANSWER-2' }], inheritFromPrev: false }];
+    const c: Chain = [
+      {
+        context: 'CONTEXT-XYZ',
+        pairs: [
+          { question: 'QUESTION-1?', answer: 'ANSWER-1' },
+          { question: 'QUESTION-2?', answer: 'ANSWER-2' },
+        ],
+        inheritFromPrev: false,
+      },
+    ];
     for (let s = 0; s < 40; s++) {
       const inv = toPretrainTexts(c, s, { family: 'inverted' })[0];
       assert.ok(inv.indexOf('ANSWER-2') < inv.indexOf('CONTEXT-XYZ'), inv);
@@ -173,7 +211,10 @@ describe('nothing is lost', () => {
     makeChains(TEXTS, 400, 3).forEach((c, i) => assertNothingLost(c, chainSeed(9, i)));
   });
   test('chain of thought is written reasoning first, then the final answer', () => {
-    const pair: Pair = { question: "How far?\nLet's think step by step.", answer: 'REASON-ONE and REASON-TWO.\nTherefore, the answer is FINAL-42' };
+    const pair: Pair = {
+      question: "How far?\nLet's think step by step.",
+      answer: 'REASON-ONE and REASON-TWO.\nTherefore, the answer is FINAL-42',
+    };
     const c: Chain = [{ context: 'ctx', pairs: [pair, { question: 'q?', answer: 'a' }], inheritFromPrev: false }];
     for (const family of FAMILIES) {
       for (let s = 0; s < 30; s++) {
@@ -188,7 +229,10 @@ describe('nothing is lost', () => {
   test('malformed markup stays a plain pair, copied verbatim', () => {
     const bad: Pair[] = [
       { question: "No marker\nLet's think step by step.", answer: 'just an answer' },
-      { question: "Two markers\nLet's think step by step.", answer: 'a\nTherefore, the answer is b\nTherefore, the answer is c' },
+      {
+        question: "Two markers\nLet's think step by step.",
+        answer: 'a\nTherefore, the answer is b\nTherefore, the answer is c',
+      },
       { question: "Empty reasoning\nLet's think step by step.", answer: '\nTherefore, the answer is x' },
       { question: 'Q\nOptions:\n- a\nOptions:\n- b', answer: 'a' },
       { question: '\nOptions:\n- a\n- b', answer: 'a' },
@@ -203,13 +247,24 @@ describe('nothing is lost', () => {
     }
   });
   test('pairParts reads options and chain of thought as the contract writes them', () => {
-    assert.deepEqual(pairParts({ question: 'Which?\nOptions:\n- red\n- blue', answer: 'red' }), { stem: 'Which?', options: ['red', 'blue'], reasoning: undefined, final: 'red' });
-    assert.deepEqual(pairParts({ question: "Which?\nOptions:\n- 3\n- 4\nLet's think step by step.", answer: 'Two and two.\nTherefore, the answer is 4' }), {
+    assert.deepEqual(pairParts({ question: 'Which?\nOptions:\n- red\n- blue', answer: 'red' }), {
       stem: 'Which?',
-      options: ['3', '4'],
-      reasoning: 'Two and two',
-      final: '4',
+      options: ['red', 'blue'],
+      reasoning: undefined,
+      final: 'red',
     });
+    assert.deepEqual(
+      pairParts({
+        question: "Which?\nOptions:\n- 3\n- 4\nLet's think step by step.",
+        answer: 'Two and two.\nTherefore, the answer is 4',
+      }),
+      {
+        stem: 'Which?',
+        options: ['3', '4'],
+        reasoning: 'Two and two',
+        final: '4',
+      },
+    );
   });
 });
 
@@ -221,7 +276,10 @@ describe('multiple choice', () => {
       const mc = renderMultipleChoice(options, 'opt-gamma', s);
       assert.equal(mc.options[mc.chosen], 'opt-gamma');
       for (const o of options) assert.ok(mc.list.includes(o));
-      assert.ok(mc.answer.includes('opt-gamma') || (mc.label !== undefined && mc.answer.includes(mc.label)), JSON.stringify(mc));
+      assert.ok(
+        mc.answer.includes('opt-gamma') || (mc.label !== undefined && mc.answer.includes(mc.label)),
+        JSON.stringify(mc),
+      );
       if (mc.label !== undefined) {
         assert.ok(mc.list.includes(mc.label), `label ${mc.label} shown in the list`);
         assert.equal(mc.label, itemLabelOf(mc));
@@ -257,8 +315,14 @@ describe('multiple choice', () => {
     assert.equal(mc.answer, 'something else entirely');
   });
   test('labels: letters, numbers and roman numerals beyond the first few', () => {
-    assert.deepEqual([0, 1, 25, 26, 27].map((i) => itemLabel('upper', i)), ['A', 'B', 'Z', 'AA', 'AB']);
-    assert.deepEqual([0, 3, 8, 39].map((i) => itemLabel('romanLower', i)), ['i', 'iv', 'ix', 'xl']);
+    assert.deepEqual(
+      [0, 1, 25, 26, 27].map((i) => itemLabel('upper', i)),
+      ['A', 'B', 'Z', 'AA', 'AB'],
+    );
+    assert.deepEqual(
+      [0, 3, 8, 39].map((i) => itemLabel('romanLower', i)),
+      ['i', 'iv', 'ix', 'xl'],
+    );
     assert.equal(itemLabel('arabic', 99), '100');
   });
 });
@@ -292,7 +356,10 @@ describe('determinism', () => {
     assert.deepEqual(chains, copy);
   });
   test('renderChains gives chain i the seed chainSeed(seed, i)', () => {
-    assert.deepEqual(renderChains(chains.slice(0, 5), 3), chains.slice(0, 5).flatMap((c, i) => toPretrainTexts(c, chainSeed(3, i))));
+    assert.deepEqual(
+      renderChains(chains.slice(0, 5), 3),
+      chains.slice(0, 5).flatMap((c, i) => toPretrainTexts(c, chainSeed(3, i))),
+    );
   });
 });
 
@@ -300,7 +367,9 @@ describe('no placeholder ever leaks', () => {
   test('inputs without braces give outputs without braces, in every family', () => {
     const chains = makeChains(TEXTS, 200, 5);
     for (const family of [undefined, ...FAMILIES]) {
-      chains.forEach((c, i) => toPretrainTexts(c, i, { family }).forEach((t) => assert.ok(!BRACES.test(t), `brace in ${family}: ${t}`)));
+      chains.forEach((c, i) =>
+        toPretrainTexts(c, i, { family }).forEach((t) => assert.ok(!BRACES.test(t), `brace in ${family}: ${t}`)),
+      );
     }
   });
   test('slot-like text in the input is copied once, never substituted', () => {
@@ -310,24 +379,45 @@ describe('no placeholder ever leaks', () => {
     // substituted into, anywhere).
     const swap = (s: string) => s.replace(/\{/g, '\u2983').replace(/\}/g, '\u2984');
     const unswap = (s: string) => s.replace(/\u2983/g, '{').replace(/\u2984/g, '}');
-    const swapChain = (c: Chain): Chain => c.map((e) => ({ ...e, context: swap(e.context), pairs: e.pairs.map((p) => ({ question: swap(p.question), answer: swap(p.answer) })) }));
+    const swapChain = (c: Chain): Chain =>
+      c.map((e) => ({
+        ...e,
+        context: swap(e.context),
+        pairs: e.pairs.map((p) => ({ question: swap(p.question), answer: swap(p.answer) })),
+      }));
     const slotty = SLOT_NAMES.map((n) => `{${n}}`);
     const word = fc.constantFrom(...slotty, '{', '}', '{{answer}}', 'x', ' ', '\n', '- ', 'é', 'None of the above');
     const text = fc.array(word, { minLength: 1, maxLength: 8 }).map((a) => a.join(''));
     const pairArb = fc.oneof(
       fc.record({ question: text, answer: text }),
-      fc.tuple(text, fc.array(text, { minLength: 1, maxLength: 4 }), text).map(([q, o, a]) => ({ question: `Q${q}\nOptions:\n- ${o.join('\n- ')}`, answer: a })),
-      fc.tuple(text, fc.array(text, { minLength: 1, maxLength: 4 }), fc.nat(3)).map(([q, o, k]) => ({ question: `Q${q}\nOptions:\n- ${o.join('\n- ')}`, answer: o[k % o.length] })),
-      fc.tuple(text, text, text).map(([q, r, a]) => ({ question: `Q${q}\nLet's think step by step.`, answer: `R${r}\nTherefore, the answer is A${a}` })),
+      fc
+        .tuple(text, fc.array(text, { minLength: 1, maxLength: 4 }), text)
+        .map(([q, o, a]) => ({ question: `Q${q}\nOptions:\n- ${o.join('\n- ')}`, answer: a })),
+      fc
+        .tuple(text, fc.array(text, { minLength: 1, maxLength: 4 }), fc.nat(3))
+        .map(([q, o, k]) => ({ question: `Q${q}\nOptions:\n- ${o.join('\n- ')}`, answer: o[k % o.length] })),
+      fc.tuple(text, text, text).map(([q, r, a]) => ({
+        question: `Q${q}\nLet's think step by step.`,
+        answer: `R${r}\nTherefore, the answer is A${a}`,
+      })),
     );
-    const entry = fc.record({ context: text, pairs: fc.array(pairArb, { maxLength: 4 }), inheritFromPrev: fc.boolean() });
+    const entry = fc.record({
+      context: text,
+      pairs: fc.array(pairArb, { maxLength: 4 }),
+      inheritFromPrev: fc.boolean(),
+    });
     fc.assert(
-      fc.property(fc.array(entry, { minLength: 1, maxLength: 4 }), fc.integer(), fc.constantFrom(undefined, ...FAMILIES), (chain, seed, family) => {
-        const plain = toPretrainTexts(chain, seed, { family });
-        const swapped = toPretrainTexts(swapChain(chain), seed, { family });
-        for (const t of swapped) assert.ok(!BRACES.test(t), `a template wrote a brace: ${JSON.stringify(t)}`);
-        assert.deepEqual(swapped.map(unswap), plain);
-      }),
+      fc.property(
+        fc.array(entry, { minLength: 1, maxLength: 4 }),
+        fc.integer(),
+        fc.constantFrom(undefined, ...FAMILIES),
+        (chain, seed, family) => {
+          const plain = toPretrainTexts(chain, seed, { family });
+          const swapped = toPretrainTexts(swapChain(chain), seed, { family });
+          for (const t of swapped) assert.ok(!BRACES.test(t), `a template wrote a brace: ${JSON.stringify(t)}`);
+          assert.deepEqual(swapped.map(unswap), plain);
+        },
+      ),
       { numRuns: 600 },
     );
   });
@@ -339,7 +429,10 @@ describe('no placeholder ever leaks', () => {
     assert.equal(fill(t, v), '{answer} -> {question}');
   });
   test('the compiler rejects unknown slots, stray braces and missing required slots', () => {
-    assert.throws(() => compile('Hello {nam}', ['context'], 'row'), (e: Error) => e instanceof TemplateError && /unknown slot \{nam\}/.test(e.message));
+    assert.throws(
+      () => compile('Hello {nam}', ['context'], 'row'),
+      (e: Error) => e instanceof TemplateError && /unknown slot \{nam\}/.test(e.message),
+    );
     assert.throws(() => compile('a } b', [], 'row'), /stray "}"/);
     assert.throws(() => compile('a { b', ['context'], 'row'), /unclosed "\{"/);
     assert.deepEqual(compile('x{context}y{context}', ['context'], 'row').lits, ['x', 'y', '']);
@@ -351,17 +444,28 @@ describe('inventory', () => {
     const inv = templateInventory();
     assert.deepEqual(Object.keys(inv.families).sort(), [...FAMILIES].sort());
     for (const [f, n] of Object.entries(inv.families)) assert.ok(n >= 20, `${f}: ${n}`);
-    for (const k of ['pairs.plain', 'pairs.options', 'pairs.cot', 'pairs.optionsCot', 'options.start', 'options.item']) assert.ok(inv.tables[k] >= 20, `${k}: ${inv.tables[k]}`);
+    for (const k of ['pairs.plain', 'pairs.options', 'pairs.cot', 'pairs.optionsCot', 'options.start', 'options.item'])
+      assert.ok(inv.tables[k] >= 20, `${k}: ${inv.tables[k]}`);
     assert.equal(inv.tables['pairs.plain'], tables.QA.length);
     assert.equal(inv.families.inline, tables.INLINE_LAYOUTS.length);
   });
   test('the tables hold no duplicate rows', () => {
     for (const [name, rows] of Object.entries({
-      QA: tables.QA, QA_OPTIONS: tables.QA_OPTIONS, QA_COT: tables.QA_COT, QA_OPTIONS_COT: tables.QA_OPTIONS_COT,
-      CLASSIC_READ_STARTS: tables.CLASSIC_READ_STARTS, CLASSIC_COMPRE_STARTS: tables.CLASSIC_COMPRE_STARTS,
-      NUMBERED_LAYOUTS: tables.NUMBERED_LAYOUTS, INLINE_LAYOUTS: tables.INLINE_LAYOUTS, NEXT_TURN_LAYOUTS: tables.NEXT_TURN_LAYOUTS,
-      INVERTED_QA_STARTS: tables.INVERTED_QA_STARTS, INVERTED_TEXT_STARTS: tables.INVERTED_TEXT_STARTS, DIALOG_SPEAKERS: tables.DIALOG_SPEAKERS,
-      OPTION_ITEMS: tables.OPTION_ITEMS, OPTION_STARTS: tables.OPTION_STARTS, NUMBERED_ITEMS: tables.NUMBERED_ITEMS,
+      QA: tables.QA,
+      QA_OPTIONS: tables.QA_OPTIONS,
+      QA_COT: tables.QA_COT,
+      QA_OPTIONS_COT: tables.QA_OPTIONS_COT,
+      CLASSIC_READ_STARTS: tables.CLASSIC_READ_STARTS,
+      CLASSIC_COMPRE_STARTS: tables.CLASSIC_COMPRE_STARTS,
+      NUMBERED_LAYOUTS: tables.NUMBERED_LAYOUTS,
+      INLINE_LAYOUTS: tables.INLINE_LAYOUTS,
+      NEXT_TURN_LAYOUTS: tables.NEXT_TURN_LAYOUTS,
+      INVERTED_QA_STARTS: tables.INVERTED_QA_STARTS,
+      INVERTED_TEXT_STARTS: tables.INVERTED_TEXT_STARTS,
+      DIALOG_SPEAKERS: tables.DIALOG_SPEAKERS,
+      OPTION_ITEMS: tables.OPTION_ITEMS,
+      OPTION_STARTS: tables.OPTION_STARTS,
+      NUMBERED_ITEMS: tables.NUMBERED_ITEMS,
     })) {
       const keys = (rows as readonly unknown[]).map((r) => JSON.stringify(r));
       assert.equal(new Set(keys).size, keys.length, `${name} has duplicate rows`);
@@ -379,7 +483,10 @@ describe('golden output', () => {
       pairs: [
         { question: 'At what temperature did the kettle boil?', answer: '100 degrees' },
         { question: 'What boiled?\nOptions:\n- The kettle\n- The pan', answer: 'The kettle' },
-        { question: "How much hotter than 80 degrees?\nLet's think step by step.", answer: 'It boiled at 100. 100 minus 80 is 20.\nTherefore, the answer is 20 degrees' },
+        {
+          question: "How much hotter than 80 degrees?\nLet's think step by step.",
+          answer: 'It boiled at 100. 100 minus 80 is 20.\nTherefore, the answer is 20 degrees',
+        },
       ],
     },
     { context: 'No pairs here.', inheritFromPrev: false, pairs: [] },

@@ -15,7 +15,10 @@ const fast = new BpeEncoder(merges);
 test('merges are learned from frequent pairs, deterministically', () => {
   assert.equal(merges.length, 120);
   assert.deepEqual(merges[0], ['Ġ', 't'], 'the most frequent pair in English text is " t"');
-  assert.ok(merges.some(([a, b]) => a + b === 'Ġthe'), '" the" becomes one token');
+  assert.ok(
+    merges.some(([a, b]) => a + b === 'Ġthe'),
+    '" the" becomes one token',
+  );
   assert.deepEqual(trainBpeMerges(brown, 120), merges);
   assert.deepEqual(trainBpeMerges(['abab'], 10), [['a', 'b']], 'a pair must occur twice; merging stops when none does');
 });
@@ -27,8 +30,28 @@ test('the fast encoder equals @huggingface/tokenizers id for id on the corpus', 
 });
 
 test('the fast encoder equals the library on any text, markers included, and decodes back', () => {
-  const pieces = fc.constantFrom('<s>', '</s>', '<CON>', '</CON>', '<QUE>', '<ANS>', '</END>', ' the', 'the', "'s", '  ', '\n\n', '<', 'é', '😀', '12');
-  const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.array(fc.oneof(pieces, fc.string({ maxLength: 6 }))).map((a) => a.join('')));
+  const pieces = fc.constantFrom(
+    '<s>',
+    '</s>',
+    '<CON>',
+    '</CON>',
+    '<QUE>',
+    '<ANS>',
+    '</END>',
+    ' the',
+    'the',
+    "'s",
+    '  ',
+    '\n\n',
+    '<',
+    'é',
+    '😀',
+    '12',
+  );
+  const text = fc.oneof(
+    fc.string({ unit: 'grapheme', maxLength: 40 }),
+    fc.array(fc.oneof(pieces, fc.string({ maxLength: 6 }))).map((a) => a.join('')),
+  );
   fc.assert(
     fc.property(text, (s) => {
       const ids = fast.encode(s);

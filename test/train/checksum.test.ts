@@ -12,7 +12,10 @@ test('with a checksum, one flipped bit in the data or a changed metadata value i
   const dir = mkdtempSync(join(tmpdir(), 'ipt-checksum-'));
   try {
     const path = join(dir, 'c.safetensors');
-    const tensors = { w: { shape: [64], data: new Float32Array(64).map((_, i) => i / 7) }, b: { shape: [2], data: new Float32Array([1, 2]) } };
+    const tensors = {
+      w: { shape: [64], data: new Float32Array(64).map((_, i) => i / 7) },
+      b: { shape: [2], data: new Float32Array([1, 2]) },
+    };
     writeChecksummedSafetensors(path, tensors, { step: '3' });
     const back = readChecksummedSafetensors(path);
     assert.equal(back.metadata.step, '3');
@@ -24,7 +27,10 @@ test('with a checksum, one flipped bit in the data or a changed metadata value i
       const flipped = Buffer.from(good);
       flipped[at] ^= 0x01;
       writeFileSync(path, flipped);
-      assert.throws(() => readChecksummedSafetensors(path), new RegExp(`${path.replace(/[.]/g, '\\.')} is not a valid safetensors file: its checksum does not match`));
+      assert.throws(
+        () => readChecksummedSafetensors(path),
+        new RegExp(`${path.replace(/[.]/g, '\\.')} is not a valid safetensors file: its checksum does not match`),
+      );
     }
     // a value in the metadata: still JSON, another step
     const meta = Buffer.from(good);
@@ -33,7 +39,10 @@ test('with a checksum, one flipped bit in the data or a changed metadata value i
     assert.throws(() => readChecksummedSafetensors(path), /checksum does not match/);
     // written without one: it cannot be verified
     writeSafetensors(path, tensors, { step: '3' });
-    assert.throws(() => readChecksummedSafetensors(path), /c\.safetensors is not a valid safetensors file: it has no checksum/);
+    assert.throws(
+      () => readChecksummedSafetensors(path),
+      /c\.safetensors is not a valid safetensors file: it has no checksum/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

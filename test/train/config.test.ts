@@ -27,12 +27,23 @@ const NONSENSE: Array<[Record<string, unknown>, RegExp]> = [
 ];
 
 test('nonsense training values are refused, each naming its option', () => {
-  for (const [partial, message] of NONSENSE) assert.throws(() => resolveTrainConfig(partial as never), message, JSON.stringify(partial));
-  assert.equal(resolveTrainConfig({ gradClip: 0, weightDecay: 0, beta1: 0, valFraction: 0 }).gradClip, 0, 'zero is allowed where it means off');
+  for (const [partial, message] of NONSENSE)
+    assert.throws(() => resolveTrainConfig(partial as never), message, JSON.stringify(partial));
+  assert.equal(
+    resolveTrainConfig({ gradClip: 0, weightDecay: 0, beta1: 0, valFraction: 0 }).gradClip,
+    0,
+    'zero is allowed where it means off',
+  );
 });
 
 function capture(): Io & { out: string; err: string } {
-  const io = { out: '', err: '', stdout: (s: string) => void (io.out += s), stderr: (s: string) => void (io.err += s), readStdin: () => '' };
+  const io = {
+    out: '',
+    err: '',
+    stdout: (s: string) => void (io.out += s),
+    stderr: (s: string) => void (io.err += s),
+    readStdin: () => '',
+  };
   return io;
 }
 
@@ -49,7 +60,10 @@ test('ipt train and ipt ablate --dry-run refuse them before writing anything', a
       [{ eps: -1 }, 'training option eps must be a finite number > 0, got -1'],
     ] as const) {
       const config = join(dir, 'config.json');
-      writeFileSync(config, JSON.stringify({ model: { contextLength: 16, width: 32, heads: 4, layers: 1 }, train: { steps: 2, ...train } }));
+      writeFileSync(
+        config,
+        JSON.stringify({ model: { contextLength: 16, width: 32, heads: 4, layers: 1 }, train: { steps: 2, ...train } }),
+      );
       const out = join(dir, 'out');
       const io = capture();
       assert.equal(await main(['train', '--config', config, '--data', data, '--out', out], io), 1, io.err);
@@ -70,10 +84,16 @@ test('ipt train and ipt ablate --dry-run refuse them before writing anything', a
 test('model size: the arithmetic parameter count agrees with the tensor specs; a model too large is refused by name', async () => {
   const { gptParameterCount, DEFAULT_GPT } = await import('../../lib/engine/gpt.js');
   const { gptParameterEstimate, resolveRunConfig } = await import('../../lib/train/run.js');
-  for (const cfg of [DEFAULT_GPT, { ...DEFAULT_GPT, width: 48, heads: 3, layers: 5, mlpRatio: 3, vocabSize: 300, contextLength: 77 }]) {
+  for (const cfg of [
+    DEFAULT_GPT,
+    { ...DEFAULT_GPT, width: 48, heads: 3, layers: 5, mlpRatio: 3, vocabSize: 300, contextLength: 77 },
+  ]) {
     assert.equal(gptParameterEstimate(cfg), gptParameterCount(cfg));
   }
-  assert.throws(() => resolveRunConfig({ model: { width: 1e9 } }), /width 1000000000, 2 layers, vocabSize 512 and contextLength 128 make 2\.40e\+19 parameters; .*at most 4 GiB/);
+  assert.throws(
+    () => resolveRunConfig({ model: { width: 1e9 } }),
+    /width 1000000000, 2 layers, vocabSize 512 and contextLength 128 make 2\.40e\+19 parameters; .*at most 4 GiB/,
+  );
   assert.throws(() => resolveRunConfig({ model: { layers: 1e9 } }), /make 1\.98e\+14 parameters/);
   const dir = mkdtempSync(join(tmpdir(), 'ipt-train-size-'));
   try {
@@ -81,7 +101,10 @@ test('model size: the arithmetic parameter count agrees with the tensor specs; a
     writeFileSync(config, JSON.stringify({ model: { width: 1e9 } }));
     const io = capture();
     assert.equal(await main(['train', '--config', config, '--data', dir, '--out', join(dir, 'out')], io), 1);
-    assert.match(io.err, /^ipt train: .*big\.json: width 1000000000, .* make width, layers, vocabSize or contextLength smaller\n$/);
+    assert.match(
+      io.err,
+      /^ipt train: .*big\.json: width 1000000000, .* make width, layers, vocabSize or contextLength smaller\n$/,
+    );
     assert.ok(!existsSync(join(dir, 'out')));
   } finally {
     rmSync(dir, { recursive: true, force: true });

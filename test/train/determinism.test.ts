@@ -11,7 +11,15 @@ import { TINY, syntheticData, patternData, weightsHash, bits } from './helpers.j
 
 const train = syntheticData(TINY, 120, 5);
 const val = syntheticData(TINY, 20, 6);
-const config = resolveTrainConfig({ steps: 8, batchSize: 8, microBatchSize: 4, warmupSteps: 2, lr: 3e-3, gradClip: 0.5, seed: 11 });
+const config = resolveTrainConfig({
+  steps: 8,
+  batchSize: 8,
+  microBatchSize: 4,
+  warmupSteps: 2,
+  lr: 3e-3,
+  gradClip: 0.5,
+  seed: 11,
+});
 
 async function run(threads: number, steps: number) {
   const t = await Trainer.create({ gpt: TINY, config, train, val, threads });
@@ -24,20 +32,30 @@ async function run(threads: number, steps: number) {
   }
 }
 
-test('same seed and data: bit-identical losses and weights across runs and thread counts 1, 2, 3', { timeout: 120_000 }, async () => {
-  const one = await run(1, 8);
-  const again = await run(1, 8);
-  const two = await run(2, 8);
-  const three = await run(3, 8);
-  assert.deepEqual(again, one);
-  assert.deepEqual(two, one);
-  assert.deepEqual(three, one);
-  assert.notEqual(one.losses[0], one.losses[7], 'the loss moves');
-});
+test(
+  'same seed and data: bit-identical losses and weights across runs and thread counts 1, 2, 3',
+  { timeout: 120_000 },
+  async () => {
+    const one = await run(1, 8);
+    const again = await run(1, 8);
+    const two = await run(2, 8);
+    const three = await run(3, 8);
+    assert.deepEqual(again, one);
+    assert.deepEqual(two, one);
+    assert.deepEqual(three, one);
+    assert.notEqual(one.losses[0], one.losses[7], 'the loss moves');
+  },
+);
 
 test('training lowers the loss, and a different seed gives different weights', { timeout: 120_000 }, async () => {
   const pattern = patternData(TINY, 100, 3);
-  const t = await Trainer.create({ gpt: TINY, config: { ...config, steps: 30 }, train: pattern, val: patternData(TINY, 20, 4), threads: 2 });
+  const t = await Trainer.create({
+    gpt: TINY,
+    config: { ...config, steps: 30 },
+    train: pattern,
+    val: patternData(TINY, 20, 4),
+    threads: 2,
+  });
   const other = await Trainer.create({ gpt: TINY, config: { ...config, seed: 12 }, train, val, threads: 2 });
   try {
     const before = t.validationLoss()!;
@@ -56,7 +74,8 @@ test('gradient accumulation: 4 micro-batches of 2 give the loss of one batch of 
   const whole = await Trainer.create({ gpt: TINY, config: { ...config, microBatchSize: 8 }, train, threads: 1 });
   const parts = await Trainer.create({ gpt: TINY, config: { ...config, microBatchSize: 2 }, train, threads: 1 });
   try {
-    const a = whole.trainStep(), b = parts.trainStep();
+    const a = whole.trainStep(),
+      b = parts.trainStep();
     assert.ok(Math.abs(a.loss - b.loss) < 1e-6 * a.loss, `${a.loss} vs ${b.loss}`);
     assert.ok(Math.abs(a.gradNorm - b.gradNorm) < 1e-5 * a.gradNorm, `${a.gradNorm} vs ${b.gradNorm}`);
   } finally {
@@ -65,30 +84,34 @@ test('gradient accumulation: 4 micro-batches of 2 give the loss of one batch of 
   }
 });
 
-test('checkpoint and restore continue bit-identically (weights, AdamW moments, step, loader, RNG)', { timeout: 120_000 }, async () => {
-  const straight = await run(2, 8);
-  const dir = mkdtempSync(join(tmpdir(), 'ipt-ckpt-'));
-  try {
-    const first = await Trainer.create({ gpt: TINY, config, train, val, threads: 2 });
-    const losses: string[] = [];
-    for (let i = 0; i < 3; i++) losses.push(bits(first.trainStep().loss));
-    const path = join(dir, 'c.safetensors');
-    first.saveCheckpoint(path);
-    await first.close();
-    const file = readSafetensors(path);
-    assert.equal(file.metadata.step, '3');
-    assert.ok(file.tensors['optimizer.m.h.0.attn.c_attn.weight'], 'AdamW moments are saved');
-    assert.ok(JSON.parse(file.metadata.loader).rng.length === 4, 'the loader RNG state is saved');
-    const second = await Trainer.create({ gpt: TINY, config, train, val, threads: 1 });
-    second.restore(file);
-    for (let i = 3; i < 8; i++) losses.push(bits(second.trainStep().loss));
-    const resumed = { losses, val: bits(second.validationLoss()!), weights: weightsHash(TINY, second.weights()) };
-    await second.close();
-    assert.deepEqual(resumed, straight);
-    const wrongData = await Trainer.create({ gpt: TINY, config, train: val, threads: 1 });
-    assert.throws(() => wrongData.restore(file), /other data/);
-    await wrongData.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'checkpoint and restore continue bit-identically (weights, AdamW moments, step, loader, RNG)',
+  { timeout: 120_000 },
+  async () => {
+    const straight = await run(2, 8);
+    const dir = mkdtempSync(join(tmpdir(), 'ipt-ckpt-'));
+    try {
+      const first = await Trainer.create({ gpt: TINY, config, train, val, threads: 2 });
+      const losses: string[] = [];
+      for (let i = 0; i < 3; i++) losses.push(bits(first.trainStep().loss));
+      const path = join(dir, 'c.safetensors');
+      first.saveCheckpoint(path);
+      await first.close();
+      const file = readSafetensors(path);
+      assert.equal(file.metadata.step, '3');
+      assert.ok(file.tensors['optimizer.m.h.0.attn.c_attn.weight'], 'AdamW moments are saved');
+      assert.ok(JSON.parse(file.metadata.loader).rng.length === 4, 'the loader RNG state is saved');
+      const second = await Trainer.create({ gpt: TINY, config, train, val, threads: 1 });
+      second.restore(file);
+      for (let i = 3; i < 8; i++) losses.push(bits(second.trainStep().loss));
+      const resumed = { losses, val: bits(second.validationLoss()!), weights: weightsHash(TINY, second.weights()) };
+      await second.close();
+      assert.deepEqual(resumed, straight);
+      const wrongData = await Trainer.create({ gpt: TINY, config, train: val, threads: 1 });
+      assert.throws(() => wrongData.restore(file), /other data/);
+      await wrongData.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

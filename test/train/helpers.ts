@@ -5,7 +5,15 @@ import { gptTensorSpecs } from '../../lib/engine/gpt.js';
 import { packDocuments, type PackedData } from '../../lib/train/data.js';
 import { createRng } from '../../lib/repro/rng.js';
 
-export const TINY: GPTConfig = { vocabSize: 64, contextLength: 16, width: 32, heads: 4, layers: 2, mlpRatio: 4, layerNormEps: 1e-5 };
+export const TINY: GPTConfig = {
+  vocabSize: 64,
+  contextLength: 16,
+  width: 32,
+  heads: 4,
+  layers: 2,
+  mlpRatio: 4,
+  layerNormEps: 1e-5,
+};
 
 /** Documents of random ids with partial loss masks, packed for `cfg`. */
 export function syntheticData(cfg: GPTConfig, docs: number, seed: number): PackedData {
@@ -22,7 +30,8 @@ export function syntheticData(cfg: GPTConfig, docs: number, seed: number): Packe
 
 export function weightsHash(cfg: GPTConfig, w: GPTWeights): string {
   const h = createHash('sha256');
-  for (const s of gptTensorSpecs(cfg)) h.update(new Uint8Array(w[s.name].buffer, w[s.name].byteOffset, w[s.name].byteLength));
+  for (const s of gptTensorSpecs(cfg))
+    h.update(new Uint8Array(w[s.name].buffer, w[s.name].byteOffset, w[s.name].byteLength));
   return h.digest('hex');
 }
 

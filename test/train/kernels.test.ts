@@ -41,10 +41,12 @@ test('jobs are cut into aligned chunks, about four per thread, at most 65535', (
 
 test('many small jobs on 3 threads: every chunk runs exactly once', async () => {
   const plan = new HeapPlan();
-  const a = plan.words(1000), out = plan.words(1000);
+  const a = plan.words(1000),
+    out = plan.words(1000);
   const heap = new Heap(plan.size);
   const runner = await createKernelRunner(await kernelModule(), heap.memory, 3);
-  const A = heap.f32(a, 1000), O = heap.f32(out, 1000);
+  const A = heap.f32(a, 1000),
+    O = heap.f32(out, 1000);
   for (let job = 1; job <= 300; job++) {
     A.fill(job);
     O.fill(0);
@@ -57,10 +59,18 @@ test('many small jobs on 3 threads: every chunk runs exactly once', async () => 
 
 async function gemmOnThreads(threads: number, M: number, K: number, N: number) {
   const plan = new HeapPlan();
-  const a = plan.words(M * K), b = plan.words(K * N), bias = plan.words(N), out = plan.words(M * N);
+  const a = plan.words(M * K),
+    b = plan.words(K * N),
+    bias = plan.words(N),
+    out = plan.words(M * N);
   const heap = new Heap(plan.size);
   const rng = createRng(3);
-  for (const [p, n] of [[a, M * K], [b, K * N], [bias, N]] as const) heap.f32(p, n).forEach((_, i, arr) => (arr[i] = rng.normal()));
+  for (const [p, n] of [
+    [a, M * K],
+    [b, K * N],
+    [bias, N],
+  ] as const)
+    heap.f32(p, n).forEach((_, i, arr) => (arr[i] = rng.normal()));
   heap.f32(out, M * N).fill(0.5);
   const runner = await createKernelRunner(await kernelModule(), heap.memory, threads);
   runner.run('gemm', M, 4, [out, N, a, K, 1, b, N, bias, K, N, 1]); // accumulate into 0.5, plus bias
@@ -73,7 +83,10 @@ test('gemm matches a plain loop on odd sizes, bit-identically across thread coun
   const results = [];
   for (const threads of [1, 2, 3]) results.push(await gemmOnThreads(threads, M, K, N));
   const { heap, a, b, bias, out } = results[0];
-  const A = heap.f32(a, M * K), Bm = heap.f32(b, K * N), bi = heap.f32(bias, N), O = heap.f32(out, M * N);
+  const A = heap.f32(a, M * K),
+    Bm = heap.f32(b, K * N),
+    bi = heap.f32(bias, N),
+    O = heap.f32(out, M * N);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
       let s = 0;
@@ -87,7 +100,14 @@ test('gemm matches a plain loop on odd sizes, bit-identically across thread coun
 
 // Reference products in float32 with the kernels' order of operations: each dot product summed
 // in k order, then the previous output added, then the bias.
-function refProduct(get: (i: number, k: number) => number, b: (k: number, j: number) => number, M: number, K: number, N: number, chunk = Infinity) {
+function refProduct(
+  get: (i: number, k: number) => number,
+  b: (k: number, j: number) => number,
+  M: number,
+  K: number,
+  N: number,
+  chunk = Infinity,
+) {
   return (prev: (i: number, j: number) => number | undefined, bias?: (j: number) => number) =>
     (i: number, j: number) => {
       let out = prev(i, j);
@@ -106,37 +126,95 @@ test('packed products (A @ B + bias, A @ W^T, a^T @ b in chunks) match plain loo
   const results: Float32Array[][] = [];
   for (const threads of [1, 2, 3]) {
     const plan = new HeapPlan();
-    const a = plan.words(M * K), w = plan.words(K * N), wt = plan.words(N * K), bias = plan.words(N), g = plan.words(M * N);
-    const out1 = plan.words(M * N), out2 = plan.words(M * N), out3 = plan.words(K * N);
-    const scratch = { panels: plan.words(M * N + K * N), tiles: plan.bytes(threads * 4 * 64 * Math.max(K, AT_B_CHUNK)), tilesStride: 4 * 64 * Math.max(K, AT_B_CHUNK), attention: 0, attentionStride: 0, partials: 0 };
+    const a = plan.words(M * K),
+      w = plan.words(K * N),
+      wt = plan.words(N * K),
+      bias = plan.words(N),
+      g = plan.words(M * N);
+    const out1 = plan.words(M * N),
+      out2 = plan.words(M * N),
+      out3 = plan.words(K * N);
+    const scratch = {
+      panels: plan.words(M * N + K * N),
+      tiles: plan.bytes(threads * 4 * 64 * Math.max(K, AT_B_CHUNK)),
+      tilesStride: 4 * 64 * Math.max(K, AT_B_CHUNK),
+      attention: 0,
+      attentionStride: 0,
+      partials: 0,
+    };
     const heap = new Heap(plan.size);
     const rng = createRng(8);
-    for (const [p, n] of [[a, M * K], [w, K * N], [wt, N * K], [bias, N], [g, M * N], [out3, K * N]] as const) heap.f32(p, n).forEach((_, i, arr) => (arr[i] = rng.normal()));
+    for (const [p, n] of [
+      [a, M * K],
+      [w, K * N],
+      [wt, N * K],
+      [bias, N],
+      [g, M * N],
+      [out3, K * N],
+    ] as const)
+      heap.f32(p, n).forEach((_, i, arr) => (arr[i] = rng.normal()));
     const runner = await createKernelRunner(await kernelModule(), heap.memory, threads);
     const ops = new Ops(runner, heap, scratch);
     ops.matmul(out1, a, w, bias, M, K, N);
     ops.matmulTransposed(out2, a, wt, M, K, N);
     ops.matmulAtB(out3, a, g, M, K, N, true);
     await runner.close();
-    const A = heap.f32(a, M * K), W = heap.f32(w, K * N), WT = heap.f32(wt, N * K), BI = heap.f32(bias, N), G = heap.f32(g, M * N);
+    const A = heap.f32(a, M * K),
+      W = heap.f32(w, K * N),
+      WT = heap.f32(wt, N * K),
+      BI = heap.f32(bias, N),
+      G = heap.f32(g, M * N);
     if (threads === 1) {
-      const mm = refProduct((i, k) => A[i * K + k], (k, j) => W[k * N + j], M, K, N)(() => undefined, (j) => BI[j]);
-      const mt = refProduct((i, k) => A[i * K + k], (k, j) => WT[j * K + k], M, K, N)(() => undefined);
-      const O1 = heap.f32(out1, M * N), O2 = heap.f32(out2, M * N);
-      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-        assert.equal(O1[i * N + j], mm(i, j), `A @ W + b [${i},${j}]`);
-        assert.equal(O2[i * N + j], mt(i, j), `A @ W^T [${i},${j}]`);
-      }
+      const mm = refProduct(
+        (i, k) => A[i * K + k],
+        (k, j) => W[k * N + j],
+        M,
+        K,
+        N,
+      )(
+        () => undefined,
+        (j) => BI[j],
+      );
+      const mt = refProduct(
+        (i, k) => A[i * K + k],
+        (k, j) => WT[j * K + k],
+        M,
+        K,
+        N,
+      )(() => undefined);
+      const O1 = heap.f32(out1, M * N),
+        O2 = heap.f32(out2, M * N);
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          assert.equal(O1[i * N + j], mm(i, j), `A @ W + b [${i},${j}]`);
+          assert.equal(O2[i * N + j], mt(i, j), `A @ W^T [${i},${j}]`);
+        }
     }
     results.push([heap.f32(out1, M * N).slice(), heap.f32(out2, M * N).slice(), heap.f32(out3, K * N).slice()]);
     if (threads === 1) {
       // a^T @ g accumulated onto the random initial values: recompute them from the same seed
       const rng2 = createRng(8);
       const initial: Record<string, Float32Array> = {};
-      for (const [name, n] of [['a', M * K], ['w', K * N], ['wt', N * K], ['bias', N], ['g', M * N], ['out3', K * N]] as const) initial[name] = Float32Array.from({ length: n }, () => rng2.normal());
-      const atb = refProduct((i, m) => A[m * K + i], (m, j) => G[m * N + j], K, M, N, AT_B_CHUNK)((i, j) => initial.out3[i * N + j]);
+      for (const [name, n] of [
+        ['a', M * K],
+        ['w', K * N],
+        ['wt', N * K],
+        ['bias', N],
+        ['g', M * N],
+        ['out3', K * N],
+      ] as const)
+        initial[name] = Float32Array.from({ length: n }, () => rng2.normal());
+      const atb = refProduct(
+        (i, m) => A[m * K + i],
+        (m, j) => G[m * N + j],
+        K,
+        M,
+        N,
+        AT_B_CHUNK,
+      )((i, j) => initial.out3[i * N + j]);
       const O3 = heap.f32(out3, K * N);
-      for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) assert.equal(O3[i * N + j], atb(i, j), `a^T @ g [${i},${j}]`);
+      for (let i = 0; i < K; i++)
+        for (let j = 0; j < N; j++) assert.equal(O3[i * N + j], atb(i, j), `a^T @ g [${i},${j}]`);
     }
   }
   assert.deepEqual(results[1], results[0]);
@@ -151,24 +229,48 @@ test("the model's heap plan: every region is 64-byte aligned, inside the heap an
     const [B, threads] = [3, 3];
     const p = planGPTHeap(cfg, { maxBatch: B, training, threads });
     const { contextLength: T, width: C, heads: H, vocabSize: V } = cfg;
-    const N = B * T, F = cfg.mlpRatio * C, P = gptParameterCount(cfg);
+    const N = B * T,
+      F = cfg.mlpRatio * C,
+      P = gptParameterCount(cfg);
     assert.equal(p.numParams, P);
     // [address, bytes] of every region, sized from the shapes the plan documents
     const regions: Array<[string, number, number]> = [['params', p.params, 4 * P]];
     if (training) regions.push(['grads', p.grads, 4 * P], ['moment1', p.moment1, 4 * P], ['moment2', p.moment2, 4 * P]);
     else assert.deepEqual([p.grads, p.moment1, p.moment2, p.backward], [0, 0, 0, undefined]);
-    for (const k of ['inputs', 'targets', 'lossWeights', 'losses', 'lnfMean', 'lnfRstd'] as const) regions.push([k, p[k], 4 * N]);
+    for (const k of ['inputs', 'targets', 'lossWeights', 'losses', 'lnfMean', 'lnfRstd'] as const)
+      regions.push([k, p[k], 4 * N]);
     regions.push(['embedding', p.embedding, 4 * N * C], ['lnf', p.lnf, 4 * N * C], ['logits', p.logits, 4 * N * V]);
     p.blocks.forEach((a, l) => {
-      const sizes = { ln1: N * C, ln1Mean: N, ln1Rstd: N, qkv: N * 3 * C, att: B * H * T * T, atty: N * C, res2: N * C, ln2: N * C, ln2Mean: N, ln2Rstd: N, fc: N * F, fcGelu: N * F, res3: N * C };
-      for (const [k, n] of Object.entries(sizes)) regions.push([`blocks[${l}].${k}`, a[k as keyof typeof sizes], 4 * n]);
+      const sizes = {
+        ln1: N * C,
+        ln1Mean: N,
+        ln1Rstd: N,
+        qkv: N * 3 * C,
+        att: B * H * T * T,
+        atty: N * C,
+        res2: N * C,
+        ln2: N * C,
+        ln2Mean: N,
+        ln2Rstd: N,
+        fc: N * F,
+        fcGelu: N * F,
+        res3: N * C,
+      };
+      for (const [k, n] of Object.entries(sizes))
+        regions.push([`blocks[${l}].${k}`, a[k as keyof typeof sizes], 4 * n]);
     });
     if (p.backward) {
       const sizes = { dres: N * C, dln: N * C, datty: N * C, dqkv: N * 3 * C, dfc: N * F };
-      for (const [k, n] of Object.entries(sizes)) regions.push([`backward.${k}`, p.backward[k as keyof typeof sizes], 4 * n]);
+      for (const [k, n] of Object.entries(sizes))
+        regions.push([`backward.${k}`, p.backward[k as keyof typeof sizes], 4 * n]);
     }
     const s = p.scratch;
-    regions.push(['panels', s.panels, 4 * Math.max(V * C, 3 * C * C, F * C, training ? N * Math.max(C, F, 3 * C) : 0)], ['tiles', s.tiles, threads * s.tilesStride], ['attention', s.attention, threads * s.attentionStride], ['partials', s.partials, 8]);
+    regions.push(
+      ['panels', s.panels, 4 * Math.max(V * C, 3 * C * C, F * C, training ? N * Math.max(C, F, 3 * C) : 0)],
+      ['tiles', s.tiles, threads * s.tilesStride],
+      ['attention', s.attention, threads * s.attentionStride],
+      ['partials', s.partials, 8],
+    );
     assert.ok(s.attentionStride >= 4 * ((C / H) * T + T * T), 'attention scratch holds K^T or V^T and dS per thread');
     let offset = 0;
     for (const t of p.tensors) {
@@ -181,6 +283,7 @@ test("the model's heap plan: every region is 64-byte aligned, inside the heap an
       assert.equal(at % 64, 0, `${name} is aligned`);
       assert.ok(at >= 65536 && at + bytes <= p.size, `${name} lies inside the heap`);
     }
-    for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i - 1][1] + sorted[i - 1][2] <= sorted[i][1], `${sorted[i - 1][0]} overlaps ${sorted[i][0]}`);
+    for (let i = 1; i < sorted.length; i++)
+      assert.ok(sorted[i - 1][1] + sorted[i - 1][2] <= sorted[i][1], `${sorted[i - 1][0]} overlaps ${sorted[i][0]}`);
   }
 });

@@ -30,7 +30,11 @@ test('exportModel writes a GPT-2 folder that loadModelFolder reads back exactly'
     assert.equal(config.n_embd, TINY.width);
     const file = readSafetensors(join(dir, 'model.safetensors'));
     assert.equal(file.metadata.format, 'pt', 'transformers needs format=pt');
-    assert.deepEqual(file.tensors['h.0.mlp.c_fc.weight'].shape, [TINY.width, 4 * TINY.width], 'Conv1D layout [in, out]');
+    assert.deepEqual(
+      file.tensors['h.0.mlp.c_fc.weight'].shape,
+      [TINY.width, 4 * TINY.width],
+      'Conv1D layout [in, out]',
+    );
     const back = loadModelFolder(dir);
     assert.deepEqual(back.cfg, TINY);
     for (const s of gptTensorSpecs(TINY)) assert.deepEqual(back.weights[s.name], weights[s.name]);
@@ -78,13 +82,23 @@ test('greedy generation is what scoring calls greedy; sampling is seeded; stop i
   try {
     const prompts = [[3, 10, 11], [40], [5, 6, 7, 8, 9]];
     const greedy = await lm.generate(prompts, { maxNewTokens: 6, stopTokenIds: [] });
-    assert.deepEqual(greedy.map((g) => g.length), [6, 6, 6]);
+    assert.deepEqual(
+      greedy.map((g) => g.length),
+      [6, 6, 6],
+    );
     const scores = await lm.scoreContinuations(prompts.map((p, i) => ({ context: p, continuation: greedy[i] })));
-    assert.ok(scores.every((s) => s.greedy), 'the greedy continuation scores as greedy');
+    assert.ok(
+      scores.every((s) => s.greedy),
+      'the greedy continuation scores as greedy',
+    );
     const changed = greedy[0].map((id, k) => (k === 2 ? (id === 3 ? 4 : 3) : id));
     const [other] = await lm.scoreContinuations([{ context: prompts[0], continuation: changed }]);
     assert.equal(other.greedy, false);
-    assert.deepEqual(await lm.generate([prompts[1]], { maxNewTokens: 6, stopTokenIds: [] }), [greedy[1]], 'batching does not change generation');
+    assert.deepEqual(
+      await lm.generate([prompts[1]], { maxNewTokens: 6, stopTokenIds: [] }),
+      [greedy[1]],
+      'batching does not change generation',
+    );
     const a = await lm.generate(prompts, { maxNewTokens: 8, temperature: 1, seed: 5 });
     const b = await lm.generate(prompts, { maxNewTokens: 8, temperature: 1, seed: 5 });
     const c = await lm.generate(prompts, { maxNewTokens: 8, temperature: 1, seed: 6 });
@@ -92,7 +106,11 @@ test('greedy generation is what scoring calls greedy; sampling is seeded; stop i
     assert.notDeepEqual(a, c);
     const stopAt = greedy[0][1];
     const stopped = await lm.generate([prompts[0]], { maxNewTokens: 6, stopTokenIds: [stopAt] });
-    assert.deepEqual(stopped[0], greedy[0].slice(0, greedy[0].indexOf(stopAt) + 1), 'the stop id is included, nothing after it');
+    assert.deepEqual(
+      stopped[0],
+      greedy[0].slice(0, greedy[0].indexOf(stopAt) + 1),
+      'the stop id is included, nothing after it',
+    );
   } finally {
     await lm.close();
   }

@@ -15,7 +15,10 @@ import { TINY, syntheticData, weightsHash, bits } from './helpers.js';
 import { createRng } from '../../lib/repro/rng.js';
 
 const EOS = 2;
-const doc = (ids: number[], mask?: number[]): TokenizedDocument => ({ ids: Int32Array.from(ids), mask: Uint8Array.from(mask ?? ids.map(() => 1)) });
+const doc = (ids: number[], mask?: number[]): TokenizedDocument => ({
+  ids: Int32Array.from(ids),
+  mask: Uint8Array.from(mask ?? ids.map(() => 1)),
+});
 
 /** Documents of random ids (10..60) with partial masks: every id names its document (id = 3 + doc). */
 function namedDocs(count: number, seed: number, maxLength = 12): TokenizedDocument[] {
@@ -23,12 +26,18 @@ function namedDocs(count: number, seed: number, maxLength = 12): TokenizedDocume
   return Array.from({ length: count }, (_, k) => {
     const n = 1 + rng.int(maxLength);
     const split = rng.int(n);
-    return doc(Array.from({ length: n }, () => 3 + k), Array.from({ length: n }, (_, i) => (i >= split ? 1 : 0)));
+    return doc(
+      Array.from({ length: n }, () => 3 + k),
+      Array.from({ length: n }, (_, i) => (i >= split ? 1 : 0)),
+    );
   });
 }
 
 test('packRows: each row starts with EOS and holds whole documents, each followed by an EOS, then masked padding', () => {
-  const data = documentData([doc([10, 11, 12], [0, 1, 1]), doc([20, 21], [1, 0]), doc([30, 31, 32, 33])], { contextLength: 7, eosId: EOS });
+  const data = documentData([doc([10, 11, 12], [0, 1, 1]), doc([20, 21], [1, 0]), doc([30, 31, 32, 33])], {
+    contextLength: 7,
+    eosId: EOS,
+  });
   const packed = packRows(data, [0, 1, 2]);
   assert.equal(packed.rows, 2);
   assert.equal(packed.rowStride, 8);
@@ -66,7 +75,12 @@ test('the documents loader: every document exactly once per epoch, a new order a
   }
   const seenPerEpoch = byEpoch.slice(0, 3);
   const orders = seenPerEpoch.map((o) => o.join(','));
-  for (const seen of seenPerEpoch) assert.deepEqual([...seen].sort((a, b) => a - b), docs.map((_, k) => k), 'each document once per epoch');
+  for (const seen of seenPerEpoch)
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      docs.map((_, k) => k),
+      'each document once per epoch',
+    );
   assert.equal(new Set(orders).size, 3, 'a new order every epoch');
   // resuming from a state mid-epoch draws the same batches as going on
   const a = new BatchLoader(data, 9);
@@ -75,7 +89,11 @@ test('the documents loader: every document exactly once per epoch, a new order a
   const rest = a.nextBatch(30);
   const b = new BatchLoader(data, 9, state).nextBatch(30);
   assert.deepEqual(b, rest);
-  assert.notDeepEqual(new BatchLoader(data, 10).nextBatch(30), new BatchLoader(data, 9).nextBatch(30), 'another seed, another order');
+  assert.notDeepEqual(
+    new BatchLoader(data, 10).nextBatch(30),
+    new BatchLoader(data, 9).nextBatch(30),
+    'another seed, another order',
+  );
   assert.throws(() => new BatchLoader(data, 9).nextRows(1), /no fixed rows/);
 });
 
@@ -100,46 +118,113 @@ test('the default stream packing is unchanged: the same batches as before the op
   assert.throws(() => resolveTrainConfig({ packing: 'rows' as never }), /packing must be stream or documents/);
 });
 
-test('training with the documents packing: bit-identical across reruns and thread counts; data and config must agree', { timeout: 120_000 }, async () => {
-  const docs = namedDocs(60, 4, 14).map((d) => ({ ids: d.ids.map((x) => 3 + (x % 60)), mask: d.mask }));
-  const data = documentData(docs, { contextLength: TINY.contextLength, eosId: EOS });
-  const config = resolveTrainConfig({ steps: 12, batchSize: 8, microBatchSize: 4, warmupSteps: 2, lr: 3e-3, seed: 5, packing: 'documents' });
-  const run = async (threads: number) => {
-    const t = await Trainer.create({ gpt: TINY, config, train: data, threads });
-    try {
-      const losses: string[] = [];
-      for (let i = 0; i < 12; i++) losses.push(bits(t.trainStep().loss));
-      return { losses, weights: weightsHash(TINY, t.weights()), epochs: t.epochs };
-    } finally {
-      await t.close();
-    }
-  };
-  const one = await run(1);
-  assert.deepEqual(await run(1), one);
-  assert.deepEqual(await run(2), one);
-  assert.ok(one.epochs > 2, `the run crosses epochs (${one.epochs})`);
-  await assert.rejects(Trainer.create({ gpt: TINY, config: resolveTrainConfig({ packing: 'documents' }), train: syntheticData(TINY, 20, 1) }), /packed as a stream but the config asks for packing documents/);
-});
+test(
+  'training with the documents packing: bit-identical across reruns and thread counts; data and config must agree',
+  { timeout: 120_000 },
+  async () => {
+    const docs = namedDocs(60, 4, 14).map((d) => ({ ids: d.ids.map((x) => 3 + (x % 60)), mask: d.mask }));
+    const data = documentData(docs, { contextLength: TINY.contextLength, eosId: EOS });
+    const config = resolveTrainConfig({
+      steps: 12,
+      batchSize: 8,
+      microBatchSize: 4,
+      warmupSteps: 2,
+      lr: 3e-3,
+      seed: 5,
+      packing: 'documents',
+    });
+    const run = async (threads: number) => {
+      const t = await Trainer.create({ gpt: TINY, config, train: data, threads });
+      try {
+        const losses: string[] = [];
+        for (let i = 0; i < 12; i++) losses.push(bits(t.trainStep().loss));
+        return { losses, weights: weightsHash(TINY, t.weights()), epochs: t.epochs };
+      } finally {
+        await t.close();
+      }
+    };
+    const one = await run(1);
+    assert.deepEqual(await run(1), one);
+    assert.deepEqual(await run(2), one);
+    assert.ok(one.epochs > 2, `the run crosses epochs (${one.epochs})`);
+    await assert.rejects(
+      Trainer.create({
+        gpt: TINY,
+        config: resolveTrainConfig({ packing: 'documents' }),
+        train: syntheticData(TINY, 20, 1),
+      }),
+      /packed as a stream but the config asks for packing documents/,
+    );
+  },
+);
 
-test('trainRun with packing documents: killed midway, it resumes bit-identically; data.json counts the documents', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ipt-packing-'));
-  try {
-    const texts = Array.from({ length: 50 }, (_, i) => `Person ${i} was born in city ${i % 7} and works at firm ${i % 5}.`);
-    const documents = texts.map((text) => ({ segments: [{ text, train: true }] }));
-    const config = { model: { ...TINY, vocabSize: 300, contextLength: 32 }, train: { steps: 10, batchSize: 4, warmupSteps: 2, lr: 3e-3, seed: 3, packing: 'documents' as const, valFraction: 0, evalEvery: 0, checkpointEvery: 3 }, tokenizer: 'bytes' as const };
-    const whole = await trainRun({ outDir: join(dir, 'whole'), config, data: { name: 'people', documents }, threads: 1, progress: 'silent' });
-    await trainRun({ outDir: join(dir, 'cut'), config, data: { name: 'people', documents }, threads: 1, progress: 'silent', stopAfter: 4 });
-    const resumed = await trainRun({ outDir: join(dir, 'cut'), config, data: { name: 'people', documents }, threads: 1, progress: 'silent' });
-    assert.equal(resumed.resumedFrom, 4);
-    assert.equal(bits(resumed.lastLoss!), bits(whole.lastLoss!));
-    assert.deepEqual(readFileSync(join(dir, 'cut', 'model', 'model.safetensors')), readFileSync(join(dir, 'whole', 'model', 'model.safetensors')));
-    const data = JSON.parse(readFileSync(join(dir, 'whole', 'data.json'), 'utf8')) as { tokens: { train: number }; rows: { train: number } };
-    const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t) + 1, 0);
-    assert.equal(data.tokens.train, bytes, 'every byte token and one EOS per document');
-    assert.ok(data.rows.train >= 50, 'no two documents of 48+ tokens share a row of 32');
-    const saved = JSON.parse(readFileSync(join(dir, 'whole', 'config.json'), 'utf8')) as { train: { packing?: string } };
-    assert.equal(saved.train.packing, 'documents');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'trainRun with packing documents: killed midway, it resumes bit-identically; data.json counts the documents',
+  { timeout: 120_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ipt-packing-'));
+    try {
+      const texts = Array.from(
+        { length: 50 },
+        (_, i) => `Person ${i} was born in city ${i % 7} and works at firm ${i % 5}.`,
+      );
+      const documents = texts.map((text) => ({ segments: [{ text, train: true }] }));
+      const config = {
+        model: { ...TINY, vocabSize: 300, contextLength: 32 },
+        train: {
+          steps: 10,
+          batchSize: 4,
+          warmupSteps: 2,
+          lr: 3e-3,
+          seed: 3,
+          packing: 'documents' as const,
+          valFraction: 0,
+          evalEvery: 0,
+          checkpointEvery: 3,
+        },
+        tokenizer: 'bytes' as const,
+      };
+      const whole = await trainRun({
+        outDir: join(dir, 'whole'),
+        config,
+        data: { name: 'people', documents },
+        threads: 1,
+        progress: 'silent',
+      });
+      await trainRun({
+        outDir: join(dir, 'cut'),
+        config,
+        data: { name: 'people', documents },
+        threads: 1,
+        progress: 'silent',
+        stopAfter: 4,
+      });
+      const resumed = await trainRun({
+        outDir: join(dir, 'cut'),
+        config,
+        data: { name: 'people', documents },
+        threads: 1,
+        progress: 'silent',
+      });
+      assert.equal(resumed.resumedFrom, 4);
+      assert.equal(bits(resumed.lastLoss!), bits(whole.lastLoss!));
+      assert.deepEqual(
+        readFileSync(join(dir, 'cut', 'model', 'model.safetensors')),
+        readFileSync(join(dir, 'whole', 'model', 'model.safetensors')),
+      );
+      const data = JSON.parse(readFileSync(join(dir, 'whole', 'data.json'), 'utf8')) as {
+        tokens: { train: number };
+        rows: { train: number };
+      };
+      const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t) + 1, 0);
+      assert.equal(data.tokens.train, bytes, 'every byte token and one EOS per document');
+      assert.ok(data.rows.train >= 50, 'no two documents of 48+ tokens share a row of 32');
+      const saved = JSON.parse(readFileSync(join(dir, 'whole', 'config.json'), 'utf8')) as {
+        train: { packing?: string };
+      };
+      assert.equal(saved.train.packing, 'documents');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -29,7 +29,10 @@ test('round trip of F32, I32 and F64 tensors and metadata', () => {
 
 test('truncated, corrupt and inconsistent files are rejected with a clear message', () => {
   const good = encodeSafetensors({ w: { shape: [4], data: new Float32Array([1, 2, 3, 4]) } });
-  assert.throws(() => decodeSafetensors(good.subarray(0, good.length - 3), 'm.safetensors'), /m\.safetensors is not a valid safetensors file: .*truncated/);
+  assert.throws(
+    () => decodeSafetensors(good.subarray(0, good.length - 3), 'm.safetensors'),
+    /m\.safetensors is not a valid safetensors file: .*truncated/,
+  );
   assert.throws(() => decodeSafetensors(good.subarray(0, 5)), /shorter than its 8-byte header/);
   const badJson = Uint8Array.from(good);
   badJson[9] = 0x7b; // '{' inside the header

@@ -36,14 +36,18 @@ export function tfjsLossAndGrads(
   const hs = C / H;
   return tf.tidy(() => {
     const vars: Record<string, tf.Variable> = {};
-    for (const s of gptTensorSpecs(cfg)) vars[s.name] = tf.variable(tf.tensor(weights[s.name], s.shape, 'float32'), true, s.name);
+    for (const s of gptTensorSpecs(cfg))
+      vars[s.name] = tf.variable(tf.tensor(weights[s.name], s.shape, 'float32'), true, s.name);
     const ids = tf.tensor1d(batch.inputs, 'int32');
     const oneHot = tf.oneHot(tf.tensor1d(batch.targets, 'int32'), V).toFloat();
     const w = tf.tensor1d(batch.weights);
     const maskValues = new Float32Array(T * T);
     for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) maskValues[i * T + j] = -1e9;
     const causal = tf.tensor(maskValues, [T, T]);
-    const positions = tf.tensor1d(Array.from({ length: B * T }, (_, i) => i % T), 'int32');
+    const positions = tf.tensor1d(
+      Array.from({ length: B * T }, (_, i) => i % T),
+      'int32',
+    );
     const { value, grads } = tf.variableGrads(() => {
       const p = (n: string) => vars[n];
       let x: tf.Tensor = tf.add(tf.gather(p('wte.weight'), ids), tf.gather(p('wpe.weight'), positions)); // [BT, C]

@@ -25,7 +25,16 @@ export type PairedGain = {
   verdict: Verdict;
 };
 
-export type PairedDifference = { n: number; a: number; b: number; diff: number; stderr: number | null; lo: number | null; hi: number | null; verdict: PairedGain['verdict'] };
+export type PairedDifference = {
+  n: number;
+  a: number;
+  b: number;
+  diff: number;
+  stderr: number | null;
+  lo: number | null;
+  hi: number | null;
+  verdict: PairedGain['verdict'];
+};
 
 /**
  * The paired difference of two score lists over the same items (a_i - b_i), with its interval at
@@ -60,14 +69,19 @@ function leavesOf(r: SuiteResults, name: string): string[] {
  * Model A minus model B on every task and group both evaluated, with `metric` where a task has it
  * (else the task's first metric). `level` sets the interval (0.95 by default).
  */
-export function pairedGains(a: SuiteResults, b: SuiteResults, options: { metric?: string; level?: number } = {}): { rows: PairedGain[]; notes: string[] } {
+export function pairedGains(
+  a: SuiteResults,
+  b: SuiteResults,
+  options: { metric?: string; level?: number } = {},
+): { rows: PairedGain[]; notes: string[] } {
   const level = options.level ?? 0.95;
   const rows: PairedGain[] = [];
   const notes: string[] = [];
   const names = [...Object.keys(a.ipt.scores)].filter((n) => n in b.ipt.scores);
   for (const name of names) {
     const metrics = Object.keys(a.ipt.scores[name]);
-    const metric = options.metric && metrics.includes(options.metric) ? options.metric : metrics.find((m) => m !== 'average');
+    const metric =
+      options.metric && metrics.includes(options.metric) ? options.metric : metrics.find((m) => m !== 'average');
     if (!metric) continue;
     if (!ITEMWISE.has(metric)) {
       notes.push(`${name}: ${metric} is a corpus-level score with no per-item value; no paired interval`);
@@ -91,7 +105,12 @@ export function pairedGains(a: SuiteResults, b: SuiteResults, options: { metric?
       continue;
     }
     const chance = a.ipt.chance[name]?.[metric];
-    rows.push({ task: name, metric, chance: typeof chance === 'number' ? chance : null, ...pairedDifference(as, bs, level) });
+    rows.push({
+      task: name,
+      metric,
+      chance: typeof chance === 'number' ? chance : null,
+      ...pairedDifference(as, bs, level),
+    });
   }
   return { rows, notes };
 }

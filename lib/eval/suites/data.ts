@@ -50,17 +50,27 @@ export function cardMetadata(readme: string): Record<string, unknown> {
 }
 
 /** The data_files patterns of one config and split from a card's `configs:` list; undefined if the card does not say. */
-export function cardDataFiles(metadata: Record<string, unknown>, config: string | null, split: string): string[] | undefined {
+export function cardDataFiles(
+  metadata: Record<string, unknown>,
+  config: string | null,
+  split: string,
+): string[] | undefined {
   const configs = metadata.configs;
   if (!Array.isArray(configs)) return undefined;
   const wanted = config ?? 'default';
-  const entry = (configs as ConfigEntry[]).find((c) => c && (c.config_name ?? 'default') === wanted) ?? (config === null && configs.length === 1 ? (configs[0] as ConfigEntry) : undefined);
+  const entry =
+    (configs as ConfigEntry[]).find((c) => c && (c.config_name ?? 'default') === wanted) ??
+    (config === null && configs.length === 1 ? (configs[0] as ConfigEntry) : undefined);
   if (!entry) return undefined;
   const files = entry.data_files;
-  const asList = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-  if (typeof files === 'string' || (Array.isArray(files) && files.every((f) => typeof f === 'string'))) return split === 'train' ? asList(files) : [];
+  const asList = (v: unknown): string[] =>
+    typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  if (typeof files === 'string' || (Array.isArray(files) && files.every((f) => typeof f === 'string')))
+    return split === 'train' ? asList(files) : [];
   if (Array.isArray(files)) {
-    const match = files.find((f) => f && typeof f === 'object' && (f as { split?: unknown }).split === split) as { path?: unknown } | undefined;
+    const match = files.find((f) => f && typeof f === 'object' && (f as { split?: unknown }).split === split) as
+      | { path?: unknown }
+      | undefined;
     return match ? asList(match.path) : [];
   }
   if (files && typeof files === 'object') return asList((files as Record<string, unknown>)[split]);
@@ -103,7 +113,12 @@ function describe(ref: DatasetRef): string {
   return `dataset ${ref.path}${ref.name ? ` (config ${ref.name})` : ''}`;
 }
 
-async function readCardPatterns(plan: SnapshotPlan, ref: DatasetRef, split: string, options: LoadOptions): Promise<string[] | undefined> {
+async function readCardPatterns(
+  plan: SnapshotPlan,
+  ref: DatasetRef,
+  split: string,
+  options: LoadOptions,
+): Promise<string[] | undefined> {
   if (!plan.files.some((f) => f.path === 'README.md')) return undefined;
   const got = await downloadPlanned(plan, { config: options.hub, progress: 'silent' }, ['README.md']);
   return cardDataFiles(cardMetadata(readFileSync(got.files[0].localPath, 'utf8')), ref.name, split);
@@ -118,7 +133,8 @@ export async function loadHubSplit(ref: DatasetRef, split: string, options: Load
   const plan = await resolveSnapshot({ ...request, revision: ref.revision });
   const paths = plan.files.map((f) => f.path);
   const fromCard = await readCardPatterns(plan, ref, split, options);
-  let chosen = fromCard !== undefined ? matchFiles(paths, fromCard) : matchFiles(paths, conventionalPatterns(ref.name, split));
+  let chosen =
+    fromCard !== undefined ? matchFiles(paths, fromCard) : matchFiles(paths, conventionalPatterns(ref.name, split));
   let used = plan;
   if (chosen.length === 0) {
     const scripts = paths.filter((p) => p.endsWith('.py'));
@@ -129,22 +145,31 @@ export async function loadHubSplit(ref: DatasetRef, split: string, options: Load
       converted = undefined;
     }
     const config = ref.name ?? 'default';
-    const files = converted ? matchFiles(converted.files.map((f) => f.path), [`${config}/${split}/*.parquet`, `${config}/*-${split}.parquet`, `${config}/${split}-*.parquet`]) : [];
+    const files = converted
+      ? matchFiles(
+          converted.files.map((f) => f.path),
+          [`${config}/${split}/*.parquet`, `${config}/*-${split}.parquet`, `${config}/${split}-*.parquet`],
+        )
+      : [];
     if (!converted || files.length === 0) {
       const why = scripts.length
         ? `it ships a loading script (${scripts.join(', ')}), which the kit does not run, and`
         : `its files (${paths.slice(0, 8).join(', ')}${paths.length > 8 ? ', ...' : ''}) hold no data file for this split, and`;
-      throw new Error(`${describe(ref)}, split "${split}": ${why} the Hub has no parquet conversion (${PARQUET_CONVERSION}) for it; the kit reads parquet, json and jsonl data files only`);
+      throw new Error(
+        `${describe(ref)}, split "${split}": ${why} the Hub has no parquet conversion (${PARQUET_CONVERSION}) for it; the kit reads parquet, json and jsonl data files only`,
+      );
     }
     chosen = files;
     used = converted;
   }
   const unreadable = chosen.filter((p) => !shardFormat(p));
-  if (unreadable.length) throw new Error(`${describe(ref)}, split "${split}": the kit cannot read ${unreadable.join(', ')}`);
+  if (unreadable.length)
+    throw new Error(`${describe(ref)}, split "${split}": the kit cannot read ${unreadable.join(', ')}`);
   const result = await downloadPlanned(used, { config: options.hub, progress: options.progress ?? 'silent' }, chosen);
   const byPath = new Map(result.files.map((f) => [f.path, f.localPath]));
   const docs = await readDocs(chosen.map((p) => byPath.get(p)!));
-  if (docs.length === 0) throw new Error(`${describe(ref)}, split "${split}": the data files ${chosen.join(', ')} hold no rows`);
+  if (docs.length === 0)
+    throw new Error(`${describe(ref)}, split "${split}": the data files ${chosen.join(', ')} hold no rows`);
   return {
     docs,
     source: { repo: ref.path, config: ref.name, split, revision: used.revision, commit: used.commit, files: chosen },

@@ -19,7 +19,13 @@ import type { Aggregate } from './lmeval.js';
 import { aggregateMean } from './lmeval.js';
 import type { DatasetRef, Doc, GroupDef } from './types.js';
 
-export type DomainMetricName = 'weighted_F1' | 'multi_class_weighted_F1' | 'entity_level_f1' | 'ConvFinQA_em' | 'micro_F1' | 'acc';
+export type DomainMetricName =
+  | 'weighted_F1'
+  | 'multi_class_weighted_F1'
+  | 'entity_level_f1'
+  | 'ConvFinQA_em'
+  | 'micro_F1'
+  | 'acc';
 
 export type DomainTaskDef = {
   kind: 'adaptllm_choice' | 'adaptllm_completion';
@@ -37,19 +43,32 @@ export type DomainTaskDef = {
 
 function field<T>(doc: Doc, name: string, check: (v: unknown) => v is T, what: string): T {
   const v = doc[name];
-  if (!check(v)) throw new Error(`AdaptLLM document field "${name}" is ${v === undefined ? 'missing' : JSON.stringify(v).slice(0, 60)}, expected ${what}`);
+  if (!check(v))
+    throw new Error(
+      `AdaptLLM document field "${name}" is ${v === undefined ? 'missing' : JSON.stringify(v).slice(0, 60)}, expected ${what}`,
+    );
   return v;
 }
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
-function domainTask(name: string, domain: 'finance' | 'medicine', config: string, kind: DomainTaskDef['kind'], metric: DomainMetricName): DomainTaskDef {
+function domainTask(
+  name: string,
+  domain: 'finance' | 'medicine',
+  config: string,
+  kind: DomainTaskDef['kind'],
+  metric: DomainMetricName,
+): DomainTaskDef {
   return {
     kind,
     name,
     domain,
-    dataset: { path: domain === 'finance' ? 'AdaptLLM/finance-tasks' : 'AdaptLLM/medicine-tasks', name: config, revision: 'main' },
+    dataset: {
+      path: domain === 'finance' ? 'AdaptLLM/finance-tasks' : 'AdaptLLM/medicine-tasks',
+      name: config,
+      revision: 'main',
+    },
     split: 'test',
     metric,
     input: (doc) => field(doc, 'input', isString, 'a string'),
@@ -117,7 +136,10 @@ export function headlineF1(golds: number[], preds: number[], classIds: number[])
   let sum = 0;
   for (let c = 0; c < 9; c++) {
     const idx = classIds.map((id, i) => (id === c ? i : -1)).filter((i) => i >= 0);
-    sum += weightedF1(idx.map((i) => golds[i]), idx.map((i) => preds[i]));
+    sum += weightedF1(
+      idx.map((i) => golds[i]),
+      idx.map((i) => preds[i]),
+    );
   }
   return sum / 9;
 }
@@ -195,24 +217,58 @@ function bootstrapStderr(n: number, statistic: (idx: number[]) => number, seed =
 export type DomainScore = { name: DomainMetricName; aggregate: Aggregate; perItem?: number[] };
 
 /** The task's metric, its standard error (items' stderr, or a bootstrap for corpus-level F1) and per-item scores. */
-export function domainMetric(task: DomainTaskDef, r: { preds?: number[]; golds?: number[]; predictions?: string[]; docs: Doc[] }): DomainScore {
+export function domainMetric(
+  task: DomainTaskDef,
+  r: { preds?: number[]; golds?: number[]; predictions?: string[]; docs: Doc[] },
+): DomainScore {
   const n = r.docs.length;
   if (task.kind === 'adaptllm_choice') {
     const preds = r.preds ?? [];
     const golds = r.golds ?? [];
     const correct = preds.map((p, i) => (p === golds[i] ? 1 : 0));
-    if (task.metric === 'acc' || task.metric === 'micro_F1') return { name: task.metric, aggregate: aggregateMean(correct), perItem: correct };
+    if (task.metric === 'acc' || task.metric === 'micro_F1')
+      return { name: task.metric, aggregate: aggregateMean(correct), perItem: correct };
     if (task.metric === 'weighted_F1') {
       const value = weightedF1(golds, preds);
-      return { name: task.metric, aggregate: { value, stderr: bootstrapStderr(n, (idx) => weightedF1(idx.map((i) => golds[i]), idx.map((i) => preds[i]))), n }, perItem: correct };
+      return {
+        name: task.metric,
+        aggregate: {
+          value,
+          stderr: bootstrapStderr(n, (idx) =>
+            weightedF1(
+              idx.map((i) => golds[i]),
+              idx.map((i) => preds[i]),
+            ),
+          ),
+          n,
+        },
+        perItem: correct,
+      };
     }
     const classIds = r.docs.map((d) => field(d, 'class_id', isInt, 'an integer (Headline sub-question)'));
     const value = headlineF1(golds, preds, classIds);
-    return { name: task.metric, aggregate: { value, stderr: bootstrapStderr(n, (idx) => headlineF1(idx.map((i) => golds[i]), idx.map((i) => preds[i]), idx.map((i) => classIds[i]))), n }, perItem: correct };
+    return {
+      name: task.metric,
+      aggregate: {
+        value,
+        stderr: bootstrapStderr(n, (idx) =>
+          headlineF1(
+            idx.map((i) => golds[i]),
+            idx.map((i) => preds[i]),
+            idx.map((i) => classIds[i]),
+          ),
+        ),
+        n,
+      },
+      perItem: correct,
+    };
   }
   const predictions = r.predictions ?? [];
   const refs = r.docs.map((d) => task.reference(d));
-  const perItem = task.metric === 'entity_level_f1' ? refs.map((ref, i) => nerevalF1(parseNer(` ${ref}`), parseNer(predictions[i]))) : refs.map((ref, i) => convFinQACorrect(` ${ref}`, predictions[i]));
+  const perItem =
+    task.metric === 'entity_level_f1'
+      ? refs.map((ref, i) => nerevalF1(parseNer(` ${ref}`), parseNer(predictions[i])))
+      : refs.map((ref, i) => convFinQACorrect(` ${ref}`, predictions[i]));
   return { name: task.metric, aggregate: aggregateMean(perItem), perItem };
 }
 
@@ -259,9 +315,16 @@ export function domainStopTokenIds(tok: TextTokenizer): number[] {
 }
 
 /** A completion prompt, left-truncated to leave 100 new tokens (AdaptLLM: 2048 - 100), BOS kept. */
-export function domainCompletionPrompt(tok: TextTokenizer, text: string, options: { bos: boolean; contextLength: number }): number[] {
+export function domainCompletionPrompt(
+  tok: TextTokenizer,
+  text: string,
+  options: { bos: boolean; contextLength: number },
+): number[] {
   const bos = options.bos && tok.bosTokenId !== undefined ? [tok.bosTokenId] : [];
   const room = Math.min(2048, options.contextLength) - 100 - bos.length;
-  if (room < 1) throw new Error(`the model's context of ${options.contextLength} tokens leaves no room for a prompt and 100 new tokens`);
+  if (room < 1)
+    throw new Error(
+      `the model's context of ${options.contextLength} tokens leaves no room for a prompt and 100 new tokens`,
+    );
   return [...bos, ...tok.encode(text).slice(-room)];
 }

@@ -15,9 +15,28 @@ import type { ManifestInput } from '../../repro/manifest.js';
 import { createProgress, type ProgressMode } from '../../repro/progress.js';
 import { encodeRequest, generateRequests, scoreRequests, type RequestCache } from '../requests.js';
 import { loadHubSplit, type LoadedSplit } from './data.js';
-import { DOMAIN_GROUPS, DOMAIN_TASKS, domainCompletionPrompt, domainChance, domainMetric, domainStopTokenIds, type DomainTaskDef } from './domain.js';
+import {
+  DOMAIN_GROUPS,
+  DOMAIN_TASKS,
+  domainCompletionPrompt,
+  domainChance,
+  domainMetric,
+  domainStopTokenIds,
+  type DomainTaskDef,
+} from './domain.js';
 import { GENERAL_TASKS, MMLU_GROUPS } from './general.js';
-import { aggregateGroup, aggregateMean, buildTaskRequests, DEFAULT_FEWSHOT_SEED, evalSplit, fewshotSplit, leafTasks, scoreDoc, type Aggregate, type DocRequests } from './lmeval.js';
+import {
+  aggregateGroup,
+  aggregateMean,
+  buildTaskRequests,
+  DEFAULT_FEWSHOT_SEED,
+  evalSplit,
+  fewshotSplit,
+  leafTasks,
+  scoreDoc,
+  type Aggregate,
+  type DocRequests,
+} from './lmeval.js';
 import type { Doc, GroupDef, MultipleChoiceTaskDef } from './types.js';
 
 export type SuiteTask = MultipleChoiceTaskDef | DomainTaskDef;
@@ -57,8 +76,12 @@ export function resolveSuites(names: string[]): { tasks: SuiteTask[]; groups: Gr
     if (g) addGroup(g);
     else if (TASKS.has(name)) tasks.set(name, TASKS.get(name)!);
     else {
-      const close = [...TASKS.keys(), ...GROUPS.keys()].filter((n) => n.toLowerCase().includes(name.toLowerCase().slice(0, 4))).slice(0, 6);
-      throw new Error(`unknown benchmark "${name}"${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}; benchmarks: ${['arc_easy', 'arc_challenge', 'boolq', 'piqa', 'hellaswag', 'winogrande', 'social_iqa', 'openbookqa', 'mmlu', 'mmlu_<subject>', 'finance', 'medicine', ...DOMAIN_TASKS.map((t) => t.name)].join(', ')}`);
+      const close = [...TASKS.keys(), ...GROUPS.keys()]
+        .filter((n) => n.toLowerCase().includes(name.toLowerCase().slice(0, 4)))
+        .slice(0, 6);
+      throw new Error(
+        `unknown benchmark "${name}"${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}; benchmarks: ${['arc_easy', 'arc_challenge', 'boolq', 'piqa', 'hellaswag', 'winogrande', 'social_iqa', 'openbookqa', 'mmlu', 'mmlu_<subject>', 'finance', 'medicine', ...DOMAIN_TASKS.map((t) => t.name)].join(', ')}`,
+      );
     }
   }
   return { tasks: [...tasks.values()], groups: [...groups.values()] };
@@ -142,7 +165,12 @@ function docHash(doc: Doc): string {
 
 type Loaded = { task: SuiteTask; evalDocs: Doc[]; fewshotDocs: Doc[]; sources: LoadedSplit['source'][] };
 
-async function loadTask(task: SuiteTask, numFewshot: number, options: SuiteEvalOptions, manifests: ManifestInput[]): Promise<Loaded> {
+async function loadTask(
+  task: SuiteTask,
+  numFewshot: number,
+  options: SuiteEvalOptions,
+  manifests: ManifestInput[],
+): Promise<Loaded> {
   const split = task.kind === 'multiple_choice' ? evalSplit(task) : task.split;
   const main = await loadHubSplit(task.dataset, split, { hub: options.hub });
   manifests.push(main.manifest);
@@ -152,7 +180,10 @@ async function loadTask(task: SuiteTask, numFewshot: number, options: SuiteEvalO
   if (task.kind === 'multiple_choice') {
     if (task.processDocs) evalDocs = evalDocs.map(task.processDocs);
     if (numFewshot > 0) {
-      const fs = fewshotSplit(task) === split ? main : await loadHubSplit(task.dataset, fewshotSplit(task), { hub: options.hub });
+      const fs =
+        fewshotSplit(task) === split
+          ? main
+          : await loadHubSplit(task.dataset, fewshotSplit(task), { hub: options.hub });
       if (fs !== main) {
         manifests.push(fs.manifest);
         sources.push(fs.source);
@@ -165,12 +196,35 @@ async function loadTask(task: SuiteTask, numFewshot: number, options: SuiteEvalO
 
 type Planned =
   | { loaded: Loaded; kind: 'multiple_choice'; docs: DocRequests[]; first: number }
-  | { loaded: Loaded; kind: 'adaptllm_choice'; docs: Array<{ docId: number; doc: Doc; context: string; continuations: string[] }>; first: number }
-  | { loaded: Loaded; kind: 'adaptllm_completion'; docs: Array<{ docId: number; doc: Doc; prompt: string }>; first: number };
+  | {
+      loaded: Loaded;
+      kind: 'adaptllm_choice';
+      docs: Array<{ docId: number; doc: Doc; context: string; continuations: string[] }>;
+      first: number;
+    }
+  | {
+      loaded: Loaded;
+      kind: 'adaptllm_completion';
+      docs: Array<{ docId: number; doc: Doc; prompt: string }>;
+      first: number;
+    };
 
 function configOf(task: SuiteTask, numFewshot: number): Record<string, unknown> {
   if (task.kind !== 'multiple_choice') {
-    return { task: task.name, dataset_path: task.dataset.path, dataset_name: task.dataset.name, test_split: task.split, output_type: task.kind, metric: task.metric, scoring: task.kind === 'adaptllm_choice' ? 'mean log-likelihood per answer token (AdaptLLM)' : 'greedy generation, stop at newline (AdaptLLM)', num_fewshot: 0, metadata: { source: 'AdaptLLM evaluation (microsoft/LMOps adaptllm)' } };
+    return {
+      task: task.name,
+      dataset_path: task.dataset.path,
+      dataset_name: task.dataset.name,
+      test_split: task.split,
+      output_type: task.kind,
+      metric: task.metric,
+      scoring:
+        task.kind === 'adaptllm_choice'
+          ? 'mean log-likelihood per answer token (AdaptLLM)'
+          : 'greedy generation, stop at newline (AdaptLLM)',
+      num_fewshot: 0,
+      metadata: { source: 'AdaptLLM evaluation (microsoft/LMOps adaptllm)' },
+    };
   }
   return {
     task: task.name,
@@ -207,14 +261,20 @@ function entryFor(alias: string, scores: Record<string, Aggregate>, sampleLen: n
 }
 
 /** Evaluates `names` (tasks and groups) and returns lm-eval-shaped results. */
-export async function evaluateSuites(model: TokenLM, tokenizer: TextTokenizer, names: string[], options: SuiteEvalOptions): Promise<SuiteResults> {
+export async function evaluateSuites(
+  model: TokenLM,
+  tokenizer: TextTokenizer,
+  names: string[],
+  options: SuiteEvalOptions,
+): Promise<SuiteResults> {
   const numFewshot = options.numFewshot ?? 0;
   const batchSize = options.batchSize ?? 16;
   const bos = options.bos ?? false;
   const { tasks, groups } = resolveSuites(names);
   const manifests: ManifestInput[] = [];
   const loaded: Loaded[] = [];
-  for (const t of tasks) loaded.push(await loadTask(t, t.kind === 'multiple_choice' ? numFewshot : 0, options, manifests));
+  for (const t of tasks)
+    loaded.push(await loadTask(t, t.kind === 'multiple_choice' ? numFewshot : 0, options, manifests));
 
   // 1. every request of every task
   const scoreReqs: ScoreRequest[] = [];
@@ -225,7 +285,11 @@ export async function evaluateSuites(model: TokenLM, tokenizer: TextTokenizer, n
     const t = l.task;
     const count = Math.min(l.evalDocs.length, options.limit ?? Infinity);
     if (t.kind === 'multiple_choice') {
-      const docs = buildTaskRequests(t, l.evalDocs, l.fewshotDocs, { numFewshot, seed: options.fewshotSeed ?? DEFAULT_FEWSHOT_SEED, limit: options.limit });
+      const docs = buildTaskRequests(t, l.evalDocs, l.fewshotDocs, {
+        numFewshot,
+        seed: options.fewshotSeed ?? DEFAULT_FEWSHOT_SEED,
+        limit: options.limit,
+      });
       planned.push({ loaded: l, kind: 'multiple_choice', docs, first: scoreReqs.length });
       for (const d of docs) {
         for (const r of d.requests) {
@@ -234,7 +298,12 @@ export async function evaluateSuites(model: TokenLM, tokenizer: TextTokenizer, n
         }
       }
     } else if (t.kind === 'adaptllm_choice') {
-      const docs = l.evalDocs.slice(0, count).map((doc, docId) => ({ docId, doc, context: t.input(doc), continuations: t.options(doc).map((o) => ` ${o}`) }));
+      const docs = l.evalDocs.slice(0, count).map((doc, docId) => ({
+        docId,
+        doc,
+        context: t.input(doc),
+        continuations: t.options(doc).map((o) => ` ${o}`),
+      }));
       planned.push({ loaded: l, kind: 'adaptllm_choice', docs, first: scoreReqs.length });
       for (const d of docs) {
         for (const c of d.continuations) {
@@ -250,17 +319,31 @@ export async function evaluateSuites(model: TokenLM, tokenizer: TextTokenizer, n
   }
 
   // 2. run them: one progress bar over all requests
-  const progress = createProgress({ label: 'eval', total: scoreReqs.length + genPrompts.length, unit: 'requests', mode: options.progress });
+  const progress = createProgress({
+    label: 'eval',
+    total: scoreReqs.length + genPrompts.length,
+    unit: 'requests',
+    mode: options.progress,
+  });
   const stats = { cached: 0, run: 0 };
   const run = { batchSize, modelKey: options.modelKey, cache: options.cache, stats };
   let offset = 0;
-  const shifted = { update: (n: number, f?: Record<string, string | number>) => progress.update(offset + n, f), increment: progress.increment.bind(progress), setTotal: progress.setTotal.bind(progress), stop: () => {} };
+  const shifted = {
+    update: (n: number, f?: Record<string, string | number>) => progress.update(offset + n, f),
+    increment: progress.increment.bind(progress),
+    setTotal: progress.setTotal.bind(progress),
+    stop: () => {},
+  };
   const scored: ScoreResult[] = await scoreRequests(model, scoreReqs, { ...run, progress: shifted });
   offset = scoreReqs.length;
   const stop = genPrompts.length ? domainStopTokenIds(tokenizer) : [];
   const generated = await generateRequests(
     model,
-    genPrompts.map((p) => ({ prompt: domainCompletionPrompt(tokenizer, p, { bos, contextLength: model.contextLength }), maxNewTokens: 100, stopTokenIds: stop })),
+    genPrompts.map((p) => ({
+      prompt: domainCompletionPrompt(tokenizer, p, { bos, contextLength: model.contextLength }),
+      maxNewTokens: 100,
+      stopTokenIds: stop,
+    })),
     { ...run, progress: shifted },
   );
   progress.stop();
@@ -282,7 +365,15 @@ export async function evaluateSuites(model: TokenLM, tokenizer: TextTokenizer, n
       fewshot_seed: options.fewshotSeed ?? DEFAULT_FEWSHOT_SEED,
       bootstrap_iters: 0,
     },
-    ipt: { chance: {}, items: {}, scores: {}, bos, datasets: {}, requests: { loglikelihood: scoreReqs.length, generate: genPrompts.length, cached: stats.cached }, inputs: manifests },
+    ipt: {
+      chance: {},
+      items: {},
+      scores: {},
+      bos,
+      datasets: {},
+      requests: { loglikelihood: scoreReqs.length, generate: genPrompts.length, cached: stats.cached },
+      inputs: manifests,
+    },
   };
   if (options.logSamples) out.samples = {};
   const taskScores = new Map<string, Record<string, Aggregate>>();
@@ -307,11 +398,22 @@ export async function evaluateSuites(model: TokenLM, tokenizer: TextTokenizer, n
         docIds.push(d.docId);
         push({ acc: s.acc, acc_norm: s.acc_norm });
         for (const m of mc.metrics) (chanceItems[m] ??= []).push(1 / d.requests.length);
-        if (out.samples) samples.push(sampleRecord(d.docId, d.doc, d.target, d.requests, results, { acc: s.acc, ...(s.acc_norm !== undefined ? { acc_norm: s.acc_norm } : {}) }));
+        if (out.samples)
+          samples.push(
+            sampleRecord(d.docId, d.doc, d.target, d.requests, results, {
+              acc: s.acc,
+              ...(s.acc_norm !== undefined ? { acc_norm: s.acc_norm } : {}),
+            }),
+          );
       }
       aggregates = Object.fromEntries(mc.metrics.map((m) => [m, aggregateMean(perDoc[m] ?? [])]));
       chance = Object.fromEntries(mc.metrics.map((m) => [m, mean(chanceItems[m] ?? [])]));
-      taskChance.set(t.name, Object.fromEntries(mc.metrics.map((m) => [m, { value: mean(chanceItems[m] ?? []), stderr: null, n: docIds.length }])));
+      taskChance.set(
+        t.name,
+        Object.fromEntries(
+          mc.metrics.map((m) => [m, { value: mean(chanceItems[m] ?? []), stderr: null, n: docIds.length }]),
+        ),
+      );
     } else if (p.kind === 'adaptllm_choice') {
       const dt = t as DomainTaskDef;
       let k = p.first;
@@ -327,14 +429,28 @@ export async function evaluateSuites(model: TokenLM, tokenizer: TextTokenizer, n
         docIds.push(d.docId);
         push({ correct: pred === gold ? 1 : 0 });
         if (out.samples) {
-          samples.push(sampleRecord(d.docId, d.doc, gold, d.continuations.map((c) => ({ context: d.context, continuation: c })), results, { correct: pred === gold ? 1 : 0, pred, mean_logprob: perToken }));
+          samples.push(
+            sampleRecord(
+              d.docId,
+              d.doc,
+              gold,
+              d.continuations.map((c) => ({ context: d.context, continuation: c })),
+              results,
+              { correct: pred === gold ? 1 : 0, pred, mean_logprob: perToken },
+            ),
+          );
         }
       }
       const m = domainMetric(dt, { preds, golds, docs: p.docs.map((d) => d.doc) });
       aggregates = { [m.name]: m.aggregate };
       perDoc[m.name] = m.perItem ?? perDoc.correct;
       delete perDoc.correct;
-      chance = { [m.name]: domainChance(dt, p.docs.map((d) => d.doc)) };
+      chance = {
+        [m.name]: domainChance(
+          dt,
+          p.docs.map((d) => d.doc),
+        ),
+      };
       taskChance.set(t.name, { [m.name]: { value: chance[m.name] ?? Number.NaN, stderr: null, n: docIds.length } });
     } else {
       const dt = t as DomainTaskDef;
@@ -344,7 +460,21 @@ export async function evaluateSuites(model: TokenLM, tokenizer: TextTokenizer, n
         const text = tokenizer.decode(ids, { skipSpecialTokens: true });
         predictions.push(text);
         docIds.push(d.docId);
-        if (out.samples) samples.push({ doc_id: d.docId, doc: d.doc, target: String(dt.reference(d.doc)), arguments: { gen_args_0: { arg_0: d.prompt, arg_1: { until: ['\n'], max_gen_toks: 100, do_sample: false } } }, resps: [[text]], filtered_resps: [text], filter: 'none', doc_hash: docHash(d.doc), prompt_hash: sha256(d.prompt), target_hash: sha256(String(dt.reference(d.doc))) });
+        if (out.samples)
+          samples.push({
+            doc_id: d.docId,
+            doc: d.doc,
+            target: String(dt.reference(d.doc)),
+            arguments: {
+              gen_args_0: { arg_0: d.prompt, arg_1: { until: ['\n'], max_gen_toks: 100, do_sample: false } },
+            },
+            resps: [[text]],
+            filtered_resps: [text],
+            filter: 'none',
+            doc_hash: docHash(d.doc),
+            prompt_hash: sha256(d.prompt),
+            target_hash: sha256(String(dt.reference(d.doc))),
+          });
       });
       const m = domainMetric(dt, { predictions, docs: p.docs.map((d) => d.doc) });
       aggregates = { [m.name]: m.aggregate };
@@ -354,8 +484,15 @@ export async function evaluateSuites(model: TokenLM, tokenizer: TextTokenizer, n
       if (out.samples) samples.forEach((s, i) => (s[m.name] = perDoc[m.name][i]));
     }
     taskScores.set(t.name, aggregates);
-    out.results[t.name] = entryFor(t.kind === 'multiple_choice' ? (t.alias ?? t.name) : t.name, aggregates, docIds.length);
-    out.configs[t.name] = { ...configOf(t, t.kind === 'multiple_choice' ? numFewshot : 0), dataset_commit: p.loaded.sources[0].commit };
+    out.results[t.name] = entryFor(
+      t.kind === 'multiple_choice' ? (t.alias ?? t.name) : t.name,
+      aggregates,
+      docIds.length,
+    );
+    out.configs[t.name] = {
+      ...configOf(t, t.kind === 'multiple_choice' ? numFewshot : 0),
+      dataset_commit: p.loaded.sources[0].commit,
+    };
     out.versions[t.name] = t.kind === 'multiple_choice' ? t.version : 'adaptllm';
     out['n-shot'][t.name] = t.kind === 'multiple_choice' ? numFewshot : 0;
     out.higher_is_better[t.name] = Object.fromEntries(Object.keys(aggregates).map((m) => [m, true]));
@@ -375,16 +512,32 @@ export async function evaluateSuites(model: TokenLM, tokenizer: TextTokenizer, n
     for (const m of g.metrics) {
       const parts = leaves.map((n) => taskScores.get(n)![m]).filter((a): a is Aggregate => a !== undefined);
       if (parts.length) scores[m] = aggregateGroup(parts, g.weightBySize);
-      const cparts = leaves.map((n) => taskChance.get(n)![m]).filter((a): a is Aggregate => a !== undefined && Number.isFinite(a.value));
+      const cparts = leaves
+        .map((n) => taskChance.get(n)![m])
+        .filter((a): a is Aggregate => a !== undefined && Number.isFinite(a.value));
       chance[m] = cparts.length ? aggregateGroup(cparts, g.weightBySize).value : null;
     }
     if (g.average) {
-      const firsts = leaves.map((n) => Object.values(taskScores.get(n)!)[0]).filter((a): a is Aggregate => a !== undefined);
-      scores.average = { value: mean(firsts.map((a) => a.value)), stderr: firsts.every((a) => a.stderr !== null) ? Math.sqrt(firsts.reduce((s, a) => s + a.stderr! ** 2, 0)) / firsts.length : null, n: firsts.reduce((s, a) => s + a.n, 0) };
-      const cf = leaves.map((n) => Object.values(out.ipt.chance[n])[0]).filter((v): v is number => typeof v === 'number');
+      const firsts = leaves
+        .map((n) => Object.values(taskScores.get(n)!)[0])
+        .filter((a): a is Aggregate => a !== undefined);
+      scores.average = {
+        value: mean(firsts.map((a) => a.value)),
+        stderr: firsts.every((a) => a.stderr !== null)
+          ? Math.sqrt(firsts.reduce((s, a) => s + a.stderr! ** 2, 0)) / firsts.length
+          : null,
+        n: firsts.reduce((s, a) => s + a.n, 0),
+      };
+      const cf = leaves
+        .map((n) => Object.values(out.ipt.chance[n])[0])
+        .filter((v): v is number => typeof v === 'number');
       chance.average = cf.length === leaves.length ? mean(cf) : null;
     }
-    out.results[g.name] = entryFor(g.alias ?? g.name, scores, leaves.reduce((s, n) => s + (out['n-samples'][n]?.effective ?? 0), 0));
+    out.results[g.name] = entryFor(
+      g.alias ?? g.name,
+      scores,
+      leaves.reduce((s, n) => s + (out['n-samples'][n]?.effective ?? 0), 0),
+    );
     (out.groups ??= {})[g.name] = out.results[g.name];
     out.versions[g.name] = g.version;
     out['n-shot'][g.name] = numFewshot;
@@ -392,7 +545,8 @@ export async function evaluateSuites(model: TokenLM, tokenizer: TextTokenizer, n
     out.ipt.chance[g.name] = chance;
     out.ipt.scores[g.name] = scores;
   }
-  for (const t of tasks) if (![...groupMap.values()].some((g) => g.children.includes(t.name))) out.group_subtasks[t.name] = [];
+  for (const t of tasks)
+    if (![...groupMap.values()].some((g) => g.children.includes(t.name))) out.group_subtasks[t.name] = [];
   return out;
 }
 
@@ -401,8 +555,17 @@ function mean(v: number[]): number {
 }
 
 /** One line of lm-eval's samples file (after its sanitising: arguments as gen_args_i/arg_j, responses as strings). */
-function sampleRecord(docId: number, doc: Doc, target: number | string, requests: Array<{ context: string; continuation: string }>, results: ScoreResult[], metrics: Record<string, unknown>): LmEvalSample {
-  const args = Object.fromEntries(requests.map((r, i) => [`gen_args_${i}`, { arg_0: r.context, arg_1: r.continuation }]));
+function sampleRecord(
+  docId: number,
+  doc: Doc,
+  target: number | string,
+  requests: Array<{ context: string; continuation: string }>,
+  results: ScoreResult[],
+  metrics: Record<string, unknown>,
+): LmEvalSample {
+  const args = Object.fromEntries(
+    requests.map((r, i) => [`gen_args_${i}`, { arg_0: r.context, arg_1: r.continuation }]),
+  );
   return {
     doc_id: docId,
     doc,
@@ -426,13 +589,18 @@ function sampleRecord(docId: number, doc: Doc, target: number | string, requests
  */
 export function suiteTable(results: SuiteResults): string {
   const rows: string[][] = [['Tasks', 'Version', 'n-shot', 'Metric', 'Value', '', 'Stderr', 'Chance', 'Note']];
-  const names = [...Object.keys(results.groups ?? {}), ...Object.keys(results.results).filter((n) => !(results.groups ?? {})[n])];
+  const names = [
+    ...Object.keys(results.groups ?? {}),
+    ...Object.keys(results.results).filter((n) => !(results.groups ?? {})[n]),
+  ];
   for (const name of names) {
     const scores = results.ipt.scores[name] ?? {};
     for (const [metric, a] of Object.entries(scores)) {
       const chance = results.ipt.chance[name]?.[metric];
       const near = typeof chance === 'number' && a.stderr !== null && Math.abs(a.value - chance) <= 2 * a.stderr;
-      const notes = [near ? 'within 2 SE of chance' : '', a.n < 30 ? `only ${a.n} documents` : ''].filter(Boolean).join('; ');
+      const notes = [near ? 'within 2 SE of chance' : '', a.n < 30 ? `only ${a.n} documents` : '']
+        .filter(Boolean)
+        .join('; ');
       rows.push([
         name,
         String(results.versions[name] ?? ''),
@@ -447,6 +615,11 @@ export function suiteTable(results: SuiteResults): string {
     }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r: string[]) => `|${r.map((x, c) => (c >= 4 && c <= 7 && c !== 5 ? x.padStart(widths[c]) : x.padEnd(widths[c]))).join('|')}|`;
-  return [line(rows[0]), `|${widths.map((w, c) => (c >= 4 && c <= 7 && c !== 5 ? '-'.repeat(w - 1) + ':' : '-'.repeat(w))).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+  const line = (r: string[]) =>
+    `|${r.map((x, c) => (c >= 4 && c <= 7 && c !== 5 ? x.padStart(widths[c]) : x.padEnd(widths[c]))).join('|')}|`;
+  return [
+    line(rows[0]),
+    `|${widths.map((w, c) => (c >= 4 && c <= 7 && c !== 5 ? '-'.repeat(w - 1) + ':' : '-'.repeat(w))).join('|')}|`,
+    ...rows.slice(1).map(line),
+  ].join('\n');
 }

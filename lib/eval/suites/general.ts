@@ -9,14 +9,16 @@ import type { Doc, GroupDef, MultipleChoiceTaskDef } from './types.js';
 
 function str(doc: Doc, field: string): string {
   const v = doc[field];
-  if (typeof v !== 'string') throw new Error(`document field "${field}" is ${v === undefined ? 'missing' : `a ${typeof v}, not a string`}`);
+  if (typeof v !== 'string')
+    throw new Error(`document field "${field}" is ${v === undefined ? 'missing' : `a ${typeof v}, not a string`}`);
   return v;
 }
 
 function int(doc: Doc, field: string): number {
   const v = doc[field];
   const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new Error(`document field "${field}" is ${JSON.stringify(v)}, not an integer`);
+  if (typeof n !== 'number' || !Number.isInteger(n))
+    throw new Error(`document field "${field}" is ${JSON.stringify(v)}, not an integer`);
   return n;
 }
 
@@ -65,7 +67,11 @@ function arc(name: 'arc_easy' | 'arc_challenge', config: 'ARC-Easy' | 'ARC-Chall
     docToChoice: (doc) => labelledChoices(doc).text,
     docToTarget: (doc) => labelledChoices(doc).label.indexOf(str(doc, 'answerKey')),
     metrics: ['acc', 'acc_norm'],
-    yaml: { doc_to_text: 'Question: {{question}}\nAnswer:', doc_to_target: '{{choices.label.index(answerKey)}}', doc_to_choice: '{{choices.text}}' },
+    yaml: {
+      doc_to_text: 'Question: {{question}}\nAnswer:',
+      doc_to_target: '{{choices.label.index(answerKey)}}',
+      doc_to_choice: '{{choices.text}}',
+    },
   };
 }
 
@@ -86,7 +92,11 @@ const boolq: MultipleChoiceTaskDef = {
   docToChoice: () => ['no', 'yes'],
   docToTarget: (doc) => int(doc, 'label'),
   metrics: ['acc'],
-  yaml: { doc_to_text: '{{passage}}\nQuestion: {{question}}?\nAnswer:', doc_to_target: 'label', doc_to_choice: ['no', 'yes'] },
+  yaml: {
+    doc_to_text: '{{passage}}\nQuestion: {{question}}?\nAnswer:',
+    doc_to_target: 'label',
+    doc_to_choice: ['no', 'yes'],
+  },
 };
 
 // ---- piqa (tasks/piqa/piqa.yaml) -------------------------------------------------------------------
@@ -145,7 +155,12 @@ const hellaswag: MultipleChoiceTaskDef = {
   docToChoice: (doc) => strings(doc.choices, 'choices'),
   docToTarget: (doc) => int(doc, 'label'),
   metrics: ['acc', 'acc_norm'],
-  yaml: { doc_to_text: '{{query}}', doc_to_target: '{{label}}', doc_to_choice: 'choices', process_docs: 'utils.process_docs' },
+  yaml: {
+    doc_to_text: '{{query}}',
+    doc_to_target: '{{label}}',
+    doc_to_choice: 'choices',
+    process_docs: 'utils.process_docs',
+  },
 };
 
 // ---- winogrande (tasks/winogrande/default.yaml and preprocess_winogrande.py) ------------------------
@@ -171,7 +186,8 @@ const winogrande: MultipleChoiceTaskDef = {
   fewshotDelimiter: '\n\n',
   docToText: (doc) => {
     const answer = str(doc, 'answer');
-    if (answer !== '1' && answer !== '2') throw new Error(`winogrande answer must be "1" or "2", got ${JSON.stringify(answer)}`);
+    if (answer !== '1' && answer !== '2')
+      throw new Error(`winogrande answer must be "1" or "2", got ${JSON.stringify(answer)}`);
     return answer === '1' ? 0 : 1;
   },
   docToTarget: (doc) => pyStrip(str(doc, 'sentence').slice(blank(doc) + 1)),
@@ -181,7 +197,11 @@ const winogrande: MultipleChoiceTaskDef = {
     return [str(doc, 'option1'), str(doc, 'option2')].map((o) => sentence.slice(0, at) + o);
   },
   metrics: ['acc'],
-  yaml: { doc_to_text: 'preprocess_winogrande.doc_to_text', doc_to_target: 'preprocess_winogrande.doc_to_target', doc_to_choice: 'preprocess_winogrande.doc_to_choice' },
+  yaml: {
+    doc_to_text: 'preprocess_winogrande.doc_to_text',
+    doc_to_target: 'preprocess_winogrande.doc_to_target',
+    doc_to_choice: 'preprocess_winogrande.doc_to_choice',
+  },
 };
 
 // ---- social_iqa (tasks/siqa/siqa.yaml) -------------------------------------------------------------
@@ -200,7 +220,11 @@ const socialIqa: MultipleChoiceTaskDef = {
   docToChoice: (doc) => [str(doc, 'answerA'), str(doc, 'answerB'), str(doc, 'answerC')],
   docToTarget: (doc) => int(doc, 'label') - 1,
   metrics: ['acc'],
-  yaml: { doc_to_text: 'Q: {{context}} {{question}}\nA:', doc_to_target: '{{ (label|int) - 1 }}', doc_to_choice: '{{[answerA, answerB, answerC]}}' },
+  yaml: {
+    doc_to_text: 'Q: {{context}} {{question}}\nA:',
+    doc_to_target: '{{ (label|int) - 1 }}',
+    doc_to_choice: '{{[answerA, answerB, answerC]}}',
+  },
 };
 
 // ---- openbookqa (tasks/openbookqa/openbookqa.yaml) --------------------------------------------------
@@ -219,29 +243,74 @@ const openbookqa: MultipleChoiceTaskDef = {
   docToChoice: (doc) => labelledChoices(doc).text,
   docToTarget: (doc) => labelledChoices(doc).label.indexOf(pyLstrip(str(doc, 'answerKey'))),
   metrics: ['acc', 'acc_norm'],
-  yaml: { doc_to_text: 'question_stem', doc_to_target: '{{choices.label.index(answerKey.lstrip())}}', doc_to_choice: '{{choices.text}}' },
+  yaml: {
+    doc_to_text: 'question_stem',
+    doc_to_target: '{{choices.label.index(answerKey.lstrip())}}',
+    doc_to_choice: '{{choices.text}}',
+  },
 };
 
 // ---- mmlu (tasks/mmlu/default: _default_template_yaml, mmlu_<subject>.yaml, _mmlu*.yaml) -----------
 
 /** The 57 subjects and the category lm-eval files each under (its `tag`). */
 export const MMLU_SUBJECTS: Record<string, 'stem' | 'other' | 'social_sciences' | 'humanities'> = {
-  abstract_algebra: 'stem', anatomy: 'stem', astronomy: 'stem', business_ethics: 'other', clinical_knowledge: 'other',
-  college_biology: 'stem', college_chemistry: 'stem', college_computer_science: 'stem', college_mathematics: 'stem',
-  college_medicine: 'other', college_physics: 'stem', computer_security: 'stem', conceptual_physics: 'stem',
-  econometrics: 'social_sciences', electrical_engineering: 'stem', elementary_mathematics: 'stem', formal_logic: 'humanities',
-  global_facts: 'other', high_school_biology: 'stem', high_school_chemistry: 'stem', high_school_computer_science: 'stem',
-  high_school_european_history: 'humanities', high_school_geography: 'social_sciences',
-  high_school_government_and_politics: 'social_sciences', high_school_macroeconomics: 'social_sciences',
-  high_school_mathematics: 'stem', high_school_microeconomics: 'social_sciences', high_school_physics: 'stem',
-  high_school_psychology: 'social_sciences', high_school_statistics: 'stem', high_school_us_history: 'humanities',
-  high_school_world_history: 'humanities', human_aging: 'other', human_sexuality: 'social_sciences',
-  international_law: 'humanities', jurisprudence: 'humanities', logical_fallacies: 'humanities', machine_learning: 'stem',
-  management: 'other', marketing: 'other', medical_genetics: 'other', miscellaneous: 'other', moral_disputes: 'humanities',
-  moral_scenarios: 'humanities', nutrition: 'other', philosophy: 'humanities', prehistory: 'humanities',
-  professional_accounting: 'other', professional_law: 'humanities', professional_medicine: 'other',
-  professional_psychology: 'social_sciences', public_relations: 'social_sciences', security_studies: 'social_sciences',
-  sociology: 'social_sciences', us_foreign_policy: 'social_sciences', virology: 'other', world_religions: 'humanities',
+  abstract_algebra: 'stem',
+  anatomy: 'stem',
+  astronomy: 'stem',
+  business_ethics: 'other',
+  clinical_knowledge: 'other',
+  college_biology: 'stem',
+  college_chemistry: 'stem',
+  college_computer_science: 'stem',
+  college_mathematics: 'stem',
+  college_medicine: 'other',
+  college_physics: 'stem',
+  computer_security: 'stem',
+  conceptual_physics: 'stem',
+  econometrics: 'social_sciences',
+  electrical_engineering: 'stem',
+  elementary_mathematics: 'stem',
+  formal_logic: 'humanities',
+  global_facts: 'other',
+  high_school_biology: 'stem',
+  high_school_chemistry: 'stem',
+  high_school_computer_science: 'stem',
+  high_school_european_history: 'humanities',
+  high_school_geography: 'social_sciences',
+  high_school_government_and_politics: 'social_sciences',
+  high_school_macroeconomics: 'social_sciences',
+  high_school_mathematics: 'stem',
+  high_school_microeconomics: 'social_sciences',
+  high_school_physics: 'stem',
+  high_school_psychology: 'social_sciences',
+  high_school_statistics: 'stem',
+  high_school_us_history: 'humanities',
+  high_school_world_history: 'humanities',
+  human_aging: 'other',
+  human_sexuality: 'social_sciences',
+  international_law: 'humanities',
+  jurisprudence: 'humanities',
+  logical_fallacies: 'humanities',
+  machine_learning: 'stem',
+  management: 'other',
+  marketing: 'other',
+  medical_genetics: 'other',
+  miscellaneous: 'other',
+  moral_disputes: 'humanities',
+  moral_scenarios: 'humanities',
+  nutrition: 'other',
+  philosophy: 'humanities',
+  prehistory: 'humanities',
+  professional_accounting: 'other',
+  professional_law: 'humanities',
+  professional_medicine: 'other',
+  professional_psychology: 'social_sciences',
+  public_relations: 'social_sciences',
+  security_studies: 'social_sciences',
+  sociology: 'social_sciences',
+  us_foreign_policy: 'social_sciences',
+  virology: 'other',
+  world_religions: 'humanities',
 };
 
 function mmluSubject(subject: string): MultipleChoiceTaskDef {
@@ -266,7 +335,8 @@ function mmluSubject(subject: string): MultipleChoiceTaskDef {
     docToTarget: (doc) => int(doc, 'answer'),
     metrics: ['acc'],
     yaml: {
-      doc_to_text: '{{question.strip()}}\nA. {{choices[0]}}\nB. {{choices[1]}}\nC. {{choices[2]}}\nD. {{choices[3]}}\nAnswer:',
+      doc_to_text:
+        '{{question.strip()}}\nA. {{choices[0]}}\nB. {{choices[1]}}\nC. {{choices[2]}}\nD. {{choices[3]}}\nAnswer:',
       doc_to_target: 'answer',
       doc_to_choice: ['A', 'B', 'C', 'D'],
     },
@@ -282,7 +352,9 @@ export const MMLU_GROUPS: GroupDef[] = [
     name: `mmlu_${c}`,
     alias: c,
     version: 2,
-    children: Object.keys(MMLU_SUBJECTS).filter((s) => MMLU_SUBJECTS[s] === c).map((s) => `mmlu_${s}`),
+    children: Object.keys(MMLU_SUBJECTS)
+      .filter((s) => MMLU_SUBJECTS[s] === c)
+      .map((s) => `mmlu_${s}`),
     metrics: ['acc' as const],
     weightBySize: true,
   })),

@@ -59,11 +59,17 @@ export class FewshotSampler {
     const exclude = excludesEvalDoc(this.task);
     if (this.task.sampler === 'first_n') {
       const pool = exclude ? this.docs.filter((d) => !isDeepStrictEqual(d, evalDoc)) : this.docs;
-      if (n > pool.length) throw new Error(`task ${this.task.name}: ${n}-shot needs ${n} demonstrations, the ${fewshotSplit(this.task)} split has ${pool.length}`);
+      if (n > pool.length)
+        throw new Error(
+          `task ${this.task.name}: ${n}-shot needs ${n} demonstrations, the ${fewshotSplit(this.task)} split has ${pool.length}`,
+        );
       return pool.slice(0, n);
     }
     const want = exclude ? n + 1 : n;
-    if (want > this.docs.length) throw new Error(`task ${this.task.name}: ${n}-shot draws ${want} documents from the ${fewshotSplit(this.task)} split, which has ${this.docs.length}`);
+    if (want > this.docs.length)
+      throw new Error(
+        `task ${this.task.name}: ${n}-shot draws ${want} documents from the ${fewshotSplit(this.task)} split, which has ${this.docs.length}`,
+      );
     const drawn = this.rnd.sample(this.docs, want);
     return exclude ? drawn.filter((d) => !isDeepStrictEqual(d, evalDoc)).slice(0, n) : drawn;
   }
@@ -72,12 +78,16 @@ export class FewshotSampler {
 function answerText(task: MultipleChoiceTaskDef, doc: Doc): string {
   const target = task.docToTarget(doc);
   if (isMultipleInput(task, doc)) {
-    if (typeof target !== 'string') throw new Error(`task ${task.name}: a multiple-input document needs a string target`);
+    if (typeof target !== 'string')
+      throw new Error(`task ${task.name}: a multiple-input document needs a string target`);
     return target;
   }
   if (typeof target === 'string') return target;
   const choices = task.docToChoice(doc);
-  if (!(target >= 0 && target < choices.length)) throw new Error(`task ${task.name}: target ${target} is not one of the ${choices.length} choices of a demonstration`);
+  if (!(target >= 0 && target < choices.length))
+    throw new Error(
+      `task ${task.name}: target ${target} is not one of the ${choices.length} choices of a demonstration`,
+    );
   return choices[target];
 }
 
@@ -108,7 +118,8 @@ export function fewshotContext(task: MultipleChoiceTaskDef, doc: Doc, demos: Doc
 export function docRequests(task: MultipleChoiceTaskDef, doc: Doc, context: string | string[]): LoglikelihoodRequest[] {
   if (Array.isArray(context)) {
     const target = task.docToTarget(doc);
-    if (typeof target !== 'string') throw new Error(`task ${task.name}: a multiple-input document needs a string target`);
+    if (typeof target !== 'string')
+      throw new Error(`task ${task.name}: a multiple-input document needs a string target`);
     return context.map((c) => ({ context: c, continuation: task.targetDelimiter + target }));
   }
   return task.docToChoice(doc).map((choice) => ({ context, continuation: task.targetDelimiter + choice }));
@@ -127,7 +138,12 @@ export function buildTaskRequests(
   for (let docId = 0; docId < count; docId++) {
     const doc = evalDocs[docId];
     const demos = sampler.sample(options.numFewshot, doc);
-    out.push({ docId, doc, requests: docRequests(task, doc, fewshotContext(task, doc, demos)), target: task.docToTarget(doc) });
+    out.push({
+      docId,
+      doc,
+      requests: docRequests(task, doc, fewshotContext(task, doc, demos)),
+      target: task.docToTarget(doc),
+    });
   }
   return out;
 }
@@ -156,7 +172,8 @@ export type DocScores = { acc: number; acc_norm?: number; pred: number; predNorm
  */
 export function scoreDoc(task: MultipleChoiceTaskDef, doc: Doc, results: LoglikelihoodResult[]): DocScores {
   const choices = task.docToChoice(doc);
-  if (results.length !== choices.length) throw new Error(`task ${task.name}: ${results.length} results for ${choices.length} choices`);
+  if (results.length !== choices.length)
+    throw new Error(`task ${task.name}: ${results.length} results for ${choices.length} choices`);
   const lls = results.map((r) => r.logprob);
   const pred = argmax(lls);
   const predNorm = argmax(lls.map((ll, i) => ll / pyLen(choices[i])));

@@ -85,7 +85,8 @@ export class PythonRandom {
 
   /** `_randbelow(n)`: rejection sampling on n.bit_length() bits, as CPython does. */
   randbelow(n: number): number {
-    if (!(Number.isInteger(n) && n > 0 && n < 2 ** 32)) throw new RangeError(`randbelow: n must be a positive 32-bit integer, got ${n}`);
+    if (!(Number.isInteger(n) && n > 0 && n < 2 ** 32))
+      throw new RangeError(`randbelow: n must be a positive 32-bit integer, got ${n}`);
     const k = 32 - Math.clz32(n);
     let r = this.getrandbits(k);
     while (r >= n) r = this.getrandbits(k);
@@ -102,7 +103,8 @@ export class PythonRandom {
   /** `sample(population, k)`: k distinct items in selection order (CPython's pool or set method). */
   sample<T>(population: readonly T[], k: number): T[] {
     const n = population.length;
-    if (!(Number.isInteger(k) && k >= 0 && k <= n)) throw new RangeError(`Sample larger than population or is negative (k=${k}, n=${n})`);
+    if (!(Number.isInteger(k) && k >= 0 && k <= n))
+      throw new RangeError(`Sample larger than population or is negative (k=${k}, n=${n})`);
     const result: T[] = new Array(k);
     let setsize = 21;
     if (k > 5) setsize += 4 ** Math.ceil(Math.log(k * 3) / Math.log(4));
