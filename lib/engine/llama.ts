@@ -3,12 +3,15 @@
 // chat template is applied and the prompt's own `<s>` is read as the BOS token) and TokenLM (token
 // generation and log-likelihood scoring, for lib/eval).
 //
-// `batchSize` sequences run at once, in llama.cpp contexts of at most 16 sequences and 8192 tokens
-// each: with node-llama-cpp 3.21.1, one context holding more (28 sequences of 320 tokens, 32 of 320)
-// gave tokens that differ from the same prompts run alone, from a different step on each run, while
-// 24 x 320, 16 x 320 and 32 x 200 matched (test/engine/llama.test.ts checks the split). The prompts of
-// a call are spread over the sequences; node-llama-cpp batches a context's sequences into shared
-// decode steps. Each row starts from an empty sequence, so its tokens do not depend on the others. Greedy is
+// `batchSize` sequences run at once, each in its own llama.cpp context: with node-llama-cpp 3.21.1 a
+// context holding several sequences gave tokens that differ from the same prompts run alone (measured on
+// 32 prompts of 256 tokens, 64 greedy new tokens, f32 weights and cache: with 16 sequences per context
+// 13-16 of the 32 rows differed in each of three runs, many of them from the same step at once; with 4,
+// 2 rows in one run of three; with 1, none in three), which is not float rounding but sequences disturbing
+// each other. One context per sequence costs llama.cpp's cross-sequence batching (each context decodes
+// separately) and a compute buffer per context, not KV memory (the same cells either way);
+// test/engine/llama.test.ts runs 32 prompts against each alone. The prompts of
+// a call are spread over the sequences. Each row starts from an empty sequence, so its tokens do not depend on the others. Greedy is
 // llama.cpp's argmax; sampled rows use llama.cpp's own sampler (temperature, top-p) seeded per row
 // with the kit's derivation (seed, 'row', i): reproducible, but not the same draws as the kit's own
 // sampler (lib/engine/sampling.ts). Rows stop at a stop id (default: the model's EOS) or their budget.
@@ -60,9 +63,8 @@ type Row = { prompt: number[]; maxNew: number; seed: number };
 type RowResult = { tokens: number[]; finish: 'stop' | 'length' };
 
 const DEFAULT_CONTEXT = 4096;
-/** Most sequences and tokens one llama.cpp context holds here (see the module header). */
-const SEQUENCES_PER_CONTEXT = 16;
-const TOKENS_PER_CONTEXT = 8192;
+/** Sequences per llama.cpp context: one (see the module header). */
+const SEQUENCES_PER_CONTEXT = 1;
 const FINGERPRINT_BYTES = 16 * 2 ** 20;
 
 /** Size and sha256 of the first 16 MiB: identifies a local file quickly (hashing a 4 GB model would take seconds). */
@@ -154,7 +156,7 @@ export class LlamaCppLM implements TokenLM, CompletionEngine {
       model = await llama.loadModel({ modelPath: file });
       const contextLength = options.contextLength ?? Math.min(model.trainContextSize, DEFAULT_CONTEXT);
       const cache = options.cacheType === 'f32' ? 'F32' : 'F16';
-      const perContext = Math.max(1, Math.min(SEQUENCES_PER_CONTEXT, Math.floor(TOKENS_PER_CONTEXT / contextLength)));
+      const perContext = SEQUENCES_PER_CONTEXT;
       const contexts: Array<{ context: LlamaContext; sequences: number }> = [];
       try {
         for (let left = batchSize; left > 0; left -= perContext) {

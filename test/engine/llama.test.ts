@@ -438,7 +438,7 @@ test(
 );
 
 test(
-  '32 prompts at once give each the tokens it gets alone (the engine splits them over llama.cpp contexts)',
+  '32 prompts at once give each the tokens it gets alone (each runs in its own llama.cpp context)',
   { skip: LLAMA_SKIP, timeout: 180_000 },
   async () => {
     const config = llamaConfig({
