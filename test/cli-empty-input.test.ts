@@ -5,19 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { main, type Io } from '../lib/cli.js';
-
-async function run(argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => '',
-  } as Io & { out: string; err: string };
-  const code = await main(argv, io);
-  return { code, err: io.err, out: io.out };
-}
+import { runCli as run } from './cli-io.js';
 
 /** Every file under a folder with its bytes, to compare before and after. */
 function snapshot(path: string): Record<string, string> {

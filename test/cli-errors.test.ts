@@ -6,24 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { main, type Io } from '../lib/cli.js';
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => '',
-  };
-  return io;
-}
-
-async function run(argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  const io = capture();
-  const code = await main(argv, io);
-  return { code, err: io.err, out: io.out };
-}
+import { runCli as run } from './cli-io.js';
 
 test('file-system errors name the path and what to do, without Node error codes in front', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ipt-cli-errors-'));

@@ -8,20 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { main, type Io } from '../lib/cli.js';
 import { projectRoot } from '../lib/repro/project.js';
-
-async function run(argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => '',
-  } as Io & { out: string; err: string };
-  const code = await main(argv, io);
-  return { code, err: io.err, out: io.out };
-}
+import { runCli as run } from './cli-io.js';
 
 test('negative numbers reach the option checks: accepted where allowed, refused by name otherwise', async () => {
   const refused: Array<[string[], string]> = [

@@ -3,24 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { main, type Io } from '../lib/cli.js';
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => '',
-  };
-  return io;
-}
-
-async function run(argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  const io = capture();
-  const code = await main(argv, io);
-  return { code, err: io.err, out: io.out };
-}
+import { runCli as run } from './cli-io.js';
 
 test('--threads has an upper bound, checked before any work, for every command that takes it', async () => {
   const max = Math.max(4, 4 * availableParallelism());

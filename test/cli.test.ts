@@ -8,19 +8,9 @@ import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { writeGptModelFolder, seededGptWeights } from '../lib/engine/onnx-gpt.js';
 import { TINY_BASE_VOCAB } from '../lib/engine/tokenizer.js';
-import { main, listCommands, type Io } from '../lib/cli.js';
+import { main, listCommands } from '../lib/cli.js';
 import { projectRoot } from '../lib/repro/project.js';
-
-function capture(stdin = ''): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => stdin,
-  };
-  return io;
-}
+import { capture } from './cli-io.js';
 
 test('ipt --help lists every command', async () => {
   const io = capture();

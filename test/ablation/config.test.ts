@@ -6,20 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { main, type Io } from '../../lib/cli.js';
+import { main } from '../../lib/cli.js';
 import { loadAblationConfig } from '../../lib/ablation/config.js';
 import { runAblation } from '../../lib/ablation/pipeline.js';
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => '',
-  };
-  return io;
-}
+import { capture } from '../cli-io.js';
 
 /** A finished run folder as the pipeline leaves it (the parts this test looks at). */
 function finishedRun(root: string): { dir: string; files: Record<string, string> } {

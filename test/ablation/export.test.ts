@@ -30,8 +30,9 @@ import {
   type ExportResult,
 } from '../../lib/ablation/export.js';
 import { parseByteSize } from '../../lib/cli/export.js';
-import { main, type Io } from '../../lib/cli.js';
+import { main } from '../../lib/cli.js';
 import { makeRunFolder, expectedText, type FixtureCorpus } from './fixture.js';
+import { capture } from '../cli-io.js';
 
 let root: string;
 let run: string;
@@ -438,17 +439,6 @@ test('byte sizes on the command line', () => {
   assert.throws(() => parseByteSize('0', 'x'), /must be a size/);
   assert.throws(() => parseByteSize('-5MB', 'x'), /must be a size/);
 });
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => '',
-  };
-  return io;
-}
 
 /** A fresh copy of the fixture run to break. */
 async function brokenRun(name: string): Promise<string> {

@@ -7,27 +7,15 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
-import { main, type Io } from '../../lib/cli.js';
 import { projectRoot } from '../../lib/repro/project.js';
 import { OnnxCausalLM } from '../../lib/engine/onnx-lm.js';
 import { FakeHub } from '../hub/fake-hub.js';
 import { llamaConfig, llamaWeights, writeCheckpoint } from './hf-checkpoint.js';
 import { llamaGreedy, refConfig } from './llama-reference.js';
+import { runCli as run } from '../cli-io.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipt-convert-cli-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-async function run(argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  const io: Io & { out: string; err: string } = {
-    out: '',
-    err: '',
-    stdout: (s) => void (io.out += s),
-    stderr: (s) => void (io.err += s),
-    readStdin: () => '',
-  };
-  const code = await main(argv, io);
-  return { code, err: io.err, out: io.out };
-}
 
 function checkpoint(name: string, config = llamaConfig()): string {
   const dir = join(root, name);

@@ -4,20 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { main, type Io } from '../../lib/cli.js';
+import { main } from '../../lib/cli.js';
 import { FakeHub } from './fake-hub.js';
 import { sha256 } from '../../lib/repro/hash.js';
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => '',
-  };
-  return io;
-}
+import { capture } from '../cli-io.js';
 
 let hub: FakeHub;
 let tmp: string;

@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { main, type Io } from '../../lib/cli.js';
+import { main } from '../../lib/cli.js';
 import { dataPath } from '../../lib/repro/project.js';
 import { readSynthesisRun } from '../../lib/tasks/input.js';
 import { computeCoverage } from '../../lib/tasks/coverage.js';
@@ -23,17 +23,7 @@ import { createClassifier } from '../../lib/tasks/classify.js';
 import { pngSize } from './browser-check.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => '',
-  };
-  return io;
-}
+import { capture } from '../cli-io.js';
 
 const example = dataPath('examples', 'synthesis-run');
 

@@ -4,20 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, type Io } from '../../lib/cli.js';
+import { main } from '../../lib/cli.js';
 import { parseComprehension } from '../../lib/synth/format.js';
 import { minePairs } from '../../lib/synth/rules.js';
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => '',
-  };
-  return io;
-}
+import { capture } from '../cli-io.js';
 
 test('ipt rules --help names the inputs and options', async () => {
   const io = capture();

@@ -6,23 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { main, type Io } from '../../lib/cli.js';
+import { main } from '../../lib/cli.js';
 import { projectRoot } from '../../lib/repro/project.js';
 import { renderChains, chainSeed, renderChain } from '../../lib/templates/render.js';
 import { makeChains } from '../bench/_chains.js';
 import { Readable } from 'node:stream';
 import { renderJsonlFile } from '../../lib/templates/jsonl.js';
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => '',
-  };
-  return io;
-}
+import { capture } from '../cli-io.js';
 
 const TEXTS = [
   'First text. It has two sentences',

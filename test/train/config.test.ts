@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { resolveTrainConfig } from '../../lib/train/trainer.js';
-import { main, type Io } from '../../lib/cli.js';
+import { main } from '../../lib/cli.js';
+import { capture } from '../cli-io.js';
 
 const NONSENSE: Array<[Record<string, unknown>, RegExp]> = [
   [{ weightDecay: 'NaN' }, /training option weightDecay must be a finite number >= 0, got "NaN"$/],
@@ -35,17 +36,6 @@ test('nonsense training values are refused, each naming its option', () => {
     'zero is allowed where it means off',
   );
 });
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => '',
-  };
-  return io;
-}
 
 test('ipt train and ipt ablate --dry-run refuse them before writing anything', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ipt-train-config-'));

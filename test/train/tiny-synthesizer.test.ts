@@ -23,8 +23,9 @@ import { packDocuments, tokenizeDocuments, type TrainingDocument } from '../../l
 import { BOS_ID, PAD_ID, tinyTokenizerFiles } from '../../lib/engine/tokenizer.js';
 import type { Completion, CompletionEngine, CompletionOptions } from '../../lib/engine/completion.js';
 import { loadBrown } from '../../lib/corpus/brown.js';
-import { main, type Io } from '../../lib/cli.js';
+import { main } from '../../lib/cli.js';
 import { DEFAULT_PROFILE, mergeConfig, validateConfig } from '../../lib/ablation/config.js';
+import { capture } from '../cli-io.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ipt-tiny-synth-'));
 
@@ -361,17 +362,6 @@ test('tinySynthesizerHeldOut: texts from held-out documents only, with their rul
   assert.ok(references.every((r) => r.length >= 1 && r.length <= 2));
   assert.deepEqual(tinySynthesizerHeldOut(docs, { seed: 0, heldOutShare: 0.2, n: 12 }), { heldOut, references });
 });
-
-function capture(): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    readStdin: () => '',
-  };
-  return io;
-}
 
 test('ipt tiny-synth train and measure, small', { timeout: 120_000 }, async () => {
   const help = capture();
