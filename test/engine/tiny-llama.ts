@@ -1,12 +1,15 @@
 // A tiny Llama/Mistral-style decoder for tests: RMSNorm, rotary positions (rotate-half), grouped-query
 // attention (fewer key/value heads than query heads, as in Mistral-7B), SwiGLU, untied output layer,
-// with the Optimum I/O and a Llama config.json, plus an independent TypeScript forward pass. It
+// with the Optimum I/O and a Llama config.json; its reference logits come from the independent forward
+// pass of test/convert/llama-reference.ts. It
 // stands in for a real Optimum export of the synthesizer, which is too large for tests.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder, DataType } from '../../lib/engine/onnx-graph.js';
 import { createRng } from '../../lib/repro/rng.js';
 import { tinyTokenizerFiles, writeTokenizerFiles, TINY_BASE_VOCAB } from '../../lib/engine/tokenizer.js';
+import type { Weights } from '../convert/hf-checkpoint.js';
+import { llamaGreedy, llamaLogits, type LlamaRefConfig } from '../convert/llama-reference.js';
 
 export type LlamaConfig = {
   vocab: number;
@@ -165,80 +168,54 @@ export function writeLlamaFolder(dir: string, c: LlamaConfig, w: Record<string, 
   writeTokenizerFiles(dir, tinyTokenizerFiles());
 }
 
+/**
+ * The tiny model in Hugging Face's names and layouts (Linear weights [out, in]), for the independent
+ * forward pass of test/convert/llama-reference.ts, written from Hugging Face's modeling code.
+ */
+function asCheckpoint(c: LlamaConfig, w: Record<string, Float32Array>): { config: LlamaRefConfig; weights: Weights } {
+  const D = c.hidden / c.heads;
+  // this model stores [in, out] (x · W); a torch Linear stores [out, in]
+  const linear = (m: Float32Array, fin: number, fout: number) => {
+    const t = new Float32Array(fin * fout);
+    for (let k = 0; k < fin; k++) for (let o = 0; o < fout; o++) t[o * fin + k] = m[k * fout + o];
+    return t;
+  };
+  const weights: Weights = {
+    'model.embed_tokens.weight': w.embed,
+    'model.norm.weight': w.norm,
+    'lm_head.weight': linear(w.lm_head, c.hidden, c.vocab),
+  };
+  for (let l = 0; l < c.layers; l++) {
+    const p = `model.layers.${l}`;
+    weights[`${p}.input_layernorm.weight`] = w[`l${l}.norm1`];
+    weights[`${p}.post_attention_layernorm.weight`] = w[`l${l}.norm2`];
+    weights[`${p}.self_attn.q_proj.weight`] = linear(w[`l${l}.q`], c.hidden, c.heads * D);
+    weights[`${p}.self_attn.k_proj.weight`] = linear(w[`l${l}.k`], c.hidden, c.kvHeads * D);
+    weights[`${p}.self_attn.v_proj.weight`] = linear(w[`l${l}.v`], c.hidden, c.kvHeads * D);
+    weights[`${p}.self_attn.o_proj.weight`] = linear(w[`l${l}.o`], c.heads * D, c.hidden);
+    weights[`${p}.mlp.gate_proj.weight`] = linear(w[`l${l}.gate`], c.hidden, c.ffn);
+    weights[`${p}.mlp.up_proj.weight`] = linear(w[`l${l}.up`], c.hidden, c.ffn);
+    weights[`${p}.mlp.down_proj.weight`] = linear(w[`l${l}.down`], c.ffn, c.hidden);
+  }
+  const config: LlamaRefConfig = {
+    vocab: c.vocab,
+    hidden: c.hidden,
+    intermediate: c.ffn,
+    layers: c.layers,
+    heads: c.heads,
+    kvHeads: c.kvHeads,
+    headDim: D,
+    ropeTheta: c.ropeTheta,
+    eps: c.eps,
+    tied: false,
+  };
+  return { config, weights };
+}
+
 /** Independent forward pass (float64), one sequence at positions 0..n-1: logits [n, vocab]. */
 export function llamaReferenceLogits(c: LlamaConfig, w: Record<string, Float32Array>, ids: number[]): Float64Array {
-  const n = ids.length;
-  const C = c.hidden;
-  const D = C / c.heads;
-  const groups = c.heads / c.kvHeads;
-  const matmul = (x: Float64Array, rows: number, fin: number, fout: number, m: Float32Array) => {
-    const y = new Float64Array(rows * fout);
-    for (let i = 0; i < rows; i++)
-      for (let k = 0; k < fin; k++) for (let o = 0; o < fout; o++) y[i * fout + o] += x[i * fin + k] * m[k * fout + o];
-    return y;
-  };
-  const rms = (x: Float64Array, weight: Float32Array) => {
-    const y = new Float64Array(x.length);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < C; j++) s += x[i * C + j] ** 2;
-      const r = 1 / Math.sqrt(s / C + c.eps);
-      for (let j = 0; j < C; j++) y[i * C + j] = x[i * C + j] * r * weight[j];
-    }
-    return y;
-  };
-  const rope = (t: Float64Array, nHeads: number) => {
-    for (let i = 0; i < n; i++) {
-      for (let h = 0; h < nHeads; h++) {
-        const o = i * nHeads * D + h * D;
-        const orig = t.slice(o, o + D);
-        for (let j = 0; j < D / 2; j++) {
-          const angle = i / c.ropeTheta ** ((2 * j) / D);
-          t[o + j] = orig[j] * Math.cos(angle) - orig[j + D / 2] * Math.sin(angle);
-          t[o + j + D / 2] = orig[j + D / 2] * Math.cos(angle) + orig[j] * Math.sin(angle);
-        }
-      }
-    }
-  };
-  const x = new Float64Array(n * C);
-  ids.forEach((id, i) => {
-    for (let j = 0; j < C; j++) x[i * C + j] = w.embed[id * C + j];
-  });
-  for (let l = 0; l < c.layers; l++) {
-    const h = rms(x, w[`l${l}.norm1`]);
-    const q = matmul(h, n, C, c.heads * D, w[`l${l}.q`]);
-    const k = matmul(h, n, C, c.kvHeads * D, w[`l${l}.k`]);
-    const v = matmul(h, n, C, c.kvHeads * D, w[`l${l}.v`]);
-    rope(q, c.heads);
-    rope(k, c.kvHeads);
-    const ctx = new Float64Array(n * c.heads * D);
-    for (let head = 0; head < c.heads; head++) {
-      const kvh = Math.floor(head / groups);
-      for (let i = 0; i < n; i++) {
-        const s: number[] = [];
-        for (let t = 0; t <= i; t++) {
-          let dot = 0;
-          for (let e = 0; e < D; e++) dot += q[i * c.heads * D + head * D + e] * k[t * c.kvHeads * D + kvh * D + e];
-          s.push(dot / Math.sqrt(D));
-        }
-        const max = Math.max(...s);
-        const p = s.map((z) => Math.exp(z - max));
-        const sum = p.reduce((a, b) => a + b, 0);
-        for (let t = 0; t <= i; t++)
-          for (let e = 0; e < D; e++)
-            ctx[i * c.heads * D + head * D + e] += (p[t] / sum) * v[t * c.kvHeads * D + kvh * D + e];
-      }
-    }
-    const o = matmul(ctx, n, c.heads * D, C, w[`l${l}.o`]);
-    for (let i = 0; i < x.length; i++) x[i] += o[i];
-    const h2 = rms(x, w[`l${l}.norm2`]);
-    const gate = matmul(h2, n, C, c.ffn, w[`l${l}.gate`]);
-    const up = matmul(h2, n, C, c.ffn, w[`l${l}.up`]);
-    for (let i = 0; i < gate.length; i++) gate[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
-    const down = matmul(gate, n, c.ffn, C, w[`l${l}.down`]);
-    for (let i = 0; i < x.length; i++) x[i] += down[i];
-  }
-  return matmul(rms(x, w.norm), n, C, c.vocab, w.lm_head);
+  const { config, weights } = asCheckpoint(c, w);
+  return llamaLogits(config, weights, ids);
 }
 
 export function llamaReferenceGreedy(
@@ -247,15 +224,6 @@ export function llamaReferenceGreedy(
   prompt: number[],
   maxNew: number,
 ): number[] {
-  const seq = [...prompt];
-  const out: number[] = [];
-  for (let s = 0; s < maxNew; s++) {
-    const logits = llamaReferenceLogits(c, w, seq);
-    const row = logits.subarray((seq.length - 1) * c.vocab, seq.length * c.vocab);
-    let best = 0;
-    for (let v = 1; v < c.vocab; v++) if (row[v] > row[best]) best = v;
-    out.push(best);
-    seq.push(best);
-  }
-  return out;
+  const { config, weights } = asCheckpoint(c, w);
+  return llamaGreedy(config, weights, prompt, maxNew);
 }
