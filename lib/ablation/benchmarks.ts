@@ -208,7 +208,3 @@ export function primaryMetric(task: Pick<Task, 'type'>): 'acc' | 'f1' {
 }
 
 /** Chance level of a task's primary metric (mean 1/choices for multiple choice; 0 for generation, where any overlap counts). */
-export function chanceLevel(task: Task): number {
-  if (task.type !== 'multiple_choice') return 0;
-  return task.examples.reduce((s, e) => s + 1 / e.choices.length, 0) / task.examples.length;
-}

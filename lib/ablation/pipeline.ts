@@ -50,7 +50,6 @@ import { pairSetFromChains } from '../tasks/input.js';
 import { measureSynthesizer } from '../synth/quality.js';
 import {
   buildBenchmarks,
-  chanceLevel,
   majorityShare,
   primaryMetric,
   type BenchmarkGroup,
@@ -58,6 +57,7 @@ import {
   type SkippedBenchmark,
 } from './benchmarks.js';
 import { writeOutputs } from './outputs.js';
+import { chanceLevel } from '../eval/tasks.js';
 import type {
   AblationRecords,
   BenchmarksSummary,

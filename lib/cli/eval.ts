@@ -224,7 +224,7 @@ async function runTaskFiles({ values }: CommandArgs, io: Io, files: string[]): P
     results.config.model = dir;
     for (const r of resultsTable(results)) {
       io.stderr(
-        `${r.task.padEnd(24)} ${r.metric.padEnd(12)} ${r.value.toFixed(4)}${r.stderr === null ? '' : ` ± ${r.stderr.toFixed(4)}`} (n=${r.n})\n`,
+        `${r.task.padEnd(24)} ${r.metric.padEnd(12)} ${r.value.toFixed(4)}${r.stderr === null ? '' : ` ± ${r.stderr.toFixed(4)}`} (n=${r.n}, chance ${r.chance.toFixed(4)})\n`,
       );
     }
     if (typeof values.out === 'string') writeResults(values.out, results);

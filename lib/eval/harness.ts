@@ -20,7 +20,7 @@ import { createProgress, type ProgressMode } from '../repro/progress.js';
 import { createRng, deriveSeed, shuffleInPlace } from '../repro/rng.js';
 import { exactMatch, tokenF1 } from './metrics.js';
 import { meanWithStderr } from './stats.js';
-import type { GenerationExample, MultipleChoiceExample, Task } from './tasks.js';
+import { chanceLevel, type GenerationExample, type MultipleChoiceExample, type Task } from './tasks.js';
 
 export type EvalOptions = {
   /** Demonstrations per prompt (default 0). */
@@ -56,6 +56,8 @@ export type TaskResult = {
   n: number;
   shots: number;
   metrics: Record<string, MetricValue>;
+  /** What picking a choice at random scores on the examples evaluated (0 for generation): read every metric against it. */
+  chance: number;
   /** Each metric's score of every example, in example order (what a bootstrap over items resamples). */
   perItem: Record<string, number[]>;
   samples?: Sample[];
@@ -280,6 +282,9 @@ export async function evaluate(
       n: count,
       shots,
       metrics,
+      chance: chanceLevel(
+        task.type === 'multiple_choice' ? { ...task, examples: task.examples.slice(0, count) } : task,
+      ),
       perItem: perMetric,
       ...(options.samples ? { samples } : {}),
     };
@@ -294,13 +299,22 @@ export function writeResults(path: string, results: EvalResults): void {
 /** One row per task and metric: what a table (danfojs DataFrame) or a bar chart needs. */
 export function resultsTable(
   results: EvalResults,
-): Array<{ task: string; metric: string; value: number; stderr: number | null; n: number; shots: number }> {
+): Array<{
+  task: string;
+  metric: string;
+  value: number;
+  stderr: number | null;
+  chance: number;
+  n: number;
+  shots: number;
+}> {
   return Object.values(results.results).flatMap((r) =>
     Object.entries(r.metrics).map(([metric, m]) => ({
       task: r.task,
       metric,
       value: m.value,
       stderr: m.stderr,
+      chance: r.chance,
       n: r.n,
       shots: r.shots,
     })),

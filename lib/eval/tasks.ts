@@ -209,3 +209,12 @@ export function makeWordOrderTask(
     examples,
   };
 }
+
+/**
+ * The score of a model that picks a choice at random: the mean over examples of 1 / choices for a
+ * multiple-choice task; 0 for a generation task (an exact answer is not guessed).
+ */
+export function chanceLevel(task: Task): number {
+  if (task.type !== 'multiple_choice') return 0;
+  return task.examples.reduce((s, e) => s + 1 / e.choices.length, 0) / task.examples.length;
+}

@@ -10,9 +10,9 @@ import {
   qaPrompt,
   questionStem,
   finalAnswer,
-  chanceLevel,
   majorityShare,
 } from '../../lib/ablation/benchmarks.js';
+import { chanceLevel } from '../../lib/eval/tasks.js';
 import {
   DEFAULT_PROFILE,
   CI_PROFILE,

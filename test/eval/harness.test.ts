@@ -195,7 +195,8 @@ test('ipt eval writes the results JSON', { timeout: 60_000 }, () => {
     },
   );
   assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stderr, /animal-sounds\s+acc\s+1\.0000 ± 0\.0000 \(n=6\)/);
+  assert.match(run.stderr, /animal-sounds\s+acc\s+1\.0000 ± 0\.0000 \(n=6, chance 0\.1667\)/);
+  assert.match(run.stderr, /animal-sounds-gen\s+exact_match\s+1\.0000 ± 0\.0000 \(n=6, chance 0\.0000\)/);
   const res = JSON.parse(readFileSync(out, 'utf8'));
   assert.equal(res.results['animal-sounds-gen'].metrics.exact_match.value, 1);
   assert.equal(res.config.model, modelDir);
