@@ -297,9 +297,7 @@ export function writeResults(path: string, results: EvalResults): void {
 }
 
 /** One row per task and metric: what a table (danfojs DataFrame) or a bar chart needs. */
-export function resultsTable(
-  results: EvalResults,
-): Array<{
+export function resultsTable(results: EvalResults): Array<{
   task: string;
   metric: string;
   value: number;
